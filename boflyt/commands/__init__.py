@@ -1,0 +1,1 @@
+"""Command groups of the boflyt CLI, one module per group."""

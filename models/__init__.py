@@ -1,0 +1,1 @@
+"""Data shapes shared by every layer: vocabulary, errors, definitions, events, tables."""

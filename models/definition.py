@@ -1,0 +1,212 @@
+"""The definition language: frozen pydantic models for lanes and process versions.
+
+A version file (``processes/<process>/v<N>.yaml``) maps one-to-one onto :class:`Version`;
+``processes/lanes.yaml`` maps onto :class:`LaneCatalog`. Models reject unknown keys and are
+immutable; everything else (graph, handoffs, metrics) is derived from them by functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.vocabulary import Channel, StepKind, ValueClass, VersionStatus, Waste
+
+__all__ = [
+    "Duration",
+    "Identifier",
+    "Lane",
+    "LaneCatalog",
+    "Step",
+    "Text",
+    "Transition",
+    "Version",
+]
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+"""Ids of lanes, steps, data fields and processes: lower-case snake case."""
+
+MINUTES_PER_WORKING_DAY = 450.0
+"""One working day is 7.5 hours (the domain notes' convention)."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Text(_Frozen):
+    """A label in bokmål and English."""
+
+    nb: Annotated[str, Field(min_length=1, max_length=300)]
+    en: Annotated[str, Field(min_length=1, max_length=300)]
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.nb
+
+
+class Duration(_Frozen):
+    """A duration distribution: ``fixed``, ``uniform`` (low..high) or ``triangular``.
+
+    In YAML a plain number means fixed, ``[low, high]`` means uniform, and a mapping gives
+    the distribution explicitly, e.g. ``{dist: triangular, low: 3, mode: 4, high: 10}``.
+    """
+
+    dist: Literal["fixed", "uniform", "triangular"] = "uniform"
+    low: Annotated[float, Field(ge=0)]
+    high: Annotated[float, Field(ge=0)]
+    mode: Annotated[float | None, Field(ge=0)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            return {"dist": "fixed", "low": data, "high": data}
+        if isinstance(data, list | tuple) and len(data) == 2:
+            return {"dist": "uniform", "low": data[0], "high": data[1]}
+        return data
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Duration:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is greater than high ({self.high:g})")
+        if self.dist == "triangular":
+            if self.mode is None:
+                raise ValueError("a triangular duration needs a mode")
+            if not self.low <= self.mode <= self.high:
+                raise ValueError(f"mode {self.mode:g} lies outside {self.low:g}..{self.high:g}")
+        elif self.mode is not None:
+            raise ValueError(f"mode is only allowed for triangular, not {self.dist}")
+        if self.dist == "fixed" and self.low != self.high:
+            raise ValueError("a fixed duration has low == high")
+        return self
+
+    @property
+    def mean(self) -> float:
+        if self.dist == "triangular":
+            assert self.mode is not None
+            return (self.low + self.mode + self.high) / 3.0
+        return (self.low + self.high) / 2.0
+
+    @classmethod
+    def zero(cls) -> Duration:
+        return cls(dist="fixed", low=0.0, high=0.0)
+
+
+class Lane(_Frozen):
+    """An organisation doing work in a case, or an outside party (``outside: true``)."""
+
+    id: Identifier
+    name: Text
+    outside: bool = False
+
+
+class LaneCatalog(_Frozen):
+    """``processes/lanes.yaml``: every organisation known to the library, in display order."""
+
+    lanes: tuple[Lane, ...]
+
+    def get(self, lane_id: str) -> Lane | None:
+        return next((lane for lane in self.lanes if lane.id == lane_id), None)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(lane.id for lane in self.lanes)
+
+
+class Step(_Frozen):
+    """One node of the flow graph."""
+
+    id: Identifier
+    kind: StepKind
+    lane: Identifier
+    joint_with: tuple[Identifier, ...] = ()
+    """Other lanes taking part in a joint step (a meeting); any of them may complete it."""
+    name: Text
+    touch_minutes: Duration = Field(default_factory=Duration.zero)
+    """Hands-on (process) time of the step, in minutes."""
+    wait_days: Duration = Field(default_factory=Duration.zero)
+    """Waiting time before the step starts, in working days (1 wd = 7.5 h)."""
+    external_wait: bool = False
+    """True when the wait is on an outside party (housing market, IMDi, court, tenant)."""
+    value: ValueClass | None = None
+    wastes: tuple[Waste, ...] = ()
+    registers: tuple[Identifier, ...] = ()
+    """Data fields the step registers (keys for finding duplicate registrations)."""
+    channel: Channel | None = None
+    complete_accurate: Annotated[float, Field(ge=0, le=100)] = 100.0
+    """%C&A: share of this step's output the next step can use as is."""
+    extra_transactions: Annotated[int, Field(ge=0, le=100)] = 0
+    """Exchanges of information in the step beyond the handoff that brings the case to it."""
+    note: str | None = None
+
+    @property
+    def lanes(self) -> tuple[str, ...]:
+        """The owning lane first, then the joint lanes."""
+        return (self.lane, *self.joint_with)
+
+
+class Transition(_Frozen):
+    """One edge of the flow graph. ``from`` is a Python keyword, hence ``source``."""
+
+    source: Identifier = Field(alias="from")
+    target: Identifier = Field(alias="to")
+    outcome: Identifier | None = None
+    probability: Annotated[float | None, Field(ge=0, le=1)] = None
+    rework: bool = False
+    label: Text | None = None
+
+    @property
+    def p(self) -> float:
+        """The probability used for expected values and simulation (1 when not given)."""
+        return 1.0 if self.probability is None else self.probability
+
+
+class Version(_Frozen):
+    """An immutable revision of one process's flow graph."""
+
+    process: Identifier
+    version: Annotated[int, Field(ge=1)]
+    label: Annotated[str, Field(min_length=1, max_length=200)]
+    based_on: Annotated[int | None, Field(ge=1)] = None
+    status: VersionStatus = VersionStatus.DRAFT
+    owner: Annotated[str, Field(min_length=1, max_length=200)]
+    date: dt.date
+    summary: Annotated[str, Field(max_length=4000)] = ""
+    name: Text
+    lanes: tuple[Identifier, ...]
+    """Lanes used by this version, in the order diagrams draw them (ids from lanes.yaml)."""
+    steps: tuple[Step, ...]
+    transitions: tuple[Transition, ...]
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return dt.date.fromisoformat(value)
+        return value
+
+    @property
+    def key(self) -> str:
+        """``process@vN``, the name people use for a version."""
+        return f"{self.process}@v{self.version}"
+
+    def step(self, step_id: str) -> Step:
+        """The step with this id; :class:`KeyError` when there is none."""
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def canonical(self) -> str:
+        """The canonical form: sorted-key JSON of the model with defaults, by alias."""
+        data = self.model_dump(mode="json", by_alias=True)
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 over the canonical form; equal for files that differ only in layout."""
+        return hashlib.sha256(self.canonical().encode()).hexdigest()

@@ -1,0 +1,101 @@
+"""The closed vocabularies of the definition language and of case runs (StrEnums)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "Channel",
+    "EventKind",
+    "ItemStatus",
+    "Mode",
+    "RunStatus",
+    "StepKind",
+    "ValueClass",
+    "VersionStatus",
+    "Waste",
+]
+
+
+class StepKind(StrEnum):
+    """What a step is: human work, system work, a choice, a split or join, a wait or an event."""
+
+    START = "start"
+    TASK = "task"
+    AUTO = "auto"
+    DECISION = "decision"
+    PARALLEL = "parallel"
+    JOIN = "join"
+    WAIT = "wait"
+    END = "end"
+
+
+class ValueClass(StrEnum):
+    """LEAN value class: value-adding (VA), business-necessary (BNVA) or waste (NVA)."""
+
+    VALUE_ADDING = "value_adding"
+    NECESSARY = "necessary"
+    WASTE = "waste"
+
+
+class Waste(StrEnum):
+    """The eight LEAN wastes (DOWNTIME / TIMWOODS)."""
+
+    TRANSPORT = "transport"
+    INVENTORY = "inventory"
+    MOTION = "motion"
+    WAITING = "waiting"
+    OVERPRODUCTION = "overproduction"
+    OVERPROCESSING = "overprocessing"
+    DEFECTS = "defects"
+    UNUSED_SKILLS = "unused_skills"
+
+
+class Channel(StrEnum):
+    """How a step exchanges information with the next party."""
+
+    SYSTEM = "system"
+    EMAIL = "email"
+    LETTER = "letter"
+    PHONE = "phone"
+    MEETING = "meeting"
+
+
+class VersionStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class Mode(StrEnum):
+    """Where a case run came from; all three share one event-log schema."""
+
+    LIVE = "live"
+    SIMULATED = "simulated"
+    IMPORTED = "imported"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+
+
+class ItemStatus(StrEnum):
+    """Life of a work item (a step instance): ready -> started -> done / cancelled."""
+
+    READY = "ready"
+    STARTED = "started"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class EventKind(StrEnum):
+    CASE_STARTED = "case_started"
+    STEP_READY = "step_ready"
+    STEP_STARTED = "step_started"
+    STEP_COMPLETED = "step_completed"
+    HANDOFF = "handoff"
+    CASE_FINISHED = "case_finished"
+    CASE_CANCELLED = "case_cancelled"
+    STEP_ESCALATED = "step_escalated"
