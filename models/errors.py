@@ -4,7 +4,7 @@
     ├── DefinitionError(ValueError)     a process file is malformed or breaks a graph rule
     ├── ScenarioError(ValueError)       a simulation scenario file is malformed
     ├── NotFoundError(LookupError)      an unknown process, version, case or step
-    ├── CommandError(ValueError)        a case command the engine refuses (wrong state, unknown outcome)
+    ├── CommandError(ValueError)        a case command the engine refuses (wrong state, outcome)
     │   └── AccessError(PermissionError) the organisation may not act on this step
     ├── ConflictError(RuntimeError)     a concurrent or stale command lost; nothing was changed
     ├── StoreError(RuntimeError)        the database could not be reached or is inconsistent
