@@ -16,6 +16,7 @@ from models.vocabulary import StepKind
 __all__ = [
     "Handoff",
     "end_steps",
+    "flow_order",
     "handoffs",
     "is_handoff",
     "start_steps",
@@ -87,3 +88,56 @@ def start_steps(version: Version) -> list[Step]:
 
 def end_steps(version: Version) -> list[Step]:
     return [step for step in version.steps if step.kind is StepKind.END]
+
+
+def flow_order(version: Version) -> list[Step]:
+    """The steps in the order a case meets them: start first, rework loops ignored.
+
+    A topological order of the graph without its ``rework`` transitions and without any other
+    edge that closes a cycle (found depth-first from the start); ties follow the order of the
+    file. Steps the start cannot reach come last, in file order.
+
+    >>> from tests.factories import linear_version
+    >>> [step.id for step in flow_order(linear_version())]
+    ['start', 'a', 'b', 'end']
+    """
+    graph = to_graph(version)
+    index = {step.id: i for i, step in enumerate(version.steps)}
+    forward = nx.DiGraph()
+    forward.add_nodes_from(graph.nodes)
+    forward.add_edges_from((u, v) for u, v, t in graph.edges(data="transition") if not t.rework)
+    roots = sorted((step.id for step in start_steps(version)), key=index.__getitem__)
+    for root in roots:
+        forward.remove_edges_from(_back_edges(forward, root, index))
+    forward.remove_edges_from(_back_edges(forward, None, index))
+    order = nx.lexicographical_topological_sort(forward, key=index.__getitem__)
+    reachable = set(roots).union(*(nx.descendants(forward, root) for root in roots))
+    ordered = [node for node in order if node in reachable]
+    ordered += [step.id for step in version.steps if step.id not in reachable]
+    return [version.step(step_id) for step_id in ordered]
+
+
+def _back_edges(
+    graph: nx.DiGraph, root: str | None, index: dict[str, int]
+) -> list[tuple[str, str]]:
+    """Edges that close a cycle in a depth-first search from ``root`` (all nodes when None)."""
+    found: list[tuple[str, str]] = []
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = finished
+    roots = [root] if root is not None else sorted(graph.nodes, key=index.__getitem__)
+    for start in roots:
+        if start in state:
+            continue
+        stack = [(start, iter(sorted(graph.successors(start), key=index.__getitem__)))]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                found.append((node, child))
+            elif child not in state:
+                state[child] = 1
+                stack.append((child, iter(sorted(graph.successors(child), key=index.__getitem__))))
+    return found

@@ -1,11 +1,280 @@
-"""CLI commands: cases (placeholder until its issue lands)."""
+"""CLI commands for staff running cases: ``boflyt case …`` and ``boflyt inbox``.
+
+The store is the one named by the settings (SQLite in the data directory unless
+``BOFLYT_DATABASE_URL`` is set); the data directory, schema and reference key are created on
+first use. A case reference given with ``--ref`` is never printed back: only its short keyed
+pseudonym is.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated
+
 import typer
+from rich.table import Table
+from sqlalchemy.engine import Engine
+
+from boflyt.console import Lang, console, friendly_errors
+from boflyt.settings import get_settings
+from engine import store
+from engine.case import CaseState, open_items
+from engine.db import create_schema, make_engine
+from engine.load import Library, load_library
+from engine.pseudonym import ReferenceKey
+from models.definition import Version
+from models.events import Event
+from models.vocabulary import EventKind, RunStatus
 
 __all__ = ["register"]
 
+_KIND = {
+    "nb": {
+        EventKind.CASE_STARTED: "sak startet", EventKind.STEP_READY: "klar",
+        EventKind.STEP_STARTED: "påbegynt", EventKind.STEP_COMPLETED: "fullført",
+        EventKind.HANDOFF: "overlevering", EventKind.CASE_FINISHED: "sak avsluttet",
+        EventKind.CASE_CANCELLED: "sak avbrutt", EventKind.STEP_ESCALATED: "eskalert",
+    },
+    "en": {kind: kind.value.replace("_", " ") for kind in EventKind},
+}  # fmt: skip
+_CHANNEL = {"system": "fagsystem", "email": "e-post", "letter": "brev", "phone": "telefon",
+            "meeting": "møte"}  # fmt: skip
+_WORDS = {
+    "nb": {"waited": "ventet", "min": "min", "hour": "t", "outcome": "utfall", "ready": "Klar nå",
+           "none": "ingenting", "started": "Startet sak", "ref": "referanse (pseudonym)"},
+    "en": {"waited": "waited", "min": "min", "hour": "h", "outcome": "outcome",
+           "ready": "Ready now", "none": "nothing", "started": "Started case",
+           "ref": "reference (pseudonym)"},
+}  # fmt: skip
+
+Actor = Annotated[str, typer.Option("--as", help="Who you are (user name or initials).")]
+Org = Annotated[str, typer.Option("--org", help="Your organisation (lane id, e.g. nav).")]
+CaseArg = Annotated[str, typer.Argument(help="Case id, or its first 6+ characters.")]
+StepArg = Annotated[str, typer.Argument(help="Step id, as listed by 'boflyt inbox'.")]
+LangOpt = Annotated[Lang | None, typer.Option("--lang", help="Labels: nb (default) or en.")]
+AtOpt = Annotated[
+    dt.datetime | None,
+    typer.Option("--at", help="When it happened (ISO, UTC) if not now, for late records."),
+]
+
+
+@dataclass(frozen=True)
+class _Store:
+    engine: Engine
+    key: ReferenceKey
+    library: Library
+    lang: Lang
+
+    def lane(self, lane_id: str | None) -> str:
+        lane = self.library.lanes.get(lane_id or "")
+        return lane.name.get(self.lang) if lane else (lane_id or "")
+
+    def version(self, state: CaseState) -> Version:
+        return store.get_version(self.engine, process=state.process, version=state.version)
+
+    def step(self, version: Version, step_id: str | None) -> str:
+        try:
+            return version.step(step_id or "").name.get(self.lang)
+        except KeyError:
+            return step_id or ""
+
+
+def _open(lang: Lang | None) -> _Store:
+    """The configured store and key (created on first use) and the process library."""
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    key = ReferenceKey.load_or_create(settings.data_dir)
+    return _Store(engine, key, load_library(settings.processes_dir), lang or settings.lang)
+
+
+def _now(at: dt.datetime | None) -> dt.datetime:
+    return at if at is not None else dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _duration(delta: dt.timedelta, lang: Lang) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days} d"] if days else []
+    parts += [f"{hours} {_WORDS[lang]['hour']}"] if hours else []
+    parts += [f"{mins} min"] if mins or not parts else []
+    return " ".join(parts)
+
+
+def _print_next(ctx: _Store, state: CaseState) -> None:
+    """The case's status line and what is open now, with the lane that acts."""
+    version = ctx.version(state)
+    words = _WORDS[ctx.lang]
+    console.print(f"Case [bold]{state.case_id}[/] · {state.process}@v{state.version} · "
+                  f"{state.status.value}")  # fmt: skip
+    if state.status is RunStatus.RUNNING:
+        items = open_items(state)
+        listed = "; ".join(
+            f"[cyan]{i.step}[/] {ctx.step(version, i.step)} ({ctx.lane(version.step(i.step).lane)})"
+            for i in items
+        )
+        console.print(f"{words['ready']}: {listed or words['none']}", soft_wrap=True)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    """Add ``case`` (start, begin, complete, show, list, cancel) and ``inbox``."""
+    cases = typer.Typer(help="Run cases: start, begin and complete steps, show, list, cancel.",
+                        no_args_is_help=True)  # fmt: skip
+    app.add_typer(cases, name="case")
+    app.command("inbox", help="Work waiting for an organisation, oldest first.")(inbox)
+    cases.command("start", help="Start a case on a process (newest published version).")(start)
+    cases.command("begin", help="Record that you have begun work on a ready step.")(begin)
+    cases.command("complete", help="Complete a step (a decision needs --outcome).")(complete)
+    cases.command("show", help="A case's timeline with handoffs and waits.")(show)
+    cases.command("list", help="Cases, newest first.")(list_)
+    cases.command("cancel", help="Cancel a running case.")(cancel)
+
+
+def start(
+    process: Annotated[str, typer.Argument(help="Process id, e.g. private_lease.")],
+    ref: Annotated[str, typer.Option("--ref", help="Your case reference (stored only keyed).")],
+    actor: Actor,
+    org: Org,
+    version: Annotated[int | None, typer.Option("--version", help="Version number.")] = None,
+    at: AtOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    with friendly_errors():
+        ctx = _open(lang)
+        chosen = ctx.library.get(process, version)
+        state = store.start_case(ctx.engine, version=chosen, ref=ref, key=ctx.key, actor=actor,
+                                 org=org, now=_now(at), lanes=ctx.library.lanes)  # fmt: skip
+        words = _WORDS[ctx.lang]
+        console.print(f"{words['started']} {state.case_id} · {words['ref']} "
+                      f"{ctx.key.pseudonym(ref)[:10]}", soft_wrap=True)  # fmt: skip
+        _print_next(ctx, state)
+
+
+def begin(case: CaseArg, step: StepArg, actor: Actor, org: Org, at: AtOpt = None,
+          lang: LangOpt = None) -> None:  # fmt: skip
+    with friendly_errors():
+        ctx = _open(lang)
+        case_id = store.resolve_case_id(ctx.engine, case)
+        state = store.begin_step(ctx.engine, case_id=case_id, step=step, actor=actor, org=org,
+                                 now=_now(at))  # fmt: skip
+        _print_next(ctx, state)
+
+
+def complete(
+    case: CaseArg,
+    step: StepArg,
+    actor: Actor,
+    org: Org,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="The decision's outcome.")
+    ] = None,
+    minutes: Annotated[
+        float | None, typer.Option("--minutes", help="Hands-on minutes spent.", min=0)
+    ] = None,
+    at: AtOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    with friendly_errors():
+        ctx = _open(lang)
+        case_id = store.resolve_case_id(ctx.engine, case)
+        state = store.complete_step(ctx.engine, case_id=case_id, step=step, actor=actor,
+                                    org=org, now=_now(at), outcome=outcome,
+                                    touch_minutes=minutes)  # fmt: skip
+        _print_next(ctx, state)
+
+
+def cancel(
+    case: CaseArg,
+    actor: Actor,
+    org: Org,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why.")] = None,
+    at: AtOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    with friendly_errors():
+        ctx = _open(lang)
+        case_id = store.resolve_case_id(ctx.engine, case)
+        state = store.cancel_case(ctx.engine, case_id=case_id, actor=actor, org=org,
+                                  now=_now(at), reason=reason)  # fmt: skip
+        _print_next(ctx, state)
+
+
+def inbox(
+    org: Annotated[str, typer.Argument(help="Organisation (lane id), e.g. housing_office.")],
+    at: AtOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    with friendly_errors():
+        ctx = _open(lang)
+        entries = store.inbox(ctx.engine, org=org, now=_now(at))
+        table = Table(title=f"{ctx.lane(org)} ({len(entries)})", title_justify="left")
+        for column in ("case", "process", "step", "status", "waiting", ""):
+            table.add_column(column)
+        for e in entries:
+            version = store.get_version(ctx.engine, process=e.process, version=e.version)
+            table.add_row(e.case_id[:8], f"{e.process}@v{e.version}",
+                          f"{e.step} · {ctx.step(version, e.step)}", e.status.value,
+                          _duration(e.waited, ctx.lang), "⚠" if e.escalated else "")  # fmt: skip
+        console.print(table)
+
+
+def list_(
+    process: Annotated[str | None, typer.Option("--process", help="Only this process.")] = None,
+    status: Annotated[
+        RunStatus | None, typer.Option("--status", help="running, finished or cancelled.")
+    ] = None,
+) -> None:
+    with friendly_errors():
+        ctx = _open(None)
+        found = store.list_cases(ctx.engine, process=process, status=status)
+        table = Table(title=f"{len(found)} case(s)", title_justify="left")
+        for column in ("case", "process", "status", "started", "finished", "ref"):
+            table.add_column(column)
+        for c in found:
+            finished = f"{c.finished_at:%Y-%m-%d %H:%M}" if c.finished_at else ""
+            table.add_row(c.id[:8], f"{c.process}@v{c.version}", c.status.value,
+                          f"{c.started_at:%Y-%m-%d %H:%M}", finished,
+                          (c.pseudonym or "")[:10])  # fmt: skip
+        console.print(table)
+
+
+def show(case: CaseArg, lang: LangOpt = None) -> None:
+    with friendly_errors():
+        ctx = _open(lang)
+        state = store.get_case(ctx.engine, store.resolve_case_id(ctx.engine, case))
+        version = ctx.version(state)
+        events = store.case_timeline(ctx.engine, state.case_id)
+        console.print(f"[bold]{version.name.get(ctx.lang)}[/] · {version.key} "
+                      f"({version.label}) · {state.content_hash[:12]}")  # fmt: skip
+        ready_at = {i.number: i.ready_at for i in state.items}
+        for event in events:
+            console.print(_line(ctx, version, event, ready_at), soft_wrap=True)
+        _print_next(ctx, state)
+
+
+def _line(ctx: _Store, version: Version, e: Event, ready_at: dict[int, dt.datetime]) -> str:
+    when = f"{e.at:%Y-%m-%d %H:%M}"
+    if e.kind is EventKind.HANDOFF:
+        channel = e.channel or ""
+        channel = _CHANNEL.get(channel, channel) if ctx.lang == "nb" else channel
+        via = f" ({channel})" if channel else ""
+        return (f"{when}   [magenta]↪ {ctx.lane(e.from_lane)} → {ctx.lane(e.to_lane)}{via}[/]"
+                f"  {e.from_step} → {e.to_step}")  # fmt: skip
+    words = _WORDS[ctx.lang]
+    text = f"{when}  {_KIND[ctx.lang][e.kind]:<13}"
+    if e.step and e.kind not in (EventKind.CASE_FINISHED,):
+        text += f" {ctx.step(version, e.step)} [dim]({e.step})[/]"
+    if e.actor or (e.org and e.kind is not EventKind.STEP_COMPLETED):
+        text += f" · {e.actor or ''} {ctx.lane(e.org)}".rstrip()
+    if e.kind is EventKind.STEP_STARTED and e.item in ready_at:
+        text += f" · {words['waited']} {_duration(e.at - ready_at[e.item], ctx.lang)}"
+    if e.outcome:
+        text += f" · {words['outcome']}: [bold]{e.outcome}[/]"
+    if e.touch_minutes is not None:
+        text += f" · {e.touch_minutes:g} {words['min']}"
+    if e.detail and e.kind in (EventKind.CASE_CANCELLED, EventKind.STEP_ESCALATED):
+        text += f" · {e.detail}"
+    return text

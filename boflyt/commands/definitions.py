@@ -1,11 +1,322 @@
-"""CLI commands: definitions (placeholder until its issue lands)."""
+"""CLI commands for process owners: ``validate``, ``show``, ``diff``, ``schema`` and ``versions``.
+
+A thin shell over :mod:`engine.load`, :mod:`engine.diff` and :mod:`engine.schema`; the rich
+renderings live in :mod:`boflyt.commands.version_view` and
+:mod:`boflyt.commands.diff_view`.
+"""
 
 from __future__ import annotations
 
-import typer
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
-__all__ = ["register"]
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from boflyt.commands.diff_view import diff_view
+from boflyt.commands.labels import label
+from boflyt.commands.version_view import version_view
+from boflyt.console import console, err_console, fail, friendly_errors
+from boflyt.settings import get_settings
+from engine.diff import diff_versions
+from engine.load import load_lanes, load_library, load_version, parse_ref
+from engine.scenario import load_scenario
+from engine.schema import lanes_schema, schema_text, write_schema
+from models.definition import LaneCatalog, Version
+from models.errors import DefinitionError, NotFoundError, Problem, ScenarioError
+from models.vocabulary import VersionStatus
+
+__all__ = ["Language", "register"]
+
+
+class Language(StrEnum):
+    """Language of labels: bokmål (default) or English."""
+
+    NB = "nb"
+    EN = "en"
+
+
+LangOption = Annotated[
+    Language | None,
+    typer.Option("--lang", "-l", help="Labels in bokmål (nb, default) or English (en)."),
+]
+
+_VERSION_FILE = re.compile(r"^v([1-9][0-9]*)\.yaml$")
+_VERSION_ARG = re.compile(r"^[vV]?([1-9][0-9]*)$")
+_VERSION_COLUMNS = ("process", "version", "status", "label", "based_on", "hash")
+
+
+def _lang(lang: Language | None) -> str:
+    return lang.value if lang is not None else get_settings().lang
+
+
+def _root() -> Path:
+    return get_settings().processes_dir
+
+
+def _version_paths(folder: Path) -> list[Path]:
+    """``folder/v<N>.yaml`` files, by version number."""
+    found = [p for p in folder.glob("v*.yaml") if _VERSION_FILE.match(p.name)]
+    return sorted(found, key=lambda p: int(p.stem[1:]))
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _newest_published(root: Path, process: str, lanes: LaneCatalog) -> Version:
+    """The newest published version that loads; other files' problems do not get in the way."""
+    published = []
+    for path in _version_paths(root / process):
+        try:
+            version = load_version(path, lanes=lanes)
+        except DefinitionError:
+            continue
+        if version.status is VersionStatus.PUBLISHED:
+            published.append(version)
+    if published:
+        return published[-1]
+    return load_library(root).get(process)  # raises the library's own clear error
+
+
+def _load(process: str, number: int | None) -> tuple[Version, LaneCatalog]:
+    """One version and the lane catalogue; an explicit version reads only its own file."""
+    root = _root()
+    lanes = load_lanes(root / "lanes.yaml")
+    if number is None:
+        return _newest_published(root, process, lanes), lanes
+    path = root / process / f"v{number}.yaml"
+    if path.is_file():
+        return load_version(path, lanes=lanes), lanes
+    return load_library(root).get(process, number), lanes
+
+
+@contextmanager
+def _definition_errors() -> Iterator[None]:
+    """Like :func:`friendly_errors`, but a bad file prints each of its problems on one line."""
+    with friendly_errors():
+        try:
+            yield
+        except DefinitionError as exc:
+            for problem in exc.problems:
+                err_console.print(Text(str(problem), style="red"), soft_wrap=True)
+            count = len(exc.problems)
+            fail(f"{count} problem{'s' if count != 1 else ''}; fix the file and try again")
+
+
+def _version_number(text: str) -> int:
+    match = _VERSION_ARG.match(text.strip())
+    if match is None:
+        fail(f"'{text}' is not a version; write a number such as 2 or v2")
+    return int(match.group(1))
+
+
+# --- validate ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """The outcome of checking one file."""
+
+    path: Path
+    problems: tuple[Problem, ...]
+
+
+def _expand(path: Path) -> list[Path]:
+    """A file as is; a library folder (with lanes.yaml) or a process folder as its files."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise NotFoundError(f"{path}: no such file or folder")
+    if (path / "lanes.yaml").is_file():
+        folders = sorted(p for p in path.iterdir() if p.is_dir() and p.name[0] not in "._")
+        return [path / "lanes.yaml"] + [f for folder in folders for f in _expand(folder)]
+    others = sorted(p for p in path.glob("*.y*ml") if not _VERSION_FILE.match(p.name))
+    scenarios = sorted((path / "scenarios").glob("*.y*ml"))
+    return _version_paths(path) + others + scenarios
+
+
+def _lanes_for(path: Path) -> Path:
+    """The lanes.yaml of the library a file belongs to (else the configured library's)."""
+    for folder in (path.parent, *path.parents[:3]):
+        if (folder / "lanes.yaml").is_file():
+            return folder / "lanes.yaml"
+    return _root() / "lanes.yaml"
+
+
+def _check(path: Path) -> _Checked:
+    """All problems of one lanes, version or scenario file (none when it is valid)."""
+    try:
+        if path.name == "lanes.yaml":
+            load_lanes(path)
+        else:
+            lanes = load_lanes(_lanes_for(path))
+            if path.parent.name == "scenarios":
+                load_scenario(path, lanes=lanes)
+            else:
+                load_version(path, lanes=lanes)
+    except (DefinitionError, ScenarioError) as exc:
+        return _Checked(path, exc.problems)
+    return _Checked(path, ())
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _print_checked(checked: _Checked) -> None:
+    if not checked.problems:
+        console.print(Text.assemble(("✓ ", "green"), _shown(checked.path)))
+        return
+    count = len(checked.problems)
+    word = "problem" if count == 1 else "problems"
+    console.print(Text.assemble(("✗ ", "bold red"), f"{_shown(checked.path)}: {count} {word}"))
+    for problem in checked.problems:
+        console.print(Text(f"  {problem}"), soft_wrap=True)
+
+
+def _validate_summary(results: list[_Checked], lang: str) -> Text:
+    bad = [r for r in results if r.problems]
+    problems = sum(len(r.problems) for r in bad)
+    if lang == "en":
+        text = f"{len(results)} files checked: {len(results) - len(bad)} valid"
+        text += f", {len(bad)} with problems ({problems} in all)" if bad else ""
+    else:
+        text = f"{len(results)} filer sjekket: {len(results) - len(bad)} gyldige"
+        text += f", {len(bad)} med feil ({problems} feil i alt)" if bad else ""
+    return Text(text, style="bold red" if bad else "bold green")
+
+
+def validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Version files, scenario files, lanes.yaml, or folders (a process folder or "
+            "the whole library). Default: the process library from the settings.",
+            show_default=False,
+        ),
+    ] = None,
+    lang: LangOption = None,
+) -> None:
+    """Check process files and print every problem, one per line: file:line place: message."""
+    with friendly_errors():
+        files = [file for path in (paths or [_root()]) for file in _expand(path)]
+        if not files:
+            fail("no process files found in " + ", ".join(str(p) for p in paths or [_root()]))
+        results = [_check(file) for file in files]
+    for result in results:
+        _print_checked(result)
+    console.print(_validate_summary(results, _lang(lang)))
+    if any(result.problems for result in results):
+        raise typer.Exit(1)
+
+
+# --- show, diff, versions, schema ----------------------------------------------------------
+
+
+def show(
+    ref: Annotated[
+        str,
+        typer.Argument(
+            help="PROCESS or PROCESS@vN, e.g. private_lease@v2 (default: newest published).",
+            metavar="PROCESS[@VERSION]",
+        ),
+    ],
+    lang: LangOption = None,
+) -> None:
+    """Show a version readably: metadata, lanes, steps in flow order and transitions."""
+    with _definition_errors():
+        version, lanes = _load(*parse_ref(ref))
+    console.print(version_view(version, lanes, _lang(lang), width=console.width))
+
+
+def diff(
+    process: Annotated[str, typer.Argument(help="The process, e.g. private_lease.")],
+    before: Annotated[str, typer.Argument(help="The version before, e.g. 1 or v1.", metavar="A")],
+    after: Annotated[str, typer.Argument(help="The version after, e.g. 2 or v2.", metavar="B")],
+    lang: LangOption = None,
+) -> None:
+    """Explain what changed from version A to version B: steps, lanes, transitions, handoffs."""
+    numbers = _version_number(before), _version_number(after)
+    with _definition_errors():
+        old, lanes = _load(process, numbers[0])
+        new, _ = _load(process, numbers[1])
+    console.print(diff_view(diff_versions(old, new), lanes, _lang(lang)))
+
+
+def _version_row(path: Path, lanes: LaneCatalog, lang: str) -> list[str]:
+    try:
+        version = load_version(path, lanes=lanes)
+    except DefinitionError as exc:
+        return [path.stem, f"✗ {len(exc.problems)} problem(s)", "", "", ""]
+    based = f"v{version.based_on}" if version.based_on else "—"
+    status = label(version.status.value, lang)
+    return [f"v{version.version}", status, version.label, based, version.content_hash[:12]]
+
+
+def versions(
+    process: Annotated[
+        str | None,
+        typer.Argument(help="Only this process (default: every process).", show_default=False),
+    ] = None,
+    lang: LangOption = None,
+) -> None:
+    """List processes and their versions: status, label, what each is based on, content hash."""
+    language = _lang(lang)
+    with friendly_errors():
+        root = _root()
+        lanes = load_lanes(root / "lanes.yaml")
+        folders = sorted(p for p in root.iterdir() if p.is_dir() and _version_paths(p))
+        if process is not None:
+            known = ", ".join(p.name for p in folders) or "none"
+            folders = [p for p in folders if p.name == process]
+            if not folders:
+                raise NotFoundError(f"unknown process '{process}'; known processes: {known}")
+    table = Table()
+    for column in _VERSION_COLUMNS:
+        table.add_column(label(column, language))
+    for folder in folders:
+        for number, path in enumerate(_version_paths(folder)):
+            table.add_row(folder.name if number == 0 else "", *_version_row(path, lanes, language))
+    console.print(table)
+
+
+def schema(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file (default: print).", show_default=False
+        ),
+    ] = None,
+    lanes: Annotated[
+        bool, typer.Option("--lanes", help="The schema of lanes.yaml instead of a version file.")
+    ] = False,
+) -> None:
+    """Print or write the JSON Schema of version files, for editors (processes/schema.json)."""
+    text = json.dumps(lanes_schema(), indent=2, ensure_ascii=False) + "\n" if lanes else None
+    if output is None:
+        typer.echo(text or schema_text(), nl=False)
+        return
+    try:
+        if text is None:
+            write_schema(output)
+        else:
+            output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    err_console.print(Text(f"wrote {output}"), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    """Add the process owner's commands to the root app."""
+    for command in (validate, show, diff, versions, schema):
+        app.command()(command)

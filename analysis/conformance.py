@@ -1,0 +1,139 @@
+"""Conformance: does the version's graph allow the path each run took?
+
+A run conforms when every consecutive pair of its completed steps (in ``seq`` order) is
+allowed: the second step follows the first along one transition, possibly through steps the
+engine completes by itself (start, auto, parallel, join) — which imported logs may leave out —
+or the two steps lie on different branches of one parallel block (branches interleave). The
+first completed step must be the start step or reachable from it the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from analysis.chain import parallel_blocks
+from models.definition import Version
+from models.vocabulary import EventKind, StepKind
+
+__all__ = ["Conformance", "allowed_pairs", "conformance"]
+
+_ENGINE = frozenset({StepKind.START, StepKind.AUTO, StepKind.PARALLEL, StepKind.JOIN})
+_BEGINNING = ""
+"""The ``from_step`` of a run's first completed step."""
+
+
+@dataclass(frozen=True)
+class Conformance:
+    """How many runs of one version its graph allows, and where the others first deviate."""
+
+    process: str
+    version: int
+    runs: int
+    conforming: int
+    deviations: pl.DataFrame
+    """case_id, position (1 = first completed step), from_step ("" at the beginning), to_step:
+    the first disallowed pair of each non-conforming run."""
+
+    @property
+    def share(self) -> float | None:
+        """Conforming runs ÷ runs, or None when there are no runs."""
+        return self.conforming / self.runs if self.runs else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "process": self.process,
+            "version": self.version,
+            "runs": self.runs,
+            "conforming": self.conforming,
+            "share": self.share,
+            "deviations": self.deviations.to_dicts(),
+        }
+
+
+def allowed_pairs(version: Version) -> set[tuple[str, str]]:
+    """Every (step, next completed step) pair the graph allows; ``""`` marks the beginning.
+
+    >>> from tests.factories import linear_version
+    >>> sorted(allowed_pairs(linear_version()))  # doctest: +NORMALIZE_WHITESPACE
+    [('', 'a'), ('', 'start'), ('a', 'b'), ('b', 'end'), ('start', 'a')]
+    """
+    successors: dict[str, list[str]] = {s.id: [] for s in version.steps}
+    for t in version.transitions:
+        successors.setdefault(t.source, []).append(t.target)
+    kinds = {s.id: s.kind for s in version.steps}
+    pairs: set[tuple[str, str]] = set()
+    for step in version.steps:
+        stack, seen = list(successors[step.id]), set()
+        while stack:
+            nxt = stack.pop()
+            if nxt in seen:
+                continue
+            seen.add(nxt)
+            pairs.add((step.id, nxt))
+            if kinds.get(nxt) in _ENGINE:
+                stack.extend(successors.get(nxt, []))
+    start = next((s.id for s in version.steps if s.kind is StepKind.START), None)
+    if start is not None:
+        pairs.add((_BEGINNING, start))
+        pairs |= {(_BEGINNING, b) for a, b in list(pairs) if a == start}
+    for block in parallel_blocks(version):
+        for i, one in enumerate(block.branches):
+            for other in block.branches[i + 1 :]:
+                pairs |= {(u, v) for u in one for v in other}
+                pairs |= {(v, u) for u in one for v in other}
+    return pairs
+
+
+def conformance(events: pl.DataFrame, version: Version) -> Conformance:
+    """Check every run of ``version`` in an event log against the version's graph.
+
+    Only the log's rows with this process and version number are checked.
+
+    Raises:
+        polars.exceptions.ColumnNotFoundError: when the log lacks case_id, seq, kind, step,
+            process or version.
+
+    >>> import datetime as dt
+    >>> from tests.factories import linear_version
+    >>> t = dt.datetime(2025, 1, 6, 8)
+    >>> log = pl.DataFrame({"case_id": ["c1"] * 3 + ["c2"] * 2, "seq": [1, 2, 3, 1, 2],
+    ...     "kind": ["step_completed"] * 5, "step": ["start", "a", "b", "start", "b"],
+    ...     "process": "test_process", "version": 1})
+    >>> result = conformance(log, linear_version())
+    >>> result.share, result.deviations.row(0)
+    (0.5, ('c2', 2, 'start', 'b'))
+    """
+    pairs = sorted(allowed_pairs(version))
+    allowed = pl.LazyFrame(
+        {"from_step": [a for a, _ in pairs], "to_step": [b for _, b in pairs], "ok": True}
+    )
+    runs = events.lazy().filter(
+        (pl.col("process") == version.process) & (pl.col("version") == version.version)
+    )
+    case = pl.col("case_id")
+    completed = (
+        runs.filter(pl.col("kind").cast(pl.String) == EventKind.STEP_COMPLETED.value)
+        .select("case_id", "seq", pl.col("step").fill_null("?").alias("to_step"))
+        .sort("case_id", "seq")
+        .with_columns(
+            pl.when(case == case.shift(1))
+            .then(pl.col("to_step").shift(1))
+            .otherwise(pl.lit(_BEGINNING))
+            .alias("from_step"),
+            case.cum_count().over("case_id").cast(pl.Int64).alias("position"),
+        )
+    )
+    deviations = (
+        completed.join(allowed, on=["from_step", "to_step"], how="left")
+        .filter(pl.col("ok").is_null())
+        .group_by("case_id")
+        .agg(pl.all().sort_by("position").first())
+        .select("case_id", "position", "from_step", "to_step")
+        .sort("case_id")
+    )
+    count, found = pl.collect_all([runs.select(case.n_unique()), deviations])
+    total = int(count.item())
+    return Conformance(version.process, version.version, total, total - found.height, found)

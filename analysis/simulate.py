@@ -1,0 +1,441 @@
+"""Discrete-event simulation of a version under a scenario: staff capacity, waits, seeded.
+
+The clock counts **working minutes** (the scenario's hours per day on its working days, minus
+holidays); nights, weekends and holidays do not exist on it, and events are stamped with
+calendar datetimes at the end (:func:`analysis.simulation_log.stamp`). Cases arrive as a
+Poisson stream (``arrivals_per_week`` spread over the week's working minutes). Each work item
+that becomes ready first waits its ``wait_days`` (drawn; outside parties and timers use no
+staff), then queues first-come-first-served for one person of every organisation that works on
+the step (its lane and ``joint_with`` lanes; people are taken in lane order, which rules out
+deadlock), is begun, takes its ``touch_minutes`` and is completed with an outcome drawn by the
+transition probabilities. Lanes without a ``capacity`` entry and outside parties are unlimited.
+
+Routing — decisions, rework loops, parallel split and join, end — is the case engine's
+(:mod:`engine.case`); see :mod:`analysis.simulation_log` for the two drivers. The event loop is
+a plain ``heapq`` over one seeded numpy ``Generator`` whose uniforms are drawn in blocks: SimPy
+was measured at several times the per-event cost, which misses the 100,000-case budget.
+
+>>> from tests.factories import linear_version
+>>> from models.scenario import Scenario
+>>> s = Scenario(name="demo", arrivals_per_week=5, start="2025-01-06", capacity={"nav": 1})
+>>> r = simulate(linear_version(), s, cases=20, seed=1)
+>>> r.events.height, r.summary()["cases"]
+(220, 20)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import math
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from analysis.calendar import WorkCalendar, norwegian_holidays
+from analysis.simulation_log import EngineDriver, FastDriver, stamp, to_frame
+from analysis.simulation_series import Series, daily_levels, summarise
+from engine.case import Flow, compile_flow
+from models.definition import Duration, LaneCatalog, Version
+from models.scenario import Scenario
+from models.vocabulary import StepKind
+
+__all__ = ["SimulationResult", "calendar_of", "simulate", "simulate_chunk"]
+
+_HUMAN = (StepKind.TASK, StepKind.DECISION, StepKind.WAIT)
+_ARRIVE, _WAITED, _TOUCHED = 0, 1, 2
+_BLOCK = 1 << 16
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """A simulated cohort: its event log and what happened to staff, queues and cases.
+
+    ``lead_times`` are working days from arrival to end, one per case in case order;
+    ``occupancy`` has per working day and organisation the mean people busy, ``utilisation``
+    (busy / staff; null for unlimited lanes) and mean ``queue`` length; ``wip`` the mean number
+    of open cases per working day. Chunks of one run are independent replications.
+    """
+
+    process: str
+    version: int
+    scenario: str
+    seed: int
+    cases: int
+    events: pl.DataFrame
+    lead_times: np.ndarray
+    occupancy: pl.DataFrame
+    wip: pl.DataFrame
+    busy_minutes: dict[str, float] = field(default_factory=dict)
+    capacity_minutes: dict[str, float] = field(default_factory=dict)
+    horizon_minutes: float = 0.0
+
+    def utilisation(self) -> dict[str, float]:
+        """Busy person-minutes / available person-minutes per staffed organisation."""
+        return {lane: self.busy_minutes[lane] / minutes
+                for lane, minutes in self.capacity_minutes.items() if minutes > 0}  # fmt: skip
+
+    def summary(self) -> dict[str, object]:
+        """Small JSON-friendly figures: cases, events, lead time mean/median/p90, utilisation."""
+        return summarise(self.lead_times, self.busy_minutes, self.capacity_minutes,
+                         events=self.events.height)  # fmt: skip
+
+
+def calendar_of(scenario: Scenario, *, years: int = 1) -> WorkCalendar:
+    """The scenario's working calendar covering ``years`` years from its start."""
+    first = scenario.start.year
+    holidays = (norwegian_holidays(range(first - 1, first + years + 1))
+                if scenario.holidays == "norway" else frozenset())  # fmt: skip
+    return WorkCalendar(hours_per_day=scenario.hours_per_day, weekdays=scenario.weekday_numbers,
+                        holidays=holidays)  # fmt: skip
+
+
+def simulate(
+    version: Version,
+    scenario: Scenario,
+    *,
+    cases: int,
+    seed: int,
+    lanes: LaneCatalog | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunks: int = 1,
+    driver: Literal["fast", "engine"] = "fast",
+    case_prefix: str = "sim",
+) -> SimulationResult:
+    """Simulate ``cases`` cases of ``version`` under ``scenario`` with seed ``seed``.
+
+    ``chunks`` > 1 splits the cases into that many independent replications (what the Prefect
+    flow runs as separate tasks); the result is the same either way. ``lanes`` marks outside
+    parties. ``progress`` is called with the number of cases finished so far.
+
+    Raises:
+        ValueError: ``cases`` < 1 or ``chunks`` < 1.
+    """
+    if cases < 1 or chunks < 1:
+        raise ValueError(f"cases and chunks must be at least 1, not {cases} and {chunks}")
+    done = 0
+
+    def tick(n: int) -> None:
+        if progress is not None:
+            progress(done + n)
+
+    parts = []
+    for chunk in range(min(chunks, cases)):
+        size = chunk_size(cases, chunks, chunk)
+        parts.append(simulate_chunk(version, scenario, cases=size, seed=seed, chunk=chunk,
+                                    lanes=lanes, progress=tick, driver=driver,
+                                    case_prefix=case_prefix))  # fmt: skip
+        done += size
+    return parts[0] if len(parts) == 1 else _merge(parts)
+
+
+def chunk_size(cases: int, chunks: int, chunk: int) -> int:
+    """Cases in replication ``chunk`` when ``cases`` are split into ``chunks`` near-equal parts."""
+    return cases // chunks + (1 if chunk < cases % chunks else 0)
+
+
+def simulate_chunk(
+    version: Version,
+    scenario: Scenario,
+    *,
+    cases: int,
+    seed: int,
+    chunk: int = 0,
+    lanes: LaneCatalog | None = None,
+    progress: Callable[[int], None] | None = None,
+    driver: Literal["fast", "engine"] = "fast",
+    case_prefix: str = "sim",
+) -> SimulationResult:
+    """One independent replication; its generator is seeded with ``(seed, chunk)``."""
+    outside = frozenset(l.id for l in lanes.lanes if l.outside) if lanes else frozenset()
+    flow = compile_flow(version, outside)
+    plan = _Plan(flow, scenario)
+    ids = [f"{case_prefix}-{chunk}-{i + 1:06d}" for i in range(cases)]
+    engine = (EngineDriver if driver == "engine" else FastDriver)(flow, plan.step_ids, plan.names)
+    if isinstance(engine, EngineDriver):
+        engine.case_ids = ids
+    world = _World(plan, engine, np.random.default_rng([seed, chunk]), progress)
+    world.run(cases)
+    years = math.ceil(world.clock / scenario.minutes_per_day / (len(scenario.working_days) * 50))
+    calendar = calendar_of(scenario, years=years + 1)
+    events = to_frame(engine, case_ids=ids, step_ids=plan.step_ids, names=plan.names, flow=flow,
+                      calendar=calendar, origin=scenario.start)  # fmt: skip
+    return _result(world, plan, scenario, version, seed, cases, events, calendar)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def _draw(spec: tuple[int, float, float, float], u: float) -> float:
+    """Inverse-CDF draw from a compiled duration: (dist, low, high, mode)."""
+    dist, low, high, mode = spec
+    if dist == 0:
+        return low
+    if dist == 1:
+        return low + u * (high - low)
+    span = high - low
+    if span == 0:
+        return low
+    cut = (mode - low) / span
+    if u < cut:
+        return low + math.sqrt(u * span * (mode - low))
+    return high - math.sqrt((1.0 - u) * span * (high - mode))
+
+
+def _spec(duration: Duration, scale: float) -> tuple[int, float, float, float]:
+    code = {"fixed": 0, "uniform": 1, "triangular": 2}[duration.dist]
+    mode = duration.mode if duration.mode is not None else duration.low
+    return code, duration.low * scale, duration.high * scale, mode * scale
+
+
+class _Plan:
+    """Everything the event loop needs per step, as plain lists indexed by step number."""
+
+    def __init__(self, flow: Flow, scenario: Scenario) -> None:
+        version = flow.version
+        self.step_ids = [s.id for s in version.steps]
+        every = list(dict.fromkeys([*version.lanes, *(lane for s in version.steps for lane in s.lanes)]))
+        internal = [lane for lane in every if lane not in flow.outside]
+        staffed = [lane for lane in internal if scenario.capacity.get(lane, 0) > 0]
+        self.capacity = {lane: scenario.capacity[lane] for lane in staffed}
+        actors = [f"{lane}#{k + 1}" for lane in staffed for k in range(self.capacity[lane])]
+        outcomes = sorted({t.outcome for t in version.transitions if t.outcome})
+        self.names = ["simulator", *every, *actors, *outcomes]
+        self.name = {name: i for i, name in enumerate(self.names)}
+        self.lanes = staffed
+        self.wait, self.touch, self.staff, self.org, self.choices = [], [], [], [], []
+        for step in version.steps:
+            override = scenario.overrides.get(step.id)
+            wait = (override.wait_days if override else None) or step.wait_days
+            touch = (override.touch_minutes if override else None) or step.touch_minutes
+            self.wait.append(_spec(wait, scenario.minutes_per_day))
+            self.touch.append(_spec(touch, 1.0))
+            self.staff.append(tuple(sorted(staffed.index(x) for x in step.lanes if x in staffed)))
+            fallback = internal[0] if internal else step.lane
+            self.org.append(self.name[next((x for x in step.lanes if x in internal), fallback)])
+            self.choices.append(self._choices(flow, step.id, step.kind))
+        self.human = [s.kind in _HUMAN for s in version.steps]
+        self.rate = scenario.arrivals_per_minute
+        self.start_org = self.org[self.step_ids.index(flow.start)] if flow.start else 0
+
+    def _choices(self, flow: Flow, step_id: str, kind: StepKind) -> tuple[list[float], list[int]]:
+        if kind is not StepKind.DECISION:
+            return [], []
+        edges = [t for t in flow.version.transitions if t.source == step_id and t.outcome]
+        cumulative = list(np.cumsum([t.p for t in edges]))
+        return cumulative, [self.name[t.outcome or ""] for t in edges]
+
+    def actor_names(self, lane: int) -> list[int]:
+        name = self.lanes[lane]
+        return [self.name[f"{name}#{k}"] for k in range(self.capacity[name], 0, -1)]
+
+
+# --------------------------------------------------------------------------- the event loop
+
+
+Held = tuple[tuple[int, int], ...]
+"""People a work item holds: (lane index, actor name index)."""
+
+
+class _Request:
+    """A ready work item collecting one person per staffed lane of its step."""
+
+    __slots__ = ("case", "held", "item", "position", "step")
+
+    def __init__(self, case: int, item: int, step: int) -> None:
+        self.case, self.item, self.step = case, item, step
+        self.position = 0
+        self.held: list[tuple[int, int]] = []
+
+
+class _World:
+    """The heap of pending events, the staff pools and their queues."""
+
+    def __init__(self, plan: _Plan, driver: FastDriver | EngineDriver,
+                 rng: np.random.Generator, progress: Callable[[int], None] | None) -> None:  # fmt: skip
+        self.plan, self.driver, self.rng, self.progress = plan, driver, rng, progress
+        self.uniforms: list[float] = rng.random(_BLOCK).tolist()
+        self.used = 0
+        self.heap: list[tuple[float, int, int, int, int, int, float, Held]] = []
+        self.counter = 0
+        self.clock = 0.0
+        self.free = [plan.actor_names(lane) for lane in range(len(plan.lanes))]
+        self.queues: list[deque[_Request]] = [deque() for _ in plan.lanes]
+        self.busy = [Series() for _ in plan.lanes]
+        self.waiting = [Series() for _ in plan.lanes]
+        self.arrived: list[float] = []
+        self.ended: list[float] = []
+
+    def uniform(self) -> float:
+        if self.used == _BLOCK:
+            self.uniforms, self.used = self.rng.random(_BLOCK).tolist(), 0
+        self.used += 1
+        return self.uniforms[self.used - 1]
+
+    def push(self, t: float, code: int, case: int, item: int = 0, step: int = 0,
+             touch: float = 0.0, held: Held = ()) -> None:  # fmt: skip
+        self.counter += 1
+        heapq.heappush(self.heap, (t, self.counter, code, case, item, step, touch, held))
+
+    def run(self, cases: int) -> None:
+        """Simulate until every one of ``cases`` arrivals has reached an end."""
+        arrivals = np.cumsum(self.rng.exponential(1.0 / self.plan.rate, cases)).tolist()
+        self.ended = [math.nan] * cases
+        self.push(arrivals[0], _ARRIVE, 0)
+        finished, report = 0, max(cases // 100, 1)
+        heap, driver, pop = self.heap, self.driver, heapq.heappop
+        while heap:
+            t, _, code, case, item, step, touch, held = pop(heap)
+            if code == _WAITED:
+                if not driver.finished(case):
+                    self.request(_Request(case, item, step), t)
+                continue
+            self.clock = t
+            if code == _ARRIVE:
+                self.arrived.append(t)
+                if case + 1 < cases:
+                    self.push(arrivals[case + 1], _ARRIVE, case + 1)
+                ready = driver.start(case, t, 0, self.plan.start_org)
+            else:
+                ready = self.complete(t, case, item, step, touch, held)
+            if driver.finished(case) and math.isnan(self.ended[case]):
+                self.ended[case] = t
+                finished += 1
+                if self.progress is not None and finished % report == 0:
+                    self.progress(finished)
+            for number, target in ready:
+                self.schedule(case, number, target, t)
+        if self.progress is not None and finished % report:
+            self.progress(finished)
+
+    def schedule(self, case: int, item: int, step: int, t: float) -> None:
+        """A ready item: wait for the outside party or timer, then ask for staff."""
+        wait = _draw(self.plan.wait[step], self.uniform())
+        if wait > 0:
+            self.push(t + wait, _WAITED, case, item, step)
+        else:
+            self.request(_Request(case, item, step), t)
+
+    def request(self, request: _Request, t: float) -> None:
+        """Take one person of each staffed lane in order; queue where none is free."""
+        lanes = self.plan.staff[request.step]
+        while request.position < len(lanes):
+            lane = lanes[request.position]
+            if not self.free[lane]:
+                self.queues[lane].append(request)
+                self.waiting[lane].add(t, 1)
+                return
+            request.held.append((lane, self.free[lane].pop()))
+            self.busy[lane].add(t, 1)
+            request.position += 1
+        self.begin(request, t)
+
+    def begin(self, request: _Request, t: float) -> None:
+        plan, step = self.plan, request.step
+        held = tuple(request.held)
+        actor = held[0][1] if held else plan.org[step]
+        self.driver.begin(request.case, request.item, step, t, actor, plan.org[step])
+        touch = _draw(plan.touch[step], self.uniform())
+        self.push(t + touch, _TOUCHED, request.case, request.item, step, touch, held)
+
+    def complete(self, t: float, case: int, item: int, step: int, touch: float,
+                 held: Held) -> list[tuple[int, int]]:  # fmt: skip
+        """Complete a touched item (drawing its outcome), then hand its people on."""
+        ready: list[tuple[int, int]] = []
+        if not self.driver.finished(case):
+            cumulative, outcomes = self.plan.choices[step]
+            outcome = -1
+            if outcomes:
+                u = self.uniform()
+                outcome = next((o for c, o in zip(cumulative, outcomes, strict=True) if u < c),
+                               outcomes[-1])  # fmt: skip
+            actor = held[0][1] if held else self.plan.org[step]
+            ready = self.driver.complete(case, item, step, t, actor, self.plan.org[step],
+                                         outcome, touch)  # fmt: skip
+        for lane, person in held:
+            self.release(lane, person, t)
+        return ready
+
+    def release(self, lane: int, person: int, t: float) -> None:
+        """Give the person to the first live request queued for the lane, else free them."""
+        queue = self.queues[lane]
+        while queue:
+            request = queue.popleft()
+            self.waiting[lane].add(t, -1)
+            if self.driver.finished(request.case):
+                for other, who in request.held:
+                    self.release(other, who, t)
+                continue
+            request.held.append((lane, person))
+            request.position += 1
+            self.request(request, t)
+            return
+        self.free[lane].append(person)
+        self.busy[lane].add(t, -1)
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _result(world: _World, plan: _Plan, scenario: Scenario, version: Version, seed: int,
+            cases: int, events: pl.DataFrame, calendar: WorkCalendar) -> SimulationResult:  # fmt: skip
+    per_day = scenario.minutes_per_day
+    horizon = world.clock
+    days = max(math.ceil(horizon / per_day), 1)
+    arrived, ended = np.asarray(world.arrived), np.asarray(world.ended)
+    dates = _dates(calendar, scenario.start, days, per_day)
+    rows = []
+    busy_minutes, capacity_minutes = {}, {}
+    for index, lane in enumerate(plan.lanes):
+        staff = plan.capacity[lane]
+        busy = daily_levels(world.busy[index], days, per_day)
+        queue = daily_levels(world.waiting[index], days, per_day)
+        busy_minutes[lane] = float(busy.sum() * per_day)
+        capacity_minutes[lane] = float(staff * days * per_day)
+        rows.append(pl.DataFrame({
+            "day": dates, "lane": [lane] * days, "staff": [staff] * days, "busy": busy,
+            "utilisation": busy / staff, "queue": queue,
+        }))  # fmt: skip
+    wip = Series.from_changes(arrived, ended)
+    return SimulationResult(
+        process=version.process, version=version.version, scenario=scenario.name, seed=seed,
+        cases=cases, events=events, lead_times=(ended - arrived) / per_day,
+        occupancy=pl.concat(rows) if rows else _EMPTY_OCCUPANCY,
+        wip=pl.DataFrame({"day": dates, "wip": daily_levels(wip, days, per_day)}),
+        busy_minutes=busy_minutes, capacity_minutes=capacity_minutes, horizon_minutes=horizon,
+    )  # fmt: skip
+
+
+_EMPTY_OCCUPANCY = pl.DataFrame(
+    schema={"day": pl.Date, "lane": pl.String, "staff": pl.Int64, "busy": pl.Float64,
+            "utilisation": pl.Float64, "queue": pl.Float64}  # fmt: skip
+)
+
+
+def _dates(calendar: WorkCalendar, origin: dt.date, days: int, per_day: float) -> pl.Series:
+    """The calendar date of each working day 0..days-1."""
+    starts = stamp(calendar, origin, np.arange(days, dtype=np.float64) * per_day + 1.0)
+    return pl.Series("day", starts.astype("datetime64[D]"), dtype=pl.Date)
+
+
+def _merge(parts: Sequence[SimulationResult]) -> SimulationResult:
+    """Independent replications as one result; series get a ``chunk`` column."""
+    first = parts[0]
+
+    def tagged(frames: list[pl.DataFrame]) -> pl.DataFrame:
+        return pl.concat([f.with_columns(pl.lit(i).alias("chunk")) for i, f in enumerate(frames)])
+
+    lanes = first.capacity_minutes
+    return SimulationResult(
+        process=first.process, version=first.version, scenario=first.scenario, seed=first.seed,
+        cases=sum(p.cases for p in parts), events=pl.concat([p.events for p in parts]),
+        lead_times=np.concatenate([p.lead_times for p in parts]),
+        occupancy=tagged([p.occupancy for p in parts]), wip=tagged([p.wip for p in parts]),
+        busy_minutes={lane: sum(p.busy_minutes[lane] for p in parts) for lane in lanes},
+        capacity_minutes={lane: sum(p.capacity_minutes[lane] for p in parts) for lane in lanes},
+        horizon_minutes=max(p.horizon_minutes for p in parts),
+    )  # fmt: skip

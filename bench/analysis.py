@@ -1,0 +1,194 @@
+"""Benchmark: the full observed metric set on a synthetic event log of about 1,000,000 events.
+
+Run: ``.venv/bin/python bench/analysis.py [--events N] [--repeat R]``.
+
+The log is generated with numpy (no Python loop per case): a 15-step version with four
+organisations and one rework loop; each case follows one of three path variants (no loop, one
+loop, two loops), with engine-style events (case_started, step_ready / step_started /
+step_completed per work item, handoff on every lane change, case_finished). The log is written
+to Parquet; a fresh child process reads it and times ``observed_metrics`` (conformance
+included) and reports its peak resident memory, so generation does not count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from analysis.calendar import DEFAULT_CALENDAR  # noqa: E402
+from analysis.observed import observed_metrics  # noqa: E402
+from models.definition import Version  # noqa: E402
+
+LANES = ("housing_office", "nav", "accounting", "property_company")
+WORK = [f"s{i:02d}" for i in range(1, 14)]  # 13 work steps + start + end = 15 steps
+LANE_OF = {"start": LANES[0], "end": LANES[2]}
+LANE_OF.update({step: LANES[(i // 2) % 4] for i, step in enumerate(WORK)})
+LOOP_FROM, LOOP_TO = "s06", "s04"  # s06 is a decision: back to s04 with p = 0.2
+VARIANT_SHARES = (0.8, 0.16, 0.04)
+
+
+def bench_version() -> Version:
+    """The 15-step version the synthetic log follows."""
+    steps = [{"id": "start", "kind": "start"}, *({"id": s, "kind": "task"} for s in WORK)]
+    steps.append({"id": "end", "kind": "end"})
+    for step in steps:
+        step["lane"] = LANE_OF[step["id"]]
+        step["name"] = {"nb": step["id"], "en": step["id"]}
+        if step["id"] == LOOP_FROM:
+            step["kind"] = "decision"
+    chain = ["start", *WORK, "end"]
+    transitions = [{"from": a, "to": b} for a, b in zip(chain, chain[1:], strict=False)]
+    for t in transitions:
+        if t["from"] == LOOP_FROM:
+            t.update(outcome="ok", probability=0.8)
+    transitions.append(
+        {"from": LOOP_FROM, "to": LOOP_TO, "outcome": "redo", "probability": 0.2, "rework": True}
+    )
+    return Version.model_validate(
+        {"process": "bench", "version": 1, "label": "bench", "owner": "bench",
+         "date": "2025-01-01", "name": {"nb": "bench", "en": "bench"}, "lanes": list(LANES),
+         "steps": steps, "transitions": transitions}
+    )  # fmt: skip
+
+
+KINDS = ["case_started", "step_ready", "step_started", "step_completed", "handoff", "case_finished"]
+
+
+def template(loops: int) -> list[tuple[int, str | None, int | None, str | None, str | None]]:
+    """The events of one path variant: (kind code, step, item, from_step, to_step)."""
+    i = WORK.index(LOOP_TO)
+    j = WORK.index(LOOP_FROM)
+    path = ["start", *WORK[: j + 1], *(WORK[i : j + 1] * loops), *WORK[j + 1 :], "end"]
+    rows: list[tuple[int, str | None, int | None, str | None, str | None]] = [(0, None, None, None, None)]
+    for item, step in enumerate(path, start=1):
+        if item > 1 and LANE_OF[path[item - 2]] != LANE_OF[step]:
+            rows.append((4, None, None, path[item - 2], step))
+        if step in ("start", "end"):
+            rows.append((3, step, item, None, None))
+        else:
+            rows += [(1, step, item, None, None), (2, step, item, None, None)]
+            rows.append((3, step, item, None, None))
+    rows.append((5, None, None, None, None))
+    return rows
+
+
+def generate(n_events: int, seed: int = 7) -> pl.DataFrame:
+    """A synthetic engine-style log of about ``n_events`` events."""
+    rng = np.random.default_rng(seed)
+    temps = [template(k) for k in range(len(VARIANT_SHARES))]
+    mean_len = sum(s * len(t) for s, t in zip(VARIANT_SHARES, temps, strict=True))
+    n_cases = int(n_events / mean_len)
+    variant = rng.choice(len(temps), size=n_cases, p=VARIANT_SHARES)
+    arrival = rng.uniform(0, 2 * 250 * 450, size=n_cases)  # two years of working minutes
+    frames = [_variant_frame(temps[v], np.flatnonzero(variant == v), arrival, rng) for v in range(3)]
+    log = pl.concat(frames).sort("case", "seq")
+    return _finish(log)
+
+
+def _variant_frame(rows: list, cases: np.ndarray, arrival: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
+    kinds = np.array([r[0] for r in rows])
+    n, length = len(cases), len(rows)
+    wait = np.where(kinds == 2, 1, 0)[None, :] * rng.exponential(2 * 450, size=(n, length))
+    touch = np.where(kinds == 3, 1, 0)[None, :] * rng.uniform(10, 120, size=(n, length))
+    clock = arrival[cases][:, None] + np.cumsum(wait + touch, axis=1)
+    steps = pl.Series([r[1] for r in rows], dtype=pl.String)
+    tpl = pl.DataFrame(
+        {"kind": [KINDS[k] for k in kinds], "step": steps, "item": [r[2] for r in rows],
+         "from_step": [r[3] for r in rows], "to_step": [r[4] for r in rows],
+         "seq": np.arange(1, length + 1)}
+    )  # fmt: skip
+    index = np.tile(np.arange(length), n)
+    frame = tpl[index]
+    return frame.with_columns(
+        case=pl.Series(np.repeat(cases, length)),
+        minutes=pl.Series(clock.ravel()),
+        touch_minutes=pl.Series(np.where(np.tile(kinds == 3, n), touch.ravel(), np.nan)),
+    )
+
+
+def _finish(log: pl.DataFrame) -> pl.DataFrame:
+    days = np.floor(log["minutes"].to_numpy() / 450.0)
+    rest = log["minutes"].to_numpy() - days * 450.0
+    cal = DEFAULT_CALENDAR
+    holidays = np.array(sorted(cal.holidays), dtype="datetime64[D]")
+    day = np.busday_offset(np.datetime64("2023-01-02"), days.astype(np.int64), holidays=holidays)
+    at = day.astype("datetime64[us]") + np.timedelta64(8, "h") + (rest * 60e6).astype("timedelta64[us]")
+    lane = pl.col("step").replace_strict(LANE_OF, default=None)
+    completed = pl.col("kind") == "step_completed"
+    return log.select(
+        pl.format("c{}", pl.col("case")).alias("case_id"),
+        "seq",
+        "kind",
+        pl.Series("at", at),
+        "step",
+        "item",
+        lane.alias("lane"),
+        pl.when(completed).then(pl.lit("staff")).alias("actor"),
+        pl.when(completed).then(lane).alias("org"),
+        pl.lit(None, pl.String).alias("outcome"),
+        pl.col("touch_minutes").fill_nan(None),
+        pl.when(completed).then(pl.lit(1)).alias("transactions"),
+        "from_step",
+        "to_step",
+        pl.col("from_step").replace_strict(LANE_OF, default=None).alias("from_lane"),
+        pl.col("to_step").replace_strict(LANE_OF, default=None).alias("to_lane"),
+        pl.lit("system").alias("channel"),
+        pl.lit(None, pl.String).alias("detail"),
+        pl.lit("bench").alias("process"),
+        pl.lit(1).alias("version"),
+        pl.lit("simulated").alias("mode"),
+    )
+
+
+def _measure(path: str, repeat: int, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+    events = pl.read_parquet(path)
+    version = bench_version()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = observed_metrics(events, version=version)
+        times.append(time.perf_counter() - t0)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert result.conformance is not None
+    queue.put((times, peak_mb, result.cases.height, result.conformance.share))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    events = generate(args.events)
+    generated = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "log.parquet")
+        events.write_parquet(path)
+        queue: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
+        child = mp.get_context("spawn").Process(target=_measure, args=(path, args.repeat, queue))
+        child.start()
+        times, peak_mb, cases, share = queue.get()
+        child.join()
+    best, median = min(times), float(np.median(times))
+    print(f"log: {events.height:,} events, {cases:,} cases, 15 steps, {len(LANES)} organisations "
+          f"(generated in {generated:.2f} s; {dt.datetime.now(dt.UTC):%Y-%m-%d})")  # fmt: skip
+    print(f"observed_metrics (full set, conformance included), {args.repeat} runs:")
+    print(f"  wall time   best {best:.3f} s, median {median:.3f} s")
+    print(f"  throughput  {events.height / best:,.0f} events/s (best run)")
+    print(f"  peak RSS    {peak_mb:,.0f} MB (child process: reading the log + analysis)")
+    print(f"  conformance {share:.3f} (every generated run follows the graph)")
+
+
+if __name__ == "__main__":
+    main()

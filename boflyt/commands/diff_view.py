@@ -1,0 +1,119 @@
+"""The rich rendering of a :class:`~engine.diff.VersionDiff` for ``boflyt diff``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+
+from boflyt.commands.labels import cells, label, lane_text, plain, value_text
+from engine.diff import FieldChange, VersionDiff
+from models.definition import LaneCatalog, Step
+
+__all__ = ["diff_view"]
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def _steps_listed(title: str, steps: Iterable[Step], catalog: LaneCatalog, lang: str) -> Table:
+    table = _table(title, label("step", lang), label("lane", lang), label("kind", lang))
+    for step in steps:
+        table.add_row(
+            *cells(
+                f"{step.id} ({step.name.get(lang)})",
+                lane_text(step.lane, catalog, lang),
+                label(step.kind.value, lang),
+            )
+        )
+    return table
+
+
+def _change_cells(change: FieldChange, lang: str, catalog: LaneCatalog) -> list[str]:
+    before, after = change.before, change.after
+    if change.field == "lane":
+        before, after = lane_text(before, catalog, lang), lane_text(after, catalog, lang)
+    elif change.field == "based_on":
+        before, after = (f"v{n}" if n else None for n in (before, after))
+    return [label(change.field, lang), value_text(before, lang), value_text(after, lang)]
+
+
+def _changes_table(
+    title: str, rows: Iterable[tuple[str, FieldChange]], lang: str, catalog: LaneCatalog
+) -> Table:
+    listed = list(rows)
+    owned = any(owner for owner, _ in listed)
+    heads = (label("change", lang), label("before", lang), label("after", lang))
+    table = _table(title, *(("", *heads) if owned else heads))
+    last = None
+    for owner, change in listed:
+        first = [owner if owner != last else ""] if owned else []
+        table.add_row(*cells(*first, *_change_cells(change, lang, catalog)))
+        last = owner
+    return table
+
+
+def _transitions_diff(diff: VersionDiff, lang: str) -> Table:
+    table = _table(label("transitions", lang), "", label("from_to", lang), label("outcome", lang))
+    for sign, transitions in (("−", diff.transitions_removed), ("+", diff.transitions_added)):
+        for t in transitions:
+            table.add_row(*cells(sign, f"{t.source} → {t.target}", t.outcome or ""))
+    return table
+
+
+def _handoffs_diff(diff: VersionDiff, catalog: LaneCatalog, lang: str) -> Table:
+    title = f"{label('handoffs', lang)}: {diff.handoffs_before} → {diff.handoffs_after}"
+    table = _table(title, "", label("from_to", lang), label("lane", lang))
+    for sign, found in (("−", diff.handoffs_removed), ("+", diff.handoffs_added)):
+        for h in found:
+            lanes = (
+                f"{lane_text(h.from_lane, catalog, lang)} ↪ {lane_text(h.to_lane, catalog, lang)}"
+            )
+            table.add_row(*cells(sign, f"{h.source} → {h.target}", lanes))
+    return table
+
+
+def _diff_parts(diff: VersionDiff, catalog: LaneCatalog, lang: str) -> Iterator[RenderableType]:
+    if diff.metadata:
+        rows = [("", change) for change in diff.metadata]
+        yield _changes_table(label("metadata", lang), rows, lang, catalog)
+    if diff.lanes_removed or diff.lanes_added:
+        text = ", ".join(
+            [f"− {lane_text(lane, catalog, lang)}" for lane in diff.lanes_removed]
+            + [f"+ {lane_text(lane, catalog, lang)}" for lane in diff.lanes_added]
+        )
+        yield plain(label("lanes_changed", lang).format(text=text))
+    if diff.steps_removed:
+        yield _steps_listed(label("steps_removed", lang), diff.steps_removed, catalog, lang)
+    if diff.steps_added:
+        yield _steps_listed(label("steps_added", lang), diff.steps_added, catalog, lang)
+    if diff.steps_changed:
+        rows = [(c.id, f) for c in diff.steps_changed for f in c.changes]
+        yield _changes_table(label("steps_changed", lang), rows, lang, catalog)
+    if diff.transitions_removed or diff.transitions_added:
+        yield _transitions_diff(diff, lang)
+    if diff.transitions_changed:
+        rows = [(_arrow(c.key), f) for c in diff.transitions_changed for f in c.changes]
+        yield _changes_table(label("transitions_changed", lang), rows, lang, catalog)
+    if diff.handoffs_removed or diff.handoffs_added:
+        yield _handoffs_diff(diff, catalog, lang)
+    else:
+        yield plain(f"{label('handoffs', lang)}: {diff.handoffs_before} → {diff.handoffs_after}")
+
+
+def _arrow(key: tuple[str, str, str | None]) -> str:
+    source, target, outcome = key
+    return f"{source} → {target}" + (f" [{outcome}]" if outcome else "")
+
+
+def diff_view(diff: VersionDiff, catalog: LaneCatalog, lang: str = "nb") -> Group:
+    """The summary sentence, then one table per kind of change."""
+    head = plain(f"{diff.before} → {diff.after}: {diff.summary(lang)}", "bold")
+    if diff.is_empty and not diff.metadata:
+        return Group(head, plain(label("no_change", lang)))
+    return Group(head, *_diff_parts(diff, catalog, lang))

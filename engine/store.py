@@ -1,0 +1,654 @@
+"""The case store: one transaction per command, optimistic locking, bulk paths for simulation.
+
+Each command runs in one write transaction (``BEGIN IMMEDIATE`` on SQLite): load the case
+(its row, work items, last event number), let :func:`engine.case.decide` decide, then
+compare-and-set ``row_version`` (``UPDATE … WHERE id = :id AND row_version = :read``); a
+rowcount other than 1 means someone else changed the case in between, and the command fails
+with :class:`ConflictError` having changed nothing. The new state, work items and events are
+written in that same transaction, so they commit together or not at all.
+
+A case is pinned to the version it started on: the version's canonical JSON is stored in
+``published_version`` and later commands rebuild it from there, whatever the YAML says now.
+Case references are stored only as keyed pseudonyms (:mod:`engine.pseudonym`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, TypeVar
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from engine.case import (
+    BeginStep,
+    CancelCase,
+    CaseState,
+    CompleteStep,
+    Escalate,
+    Flow,
+    StartCase,
+    WorkItem,
+    compile_flow,
+    decide,
+    overdue_items,
+)
+from engine.db import read_scope, write_scope
+from engine.pseudonym import ReferenceKey
+from models.definition import LaneCatalog, Version
+from models.errors import CommandError, ConflictError, NotFoundError, StoreError
+from models.events import EVENT_COLUMNS, Event
+from models.tables import CaseRun, EventRow, PublishedVersion, SimulationRun, WorkItemRow
+from models.vocabulary import EventKind, ItemStatus, Mode, RunStatus
+
+__all__ = [
+    "CaseSummary",
+    "InboxEntry",
+    "append_simulated",
+    "begin_step",
+    "cancel_case",
+    "case_timeline",
+    "complete_step",
+    "escalate_overdue",
+    "event_frame",
+    "find_case_by_ref",
+    "get_case",
+    "get_version",
+    "inbox",
+    "list_cases",
+    "publish_version",
+    "resolve_case_id",
+    "start_case",
+]
+
+T = TypeVar("T")
+
+_CASE = CaseRun.__table__  # type: ignore[attr-defined]
+_ITEM = WorkItemRow.__table__  # type: ignore[attr-defined]
+_EVENT = EventRow.__table__  # type: ignore[attr-defined]
+_VERSION = PublishedVersion.__table__  # type: ignore[attr-defined]
+_SIMULATION = SimulationRun.__table__  # type: ignore[attr-defined]
+_ITEM_FIELDS = ("started_at", "done_at", "actor", "org", "outcome", "touch_minutes", "escalated")
+_FLOWS: dict[tuple[sa.URL, str, int, str], Flow] = {}
+"""Compiled flows by (engine, process, version, content hash)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """One line of a case list. ``pseudonym`` is the keyed hash of the reference (or None)."""
+
+    id: str
+    pseudonym: str | None
+    process: str
+    version: int
+    content_hash: str
+    mode: Mode
+    status: RunStatus
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """A ready or started work item an organisation may act on, with how long it has waited."""
+
+    case_id: str
+    process: str
+    version: int
+    item: int
+    step: str
+    status: ItemStatus
+    ready_at: dt.datetime
+    started_at: dt.datetime | None
+    waited: dt.timedelta
+    escalated: bool
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    """Naive UTC: aware datetimes are converted, naive ones are taken as UTC already."""
+    return at.astimezone(dt.UTC).replace(tzinfo=None) if at.tzinfo else at
+
+
+def _translate(fn: Callable[[], T]) -> T:
+    """Run ``fn``; turn lock timeouts and serialization failures into a clear conflict."""
+    try:
+        return fn()
+    except sa.exc.IntegrityError as exc:
+        raise ConflictError(
+            f"a concurrent change collided with this one; reload and retry ({exc.orig})"
+        ) from exc
+    except sa.exc.OperationalError as exc:
+        text = str(exc.orig)
+        if "locked" in text or "could not serialize" in text or "deadlock" in text:
+            raise ConflictError(f"the store is busy ({text}); retry") from exc
+        raise StoreError(f"the store failed: {text}") from exc
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def publish_version(
+    engine: Engine,
+    version: Version,
+    *,
+    lanes: LaneCatalog | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Store ``version`` so cases can be pinned to it; idempotent for identical content.
+
+    Raises :class:`ConflictError` when ``process@vN`` is already stored with other content.
+    """
+    outside = sorted(_outside(version, lanes))
+    content_hash = version.content_hash
+    at = _utc(now or dt.datetime.now(dt.UTC))
+
+    def run() -> None:
+        with write_scope(engine) as conn:
+            stored = _published_hash(conn, version.process, version.version)
+            if stored is None:
+                conn.execute(
+                    _VERSION.insert().values(
+                        process=version.process, version=version.version,
+                        content_hash=content_hash, canonical=version.canonical(),
+                        outside_lanes=",".join(outside), published_at=at,
+                    )
+                )  # fmt: skip
+            elif stored != content_hash:
+                raise ConflictError(
+                    f"{version.key} is already published with content hash {stored[:12]}; this "
+                    f"one has {content_hash[:12]}; publish changed content as a new version number"
+                )
+
+    _translate(run)
+
+
+def _outside(version: Version, lanes: LaneCatalog | None) -> frozenset[str]:
+    if lanes is None:
+        return frozenset()
+    return frozenset(lane.id for lane in lanes.lanes if lane.outside and lane.id in version.lanes)
+
+
+def _published_hash(conn: Connection, process: str, number: int) -> str | None:
+    query = sa.select(_VERSION.c.content_hash).where(
+        _VERSION.c.process == process, _VERSION.c.version == number
+    )
+    return conn.execute(query).scalar_one_or_none()
+
+
+def _flow(conn: Connection, process: str, number: int, content_hash: str) -> Flow:
+    key = (conn.engine.url, process, number, content_hash)
+    flow = _FLOWS.get(key)
+    if flow is None:
+        query = sa.select(_VERSION.c.canonical, _VERSION.c.outside_lanes).where(
+            _VERSION.c.process == process, _VERSION.c.version == number
+        )
+        row = conn.execute(query).one_or_none()
+        if row is None:
+            raise NotFoundError(f"{process}@v{number} is not published in this store")
+        version = Version.model_validate_json(row.canonical)
+        if version.content_hash != content_hash:
+            raise StoreError(f"{process}@v{number}: stored content does not match {content_hash}")
+        outside = frozenset(filter(None, row.outside_lanes.split(",")))
+        flow = _FLOWS[key] = compile_flow(version, outside)
+    return flow
+
+
+def get_version(engine: Engine, *, process: str, version: int) -> Version:
+    """The published version ``process@v{version}`` as stored; :class:`NotFoundError` if none."""
+    with read_scope(engine) as conn:
+        content_hash = _published_hash(conn, process, version)
+        if content_hash is None:
+            raise NotFoundError(f"{process}@v{version} is not published in this store")
+        return _flow(conn, process, version, content_hash).version
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def start_case(
+    engine: Engine,
+    *,
+    version: Version,
+    ref: str,
+    key: ReferenceKey,
+    actor: str,
+    org: str,
+    now: dt.datetime,
+    lanes: LaneCatalog | None = None,
+    mode: Mode = Mode.LIVE,
+    case_id: str | None = None,
+) -> CaseState:
+    """Publish ``version`` if needed and start a case on it for the reference ``ref``.
+
+    Only the keyed pseudonym of ``ref`` is stored. Raises :class:`ConflictError` when a running
+    case of the same process already has this reference.
+    """
+    publish_version(engine, version, lanes=lanes, now=now)
+    ref_key, now = key.pseudonym(ref), _utc(now)
+    command = StartCase(case_id or str(uuid.uuid4()), actor, org)
+
+    def run() -> CaseState:
+        with write_scope(engine) as conn:
+            flow = _flow(conn, version.process, version.version, version.content_hash)
+            _refuse_duplicate(conn, version.process, ref_key)
+            decision = decide(flow, None, command, now=now)
+            state = decision.state
+            conn.execute(
+                _CASE.insert().values(
+                    id=state.case_id, ref_key=ref_key, process=state.process,
+                    version=state.version, content_hash=state.content_hash, mode=mode.value,
+                    status=state.status.value, started_at=state.started_at, row_version=1,
+                    last_seq=state.seq, arrivals=json.dumps(state.arrivals),
+                )
+            )  # fmt: skip
+            _write_items(conn, state.case_id, (), state.items)
+            _write_events(conn, decision.events, state, mode, None)
+            return state
+
+    return _translate(run)
+
+
+def _refuse_duplicate(conn: Connection, process: str, ref_key: str) -> None:
+    query = sa.select(_CASE.c.id).where(
+        _CASE.c.ref_key == ref_key,
+        _CASE.c.process == process,
+        _CASE.c.status == RunStatus.RUNNING.value,
+    )
+    existing = conn.execute(query).scalars().first()
+    if existing is not None:
+        raise ConflictError(
+            f"a running {process} case already has this reference: {existing}; "
+            "continue that case or cancel it first"
+        )
+
+
+def begin_step(
+    engine: Engine, *, case_id: str, step: str, actor: str, org: str, now: dt.datetime
+) -> CaseState:
+    """Record that ``actor`` of ``org`` has begun work on the ready step ``step``."""
+    return _command(engine, case_id, BeginStep(step, actor, org), now)
+
+
+def complete_step(
+    engine: Engine,
+    *,
+    case_id: str,
+    step: str,
+    actor: str,
+    org: str,
+    now: dt.datetime,
+    outcome: str | None = None,
+    touch_minutes: float | None = None,
+) -> CaseState:
+    """Complete the open step ``step`` (with the decision's ``outcome``) and move the case on."""
+    command = CompleteStep(step, actor, org, outcome, touch_minutes)
+    return _command(engine, case_id, command, now)
+
+
+def cancel_case(
+    engine: Engine,
+    *,
+    case_id: str,
+    actor: str,
+    org: str,
+    now: dt.datetime,
+    reason: str | None = None,
+) -> CaseState:
+    """Cancel a running case and every open work item in it."""
+    return _command(engine, case_id, CancelCase(actor, org, reason), now)
+
+
+def _command(
+    engine: Engine,
+    case_id: str,
+    command: BeginStep | CompleteStep | CancelCase | Escalate,
+    now: dt.datetime,
+) -> CaseState:
+    now = _utc(now)
+
+    def run() -> CaseState:
+        with write_scope(engine) as conn:
+            state, row_version, mode, simulation_id = _load(conn, case_id)
+            flow = _flow(conn, state.process, state.version, state.content_hash)
+            decision = decide(flow, state, command, now=now)
+            _compare_and_set(conn, decision.state, row_version)
+            _write_items(conn, case_id, state.items, decision.state.items)
+            _write_events(conn, decision.events, decision.state, mode, simulation_id)
+            return decision.state
+
+    return _translate(run)
+
+
+_SELECT_CASE = sa.select(_CASE).where(_CASE.c.id == sa.bindparam("case_id"))
+_SELECT_ITEMS = (
+    sa.select(_ITEM).where(_ITEM.c.case_id == sa.bindparam("case_id")).order_by(_ITEM.c.number)
+)
+_CAS = (
+    _CASE.update()
+    .where(_CASE.c.id == sa.bindparam("case_id"), _CASE.c.row_version == sa.bindparam("read"))
+    .values(
+        row_version=_CASE.c.row_version + 1,
+        **{name: sa.bindparam(name) for name in ("status", "finished_at", "last_seq", "arrivals")},
+    )
+)
+_UPDATE_ITEM = (
+    _ITEM.update()
+    .where(_ITEM.c.case_id == sa.bindparam("k_case"), _ITEM.c.number == sa.bindparam("k_number"))
+    .values({name: sa.bindparam(name) for name in ("status", *_ITEM_FIELDS)})
+)
+_INSERT_ITEM = _ITEM.insert()
+_INSERT_EVENT = _EVENT.insert()
+
+
+def _load(conn: Connection, case_id: str) -> tuple[CaseState, int, Mode, str | None]:
+    row = conn.execute(_SELECT_CASE, {"case_id": case_id}).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no case {case_id}")
+    items = tuple(
+        WorkItem(
+            r.number, r.step, ItemStatus(r.status), r.ready_at, r.started_at, r.done_at,
+            r.actor, r.org, r.outcome, r.touch_minutes, bool(r.escalated),
+        )
+        for r in conn.execute(_SELECT_ITEMS, {"case_id": case_id})
+    )  # fmt: skip
+    arrivals = tuple((join, tuple(sources)) for join, sources in json.loads(row.arrivals))
+    state = CaseState(
+        row.id, row.process, row.version, row.content_hash, RunStatus(row.status), items,
+        arrivals, row.last_seq, row.started_at, row.finished_at,
+    )  # fmt: skip
+    return state, row.row_version, Mode(row.mode), row.simulation_id
+
+
+def _compare_and_set(conn: Connection, state: CaseState, row_version: int) -> None:
+    """Raise ``row_version`` by one unless someone else did since we read it."""
+    values = {
+        "case_id": state.case_id, "read": row_version, "status": state.status.value,
+        "finished_at": state.finished_at, "last_seq": state.seq,
+        "arrivals": json.dumps(state.arrivals),
+    }  # fmt: skip
+    if conn.execute(_CAS, values).rowcount != 1:
+        raise ConflictError(f"case {state.case_id} was changed by someone else; reload and retry")
+
+
+def _item_row(case_id: str, item: WorkItem) -> dict[str, Any]:
+    return {
+        "case_id": case_id, "number": item.number, "step": item.step,
+        "status": item.status.value, "ready_at": item.ready_at, "started_at": item.started_at,
+        "done_at": item.done_at, "actor": item.actor, "org": item.org, "outcome": item.outcome,
+        "touch_minutes": item.touch_minutes, "escalated": item.escalated,
+    }  # fmt: skip
+
+
+def _write_items(
+    conn: Connection, case_id: str, old: tuple[WorkItem, ...], new: tuple[WorkItem, ...]
+) -> None:
+    """Insert the new work items and update the changed ones."""
+    added = [_item_row(case_id, item) for item in new[len(old) :]]
+    changed = []
+    for before, item in zip(old, new, strict=False):
+        if item != before:
+            row = _item_row(case_id, item)
+            row["k_case"], row["k_number"] = row.pop("case_id"), row.pop("number")
+            changed.append(row)
+    if added:
+        conn.execute(_INSERT_ITEM, added)
+    if changed:
+        conn.execute(_UPDATE_ITEM, changed)
+
+
+def _event_row(event: Event, extra: dict[str, Any]) -> dict[str, Any]:
+    row = {name: getattr(event, name) for name in EVENT_COLUMNS}
+    row["kind"] = event.kind.value
+    row.update(extra)
+    return row
+
+
+def _write_events(
+    conn: Connection,
+    events: Iterable[Event],
+    state: CaseState,
+    mode: Mode,
+    simulation_id: str | None,
+) -> None:
+    extra = {"process": state.process, "version": state.version, "mode": mode.value,
+             "simulation_id": simulation_id}  # fmt: skip
+    rows = [_event_row(event, extra) for event in events]
+    if rows:
+        conn.execute(_INSERT_EVENT, rows)
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def resolve_case_id(engine: Engine, prefix: str) -> str:
+    """The full id of the case whose id is or starts with ``prefix`` (at least 6 characters)."""
+    prefix = prefix.strip().lower()
+    if len(prefix) < 6:
+        raise CommandError(f"a case id prefix needs at least 6 characters, not '{prefix}'")
+    with read_scope(engine) as conn:
+        query = sa.select(_CASE.c.id).where(_CASE.c.id.startswith(prefix, autoescape=True))
+        found = list(conn.execute(query.limit(3)).scalars())
+    if not found:
+        raise NotFoundError(f"no case id starts with '{prefix}'")
+    if len(found) > 1 and prefix not in found:
+        raise CommandError(f"'{prefix}' matches several cases ({', '.join(found)}); give more")
+    return prefix if prefix in found else found[0]
+
+
+def get_case(engine: Engine, case_id: str) -> CaseState:
+    """The stored state of one case; :class:`NotFoundError` if there is none."""
+    with read_scope(engine) as conn:
+        return _load(conn, case_id)[0]
+
+
+def _summary(row: Any) -> CaseSummary:
+    return CaseSummary(
+        row.id, row.ref_key, row.process, row.version, row.content_hash, Mode(row.mode),
+        RunStatus(row.status), row.started_at, row.finished_at,
+    )  # fmt: skip
+
+
+def list_cases(
+    engine: Engine,
+    *,
+    process: str | None = None,
+    status: RunStatus | str | None = None,
+    mode: Mode | None = Mode.LIVE,
+) -> list[CaseSummary]:
+    """Cases, newest first, filtered by process, status and mode (live by default)."""
+    query = sa.select(_CASE).order_by(_CASE.c.started_at.desc(), _CASE.c.id)
+    if process is not None:
+        query = query.where(_CASE.c.process == process)
+    if status is not None:
+        query = query.where(_CASE.c.status == RunStatus(status).value)
+    if mode is not None:
+        query = query.where(_CASE.c.mode == mode.value)
+    with read_scope(engine) as conn:
+        return [_summary(row) for row in conn.execute(query)]
+
+
+def find_case_by_ref(
+    engine: Engine, *, ref: str, key: ReferenceKey, process: str | None = None
+) -> list[CaseSummary]:
+    """Cases started with reference ``ref`` (matched by its pseudonym), newest first."""
+    query = sa.select(_CASE).where(_CASE.c.ref_key == key.pseudonym(ref))
+    if process is not None:
+        query = query.where(_CASE.c.process == process)
+    with read_scope(engine) as conn:
+        rows = conn.execute(query.order_by(_CASE.c.started_at.desc())).all()
+    return [_summary(row) for row in rows]
+
+
+def inbox(engine: Engine, *, org: str, now: dt.datetime) -> list[InboxEntry]:
+    """Ready and started work in running live cases that ``org`` may act on, oldest first."""
+    now = _utc(now)
+    query = (
+        sa.select(_ITEM, _CASE.c.process, _CASE.c.version, _CASE.c.content_hash)
+        .join(_CASE, _CASE.c.id == _ITEM.c.case_id)
+        .where(_CASE.c.status == RunStatus.RUNNING.value, _CASE.c.mode == Mode.LIVE.value)
+        .where(_ITEM.c.status.in_([ItemStatus.READY.value, ItemStatus.STARTED.value]))
+        .order_by(_ITEM.c.ready_at, _ITEM.c.case_id, _ITEM.c.number)
+    )
+    entries = []
+    with read_scope(engine) as conn:
+        for r in conn.execute(query):
+            flow = _flow(conn, r.process, r.version, r.content_hash)
+            if org in flow.steps[r.step].allowed:
+                entries.append(
+                    InboxEntry(
+                        r.case_id, r.process, r.version, r.number, r.step, ItemStatus(r.status),
+                        r.ready_at, r.started_at, now - r.ready_at, bool(r.escalated),
+                    )
+                )  # fmt: skip
+    return entries
+
+
+def _to_event(row: Any) -> Event:
+    values = {name: getattr(row, name) for name in EVENT_COLUMNS}
+    values["kind"] = EventKind(values["kind"])
+    return Event(**values)
+
+
+def case_timeline(engine: Engine, case_id: str) -> list[Event]:
+    """Every event of one case in order."""
+    query = sa.select(_EVENT).where(_EVENT.c.case_id == case_id).order_by(_EVENT.c.seq)
+    with read_scope(engine) as conn:
+        return [_to_event(row) for row in conn.execute(query)]
+
+
+# --------------------------------------------------------------------------- escalation
+
+
+def escalate_overdue(engine: Engine, *, now: dt.datetime, library: object = None) -> int:
+    """Escalate ready work items that have waited longer than their step allows.
+
+    Each overdue item gets ``escalated = true`` and one ``step_escalated`` event, in the case's
+    own command transaction; running it again changes nothing. The wait limit comes from the
+    version each case is pinned to (``library`` is accepted for callers that have one and is
+    not needed). Returns the number of items escalated; a case that changes concurrently is
+    left for the next run.
+    """
+    now = _utc(now)
+    query = (
+        sa.select(_ITEM.c.case_id)
+        .join(_CASE, _CASE.c.id == _ITEM.c.case_id)
+        .where(_CASE.c.status == RunStatus.RUNNING.value, _CASE.c.mode == Mode.LIVE.value)
+        .where(_ITEM.c.status == ItemStatus.READY.value, _ITEM.c.escalated.is_(False))
+        .distinct()
+    )
+    with read_scope(engine) as conn:
+        case_ids = sorted(conn.execute(query).scalars())
+    escalated = 0
+    for case_id in case_ids:
+        state = get_case(engine, case_id)
+        with read_scope(engine) as conn:
+            flow = _flow(conn, state.process, state.version, state.content_hash)
+        due = overdue_items(flow, state, now=now)
+        if not due:
+            continue
+        try:
+            _command(engine, case_id, Escalate(due, "waited longer than the step allows"), now)
+        except ConflictError:
+            continue
+        escalated += len(due)
+    return escalated
+
+
+# ----------------------------------------------------------------- simulation and analysis
+
+
+def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def append_simulated(
+    engine: Engine,
+    *,
+    simulation: SimulationRun,
+    states: Iterable[CaseState],
+    events: Iterable[Event],
+    mode: Mode = Mode.SIMULATED,
+    chunk_size: int = 20_000,
+) -> int:
+    """Bulk-insert a simulated cohort: its run row, case runs, work items and events.
+
+    Every state and event belongs to ``simulation.process`` @ ``simulation.version``. Rows go
+    in with multi-row inserts of ``chunk_size`` rows, all in one transaction. Cases get no
+    reference (``ref_key`` NULL). Returns the number of events written.
+    """
+    sim = simulation
+    extra = {"process": sim.process, "version": sim.version, "mode": mode.value,
+             "simulation_id": sim.id}  # fmt: skip
+    states = list(states)
+    cases = (
+        {
+            "id": s.case_id, "ref_key": None, "process": sim.process, "version": sim.version,
+            "content_hash": sim.content_hash, "mode": mode.value, "status": s.status.value,
+            "started_at": s.started_at, "finished_at": s.finished_at, "row_version": 1,
+            "last_seq": s.seq, "arrivals": json.dumps(s.arrivals), "simulation_id": sim.id,
+        }
+        for s in states
+    )  # fmt: skip
+    items = (_item_row(s.case_id, item) for s in states for item in s.items)
+    rows = (_event_row(event, extra) for event in events)
+
+    def run() -> int:
+        written = 0
+        with write_scope(engine) as conn:
+            conn.execute(_SIMULATION.insert().values(**sim.model_dump()))
+            for chunk in _chunks(cases, chunk_size):
+                conn.execute(_CASE.insert(), chunk)
+            for chunk in _chunks(items, chunk_size):
+                conn.execute(_ITEM.insert(), chunk)
+            for chunk in _chunks(rows, chunk_size):
+                conn.execute(_EVENT.insert(), chunk)
+                written += len(chunk)
+        return written
+
+    return _translate(run)
+
+
+_FRAME_SCHEMA: dict[str, Any] = {
+    "case_id": pl.String, "seq": pl.Int64, "kind": pl.String, "at": pl.Datetime("us"),
+    "step": pl.String, "item": pl.Int64, "lane": pl.String, "actor": pl.String,
+    "org": pl.String, "outcome": pl.String, "touch_minutes": pl.Float64,
+    "transactions": pl.Int64, "from_step": pl.String, "to_step": pl.String,
+    "from_lane": pl.String, "to_lane": pl.String, "channel": pl.String, "detail": pl.String,
+    "process": pl.String, "version": pl.Int64, "mode": pl.String,
+}  # fmt: skip
+
+
+def event_frame(
+    engine: Engine,
+    *,
+    process: str | None = None,
+    version: int | None = None,
+    mode: Mode | str | None = None,
+    simulation_id: str | None = None,
+) -> pl.DataFrame:
+    """The event log as a polars frame, ordered by case and ``seq``.
+
+    Columns: :data:`~models.events.EVENT_COLUMNS` then ``process``, ``version``, ``mode``;
+    ``at`` is ``pl.Datetime("us")`` (naive UTC), ``kind`` the event kind's string value.
+    """
+    columns = [_EVENT.c[name] for name in _FRAME_SCHEMA]
+    query = sa.select(*columns).order_by(_EVENT.c.case_id, _EVENT.c.seq)
+    if process is not None:
+        query = query.where(_EVENT.c.process == process)
+    if version is not None:
+        query = query.where(_EVENT.c.version == version)
+    if mode is not None:
+        query = query.where(_EVENT.c.mode == Mode(mode).value)
+    if simulation_id is not None:
+        query = query.where(_EVENT.c.simulation_id == simulation_id)
+    with read_scope(engine) as conn:
+        rows = conn.execute(query).all()
+    return pl.DataFrame(rows, schema=_FRAME_SCHEMA, orient="row")

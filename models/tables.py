@@ -1,0 +1,144 @@
+"""All database tables (SQLModel), in one module.
+
+* ``published_version`` — each version a case ever ran on, as canonical JSON; never updated.
+* ``case_run`` — one row per case: version and content hash it is pinned to, pseudonymous
+  reference, mode, status and ``row_version`` for optimistic locking.
+* ``work_item`` — the case's step instances (ready → started → done / cancelled).
+* ``event`` — the append-only event log shared by live, simulated and imported runs: the columns
+  of :data:`models.events.EVENT_COLUMNS` plus process, version, mode and simulation id copied
+  from the case so the analysis reads one table.
+* ``simulation_run`` — one row per simulated cohort.
+
+Timestamps are timezone-naive UTC ``datetime`` values everywhere (SQLite has no time zones).
+Enumerations are stored as their string values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "CaseRun",
+    "EventRow",
+    "PublishedVersion",
+    "SimulationRun",
+    "WorkItemRow",
+    "metadata",
+]
+
+metadata = SQLModel.metadata
+
+_NAIVE = sa.DateTime(timezone=False)
+"""Naive UTC timestamps (SQLModel would otherwise insist on time zones)."""
+
+
+class PublishedVersion(SQLModel, table=True):
+    """A process version as published: immutable, content-addressed, never updated."""
+
+    __tablename__ = "published_version"
+    __table_args__ = (sa.UniqueConstraint("process", "version", name="uq_published_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    process: str = Field(max_length=64)
+    version: int
+    content_hash: str = Field(max_length=64)
+    canonical: str = Field(sa_type=sa.Text)
+    """``Version.canonical()``: sorted-key JSON, read back with ``Version.model_validate_json``."""
+    outside_lanes: str = Field(default="", max_length=1000)
+    """Comma-separated lanes of this version that are outside parties, as published."""
+    published_at: dt.datetime = Field(sa_type=_NAIVE)
+
+
+class CaseRun(SQLModel, table=True):
+    """One case going through one version."""
+
+    __tablename__ = "case_run"
+
+    id: str = Field(primary_key=True, max_length=36)
+    ref_key: str | None = Field(default=None, max_length=64, index=True)
+    """HMAC-SHA256 (hex) of the staff's case reference; NULL for simulated runs."""
+    process: str = Field(max_length=64, index=True)
+    version: int
+    content_hash: str = Field(max_length=64)
+    mode: str = Field(max_length=16, index=True)
+    status: str = Field(max_length=16, index=True)
+    started_at: dt.datetime = Field(sa_type=_NAIVE)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=_NAIVE)
+    row_version: int = 1
+    """Raised by one on every command; a command that read another value loses (conflict)."""
+    last_seq: int = 0
+    arrivals: str = Field(default="[]", max_length=4000)
+    """JSON of the branches waiting at joins (``CaseState.arrivals``)."""
+    simulation_id: str | None = Field(default=None, max_length=36, index=True)
+
+
+class WorkItemRow(SQLModel, table=True):
+    """One step instance of a case."""
+
+    __tablename__ = "work_item"
+    __table_args__ = (sa.Index("ix_work_item_status", "status"),)
+
+    case_id: str = Field(foreign_key="case_run.id", primary_key=True, max_length=36)
+    number: int = Field(primary_key=True)
+    step: str = Field(max_length=64)
+    status: str = Field(max_length=16)
+    ready_at: dt.datetime = Field(sa_type=_NAIVE)
+    started_at: dt.datetime | None = Field(default=None, sa_type=_NAIVE)
+    done_at: dt.datetime | None = Field(default=None, sa_type=_NAIVE)
+    actor: str | None = Field(default=None, max_length=200)
+    org: str | None = Field(default=None, max_length=64)
+    outcome: str | None = Field(default=None, max_length=64)
+    touch_minutes: float | None = None
+    escalated: bool = False
+
+
+class EventRow(SQLModel, table=True):
+    """One event of the append-only log (never updated, never deleted)."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "seq", name="uq_event_case_seq"),
+        sa.Index("ix_event_process_version_mode", "process", "version", "mode"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=36)
+    seq: int
+    kind: str = Field(max_length=32)
+    at: dt.datetime = Field(sa_type=_NAIVE)
+    step: str | None = Field(default=None, max_length=64)
+    item: int | None = None
+    lane: str | None = Field(default=None, max_length=64)
+    actor: str | None = Field(default=None, max_length=200)
+    org: str | None = Field(default=None, max_length=64)
+    outcome: str | None = Field(default=None, max_length=64)
+    touch_minutes: float | None = None
+    transactions: int | None = None
+    from_step: str | None = Field(default=None, max_length=64)
+    to_step: str | None = Field(default=None, max_length=64)
+    from_lane: str | None = Field(default=None, max_length=64)
+    to_lane: str | None = Field(default=None, max_length=64)
+    channel: str | None = Field(default=None, max_length=16)
+    detail: str | None = Field(default=None, max_length=1000)
+    process: str = Field(max_length=64)
+    version: int
+    mode: str = Field(max_length=16)
+    simulation_id: str | None = Field(default=None, max_length=36, index=True)
+
+
+class SimulationRun(SQLModel, table=True):
+    """One simulated cohort of cases."""
+
+    __tablename__ = "simulation_run"
+
+    id: str = Field(primary_key=True, max_length=36)
+    process: str = Field(max_length=64)
+    version: int
+    scenario: str = Field(max_length=200)
+    seed: int
+    cases: int
+    created_at: dt.datetime = Field(sa_type=_NAIVE)
+    content_hash: str = Field(max_length=64)

@@ -1,0 +1,113 @@
+"""The case commands, end to end through typer's CliRunner on a temporary data directory."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from boflyt.cli import app
+from engine import store
+from engine.case import open_items
+from engine.db import make_engine
+from engine.load import load_library
+from models.vocabulary import RunStatus, StepKind
+
+FNR = "01017012345"  # synthetic
+LIBRARY = load_library(Path(__file__).resolve().parents[2] / "processes")
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("BOFLYT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("BOFLYT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    return tmp_path
+
+
+def _ok(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    assert FNR not in result.output
+    return result.output
+
+
+def _outcome_towards_an_end(version, step_id: str) -> str:
+    distance = {s.id: 0 for s in version.steps if s.kind is StepKind.END}
+    for _ in version.steps:
+        for t in version.transitions:
+            if t.target in distance:
+                distance[t.source] = min(distance.get(t.source, 10**6), distance[t.target] + 1)
+    options = [t for t in version.transitions if t.source == step_id and t.outcome]
+    return min(options, key=lambda t: distance.get(t.target, 10**6)).outcome or ""
+
+
+@pytest.mark.parametrize("process", ["private_lease", "refugee_settlement"])
+def test_staff_run_a_library_case_to_its_end(data_dir: Path, process: str) -> None:
+    output = _ok("case", "start", process, "--ref", FNR, "--as", "kari", "--org", "nav",
+                 "--at", "2025-01-06T08:30")  # fmt: skip
+    case_id = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", output).group(0)
+    engine = make_engine(f"sqlite:///{data_dir / 'boflyt.db'}")
+    version = LIBRARY.get(process)
+    outside = {lane.id for lane in LIBRARY.lanes.lanes if lane.outside}
+    for day in range(7, 60):
+        state = store.get_case(engine, case_id)
+        if state.status is not RunStatus.RUNNING:
+            break
+        item = open_items(state)[0]
+        step = version.step(item.step)
+        org = "housing_office" if step.lane in outside else step.lane
+        at = f"2025-02-{day % 28 + 1:02d}T10:00" if day > 30 else f"2025-01-{day:02d}T10:00"
+        args = ["case", "complete", case_id[:8], step.id, "--as", "staff", "--org", org,
+                "--minutes", "15", "--at", at]  # fmt: skip
+        if step.kind is StepKind.DECISION:
+            args += ["--outcome", _outcome_towards_an_end(version, step.id)]
+        _ok(*args)
+    assert store.get_case(engine, case_id).status is RunStatus.FINISHED
+    shown = _ok("case", "show", case_id[:8])
+    assert "↪" in shown and "sak avsluttet" in shown
+    assert "ventet" not in shown or "min" in shown
+    english = _ok("case", "show", case_id, "--lang", "en")
+    assert "case finished" in english
+    listed = _ok("case", "list", "--status", "finished")
+    assert case_id[:8] in listed and f"{process}@v{version.version}" in listed
+    engine.dispose()
+
+
+def test_inbox_begin_and_the_timeline_show_waits_and_handoffs(data_dir: Path) -> None:
+    output = _ok("case", "start", "private_lease", "--version", "1", "--ref", FNR, "--as",
+                 "kari", "--org", "nav", "--at", "2025-01-06T08:30")  # fmt: skip
+    case_id = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", output).group(0)
+    _ok("case", "complete", case_id, "apply_on_paper", "--as", "kari", "--org", "nav",
+        "--at", "2025-01-06T09:00")  # fmt: skip
+    inbox = _ok("inbox", "nav", "--at", "2025-01-08T09:00")
+    assert "nav_register_assess" in inbox and "2 d" in inbox
+    assert "nav_register_assess" not in _ok("inbox", "accounting")
+    _ok("case", "begin", case_id, "nav_register_assess", "--as", "kari", "--org", "nav",
+        "--at", "2025-01-08T09:00")  # fmt: skip
+    shown = _ok("case", "show", case_id)
+    assert "↪ Søker / leietaker → NAV-kontoret" in shown
+    assert "ventet 2 d" in shown
+
+
+def test_errors_are_one_clear_line_and_a_non_zero_exit(data_dir: Path) -> None:
+    output = _ok("case", "start", "private_lease", "--ref", FNR, "--as", "kari", "--org", "nav")
+    case_id = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", output).group(0)
+    wrong = runner.invoke(app, ["case", "complete", case_id, "joint_assessment", "--as", "x",
+                                "--org", "accounting", "--outcome", "in_target_group"])  # fmt: skip
+    assert wrong.exit_code == 1
+    assert "Traceback" not in wrong.output
+    assert "accounting may not complete step 'joint_assessment'" in wrong.output
+    again = runner.invoke(app, ["case", "start", "private_lease", "--ref", FNR, "--as", "k",
+                                "--org", "nav"])  # fmt: skip
+    assert again.exit_code == 1 and "already has this reference" in again.output
+    assert FNR not in again.output
+    unknown = runner.invoke(app, ["case", "show", "zzzzzzzz"])
+    assert unknown.exit_code == 1 and "no case id starts with 'zzzzzzzz'" in unknown.output
+    cancelled = _ok("case", "cancel", case_id[:6], "--as", "kari", "--org", "nav",
+                    "--reason", "moved")  # fmt: skip
+    assert "cancelled" in cancelled
+    assert (data_dir / "reference.key").stat().st_mode & 0o777 == 0o600

@@ -1,0 +1,292 @@
+"""The workshop report: one self-contained HTML file per process, and an index of them.
+
+Everything is inline (SVG figures, CSS); the file needs no network, fonts or scripts, and prints
+on A4 landscape with a page per section. Numbers come from the analysis package only
+(:func:`~analysis.design.design_metrics`, :func:`~analysis.observed.observed_metrics`); the
+summary sentence is generated from the same figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import polars as pl
+
+from analysis.design import DESIGN_METRICS, DesignMetrics, design_metrics
+from analysis.observed import ObservedMetrics, observed_metrics
+from analysis.waste import duplicate_registrations, waste_counts
+from engine.diff import diff_versions
+from models.definition import LaneCatalog, Version
+from visualize.charts import lead_time_distribution
+from visualize.diagram import extract_comparison, extract_swimlane
+from visualize.render import Renderer, find_renderer
+from visualize.report_text import (
+    MetricRow,
+    observed_rows,
+    summary_text,
+    table_html,
+    texts,
+    waste_rows,
+)
+from visualize.side_by_side import stack_svgs
+from visualize.swimlane import render_swimlane
+from visualize.timeline import render_timelines
+from visualize.value_stream import extract_timeline
+
+__all__ = ["ReportEntry", "build_index", "build_report", "design_rows"]
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("visualize", "templates"),
+    autoescape=jinja2.select_autoescape(["html", "j2"]),
+    undefined=jinja2.StrictUndefined,
+)
+_XML_HEAD = re.compile(r"^\s*<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>)?\s*", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportEntry:
+    """What :func:`build_index` needs to know about one written report."""
+
+    process: str
+    name: str
+    before: str
+    after: str
+    path: Path
+    handoffs: tuple[float, float]
+    transactions: tuple[float, float]
+    lead_days: tuple[float, float]
+
+
+def _inline(svg: bytes) -> str:
+    """An SVG document as an element to inline in HTML (XML prolog and doctype removed)."""
+    return _XML_HEAD.sub("", svg.decode())
+
+
+def design_rows(before: DesignMetrics, after: DesignMetrics, lang: str) -> list[MetricRow]:
+    """One row per design metric, in :data:`~analysis.design.DESIGN_METRICS` order."""
+    return [
+        MetricRow(m.key, m.label(lang), m.unit, before[m.key], after[m.key])
+        for m in DESIGN_METRICS
+    ]
+
+
+def _observed(events: pl.DataFrame | None, version: Version) -> ObservedMetrics | None:
+    if events is None or events.is_empty():
+        return None
+    return observed_metrics(events, version=version)
+
+
+def _lead_days(observed: ObservedMetrics | None) -> list[float]:
+    if observed is None:
+        return []
+    finished = observed.cases.filter(pl.col("status") == "finished")
+    return [float(v) for v in finished["lead_days"].drop_nulls()]
+
+
+def _overlay_svg(
+    version: Version, lanes: LaneCatalog, observed: ObservedMetrics, lang: str, renderer: Renderer
+) -> bytes:
+    steps = {
+        str(r["step"]): float(r["mean_wait_days"])
+        for r in observed.bottlenecks.iter_rows(named=True)
+        if r["mean_wait_days"] is not None
+    }
+    pairs = {
+        (str(r["from_lane"]), str(r["to_lane"])): float(r["mean_days"])
+        for r in observed.handoff_waits.iter_rows(named=True)
+        if r["mean_days"] is not None
+    }
+    diagram = extract_swimlane(
+        version, lanes, lang=lang, observed_step_waits=steps, observed_handoff_waits=pairs
+    )
+    return render_swimlane(diagram, "svg", renderer=renderer)
+
+
+def build_report(
+    before: Version,
+    after: Version,
+    path: Path,
+    *,
+    lanes: LaneCatalog,
+    before_events: pl.DataFrame | None = None,
+    after_events: pl.DataFrame | None = None,
+    lang: str = "nb",
+    renderer: Renderer | None = None,
+    generated: dt.datetime | None = None,
+    seed: int = 0,
+) -> ReportEntry:
+    """Write the before/after report of two versions of one process to ``path``.
+
+    ``before_events`` / ``after_events`` are event logs (polars, as from
+    ``engine.store.event_frame``); with them the report adds observed metrics with 95 %
+    confidence intervals, lead-time distributions and the observed-wait overlay.
+
+    Raises:
+        RenderError: when no Graphviz renderer is found or it fails.
+    """
+    renderer = renderer or find_renderer()
+    m_before, m_after = design_metrics(before, lanes=lanes), design_metrics(after, lanes=lanes)
+    o_before, o_after = _observed(before_events, before), _observed(after_events, after)
+    t = texts(lang)
+    rows = design_rows(m_before, m_after, lang)
+    obs_rows = (
+        observed_rows(o_before, o_after, before, after, lang=lang, seed=seed)
+        if o_before is not None and o_after is not None
+        else []
+    )
+    figures = _figures(before, after, lanes, lang, renderer, m_before, m_after)
+    overlay = ""
+    if o_before is not None and o_after is not None:
+        figures["svg_distribution"] = _inline(
+            lead_time_distribution(
+                _lead_days(o_before), _lead_days(o_after),
+                labels=(f"v{before.version}", f"v{after.version}"), xlabel=t["working_days"],
+            )
+        )  # fmt: skip
+        overlay = _inline(
+            stack_svgs(
+                [_overlay_svg(v, lanes, o, lang, renderer)
+                 for v, o in ((before, o_before), (after, o_after))]
+            )
+        )  # fmt: skip
+    diff = diff_versions(before, after)
+    html = _ENV.get_template("report.html.j2").render(
+        lang=lang,
+        t=t,
+        title=f"{after.name.get(lang)}: v{before.version} → v{after.version}",
+        subtitle=f"{before.label} → {after.label} · {after.owner}",
+        generated=(generated or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+        before_key=before.key,
+        after_key=after.key,
+        before_hash=before.content_hash[:12],
+        after_hash=after.content_hash[:12],
+        toc=_toc(t, bool(obs_rows)),
+        summary=summary_text(before, after, m_before, m_after, obs_rows, lang),
+        cards=[r.card(lang) for r in rows if r.key in _CARD_KEYS],
+        design_table=table_html(rows, "design", lang),
+        observed_table=table_html(obs_rows, "observed", lang) if obs_rows else "",
+        svg_overlay=overlay,
+        waste_rows=waste_rows(waste_counts(before), waste_counts(after), lang),
+        removed_steps=[
+            f"{s.name.get(lang)} ({', '.join(w.value for w in s.wastes) or '-'})"
+            for s in diff.steps_removed
+        ],
+        duplicates=_duplicate_lines(before, after, lang),
+        **figures,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return ReportEntry(
+        process=after.process,
+        name=after.name.get(lang),
+        before=before.key,
+        after=after.key,
+        path=path,
+        handoffs=(m_before["expected_handoffs"], m_after["expected_handoffs"]),
+        transactions=(m_before["expected_transactions"], m_after["expected_transactions"]),
+        lead_days=(m_before["lead_days"], m_after["lead_days"]),
+    )
+
+
+_CARD_KEYS = ("expected_handoffs", "expected_transactions", "lead_days", "activity_ratio")
+
+
+def _figures(
+    before: Version,
+    after: Version,
+    lanes: LaneCatalog,
+    lang: str,
+    renderer: Renderer,
+    m_before: DesignMetrics,
+    m_after: DesignMetrics,
+) -> dict[str, str]:
+    swim = {
+        name: _inline(
+            render_swimlane(
+                extract_swimlane(v, lanes, lang=lang, lead_time_days=m["lead_days"]),
+                "svg",
+                renderer=renderer,
+            )
+        )
+        for name, v, m in (("svg_before", before, m_before), ("svg_after", after, m_after))
+    }
+    comparison = extract_comparison(
+        before, after, lanes, lang=lang, before_metrics=m_before, after_metrics=m_after
+    )
+    timelines = [
+        extract_timeline(v, lanes, lang=lang, metrics=m)
+        for v, m in ((before, m_before), (after, m_after))
+    ]
+    return {
+        **swim,
+        "svg_compare": _inline(render_swimlane(comparison, "svg", renderer=renderer)),
+        "svg_timeline": _inline(render_timelines(timelines, "svg")),
+        "svg_distribution": "",
+    }
+
+
+def _toc(t: dict[str, str], observed: bool) -> list[tuple[str, str]]:
+    items = [
+        ("summary", t["summary"]),
+        ("swimlane-before", t["swimlane"] + " " + t["before"]),
+        ("swimlane-after", t["swimlane"] + " " + t["after"]),
+        ("before-after", t["before_after"]),
+        ("timeline", t["timeline"]),
+        ("design-metrics", t["design"]),
+    ]
+    if observed:
+        items.append(("observed-metrics", t["observed"]))
+    return [*items, ("waste", t["waste"])]
+
+
+def _duplicate_lines(before: Version, after: Version, lang: str) -> list[str]:
+    old = {d.field: len(d.steps) for d in duplicate_registrations(before)}
+    new = {d.field: len(d.steps) for d in duplicate_registrations(after)}
+    word = "registreringer" if lang != "en" else "registrations"
+    return [f"{name}: {old.get(name, 1)} → {new.get(name, 1)} {word}" for name in sorted(old | new)]
+
+
+def build_index(
+    reports: Sequence[ReportEntry],
+    path: Path,
+    *,
+    lang: str = "nb",
+    generated: dt.datetime | None = None,
+) -> Path:
+    """Write ``reports/index.html``: one line per process, linking its report (relative links)."""
+    t = texts(lang)
+    rows = [
+        {
+            "href": _relative(r.path, path.parent),
+            "name": r.name,
+            "versions": f"{r.before} → {r.after}",
+            "handoffs": f"{r.handoffs[0]:.1f} → {r.handoffs[1]:.1f}",
+            "transactions": f"{r.transactions[0]:.1f} → {r.transactions[1]:.1f}",
+            "lead": f"{r.lead_days[0]:.1f} → {r.lead_days[1]:.1f} d",
+        }
+        for r in sorted(reports, key=lambda r: r.process)
+    ]
+    html = _ENV.get_template("index.html.j2").render(
+        lang=lang,
+        t=t,
+        title=t["index_title"],
+        rows=rows,
+        generated=(generated or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _relative(target: Path, folder: Path) -> str:
+    try:
+        return target.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return target.resolve().as_uri()
+
+

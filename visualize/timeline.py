@@ -1,0 +1,124 @@
+"""The value-stream ladder: per step, waiting against touch time on one time axis.
+
+Each work step is one row, in flow order; its expected wait is a grey bar (hatched when the
+wait is on an outside party) and its touch time a coloured bar in its lane's colour, laid end to
+end so the rows step down like a ladder towards the lead time. Several timelines (before and
+after) share one x scale; each has a summary box with lead time, activity ratio and rolled %C&A.
+Drawn with matplotlib (Agg backend) to SVG or PNG.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from visualize.render import Format  # noqa: E402
+from visualize.swimlane import LANE_COLOURS  # noqa: E402
+from visualize.value_stream import Timeline  # noqa: E402
+
+__all__ = ["render_timelines"]
+
+_TEXT = {
+    "x": ("arbeidsdager fra søknad", "working days from request"),
+    "lead": ("Gjennomløpstid", "Lead time"),
+    "touch": ("arbeidstid", "touch time"),
+    "activity": ("Aktivitetsandel", "Activity ratio"),
+    "rolled": ("Samlet %C&A", "Rolled %C&A"),
+    "wait": ("ventetid (intern)", "waiting (internal)"),
+    "ext": ("ventetid på ekstern part", "waiting on outside party"),
+    "work": ("arbeid (organisasjonens farge)", "work (organisation's colour)"),
+    "note": (
+        "Forventet per sak (besøk x snitt). Stegene er lagt etter hverandre; parallelle grener "
+        "overlapper i virkeligheten, så gjennomløpstiden (stiplet) kan være kortere.",
+        "Expected per case (visits x mean). Steps are laid end to end; parallel branches overlap "
+        "in reality, so the lead time (dashed) can be shorter.",
+    ),
+}
+
+
+def _t(key: str, lang: str) -> str:
+    nb, en = _TEXT[key]
+    return en if lang == "en" else nb
+
+
+def _short(text: str, width: int = 44) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _draw(ax: Axes, timeline: Timeline, x_max: float) -> None:
+    lang = timeline.lang
+    colours = {lane: LANE_COLOURS[i % len(LANE_COLOURS)][0] for i, lane in enumerate(timeline.lanes)}
+    clock, labels = 0.0, []
+    min_touch = x_max / 400
+    for row, step in enumerate(timeline.steps):
+        if step.wait_days > 0:
+            ax.barh(row, step.wait_days, left=clock, height=0.55, color="#D9D9D9" if step.external
+                    else "#F4C7C3", edgecolor="#8C8C8C" if step.external else "#D9534F",
+                    hatch="///" if step.external else None, linewidth=0.6)  # fmt: skip
+        clock += step.wait_days
+        width = max(step.touch_days, min_touch)
+        ax.barh(row, width, left=clock, height=0.75, color=colours.get(step.lane, "#555555"))
+        clock += step.touch_days
+        minutes = f"{step.touch_minutes:.0f} min"
+        ax.text(clock + x_max / 150, row, minutes, va="center", fontsize=6.5, color="#333333")
+        labels.append(f"{step.number or ''}  {_short(step.label)}")
+    ax.set_yticks(range(len(labels)), labels, fontsize=7.5)
+    ax.invert_yaxis()
+    ax.axvline(timeline.lead_days, color="#222222", linestyle="--", linewidth=1)
+    ax.set_xlim(0, x_max)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", color="#EEEEEE")
+    ax.set_axisbelow(True)
+    summary = (
+        f"{_t('lead', lang)}: {timeline.lead_days:.1f} d\n"
+        f"{_t('touch', lang)}: {timeline.touch_minutes / 60:.1f} h\n"
+        f"{_t('activity', lang)}: {timeline.activity_ratio:.1f} %\n"
+        f"{_t('rolled', lang)}: {timeline.rolled_ca:.0f} %"
+    )
+    ax.text(0.99, 0.97, summary, transform=ax.transAxes, ha="right", va="top", fontsize=9,
+            bbox={"boxstyle": "round,pad=0.5", "facecolor": "white", "edgecolor": "#9AA5B1"})  # fmt: skip
+    ax.set_title(timeline.title, loc="left", fontsize=11, fontweight="bold")
+
+
+def render_timelines(timelines: Sequence[Timeline], fmt: Format = "svg") -> bytes:
+    """One figure with a ladder per timeline, all on the same x scale (working days).
+
+    >>> from tests.factories import linear_version
+    >>> from visualize.value_stream import extract_timeline
+    >>> render_timelines([extract_timeline(linear_version())]).startswith(b"<?xml")
+    True
+    """
+    if not timelines:
+        raise ValueError("render_timelines: no timeline given")
+    lang = timelines[0].lang
+    x_max = 1.05 * max(max(t.summed_days, t.lead_days) for t in timelines) or 1.0
+    rows = [max(len(t.steps), 1) for t in timelines]
+    height = 1.1 + sum(0.24 * r + 0.9 for r in rows)
+    with plt.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans"}):
+        fig, axes = plt.subplots(len(timelines), 1, figsize=(13, height), squeeze=False,
+                                 gridspec_kw={"height_ratios": rows})  # fmt: skip
+        for ax, timeline in zip(axes[:, 0], timelines, strict=True):
+            _draw(ax, timeline, x_max)
+        axes[-1, 0].set_xlabel(_t("x", lang), fontsize=9)
+        handles = [
+            Patch(facecolor="#F4C7C3", edgecolor="#D9534F", label=_t("wait", lang)),
+            Patch(facecolor="#D9D9D9", edgecolor="#8C8C8C", hatch="///", label=_t("ext", lang)),
+            Patch(facecolor=LANE_COLOURS[0][0], label=_t("work", lang)),
+        ]
+        fig.legend(handles=handles, loc="lower left", ncols=3, fontsize=8, frameon=False)
+        note = "\n".join(textwrap.wrap(_t("note", lang), 95))
+        fig.text(0.99, 0.005, note, ha="right", va="bottom", fontsize=7, color="#555555")
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)
+        plt.close(fig)
+    return buffer.getvalue()
