@@ -18,7 +18,7 @@ from analysis.chain import parallel_blocks
 from models.definition import Version
 from models.vocabulary import EventKind, StepKind
 
-__all__ = ["Conformance", "allowed_pairs", "conformance"]
+__all__ = ["Conformance", "allowed_pairs", "completed_paths", "conformance"]
 
 _ENGINE = frozenset({StepKind.START, StepKind.AUTO, StepKind.PARALLEL, StepKind.JOIN})
 _BEGINNING = ""
@@ -87,18 +87,38 @@ def allowed_pairs(version: Version) -> set[tuple[str, str]]:
     return pairs
 
 
-def conformance(events: pl.DataFrame, version: Version) -> Conformance:
+def completed_paths(events: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """The step_completed rows of a log, sorted by case and ``seq``.
+
+    Columns: c (an integer case code; taken from the log when it has one), case_id, seq, step,
+    process, version.
+    """
+    frame = events.lazy()
+    if "c" not in frame.collect_schema().names():
+        code = pl.col("case_id").cast(pl.String).cast(pl.Categorical).to_physical()
+        frame = frame.with_columns(code.cast(pl.Int64).alias("c"))
+    return (
+        frame.filter(pl.col("kind") == EventKind.STEP_COMPLETED.value)
+        .select(
+            "c", pl.col("case_id").cast(pl.String), pl.col("seq").cast(pl.Int64),
+            pl.col("step").cast(pl.String).fill_null("?"), pl.col("process").cast(pl.String),
+            pl.col("version").cast(pl.Int64),
+        )
+        .sort("c", "seq")
+    )  # fmt: skip
+
+
+def conformance(events: pl.DataFrame | pl.LazyFrame, version: Version) -> Conformance:
     """Check every run of ``version`` in an event log against the version's graph.
 
-    Only the log's rows with this process and version number are checked.
+    Only the log's rows with this process and version number are checked; a run is a case
+    with at least one completed step. The log may also be :func:`completed_paths` of a log.
 
     Raises:
         polars.exceptions.ColumnNotFoundError: when the log lacks case_id, seq, kind, step,
             process or version.
 
-    >>> import datetime as dt
     >>> from tests.factories import linear_version
-    >>> t = dt.datetime(2025, 1, 6, 8)
     >>> log = pl.DataFrame({"case_id": ["c1"] * 3 + ["c2"] * 2, "seq": [1, 2, 3, 1, 2],
     ...     "kind": ["step_completed"] * 5, "step": ["start", "a", "b", "start", "b"],
     ...     "process": "test_process", "version": 1})
@@ -110,30 +130,28 @@ def conformance(events: pl.DataFrame, version: Version) -> Conformance:
     allowed = pl.LazyFrame(
         {"from_step": [a for a, _ in pairs], "to_step": [b for _, b in pairs], "ok": True}
     )
-    runs = events.lazy().filter(
+    frame = events.lazy()
+    if "kind" in frame.collect_schema().names():
+        frame = completed_paths(frame)
+    case = pl.col("c")
+    runs = frame.filter(
         (pl.col("process") == version.process) & (pl.col("version") == version.version)
-    )
-    case = pl.col("case_id")
-    completed = (
-        runs.filter(pl.col("kind").cast(pl.String) == EventKind.STEP_COMPLETED.value)
-        .select("case_id", "seq", pl.col("step").fill_null("?").alias("to_step"))
-        .sort("case_id", "seq")
-        .with_columns(
-            pl.when(case == case.shift(1))
-            .then(pl.col("to_step").shift(1))
-            .otherwise(pl.lit(_BEGINNING))
-            .alias("from_step"),
-            case.cum_count().over("case_id").cast(pl.Int64).alias("position"),
-        )
+    ).with_columns(
+        pl.when(case == case.shift(1))
+        .then(pl.col("step").shift(1))
+        .otherwise(pl.lit(_BEGINNING))
+        .alias("from_step"),
+        case.cum_count().over("c").cast(pl.Int64).alias("position"),
+        pl.col("step").alias("to_step"),
     )
     deviations = (
-        completed.join(allowed, on=["from_step", "to_step"], how="left")
+        runs.join(allowed, on=["from_step", "to_step"], how="left")
         .filter(pl.col("ok").is_null())
         .group_by("case_id")
         .agg(pl.all().sort_by("position").first())
         .select("case_id", "position", "from_step", "to_step")
         .sort("case_id")
     )
-    count, found = pl.collect_all([runs.select(case.n_unique()), deviations])
+    count, found = pl.collect_all([runs.select(pl.col("case_id").n_unique()), deviations])
     total = int(count.item())
     return Conformance(version.process, version.version, total, total - found.height, found)

@@ -143,23 +143,42 @@ def _outgoing(version: Version) -> dict[str, list[tuple[str, float, bool]]]:
     return found
 
 
+def _finishing(version: Version) -> set[str]:
+    """Steps that can reach an end without taking a rework edge."""
+    before: dict[str, list[str]] = {}
+    for t in version.transitions:
+        if not t.rework:
+            before.setdefault(t.target, []).append(t.source)
+    found = {s.id for s in version.steps if s.kind is StepKind.END}
+    stack = list(found)
+    while stack:
+        for source in before.get(stack.pop(), []):
+            if source not in found:
+                found.add(source)
+                stack.append(source)
+    return found
+
+
 def likely_path(version: Version) -> tuple[list[str], list[tuple[str, str]]]:
     """The most likely path: its steps in walking order and the edges it follows.
 
-    From the start, follow the most probable non-rework edge (the first declared on a tie);
-    a parallel split follows all its branches; no step is entered twice.
+    From the start, follow the most probable non-rework edge (the first declared on a tie)
+    among those leading to a step that can still finish without rework; a parallel split
+    follows all its branches; no step is entered twice.
 
     >>> from tests.factories import linear_version
     >>> likely_path(linear_version())[0]
     ['start', 'a', 'b', 'end']
     """
     outgoing = _outgoing(version)
+    finishing = _finishing(version)
     start = next(s.id for s in version.steps if s.kind is StepKind.START)
     path, followed, queue = [start], [], [start]
     while queue:
         node = queue.pop(0)
         edges = [(target, p) for target, p, rework in outgoing.get(node, []) if not rework]
         if version.step(node).kind is not StepKind.PARALLEL and edges:
+            edges = [e for e in edges if e[0] in finishing] or edges
             edges = [max(edges, key=lambda e: e[1])]
         for target, _ in edges:
             followed.append((node, target))

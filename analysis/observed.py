@@ -9,13 +9,15 @@ loop runs per event or per case; every figure is a polars expression over the wh
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from analysis.calendar import DEFAULT_CALENDAR, WorkCalendar
-from analysis.conformance import Conformance, conformance
+from analysis.conformance import Conformance, completed_paths, conformance
 from analysis.design import Metric
 from models.definition import Version
 from models.events import EVENT_COLUMNS
@@ -35,6 +37,10 @@ _DONE, _HANDOFF = EventKind.STEP_COMPLETED.value, EventKind.HANDOFF.value
 _BEGIN, _FINISH = EventKind.CASE_STARTED.value, EventKind.CASE_FINISHED.value
 _CANCEL = EventKind.CASE_CANCELLED.value
 _KIND = pl.col("kind")
+_KINDS = pl.Enum([kind.value for kind in EventKind])
+_DAY_US = 86_400_000_000
+_ITEM_SPAN = 1 << 20
+_SEQ_SPAN = 1 << 32
 _VERSION_KEYS = ["process", "version"]
 
 CASE_METRICS: tuple[Metric, ...] = (
@@ -97,102 +103,149 @@ class ObservedMetrics:
         return None if rows.is_empty() else float(rows["mean"][0])
 
 
-def working_minutes(frame: pl.LazyFrame, calendar: WorkCalendar) -> pl.LazyFrame:
-    """Add ``wm``: working minutes since the calendar's epoch (== ``calendar.minutes_expr``).
+def working_minutes(at: pl.Series, calendar: WorkCalendar = DEFAULT_CALENDAR) -> pl.Series:
+    """Working minutes from the calendar's epoch to each timestamp (== ``minutes_expr``).
 
-    The calendar is evaluated once per distinct date, then joined back: a log has far fewer
-    dates than events.
+    The calendar is evaluated once per day of the log's date range, then looked up by day
+    index: a log has far fewer days than events.
+
+    Raises:
+        ValueError: when a timestamp is missing.
+
+    >>> import datetime as dt
+    >>> at = pl.Series([dt.datetime(2025, 1, 6, 8), dt.datetime(2025, 1, 7, 9)])
+    >>> (working_minutes(at) - working_minutes(at)[0]).to_list()  # Mon 08:00, Tue 09:00
+    [0.0, 510.0]
     """
-    day = pl.col("at").dt.date()
-    days = (
-        frame.select(day.alias("_day"))
-        .unique()
-        .with_columns(
-            calendar.minutes_expr(pl.col("_day").cast(pl.Datetime("us"))).alias("_base"),
-            calendar.minutes_expr(
-                (pl.col("_day") + pl.duration(days=1)).cast(pl.Datetime("us"))
-            ).alias("_next"),
-        )
+    if at.null_count():
+        raise ValueError(f"{at.null_count()} event(s) have no timestamp ('at')")
+    if at.is_empty():
+        return pl.Series("wm", [], dtype=pl.Float64)
+    micros = at.dt.epoch("us").to_numpy()
+    day = micros // _DAY_US
+    first, last = int(day.min()), int(day.max())
+    days = pl.DataFrame({"d": pl.date_range(_date(first), _date(last + 1), eager=True)}).select(
+        calendar.minutes_expr(pl.col("d").cast(pl.Datetime("us")))
     )
-    at = pl.col("at")
-    minute = at.dt.hour().cast(pl.Float64) * 60 + at.dt.minute() + at.dt.second() / 60
-    within = (minute - calendar.start_hour * 60).clip(0.0, calendar.minutes_per_day)
-    open_day = pl.col("_next") > pl.col("_base")
-    return (
-        frame.with_columns(day.alias("_day"))
-        .join(days, on="_day", how="left", maintain_order="left")
-        .with_columns((pl.col("_base") + pl.when(open_day).then(within).otherwise(0.0)).alias("wm"))
-        .drop("_day", "_base", "_next")
-    )
+    base = days.to_series().to_numpy()
+    index = day - first
+    open_day = base[index + 1] > base[index]
+    minute = (micros - day * _DAY_US) / 60e6
+    within = np.clip(minute - calendar.start_hour * 60, 0.0, calendar.minutes_per_day)
+    return pl.Series("wm", base[index] + np.where(open_day, within, 0.0))
 
 
-def _prepare(events: pl.DataFrame, calendar: WorkCalendar) -> pl.LazyFrame:
+def _date(day: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=day)
+
+
+def _prepare(events: pl.DataFrame, calendar: WorkCalendar) -> pl.DataFrame:
+    """The columns the analysis needs, typed; ``c`` is an integer case code, ``wm`` the
+    working minute of each event."""
     missing = [c for c in (*EVENT_COLUMNS, *_VERSION_KEYS, "mode") if c not in events.columns]
     if missing:
         raise ValueError(f"event log lacks column(s) {', '.join(missing)}")
-    frame = events.lazy().select(
-        "case_id", "seq", pl.col("kind").cast(pl.String), "at", "step", "item", "org",
+    return events.select(
+        pl.col("case_id").cast(pl.String),
+        pl.col("case_id").cast(pl.String).cast(pl.Categorical).to_physical().cast(pl.Int64)
+        .alias("c"),
+        pl.col("seq").cast(pl.Int64), pl.col("kind").cast(pl.String).cast(_KINDS, strict=False),
+        pl.col("step").cast(pl.String), pl.col("item").cast(pl.Int64),
+        pl.col("org").cast(pl.String),
         pl.col("touch_minutes").cast(pl.Float64), pl.col("transactions").cast(pl.Int64),
-        "to_step", "from_lane", "to_lane", "process", pl.col("version").cast(pl.Int64), "mode",
-    )  # fmt: skip
-    return working_minutes(frame, calendar)
+        pl.col("to_step").cast(pl.String), pl.col("from_lane").cast(pl.String),
+        pl.col("to_lane").cast(pl.String), pl.col("process").cast(pl.String),
+        pl.col("version").cast(pl.Int64), pl.col("mode").cast(pl.String),
+    ).with_columns(working_minutes(events["at"], calendar))  # fmt: skip
 
 
 def _items(log: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per work item: its step, first seq, ready / start / completion and wait minutes."""
-    done = _KIND == _DONE
-    started = pl.col("wm").filter(_KIND == _STARTED).min()
-    completed = pl.col("wm").filter(done).min()
-    touch = pl.col("touch_minutes").filter(done).sum()
-    ready = pl.col("wm").filter(_KIND == _READY).min()
-    items = (
-        log.filter(_KIND.is_in([_READY, _STARTED, _DONE]) & pl.col("item").is_not_null())
-        .group_by("case_id", "item")
-        .agg(
-            pl.col("step").first(),
-            pl.col("process").first(),
-            pl.col("version").first(),
-            pl.col("seq").min().alias("first_seq"),
-            ready.alias("ready"),
-            started.alias("started"),
-            completed.alias("completed"),
-            touch.alias("touch"),
-        )
+    """One row per work item: step, first seq, ready / start / completion, wait minutes.
+
+    Built by joining the ready, started and completed events on ``k`` = case code × 2²⁰ + item
+    number (the engine records each at most once per item); items without a ready event
+    (completed by the engine) come from their completion alone.
+    """
+    kind, wm = pl.col("kind"), pl.col("wm")
+    rows = log.filter(pl.col("item").is_not_null()).with_columns(
+        (pl.col("c") * _ITEM_SPAN + pl.col("item")).alias("k")
     )
+    keys = ["k", "c", "step", "seq", *_VERSION_KEYS]
+    ready = rows.filter(kind == _READY).select(*keys, wm.alias("ready"))
+    started = rows.filter(kind == _STARTED).select("k", wm.alias("started"))
+    done = rows.filter(kind == _DONE).select(
+        *keys, wm.alias("completed"), pl.col("touch_minutes").alias("touch")
+    )
+    queued = ready.join(started, on="k", how="left").join(
+        done.select("k", "completed", "touch"), on="k", how="left"
+    )
+    automatic = done.join(ready.select("k"), on="k", how="anti").select(
+        *keys, pl.lit(None, pl.Float64).alias("ready"), pl.lit(None, pl.Float64).alias("started"),
+        "completed", "touch",
+    )  # fmt: skip
     waited = pl.coalesce(
         pl.col("started") - pl.col("ready"),
-        pl.col("completed") - pl.col("ready") - pl.col("touch"),
+        pl.col("completed") - pl.col("ready") - pl.col("touch").fill_null(0.0),
     )
-    return items.with_columns(
+    return pl.concat([queued, automatic], how="diagonal").select(
+        "c", "step", pl.col("seq").alias("first_seq"), *_VERSION_KEYS,
         waited.clip(lower_bound=0.0).alias("wait"),
         pl.coalesce("started", "completed").alias("begun"),
-    )
+    )  # fmt: skip
 
 
 def _cases(log: pl.LazyFrame, calendar: WorkCalendar) -> pl.LazyFrame:
-    done = _KIND == _DONE
-    closed = _KIND.is_in([_FINISH, _CANCEL])
+    kind, wm = pl.col("kind"), pl.col("wm")
+    done = kind == _DONE
     status = (
-        pl.when((_KIND == _FINISH).any())
+        pl.when(pl.col("_finished"))
         .then(pl.lit(RunStatus.FINISHED.value))
-        .when((_KIND == _CANCEL).any())
+        .when(pl.col("_cancelled"))
         .then(pl.lit(RunStatus.CANCELLED.value))
         .otherwise(pl.lit(RunStatus.RUNNING.value))
     )
-    first = pl.coalesce(pl.col("wm").filter(_KIND == _BEGIN).min(), pl.col("wm").min())
-    last = pl.coalesce(pl.col("wm").filter(closed).max(), pl.col("wm").max())
-    steps = pl.col("step").filter(done)
-    handoffs = (_KIND == _HANDOFF).sum().cast(pl.Int64)
-    return log.group_by("case_id").agg(
-        pl.col("process").first(), pl.col("version").first(), pl.col("mode").first(),
-        status.alias("status"),
-        ((last - first) / calendar.minutes_per_day).alias("lead_days"),
-        pl.col("touch_minutes").filter(done).sum().alias("touch_minutes"),
-        handoffs.alias("handoffs"),
-        (handoffs + pl.col("transactions").filter(done).sum()).alias("transactions"),
-        steps.filter(steps.is_duplicated()).n_unique().cast(pl.Int64).alias("rework"),
-        steps.sort_by(pl.col("seq").filter(done)).str.join("→").alias("variant"),
+    first = pl.coalesce("_begin", "_min")
+    last = pl.coalesce("_close", "_max")
+    return (
+        log.select(
+            "c", "case_id", *_VERSION_KEYS, "mode", wm.alias("_min"), wm.alias("_max"),
+            pl.when(kind == _BEGIN).then(wm).alias("_begin"),
+            pl.when(kind.is_in([_FINISH, _CANCEL])).then(wm).alias("_close"),
+            (kind == _FINISH).alias("_finished"), (kind == _CANCEL).alias("_cancelled"),
+            (kind == _HANDOFF).cast(pl.Int64).alias("handoffs"),
+            pl.when(done).then(pl.col("touch_minutes")).alias("touch_minutes"),
+            pl.when(done).then(pl.col("transactions")).alias("_tx"),
+        )
+        .group_by("c")
+        .agg(
+            pl.col("case_id", *_VERSION_KEYS, "mode").first(), pl.col("_min", "_begin").min(),
+            pl.col("_max", "_close").max(), pl.col("_finished", "_cancelled").any(),
+            pl.col("handoffs", "touch_minutes", "_tx").sum(),
+        )
+        .select(
+            "c", "case_id", *_VERSION_KEYS, "mode", status.alias("status"),
+            ((last - first) / calendar.minutes_per_day).alias("lead_days"), "touch_minutes",
+            "handoffs", (pl.col("handoffs") + pl.col("_tx")).alias("transactions"),
+        )
     )  # fmt: skip
+
+
+def _paths(done: pl.LazyFrame) -> pl.LazyFrame:
+    """Per case: rework (distinct steps completed more than once) and the variant string.
+
+    ``done`` is :func:`~analysis.conformance.completed_paths` of the log.
+    """
+    steps = pl.col("steps")
+    twice = steps.list.eval(pl.element().filter(pl.element().is_duplicated()).n_unique())
+    return (
+        done.group_by("c", maintain_order=True)
+        .agg(pl.col("step").alias("steps"))
+        .select(
+            "c",
+            twice.list.first().cast(pl.Int64).alias("rework"),
+            steps.list.join("→").alias("variant"),
+        )
+    )
 
 
 def per_case(events: pl.DataFrame, *, calendar: WorkCalendar = DEFAULT_CALENDAR) -> pl.DataFrame:
@@ -217,19 +270,28 @@ def per_case(events: pl.DataFrame, *, calendar: WorkCalendar = DEFAULT_CALENDAR)
     >>> row["lead_days"], row["waiting_days"], row["variant"]
     (1.0, 0.9333333333333333, 'a')
     """
-    log = _prepare(events, calendar)
-    return _per_case(log, _items(log), calendar).collect()
+    log = _prepare(events, calendar).lazy()
+    done = completed_paths(log)
+    return _per_case(log, _items(log), done, calendar).drop("c").collect()
 
 
-def _per_case(log: pl.LazyFrame, items: pl.LazyFrame, calendar: WorkCalendar) -> pl.LazyFrame:
-    waits = items.group_by("case_id").agg(
+def _per_case(
+    log: pl.LazyFrame, items: pl.LazyFrame, done: pl.LazyFrame, calendar: WorkCalendar
+) -> pl.LazyFrame:
+    waits = items.group_by("c").agg(
         (pl.col("wait").sum() / calendar.minutes_per_day).alias("waiting_days")
     )
     return (
         _cases(log, calendar)
-        .join(waits, on="case_id", how="left")
-        .with_columns(pl.col("waiting_days").fill_null(0.0))
+        .join(waits, on="c", how="left")
+        .join(_paths(done), on="c", how="left")
+        .with_columns(
+            pl.col("waiting_days").fill_null(0.0),
+            pl.col("rework").fill_null(0),
+            pl.col("variant").fill_null(""),
+        )
         .select(
+            "c",
             "case_id",
             "process",
             "version",
@@ -276,22 +338,32 @@ def _summary(cases: pl.LazyFrame) -> pl.LazyFrame:
 
 def _handoff_waits(log: pl.LazyFrame, items: pl.LazyFrame, per_day: float) -> pl.LazyFrame:
     """Working days from each handoff to the start of the next work item of its target step."""
-    handed = log.filter(_KIND == _HANDOFF).select(
-        "case_id", "seq", pl.col("to_step").alias("step"), "from_lane", "to_lane", "wm",
-        *_VERSION_KEYS,
+    order = pl.col("c") * _SEQ_SPAN
+    handed = (
+        log.filter(_KIND == _HANDOFF)
+        .select(
+            (order + pl.col("seq")).alias("g"), "c", pl.col("to_step").alias("step"),
+            "from_lane", "to_lane", "wm", *_VERSION_KEYS,
+        )
+        .sort("g")
     )  # fmt: skip
-    targets = items.select("case_id", "step", "first_seq", "begun")
-    days = ((pl.col("begun") - pl.col("wm")).sort_by("first_seq").first() / per_day).alias("days")
+    targets = items.select((order + pl.col("first_seq")).alias("g"), "c", "step", "begun").sort("g")
+    days = (pl.col("begun") - pl.col("wm")) / per_day
     return (
-        handed.join(targets, on=["case_id", "step"], how="inner")
-        .filter(pl.col("first_seq") > pl.col("seq"))
-        .group_by("case_id", "seq")
-        .agg(*(pl.col(c).first() for c in (*_VERSION_KEYS, "from_lane", "to_lane")), days)
+        handed.join_asof(
+            targets,
+            on="g",
+            by=["c", "step"],
+            strategy="forward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
+        .filter(pl.col("begun").is_not_null())
         .group_by(*_VERSION_KEYS, "from_lane", "to_lane")
         .agg(
             pl.len().alias("handoffs"),
-            pl.col("days").mean().alias("mean_days"),
-            pl.col("days").median().alias("median_days"),
+            days.mean().alias("mean_days"),
+            days.median().alias("median_days"),
         )
         .sort(*_VERSION_KEYS, "mean_days", descending=[False, False, True])
     )
@@ -327,7 +399,7 @@ def _workload(log: pl.LazyFrame, cases: pl.LazyFrame) -> pl.LazyFrame:
     counts = finished.group_by(_VERSION_KEYS).agg(pl.len().alias("_cases"))
     return (
         log.filter((_KIND == _DONE) & pl.col("org").is_not_null())
-        .join(finished.select("case_id"), on="case_id", how="semi")
+        .join(finished.select("c"), on="c", how="semi")
         .group_by(*_VERSION_KEYS, "org")
         .agg(pl.col("touch_minutes").sum().alias("_touch"))
         .join(counts, on=_VERSION_KEYS)
@@ -364,19 +436,20 @@ def observed_metrics(
     5.0
     """
     per_day = calendar.minutes_per_day
-    log = _prepare(events, calendar)
-    frame, items = log.collect().lazy(), None
-    items = _items(frame).collect().lazy()
-    cases = _per_case(frame, items, calendar).collect()
+    prepared = _prepare(events, calendar)
+    log = prepared.lazy()
+    items, done = (f.lazy() for f in pl.collect_all([_items(log), completed_paths(log)]))
+    cases = _per_case(log, items, done, calendar).collect()
     lazy = cases.lazy()
     summary, waits, bottlenecks, variants, workload = pl.collect_all(
         [
             _summary(lazy),
-            _handoff_waits(frame, items, per_day),
+            _handoff_waits(log, items, per_day),
             _bottlenecks(items, per_day),
             _variants(lazy),
-            _workload(frame, lazy),
+            _workload(log, lazy),
         ]
     )
-    checked = None if version is None else conformance(events, version)
-    return ObservedMetrics(cases, summary, waits, bottlenecks, variants, workload, checked)
+    checked = None if version is None else conformance(done, version)
+    frame = cases.drop("c")
+    return ObservedMetrics(frame, summary, waits, bottlenecks, variants, workload, checked)

@@ -296,16 +296,19 @@ class _Draft:
     def apply(self, e: Event) -> None:
         self.seq = e.seq
         kind = e.kind
-        if kind is EventKind.STEP_READY:
+        if kind is EventKind.STEP_COMPLETED:
+            self._apply_completed(e)
+        elif kind is EventKind.HANDOFF:
+            return
+        elif kind is EventKind.STEP_READY:
             self.items.append(WorkItem(e.item or 0, e.step or "", ItemStatus.READY, e.at))
         elif kind is EventKind.STEP_STARTED:
-            item = self.items[(e.item or 0) - 1]
-            started = ItemStatus.STARTED
-            self.items[item.number - 1] = replace(
-                item, status=started, started_at=e.at, actor=e.actor, org=e.org
-            )
-        elif kind is EventKind.STEP_COMPLETED:
-            self._apply_completed(e)
+            n = (e.item or 0) - 1
+            item = self.items[n]
+            self.items[n] = WorkItem(
+                item.number, item.step, ItemStatus.STARTED, item.ready_at, e.at, None, e.actor,
+                e.org, None, None, item.escalated,
+            )  # fmt: skip
         elif kind is EventKind.STEP_ESCALATED:
             item = self.items[(e.item or 0) - 1]
             self.items[item.number - 1] = replace(item, escalated=True)

@@ -72,7 +72,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
 
 def _sqlite_begin(connection: Connection) -> None:
     deferred = connection.get_execution_options().get(READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def is_sqlite(engine: Engine) -> bool:

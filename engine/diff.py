@@ -24,6 +24,7 @@ __all__ = [
     "STEP_FIELDS",
     "TRANSITION_FIELDS",
     "FieldChange",
+    "HandoffChange",
     "StepChange",
     "TransitionChange",
     "TransitionKey",
@@ -95,6 +96,14 @@ class TransitionChange:
 
 
 @dataclass(frozen=True, slots=True)
+class HandoffChange:
+    """A handoff in both versions (same source and target) between other lanes than before."""
+
+    before: Handoff
+    after: Handoff
+
+
+@dataclass(frozen=True, slots=True)
 class VersionDiff:
     """Everything that differs between ``before`` and ``after``; empty for equal versions."""
 
@@ -111,6 +120,8 @@ class VersionDiff:
     transitions_changed: tuple[TransitionChange, ...]
     handoffs_added: tuple[Handoff, ...]
     handoffs_removed: tuple[Handoff, ...]
+    handoffs_changed: tuple[HandoffChange, ...]
+    """Handoffs kept whose lanes changed (a step at one end moved to another lane)."""
     handoffs_before: int
     handoffs_after: int
     steps_before: int
@@ -130,6 +141,7 @@ class VersionDiff:
             or self.transitions_changed
             or self.handoffs_added
             or self.handoffs_removed
+            or self.handoffs_changed
         )
 
     def summary(self, lang: str = "en") -> str:
@@ -176,6 +188,7 @@ def diff_versions(before: Version, after: Version) -> VersionDiff:
         transitions_changed=_transitions_changed(before.transitions, after.transitions),
         handoffs_added=_unmatched(new_handoffs, old_handoffs, _handoff_key),
         handoffs_removed=_unmatched(old_handoffs, new_handoffs, _handoff_key),
+        handoffs_changed=_handoffs_changed(old_handoffs, new_handoffs),
         handoffs_before=len(old_handoffs),
         handoffs_after=len(new_handoffs),
         steps_before=len(before.steps),
@@ -185,6 +198,18 @@ def diff_versions(before: Version, after: Version) -> VersionDiff:
 
 def _handoff_key(handoff: Handoff) -> tuple[str, str]:
     return (handoff.source, handoff.target)
+
+
+def _handoffs_changed(
+    before: Iterable[Handoff], after: Iterable[Handoff]
+) -> tuple[HandoffChange, ...]:
+    old = {_handoff_key(h): h for h in before}
+    return tuple(
+        HandoffChange(old[key], handoff)
+        for handoff in after
+        if (key := _handoff_key(handoff)) in old
+        and (old[key].from_lane, old[key].to_lane) != (handoff.from_lane, handoff.to_lane)
+    )
 
 
 def _unmatched(items: Iterable[T], others: Iterable[T], key: Callable[[T], Any]) -> tuple[T, ...]:
@@ -253,6 +278,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "changed_transition": "changed transition",
         "removed_handoff": "removed handoff",
         "added_handoff": "added handoff",
+        "changed_handoff": "changed handoff",
         "in": "in",
     },
     "nb": {
@@ -278,6 +304,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "changed_transition": "endret overgang",
         "removed_handoff": "fjernet overlevering",
         "added_handoff": "ny overlevering",
+        "changed_handoff": "endret overlevering",
         "in": "i",
     },
 }
@@ -400,4 +427,12 @@ def _lines(diff: VersionDiff, lang: str, catalog: LaneCatalog | None) -> list[st
             f"({_lane_label(h.from_lane, lang, catalog)} ↪ {_lane_label(h.to_lane, lang, catalog)})"
             for h in found
         ]
+    out += [
+        f"  {w['changed_handoff']} {c.after.source} → {c.after.target}: "
+        f"{_lane_label(c.before.from_lane, lang, catalog)} ↪ "
+        f"{_lane_label(c.before.to_lane, lang, catalog)} → "
+        f"{_lane_label(c.after.from_lane, lang, catalog)} ↪ "
+        f"{_lane_label(c.after.to_lane, lang, catalog)}"
+        for c in diff.handoffs_changed
+    ]
     return out

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TypeVar
@@ -128,6 +128,8 @@ def _translate(fn: Callable[[], T]) -> T:
         if "locked" in text or "could not serialize" in text or "deadlock" in text:
             raise ConflictError(f"the store is busy ({text}); retry") from exc
         raise StoreError(f"the store failed: {text}") from exc
+    except sa.exc.DBAPIError as exc:
+        raise StoreError(f"the store refused the data: {str(exc.orig).splitlines()[0]}") from exc
 
 
 # --------------------------------------------------------------------------- versions
@@ -325,44 +327,115 @@ def _command(
     return _translate(run)
 
 
-_SELECT_CASE = sa.select(_CASE).where(_CASE.c.id == sa.bindparam("case_id"))
-_SELECT_ITEMS = (
-    sa.select(_ITEM).where(_ITEM.c.case_id == sa.bindparam("case_id")).order_by(_ITEM.c.number)
-)
-_CAS = (
-    _CASE.update()
-    .where(_CASE.c.id == sa.bindparam("case_id"), _CASE.c.row_version == sa.bindparam("read"))
-    .values(
-        row_version=_CASE.c.row_version + 1,
-        **{name: sa.bindparam(name) for name in ("status", "finished_at", "last_seq", "arrivals")},
-    )
-)
-_UPDATE_ITEM = (
-    _ITEM.update()
-    .where(_ITEM.c.case_id == sa.bindparam("k_case"), _ITEM.c.number == sa.bindparam("k_number"))
-    .values({name: sa.bindparam(name) for name in ("status", *_ITEM_FIELDS)})
-)
-_INSERT_ITEM = _ITEM.insert()
-_INSERT_EVENT = _EVENT.insert()
+# The per-command statements, as Core statements (any database) and as plain SQL with
+# named parameters for the SQLite fast path, which hands them straight to the driver inside
+# the same BEGIN IMMEDIATE transaction (no compilation or caching cost per statement).
+_CASE_COLUMNS = (
+    "id", "process", "version", "content_hash", "status", "arrivals", "last_seq", "started_at",
+    "finished_at", "row_version", "mode", "simulation_id",
+)  # fmt: skip
+_ITEM_COLUMNS = ("number", "step", "status", "ready_at", *_ITEM_FIELDS)
+_EVENT_COLUMNS = (*EVENT_COLUMNS, "process", "version", "mode", "simulation_id")
+_ITEM_UPDATED = ("status", *_ITEM_FIELDS)
+
+
+def _sql_insert(table: str, columns: Iterable[str]) -> str:
+    names = list(columns)
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES (:{', :'.join(names)})"
+
+
+_SQL: dict[str, tuple[Any, str]] = {
+    "case": (
+        sa.select(*(_CASE.c[n] for n in _CASE_COLUMNS)).where(
+            _CASE.c.id == sa.bindparam("case_id")
+        ),
+        f"SELECT {', '.join(_CASE_COLUMNS)} FROM case_run WHERE id = :case_id",
+    ),
+    "items": (
+        sa.select(*(_ITEM.c[n] for n in _ITEM_COLUMNS))
+        .where(_ITEM.c.case_id == sa.bindparam("case_id"))
+        .order_by(_ITEM.c.number),
+        f"SELECT {', '.join(_ITEM_COLUMNS)} FROM work_item WHERE case_id = :case_id "
+        "ORDER BY number",
+    ),
+    "cas": (
+        _CASE.update()
+        .where(_CASE.c.id == sa.bindparam("case_id"), _CASE.c.row_version == sa.bindparam("read"))
+        .values(
+            row_version=_CASE.c.row_version + 1,
+            **{n: sa.bindparam(n) for n in ("status", "finished_at", "last_seq", "arrivals")},
+        ),
+        "UPDATE case_run SET row_version = row_version + 1, status = :status, "
+        "finished_at = :finished_at, last_seq = :last_seq, arrivals = :arrivals "
+        "WHERE id = :case_id AND row_version = :read",
+    ),
+    "update_item": (
+        _ITEM.update()
+        .where(
+            _ITEM.c.case_id == sa.bindparam("k_case"), _ITEM.c.number == sa.bindparam("k_number")
+        )
+        .values({n: sa.bindparam(n) for n in _ITEM_UPDATED}),
+        f"UPDATE work_item SET {', '.join(f'{n} = :{n}' for n in _ITEM_UPDATED)} "
+        "WHERE case_id = :k_case AND number = :k_number",
+    ),
+    "insert_item": (_ITEM.insert(), _sql_insert("work_item", ("case_id", *_ITEM_COLUMNS))),
+    "insert_event": (_EVENT.insert(), _sql_insert("event", _EVENT_COLUMNS)),
+}
+
+
+_TIMES = {
+    "cas": ("finished_at",),
+    "update_item": ("started_at", "done_at"),
+    "insert_item": ("ready_at", "started_at", "done_at"),
+    "insert_event": ("at",),
+}
+"""The datetime parameters of each statement, written as text on the SQLite fast path."""
+
+
+def _sqlite_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Datetimes as SQLAlchemy's SQLite DATETIME text, so both paths read each other's rows."""
+    for key in _TIMES.get(name, ()):
+        value = params[key]
+        if value is not None:
+            params[key] = value.isoformat(" ", "microseconds")
+    return params
+
+
+def _exec(conn: Connection, name: str, params: Any) -> Any:
+    """Run statement ``name`` with one dict or a list of dicts; return the cursor."""
+    statement, sql = _SQL[name]
+    if conn.dialect.name != "sqlite":
+        return conn.execute(statement, params)
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    if isinstance(params, list):
+        return driver.executemany(sql, [_sqlite_params(name, row) for row in params])
+    return driver.execute(sql, _sqlite_params(name, params))
+
+
+def _when(value: Any) -> Any:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _load(conn: Connection, case_id: str) -> tuple[CaseState, int, Mode, str | None]:
-    row = conn.execute(_SELECT_CASE, {"case_id": case_id}).one_or_none()
+    row = _exec(conn, "case", {"case_id": case_id}).fetchone()
     if row is None:
         raise NotFoundError(f"no case {case_id}")
     items = tuple(
         WorkItem(
-            r.number, r.step, ItemStatus(r.status), r.ready_at, r.started_at, r.done_at,
-            r.actor, r.org, r.outcome, r.touch_minutes, bool(r.escalated),
+            r[0], r[1], ItemStatus(r[2]), _when(r[3]), _when(r[4]), _when(r[5]), r[6], r[7],
+            r[8], r[9], bool(r[10]),
         )
-        for r in conn.execute(_SELECT_ITEMS, {"case_id": case_id})
+        for r in _exec(conn, "items", {"case_id": case_id}).fetchall()
     )  # fmt: skip
-    arrivals = tuple((join, tuple(sources)) for join, sources in json.loads(row.arrivals))
+    (case, process, version, content_hash, status, arrivals, seq, started, finished,
+     row_version, mode, simulation_id) = row  # fmt: skip
     state = CaseState(
-        row.id, row.process, row.version, row.content_hash, RunStatus(row.status), items,
-        arrivals, row.last_seq, row.started_at, row.finished_at,
+        case, process, version, content_hash, RunStatus(status),
+        items, tuple((join, tuple(sources)) for join, sources in json.loads(arrivals)), seq,
+        _when(started), _when(finished),
     )  # fmt: skip
-    return state, row.row_version, Mode(row.mode), row.simulation_id
+    return state, row_version, Mode(mode), simulation_id
 
 
 def _compare_and_set(conn: Connection, state: CaseState, row_version: int) -> None:
@@ -372,7 +445,7 @@ def _compare_and_set(conn: Connection, state: CaseState, row_version: int) -> No
         "finished_at": state.finished_at, "last_seq": state.seq,
         "arrivals": json.dumps(state.arrivals),
     }  # fmt: skip
-    if conn.execute(_CAS, values).rowcount != 1:
+    if _exec(conn, "cas", values).rowcount != 1:
         raise ConflictError(f"case {state.case_id} was changed by someone else; reload and retry")
 
 
@@ -397,9 +470,9 @@ def _write_items(
             row["k_case"], row["k_number"] = row.pop("case_id"), row.pop("number")
             changed.append(row)
     if added:
-        conn.execute(_INSERT_ITEM, added)
+        _exec(conn, "insert_item", added)
     if changed:
-        conn.execute(_UPDATE_ITEM, changed)
+        _exec(conn, "update_item", changed)
 
 
 def _event_row(event: Event, extra: dict[str, Any]) -> dict[str, Any]:
@@ -420,7 +493,7 @@ def _write_events(
              "simulation_id": simulation_id}  # fmt: skip
     rows = [_event_row(event, extra) for event in events]
     if rows:
-        conn.execute(_INSERT_EVENT, rows)
+        _exec(conn, "insert_event", rows)
 
 
 # --------------------------------------------------------------------------- queries
@@ -563,10 +636,49 @@ def escalate_overdue(engine: Engine, *, now: dt.datetime, library: object = None
 # ----------------------------------------------------------------- simulation and analysis
 
 
-def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+_CASE_BULK = (
+    "id", "ref_key", "process", "version", "content_hash", "mode", "status", "started_at",
+    "finished_at", "row_version", "last_seq", "arrivals", "simulation_id",
+)  # fmt: skip
+_ITEM_BULK = ("case_id", *_ITEM_COLUMNS)
+
+
+def _bulk(
+    conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]
+) -> int:
+    """Insert tuples fast: COPY on PostgreSQL, the driver's executemany on SQLite.
+
+    Runs inside the caller's transaction. Returns the number of rows written.
+    """
+    driver = conn.connection.driver_connection
+    written = 0
+    if conn.dialect.name == "postgresql":
+        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+                written += 1
+        return written
+    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.DateTime)]
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    )
     iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
+    while chunk := list(islice(iterator, 20_000)):
+        if conn.dialect.name == "sqlite":
+            driver.executemany(sql, [_sqlite_times(row, times) for row in chunk])  # type: ignore[union-attr]
+        else:
+            conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in chunk])
+        written += len(chunk)
+    return written
+
+
+def _sqlite_times(row: tuple[Any, ...], times: list[int]) -> list[Any]:
+    values = list(row)
+    for t in times:
+        if values[t] is not None:
+            values[t] = values[t].isoformat(" ", "microseconds")
+    return values
 
 
 def append_simulated(
@@ -576,42 +688,39 @@ def append_simulated(
     states: Iterable[CaseState],
     events: Iterable[Event],
     mode: Mode = Mode.SIMULATED,
-    chunk_size: int = 20_000,
 ) -> int:
     """Bulk-insert a simulated cohort: its run row, case runs, work items and events.
 
-    Every state and event belongs to ``simulation.process`` @ ``simulation.version``. Rows go
-    in with multi-row inserts of ``chunk_size`` rows, all in one transaction. Cases get no
-    reference (``ref_key`` NULL). Returns the number of events written.
+    Every state and event belongs to ``simulation.process`` @ ``simulation.version``; cases get
+    no reference (``ref_key`` NULL). Everything goes in one transaction (``COPY`` on
+    PostgreSQL, the driver's ``executemany`` on SQLite), so a failed cohort leaves nothing.
+    ``states`` and ``events`` may be generators. Returns the number of events written.
     """
-    sim = simulation
-    extra = {"process": sim.process, "version": sim.version, "mode": mode.value,
-             "simulation_id": sim.id}  # fmt: skip
-    states = list(states)
+    sim, states = simulation, list(states)
     cases = (
-        {
-            "id": s.case_id, "ref_key": None, "process": sim.process, "version": sim.version,
-            "content_hash": sim.content_hash, "mode": mode.value, "status": s.status.value,
-            "started_at": s.started_at, "finished_at": s.finished_at, "row_version": 1,
-            "last_seq": s.seq, "arrivals": json.dumps(s.arrivals), "simulation_id": sim.id,
-        }
+        (s.case_id, None, sim.process, sim.version, sim.content_hash, mode.value, s.status.value,
+         s.started_at, s.finished_at, 1, s.seq, json.dumps(s.arrivals), sim.id)
         for s in states
     )  # fmt: skip
-    items = (_item_row(s.case_id, item) for s in states for item in s.items)
-    rows = (_event_row(event, extra) for event in events)
+    items = (
+        (s.case_id, i.number, i.step, i.status.value, i.ready_at, i.started_at, i.done_at,
+         i.actor, i.org, i.outcome, i.touch_minutes, i.escalated)
+        for s in states
+        for i in s.items
+    )  # fmt: skip
+    rows = (
+        (e.case_id, e.seq, e.kind.value, e.at, e.step, e.item, e.lane, e.actor, e.org, e.outcome,
+         e.touch_minutes, e.transactions, e.from_step, e.to_step, e.from_lane, e.to_lane,
+         e.channel, e.detail, sim.process, sim.version, mode.value, sim.id)
+        for e in events
+    )  # fmt: skip
 
     def run() -> int:
-        written = 0
         with write_scope(engine) as conn:
             conn.execute(_SIMULATION.insert().values(**sim.model_dump()))
-            for chunk in _chunks(cases, chunk_size):
-                conn.execute(_CASE.insert(), chunk)
-            for chunk in _chunks(items, chunk_size):
-                conn.execute(_ITEM.insert(), chunk)
-            for chunk in _chunks(rows, chunk_size):
-                conn.execute(_EVENT.insert(), chunk)
-                written += len(chunk)
-        return written
+            _bulk(conn, _CASE, _CASE_BULK, cases)
+            _bulk(conn, _ITEM, _ITEM_BULK, items)
+            return _bulk(conn, _EVENT, _EVENT_COLUMNS, rows)
 
     return _translate(run)
 

@@ -57,7 +57,7 @@ class CaseRun(SQLModel, table=True):
 
     __tablename__ = "case_run"
 
-    id: str = Field(primary_key=True, max_length=36)
+    id: str = Field(primary_key=True, max_length=64)
     ref_key: str | None = Field(default=None, max_length=64, index=True)
     """HMAC-SHA256 (hex) of the staff's case reference; NULL for simulated runs."""
     process: str = Field(max_length=64, index=True)
@@ -72,7 +72,7 @@ class CaseRun(SQLModel, table=True):
     last_seq: int = 0
     arrivals: str = Field(default="[]", max_length=4000)
     """JSON of the branches waiting at joins (``CaseState.arrivals``)."""
-    simulation_id: str | None = Field(default=None, max_length=36, index=True)
+    simulation_id: str | None = Field(default=None, max_length=64, index=True)
 
 
 class WorkItemRow(SQLModel, table=True):
@@ -81,7 +81,7 @@ class WorkItemRow(SQLModel, table=True):
     __tablename__ = "work_item"
     __table_args__ = (sa.Index("ix_work_item_status", "status"),)
 
-    case_id: str = Field(foreign_key="case_run.id", primary_key=True, max_length=36)
+    case_id: str = Field(foreign_key="case_run.id", primary_key=True, max_length=64)
     number: int = Field(primary_key=True)
     step: str = Field(max_length=64)
     status: str = Field(max_length=16)
@@ -105,7 +105,7 @@ class EventRow(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: str = Field(max_length=36)
+    case_id: str = Field(max_length=64)
     seq: int
     kind: str = Field(max_length=32)
     at: dt.datetime = Field(sa_type=_NAIVE)
@@ -126,7 +126,7 @@ class EventRow(SQLModel, table=True):
     process: str = Field(max_length=64)
     version: int
     mode: str = Field(max_length=16)
-    simulation_id: str | None = Field(default=None, max_length=36, index=True)
+    simulation_id: str | None = Field(default=None, max_length=64, index=True)
 
 
 class SimulationRun(SQLModel, table=True):
@@ -134,7 +134,7 @@ class SimulationRun(SQLModel, table=True):
 
     __tablename__ = "simulation_run"
 
-    id: str = Field(primary_key=True, max_length=36)
+    id: str = Field(primary_key=True, max_length=64)
     process: str = Field(max_length=64)
     version: int
     scenario: str = Field(max_length=200)

@@ -151,3 +151,111 @@ def decision_version(
         lanes=("housing_office", "nav", "tenant"),
         version=version,
     )
+
+
+def redesigned_branching_version() -> Version:
+    """A v2 of :func:`branching_version` for before/after tests.
+
+    Against v1: ``fix`` (and its rework loop) is removed, ``digital_check`` (auto, nav) is new,
+    ``intake`` changed (touch time and channel), ``assess`` changed (its outcomes' probabilities
+    are the same but it has no ``more_info`` edge); everything else is kept.
+    """
+    return make_version(
+        [
+            {"id": "start", "kind": "start"},
+            {"id": "intake", "kind": "task", "channel": "system", "touch_minutes": 10},
+            {"id": "digital_check", "kind": "auto", "lane": "nav", "channel": "system"},
+            {
+                "id": "assess",
+                "kind": "decision",
+                "lane": "nav",
+                "joint_with": ["housing_office"],
+                "channel": "system",
+                "touch_minutes": 60,
+                "wait_days": [1, 3],
+            },
+            {"id": "split", "kind": "parallel"},
+            {
+                "id": "contract",
+                "kind": "wait",
+                "lane": "landlord",
+                "channel": "letter",
+                "wait_days": [2, 10],
+                "external_wait": True,
+            },
+            {"id": "pay", "kind": "task", "lane": "nav", "channel": "system"},
+            {"id": "join", "kind": "join"},
+            {"id": "archive", "kind": "auto", "extra_transactions": 2},
+            {"id": "end", "kind": "end"},
+            {"id": "end_rejected", "kind": "end", "lane": "nav"},
+        ],
+        [
+            {"from": "start", "to": "intake"},
+            {"from": "intake", "to": "digital_check"},
+            {"from": "digital_check", "to": "assess"},
+            {"from": "assess", "to": "split", "outcome": "approve", "probability": 0.8},
+            {"from": "assess", "to": "end_rejected", "outcome": "reject", "probability": 0.2},
+            {"from": "split", "to": "contract"},
+            {"from": "split", "to": "pay"},
+            {"from": "contract", "to": "join"},
+            {"from": "pay", "to": "join"},
+            {"from": "join", "to": "archive"},
+            {"from": "archive", "to": "end"},
+        ],
+        lanes=("housing_office", "nav", "landlord"),
+        process="branching",
+        version=2,
+    )
+
+
+GENERATED_LANES = (
+    "housing_office",
+    "nav",
+    "property_company",
+    "accounting",
+    "refugee_service",
+    "records_office",
+)
+"""The six lanes of :func:`generated_version`."""
+
+
+def generated_version(steps: int = 200, *, lanes: int = 6, seed: int = 0) -> Version:
+    """A long generated process for benchmarks and lane-order tests.
+
+    About ``steps`` work steps in a chain, spread over the first ``lanes`` of
+    :data:`GENERATED_LANES` by a fixed scramble (``seed`` shifts it); every 10th step is a
+    decision whose rare outcome (p = 0.2) goes to a fix step in another lane that loops back
+    (rework) to the decision. Some steps carry waste tags and register ``household``.
+    """
+    names = GENERATED_LANES[:lanes]
+    chain = [f"s{i:03d}" for i in range(1, steps + 1) if not (i % 10 == 1 and i > 10)]
+
+    def lane_of(i: int) -> str:
+        return names[(i * 7 + i // 3 + seed * 13) % len(names)]
+
+    found: list[dict[str, Any]] = [{"id": "start", "kind": "start", "lane": names[0]}]
+    edges: list[dict[str, Any]] = [{"from": "start", "to": chain[0]}]
+    for n, step_id in enumerate(chain):
+        i = int(step_id[1:])
+        decision = i % 10 == 0 and n + 1 < len(chain)
+        found.append(
+            {"id": step_id, "kind": "decision" if decision else "task", "lane": lane_of(i),
+             "touch_minutes": [10, 60], "wait_days": [0, 3],
+             "wastes": ["waiting"] if i % 7 == 0 else [],
+             "registers": ["household"] if i % 25 == 0 else []}
+        )  # fmt: skip
+        target = chain[n + 1] if n + 1 < len(chain) else "end"
+        if not decision:
+            edges.append({"from": step_id, "to": target})
+            continue
+        fix, fix_lane = f"s{i + 1:03d}", lane_of(i + 1)
+        if fix_lane == lane_of(i):
+            fix_lane = names[(names.index(fix_lane) + 1) % len(names)]
+        found.append({"id": fix, "kind": "task", "lane": fix_lane, "touch_minutes": 20})
+        edges += [
+            {"from": step_id, "to": target, "outcome": "approved", "probability": 0.8},
+            {"from": step_id, "to": fix, "outcome": "rejected", "probability": 0.2},
+            {"from": fix, "to": step_id, "rework": True},
+        ]
+    found.append({"id": "end", "kind": "end", "lane": found[-1]["lane"]})
+    return make_version(found, edges, lanes=names, process="generated")

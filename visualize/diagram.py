@@ -34,8 +34,8 @@ __all__ = [
     "WaitScale",
     "extract_comparison",
     "extract_swimlane",
-    "headline_deltas",
     "flow_order",
+    "headline_deltas",
 ]
 
 
@@ -172,7 +172,10 @@ def flow_order(nodes: Sequence[DiagramNode], lanes: Sequence[str]) -> list[Diagr
 
 
 def _number_handoffs(
-    edges: list[DiagramEdge], lanes_of: Mapping[str, str], depth: Mapping[str, int], order: list[str]
+    edges: list[DiagramEdge],
+    lanes_of: Mapping[str, str],
+    depth: Mapping[str, int],
+    order: list[str],
 ) -> list[DiagramEdge]:
     """Give each live cross-lane edge its number in flow order."""
     index = {lane: i for i, lane in enumerate(order)}
@@ -181,7 +184,9 @@ def _number_handoffs(
         for i, e in enumerate(edges)
         if not e.ghost and lanes_of[e.source] != lanes_of[e.target]
     ]
-    crossing.sort(key=lambda ie: (depth[ie[1].source], index.get(lanes_of[ie[1].source], 99), ie[0]))
+    crossing.sort(
+        key=lambda ie: (depth[ie[1].source], index.get(lanes_of[ie[1].source], 99), ie[0])
+    )
     numbers = {i: n for n, (i, _) in enumerate(crossing, start=1)}
     return [replace(e, handoff=numbers.get(i)) for i, e in enumerate(edges)]
 
@@ -210,7 +215,9 @@ def build_nodes(
     for step, mark, _ in steps:
         graph.add_node(step.id, lane=step.lane, ghost=mark is Mark.REMOVED)
     for e in edges:
-        graph.add_edge(e.source, e.target, rework=e.rework, ghost=e.ghost, probability=e.probability)
+        graph.add_edge(
+            e.source, e.target, rework=e.rework, ghost=e.ghost, probability=e.probability
+        )
     places = flow_positions(graph, lane_order)
     dups = duplicate_fields([s for s, m, _ in steps if m is not Mark.REMOVED])
     numbered = sorted(

@@ -81,7 +81,8 @@ def flow_positions(graph: nx.DiGraph, lane_order: Sequence[str]) -> dict[str, tu
     taken: set[tuple[str, int, int]] = set()
     for level in sorted(set(depth.values())):
         wanted = {n: _wanted_row(dag, n, rows, main) for n in order if depth[n] == level}
-        for node in sorted(wanted, key=lambda n: (wanted[n], index[n])):
+        minor = {n: not any((p, n) in main for p in dag.predecessors(n)) for n in wanted}
+        for node in sorted(wanted, key=lambda n: (wanted[n], minor[n] and level > 0, index[n])):
             lane, row = dag.nodes[node].get("lane", ""), wanted[node]
             while (lane, level, row) in taken:
                 row += 1

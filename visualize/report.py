@@ -37,6 +37,7 @@ from visualize.side_by_side import stack_svgs
 from visualize.swimlane import render_swimlane
 from visualize.timeline import render_timelines
 from visualize.value_stream import extract_timeline
+from visualize.wording import waste_label
 
 __all__ = ["ReportEntry", "build_index", "build_report", "design_rows"]
 
@@ -70,8 +71,7 @@ def _inline(svg: bytes) -> str:
 def design_rows(before: DesignMetrics, after: DesignMetrics, lang: str) -> list[MetricRow]:
     """One row per design metric, in :data:`~analysis.design.DESIGN_METRICS` order."""
     return [
-        MetricRow(m.key, m.label(lang), m.unit, before[m.key], after[m.key])
-        for m in DESIGN_METRICS
+        MetricRow(m.key, m.label(lang), m.unit, before[m.key], after[m.key]) for m in DESIGN_METRICS
     ]
 
 
@@ -173,7 +173,7 @@ def build_report(
         svg_overlay=overlay,
         waste_rows=waste_rows(waste_counts(before), waste_counts(after), lang),
         removed_steps=[
-            f"{s.name.get(lang)} ({', '.join(w.value for w in s.wastes) or '-'})"
+            f"{s.name.get(lang)} ({', '.join(waste_label(w.value, lang) for w in s.wastes) or '-'})"
             for s in diff.steps_removed
         ],
         duplicates=_duplicate_lines(before, after, lang),
@@ -288,5 +288,3 @@ def _relative(target: Path, folder: Path) -> str:
         return target.resolve().relative_to(folder.resolve()).as_posix()
     except ValueError:
         return target.resolve().as_uri()
-
-

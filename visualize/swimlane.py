@@ -11,13 +11,26 @@ decisions, small "+" diamonds for parallel/join; circles for start and end.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable
 from html import escape
 
 from models.vocabulary import StepKind
 from visualize.diagram import DiagramEdge, DiagramLane, DiagramNode, Mark, Swimlane
 from visualize.render import Format, Renderer, find_renderer, run_graphviz
+from visualize.swimlane_header import (
+    CHANGED_BLUE,
+    GHOST_GREY,
+    HANDOFF_RED,
+    LANE_COLOURS,
+    NEW_GREEN,
+    OUTSIDE_COLOURS,
+    attrs,
+    days,
+    heat_colour,
+    quote,
+    title_label,
+    wrap,
+)
 from visualize.wording import waste_label, word
 
 __all__ = [
@@ -28,67 +41,12 @@ __all__ = [
     "swimlane_dot",
 ]
 
-HANDOFF_RED = "#D62728"
-NEW_GREEN = "#1B7F3A"
-CHANGED_BLUE = "#1F5FB4"
-GHOST_GREY = "#A8A8A8"
-LANE_COLOURS: tuple[tuple[str, str], ...] = (
-    ("#2F5F8F", "#EEF3FA"),
-    ("#2E7D4F", "#EEF6F0"),
-    ("#A66A1F", "#FAF4EA"),
-    ("#6B4C9A", "#F3F0F8"),
-    ("#2A7F86", "#EAF5F6"),
-    ("#8F3F4F", "#F8EEF0"),
-)
-OUTSIDE_COLOURS = ("#6E6E6E", "#F3F3F3")
-_HEAT = ((0.0, (255, 255, 255)), (0.35, (255, 237, 160)), (0.7, (253, 141, 60)), (1.0, (189, 0, 38)))
-
 COL_W = 225.0
 ROW_H = 118.0
 LANE_PAD = 14.0
 HEADER_W = 150.0
 FIRST_X = HEADER_W + 90.0
 CARD_W = 150
-
-
-def heat_colour(value: float, maximum: float) -> str:
-    """A colour from white through yellow and orange to red for ``value`` on ``0..maximum``.
-
-    >>> heat_colour(0, 10), heat_colour(10, 10)
-    ('#FFFFFF', '#BD0026')
-    """
-    t = 0.0 if maximum <= 0 else min(max(value / maximum, 0.0), 1.0)
-    for (t0, c0), (t1, c1) in zip(_HEAT, _HEAT[1:], strict=False):
-        if t <= t1:
-            f = 0.0 if t1 == t0 else (t - t0) / (t1 - t0)
-            rgb = [round(a + (b - a) * f) for a, b in zip(c0, c1, strict=True)]
-            return "#{:02X}{:02X}{:02X}".format(*rgb)
-    return "#BD0026"
-
-
-def _q(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _attrs(**values: object) -> str:
-    parts = []
-    for key, value in values.items():
-        if value is None:
-            continue
-        text = str(value).replace("'", '"') if str(value).startswith("<<") else str(value)
-        parts.append(f"{key}=<{text[1:-1]}>" if text.startswith("<<") else f"{key}={_q(text)}")
-    return "[" + ", ".join(parts) + "]"
-
-
-def _wrap(text: str, width: int, max_lines: int = 4) -> str:
-    lines = textwrap.wrap(text, width) or [""]
-    if len(lines) > max_lines:
-        lines = [*lines[: max_lines - 1], lines[max_lines - 1][: width - 3] + "..."]
-    return "<br/>".join(escape(line) for line in lines)
-
-
-def _days(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".") + " d"
 
 
 class _Grid:
@@ -138,9 +96,13 @@ def _lane_colours(diagram: Swimlane) -> dict[str, tuple[str, str]]:
 def _lane_block(lane: DiagramLane, grid: _Grid, colours: tuple[str, str], lang: str) -> list[str]:
     header, fill = colours
     style = "filled,dashed" if lane.outside else "filled"
-    sub = f'<br/><font point-size="8">({escape(word("outside", lang))})</font>' if lane.outside else ""
-    label = f'<<font color="white" point-size="11"><b>{_wrap(lane.label, 20, 3)}</b>{sub}</font>>'
-    head = _attrs(
+    sub = (
+        f'<br/><font point-size="8">({escape(word("outside", lang))})</font>'
+        if lane.outside
+        else ""
+    )
+    label = f'<<font color="white" point-size="11"><b>{wrap(lane.label, 20, 3)}</b>{sub}</font>>'
+    head = attrs(
         id=f"lane-{lane.id}",
         shape="box",
         style="filled,rounded",
@@ -154,10 +116,10 @@ def _lane_block(lane: DiagramLane, grid: _Grid, colours: tuple[str, str], lang: 
         **{"class": f"lane-header{' outside' if lane.outside else ''}"},
     )
     return [
-        f"subgraph {_q('cluster_' + lane.id)} {{",
+        f"subgraph {quote('cluster_' + lane.id)} {{",
         f'  graph [id="lane-area-{lane.id}", bb="{grid.lane_bb(lane.id)}", style="{style}",'
         f' fillcolor="{fill}", color="#B8BEC8", label=""];',
-        f"  {_q('lane__' + lane.id)} {head};",
+        f"  {quote('lane__' + lane.id)} {head};",
     ]
 
 
@@ -174,30 +136,31 @@ def _card_rows(node: DiagramNode, diagram: Swimlane) -> list[str]:
     )
     text_colour = "#9A9A9A" if node.mark is Mark.REMOVED else "#1A1A1A"
     rows.append(
-        f'<tr><td width="{CARD_W}"><font color="{text_colour}">{_wrap(node.label, 26)}</font></td></tr>'
+        f'<tr><td width="{CARD_W}"><font color="{text_colour}">{wrap(node.label, 26)}'
+        "</font></td></tr>"
     )
     if node.joint_lanes:
         joint = ", ".join(_lane_name(diagram, lane) for lane in node.joint_lanes)
         rows.append(_row("#EFEFEF", "#444444", "", "+ " + joint))
     if node.wastes:
         wastes = ", ".join(waste_label(w, lang) for w in node.wastes)
-        rows.append(_row("#FBE3E4", "#B0171F", f"<b>{escape(word('waste', lang))}:</b> ", wastes))
+        rows.append(_row("#FBE3E4", "#B0171F", f"<b>{escape(word('waste', lang))}: </b>", wastes))
     if node.duplicates:
         text = f"{word('duplicate', lang)}: {', '.join(node.duplicates)}"
         rows.append(_row("#FFF1CC", "#8A5A00", "", "[2x] " + text))
     if node.external_wait:
-        text = f"{word('external_wait', lang)} {_days(node.wait_days)}"
+        text = f"{word('external_wait', lang)} {days(node.wait_days)}"
         rows.append(_row("#E4E4E4", "#333333", "", text))
     if node.observed_wait_days is not None and diagram.wait_scale is not None:
         fill = heat_colour(node.observed_wait_days, diagram.wait_scale.max_days)
-        text = f"{word('wait', lang)} {_days(node.observed_wait_days)}"
+        text = f"{word('wait', lang)} {days(node.observed_wait_days)}"
         rows.append(_row(fill, "#111111", "", text))
     return rows
 
 
 def _row(fill: str, colour: str, prefix: str, text: str) -> str:
     """One annotation row of a card: ``prefix`` (HTML) then ``text`` wrapped to the card."""
-    body = prefix + _wrap(text, 40 - len(prefix) // 8, 3)
+    body = prefix + wrap(text, 40 - len(prefix) // 8, 3)
     return (
         f'<tr><td bgcolor="{fill}" align="center" width="{CARD_W}"><font point-size="8" '
         f'color="{colour}">{body}</font></td></tr>'
@@ -241,7 +204,7 @@ def _node_lines(node: DiagramNode, grid: _Grid, diagram: Swimlane) -> list[str]:
     line_colour = GHOST_GREY if ghost else "#555555"
     if node.kind in (StepKind.START, StepKind.END):
         end = node.kind is StepKind.END
-        attrs = _attrs(
+        node_attrs = attrs(
             shape="doublecircle" if end else "circle",
             style="filled,dashed" if ghost else "filled",
             fillcolor="#F9D9D9" if end else "#DDF1DD",
@@ -254,7 +217,7 @@ def _node_lines(node: DiagramNode, grid: _Grid, diagram: Swimlane) -> list[str]:
             **{"class": classes},
         )
     elif node.kind in (StepKind.PARALLEL, StepKind.JOIN):
-        attrs = _attrs(
+        node_attrs = attrs(
             shape="diamond", style="filled,dashed" if ghost else "filled", fillcolor="#FFF4C2",
             color=line_colour, fixedsize="true", width="0.55", height="0.55", label="+",
             fontsize="16", **common, **{"class": classes},
@@ -262,8 +225,8 @@ def _node_lines(node: DiagramNode, grid: _Grid, diagram: Swimlane) -> list[str]:
     elif node.kind is StepKind.DECISION:
         return _decision_lines(node, grid, diagram, common, classes)
     else:
-        attrs = _card(node, diagram, common, classes)
-    return [f"{_q(node.id)} {attrs};"]
+        node_attrs = _card(node, diagram, common, classes)
+    return [f"{quote(node.id)} {node_attrs};"]
 
 
 def _decision_lines(
@@ -281,16 +244,16 @@ def _decision_lines(
     text = "#9A9A9A" if ghost else "#1A1A1A"
     label = (
         f'<<font point-size="7" color="#666666">{node.number or "&#160;"}</font><br/>'
-        f'<font color="{text}">{_wrap(node.label, 20, 4)}</font>>'
+        f'<font color="{text}">{wrap(node.label, 20, 4)}</font>>'
     )
-    diamond = _attrs(
+    diamond = attrs(
         shape="diamond", style="filled,dashed" if ghost else "filled",
         fillcolor="#FAFAFA" if ghost else "#FFF4C2", color=colour.get(node.mark, "#B59B2A"),
         penwidth="2" if node.mark in (Mark.NEW, Mark.CHANGED) else "1",
         fixedsize="true", width="2.05", height="1.05", fontsize="8.5", label=label,
         id=common["id"], pos=f"{x:.1f},{y + lift:.1f}!", **{"class": classes},
     )  # fmt: skip
-    lines = [f"{_q(node.id)} {diamond};"]
+    lines = [f"{quote(node.id)} {diamond};"]
     if rows:
         table = (
             '<<table border="0" cellborder="0" cellspacing="0" cellpadding="2">'
@@ -298,11 +261,11 @@ def _decision_lines(
             + "</table>>"
         )
         below = y + lift - 38.0 - 4.0 - height / 2
-        attrs = _attrs(
+        node_attrs = attrs(
             shape="plain", label=table, id=f"notes-{node.id}", pos=f"{x:.1f},{below:.1f}!",
             **{"class": "step-notes"},
         )  # fmt: skip
-        lines.append(f"{_q(node.id + '__notes')} {attrs};")
+        lines.append(f"{quote(node.id + '__notes')} {node_attrs};")
     return lines
 
 
@@ -314,112 +277,52 @@ def _card(node: DiagramNode, diagram: Swimlane, common: dict[str, str], classes:
         + "".join(_card_rows(node, diagram))
         + "</table>>"
     )
-    return _attrs(shape="plain", label=table, fontsize="10", **common, **{"class": classes})
+    return attrs(shape="plain", label=table, fontsize="10", **common, **{"class": classes})
+
+
+def _outcome(edge: DiagramEdge) -> str:
+    """The outcome text of an edge with its probability, e.g. ``godkjent 80 %``."""
+    if edge.label and edge.probability is not None and edge.probability < 1:
+        return f"{edge.label} {edge.probability * 100:.0f} %"
+    return edge.label
+
+
+def _handoff_attrs(edge: DiagramEdge, diagram: Swimlane) -> dict[str, object]:
+    """Red (or heat-coloured) thick edge with a numbered chip; dashed when it is rework."""
+    colour, text, scale = HANDOFF_RED, f"{edge.handoff}", diagram.wait_scale
+    if scale is not None and edge.observed_wait_days is not None:
+        colour = heat_colour(edge.observed_wait_days, scale.max_days)
+        text += f" | {days(edge.observed_wait_days)}"
+    outcome = _outcome(edge)
+    extra = f'<font point-size="8"> {escape(outcome)}</font>' if outcome else ""
+    chip = (
+        f'<<table border="0" cellborder="0" cellpadding="2" bgcolor="{HANDOFF_RED}">'
+        f'<tr><td><font color="white" face="Arial" point-size="10"><b>{escape(text)}</b>'
+        f"{extra}</font></td></tr></table>>"
+    )
+    found: dict[str, object] = {"id": f"handoff-{edge.handoff}", "color": colour}
+    found |= {"penwidth": "2.4", "xlabel": chip, "class": "handoff"}
+    if edge.rework:
+        found |= {"style": "dashed", "tailport": "s", "headport": "s", "class": "handoff rework"}
+    return found
 
 
 def _edge_line(edge: DiagramEdge, diagram: Swimlane) -> str:
     base: dict[str, object] = {"id": f"edge-{edge.source}-{edge.target}"}
-    scale = diagram.wait_scale
     if edge.ghost:
         base |= {"style": "dotted", "color": GHOST_GREY, "arrowsize": "0.6", "class": "ghost"}
+    elif edge.handoff:
+        base |= _handoff_attrs(edge, diagram)
     elif edge.rework:
         base |= {"style": "dashed", "color": "#7A7A7A", "tailport": "s", "headport": "s"}
         base |= {"class": "rework", "arrowsize": "0.7"}
-    elif edge.handoff:
-        colour = HANDOFF_RED
-        text = f"{edge.handoff}"
-        if scale is not None and edge.observed_wait_days is not None:
-            colour = heat_colour(edge.observed_wait_days, scale.max_days)
-            text += f" | {_days(edge.observed_wait_days)}"
-        chip = (
-            f'<<table border="0" cellborder="0" cellpadding="2" bgcolor="{HANDOFF_RED}">'
-            f'<tr><td><font color="white" face="Arial" point-size="10"><b>{escape(text)}</b>'
-            "</font></td></tr></table>>"
-        )
-        base |= {"color": colour, "penwidth": "2.4", "xlabel": chip, "class": "handoff"}
-        base["id"] = f"handoff-{edge.handoff}"
     else:
         base |= {"color": "#333333", "arrowsize": "0.7", "class": "flow"}
-    label = edge.label
-    if label and edge.probability is not None and edge.probability < 1:
-        label += f" {edge.probability * 100:.0f} %"
+    label = _outcome(edge)
     if label and not edge.ghost and not edge.handoff:
         base |= {"taillabel": f"<<font point-size='8' color='#333333'>{escape(label)}</font>>"}
         base |= {"labeldistance": "2.2", "labelangle": "-25"}
-    elif edge.label and edge.handoff:
-        base["tooltip"] = label
-    return f"{_q(edge.source)} -> {_q(edge.target)} {_attrs(**base)};"
-
-
-def _title_label(diagram: Swimlane) -> str:
-    lang = diagram.lang
-    cells = [
-        f'<tr><td align="left"><font point-size="20"><b>{escape(diagram.title)}</b></font></td></tr>',
-        f'<tr><td align="left"><font point-size="11" color="#444444">{escape(diagram.subtitle)}'
-        "</font></td></tr>",
-    ]
-    if diagram.deltas:
-        cells.append(f'<tr><td align="left">{_delta_box(diagram)}</td></tr>')
-    cells.append(f'<tr><td align="left">{_legend(diagram)}</td></tr>')
-    if diagram.wait_scale is not None:
-        cells.append(f'<tr><td align="left">{_scale_bar(diagram)}</td></tr>')
-    del lang
-    return '<<table border="0" cellborder="0" cellspacing="2">' + "".join(cells) + "</table>>"
-
-
-def _delta_box(diagram: Swimlane) -> str:
-    cells = []
-    for delta in diagram.deltas:
-        pct = "" if delta.pct is None else f" ({delta.pct:+.0f} %)".replace("-", "\u2212")
-        good = delta.change <= 0
-        colour = NEW_GREEN if good else HANDOFF_RED
-        cells.append(
-            f'<td bgcolor="#FFFFFF" cellpadding="6"><font point-size="10" color="#444444">'
-            f'{escape(delta.label)}</font><br/><font point-size="14"><b>{delta.before:g}{delta.unit}'
-            f' -&gt; {delta.after:g}{delta.unit}</b></font><font point-size="11" color="{colour}">'
-            f"{pct}</font></td>"
-        )
-    return (
-        '<table border="1" color="#9AA5B1" cellborder="0" cellspacing="0" bgcolor="#FFFFFF"><tr>'
-        + "".join(cells)
-        + "</tr></table>"
-    )
-
-
-def _legend(diagram: Swimlane) -> str:
-    lang = diagram.lang
-    items = [
-        (HANDOFF_RED, f"<b>--&gt; 1</b> {escape(word('handoff', lang))}"),
-        ("#7A7A7A", f"- - -&gt; {escape(word('rework', lang))}"),
-        ("#B0171F", f"<b>{escape(word('waste', lang))}</b> {escape(word('waste_legend', lang))}"),
-        ("#8A5A00", f"[2x] {escape(word('duplicate', lang))}"),
-        ("#555555", f"{escape(word('external_wait', lang))} ({escape(word('outside', lang))})"),
-        ("#555555", escape(word("decision", lang))),
-    ]
-    if any(n.mark is not Mark.NONE for n in diagram.nodes):
-        items += [
-            (NEW_GREEN, f"<b>{escape(word('new', lang))}</b> {escape(word('new_legend', lang))}"),
-            (CHANGED_BLUE, f"<b>{escape(word('changed', lang))}</b> "
-             f"{escape(word('changed_legend', lang))}"),
-            (GHOST_GREY, escape(word("removed_legend", lang))),
-        ]  # fmt: skip
-    cells = "".join(
-        f'<td align="left"><font point-size="9" color="{c}">{t}</font></td>' for c, t in items
-    )
-    head = f'<td><font point-size="9"><b>{escape(word("legend", lang))}:</b></font></td>'
-    return f'<table border="0" cellborder="0" cellspacing="6"><tr>{head}{cells}</tr></table>'
-
-
-def _scale_bar(diagram: Swimlane) -> str:
-    assert diagram.wait_scale is not None
-    top = diagram.wait_scale.max_days
-    steps = [top * i / 5 for i in range(6)]
-    cells = "".join(
-        f'<td bgcolor="{heat_colour(v, top)}" width="44"><font point-size="8">{_days(v)}</font></td>'
-        for v in steps
-    )
-    title = f'<td><font point-size="9"><b>{escape(diagram.wait_scale.title)}:</b></font></td>'
-    return f'<table border="0" cellborder="1" cellspacing="0"><tr>{title}{cells}</tr></table>'
+    return f"{quote(edge.source)} -> {quote(edge.target)} {attrs(**base)};"
 
 
 def swimlane_dot(diagram: Swimlane) -> str:
@@ -428,16 +331,18 @@ def swimlane_dot(diagram: Swimlane) -> str:
     colours = _lane_colours(diagram)
     lane_of = {lane.id for lane in diagram.lanes}
     lines = [
-        f"digraph {_q(diagram.key)} {{",
+        f"digraph {quote(diagram.key)} {{",
         '  graph [splines=ortho, outputorder=edgesfirst, bgcolor="white", fontname="Arial",'
         ' labelloc=t, labeljust=l, pad="0.3", forcelabels=true,'
-        f" label={_title_label(diagram)}];",
+        f" label={title_label(diagram)}];",
         '  node [fontname="Arial", fontsize=10];',
         '  edge [fontname="Arial", fontsize=9, arrowsize=0.8];',
     ]
     by_lane: dict[str, list[DiagramNode]] = {lane.id: [] for lane in diagram.lanes}
     for node in diagram.nodes:
-        by_lane.setdefault(node.lane if node.lane in lane_of else diagram.lanes[0].id, []).append(node)
+        by_lane.setdefault(node.lane if node.lane in lane_of else diagram.lanes[0].id, []).append(
+            node
+        )
     for lane in diagram.lanes:
         lines += _lane_block(lane, grid, colours[lane.id], diagram.lang)
         lines += [f"  {line}" for n in by_lane[lane.id] for line in _node_lines(n, grid, diagram)]

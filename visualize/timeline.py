@@ -17,13 +17,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.patches import Patch
 
-from visualize.render import Format  # noqa: E402
-from visualize.swimlane import LANE_COLOURS  # noqa: E402
-from visualize.value_stream import Timeline  # noqa: E402
+from visualize.render import Format
+from visualize.swimlane import LANE_COLOURS
+from visualize.value_stream import Timeline
 
 __all__ = ["render_timelines"]
 
@@ -56,7 +56,9 @@ def _short(text: str, width: int = 44) -> str:
 
 def _draw(ax: Axes, timeline: Timeline, x_max: float) -> None:
     lang = timeline.lang
-    colours = {lane: LANE_COLOURS[i % len(LANE_COLOURS)][0] for i, lane in enumerate(timeline.lanes)}
+    colours = {
+        lane: LANE_COLOURS[i % len(LANE_COLOURS)][0] for i, lane in enumerate(timeline.lanes)
+    }
     clock, labels = 0.0, []
     min_touch = x_max / 400
     for row, step in enumerate(timeline.steps):
@@ -85,7 +87,7 @@ def _draw(ax: Axes, timeline: Timeline, x_max: float) -> None:
         f"{_t('rolled', lang)}: {timeline.rolled_ca:.0f} %"
     )
     ax.text(0.99, 0.97, summary, transform=ax.transAxes, ha="right", va="top", fontsize=9,
-            bbox={"boxstyle": "round,pad=0.5", "facecolor": "white", "edgecolor": "#9AA5B1"})  # fmt: skip
+            bbox={"boxstyle": "round,pad=0.5", "fc": "white", "ec": "#9AA5B1"})  # fmt: skip
     ax.set_title(timeline.title, loc="left", fontsize=11, fontweight="bold")
 
 

@@ -122,7 +122,10 @@ def outcome_label(transition: Transition, lang: str) -> str:
 
 
 def kind_counts_text(steps: Sequence[Step], lane_count: int, handoffs: int, lang: str) -> str:
-    """A one-line census, e.g. ``14 oppgaver, 3 beslutninger, 4 organisasjoner, 3 overleveringer``."""
+    """A one-line census, e.g. ``14 oppgaver, 3 beslutninger, 4 organisasjoner, 3 overleveringer``.
+
+    Parallel, join, start and end steps are not counted.
+    """
     kinds = Counter(step.kind for step in steps)
     tasks = kinds[StepKind.TASK] + kinds[StepKind.AUTO] + kinds[StepKind.WAIT]
     parts = [

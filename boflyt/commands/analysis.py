@@ -1,11 +1,300 @@
-"""CLI commands: analysis (placeholder until its issue lands)."""
+"""CLI commands for LEAN facilitators: ``analyse`` (one version) and ``compare`` (two).
+
+A thin shell over :mod:`analysis.design`, :mod:`analysis.observed` and :mod:`analysis.compare`:
+rich tables with bokmål labels by default (``--lang en`` for English), or the same figures as
+JSON with ``--json``. ``--observed`` adds the metrics of the runs recorded in the store.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated, Any
+
+import polars as pl
 import typer
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from analysis.compare import Comparison, compare
+from analysis.compare_text import WASTE_LABELS, format_number
+from analysis.design import DESIGN_METRICS, DesignMetrics, design_metrics
+from analysis.observed import CASE_METRICS, ObservedMetrics, observed_metrics
+from boflyt.console import console, fail, friendly_errors
+from boflyt.settings import get_settings
+from engine.db import create_schema, make_engine
+from engine.load import Library, load_library, parse_ref
+from engine.store import event_frame
+from models.definition import Version
 
 __all__ = ["register"]
 
 
+class Language(StrEnum):
+    """Language of labels: bokmål (default) or English."""
+
+    NB = "nb"
+    EN = "en"
+
+
+LangOption = Annotated[
+    Language | None,
+    typer.Option("--lang", "-l", help="Labels in bokmål (nb, default) or English (en)."),
+]
+ObservedOption = Annotated[
+    bool,
+    typer.Option("--observed", help="Add metrics observed in the runs recorded in the store."),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the same figures as JSON instead of tables.")
+]
+
+_HEAD = {
+    "metric": ("Nøkkeltall", "Metric"),
+    "value": ("Verdi", "Value"),
+    "unit": ("Enhet", "Unit"),
+    "change": ("Endring", "Change"),
+    "ci": ("95 % KI for endringen", "95 % CI of the change"),
+    "org": ("Organisasjon", "Organisation"),
+    "touch": ("Arbeidstid per sak (min)", "Touch minutes per case"),
+    "field": ("Datafelt", "Data field"),
+    "steps": ("Steg", "Steps"),
+    "waste": ("Sløsing", "Waste"),
+    "cases": ("Saker", "Cases"),
+    "mean": ("Snitt", "Mean"),
+    "median": ("Median", "Median"),
+    "pair": ("Overlevering", "Handoff"),
+    "share": ("Andel", "Share"),
+    "variant": ("Variant (fullførte steg)", "Variant (completed steps)"),
+    "wait": ("Ventetid (vd)", "Wait (wd)"),
+    "workload": ("Arbeidsbelastning per organisasjon", "Workload per organisation"),
+    "duplicates": ("Dobbeltregistreringer", "Duplicate registrations"),
+    "wastes": ("Sløsing etter kategori", "Wastes by category"),
+    "summary": ("Observert per avsluttet sak", "Observed per finished case"),
+    "pairs": ("Ventetid etter overlevering (vd)", "Waiting after a handoff (wd)"),
+    "variants": ("Vanligste varianter", "Most frequent variants"),
+}
+_UNIT = {"count": ("", ""), "min": ("min", "min"), "wd": ("vd", "wd"), "%": ("%", "%")}
+
+
+def _t(key: str, lang: str) -> str:
+    return _HEAD[key][lang == "en"]
+
+
+def _lang(lang: Language | None) -> str:
+    return lang.value if lang is not None else get_settings().lang
+
+
+def _library() -> Library:
+    return load_library(get_settings().processes_dir)
+
+
+def _lane(library: Library, lane: str, lang: str) -> str:
+    found = library.lanes.get(lane)
+    return found.name.get(lang) if found is not None else lane
+
+
+def _num(value: float | None, lang: str, digits: int = 1) -> str:
+    return "–" if value is None else format_number(value, lang, digits)
+
+
+def _events(version: Version) -> pl.DataFrame:
+    settings = get_settings()
+    try:
+        engine = make_engine(settings.effective_database_url)
+        create_schema(engine)
+        return event_frame(engine, process=version.process, version=version.version)
+    except SQLAlchemyError as exc:
+        fail(f"could not read the event log at {settings.effective_database_url}: {exc}")
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+# --- analyse ---------------------------------------------------------------------------------
+
+
+def _design_table(m: DesignMetrics, version: Version, lang: str) -> Table:
+    table = Table(title=f"{version.key} — {version.label}", title_justify="left")
+    table.add_column(_t("metric", lang))
+    table.add_column(_t("value", lang), justify="right")
+    table.add_column(_t("unit", lang))
+    for metric in DESIGN_METRICS:
+        digits = 0 if metric.key in _WHOLE else 1
+        unit = _UNIT[metric.unit][lang == "en"]
+        table.add_row(metric.label(lang), _num(m[metric.key], lang, digits), unit)
+    return table
+
+
+_WHOLE = frozenset(
+    {"work_steps", "steps_value_adding", "steps_necessary", "steps_waste", "likely_path_steps",
+     "likely_path_handoffs", "duplicate_registrations", "waste_tags"}
+)  # fmt: skip
+
+
+def _detail_tables(m: DesignMetrics, library: Library, lang: str) -> list[Table]:
+    work = Table(title=_t("workload", lang), title_justify="left")
+    work.add_column(_t("org", lang))
+    work.add_column(_t("touch", lang), justify="right")
+    for lane, minutes in sorted(m.workload.items(), key=lambda kv: -kv[1]):
+        work.add_row(_lane(library, lane, lang), _num(minutes, lang))
+    dups = Table(title=_t("duplicates", lang), title_justify="left")
+    dups.add_column(_t("field", lang))
+    dups.add_column(_t("steps", lang))
+    dups.add_column(_t("org", lang))
+    for dup in m.duplicates:
+        orgs = ", ".join(_lane(library, lane, lang) for lane in dup.lanes)
+        dups.add_row(dup.field, ", ".join(dup.steps), orgs)
+    wastes = Table(title=_t("wastes", lang), title_justify="left")
+    wastes.add_column(_t("waste", lang))
+    wastes.add_column(_t("steps", lang), justify="right")
+    for waste, count in m.wastes.items():
+        wastes.add_row(WASTE_LABELS[waste][lang == "en"], str(count))
+    return [work, dups, wastes]
+
+
+def _observed_tables(obs: ObservedMetrics, library: Library, lang: str) -> list[Table]:
+    summary = Table(title=_t("summary", lang), title_justify="left")
+    for key in ("metric", "cases", "mean", "median"):
+        summary.add_column(_t(key, lang), justify="left" if key == "metric" else "right")
+    summary.add_column("p90", justify="right")
+    labels = {m.key: m.label(lang) for m in CASE_METRICS}
+    for row in obs.summary.iter_rows(named=True):
+        summary.add_row(labels[row["metric"]], str(row["cases"]), _num(row["mean"], lang),
+                        _num(row["median"], lang), _num(row["p90"], lang))  # fmt: skip
+    pairs = Table(title=_t("pairs", lang), title_justify="left")
+    for key in ("pair", "cases", "mean", "median"):
+        pairs.add_column(_t(key, lang), justify="left" if key == "pair" else "right")
+    for row in obs.handoff_waits.iter_rows(named=True):
+        name = f"{_lane(library, row['from_lane'], lang)} → {_lane(library, row['to_lane'], lang)}"
+        pairs.add_row(name, str(row["handoffs"]), _num(row["mean_days"], lang),
+                      _num(row["median_days"], lang))  # fmt: skip
+    variants = Table(title=_t("variants", lang), title_justify="left")
+    for key in ("variant", "cases", "share"):
+        variants.add_column(_t(key, lang), justify="left" if key == "variant" else "right")
+    for row in obs.variants.head(5).iter_rows(named=True):
+        share = _num(100 * row["share"], lang) + " %"
+        variants.add_row(row["variant"], str(row["cases"]), share)
+    return [summary, pairs, variants]
+
+
+def _conformance_line(obs: ObservedMetrics, lang: str) -> str | None:
+    c = obs.conformance
+    if c is None or c.share is None:
+        return None
+    share = _num(100 * c.share, lang)
+    if lang == "en":
+        return f"Conformance: {c.conforming} of {c.runs} runs ({share} %) follow the graph."
+    return f"Samsvar: {c.conforming} av {c.runs} saker ({share} %) følger flyten."
+
+
+def analyse(
+    ref: Annotated[str, typer.Argument(help="PROCESS or PROCESS@vN (newest published if no N).")],
+    observed: ObservedOption = False,
+    as_json: JsonOption = False,
+    lang: LangOption = None,
+) -> None:
+    """Expected LEAN metrics of one version (and, with --observed, of its recorded runs)."""
+    language = _lang(lang)
+    with friendly_errors():
+        library = _library()
+        process, number = parse_ref(ref)
+        version = library.get(process, number)
+        metrics = design_metrics(version, lanes=library.lanes)
+        obs = None
+        if observed:
+            events = _events(version)
+            obs = observed_metrics(events, version=version) if events.height else None
+    if as_json:
+        _print_json({"design": metrics.as_dict(), "observed": obs.as_dict() if obs else None})
+        return
+    console.print(_design_table(metrics, version, language))
+    for table in _detail_tables(metrics, library, language):
+        console.print(table)
+    if observed and obs is None:
+        none = "no recorded runs of" if language == "en" else "ingen registrerte saker for"
+        console.print(f"[yellow]{none} {version.key}[/]")
+    if obs is not None:
+        for table in _observed_tables(obs, library, language):
+            console.print(table)
+        line = _conformance_line(obs, language)
+        if line:
+            console.print(line)
+
+
+# --- compare ---------------------------------------------------------------------------------
+
+
+def _version_number(text: str) -> int:
+    digits = text.strip().lower().removeprefix("v")
+    if not digits.isdigit() or int(digits) < 1:
+        fail(f"'{text}' is not a version number; write e.g. 1 or v1")
+    return int(digits)
+
+
+def _comparison_table(c: Comparison, lang: str) -> Table:
+    table = Table(title=f"{c.process}: v{c.before} → v{c.after}", title_justify="left")
+    table.add_column(_t("metric", lang))
+    table.add_column(f"v{c.before}", justify="right")
+    table.add_column(f"v{c.after}", justify="right")
+    table.add_column(_t("change", lang), justify="right")
+    table.add_column("%", justify="right")
+    table.add_column(_t("unit", lang))
+    observed = any(row.source == "observed" for row in c.rows)
+    if observed:
+        table.add_column(_t("ci", lang), justify="right")
+    for row in c.rows:
+        digits = 0 if row.key in _WHOLE else 1
+        cells = [
+            row.label(lang) + (" (obs.)" if row.source == "observed" else ""),
+            _num(row.before, lang, digits), _num(row.after, lang, digits),
+            _num(row.change, lang, digits), _num(row.pct_change, lang, 0),
+            _UNIT[row.unit][lang == "en"],
+        ]  # fmt: skip
+        if observed:
+            ci = "" if row.ci_low is None else f"{_num(row.ci_low, lang, 2)} … "
+            cells.append(ci + ("" if row.ci_high is None else _num(row.ci_high, lang, 2)))
+        table.add_row(*cells)
+    return table
+
+
+def compare_command(
+    process: Annotated[str, typer.Argument(help="The process id, e.g. private_lease.")],
+    before: Annotated[str, typer.Argument(help="The version before, e.g. 1 or v1.")],
+    after: Annotated[str, typer.Argument(help="The version after, e.g. 2 or v2.")],
+    observed: ObservedOption = False,
+    as_json: JsonOption = False,
+    lang: LangOption = None,
+) -> None:
+    """Two versions side by side: design metrics, observed metrics, and what changed."""
+    language = _lang(lang)
+    with friendly_errors():
+        library = _library()
+        old = library.get(process, _version_number(before))
+        new = library.get(process, _version_number(after))
+        logs: tuple[pl.DataFrame | None, pl.DataFrame | None] = (None, None)
+        if observed:
+            logs = (_events(old), _events(new))
+            if any(frame is None or frame.height == 0 for frame in logs):
+                logs = (None, None)
+        result = compare(old, new, before_events=logs[0], after_events=logs[1], lanes=library.lanes)
+    if as_json:
+        _print_json({**result.as_dict(), "summary": result.summary(language)})
+        return
+    console.print(_comparison_table(result, language))
+    if observed and logs[0] is None:
+        none = "no observed comparison: a version has no recorded runs"
+        nb = "ingen observert sammenligning: en av versjonene har ingen registrerte saker"
+        console.print(f"[yellow]{none if language == 'en' else nb}[/]")
+    for sentence in result.summary(language):
+        console.print(f"• {sentence}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    """Add the analysis commands to the root app."""
+    app.command("analyse", help="Expected (and observed) LEAN metrics of one version.")(analyse)
+    app.command("compare", help="Compare two versions: metrics before/after and what changed.")(
+        compare_command
+    )

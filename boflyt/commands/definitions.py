@@ -185,14 +185,15 @@ def _print_checked(checked: _Checked) -> None:
 
 
 def _validate_summary(results: list[_Checked], lang: str) -> Text:
-    bad = [r for r in results if r.problems]
-    problems = sum(len(r.problems) for r in bad)
+    files, bad = len(results), sum(1 for r in results if r.problems)
+    problems = sum(len(r.problems) for r in results)
     if lang == "en":
-        text = f"{len(results)} files checked: {len(results) - len(bad)} valid"
-        text += f", {len(bad)} with problems ({problems} in all)" if bad else ""
+        text = f"{files} file{'s' if files != 1 else ''} checked: {files - bad} valid"
+        text += f", {bad} with problems ({problems} in all)" if bad else ""
     else:
-        text = f"{len(results)} filer sjekket: {len(results) - len(bad)} gyldige"
-        text += f", {len(bad)} med feil ({problems} feil i alt)" if bad else ""
+        text = f"{files} fil{'er' if files != 1 else ''} sjekket: {files - bad} gyldig"
+        text += f"{'e' if files - bad != 1 else ''}"
+        text += f", {bad} med feil ({problems} feil i alt)" if bad else ""
     return Text(text, style="bold red" if bad else "bold green")
 
 
@@ -248,8 +249,9 @@ def diff(
     """Explain what changed from version A to version B: steps, lanes, transitions, handoffs."""
     numbers = _version_number(before), _version_number(after)
     with _definition_errors():
-        old, lanes = _load(process, numbers[0])
-        new, _ = _load(process, numbers[1])
+        name, _ = parse_ref(process)  # refuses anything that is not a process id
+        old, lanes = _load(name, numbers[0])
+        new, _ = _load(name, numbers[1])
     console.print(diff_view(diff_versions(old, new), lanes, _lang(lang)))
 
 

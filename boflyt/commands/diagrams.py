@@ -1,11 +1,259 @@
-"""CLI commands: diagrams (placeholder until its issue lands)."""
+"""CLI commands for pictures: ``draw`` (swimlane, before/after, timeline, overlay) and ``report``.
+
+A thin shell over :mod:`visualize`: load the versions, optionally the recorded events, call one
+extract → render pipeline and write the file. The renderer comes from ``--renderer`` or the
+``BOFLYT_RENDERER`` setting (``auto``: graphviz-pure from the virtualenv first, then ``dot``).
+"""
 
 from __future__ import annotations
 
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
 import typer
+
+from analysis.observed import observed_metrics
+from boflyt.console import console, fail, friendly_errors
+from boflyt.settings import get_settings
+from engine.db import create_schema, make_engine
+from engine.load import load_lanes, load_version, parse_ref
+from engine.store import event_frame
+from models.definition import LaneCatalog, Version
+from models.errors import NotFoundError
+from models.vocabulary import VersionStatus
+from visualize.diagram import extract_comparison, extract_swimlane
+from visualize.render import Renderer, find_renderer, format_of
+from visualize.report import build_report
+from visualize.side_by_side import render_comparison
+from visualize.swimlane import render_swimlane
+from visualize.timeline import render_timelines
+from visualize.value_stream import extract_timeline
 
 __all__ = ["register"]
 
 
+class Language(StrEnum):
+    """Language of labels: bokmål (default) or English."""
+
+    NB = "nb"
+    EN = "en"
+
+
+class RendererName(StrEnum):
+    """Which Graphviz to use: the first found, the graphviz-pure wheel, or the system dot."""
+
+    AUTO = "auto"
+    PURE = "pure"
+    DOT = "dot"
+
+
+LangOption = Annotated[
+    Language | None,
+    typer.Option("--lang", "-l", help="Labels in bokmål (nb, default) or English (en)."),
+]
+RendererOption = Annotated[
+    RendererName | None,
+    typer.Option(
+        "--renderer",
+        help="Graphviz renderer: auto (graphviz-pure wheel first, then system dot), pure or dot. "
+        "Default: the BOFLYT_RENDERER setting (auto).",
+    ),
+]
+_VERSION = re.compile(r"^(?:([a-z][a-z0-9_]*)@)?[vV]?([1-9][0-9]*)$")
+
+
+def _lang(lang: Language | None) -> str:
+    return lang.value if lang is not None else get_settings().lang
+
+
+def _renderer(name: RendererName | None) -> Renderer:
+    return find_renderer(name.value if name is not None else get_settings().renderer)
+
+
+def _lanes() -> LaneCatalog:
+    return load_lanes(get_settings().processes_dir / "lanes.yaml")
+
+
+def _load(process: str, number: int | None, lanes: LaneCatalog) -> Version:
+    """One version file; ``None`` = the newest published one (other files are not read)."""
+    folder = get_settings().processes_dir / process
+    files = sorted(
+        folder.glob("v*.yaml"), key=lambda p: int(p.stem[1:]) if p.stem[1:].isdigit() else 0
+    )
+    if not files:
+        raise NotFoundError(f"unknown process '{process}' (no {folder}/v*.yaml)")
+    if number is not None:
+        path = folder / f"v{number}.yaml"
+        if not path.is_file():
+            listed = ", ".join(p.stem for p in files)
+            raise NotFoundError(f"{process} has no version {number}; versions: {listed}")
+        return load_version(path, lanes=lanes)
+    for path in reversed(files):
+        version = load_version(path, lanes=lanes)
+        if version.status is VersionStatus.PUBLISHED:
+            return version
+    raise NotFoundError(f"{process} has no published version")
+
+
+def _other(process: str, text: str) -> tuple[str, int]:
+    match = _VERSION.match(text.strip())
+    if match is None:
+        raise NotFoundError(f"--compare/--before/--after: '{text}' is not a version; write v1 or 1")
+    return match.group(1) or process, int(match.group(2))
+
+
+def _events(version: Version) -> pl.DataFrame:
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    frame = event_frame(engine, process=version.process, version=version.version)
+    if frame.is_empty():
+        raise NotFoundError(
+            f"no recorded runs of {version.key} in the store; simulate or record cases first"
+        )
+    return frame
+
+
+def _observed_waits(version: Version) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
+    metrics = observed_metrics(_events(version), version=version)
+    steps = {
+        str(r["step"]): float(r["mean_wait_days"])
+        for r in metrics.bottlenecks.iter_rows(named=True)
+        if r["mean_wait_days"] is not None
+    }
+    pairs = {
+        (str(r["from_lane"]), str(r["to_lane"])): float(r["mean_days"])
+        for r in metrics.handoff_waits.iter_rows(named=True)
+        if r["mean_days"] is not None
+    }
+    return steps, pairs
+
+
+def _draw(
+    ref: str,
+    output: Path,
+    compare: str | None,
+    timeline: bool,
+    observed: bool,
+    lang: str,
+    renderer: RendererName | None,
+) -> str:
+    fmt = format_of(output)
+    lanes = _lanes()
+    process, number = parse_ref(ref)
+    version = _load(process, number, lanes)
+    other = _load(*_other(process, compare), lanes) if compare else None
+    if timeline:
+        versions = [v for v in (other, version) if v is not None]
+        data = render_timelines([extract_timeline(v, lanes, lang=lang) for v in versions], fmt)
+        output.write_bytes(data)
+        return "matplotlib"
+    chosen = _renderer(renderer)
+    if other is not None:
+        diagram = extract_comparison(other, version, lanes, lang=lang)
+        output.write_bytes(render_comparison(diagram, fmt, renderer=chosen))
+    else:
+        steps, pairs = _observed_waits(version) if observed else (None, None)
+        diagram = extract_swimlane(
+            version, lanes, lang=lang, observed_step_waits=steps, observed_handoff_waits=pairs
+        )
+        output.write_bytes(render_swimlane(diagram, fmt, renderer=chosen))
+    return f"{chosen.name} ({chosen.path})"
+
+
+def draw(
+    ref: Annotated[str, typer.Argument(help="PROCESS or PROCESS@vN (default: newest published).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write; .svg or .png decides the format.")
+    ],
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare",
+            "-c",
+            help="Draw against this earlier version (e.g. v1): "
+            "new steps green, changed blue, removed grey, deltas in the header.",
+        ),
+    ] = None,
+    timeline: Annotated[
+        bool,
+        typer.Option(
+            "--timeline",
+            help="Draw the value-stream ladder instead of the swimlane "
+            "(with --compare: both versions on one shared time scale).",
+        ),
+    ] = False,
+    observed: Annotated[
+        bool,
+        typer.Option(
+            "--observed",
+            help="Colour steps and handoffs by the waiting time measured "
+            "in the recorded runs of this version.",
+        ),
+    ] = False,
+    lang: LangOption = None,
+    renderer: RendererOption = None,
+) -> None:
+    """Draw a process version as a swimlane, a before/after view or a value-stream timeline."""
+    with friendly_errors():
+        output.parent.mkdir(parents=True, exist_ok=True)
+        used = _draw(ref, output, compare, timeline, observed, _lang(lang), renderer)
+    console.print(
+        f"wrote {output} ({output.stat().st_size:,} bytes; renderer {used})", soft_wrap=True
+    )
+
+
+def report(
+    process: Annotated[str, typer.Argument(help="Process id, e.g. private_lease.")],
+    before: Annotated[str, typer.Option("--before", "-b", help="The as-is version, e.g. v1.")],
+    after: Annotated[str, typer.Option("--after", "-a", help="The redesigned version, e.g. v2.")],
+    observed: Annotated[
+        bool,
+        typer.Option(
+            "--observed",
+            help="Add measured metrics (with 95 % CIs), lead-time "
+            "distributions and the waiting-time overlay from recorded runs.",
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="HTML file to write (default: <reports_dir>/<process>.html)."
+        ),
+    ] = None,
+    lang: LangOption = None,
+    renderer: RendererOption = None,
+) -> None:
+    """Write one self-contained HTML before/after report for a facilitator's workshop."""
+    path = output or get_settings().reports_dir / f"{process}.html"
+    if path.suffix.lower() not in (".html", ".htm"):
+        fail(f"{path}: the report is HTML; use a .html file name")
+    with friendly_errors():
+        lanes = _lanes()
+        v_before = _load(*_other(process, before), lanes)
+        v_after = _load(*_other(process, after), lanes)
+        entry = build_report(
+            v_before,
+            v_after,
+            path,
+            lanes=lanes,
+            before_events=_events(v_before) if observed else None,
+            after_events=_events(v_after) if observed else None,
+            lang=_lang(lang),
+            renderer=_renderer(renderer),
+        )
+    console.print(
+        f"wrote {entry.path} — handoffs {entry.handoffs[0]:.1f} → {entry.handoffs[1]:.1f}, "
+        f"lead time {entry.lead_days[0]:.1f} → {entry.lead_days[1]:.1f} working days",
+        soft_wrap=True,
+    )
+
+
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    """Add ``draw`` and ``report`` to the root app."""
+    app.command("draw")(draw)
+    app.command("report")(report)

@@ -75,6 +75,13 @@ def _handoffs_diff(diff: VersionDiff, catalog: LaneCatalog, lang: str) -> Table:
                 f"{lane_text(h.from_lane, catalog, lang)} ↪ {lane_text(h.to_lane, catalog, lang)}"
             )
             table.add_row(*cells(sign, f"{h.source} → {h.target}", lanes))
+    for change in diff.handoffs_changed:
+        old, new = change.before, change.after
+        lanes = (
+            f"{lane_text(old.from_lane, catalog, lang)} ↪ {lane_text(old.to_lane, catalog, lang)}"
+            f"\n{lane_text(new.from_lane, catalog, lang)} ↪ {lane_text(new.to_lane, catalog, lang)}"
+        )
+        table.add_row(*cells("~", f"{new.source} → {new.target}", lanes))
     return table
 
 
@@ -100,7 +107,7 @@ def _diff_parts(diff: VersionDiff, catalog: LaneCatalog, lang: str) -> Iterator[
     if diff.transitions_changed:
         rows = [(_arrow(c.key), f) for c in diff.transitions_changed for f in c.changes]
         yield _changes_table(label("transitions_changed", lang), rows, lang, catalog)
-    if diff.handoffs_removed or diff.handoffs_added:
+    if diff.handoffs_removed or diff.handoffs_added or diff.handoffs_changed:
         yield _handoffs_diff(diff, catalog, lang)
     else:
         yield plain(f"{label('handoffs', lang)}: {diff.handoffs_before} → {diff.handoffs_after}")

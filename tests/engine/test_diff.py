@@ -198,3 +198,20 @@ def test_added_step_and_lane_are_listed_in_file_order() -> None:
     assert diff.lanes_added == ("accounting",)
     assert (diff.handoffs_before, diff.handoffs_after) == (1, 3)
     assert diff.summary() == "added 1 step; lanes −0 +1; transitions −1 +2; handoffs 1 → 3"
+
+
+def test_handoff_between_other_lanes_is_a_changed_handoff() -> None:
+    # fix_docs moves from the tenant to the landlord: both loop transitions stay handoffs.
+    diff = diff_versions(decision_version(), decision_version(fix_lane="landlord"))
+    assert diff.handoffs_added == diff.handoffs_removed == ()
+    assert [(c.before.to_lane, c.after.to_lane) for c in diff.handoffs_changed] == [
+        ("tenant", "landlord"),
+        ("housing_office", "housing_office"),
+    ]
+    assert diff.handoffs_changed[1].before.from_lane == "tenant"
+    assert diff.handoffs_changed[1].after.from_lane == "landlord"
+    assert (
+        "  changed handoff check → fix_docs: housing_office ↪ tenant → housing_office ↪ landlord"
+        in diff.lines()
+    )
+    assert not diff.is_empty

@@ -77,8 +77,17 @@ def test_every_duplicate_key_is_reported_with_both_lines() -> None:
     with pytest.raises(DefinitionError) as caught:
         parse_yaml(text, file="x.yaml")
     assert problem_lines(caught) == [
-        "x.yaml:4 b: duplicate key 'c' (first on line 3, again on line 4); each key may appear once",
+        "x.yaml:4 b: duplicate key 'c' (first on line 3, again on line 4); "
+        "each key may appear once",
         "x.yaml:5: duplicate key 'a' (first on line 1, again on line 5); each key may appear once",
+    ]
+
+
+def test_a_duplicate_key_on_one_line_is_reported() -> None:
+    with pytest.raises(DefinitionError) as caught:
+        parse_yaml("x: {a: 1, a: 2}\n", file="x.yaml")
+    assert problem_lines(caught) == [
+        "x.yaml:1 x: duplicate key 'a' (first on line 1, again on line 1); each key may appear once"
     ]
 
 
@@ -147,7 +156,7 @@ def test_a_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     text = BASE + "# padding\n" * (MAX_BYTES // 10)
     with pytest.raises(DefinitionError) as caught:
         parse_yaml(text, file="big.yaml")
-    assert problem_lines(caught) == ["big.yaml:1: file is 257 KB; the limit is 256 KB"]
+    assert problem_lines(caught) == ["big.yaml:1: file is 257.6 KB; the limit is 256 KB"]
     path = write_version(tmp_path, text)
     with pytest.raises(DefinitionError, match="the limit is 256 KB"):
         load_version(path, lanes=LANES)
@@ -201,7 +210,7 @@ def test_file_name_and_folder_must_match_the_content(tmp_path: Path) -> None:
         "other/v1.yaml:2 version: version 2 does not match the file name v1.yaml",
     ]
     badly_named = write_version(tmp_path, BASE, name="version1.yaml")
-    with pytest.raises(DefinitionError, match="must be named v<N>.yaml"):
+    with pytest.raises(DefinitionError, match=r"must be named v<N>\.yaml"):
         load_version(badly_named, lanes=LANES)
 
 
@@ -356,7 +365,7 @@ def test_library_reloads_a_changed_file_and_reuses_an_unchanged_one(library_root
 def test_a_missing_library_is_not_found(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="no such process library folder"):
         load_library(tmp_path / "nowhere")
-    with pytest.raises(NotFoundError, match="lanes.yaml: no such file"):
+    with pytest.raises(NotFoundError, match=r"lanes\.yaml: no such file"):
         load_library(tmp_path)
 
 

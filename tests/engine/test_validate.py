@@ -316,8 +316,8 @@ def test_validate_is_pure_and_places_problems_without_lines() -> None:
             "x.yaml",
             0,
             "steps[1](a).lane",
-            "unknown lane 'navv' (did you mean 'nav'?); known lanes: housing_office, landlord, nav, "
-            "tenant",
+            "unknown lane 'navv' (did you mean 'nav'?); "
+            "known lanes: housing_office, landlord, nav, tenant",
         )
         in problems
     )

@@ -34,11 +34,11 @@ def test_version_file_is_valid(path: Path) -> None:
 
 def test_whole_library_loads_quickly() -> None:
     lanes = load_lanes(PROCESSES / "lanes.yaml")
-    began = time.perf_counter()
+    began = time.process_time()  # CPU time: other processes on a busy CI box do not count
     for path in VERSION_FILES:
         load_version(path, lanes=lanes)
-    elapsed = time.perf_counter() - began
-    assert elapsed < 1.0, f"{len(VERSION_FILES)} files took {elapsed:.2f} s"
+    elapsed = time.process_time() - began
+    assert elapsed < 1.0, f"{len(VERSION_FILES)} files took {elapsed:.2f} s of CPU"
 
 
 def test_library_index_covers_every_file() -> None:
