@@ -41,6 +41,9 @@ _KINDS = pl.Enum([kind.value for kind in EventKind])
 _DAY_US = 86_400_000_000
 _ITEM_SPAN = 1 << 20
 _SEQ_SPAN = 1 << 32
+_IMPLICIT = "implicit"
+"""``detail`` of a step_started the engine adds when an item is completed without a begin: its
+time is the completion's, so the item is treated as having no start event."""
 _VERSION_KEYS = ["process", "version"]
 
 CASE_METRICS: tuple[Metric, ...] = (
@@ -50,8 +53,9 @@ CASE_METRICS: tuple[Metric, ...] = (
     Metric("touch_minutes", "Arbeidstid", "Touch time", "min",
            "Σ touch minutes recorded on step_completed events."),
     Metric("waiting_days", "Ventetid", "Waiting time", "wd",
-           "Σ over work items of working time from step_ready to step_started (or to "
-           "step_completed minus its touch minutes when the item has no start event)."),
+           "Σ over work items of working time from step_ready to step_started, or to "
+           "step_completed minus its touch minutes when the item has no start event of its own "
+           "(a start the engine implied at completion does not count)."),
     Metric("handoffs", "Overleveringer", "Handoffs", "count",
            "Number of handoff events (the case moved between owning lanes)."),
     Metric("transactions", "Transaksjoner", "Transactions", "count",
@@ -156,6 +160,7 @@ def _prepare(events: pl.DataFrame, calendar: WorkCalendar) -> pl.DataFrame:
         pl.col("to_step").cast(pl.String), pl.col("from_lane").cast(pl.String),
         pl.col("to_lane").cast(pl.String), pl.col("process").cast(pl.String),
         pl.col("version").cast(pl.Int64), pl.col("mode").cast(pl.String),
+        pl.col("detail").cast(pl.String),
     ).with_columns(working_minutes(events["at"], calendar))  # fmt: skip
 
 
@@ -172,7 +177,8 @@ def _items(log: pl.LazyFrame) -> pl.LazyFrame:
     )
     keys = ["k", "c", "step", "seq", *_VERSION_KEYS]
     ready = rows.filter(kind == _READY).select(*keys, wm.alias("ready"))
-    started = rows.filter(kind == _STARTED).select("k", wm.alias("started"))
+    explicit = pl.col("detail").is_null() | (pl.col("detail") != _IMPLICIT)
+    started = rows.filter((kind == _STARTED) & explicit).select("k", wm.alias("started"))
     done = rows.filter(kind == _DONE).select(
         *keys, wm.alias("completed"), pl.col("touch_minutes").alias("touch")
     )

@@ -26,7 +26,8 @@ was measured at several times the per-event cost, which misses the 100,000-case 
 from __future__ import annotations
 
 import datetime as dt
-import heapq
+from heapq import heappop, heappush
+from itertools import chain, count
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -258,10 +259,10 @@ class _World:
     def __init__(self, plan: _Plan, driver: FastDriver | EngineDriver,
                  rng: np.random.Generator, progress: Callable[[int], None] | None) -> None:  # fmt: skip
         self.plan, self.driver, self.rng, self.progress = plan, driver, rng, progress
-        self.uniforms: list[float] = rng.random(_BLOCK).tolist()
-        self.used = 0
+        blocks = iter(lambda: rng.random(_BLOCK).tolist(), None)
+        self.uniform: Callable[[], float] = chain.from_iterable(blocks).__next__
         self.heap: list[tuple[float, int, int, int, int, int, float, Held]] = []
-        self.counter = 0
+        self.counter = count().__next__
         self.clock = 0.0
         self.free = [plan.actor_names(lane) for lane in range(len(plan.lanes))]
         self.queues: list[deque[_Request]] = [deque() for _ in plan.lanes]
@@ -270,16 +271,9 @@ class _World:
         self.arrived: list[float] = []
         self.ended: list[float] = []
 
-    def uniform(self) -> float:
-        if self.used == _BLOCK:
-            self.uniforms, self.used = self.rng.random(_BLOCK).tolist(), 0
-        self.used += 1
-        return self.uniforms[self.used - 1]
-
     def push(self, t: float, code: int, case: int, item: int = 0, step: int = 0,
              touch: float = 0.0, held: Held = ()) -> None:  # fmt: skip
-        self.counter += 1
-        heapq.heappush(self.heap, (t, self.counter, code, case, item, step, touch, held))
+        heappush(self.heap, (t, self.counter(), code, case, item, step, touch, held))
 
     def run(self, cases: int) -> None:
         """Simulate until every one of ``cases`` arrivals has reached an end."""
@@ -287,7 +281,7 @@ class _World:
         self.ended = [math.nan] * cases
         self.push(arrivals[0], _ARRIVE, 0)
         finished, report = 0, max(cases // 100, 1)
-        heap, driver, pop = self.heap, self.driver, heapq.heappop
+        heap, driver, pop = self.heap, self.driver, heappop
         while heap:
             t, _, code, case, item, step, touch, held = pop(heap)
             if code == _WAITED:

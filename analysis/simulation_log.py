@@ -32,7 +32,10 @@ from engine.case import BeginStep, CaseState, CompleteStep, Flow, StartCase, dec
 from models.events import EVENT_COLUMNS, Event
 from models.vocabulary import EventKind, Mode, RunStatus, StepKind
 
-__all__ = ["FRAME_SCHEMA", "KINDS", "EngineDriver", "FastDriver", "Ready", "stamp", "to_frame"]
+__all__ = [
+    "FRAME_SCHEMA", "KINDS", "EngineDriver", "FastDriver", "Ready", "stamp", "to_frame",
+    "working_days",
+]
 
 KINDS: tuple[EventKind, ...] = tuple(EventKind)
 """Event kinds by packed code."""
@@ -63,8 +66,23 @@ Ready = tuple[int, int]
 """A work item that became ready: (item number, step index)."""
 
 
+_Piece = tuple[int, int, int, int, int, int]
+"""One event of a template: kind, step, to_step, item rule, item offset, who.
+
+Item rule 0: no item; 1: the command's item; 2: the case's item count before the command plus
+the offset. Who 0: nobody; 1: the command's actor and organisation; 2: the engine (the
+step's lane as organisation); 3: like 1 and also the command's outcome and touch minutes.
+"""
+
+
 class FastDriver:
-    """The engine's routing over compact per-case counters; events as packed float rows."""
+    """The engine's routing with a few counters per case; one packed row per command.
+
+    The events a command causes are fixed by (step, outcome) unless a join is on the way, so
+    they are compiled once into templates; a command is stored as one row naming its template
+    and expanded into event rows with numpy at the end (:meth:`packed`). Routes through a join
+    depend on which branches have arrived and are followed step by step, as ``_route`` does.
+    """
 
     def __init__(self, flow: Flow, step_ids: Sequence[str], names: Sequence[str]) -> None:
         self.flow = flow
@@ -79,70 +97,125 @@ class FastDriver:
             self.routes[(self.index[source], code)] = tuple(self.index[t] for t in targets)
         self.joins = {self.index[j]: frozenset(self.index[s] for s in srcs)
                       for j, srcs in flow.join_inputs.items()}  # fmt: skip
-        self.rows = array("d")
-        self.seq: list[int] = []
+        self.pieces: list[tuple[_Piece, ...]] = []
+        self.template_of: dict[tuple[_Piece, ...], int] = {}
+        self.compiled: dict[tuple[int, int], tuple[int, tuple[tuple[int, int], ...], int, bool]] = {}
+        self.rows: list[float] = []
         self.items: list[int] = []
         self.arrivals: list[dict[int, frozenset[int]]] = []
         self.done: list[bool] = []
+        self.begun = [self._template(((_BEGUN, i, -1, 1, 0, 1),)) for i in range(len(steps))]
+        start = self.index[flow.start] if flow.start else -1
+        self.start_step = start
+        self.opening = self._template(((_STARTED, -1, -1, 0, 0, 1), (_DONE, start, -1, 2, 1, 1)))
+
+    def _template(self, pieces: tuple[_Piece, ...]) -> int:
+        found = self.template_of.get(pieces)
+        if found is None:
+            found = self.template_of[pieces] = len(self.pieces)
+            self.pieces.append(pieces)
+        return found
+
+    def _compile(self, step: int, outcome: int) -> tuple[int, tuple[tuple[int, int], ...], int, bool] | None:
+        """The route from a completed step as (template, ready, new items, finishes); None
+        when it passes a join."""
+        pieces: list[_Piece] = []
+        ready: list[tuple[int, int]] = []
+        items = 0
+        queue = [(step, outcome)]
+        while queue:
+            source, chosen = queue.pop(0)
+            for target in self.routes.get((source, chosen), ()):
+                if self.lanes[target] != self.lanes[source]:
+                    pieces.append((_HANDOFF, source, target, 0, 0, 0))
+                kind = self.kinds[target]
+                if kind is StepKind.JOIN:
+                    return None
+                items += 1
+                if kind is StepKind.END:
+                    pieces += [(_DONE, target, -1, 2, items, 2), (_FINISHED, target, -1, 0, 0, 0)]
+                    return self._template(tuple(pieces)), tuple(ready), items, True
+                if kind in (StepKind.START, StepKind.AUTO, StepKind.PARALLEL):
+                    pieces.append((_DONE, target, -1, 2, items, 2))
+                    queue.append((target, -1))
+                else:
+                    pieces.append((_READY, target, -1, 2, items, 0))
+                    ready.append((items, target))
+        return self._template(tuple(pieces)), tuple(ready), items, False
 
     def start(self, case: int, t: float, actor: int, org: int) -> list[Ready]:
-        self.seq.append(0)
         self.items.append(0)
         self.arrivals.append({})
         self.done.append(False)
-        self._emit(case, _STARTED, t, -1, -1, actor, org, -1, -1.0, -1)
-        start = self.index[self.flow.start]
-        return self._completed(case, start, -1, t, actor, org, -1.0, ready=[])
+        self._record(case, t, self.opening, 0, actor, org, -1, -1.0)
+        self.items[case] = 1
+        return self._route(case, self.start_step, -1, t)
 
     def finished(self, case: int) -> bool:
         return self.done[case]
 
     def begin(self, case: int, item: int, step: int, t: float, actor: int, org: int) -> None:
-        self._emit(case, _BEGUN, t, step, item, actor, org, -1, -1.0, -1)
+        self._record(case, t, self.begun[step], item, actor, org, -1, -1.0)
 
     def complete(
         self, case: int, item: int, step: int, t: float, actor: int, org: int, outcome: int,
         touch: float,
     ) -> list[Ready]:  # fmt: skip
-        self.items[case] -= 1  # _completed numbers a new item; a human step already has one
-        return self._completed(case, step, outcome, t, actor, org, touch, ready=[], item=item)
+        head = self._template(((_DONE, step, -1, 1, 0, 3),))
+        self._record(case, t, head, item, actor, org, outcome, touch)
+        return self._route(case, step, outcome, t)
 
-    def _completed(
-        self, case: int, step: int, outcome: int, t: float, actor: int, org: int, touch: float,
-        *, ready: list[Ready], item: int = 0,
-    ) -> list[Ready]:  # fmt: skip
-        """Emit a completion (as ``decide`` applies it), then route on like ``_route``."""
-        self.items[case] += 1
-        self._emit(case, _DONE, t, step, item or self.items[case], actor, org, outcome, touch, -1)
+    def _route(self, case: int, step: int, outcome: int, t: float) -> list[Ready]:
+        """Move on from a completed step: a compiled template, or step by step past joins."""
         self._arrive(case, step, outcome)
+        key = (step, outcome)
+        compiled = self.compiled.get(key, 0)
+        if compiled == 0:
+            compiled = self.compiled[key] = self._compile(step, outcome)  # type: ignore[assignment]
+        if compiled is None:
+            return self._walk(case, step, outcome, t)
+        template, ready, items, finishes = compiled  # type: ignore[misc]
+        base = self.items[case]
+        if self.pieces[template]:
+            self._record(case, t, template, 0, -1, -1, -1, -1.0)
+        self.items[case] = base + items
+        if finishes:
+            self.done[case] = True
+        return [(base + offset, target) for offset, target in ready]
+
+    def _walk(self, case: int, step: int, outcome: int, t: float) -> list[Ready]:
+        """``_route`` one event at a time (routes through a join)."""
+        ready: list[Ready] = []
         queue = [(step, outcome)]
         kinds, lanes, routes, joins = self.kinds, self.lanes, self.routes, self.joins
         while queue:
             source, chosen = queue.pop(0)
             for target in routes.get((source, chosen), ()):
                 if lanes[target] != lanes[source]:
-                    self._emit(case, _HANDOFF, t, source, -1, -1, -1, -1, -1.0, target)
+                    self._single(case, t, (_HANDOFF, source, target, 0, 0, 0), 0)
                 kind = kinds[target]
                 if kind is StepKind.JOIN and self.arrivals[case].get(target) != joins[target]:
                     continue
                 self.items[case] += 1
                 number = self.items[case]
                 if kind is StepKind.END:
-                    self._emit(case, _DONE, t, target, number, -1, -2, -1, -1.0, -1)
-                    self._emit(case, _FINISHED, t, target, -1, -1, -1, -1, -1.0, -1)
+                    self._single(case, t, (_DONE, target, -1, 1, 0, 2), number)
+                    self._single(case, t, (_FINISHED, target, -1, 0, 0, 0), 0)
                     self.done[case] = True
                     return ready
                 if kind in (StepKind.START, StepKind.AUTO, StepKind.PARALLEL, StepKind.JOIN):
-                    self._emit(case, _DONE, t, target, number, -1, -2, -1, -1.0, -1)
+                    self._single(case, t, (_DONE, target, -1, 1, 0, 2), number)
                     self._arrive(case, target, -1)
                     queue.append((target, -1))
                 else:
-                    self._emit(case, _READY, t, target, number, -1, -1, -1, -1.0, -1)
+                    self._single(case, t, (_READY, target, -1, 1, 0, 0), number)
                     ready.append((number, target))
         return ready
 
     def _arrive(self, case: int, step: int, outcome: int) -> None:
         """Record branches reaching joins, and clear a join that fired (``_apply_completed``)."""
+        if not self.joins:
+            return
         arrivals = self.arrivals[case]
         if step in self.joins:
             arrivals.pop(step, None)
@@ -150,17 +223,49 @@ class FastDriver:
             if target in self.joins:
                 arrivals[target] = arrivals.get(target, frozenset()) | {step}
 
-    def _emit(
-        self, case: int, kind: int, t: float, step: int, item: int, actor: int, org: int,
-        outcome: int, touch: float, to_step: int,
+    def _single(self, case: int, t: float, piece: _Piece, item: int) -> None:
+        self._record(case, t, self._template((piece,)), item, -1, -1, -1, -1.0)
+
+    def _record(
+        self, case: int, t: float, template: int, item: int, actor: int, org: int,
+        outcome: int, touch: float,
     ) -> None:  # fmt: skip
-        self.seq[case] += 1
-        self.rows.extend((case, self.seq[case], kind, t, step, item, actor, org, outcome, touch,
-                          to_step))  # fmt: skip
+        self.rows.extend((case, t, template, item, actor, org, outcome, touch))
 
     def packed(self) -> np.ndarray:
-        """The packed rows as an ``(events, 11)`` float array."""
-        return np.frombuffer(self.rows, dtype=np.float64).reshape(-1, _WIDTH)
+        """Every event as a row of floats: case, seq, kind, minute, step, item, actor, org,
+        outcome, touch, to_step (``-1`` = none; org ``-2`` = the step's lane)."""
+        rows = np.array(self.rows, dtype=np.float64).reshape(-1, 8)
+        table = np.array([p for pieces in self.pieces for p in pieces] or [(0,) * 6],
+                         dtype=np.int64).reshape(-1, 6)  # fmt: skip
+        sizes = np.array([len(p) for p in self.pieces], dtype=np.int64)
+        adds = np.array([sum(1 for p in pieces if p[3] == 2) for pieces in self.pieces])
+        first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        case, template = rows[:, 0].astype(np.int64), rows[:, 2].astype(np.int64)
+        order = np.argsort(case, kind="stable")  # commands of a case stay in their order
+        rows, case, template = rows[order], case[order], template[order]
+        seq0 = _exclusive_group_cumsum(case, sizes[template])
+        item0 = _exclusive_group_cumsum(case, adds[template])
+        repeat = sizes[template]
+        cmd = np.repeat(np.arange(len(rows)), repeat)
+        within = np.arange(len(cmd)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+        piece = table[first[template[cmd]] + within]
+        r = rows[cmd]
+        rule, who = piece[:, 3], piece[:, 5]
+        item = np.where(rule == 1, r[:, 3], np.where(rule == 2, item0[cmd] + piece[:, 4], -1))
+        person = (who == 1) | (who == 3)
+        return np.column_stack([
+            r[:, 0], seq0[cmd] + within + 1, piece[:, 0], r[:, 1], piece[:, 1], item,
+            np.where(person, r[:, 4], -1), np.where(person, r[:, 5], np.where(who == 2, -2, -1)),
+            np.where(who == 3, r[:, 6], -1), np.where(who == 3, r[:, 7], -1.0), piece[:, 2],
+        ])  # fmt: skip
+
+
+def _exclusive_group_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Running total of ``values`` before each row, restarting where ``groups`` changes."""
+    total = np.cumsum(values) - values
+    starts = np.r_[True, groups[1:] != groups[:-1]]
+    return total - np.maximum.accumulate(np.where(starts, total, 0))
 
 
 class EngineDriver:
@@ -231,14 +336,24 @@ def stamp(calendar: WorkCalendar, origin: dt.date, minutes: np.ndarray) -> np.nd
     edge = (rest == 0) & (whole > 0)
     whole = np.where(edge, whole - 1, whole).astype(np.int64)
     rest = np.where(edge, per_day, rest)
-    mask = [day in calendar.weekdays for day in range(7)]
-    holidays = np.array(sorted(calendar.holidays), dtype="datetime64[D]")
-    first = np.busday_offset(np.datetime64(origin, "D"), 0, roll="forward", weekmask=mask,
-                             holidays=holidays)  # fmt: skip
-    days = np.busday_offset(first, whole, roll="forward", weekmask=mask, holidays=holidays)
+    days = working_days(calendar, origin, int(whole.max(initial=0)) + 1)[whole]
     opening = np.timedelta64(round(calendar.start_hour * 3_600_000_000), "us")
     offset = np.round(rest * 60_000_000).astype(np.int64).astype("timedelta64[us]")
     return days.astype("datetime64[us]") + opening + offset
+
+
+def working_days(calendar: WorkCalendar, origin: dt.date, count: int) -> np.ndarray:
+    """The first ``count`` working days from ``origin`` on, as ``datetime64[D]``."""
+    mask = [day in calendar.weekdays for day in range(7)]
+    holidays = np.array(sorted(calendar.holidays), dtype="datetime64[D]")
+    span = count * 7 // max(len(calendar.weekdays), 1) + 7 + len(holidays)
+    days = np.datetime64(origin, "D") + np.arange(span)
+    found = days[np.is_busday(days, weekmask=mask, holidays=holidays)]
+    while len(found) < count:  # pragma: no cover - only with extreme holiday lists
+        span *= 2
+        days = np.datetime64(origin, "D") + np.arange(span)
+        found = days[np.is_busday(days, weekmask=mask, holidays=holidays)]
+    return found[:count]
 
 
 def to_frame(
@@ -272,52 +387,42 @@ def _unpack(
 ) -> tuple[pl.DataFrame, np.ndarray]:  # fmt: skip
     """Expand packed rows into the event columns (null where ``decide`` leaves a field unset)."""
     steps = [flow.steps[s] for s in step_ids]
-    col = {name: packed[:, i] for i, name in enumerate(
-        ("case", "seq", "kind", "minute", "step", "item", "actor", "org", "outcome", "touch",
-         "to_step"))}  # fmt: skip
-    kind = col["kind"].astype(np.int64)
-    step = col["step"].astype(np.int64)
+    case, seq, kind, minute, step, item, actor, org, outcome, touch, to_step = packed.T
+    kind, step, to_step, org = (a.astype(np.int64) for a in (kind, step, to_step, org))
     handoff = kind == _HANDOFF
-
-    def pick(values: Sequence[object], index: np.ndarray, where: np.ndarray) -> pl.Series:
-        table = pl.Series(list(values), dtype=pl.String)
-        taken = table.gather(np.clip(index, 0, max(len(values) - 1, 0)))
-        return taken.zip_with(pl.Series(where), pl.Series([None] * len(where), dtype=pl.String))
-
-    org = col["org"].astype(np.int64)
-    org_names = pick(names, org, org >= 0)
-    auto_org = pick([s.lane for s in steps], step, org == -2)
+    on_step = np.where((step >= 0) & ~handoff, step, -1)
+    on_handoff = np.where(handoff, step, -1)
     extra = np.array([s.extra_transactions for s in steps], dtype=np.int64)
-    has_step = (step >= 0) & ~handoff
-    detail = f"{flow.version.key} {flow.content_hash[:12]}"
-    frame = pl.DataFrame(
-        {
-            "case_id": pl.Series(list(case_ids), dtype=pl.String).gather(
-                col["case"].astype(np.int64)),
-            "seq": col["seq"].astype(np.int64),
-            "kind": pick([k.value for k in KINDS], kind, kind >= 0),
-            "at": pl.Series([None] * len(kind), dtype=pl.Datetime("us")),
-            "step": pick(step_ids, step, has_step),
-            "item": pl.Series(col["item"].astype(np.int64)).zip_with(
-                pl.Series(col["item"] >= 0), pl.Series([None] * len(kind), dtype=pl.Int64)),
-            "lane": pick([s.lane for s in steps], step, has_step),
-            "actor": pick(names, col["actor"].astype(np.int64), col["actor"] >= 0),
-            "org": org_names.zip_with(pl.Series(org >= 0), auto_org),
-            "outcome": pick(names, col["outcome"].astype(np.int64), col["outcome"] >= 0),
-            "touch_minutes": pl.Series(col["touch"]).zip_with(
-                pl.Series(col["touch"] >= 0), pl.Series([None] * len(kind), dtype=pl.Float64)),
-            "transactions": pl.Series(extra[np.clip(step, 0, None)]).zip_with(
-                pl.Series(kind == _DONE), pl.Series([None] * len(kind), dtype=pl.Int64)),
-            "from_step": pick(step_ids, step, handoff),
-            "to_step": pick(step_ids, col["to_step"].astype(np.int64), handoff),
-            "from_lane": pick([s.lane for s in steps], step, handoff),
-            "to_lane": pick([s.lane for s in steps], col["to_step"].astype(np.int64), handoff),
-            "channel": pick([s.channel or "" for s in steps], step, handoff),
-            "detail": pick([detail], np.zeros(len(kind), dtype=np.int64), kind == _STARTED),
-        },
-        schema={name: FRAME_SCHEMA[name] for name in EVENT_COLUMNS},
-    )
-    frame = frame.with_columns(
-        pl.when(pl.col("channel") == "").then(None).otherwise(pl.col("channel")).alias("channel")
-    )
-    return frame, col["minute"]
+    raw = pl.DataFrame({
+        "case_id": case.astype(np.int64), "seq": seq.astype(np.int64), "kind": kind,
+        "step": on_step, "item": item.astype(np.int64), "lane": on_step,
+        "actor": actor.astype(np.int64), "org": np.where(org == -2, -1, org),
+        "auto_org": np.where(org == -2, step, -1), "outcome": outcome.astype(np.int64),
+        "touch_minutes": touch, "transactions": np.where(kind == _DONE, extra[step], -1),
+        "from_step": on_handoff, "to_step": np.where(handoff, to_step, -1),
+        "from_lane": on_handoff, "to_lane": np.where(handoff, to_step, -1),
+        "channel": on_handoff, "detail": np.where(kind == _STARTED, 0, -1),
+    })  # fmt: skip
+    lanes = [s.lane for s in steps]
+    tables = {
+        "case_id": case_ids, "kind": [k.value for k in KINDS], "step": step_ids, "lane": lanes,
+        "actor": names, "org": names, "auto_org": lanes, "outcome": names,
+        "from_step": step_ids, "to_step": step_ids, "from_lane": lanes, "to_lane": lanes,
+        "channel": [s.channel for s in steps],
+        "detail": [f"{flow.version.key} {flow.content_hash[:12]}"],
+    }
+    frame = raw.with_columns(
+        *(_lookup(name, values) for name, values in tables.items()),
+        *(pl.when(pl.col(n) >= 0).then(pl.col(n)).alias(n)
+          for n in ("item", "touch_minutes", "transactions")),
+    ).with_columns(pl.coalesce("org", "auto_org").alias("org"))  # fmt: skip
+    schema = {name: FRAME_SCHEMA[name] for name in EVENT_COLUMNS if name != "at"}
+    frame = frame.select(list(schema)).cast(schema)  # type: ignore[arg-type]
+    return frame, minute
+
+
+def _lookup(name: str, values: Sequence[str | None]) -> pl.Expr:
+    """Column ``name`` of indices into ``values`` as strings (-1 = null)."""
+    table = pl.Series(name, list(values), dtype=pl.String)
+    index = pl.when(pl.col(name) >= 0).then(pl.col(name))
+    return pl.lit(table).gather(index).alias(name)

@@ -8,7 +8,6 @@ merges exactly across independent replications.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Mapping
 
 import numpy as np
@@ -22,8 +21,8 @@ class Series:
     __slots__ = ("deltas", "times")
 
     def __init__(self) -> None:
-        self.times = array("d")
-        self.deltas = array("d")
+        self.times: list[float] = []
+        self.deltas: list[float] = []
 
     def add(self, t: float, delta: float) -> None:
         self.times.append(t)
@@ -36,8 +35,8 @@ class Series:
         times = np.concatenate([ups, downs[~np.isnan(downs)]])
         deltas = np.concatenate([np.ones(len(ups)), -np.ones(int((~np.isnan(downs)).sum()))])
         order = np.argsort(times, kind="stable")
-        series.times = array("d", times[order].tolist())
-        series.deltas = array("d", deltas[order].tolist())
+        series.times = times[order].tolist()
+        series.deltas = deltas[order].tolist()
         return series
 
 
@@ -48,8 +47,8 @@ def daily_levels(series: Series, days: int, per_day: float) -> np.ndarray:
     >>> daily_levels(s, 2, 450.0).tolist()
     [1.5, 0.0]
     """
-    times = np.frombuffer(series.times, dtype=np.float64)
-    levels = np.cumsum(np.frombuffer(series.deltas, dtype=np.float64))
+    times = np.asarray(series.times, dtype=np.float64)
+    levels = np.cumsum(np.asarray(series.deltas, dtype=np.float64))
     bounds = np.arange(days + 1, dtype=np.float64) * per_day
     if len(times) == 0:
         return np.zeros(days)

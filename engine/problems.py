@@ -109,6 +109,9 @@ def _model_message(error: Mapping[str, Any], model: type[BaseModel]) -> str:
         allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         noun = _NOUNS.get(str(field), str(field))
         return f"unknown {noun} {_show(found)}; allowed: {', '.join(allowed)}"
+    if kind == "model_type" and duration and field in _DURATIONS:
+        expected = "a number, [low, high] or {dist, low, high, mode}"
+        return f"expected a duration: {expected}; found {_show(found)}"
     if kind in _EXPECTED:
         extra = " (quote text, write booleans as true/false)" if kind == "bool_type" else ""
         return f"expected {_EXPECTED[kind]}, found {_show(found)}{extra}"
@@ -162,32 +165,74 @@ def model_problems(
     return sorted(problems)
 
 
-_REQUIRED_STAND_INS = {"lane", "name"}
+_TOP_STAND_INS: dict[str, Any] = {
+    "process": "process",
+    "version": 1,
+    "label": "?",
+    "owner": "?",
+    "date": "2000-01-01",
+    "name": {"nb": "?", "en": "?"},
+}
+"""Valid stand-ins for bad required version fields; the graph rules never look at them."""
+_TOP_OPTIONAL = ("based_on", "status", "summary")
+_STEP_REQUIRED = ("id", "kind", "lane", "name")
+
+
+def _patch_top(data: dict[str, Any], field: str, kind: str) -> bool:
+    """Drop or stand in for a bad version-level field; False for lanes, steps, transitions."""
+    if field in _TOP_OPTIONAL or kind == "extra_forbidden":
+        data.pop(field, None)
+    elif field in _TOP_STAND_INS:
+        data[field] = _TOP_STAND_INS[field]
+        if field == "version":
+            data.pop("based_on", None)
+    else:
+        return False
+    return True
+
+
+def _patch(data: dict[str, Any], loc: PathKey, kind: str) -> bool:
+    """Make the field at ``loc`` valid in place (drop it or stand in); False when it cannot be."""
+    if len(loc) == 1:
+        return _patch_top(data, str(loc[0]), kind)
+    if len(loc) < 3 or loc[0] not in ("steps", "transitions") or not isinstance(loc[1], int):
+        return False
+    items = data[str(loc[0])]
+    item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+    field = str(loc[2])
+    if not isinstance(item, dict):
+        return False
+    if loc[0] == "transitions":  # only harmless fields: the graph depends on the others
+        if kind != "extra_forbidden" and field != "label":
+            return False
+        item.pop(field, None)
+    elif field == "lane" and isinstance(data.get("lanes"), list) and data["lanes"]:
+        item["lane"] = data["lanes"][0]
+    elif field == "name":
+        item["name"] = {"nb": "?", "en": "?"}
+    elif field in _STEP_REQUIRED:
+        return False
+    else:
+        item.pop(field, None)
+    return True
 
 
 def repair(data: Any, exc: ValidationError) -> tuple[dict[str, Any], list[PathKey]] | None:
-    """A copy of ``data`` with bad step fields dropped (or stood in for), so the graph rules can
-    still run; ``None`` when an error lies outside a step's plain fields. Also returns the paths
-    that were repaired (their graph problems would only repeat the model's)."""
-    if not isinstance(data, dict) or not isinstance(data.get("steps"), list):
+    """A copy of ``data`` with each bad field dropped or stood in for, so the graph rules can
+    still run; ``None`` when a bad field matters to the graph (an id, a kind, a transition's
+    ends, outcome or probability). Also returns the paths repaired: graph problems there would
+    only repeat the model's."""
+    if not isinstance(data, dict):
         return None
-    steps = [dict(step) if isinstance(step, dict) else step for step in data["steps"]]
-    lanes = data.get("lanes")
+    copy: dict[str, Any] = dict(data)
+    for section in ("steps", "transitions"):
+        items = copy.get(section)
+        if isinstance(items, list):
+            copy[section] = [dict(item) if isinstance(item, dict) else item for item in items]
     repaired: list[PathKey] = []
     for error in exc.errors():
         loc = tuple(error["loc"])
-        if len(loc) < 3 or loc[0] != "steps" or loc[2] in ("id", "kind"):
-            return None
-        step = steps[int(loc[1])]
-        if not isinstance(step, dict):
-            return None
-        if loc[2] == "lane" and isinstance(lanes, list) and lanes:
-            step["lane"] = lanes[0]
-        elif loc[2] == "name":
-            step["name"] = {"nb": "?", "en": "?"}
-        elif loc[2] not in _REQUIRED_STAND_INS:
-            step.pop(str(loc[2]), None)
-        else:
+        if not loc or not _patch(copy, loc, error["type"]):
             return None
         repaired.append(loc[:3])
-    return {**data, "steps": steps}, repaired
+    return copy, repaired

@@ -1,11 +1,11 @@
 """The safe YAML dialect of definition files, with the line of every node.
 
 Deliberately small (close to the YAML 1.2 core schema): only ``true`` / ``false``, decimal
-integers, decimal floats and ``null`` are typed; everything else is a string, so ``NO``, ``on``,
-``12:30``, ``2024-03-01`` and ``01017012345`` stay text. Anchors, aliases, explicit tags and
-duplicate mapping keys are refused, and the byte size and nesting depth are checked on the raw
-text before parsing. The pure-Python loader is used (libyaml's composer crashes on deep
-nesting), so a malicious file costs at most a 256 KB parse.
+integers, decimal floats (no ``.inf`` or ``.nan``) and ``null`` are typed; everything else is a
+string, so ``NO``, ``on``, ``12:30``, ``2024-03-01`` and ``01017012345`` stay text. Anchors,
+aliases, explicit tags and duplicate mapping keys are refused, and the byte size and nesting
+depth are checked on the raw text before parsing. The pure-Python loader is used (libyaml's
+composer crashed on deep nesting), so a malicious file costs at most a 256 KB parse.
 """
 
 from __future__ import annotations
@@ -84,10 +84,7 @@ _CORE_RESOLVERS: list[tuple[str, re.Pattern[str], str]] = [
     ("tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), "-+0123456789"),
     (
         "tag:yaml.org,2002:float",
-        re.compile(
-            r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
-            r"|[-+]?[0-9]+[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-        ),
+        re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))(?:[eE][-+]?[0-9]+)?$"),
         "-+0123456789.",
     ),
 ]

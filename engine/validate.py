@@ -111,6 +111,11 @@ def _step_problems(check: _Check) -> Iterator[Problem]:
         )
     if not any(s.kind is StepKind.END for s in check.version.steps):
         yield check.at(("steps",), "no end step; at least one step must have kind: end")
+    for number, step in enumerate(check.version.steps):
+        for field in ("touch_minutes", "wait_days"):
+            duration = getattr(step, field)
+            if not all(math.isfinite(x) for x in (duration.low, duration.high, duration.mode or 0)):
+                yield check.at(("steps", number, field), "duration is not a finite number")
     version = check.version
     if version.based_on is not None and version.based_on >= version.version:
         yield check.at(

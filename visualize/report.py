@@ -17,29 +17,23 @@ from pathlib import Path
 import jinja2
 import polars as pl
 
-from analysis.design import DESIGN_METRICS, DesignMetrics, design_metrics
+from analysis.compare import Comparison, compare
+from analysis.design import DesignMetrics, design_metrics
 from analysis.observed import ObservedMetrics, observed_metrics
-from analysis.waste import duplicate_registrations, waste_counts
+from analysis.waste import duplicate_registrations
 from engine.diff import diff_versions
 from models.definition import LaneCatalog, Version
 from visualize.charts import lead_time_distribution
 from visualize.diagram import extract_comparison, extract_swimlane
 from visualize.render import Renderer, find_renderer
-from visualize.report_text import (
-    MetricRow,
-    observed_rows,
-    summary_text,
-    table_html,
-    texts,
-    waste_rows,
-)
+from visualize.report_text import card, table_html, texts, waste_rows
 from visualize.side_by_side import stack_svgs
 from visualize.swimlane import render_swimlane
 from visualize.timeline import render_timelines
 from visualize.value_stream import extract_timeline
 from visualize.wording import waste_label
 
-__all__ = ["ReportEntry", "build_index", "build_report", "design_rows"]
+__all__ = ["ReportEntry", "build_index", "build_report"]
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("visualize", "templates"),
@@ -68,23 +62,21 @@ def _inline(svg: bytes) -> str:
     return _XML_HEAD.sub("", svg.decode())
 
 
-def design_rows(before: DesignMetrics, after: DesignMetrics, lang: str) -> list[MetricRow]:
-    """One row per design metric, in :data:`~analysis.design.DESIGN_METRICS` order."""
-    return [
-        MetricRow(m.key, m.label(lang), m.unit, before[m.key], after[m.key]) for m in DESIGN_METRICS
-    ]
-
-
 def _observed(events: pl.DataFrame | None, version: Version) -> ObservedMetrics | None:
     if events is None or events.is_empty():
         return None
     return observed_metrics(events, version=version)
 
 
-def _lead_days(observed: ObservedMetrics | None) -> list[float]:
+def _lead_days(observed: ObservedMetrics | None, version: Version) -> list[float]:
+    """Lead times of the finished cases of ``version`` in an observed log."""
     if observed is None:
         return []
-    finished = observed.cases.filter(pl.col("status") == "finished")
+    finished = observed.cases.filter(
+        (pl.col("status") == "finished")
+        & (pl.col("process") == version.process)
+        & (pl.col("version") == version.version)
+    )
     return [float(v) for v in finished["lead_days"].drop_nulls()]
 
 
@@ -122,39 +114,27 @@ def build_report(
 ) -> ReportEntry:
     """Write the before/after report of two versions of one process to ``path``.
 
-    ``before_events`` / ``after_events`` are event logs (polars, as from
-    ``engine.store.event_frame``); with them the report adds observed metrics with 95 %
-    confidence intervals, lead-time distributions and the observed-wait overlay.
+    Every figure comes from :func:`analysis.compare.compare` (design metrics always; observed
+    metrics with 95 % bootstrap intervals when both event logs are given, e.g. from
+    ``engine.store.event_frame``). With events the report also shows the lead-time
+    distributions and the swimlanes coloured by measured waiting time.
 
     Raises:
         RenderError: when no Graphviz renderer is found or it fails.
     """
     renderer = renderer or find_renderer()
+    comparison = compare(
+        before, after, before_events=before_events, after_events=after_events,
+        lanes=lanes, seed=seed,
+    )  # fmt: skip
     m_before, m_after = design_metrics(before, lanes=lanes), design_metrics(after, lanes=lanes)
-    o_before, o_after = _observed(before_events, before), _observed(after_events, after)
+    observed = _observed(before_events, before), _observed(after_events, after)
     t = texts(lang)
-    rows = design_rows(m_before, m_after, lang)
-    obs_rows = (
-        observed_rows(o_before, o_after, before, after, lang=lang, seed=seed)
-        if o_before is not None and o_after is not None
-        else []
-    )
     figures = _figures(before, after, lanes, lang, renderer, m_before, m_after)
-    overlay = ""
-    if o_before is not None and o_after is not None:
-        figures["svg_distribution"] = _inline(
-            lead_time_distribution(
-                _lead_days(o_before), _lead_days(o_after),
-                labels=(f"v{before.version}", f"v{after.version}"), xlabel=t["working_days"],
-            )
-        )  # fmt: skip
-        overlay = _inline(
-            stack_svgs(
-                [_overlay_svg(v, lanes, o, lang, renderer)
-                 for v, o in ((before, o_before), (after, o_after))]
-            )
-        )  # fmt: skip
-    diff = diff_versions(before, after)
+    figures |= _observed_figures(before, after, lanes, lang, renderer, observed)
+    design = [r for r in comparison.rows if r.source == "design"]
+    measured = [r for r in comparison.rows if r.source == "observed"]
+    cases = (len(_lead_days(observed[0], before)), len(_lead_days(observed[1], after)))
     html = _ENV.get_template("report.html.j2").render(
         lang=lang,
         t=t,
@@ -165,32 +145,64 @@ def build_report(
         after_key=after.key,
         before_hash=before.content_hash[:12],
         after_hash=after.content_hash[:12],
-        toc=_toc(t, bool(obs_rows)),
-        summary=summary_text(before, after, m_before, m_after, obs_rows, lang),
-        cards=[r.card(lang) for r in rows if r.key in _CARD_KEYS],
-        design_table=table_html(rows, "design", lang),
-        observed_table=table_html(obs_rows, "observed", lang) if obs_rows else "",
-        svg_overlay=overlay,
-        waste_rows=waste_rows(waste_counts(before), waste_counts(after), lang),
-        removed_steps=[
-            f"{s.name.get(lang)} ({', '.join(waste_label(w.value, lang) for w in s.wastes) or '-'})"
-            for s in diff.steps_removed
-        ],
+        toc=_toc(t, bool(measured)),
+        summary=comparison.summary(lang),
+        cards=[card(comparison.row(key), lang) for key in _CARD_KEYS],
+        design_table=table_html(design, "design", lang),
+        observed_table=table_html(measured, "observed", lang, cases=cases) if measured else "",
+        waste_rows=waste_rows(comparison.wastes, lang),
+        removed_steps=_removed_steps(before, after, lang),
         duplicates=_duplicate_lines(before, after, lang),
         **figures,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
+    return _entry(after, before, path, comparison, lang)
+
+
+def _entry(after: Version, before: Version, path: Path, c: Comparison, lang: str) -> ReportEntry:
+    def pair(key: str) -> tuple[float, float]:
+        row = c.row(key)
+        return (row.before or 0.0, row.after or 0.0)
+
     return ReportEntry(
         process=after.process,
         name=after.name.get(lang),
         before=before.key,
         after=after.key,
         path=path,
-        handoffs=(m_before["expected_handoffs"], m_after["expected_handoffs"]),
-        transactions=(m_before["expected_transactions"], m_after["expected_transactions"]),
-        lead_days=(m_before["lead_days"], m_after["lead_days"]),
+        handoffs=pair("expected_handoffs"),
+        transactions=pair("expected_transactions"),
+        lead_days=pair("lead_days"),
     )
+
+
+def _removed_steps(before: Version, after: Version, lang: str) -> list[str]:
+    return [
+        f"{s.name.get(lang)} ({', '.join(waste_label(w.value, lang) for w in s.wastes) or '-'})"
+        for s in diff_versions(before, after).steps_removed
+    ]
+
+
+def _observed_figures(
+    before: Version,
+    after: Version,
+    lanes: LaneCatalog,
+    lang: str,
+    renderer: Renderer,
+    observed: tuple[ObservedMetrics | None, ObservedMetrics | None],
+) -> dict[str, str]:
+    o_before, o_after = observed
+    if o_before is None or o_after is None:
+        return {"svg_distribution": "", "svg_overlay": ""}
+    distribution = lead_time_distribution(
+        _lead_days(o_before, before), _lead_days(o_after, after),
+        labels=(f"v{before.version}", f"v{after.version}"), xlabel=texts(lang)["working_days"],
+    )  # fmt: skip
+    overlays = [
+        _overlay_svg(v, lanes, o, lang, renderer) for v, o in ((before, o_before), (after, o_after))
+    ]
+    return {"svg_distribution": _inline(distribution), "svg_overlay": _inline(stack_svgs(overlays))}
 
 
 _CARD_KEYS = ("expected_handoffs", "expected_transactions", "lead_days", "activity_ratio")
@@ -226,7 +238,6 @@ def _figures(
         **swim,
         "svg_compare": _inline(render_swimlane(comparison, "svg", renderer=renderer)),
         "svg_timeline": _inline(render_timelines(timelines, "svg")),
-        "svg_distribution": "",
     }
 
 

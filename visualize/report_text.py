@@ -1,32 +1,19 @@
-"""Words, tables and the plain-language summary of the workshop report.
+"""Words and tables of the workshop report.
 
-Numbers are formatted here once; every table cell also carries the unrounded value in a
-``data-value`` attribute so tests (and curious readers) can check it against the analysis.
+Numbers come from :class:`~analysis.compare.Comparison` rows and are formatted here once; every
+table cell also carries the unrounded value in a ``data-*`` attribute, so tests (and curious
+readers) can check the page against the analysis.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from html import escape
 
-import numpy as np
-import polars as pl
-
-from analysis.design import DesignMetrics
-from analysis.observed import CASE_METRICS, ObservedMetrics
-from models.definition import Version
+from analysis.compare import Row
 from visualize.wording import waste_label
 
-__all__ = [
-    "MetricRow",
-    "fmt_number",
-    "observed_rows",
-    "summary_text",
-    "table_html",
-    "texts",
-    "waste_rows",
-]
+__all__ = ["card", "css_class", "fmt_number", "table_html", "texts", "waste_rows"]
 
 _TEXTS: dict[str, tuple[str, str]] = {
     "summary": ("Kort fortalt", "In short"),
@@ -78,7 +65,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
              "per case from the process definitions. Generated"),
 }  # fmt: skip
 
-_UNITS = {"count": "", "min": " min", "wd": " d", "%": " %"}
+_UNITS = {"count": "", "min": " min", "wd": " d", "%": " %", "pp": " pp"}
 
 
 def texts(lang: str) -> dict[str, str]:
@@ -101,47 +88,6 @@ def fmt_number(value: float | None, unit: str, lang: str = "nb") -> str:
     return text.replace("-", "\u2212") + _UNITS.get(unit, "")
 
 
-@dataclass(frozen=True, slots=True)
-class MetricRow:
-    """One metric, before and after, with the change and (observed only) its 95 % CI."""
-
-    key: str
-    label: str
-    unit: str
-    before: float | None
-    after: float | None
-    ci: tuple[float, float] | None = None
-    cases: tuple[int, int] | None = None
-
-    @property
-    def change(self) -> float | None:
-        return None if self.before is None or self.after is None else self.after - self.before
-
-    @property
-    def pct(self) -> float | None:
-        change = self.change
-        return None if change is None or not self.before else 100.0 * change / self.before
-
-    def css(self) -> str:
-        """``better`` when the metric moved the good way, ``worse`` when the bad way."""
-        change = self.change
-        if change is None or abs(change) < 1e-9:
-            return ""
-        up_is_good = self.key in _UP_IS_GOOD
-        return "better" if (change > 0) == up_is_good else "worse"
-
-    def card(self, lang: str) -> dict[str, str]:
-        pct = self.pct
-        return {
-            "key": self.key,
-            "label": self.label,
-            "before": fmt_number(self.before, self.unit, lang),
-            "after": fmt_number(self.after, self.unit, lang),
-            "pct": "" if pct is None else _signed(fmt_number(pct, "%", lang), pct),
-            "css": self.css(),
-        }
-
-
 def _signed(text: str, value: float) -> str:
     return f"+{text}" if value > 0 else text
 
@@ -149,168 +95,91 @@ def _signed(text: str, value: float) -> str:
 _UP_IS_GOOD = {"activity_ratio", "rolled_ca", "steps_value_adding"}
 
 
+def css_class(row: Row) -> str:
+    """``better`` when a metric moved the good way, ``worse`` when the bad way, else empty."""
+    if row.change is None or abs(row.change) < 1e-9:
+        return ""
+    up_is_good = row.key.removeprefix("observed_") in _UP_IS_GOOD
+    return "better" if (row.change > 0) == up_is_good else "worse"
+
+
+def _change_unit(unit: str) -> str:
+    """Changes of a percentage are in percentage points."""
+    return "pp" if unit == "%" else unit
+
+
+def card(row: Row, lang: str) -> dict[str, str]:
+    """A headline card: label, before → after and the change in %."""
+    pct = row.pct_change
+    if pct is not None:
+        change = _signed(fmt_number(pct, "%", lang), pct)
+    elif row.change is not None:
+        change = _signed(fmt_number(row.change, "pp", lang), row.change)
+    else:
+        change = ""
+    return {
+        "key": row.key,
+        "label": row.label(lang),
+        "before": fmt_number(row.before, row.unit, lang),
+        "after": fmt_number(row.after, row.unit, lang),
+        "pct": change,
+        "css": css_class(row),
+    }
+
+
 def _cell(value: float | None, unit: str, lang: str, name: str) -> str:
     raw = "" if value is None else repr(float(value))
     return f'<td class="num" data-{name}="{raw}">{escape(fmt_number(value, unit, lang))}</td>'
 
 
-def table_html(rows: Sequence[MetricRow], name: str, lang: str) -> str:
-    """The metrics table (design or observed) as HTML; raw values in ``data-*`` attributes."""
+def _ci_cell(row: Row, lang: str) -> str:
+    if row.ci_low is None or row.ci_high is None:
+        return '<td class="num" data-ci="">–</td>'
+    unit = _change_unit(row.unit)
+    text = f"{fmt_number(row.ci_low, unit, lang)} … {fmt_number(row.ci_high, unit, lang)}"
+    return f'<td class="num" data-ci="{row.ci_low!r},{row.ci_high!r}">{escape(text)}</td>'
+
+
+def table_html(
+    rows: Sequence[Row], name: str, lang: str, *, cases: tuple[int, int] | None = None
+) -> str:
+    """A metrics table (design or observed rows of a Comparison); raw values in ``data-*``."""
     t = texts(lang)
-    with_ci = any(r.ci is not None for r in rows)
-    head = [t["metric"], "", "", t["change"], "%"] + ([t["ci"]] if with_ci else [])
-    if rows and rows[0].cases is not None:
-        n0, n1 = rows[0].cases or (0, 0)
-        head[1], head[2] = f"{t['before']} (n={n0})", f"{t['after']} (n={n1})"
-    else:
-        head[1], head[2] = t["before"], t["after"]
+    with_ci = any(r.ci_low is not None for r in rows)
+    before, after = t["before"], t["after"]
+    if cases is not None:
+        before, after = f"{before} (n={cases[0]})", f"{after} (n={cases[1]})"
+    head = [t["metric"], before, after, t["change"], "%"] + ([t["ci"]] if with_ci else [])
     lines = [f'<table class="metrics" data-table="{escape(name)}"><thead><tr>']
     lines += [f"<th>{escape(h)}</th>" for h in head]
     lines.append("</tr></thead><tbody>")
     for row in rows:
+        pct = row.pct_change
         cells = [
-            f"<td>{escape(row.label)}</td>",
+            f"<td>{escape(row.label(lang))}</td>",
             _cell(row.before, row.unit, lang, "before"),
             _cell(row.after, row.unit, lang, "after"),
-            _cell(row.change, row.unit, lang, "change").replace(
-                'class="num"', f'class="num {row.css()}"'
+            _cell(row.change, _change_unit(row.unit), lang, "change").replace(
+                'class="num"', f'class="num {css_class(row)}"'
             ),
-            _cell(row.pct, "%", lang, "pct").replace(
-                ">", f">{'+' if (row.pct or 0) > 0 else ''}", 1
-            ),
+            _cell(pct, "%", lang, "pct").replace(">", ">+" if (pct or 0) > 0 else ">", 1),
         ]
         if with_ci:
-            ci = row.ci
-            text = (
-                "–"
-                if ci is None
-                else (f"{fmt_number(ci[0], row.unit, lang)} … {fmt_number(ci[1], row.unit, lang)}")
-            )
-            raw = "" if ci is None else f"{ci[0]!r},{ci[1]!r}"
-            cells.append(f'<td class="num" data-ci="{raw}">{escape(text)}</td>')
+            cells.append(_ci_cell(row, lang))
         lines.append(f'<tr data-metric="{escape(row.key)}">{"".join(cells)}</tr>')
     lines.append("</tbody></table>")
     return "".join(lines)
 
 
-def _finished(observed: ObservedMetrics, version: Version) -> pl.DataFrame:
-    return observed.cases.filter(
-        (pl.col("status") == "finished")
-        & (pl.col("process") == version.process)
-        & (pl.col("version") == version.version)
-    )
-
-
-def bootstrap_ci(
-    before: np.ndarray, after: np.ndarray, *, seed: int, resamples: int = 2000
-) -> tuple[float, float] | None:
-    """95 % percentile-bootstrap interval of ``mean(after) - mean(before)``."""
-    if before.size < 2 or after.size < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    b = rng.choice(before, size=(resamples, before.size)).mean(axis=1)
-    a = rng.choice(after, size=(resamples, after.size)).mean(axis=1)
-    low, high = np.percentile(a - b, [2.5, 97.5])
-    return float(low), float(high)
-
-
-def observed_rows(
-    before: ObservedMetrics,
-    after: ObservedMetrics,
-    v_before: Version,
-    v_after: Version,
-    *,
-    lang: str,
-    seed: int = 0,
-) -> list[MetricRow]:
-    """One row per per-case metric: means over finished cases, change and bootstrap CI."""
-    b, a = _finished(before, v_before), _finished(after, v_after)
-    rows = []
-    for metric in CASE_METRICS:
-        xb = b[metric.key].drop_nulls().cast(pl.Float64).to_numpy()
-        xa = a[metric.key].drop_nulls().cast(pl.Float64).to_numpy()
-        rows.append(
-            MetricRow(
-                metric.key,
-                metric.label(lang),
-                metric.unit,
-                float(xb.mean()) if xb.size else None,
-                float(xa.mean()) if xa.size else None,
-                ci=bootstrap_ci(xb, xa, seed=seed),
-                cases=(b.height, a.height),
-            )
-        )
-    return rows
-
-
-def waste_rows(
-    before: Mapping[str, int], after: Mapping[str, int], lang: str
-) -> list[dict[str, object]]:
-    """Per LEAN waste category: steps tagged before, after and the difference."""
+def waste_rows(wastes: Mapping[str, tuple[int, int]], lang: str) -> list[dict[str, object]]:
+    """Per LEAN waste category: steps tagged before, after and how many fewer."""
     return [
         {
             "key": key,
             "label": waste_label(key, lang),
-            "before": before.get(key, 0),
-            "after": after.get(key, 0),
-            "removed": before.get(key, 0) - after.get(key, 0),
+            "before": before,
+            "after": after,
+            "removed": before - after,
         }
-        for key in before
+        for key, (before, after) in wastes.items()
     ]
-
-
-def _pct_text(before: float, after: float, lang: str) -> str:
-    if not before:
-        return ""
-    pct = 100.0 * (after - before) / before
-    return _signed(fmt_number(pct, "%", lang), pct)
-
-
-def summary_text(
-    before: Version,
-    after: Version,
-    m_before: DesignMetrics,
-    m_after: DesignMetrics,
-    observed: Sequence[MetricRow],
-    lang: str,
-) -> str:
-    """A few plain sentences generated from the figures (design first, observed if any)."""
-    h0, h1 = m_before["expected_handoffs"], m_after["expected_handoffs"]
-    x0, x1 = m_before["expected_transactions"], m_after["expected_transactions"]
-    l0, l1 = m_before["lead_days"], m_after["lead_days"]
-    w0, w1 = m_before["waste_tags"], m_after["waste_tags"]
-    d0, d1 = m_before["duplicate_registrations"], m_after["duplicate_registrations"]
-    f = fmt_number
-    vb, va = f"v{before.version}", f"v{after.version}"
-    if lang == "en":
-        parts = [
-            f"{va} changes expected handoffs per case from {f(h0, 'count', lang)} to "
-            f"{f(h1, 'count', lang)} ({_pct_text(h0, h1, lang)}) and transactions from "
-            f"{f(x0, 'count', lang)} to {f(x1, 'count', lang)} ({_pct_text(x0, x1, lang)}).",
-            f"The expected lead time goes from {f(l0, 'wd', lang)} to {f(l1, 'wd', lang)} "
-            f"({_pct_text(l0, l1, lang)}) compared with {vb}.",
-            f"Waste tags: {w0:.0f} → {w1:.0f}; duplicate registrations: {d0:.0f} → {d1:.0f}.",
-        ]
-    else:
-        parts = [
-            f"{va} endrer forventede overleveringer per sak fra {f(h0, 'count', lang)} til "
-            f"{f(h1, 'count', lang)} ({_pct_text(h0, h1, lang)}) og transaksjonene fra "
-            f"{f(x0, 'count', lang)} til {f(x1, 'count', lang)} ({_pct_text(x0, x1, lang)}).",
-            f"Forventet gjennomløpstid går fra {f(l0, 'wd', lang)} til {f(l1, 'wd', lang)} "
-            f"({_pct_text(l0, l1, lang)}) sammenlignet med {vb}.",
-            f"Sløsingsmerker: {w0:.0f} → {w1:.0f}; dobbeltregistreringer: {d0:.0f} → {d1:.0f}.",
-        ]
-    lead = next((r for r in observed if r.key == "lead_days"), None)
-    if lead is not None and lead.before is not None and lead.after is not None:
-        n0, n1 = lead.cases or (0, 0)
-        if lang == "en":
-            parts.append(
-                f"Measured over {n0} and {n1} finished cases, the mean lead time went from "
-                f"{f(lead.before, 'wd', lang)} to {f(lead.after, 'wd', lang)}."
-            )
-        else:
-            parts.append(
-                f"Målt over {n0} og {n1} avsluttede saker gikk snittet for gjennomløpstid fra "
-                f"{f(lead.before, 'wd', lang)} til {f(lead.after, 'wd', lang)}."
-            )
-    return " ".join(parts)

@@ -27,6 +27,7 @@ from visualize.swimlane_header import (
     attrs,
     days,
     heat_colour,
+    heat_edge_colour,
     quote,
     title_label,
     wrap,
@@ -135,6 +136,13 @@ def _card_rows(node: DiagramNode, diagram: Swimlane) -> list[str]:
         f"</font>{tag}</td></tr>"
     )
     text_colour = "#9A9A9A" if node.mark is Mark.REMOVED else "#1A1A1A"
+    scale = diagram.wait_scale
+    if (
+        scale
+        and node.observed_wait_days is not None
+        and node.observed_wait_days > 0.6 * scale.max_days
+    ):
+        text_colour = "#FFFFFF"
     rows.append(
         f'<tr><td width="{CARD_W}"><font color="{text_colour}">{wrap(node.label, 26)}'
         "</font></td></tr>"
@@ -144,7 +152,7 @@ def _card_rows(node: DiagramNode, diagram: Swimlane) -> list[str]:
         rows.append(_row("#EFEFEF", "#444444", "", "+ " + joint))
     if node.wastes:
         wastes = ", ".join(waste_label(w, lang) for w in node.wastes)
-        rows.append(_row("#FBE3E4", "#B0171F", f"<b>{escape(word('waste', lang))}: </b>", wastes))
+        rows.append(_row("#FBE3E4", "#B0171F", "", f"{word('waste', lang)}: {wastes}"))
     if node.duplicates:
         text = f"{word('duplicate', lang)}: {', '.join(node.duplicates)}"
         rows.append(_row("#FFF1CC", "#8A5A00", "", "[2x] " + text))
@@ -152,9 +160,11 @@ def _card_rows(node: DiagramNode, diagram: Swimlane) -> list[str]:
         text = f"{word('external_wait', lang)} {days(node.wait_days)}"
         rows.append(_row("#E4E4E4", "#333333", "", text))
     if node.observed_wait_days is not None and diagram.wait_scale is not None:
-        fill = heat_colour(node.observed_wait_days, diagram.wait_scale.max_days)
+        top = diagram.wait_scale.max_days
+        fill = heat_colour(node.observed_wait_days, top)
+        ink = "#FFFFFF" if node.observed_wait_days > 0.6 * top else "#111111"
         text = f"{word('wait', lang)} {days(node.observed_wait_days)}"
-        rows.append(_row(fill, "#111111", "", text))
+        rows.append(_row(fill, ink, "", text))
     return rows
 
 
@@ -229,6 +239,12 @@ def _node_lines(node: DiagramNode, grid: _Grid, diagram: Swimlane) -> list[str]:
     return [f"{quote(node.id)} {node_attrs};"]
 
 
+def _decision_fill(node: DiagramNode, diagram: Swimlane) -> str:
+    if diagram.wait_scale is None or node.observed_wait_days is None:
+        return "#FFF4C2"
+    return heat_colour(node.observed_wait_days, diagram.wait_scale.max_days)
+
+
 def _decision_lines(
     node: DiagramNode, grid: _Grid, diagram: Swimlane, common: dict[str, str], classes: str
 ) -> list[str]:
@@ -248,7 +264,8 @@ def _decision_lines(
     )
     diamond = attrs(
         shape="diamond", style="filled,dashed" if ghost else "filled",
-        fillcolor="#FAFAFA" if ghost else "#FFF4C2", color=colour.get(node.mark, "#B59B2A"),
+        fillcolor="#FAFAFA" if ghost else _decision_fill(node, diagram),
+        color=colour.get(node.mark, "#B59B2A"),
         penwidth="2" if node.mark in (Mark.NEW, Mark.CHANGED) else "1",
         fixedsize="true", width="2.05", height="1.05", fontsize="8.5", label=label,
         id=common["id"], pos=f"{x:.1f},{y + lift:.1f}!", **{"class": classes},
@@ -271,6 +288,8 @@ def _decision_lines(
 
 def _card(node: DiagramNode, diagram: Swimlane, common: dict[str, str], classes: str) -> str:
     fill, border, width, style = _card_style(node)
+    if diagram.wait_scale is not None and node.observed_wait_days is not None:
+        fill = heat_colour(node.observed_wait_days, diagram.wait_scale.max_days)
     table = (
         f'<<table style="{style}" border="{width}" cellborder="0" cellspacing="0" '
         f'cellpadding="3" color="{border}" bgcolor="{fill}">'
@@ -290,15 +309,18 @@ def _outcome(edge: DiagramEdge) -> str:
 def _handoff_attrs(edge: DiagramEdge, diagram: Swimlane) -> dict[str, object]:
     """Red (or heat-coloured) thick edge with a numbered chip; dashed when it is rework."""
     colour, text, scale = HANDOFF_RED, f"{edge.handoff}", diagram.wait_scale
+    chip_fill, ink = HANDOFF_RED, "white"
     if scale is not None and edge.observed_wait_days is not None:
-        colour = heat_colour(edge.observed_wait_days, scale.max_days)
+        colour = heat_edge_colour(edge.observed_wait_days, scale.max_days)
+        chip_fill = heat_colour(edge.observed_wait_days, scale.max_days)
+        ink = "white" if edge.observed_wait_days > 0.6 * scale.max_days else "#111111"
         text += f" | {days(edge.observed_wait_days)}"
     outcome = _outcome(edge)
     extra = f'<font point-size="8"> {escape(outcome)}</font>' if outcome else ""
     chip = (
-        f'<<table border="0" cellborder="0" cellpadding="2" bgcolor="{HANDOFF_RED}">'
-        f'<tr><td><font color="white" face="Arial" point-size="10"><b>{escape(text)}</b>'
-        f"{extra}</font></td></tr></table>>"
+        f'<<table border="1" color="{colour}" cellborder="0" cellpadding="2" '
+        f'bgcolor="{chip_fill}"><tr><td><font color="{ink}" face="Arial" point-size="10">'
+        f"<b>{escape(text)}</b>{extra}</font></td></tr></table>>"
     )
     found: dict[str, object] = {"id": f"handoff-{edge.handoff}", "color": colour}
     found |= {"penwidth": "2.4", "xlabel": chip, "class": "handoff"}

@@ -24,6 +24,7 @@ __all__ = [
     "attrs",
     "days",
     "heat_colour",
+    "heat_edge_colour",
     "quote",
     "title_label",
     "wrap",
@@ -63,6 +64,18 @@ def heat_colour(value: float, maximum: float) -> str:
             rgb = [round(a + (b - a) * f) for a, b in zip(c0, c1, strict=True)]
             return "#{:02X}{:02X}{:02X}".format(*rgb)
     return "#BD0026"
+
+
+def heat_edge_colour(value: float, maximum: float) -> str:
+    """Like :func:`heat_colour` but from amber, so short waits stay visible as lines.
+
+    >>> heat_edge_colour(0, 10), heat_edge_colour(10, 10)
+    ('#E0A000', '#BD0026')
+    """
+    t = 0.0 if maximum <= 0 else min(max(value / maximum, 0.0), 1.0)
+    start, end = (224, 160, 0), (189, 0, 38)
+    rgb = [round(a + (b - a) * t) for a, b in zip(start, end, strict=True)]
+    return "#{:02X}{:02X}{:02X}".format(*rgb)
 
 
 def quote(value: str) -> str:
@@ -133,7 +146,7 @@ def _legend(diagram: Swimlane) -> str:
         ("#7A7A7A", f"- - -&gt; {escape(word('rework', lang))}"),
         (
             "#B0171F",
-            f"<b>{escape(word('waste', lang))}: </b>{escape(word('waste_legend', lang))}",
+            escape(f"{word('waste', lang)}: {word('waste_legend', lang)}"),
         ),
         ("#8A5A00", f"[2x] {escape(word('duplicate', lang))}"),
         ("#555555", f"{escape(word('external_wait', lang))} ({escape(word('outside', lang))})"),
@@ -141,7 +154,7 @@ def _legend(diagram: Swimlane) -> str:
     ]
     if any(n.mark is not Mark.NONE for n in diagram.nodes):
         items += [
-            (colour, f"<b>{escape(word(key, lang))}: </b>{escape(word(key + '_legend', lang))}")
+            (colour, escape(f"{word(key, lang)}: {word(key + '_legend', lang)}"))
             for colour, key in ((NEW_GREEN, "new"), (CHANGED_BLUE, "changed"))
         ]
         items.append((GHOST_GREY, escape(word("removed_legend", lang))))
@@ -152,12 +165,18 @@ def _legend(diagram: Swimlane) -> str:
     return f'<table border="0" cellborder="0" cellspacing="6"><tr>{head}{cells}</tr></table>'
 
 
+def _ink(value: float, top: float) -> str:
+    """White text on the dark end of the heat scale, near-black elsewhere."""
+    return "#FFFFFF" if value > 0.6 * top else "#111111"
+
+
 def _scale_bar(diagram: Swimlane) -> str:
     assert diagram.wait_scale is not None
     top = diagram.wait_scale.max_days
     steps = [top * i / 5 for i in range(6)]
     cells = "".join(
-        f'<td bgcolor="{heat_colour(v, top)}" width="44"><font point-size="8">{days(v)}</font></td>'
+        f'<td bgcolor="{heat_colour(v, top)}" width="44"><font point-size="8" '
+        f'color="{_ink(v, top)}">{days(v)}</font></td>'
         for v in steps
     )
     title = f'<td><font point-size="9"><b>{escape(diagram.wait_scale.title)}:</b></font></td>'

@@ -25,7 +25,7 @@ from visualize.render import Format
 from visualize.swimlane import LANE_COLOURS
 from visualize.value_stream import Timeline
 
-__all__ = ["render_timelines"]
+__all__ = ["render_timelines", "shared_x_max"]
 
 _TEXT = {
     "x": ("arbeidsdager fra søknad", "working days from request"),
@@ -91,6 +91,11 @@ def _draw(ax: Axes, timeline: Timeline, x_max: float) -> None:
     ax.set_title(timeline.title, loc="left", fontsize=11, fontweight="bold")
 
 
+def shared_x_max(timelines: Sequence[Timeline]) -> float:
+    """The common right edge of the time axis: 5 % beyond the longest ladder or lead time."""
+    return 1.05 * max(max(t.summed_days, t.lead_days) for t in timelines) or 1.0
+
+
 def render_timelines(timelines: Sequence[Timeline], fmt: Format = "svg") -> bytes:
     """One figure with a ladder per timeline, all on the same x scale (working days).
 
@@ -102,7 +107,7 @@ def render_timelines(timelines: Sequence[Timeline], fmt: Format = "svg") -> byte
     if not timelines:
         raise ValueError("render_timelines: no timeline given")
     lang = timelines[0].lang
-    x_max = 1.05 * max(max(t.summed_days, t.lead_days) for t in timelines) or 1.0
+    x_max = shared_x_max(timelines)
     rows = [max(len(t.steps), 1) for t in timelines]
     height = 1.1 + sum(0.24 * r + 0.9 for r in rows)
     with plt.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans"}):

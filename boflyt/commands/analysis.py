@@ -101,6 +101,7 @@ def _num(value: float | None, lang: str, digits: int = 1) -> str:
 
 def _events(version: Version) -> pl.DataFrame:
     settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         engine = make_engine(settings.effective_database_url)
         create_schema(engine)

@@ -52,6 +52,9 @@ def problem_lines(exc: pytest.ExceptionInfo[DefinitionError]) -> list[str]:
         ("-42", -42),
         ("1.10", 1.1),
         ("2.5e3", 2500.0),
+        (".5", 0.5),
+        (".inf", ".inf"),  # no infinite durations
+        (".nan", ".nan"),
         ("'yes'", "yes"),
     ],
 )

@@ -249,8 +249,8 @@ def test_simulated_runs_go_in_bulk_and_come_out_as_one_frame(any_engine, key):
     run = SimulationRun(id="s1", process=version.process, version=1, scenario="default",
                         seed=7, cases=3, created_at=MONDAY,
                         content_hash=version.content_hash)  # fmt: skip
-    written = store.append_simulated(any_engine, simulation=run, states=states, events=events,
-                                     chunk_size=4)  # fmt: skip
+    written = store.append_simulated(any_engine, simulation=run, states=iter(states),
+                                     events=iter(events))  # fmt: skip
     assert written == len(events) == 9
     _start(any_engine, key)  # one live case beside them
     frame = store.event_frame(any_engine, simulation_id="s1")

@@ -172,6 +172,15 @@ BAD_SNIPPETS = {
         f"{FILE}:20 steps[1](apply).touch_minutes: invalid duration [60, 30]: "
         "low (60) is greater than high (30)",
     ),
+    "infinite duration": (
+        [("touch_minutes: 20", "touch_minutes: 1e400")],
+        f"{FILE}:26 steps[2](check).touch_minutes: duration is not a finite number",
+    ),
+    "text where a duration belongs": (
+        [("touch_minutes: 20", "touch_minutes: .inf")],
+        f"{FILE}:26 steps[2](check).touch_minutes: expected a duration: a number, [low, high] or "
+        "{dist, low, high, mode}; found '.inf'",
+    ),
     "triangular without mode": (
         [("mode: 2, ", "")],
         f"{FILE}:27 steps[2](check).wait_days: invalid duration",
@@ -295,6 +304,32 @@ def test_three_faults_give_three_problems_sorted_by_line() -> None:
         "steps[5](nav_part).lane",
     ]
     assert str(caught.value).count("\n") == 2
+
+
+def test_version_field_errors_come_with_graph_problems() -> None:
+    text = edit(
+        ("date: 2024-03-01", "date: 2024-02-30"),
+        ("version: 1\n", "version: one\nbased_on: 1\n"),
+        ("    lane: nav\n    joint", "    lane: navv\n    joint"),
+        ("{from: split, to: nav_part}", "{from: split, to: nav_part, colour: red}"),
+    )
+    found = problems_of(text)
+    assert [line.split(" ", 1)[0] for line in found] == [
+        f"{FILE}:2",
+        f"{FILE}:7",
+        f"{FILE}:41",
+        f"{FILE}:63",
+    ], found
+    assert "expected a whole number, found 'one'" in found[0]
+    assert "unknown field 'colour'" in found[3]
+
+
+def test_a_bad_transition_end_stops_the_graph_rules() -> None:
+    text = edit(("{from: join, to: end}", "{from: join, to: End}"), ("kind: end", "kind: task"))
+    assert problems_of(text) == [
+        f"{FILE}:66 transitions[9](join->End).to: 'End' is not a valid id; use lower-case "
+        "letters, digits and _, starting with a letter"
+    ]
 
 
 def test_a_repaired_field_is_not_reported_twice() -> None:

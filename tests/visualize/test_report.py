@@ -1,0 +1,212 @@
+"""The workshop report: every section present, numbers equal the analysis, self-contained."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from analysis.compare import Comparison, compare
+from analysis.simulate import simulate
+from engine.load import load_lanes
+from models.definition import LaneCatalog, Version
+from models.scenario import Scenario
+from tests.factories import branching_version, redesigned_branching_version
+from visualize.report import ReportEntry, build_index, build_report
+
+LANES_FILE = Path(__file__).resolve().parents[2] / "processes" / "lanes.yaml"
+WHEN = dt.datetime(2026, 11, 24, 12, 0)
+SECTIONS = (
+    "summary",
+    "swimlane-before",
+    "swimlane-after",
+    "before-after",
+    "timeline",
+    "design-metrics",
+    "observed-metrics",
+    "waste",
+)
+
+
+class Page(HTMLParser):
+    """Collects section ids, table rows with their data-* cells, and summary sentences."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[str] = []
+        self.tags: list[str] = []
+        self.rows: dict[tuple[str, str], dict[str, str]] = {}
+        self.waste: dict[str, list[str]] = {}
+        self.svgs = 0
+        self._table = ""
+        self._row: dict[str, str] | None = None
+        self._waste: str | None = None
+        self._cell = False
+        self._summary = False
+        self.summary: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        self.tags.append(tag)
+        if tag == "section":
+            self.sections.append(a["id"])
+        elif tag == "svg":
+            self.svgs += 1
+        elif tag == "table" and "data-table" in a:
+            self._table = a["data-table"]
+        elif tag == "tr" and "data-metric" in a:
+            self._row = self.rows.setdefault((self._table, a["data-metric"]), {})
+        elif tag == "tr" and "data-waste" in a:
+            self._waste = a["data-waste"]
+            self.waste[self._waste] = []
+        elif tag == "td" and self._row is not None:
+            self._row.update({k[5:]: v for k, v in a.items() if k.startswith("data-")})
+        elif tag == "td" and self._waste is not None:
+            self._cell = True
+        elif tag == "div" and "data-summary" in a:
+            self._summary = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tr":
+            self._row, self._waste = None, None
+        elif tag == "td":
+            self._cell = False
+        elif tag == "div":
+            self._summary = False
+
+    def handle_data(self, data: str) -> None:
+        if self._cell and self._waste is not None:
+            self.waste[self._waste].append(data.strip())
+        elif self._summary and data.strip():
+            self.summary.append(data.strip())
+
+
+@pytest.fixture(scope="module")
+def lanes() -> LaneCatalog:
+    return load_lanes(LANES_FILE)
+
+
+@pytest.fixture(scope="module")
+def versions() -> tuple[Version, Version]:
+    return branching_version(), redesigned_branching_version()
+
+
+@pytest.fixture(scope="module")
+def events(versions: tuple[Version, Version]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    scenario = Scenario(name="t", arrivals_per_week=5, start="2025-01-06", capacity={"nav": 1})
+    before, after = versions
+    return (
+        simulate(before, scenario, cases=40, seed=3).events,
+        simulate(after, scenario, cases=40, seed=4).events,
+    )
+
+
+@pytest.fixture(scope="module")
+def written(
+    tmp_path_factory: pytest.TempPathFactory,
+    lanes: LaneCatalog,
+    versions: tuple[Version, Version],
+    events: tuple[pl.DataFrame, pl.DataFrame],
+) -> tuple[ReportEntry, str, Comparison]:
+    before, after = versions
+    path = tmp_path_factory.mktemp("report") / "branching.html"
+    entry = build_report(
+        before, after, path, lanes=lanes, before_events=events[0], after_events=events[1],
+        generated=WHEN, seed=7,
+    )  # fmt: skip
+    comparison = compare(
+        before, after, before_events=events[0], after_events=events[1], lanes=lanes, seed=7
+    )
+    return entry, path.read_text(encoding="utf-8"), comparison
+
+
+def parse(html: str) -> Page:
+    page = Page()
+    page.feed(html)
+    return page
+
+
+def number(text: str) -> float | None:
+    return None if text == "" else float(text)
+
+
+def test_every_section_is_there(written: tuple[ReportEntry, str, Comparison]) -> None:
+    _, html, _ = written
+    page = parse(html)
+    assert page.sections == list(SECTIONS)
+    assert page.svgs >= 6  # two swimlanes, before/after, timeline, distribution, overlays
+    assert "Laget 2026-11-24 12:00 UTC" in html
+
+
+def test_numbers_equal_the_comparison(written: tuple[ReportEntry, str, Comparison]) -> None:
+    _, html, comparison = written
+    page = parse(html)
+    for row in comparison.rows:
+        table = "design" if row.source == "design" else "observed"
+        cells = page.rows[(table, row.key)]
+        assert number(cells["before"]) == row.before, row.key
+        assert number(cells["after"]) == row.after, row.key
+        assert number(cells["change"]) == row.change, row.key
+        assert number(cells["pct"]) == row.pct_change, row.key
+        if row.source == "observed":
+            assert cells["ci"] == f"{row.ci_low!r},{row.ci_high!r}"
+    assert any(r.source == "observed" for r in comparison.rows)
+    assert len(page.rows) == len(comparison.rows)
+
+
+def test_summary_and_waste_come_from_the_figures(
+    written: tuple[ReportEntry, str, Comparison],
+) -> None:
+    entry, html, comparison = written
+    page = parse(html)
+    assert page.summary == [unescape(s) for s in comparison.summary("nb")]
+    for waste, (before, after) in comparison.wastes.items():
+        assert page.waste[waste][1:] == [str(before), str(after), str(before - after)]
+    assert entry.handoffs == (
+        comparison.row("expected_handoffs").before,
+        comparison.row("expected_handoffs").after,
+    )
+
+
+def test_the_page_is_self_contained_and_prints_on_a4_landscape(
+    written: tuple[ReportEntry, str, Comparison],
+) -> None:
+    _, html, _ = written
+    tags = set(parse(html).tags)
+    assert not tags & {"script", "link", "img", "iframe", "object"}
+    for forbidden in ("src=", "@import", "url(http", "@font-face"):
+        assert forbidden not in html
+    assert "@page { size: A4 landscape" in html
+    assert "break-before: page" in html
+    assert ".figure svg { width: 100%" in html
+
+
+def test_english_on_request(
+    tmp_path: Path, lanes: LaneCatalog, versions: tuple[Version, Version]
+) -> None:
+    before, after = versions
+    path = tmp_path / "en.html"
+    build_report(before, after, path, lanes=lanes, lang="en", generated=WHEN)
+    html = path.read_text(encoding="utf-8")
+    page = parse(html)
+    assert '<html lang="en">' in html
+    assert "Design metrics (expected per case)" in html and "Designmål" not in html
+    assert "observed-metrics" not in page.sections  # no runs given: no observed section
+    assert page.summary == compare(before, after, lanes=lanes).summary("en")
+
+
+def test_index_links_each_report(
+    tmp_path: Path, written: tuple[ReportEntry, str, Comparison]
+) -> None:
+    entry, _, _ = written
+    local = dataclasses.replace(entry, path=tmp_path / "branching.html")
+    index = build_index([local], tmp_path / "index.html", generated=WHEN)
+    html = index.read_text(encoding="utf-8")
+    assert 'href="branching.html"' in html
+    assert "branching@v1 → branching@v2" in html
+    assert f"{entry.handoffs[0]:.1f} → {entry.handoffs[1]:.1f}" in html
