@@ -21,6 +21,7 @@ from models.vocabulary import EventKind, StepKind
 __all__ = ["Conformance", "allowed_pairs", "completed_paths", "conformance"]
 
 _ENGINE = frozenset({StepKind.START, StepKind.AUTO, StepKind.PARALLEL, StepKind.JOIN})
+_SEQ_SPAN = 1 << 32
 _BEGINNING = ""
 """The ``from_step`` of a run's first completed step."""
 
@@ -91,20 +92,28 @@ def completed_paths(events: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     """The step_completed rows of a log, sorted by case and ``seq``.
 
     Columns: c (an integer case code; taken from the log when it has one), case_id, seq, step,
-    process, version.
+    process, version, and touch_minutes, transactions and org when the log has them.
     """
     frame = events.lazy()
-    if "c" not in frame.collect_schema().names():
+    names = frame.collect_schema().names()
+    if "c" not in names:
         code = pl.col("case_id").cast(pl.String).cast(pl.Categorical).to_physical()
         frame = frame.with_columns(code.cast(pl.Int64).alias("c"))
+    extra = [
+        pl.col(name).cast(dtype)
+        for name, dtype in (("touch_minutes", pl.Float64), ("transactions", pl.Int64),
+                            ("org", pl.String))
+        if name in names
+    ]  # fmt: skip
+    order = pl.col("c") * _SEQ_SPAN + pl.col("seq").cast(pl.Int64)
     return (
         frame.filter(pl.col("kind") == EventKind.STEP_COMPLETED.value)
         .select(
             "c", pl.col("case_id").cast(pl.String), pl.col("seq").cast(pl.Int64),
             pl.col("step").cast(pl.String).fill_null("?"), pl.col("process").cast(pl.String),
-            pl.col("version").cast(pl.Int64),
+            pl.col("version").cast(pl.Int64), *extra,
         )
-        .sort("c", "seq")
+        .sort(order)
     )  # fmt: skip
 
 

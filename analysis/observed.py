@@ -200,9 +200,32 @@ def _items(log: pl.LazyFrame) -> pl.LazyFrame:
     )  # fmt: skip
 
 
-def _cases(log: pl.LazyFrame, calendar: WorkCalendar) -> pl.LazyFrame:
+def _cases(log: pl.LazyFrame, done: pl.LazyFrame, calendar: WorkCalendar) -> pl.LazyFrame:
+    """Per case: identity, status, lead time, touch, handoffs and transactions.
+
+    Only the first and last working minute need every event; the rest is aggregated from the
+    few rows of the kind it concerns.
+    """
     kind, wm = pl.col("kind"), pl.col("wm")
-    done = kind == _DONE
+    base = log.group_by("c").agg(
+        pl.col("case_id", *_VERSION_KEYS, "mode").first(),
+        wm.min().alias("_min"),
+        wm.max().alias("_max"),
+    )
+    marks = (
+        log.filter(kind.is_in([_BEGIN, _FINISH, _CANCEL]))
+        .group_by("c")
+        .agg(
+            wm.filter(kind == _BEGIN).min().alias("_begin"),
+            wm.filter(kind != _BEGIN).max().alias("_close"),
+            (kind == _FINISH).any().alias("_finished"),
+            (kind == _CANCEL).any().alias("_cancelled"),
+        )
+    )
+    handed = log.filter(kind == _HANDOFF).group_by("c").agg(pl.len().alias("handoffs"))
+    work = done.group_by("c").agg(
+        pl.col("touch_minutes").sum(), pl.col("transactions").sum().alias("_tx")
+    )
     status = (
         pl.when(pl.col("_finished"))
         .then(pl.lit(RunStatus.FINISHED.value))
@@ -212,26 +235,16 @@ def _cases(log: pl.LazyFrame, calendar: WorkCalendar) -> pl.LazyFrame:
     )
     first = pl.coalesce("_begin", "_min")
     last = pl.coalesce("_close", "_max")
+    handoffs = pl.col("handoffs").fill_null(0).cast(pl.Int64)
     return (
-        log.select(
-            "c", "case_id", *_VERSION_KEYS, "mode", wm.alias("_min"), wm.alias("_max"),
-            pl.when(kind == _BEGIN).then(wm).alias("_begin"),
-            pl.when(kind.is_in([_FINISH, _CANCEL])).then(wm).alias("_close"),
-            (kind == _FINISH).alias("_finished"), (kind == _CANCEL).alias("_cancelled"),
-            (kind == _HANDOFF).cast(pl.Int64).alias("handoffs"),
-            pl.when(done).then(pl.col("touch_minutes")).alias("touch_minutes"),
-            pl.when(done).then(pl.col("transactions")).alias("_tx"),
-        )
-        .group_by("c")
-        .agg(
-            pl.col("case_id", *_VERSION_KEYS, "mode").first(), pl.col("_min", "_begin").min(),
-            pl.col("_max", "_close").max(), pl.col("_finished", "_cancelled").any(),
-            pl.col("handoffs", "touch_minutes", "_tx").sum(),
-        )
+        base.join(marks, on="c", how="left")
+        .join(handed, on="c", how="left")
+        .join(work, on="c", how="left")
         .select(
             "c", "case_id", *_VERSION_KEYS, "mode", status.alias("status"),
-            ((last - first) / calendar.minutes_per_day).alias("lead_days"), "touch_minutes",
-            "handoffs", (pl.col("handoffs") + pl.col("_tx")).alias("transactions"),
+            ((last - first) / calendar.minutes_per_day).alias("lead_days"),
+            pl.col("touch_minutes").fill_null(0.0), handoffs.alias("handoffs"),
+            (handoffs + pl.col("_tx").fill_null(0)).alias("transactions"),
         )
     )  # fmt: skip
 
@@ -241,17 +254,15 @@ def _paths(done: pl.LazyFrame) -> pl.LazyFrame:
 
     ``done`` is :func:`~analysis.conformance.completed_paths` of the log.
     """
-    steps = pl.col("steps")
-    twice = steps.list.eval(pl.element().filter(pl.element().is_duplicated()).n_unique())
-    return (
-        done.group_by("c", maintain_order=True)
-        .agg(pl.col("step").alias("steps"))
-        .select(
-            "c",
-            twice.list.first().cast(pl.Int64).alias("rework"),
-            steps.list.join("→").alias("variant"),
-        )
+    code = pl.col("step").cast(pl.Categorical).to_physical().cast(pl.Int64)
+    pair = pl.col("c") * _ITEM_SPAN + code
+    rework = (
+        done.filter(pair.is_duplicated())
+        .group_by("c")
+        .agg(pair.n_unique().cast(pl.Int64).alias("rework"))
     )
+    variants = done.group_by("c", maintain_order=True).agg(pl.col("step").str.join("→"))
+    return variants.select("c", pl.col("step").alias("variant")).join(rework, on="c", how="left")
 
 
 def per_case(events: pl.DataFrame, *, calendar: WorkCalendar = DEFAULT_CALENDAR) -> pl.DataFrame:
@@ -288,7 +299,7 @@ def _per_case(
         (pl.col("wait").sum() / calendar.minutes_per_day).alias("waiting_days")
     )
     return (
-        _cases(log, calendar)
+        _cases(log, done, calendar)
         .join(waits, on="c", how="left")
         .join(_paths(done), on="c", how="left")
         .with_columns(
@@ -400,20 +411,17 @@ def _variants(cases: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _workload(log: pl.LazyFrame, cases: pl.LazyFrame) -> pl.LazyFrame:
+def _workload(done: pl.LazyFrame, cases: pl.LazyFrame) -> pl.LazyFrame:
     finished = cases.filter(pl.col("status") == RunStatus.FINISHED.value)
     counts = finished.group_by(_VERSION_KEYS).agg(pl.len().alias("_cases"))
+    per_case = (pl.col("_touch") / pl.col("_cases")).alias("touch_minutes_per_case")
     return (
-        log.filter((_KIND == _DONE) & pl.col("org").is_not_null())
+        done.filter(pl.col("org").is_not_null())
         .join(finished.select("c"), on="c", how="semi")
         .group_by(*_VERSION_KEYS, "org")
         .agg(pl.col("touch_minutes").sum().alias("_touch"))
         .join(counts, on=_VERSION_KEYS)
-        .select(
-            *_VERSION_KEYS,
-            "org",
-            (pl.col("_touch") / pl.col("_cases")).alias("touch_minutes_per_case"),
-        )
+        .select(*_VERSION_KEYS, "org", per_case)
         .sort(*_VERSION_KEYS, "touch_minutes_per_case", descending=[False, False, True])
     )
 
@@ -453,7 +461,7 @@ def observed_metrics(
             _handoff_waits(log, items, per_day),
             _bottlenecks(items, per_day),
             _variants(lazy),
-            _workload(log, lazy),
+            _workload(done, lazy),
         ]
     )
     checked = None if version is None else conformance(done, version)

@@ -26,12 +26,12 @@ was measured at several times the per-event cost, which misses the 100,000-case 
 from __future__ import annotations
 
 import datetime as dt
-from heapq import heappop, heappush
-from itertools import chain, count
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from heapq import heappop, heappush
+from itertools import chain, count
 from typing import Literal
 
 import numpy as np
@@ -77,22 +77,30 @@ class SimulationResult:
 
     def utilisation(self) -> dict[str, float]:
         """Busy person-minutes / available person-minutes per staffed organisation."""
-        return {lane: self.busy_minutes[lane] / minutes
-                for lane, minutes in self.capacity_minutes.items() if minutes > 0}  # fmt: skip
+        return {
+            lane: self.busy_minutes[lane] / minutes
+            for lane, minutes in self.capacity_minutes.items()
+            if minutes > 0
+        }
 
     def summary(self) -> dict[str, object]:
         """Small JSON-friendly figures: cases, events, lead time mean/median/p90, utilisation."""
-        return summarise(self.lead_times, self.busy_minutes, self.capacity_minutes,
-                         events=self.events.height)  # fmt: skip
+        return summarise(
+            self.lead_times, self.busy_minutes, self.capacity_minutes, events=self.events.height
+        )
 
 
 def calendar_of(scenario: Scenario, *, years: int = 1) -> WorkCalendar:
     """The scenario's working calendar covering ``years`` years from its start."""
     first = scenario.start.year
-    holidays = (norwegian_holidays(range(first - 1, first + years + 1))
-                if scenario.holidays == "norway" else frozenset())  # fmt: skip
-    return WorkCalendar(hours_per_day=scenario.hours_per_day, weekdays=scenario.weekday_numbers,
-                        holidays=holidays)  # fmt: skip
+    holidays = (
+        norwegian_holidays(range(first - 1, first + years + 1))
+        if scenario.holidays == "norway"
+        else frozenset()
+    )
+    return WorkCalendar(
+        hours_per_day=scenario.hours_per_day, weekdays=scenario.weekday_numbers, holidays=holidays
+    )
 
 
 def simulate(
@@ -127,9 +135,19 @@ def simulate(
     parts = []
     for chunk in range(min(chunks, cases)):
         size = chunk_size(cases, chunks, chunk)
-        parts.append(simulate_chunk(version, scenario, cases=size, seed=seed, chunk=chunk,
-                                    lanes=lanes, progress=tick, driver=driver,
-                                    case_prefix=case_prefix))  # fmt: skip
+        parts.append(
+            simulate_chunk(
+                version,
+                scenario,
+                cases=size,
+                seed=seed,
+                chunk=chunk,
+                lanes=lanes,
+                progress=tick,
+                driver=driver,
+                case_prefix=case_prefix,
+            )
+        )
         done += size
     return parts[0] if len(parts) == 1 else _merge(parts)
 
@@ -152,7 +170,7 @@ def simulate_chunk(
     case_prefix: str = "sim",
 ) -> SimulationResult:
     """One independent replication; its generator is seeded with ``(seed, chunk)``."""
-    outside = frozenset(l.id for l in lanes.lanes if l.outside) if lanes else frozenset()
+    outside = frozenset(x.id for x in lanes.lanes if x.outside) if lanes else frozenset()
     flow = compile_flow(version, outside)
     plan = _Plan(flow, scenario)
     ids = [f"{case_prefix}-{chunk}-{i + 1:06d}" for i in range(cases)]
@@ -163,8 +181,15 @@ def simulate_chunk(
     world.run(cases)
     years = math.ceil(world.clock / scenario.minutes_per_day / (len(scenario.working_days) * 50))
     calendar = calendar_of(scenario, years=years + 1)
-    events = to_frame(engine, case_ids=ids, step_ids=plan.step_ids, names=plan.names, flow=flow,
-                      calendar=calendar, origin=scenario.start)  # fmt: skip
+    events = to_frame(
+        engine,
+        case_ids=ids,
+        step_ids=plan.step_ids,
+        names=plan.names,
+        flow=flow,
+        calendar=calendar,
+        origin=scenario.start,
+    )
     return _result(world, plan, scenario, version, seed, cases, events, calendar)
 
 
@@ -199,7 +224,9 @@ class _Plan:
     def __init__(self, flow: Flow, scenario: Scenario) -> None:
         version = flow.version
         self.step_ids = [s.id for s in version.steps]
-        every = list(dict.fromkeys([*version.lanes, *(lane for s in version.steps for lane in s.lanes)]))
+        every = list(
+            dict.fromkeys([*version.lanes, *(lane for s in version.steps for lane in s.lanes)])
+        )
         internal = [lane for lane in every if lane not in flow.outside]
         staffed = [lane for lane in internal if scenario.capacity.get(lane, 0) > 0]
         self.capacity = {lane: scenario.capacity[lane] for lane in staffed}
@@ -209,6 +236,7 @@ class _Plan:
         self.name = {name: i for i, name in enumerate(self.names)}
         self.lanes = staffed
         self.wait, self.touch, self.staff, self.org, self.choices = [], [], [], [], []
+        self.org_lane: list[int] = []
         for step in version.steps:
             override = scenario.overrides.get(step.id)
             wait = (override.wait_days if override else None) or step.wait_days
@@ -217,7 +245,9 @@ class _Plan:
             self.touch.append(_spec(touch, 1.0))
             self.staff.append(tuple(sorted(staffed.index(x) for x in step.lanes if x in staffed)))
             fallback = internal[0] if internal else step.lane
-            self.org.append(self.name[next((x for x in step.lanes if x in internal), fallback)])
+            recorder = next((x for x in step.lanes if x in internal), fallback)
+            self.org.append(self.name[recorder])
+            self.org_lane.append(staffed.index(recorder) if recorder in staffed else -1)
             self.choices.append(self._choices(flow, step.id, step.kind))
         self.human = [s.kind in _HUMAN for s in version.steps]
         self.rate = scenario.arrivals_per_minute
@@ -256,8 +286,13 @@ class _Request:
 class _World:
     """The heap of pending events, the staff pools and their queues."""
 
-    def __init__(self, plan: _Plan, driver: FastDriver | EngineDriver,
-                 rng: np.random.Generator, progress: Callable[[int], None] | None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        plan: _Plan,
+        driver: FastDriver | EngineDriver,
+        rng: np.random.Generator,
+        progress: Callable[[int], None] | None,
+    ) -> None:
         self.plan, self.driver, self.rng, self.progress = plan, driver, rng, progress
         blocks = iter(lambda: rng.random(_BLOCK).tolist(), None)
         self.uniform: Callable[[], float] = chain.from_iterable(blocks).__next__
@@ -271,8 +306,16 @@ class _World:
         self.arrived: list[float] = []
         self.ended: list[float] = []
 
-    def push(self, t: float, code: int, case: int, item: int = 0, step: int = 0,
-             touch: float = 0.0, held: Held = ()) -> None:  # fmt: skip
+    def push(
+        self,
+        t: float,
+        code: int,
+        case: int,
+        item: int = 0,
+        step: int = 0,
+        touch: float = 0.0,
+        held: Held = (),
+    ) -> None:
         heappush(self.heap, (t, self.counter(), code, case, item, step, touch, held))
 
     def run(self, cases: int) -> None:
@@ -331,13 +374,21 @@ class _World:
     def begin(self, request: _Request, t: float) -> None:
         plan, step = self.plan, request.step
         held = tuple(request.held)
-        actor = held[0][1] if held else plan.org[step]
+        actor = self.actor(step, held)
         self.driver.begin(request.case, request.item, step, t, actor, plan.org[step])
         touch = _draw(plan.touch[step], self.uniform())
         self.push(t + touch, _TOUCHED, request.case, request.item, step, touch, held)
 
-    def complete(self, t: float, case: int, item: int, step: int, touch: float,
-                 held: Held) -> list[tuple[int, int]]:  # fmt: skip
+    def actor(self, step: int, held: Held) -> int:
+        """Who records the step: the recording organisation's person, else the organisation."""
+        if not held:
+            return self.plan.org[step]
+        lane = self.plan.org_lane[step]
+        return next((person for index, person in held if index == lane), held[0][1])
+
+    def complete(
+        self, t: float, case: int, item: int, step: int, touch: float, held: Held
+    ) -> list[tuple[int, int]]:
         """Complete a touched item (drawing its outcome), then hand its people on."""
         ready: list[tuple[int, int]] = []
         if not self.driver.finished(case):
@@ -345,11 +396,13 @@ class _World:
             outcome = -1
             if outcomes:
                 u = self.uniform()
-                outcome = next((o for c, o in zip(cumulative, outcomes, strict=True) if u < c),
-                               outcomes[-1])  # fmt: skip
-            actor = held[0][1] if held else self.plan.org[step]
-            ready = self.driver.complete(case, item, step, t, actor, self.plan.org[step],
-                                         outcome, touch)  # fmt: skip
+                outcome = next(
+                    (o for c, o in zip(cumulative, outcomes, strict=True) if u < c), outcomes[-1]
+                )
+            actor = self.actor(step, held)
+            ready = self.driver.complete(
+                case, item, step, t, actor, self.plan.org[step], outcome, touch
+            )
         for lane, person in held:
             self.release(lane, person, t)
         return ready
@@ -375,8 +428,16 @@ class _World:
 # --------------------------------------------------------------------------- results
 
 
-def _result(world: _World, plan: _Plan, scenario: Scenario, version: Version, seed: int,
-            cases: int, events: pl.DataFrame, calendar: WorkCalendar) -> SimulationResult:  # fmt: skip
+def _result(
+    world: _World,
+    plan: _Plan,
+    scenario: Scenario,
+    version: Version,
+    seed: int,
+    cases: int,
+    events: pl.DataFrame,
+    calendar: WorkCalendar,
+) -> SimulationResult:
     per_day = scenario.minutes_per_day
     horizon = world.clock
     days = max(math.ceil(horizon / per_day), 1)
@@ -390,23 +451,44 @@ def _result(world: _World, plan: _Plan, scenario: Scenario, version: Version, se
         queue = daily_levels(world.waiting[index], days, per_day)
         busy_minutes[lane] = float(busy.sum() * per_day)
         capacity_minutes[lane] = float(staff * days * per_day)
-        rows.append(pl.DataFrame({
-            "day": dates, "lane": [lane] * days, "staff": [staff] * days, "busy": busy,
-            "utilisation": busy / staff, "queue": queue,
-        }))  # fmt: skip
+        rows.append(
+            pl.DataFrame(
+                {
+                    "day": dates,
+                    "lane": [lane] * days,
+                    "staff": [staff] * days,
+                    "busy": busy,
+                    "utilisation": busy / staff,
+                    "queue": queue,
+                }
+            )
+        )
     wip = Series.from_changes(arrived, ended)
     return SimulationResult(
-        process=version.process, version=version.version, scenario=scenario.name, seed=seed,
-        cases=cases, events=events, lead_times=(ended - arrived) / per_day,
+        process=version.process,
+        version=version.version,
+        scenario=scenario.name,
+        seed=seed,
+        cases=cases,
+        events=events,
+        lead_times=(ended - arrived) / per_day,
         occupancy=pl.concat(rows) if rows else _EMPTY_OCCUPANCY,
         wip=pl.DataFrame({"day": dates, "wip": daily_levels(wip, days, per_day)}),
-        busy_minutes=busy_minutes, capacity_minutes=capacity_minutes, horizon_minutes=horizon,
-    )  # fmt: skip
+        busy_minutes=busy_minutes,
+        capacity_minutes=capacity_minutes,
+        horizon_minutes=horizon,
+    )
 
 
 _EMPTY_OCCUPANCY = pl.DataFrame(
-    schema={"day": pl.Date, "lane": pl.String, "staff": pl.Int64, "busy": pl.Float64,
-            "utilisation": pl.Float64, "queue": pl.Float64}  # fmt: skip
+    schema={
+        "day": pl.Date,
+        "lane": pl.String,
+        "staff": pl.Int64,
+        "busy": pl.Float64,
+        "utilisation": pl.Float64,
+        "queue": pl.Float64,
+    }
 )
 
 
@@ -425,11 +507,16 @@ def _merge(parts: Sequence[SimulationResult]) -> SimulationResult:
 
     lanes = first.capacity_minutes
     return SimulationResult(
-        process=first.process, version=first.version, scenario=first.scenario, seed=first.seed,
-        cases=sum(p.cases for p in parts), events=pl.concat([p.events for p in parts]),
+        process=first.process,
+        version=first.version,
+        scenario=first.scenario,
+        seed=first.seed,
+        cases=sum(p.cases for p in parts),
+        events=pl.concat([p.events for p in parts]),
         lead_times=np.concatenate([p.lead_times for p in parts]),
-        occupancy=tagged([p.occupancy for p in parts]), wip=tagged([p.wip for p in parts]),
+        occupancy=tagged([p.occupancy for p in parts]),
+        wip=tagged([p.wip for p in parts]),
         busy_minutes={lane: sum(p.busy_minutes[lane] for p in parts) for lane in lanes},
         capacity_minutes={lane: sum(p.capacity_minutes[lane] for p in parts) for lane in lanes},
         horizon_minutes=max(p.horizon_minutes for p in parts),
-    )  # fmt: skip
+    )

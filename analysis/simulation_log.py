@@ -21,19 +21,25 @@ stamps them through the calendar.
 from __future__ import annotations
 
 import datetime as dt
-from array import array
 from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
 
 from analysis.calendar import WorkCalendar
-from engine.case import BeginStep, CaseState, CompleteStep, Flow, StartCase, decide
+from engine.case import BeginStep, CaseState, CompleteStep, Flow, StartCase, decide, replay
 from models.events import EVENT_COLUMNS, Event
 from models.vocabulary import EventKind, Mode, RunStatus, StepKind
 
 __all__ = [
-    "FRAME_SCHEMA", "KINDS", "EngineDriver", "FastDriver", "Ready", "stamp", "to_frame",
+    "FRAME_SCHEMA",
+    "KINDS",
+    "EngineDriver",
+    "FastDriver",
+    "Ready",
+    "log_records",
+    "stamp",
+    "to_frame",
     "working_days",
 ]
 
@@ -54,13 +60,28 @@ _EPOCH = dt.datetime(2000, 1, 3)
 """The engine driver's stand-in clock: working minute ``m`` is ``_EPOCH + m minutes``."""
 
 FRAME_SCHEMA: dict[str, pl.DataType] = {
-    "case_id": pl.String(), "seq": pl.Int64(), "kind": pl.String(), "at": pl.Datetime("us"),
-    "step": pl.String(), "item": pl.Int64(), "lane": pl.String(), "actor": pl.String(),
-    "org": pl.String(), "outcome": pl.String(), "touch_minutes": pl.Float64(),
-    "transactions": pl.Int64(), "from_step": pl.String(), "to_step": pl.String(),
-    "from_lane": pl.String(), "to_lane": pl.String(), "channel": pl.String(),
-    "detail": pl.String(), "process": pl.String(), "version": pl.Int64(), "mode": pl.String(),
-}  # fmt: skip
+    "case_id": pl.String(),
+    "seq": pl.Int64(),
+    "kind": pl.String(),
+    "at": pl.Datetime("us"),
+    "step": pl.String(),
+    "item": pl.Int64(),
+    "lane": pl.String(),
+    "actor": pl.String(),
+    "org": pl.String(),
+    "outcome": pl.String(),
+    "touch_minutes": pl.Float64(),
+    "transactions": pl.Int64(),
+    "from_step": pl.String(),
+    "to_step": pl.String(),
+    "from_lane": pl.String(),
+    "to_lane": pl.String(),
+    "channel": pl.String(),
+    "detail": pl.String(),
+    "process": pl.String(),
+    "version": pl.Int64(),
+    "mode": pl.String(),
+}
 
 Ready = tuple[int, int]
 """A work item that became ready: (item number, step index)."""
@@ -95,11 +116,15 @@ class FastDriver:
         for (source, outcome), targets in flow.routes.items():
             code = -1 if outcome is None else self.names[outcome]
             self.routes[(self.index[source], code)] = tuple(self.index[t] for t in targets)
-        self.joins = {self.index[j]: frozenset(self.index[s] for s in srcs)
-                      for j, srcs in flow.join_inputs.items()}  # fmt: skip
+        self.joins = {
+            self.index[j]: frozenset(self.index[s] for s in srcs)
+            for j, srcs in flow.join_inputs.items()
+        }
         self.pieces: list[tuple[_Piece, ...]] = []
         self.template_of: dict[tuple[_Piece, ...], int] = {}
-        self.compiled: dict[tuple[int, int], tuple[int, tuple[tuple[int, int], ...], int, bool]] = {}
+        self.compiled: dict[
+            tuple[int, int], tuple[int, tuple[tuple[int, int], ...], int, bool]
+        ] = {}
         self.rows: list[float] = []
         self.items: list[int] = []
         self.arrivals: list[dict[int, frozenset[int]]] = []
@@ -116,7 +141,9 @@ class FastDriver:
             self.pieces.append(pieces)
         return found
 
-    def _compile(self, step: int, outcome: int) -> tuple[int, tuple[tuple[int, int], ...], int, bool] | None:
+    def _compile(
+        self, step: int, outcome: int
+    ) -> tuple[int, tuple[tuple[int, int], ...], int, bool] | None:
         """The route from a completed step as (template, ready, new items, finishes); None
         when it passes a join."""
         pieces: list[_Piece] = []
@@ -158,9 +185,16 @@ class FastDriver:
         self._record(case, t, self.begun[step], item, actor, org, -1, -1.0)
 
     def complete(
-        self, case: int, item: int, step: int, t: float, actor: int, org: int, outcome: int,
+        self,
+        case: int,
+        item: int,
+        step: int,
+        t: float,
+        actor: int,
+        org: int,
+        outcome: int,
         touch: float,
-    ) -> list[Ready]:  # fmt: skip
+    ) -> list[Ready]:
         head = self._template(((_DONE, step, -1, 1, 0, 3),))
         self._record(case, t, head, item, actor, org, outcome, touch)
         return self._route(case, step, outcome, t)
@@ -227,17 +261,25 @@ class FastDriver:
         self._record(case, t, self._template((piece,)), item, -1, -1, -1, -1.0)
 
     def _record(
-        self, case: int, t: float, template: int, item: int, actor: int, org: int,
-        outcome: int, touch: float,
-    ) -> None:  # fmt: skip
+        self,
+        case: int,
+        t: float,
+        template: int,
+        item: int,
+        actor: int,
+        org: int,
+        outcome: int,
+        touch: float,
+    ) -> None:
         self.rows.extend((case, t, template, item, actor, org, outcome, touch))
 
     def packed(self) -> np.ndarray:
         """Every event as a row of floats: case, seq, kind, minute, step, item, actor, org,
         outcome, touch, to_step (``-1`` = none; org ``-2`` = the step's lane)."""
         rows = np.array(self.rows, dtype=np.float64).reshape(-1, 8)
-        table = np.array([p for pieces in self.pieces for p in pieces] or [(0,) * 6],
-                         dtype=np.int64).reshape(-1, 6)  # fmt: skip
+        table = np.array(
+            [p for pieces in self.pieces for p in pieces] or [(0,) * 6], dtype=np.int64
+        ).reshape(-1, 6)
         sizes = np.array([len(p) for p in self.pieces], dtype=np.int64)
         adds = np.array([sum(1 for p in pieces if p[3] == 2) for pieces in self.pieces])
         first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -254,18 +296,28 @@ class FastDriver:
         rule, who = piece[:, 3], piece[:, 5]
         item = np.where(rule == 1, r[:, 3], np.where(rule == 2, item0[cmd] + piece[:, 4], -1))
         person = (who == 1) | (who == 3)
-        return np.column_stack([
-            r[:, 0], seq0[cmd] + within + 1, piece[:, 0], r[:, 1], piece[:, 1], item,
-            np.where(person, r[:, 4], -1), np.where(person, r[:, 5], np.where(who == 2, -2, -1)),
-            np.where(who == 3, r[:, 6], -1), np.where(who == 3, r[:, 7], -1.0), piece[:, 2],
-        ])  # fmt: skip
+        return np.column_stack(
+            [
+                r[:, 0],
+                seq0[cmd] + within + 1,
+                piece[:, 0],
+                r[:, 1],
+                piece[:, 1],
+                item,
+                np.where(person, r[:, 4], -1),
+                np.where(person, r[:, 5], np.where(who == 2, -2, -1)),
+                np.where(who == 3, r[:, 6], -1),
+                np.where(who == 3, r[:, 7], -1.0),
+                piece[:, 2],
+            ]
+        )
 
 
 def _exclusive_group_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Running total of ``values`` before each row, restarting where ``groups`` changes."""
     total = np.cumsum(values) - values
     starts = np.r_[True, groups[1:] != groups[:-1]]
-    return total - np.maximum.accumulate(np.where(starts, total, 0))
+    return np.asarray(total - np.maximum.accumulate(np.where(starts, total, 0)))
 
 
 class EngineDriver:
@@ -295,12 +347,20 @@ class EngineDriver:
         self._decide(case, command, t)
 
     def complete(
-        self, case: int, item: int, step: int, t: float, actor: int, org: int, outcome: int,
+        self,
+        case: int,
+        item: int,
+        step: int,
+        t: float,
+        actor: int,
+        org: int,
+        outcome: int,
         touch: float,
-    ) -> list[Ready]:  # fmt: skip
+    ) -> list[Ready]:
         chosen = self.names[outcome] if outcome >= 0 else None
-        command = CompleteStep(self.step_ids[step], self.names[actor], self.names[org], chosen,
-                               touch)  # fmt: skip
+        command = CompleteStep(
+            self.step_ids[step], self.names[actor], self.names[org], chosen, touch
+        )
         return self._decide(case, command, t)
 
     def _decide(self, case: int, command: BeginStep | CompleteStep, t: float) -> list[Ready]:
@@ -312,8 +372,11 @@ class EngineDriver:
     def _record(self, events: Sequence[Event], t: float) -> list[Ready]:
         self.events.extend(events)
         self.minutes.extend([t] * len(events))
-        return [(e.item or 0, self.index[e.step or ""]) for e in events
-                if e.kind is EventKind.STEP_READY]  # fmt: skip
+        return [
+            (e.item or 0, self.index[e.step or ""])
+            for e in events
+            if e.kind is EventKind.STEP_READY
+        ]
 
     def event_rows(self) -> pl.DataFrame:
         """The recorded events (``at`` still on the stand-in clock)."""
@@ -339,7 +402,7 @@ def stamp(calendar: WorkCalendar, origin: dt.date, minutes: np.ndarray) -> np.nd
     days = working_days(calendar, origin, int(whole.max(initial=0)) + 1)[whole]
     opening = np.timedelta64(round(calendar.start_hour * 3_600_000_000), "us")
     offset = np.round(rest * 60_000_000).astype(np.int64).astype("timedelta64[us]")
-    return days.astype("datetime64[us]") + opening + offset
+    return np.asarray(days.astype("datetime64[us]") + opening + offset)
 
 
 def working_days(calendar: WorkCalendar, origin: dt.date, count: int) -> np.ndarray:
@@ -373,18 +436,25 @@ def to_frame(
     else:
         frame, minutes = _unpack(driver.packed(), case_ids, step_ids, names, flow)
     version = flow.version
-    return frame.with_columns(
-        pl.Series("at", stamp(calendar, origin, minutes), dtype=pl.Datetime("us")),
-        pl.lit(version.process, pl.String).alias("process"),
-        pl.lit(version.version, pl.Int64).alias("version"),
-        pl.lit(Mode.SIMULATED.value, pl.String).alias("mode"),
-    ).select(list(FRAME_SCHEMA))
+    return (
+        frame.with_columns(
+            pl.Series("at", stamp(calendar, origin, minutes), dtype=pl.Datetime("us")),
+            pl.lit(version.process, pl.String).alias("process"),
+            pl.lit(version.version, pl.Int64).alias("version"),
+            pl.lit(Mode.SIMULATED.value, pl.String).alias("mode"),
+        )
+        .select(list(FRAME_SCHEMA))
+        .sort("case_id", "seq")
+    )
 
 
 def _unpack(
-    packed: np.ndarray, case_ids: Sequence[str], step_ids: Sequence[str], names: Sequence[str],
+    packed: np.ndarray,
+    case_ids: Sequence[str],
+    step_ids: Sequence[str],
+    names: Sequence[str],
     flow: Flow,
-) -> tuple[pl.DataFrame, np.ndarray]:  # fmt: skip
+) -> tuple[pl.DataFrame, np.ndarray]:
     """Expand packed rows into the event columns (null where ``decide`` leaves a field unset)."""
     steps = [flow.steps[s] for s in step_ids]
     case, seq, kind, minute, step, item, actor, org, outcome, touch, to_step = packed.T
@@ -393,29 +463,52 @@ def _unpack(
     on_step = np.where((step >= 0) & ~handoff, step, -1)
     on_handoff = np.where(handoff, step, -1)
     extra = np.array([s.extra_transactions for s in steps], dtype=np.int64)
-    raw = pl.DataFrame({
-        "case_id": case.astype(np.int64), "seq": seq.astype(np.int64), "kind": kind,
-        "step": on_step, "item": item.astype(np.int64), "lane": on_step,
-        "actor": actor.astype(np.int64), "org": np.where(org == -2, -1, org),
-        "auto_org": np.where(org == -2, step, -1), "outcome": outcome.astype(np.int64),
-        "touch_minutes": touch, "transactions": np.where(kind == _DONE, extra[step], -1),
-        "from_step": on_handoff, "to_step": np.where(handoff, to_step, -1),
-        "from_lane": on_handoff, "to_lane": np.where(handoff, to_step, -1),
-        "channel": on_handoff, "detail": np.where(kind == _STARTED, 0, -1),
-    })  # fmt: skip
+    raw = pl.DataFrame(
+        {
+            "case_id": case.astype(np.int64),
+            "seq": seq.astype(np.int64),
+            "kind": kind,
+            "step": on_step,
+            "item": item.astype(np.int64),
+            "lane": on_step,
+            "actor": actor.astype(np.int64),
+            "org": np.where(org == -2, -1, org),
+            "auto_org": np.where(org == -2, step, -1),
+            "outcome": outcome.astype(np.int64),
+            "touch_minutes": touch,
+            "transactions": np.where(kind == _DONE, extra[step], -1),
+            "from_step": on_handoff,
+            "to_step": np.where(handoff, to_step, -1),
+            "from_lane": on_handoff,
+            "to_lane": np.where(handoff, to_step, -1),
+            "channel": on_handoff,
+            "detail": np.where(kind == _STARTED, 0, -1),
+        }
+    )
     lanes = [s.lane for s in steps]
     tables = {
-        "case_id": case_ids, "kind": [k.value for k in KINDS], "step": step_ids, "lane": lanes,
-        "actor": names, "org": names, "auto_org": lanes, "outcome": names,
-        "from_step": step_ids, "to_step": step_ids, "from_lane": lanes, "to_lane": lanes,
+        "case_id": case_ids,
+        "kind": [k.value for k in KINDS],
+        "step": step_ids,
+        "lane": lanes,
+        "actor": names,
+        "org": names,
+        "auto_org": lanes,
+        "outcome": names,
+        "from_step": step_ids,
+        "to_step": step_ids,
+        "from_lane": lanes,
+        "to_lane": lanes,
         "channel": [s.channel for s in steps],
         "detail": [f"{flow.version.key} {flow.content_hash[:12]}"],
     }
     frame = raw.with_columns(
         *(_lookup(name, values) for name, values in tables.items()),
-        *(pl.when(pl.col(n) >= 0).then(pl.col(n)).alias(n)
-          for n in ("item", "touch_minutes", "transactions")),
-    ).with_columns(pl.coalesce("org", "auto_org").alias("org"))  # fmt: skip
+        *(
+            pl.when(pl.col(n) >= 0).then(pl.col(n)).alias(n)
+            for n in ("item", "touch_minutes", "transactions")
+        ),
+    ).with_columns(pl.coalesce("org", "auto_org").alias("org"))
     schema = {name: FRAME_SCHEMA[name] for name in EVENT_COLUMNS if name != "at"}
     frame = frame.select(list(schema)).cast(schema)  # type: ignore[arg-type]
     return frame, minute
@@ -426,3 +519,21 @@ def _lookup(name: str, values: Sequence[str | None]) -> pl.Expr:
     table = pl.Series(name, list(values), dtype=pl.String)
     index = pl.when(pl.col(name) >= 0).then(pl.col(name))
     return pl.lit(table).gather(index).alias(name)
+
+
+def log_records(events: pl.DataFrame, flow: Flow) -> tuple[list[CaseState], list[Event]]:
+    """The frame as engine records for the store: each case's state (rebuilt by
+    :func:`engine.case.replay` from its events) and every :class:`~models.events.Event`."""
+    states: list[CaseState] = []
+    records: list[Event] = []
+    case: list[Event] = []
+    for row in events.select(EVENT_COLUMNS).iter_rows():
+        event = Event(row[0], row[1], EventKind(row[2]), *row[3:])
+        if case and event.case_id != case[0].case_id:
+            states.append(replay(flow, case))
+            case = []
+        case.append(event)
+        records.append(event)
+    if case:
+        states.append(replay(flow, case))
+    return states, records

@@ -77,15 +77,22 @@ def summarise(
     """
     done = lead_times[~np.isnan(lead_times)]
     figures = (
-        {"mean": float(done.mean()), "median": float(np.median(done)),
-         "p90": float(np.quantile(done, 0.9))}
-        if len(done) else {"mean": None, "median": None, "p90": None}
-    )  # fmt: skip
+        {
+            "mean": float(done.mean()),
+            "median": float(np.median(done)),
+            "p90": float(np.quantile(done, 0.9)),
+        }
+        if len(done)
+        else {"mean": None, "median": None, "p90": None}
+    )
     return {
         "cases": len(lead_times),
         "finished": len(done),
         "events": int(events),
         "lead_time_days": figures,
-        "utilisation": {lane: round(busy_minutes[lane] / minutes, 4)
-                        for lane, minutes in capacity_minutes.items() if minutes > 0},  # fmt: skip
+        "utilisation": {
+            lane: round(busy_minutes[lane] / minutes, 4)
+            for lane, minutes in capacity_minutes.items()
+            if minutes > 0
+        },
     }

@@ -13,8 +13,11 @@ included) and reports its peak resident memory, so generation does not count.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import itertools
 import multiprocessing as mp
+import os
 import resource
 import sys
 import tempfile
@@ -26,9 +29,9 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.calendar import DEFAULT_CALENDAR  # noqa: E402
-from analysis.observed import observed_metrics  # noqa: E402
-from models.definition import Version  # noqa: E402
+from analysis.calendar import DEFAULT_CALENDAR
+from analysis.observed import observed_metrics
+from models.definition import Version
 
 LANES = ("housing_office", "nav", "accounting", "property_company")
 WORK = [f"s{i:02d}" for i in range(1, 14)]  # 13 work steps + start + end = 15 steps
@@ -48,7 +51,7 @@ def bench_version() -> Version:
         if step["id"] == LOOP_FROM:
             step["kind"] = "decision"
     chain = ["start", *WORK, "end"]
-    transitions = [{"from": a, "to": b} for a, b in zip(chain, chain[1:], strict=False)]
+    transitions = [{"from": a, "to": b} for a, b in itertools.pairwise(chain)]
     for t in transitions:
         if t["from"] == LOOP_FROM:
             t.update(outcome="ok", probability=0.8)
@@ -70,7 +73,9 @@ def template(loops: int) -> list[tuple[int, str | None, int | None, str | None, 
     i = WORK.index(LOOP_TO)
     j = WORK.index(LOOP_FROM)
     path = ["start", *WORK[: j + 1], *(WORK[i : j + 1] * loops), *WORK[j + 1 :], "end"]
-    rows: list[tuple[int, str | None, int | None, str | None, str | None]] = [(0, None, None, None, None)]
+    rows: list[tuple[int, str | None, int | None, str | None, str | None]] = [
+        (0, None, None, None, None)
+    ]
     for item, step in enumerate(path, start=1):
         if item > 1 and LANE_OF[path[item - 2]] != LANE_OF[step]:
             rows.append((4, None, None, path[item - 2], step))
@@ -83,20 +88,24 @@ def template(loops: int) -> list[tuple[int, str | None, int | None, str | None, 
     return rows
 
 
-def generate(n_events: int, seed: int = 7) -> pl.DataFrame:
-    """A synthetic engine-style log of about ``n_events`` events."""
+def generate(n_events: int, seed: int = 7, n_cases: int | None = None) -> pl.DataFrame:
+    """A synthetic engine-style log of about ``n_events`` events (or of ``n_cases`` cases)."""
     rng = np.random.default_rng(seed)
     temps = [template(k) for k in range(len(VARIANT_SHARES))]
     mean_len = sum(s * len(t) for s, t in zip(VARIANT_SHARES, temps, strict=True))
-    n_cases = int(n_events / mean_len)
+    n_cases = n_cases or int(n_events / mean_len)
     variant = rng.choice(len(temps), size=n_cases, p=VARIANT_SHARES)
     arrival = rng.uniform(0, 2 * 250 * 450, size=n_cases)  # two years of working minutes
-    frames = [_variant_frame(temps[v], np.flatnonzero(variant == v), arrival, rng) for v in range(3)]
+    frames = [
+        _variant_frame(temps[v], np.flatnonzero(variant == v), arrival, rng) for v in range(3)
+    ]
     log = pl.concat(frames).sort("case", "seq")
     return _finish(log)
 
 
-def _variant_frame(rows: list, cases: np.ndarray, arrival: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
+def _variant_frame(
+    rows: list, cases: np.ndarray, arrival: np.ndarray, rng: np.random.Generator
+) -> pl.DataFrame:
     kinds = np.array([r[0] for r in rows])
     n, length = len(cases), len(rows)
     wait = np.where(kinds == 2, 1, 0)[None, :] * rng.exponential(2 * 450, size=(n, length))
@@ -123,7 +132,11 @@ def _finish(log: pl.DataFrame) -> pl.DataFrame:
     cal = DEFAULT_CALENDAR
     holidays = np.array(sorted(cal.holidays), dtype="datetime64[D]")
     day = np.busday_offset(np.datetime64("2023-01-02"), days.astype(np.int64), holidays=holidays)
-    at = day.astype("datetime64[us]") + np.timedelta64(8, "h") + (rest * 60e6).astype("timedelta64[us]")
+    at = (
+        day.astype("datetime64[us]")
+        + np.timedelta64(8, "h")
+        + (rest * 60e6).astype("timedelta64[us]")
+    )
     lane = pl.col("step").replace_strict(LANE_OF, default=None)
     completed = pl.col("kind") == "step_completed"
     return log.select(
@@ -151,26 +164,45 @@ def _finish(log: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _status_mb(field: str) -> float:
+    """A memory figure of this process from /proc (Linux), in MB; NaN elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def _measure(path: str, repeat: int, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     events = pl.read_parquet(path)
     version = bench_version()
-    times = []
+    loaded = _status_mb("VmRSS")
+    with contextlib.suppress(OSError):  # reset the high-water mark to the analysis (Linux)
+        Path("/proc/self/clear_refs").write_text("5")
+    times, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = observed_metrics(events, version=version)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    during = _status_mb("VmHWM")
     assert result.conformance is not None
-    queue.put((times, peak_mb, result.cases.height, result.conformance.share))
+    queue.put(
+        (times, cpu, (peak_mb, loaded, during), result.cases.height, result.conformance.share)
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--cases", type=int, default=None, help="generate this many cases")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     t0 = time.perf_counter()
-    events = generate(args.events)
+    events = generate(args.events, n_cases=args.cases)
     generated = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "log.parquet")
@@ -178,16 +210,20 @@ def main() -> None:
         queue: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
         child = mp.get_context("spawn").Process(target=_measure, args=(path, args.repeat, queue))
         child.start()
-        times, peak_mb, cases, share = queue.get()
+        times, cpu, (peak_mb, loaded, during), cases, share = queue.get()
         child.join()
     best, median = min(times), float(np.median(times))
     print(f"log: {events.height:,} events, {cases:,} cases, 15 steps, {len(LANES)} organisations "
           f"(generated in {generated:.2f} s; {dt.datetime.now(dt.UTC):%Y-%m-%d})")  # fmt: skip
     print(f"observed_metrics (full set, conformance included), {args.repeat} runs:")
     print(f"  wall time   best {best:.3f} s, median {median:.3f} s")
+    print(f"  CPU time    best {min(cpu):.3f} s (user + system, all threads)")
     print(f"  throughput  {events.height / best:,.0f} events/s (best run)")
-    print(f"  peak RSS    {peak_mb:,.0f} MB (child process: reading the log + analysis)")
+    print(f"  RSS         {loaded:,.0f} MB with the log loaded (Python + polars + frame)")
+    print(f"  peak RSS    {during:,.0f} MB during the analysis (log included), "
+          f"{peak_mb:,.0f} MB over the child's life (Parquet decoding included)")  # fmt: skip
     print(f"  conformance {share:.3f} (every generated run follows the graph)")
+    print(f"  load        {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min, 2 cores)")
 
 
 if __name__ == "__main__":

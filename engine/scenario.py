@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.load import LineMap, parse_yaml
+from engine.load import parse_yaml
 from models.definition import LaneCatalog, Version
 from models.errors import DefinitionError, Problem, ScenarioError
 from models.scenario import Override, Scenario
@@ -34,7 +34,9 @@ def load_scenario(
         FileNotFoundError: there is no file at ``path``.
     """
     path = Path(path)
-    return parse_scenario(path.read_text(encoding="utf-8"), file=path.name, version=version, lanes=lanes)
+    return parse_scenario(
+        path.read_text(encoding="utf-8"), file=path.name, version=version, lanes=lanes
+    )
 
 
 def parse_scenario(
@@ -114,5 +116,7 @@ def _lane_problems(
             message = f"'{lane}' is an outside party; it uses no staff, so it has no capacity"
         else:
             continue
-        problems.append(Problem(file=file, line=line(("capacity", lane)), where=where, message=message))
+        problems.append(
+            Problem(file=file, line=line(("capacity", lane)), where=where, message=message)
+        )
     return problems

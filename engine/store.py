@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 import polars as pl
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -116,20 +118,22 @@ def _utc(at: dt.datetime) -> dt.datetime:
 
 
 def _translate(fn: Callable[[], T]) -> T:
-    """Run ``fn``; turn lock timeouts and serialization failures into a clear conflict."""
+    """Run ``fn``; turn database errors into Boflyt errors that say what to do.
+
+    Constraint violations and lock timeouts or serialization failures become a
+    :class:`ConflictError` (retry); anything else from the database a :class:`StoreError`.
+    Errors come wrapped by SQLAlchemy or, on the fast paths, straight from the driver.
+    """
     try:
         return fn()
-    except sa.exc.IntegrityError as exc:
-        raise ConflictError(
-            f"a concurrent change collided with this one; reload and retry ({exc.orig})"
-        ) from exc
-    except sa.exc.OperationalError as exc:
-        text = str(exc.orig)
-        if "locked" in text or "could not serialize" in text or "deadlock" in text:
+    except (sa.exc.DBAPIError, sqlite3.Error, psycopg.Error) as exc:
+        orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+        text = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
+        if isinstance(exc, sa.exc.IntegrityError | sqlite3.IntegrityError | psycopg.IntegrityError):
+            raise ConflictError(f"a concurrent or repeated change collided: {text}") from exc
+        if any(word in text for word in ("locked", "could not serialize", "deadlock")):
             raise ConflictError(f"the store is busy ({text}); retry") from exc
         raise StoreError(f"the store failed: {text}") from exc
-    except sa.exc.DBAPIError as exc:
-        raise StoreError(f"the store refused the data: {str(exc.orig).splitlines()[0]}") from exc
 
 
 # --------------------------------------------------------------------------- versions

@@ -23,11 +23,11 @@ from visualize.swimlane_header import (
     HANDOFF_RED,
     LANE_COLOURS,
     NEW_GREEN,
-    OUTSIDE_COLOURS,
     attrs,
     days,
     heat_colour,
     heat_edge_colour,
+    lane_colours,
     quote,
     title_label,
     wrap,
@@ -81,17 +81,6 @@ class _Grid:
 
     def header_pos(self, lane_id: str) -> str:
         return f"{HEADER_W / 2 + 10:.1f},{self.top[lane_id] - self.heights[lane_id] / 2:.1f}!"
-
-
-def _lane_colours(diagram: Swimlane) -> dict[str, tuple[str, str]]:
-    colours, inside = {}, 0
-    for lane in diagram.lanes:
-        if lane.outside:
-            colours[lane.id] = OUTSIDE_COLOURS
-        else:
-            colours[lane.id] = LANE_COLOURS[inside % len(LANE_COLOURS)]
-            inside += 1
-    return colours
 
 
 def _lane_block(lane: DiagramLane, grid: _Grid, colours: tuple[str, str], lang: str) -> list[str]:
@@ -350,7 +339,7 @@ def _edge_line(edge: DiagramEdge, diagram: Swimlane) -> str:
 def swimlane_dot(diagram: Swimlane) -> str:
     """The pinned DOT source of ``diagram`` (render with neato ``-n2``)."""
     grid = _Grid(diagram)
-    colours = _lane_colours(diagram)
+    colours = lane_colours(diagram.lanes)
     lane_of = {lane.id for lane in diagram.lanes}
     lines = [
         f"digraph {quote(diagram.key)} {{",

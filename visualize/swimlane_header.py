@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import itertools
 import textwrap
+from collections.abc import Sequence
 from html import escape
 
-from visualize.diagram import Mark, Swimlane
+from visualize.diagram import DiagramLane, Mark, Swimlane
 from visualize.wording import word
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "days",
     "heat_colour",
     "heat_edge_colour",
+    "lane_colours",
     "quote",
     "title_label",
     "wrap",
@@ -76,6 +78,21 @@ def heat_edge_colour(value: float, maximum: float) -> str:
     start, end = (224, 160, 0), (189, 0, 38)
     rgb = [round(a + (b - a) * t) for a, b in zip(start, end, strict=True)]
     return "#{:02X}{:02X}{:02X}".format(*rgb)
+
+
+def lane_colours(lanes: Sequence[DiagramLane]) -> dict[str, tuple[str, str]]:
+    """(header, fill) colour per lane: a palette for own lanes in order, grey for outside ones.
+
+    Swimlanes and the value-stream ladder use the same mapping.
+    """
+    colours, inside = {}, 0
+    for lane in lanes:
+        if lane.outside:
+            colours[lane.id] = OUTSIDE_COLOURS
+        else:
+            colours[lane.id] = LANE_COLOURS[inside % len(LANE_COLOURS)]
+            inside += 1
+    return colours
 
 
 def quote(value: str) -> str:

@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
 from visualize.render import Format
-from visualize.swimlane import LANE_COLOURS
+from visualize.swimlane_header import lane_colours
 from visualize.value_stream import Timeline
 
 __all__ = ["render_timelines", "shared_x_max"]
@@ -35,7 +35,7 @@ _TEXT = {
     "rolled": ("Samlet %C&A", "Rolled %C&A"),
     "wait": ("ventetid (intern)", "waiting (internal)"),
     "ext": ("ventetid på ekstern part", "waiting on outside party"),
-    "work": ("arbeid (organisasjonens farge)", "work (organisation's colour)"),
+    "work": ("arbeid", "work"),
     "note": (
         "Forventet per sak (besøk x snitt). Stegene er lagt etter hverandre; parallelle grener "
         "overlapper i virkeligheten, så gjennomløpstiden (stiplet) kan være kortere.",
@@ -43,6 +43,12 @@ _TEXT = {
         "in reality, so the lead time (dashed) can be shorter.",
     ),
 }
+
+
+_WIDTH, _LEFT = 13.0, 3.4
+"""Figure width and the left margin for step names, in inches (fixed: no tight_layout, which
+measures every label and costs seconds at 200 steps)."""
+_TOP, _BOTTOM, _ROW, _GAP = 0.45, 1.05, 0.24, 0.75
 
 
 def _t(key: str, lang: str) -> str:
@@ -54,25 +60,43 @@ def _short(text: str, width: int = 44) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _bars(timeline: Timeline, x_max: float) -> dict[str, list[float]]:
+    """Row, start and width of every wait and touch bar, laid end to end."""
+    bars: dict[str, list[float]] = {k: [] for k in ("row", "wait_left", "wait", "touch_left")}
+    bars["touch"], bars["external"] = [], []
+    clock = 0.0
+    for row, step in enumerate(timeline.steps):
+        bars["row"].append(row)
+        bars["wait_left"].append(clock)
+        bars["wait"].append(step.wait_days)
+        bars["external"].append(1.0 if step.external else 0.0)
+        clock += step.wait_days
+        bars["touch_left"].append(clock)
+        bars["touch"].append(max(step.touch_days, x_max / 400))
+        clock += step.touch_days
+    return bars
+
+
 def _draw(ax: Axes, timeline: Timeline, x_max: float) -> None:
     lang = timeline.lang
-    colours = {
-        lane: LANE_COLOURS[i % len(LANE_COLOURS)][0] for i, lane in enumerate(timeline.lanes)
-    }
-    clock, labels = 0.0, []
-    min_touch = x_max / 400
-    for row, step in enumerate(timeline.steps):
-        if step.wait_days > 0:
-            ax.barh(row, step.wait_days, left=clock, height=0.55, color="#D9D9D9" if step.external
-                    else "#F4C7C3", edgecolor="#8C8C8C" if step.external else "#D9534F",
-                    hatch="///" if step.external else None, linewidth=0.6)  # fmt: skip
-        clock += step.wait_days
-        width = max(step.touch_days, min_touch)
-        ax.barh(row, width, left=clock, height=0.75, color=colours.get(step.lane, "#555555"))
-        clock += step.touch_days
-        minutes = f"{step.touch_minutes:.0f} min"
-        ax.text(clock + x_max / 150, row, minutes, va="center", fontsize=6.5, color="#333333")
-        labels.append(f"{step.number or ''}  {_short(step.label)}")
+    colours = {lane: pair[0] for lane, pair in lane_colours(timeline.lanes).items()}
+    b = _bars(timeline, x_max)
+    for external in (False, True):
+        pick = [i for i, e in enumerate(b["external"]) if bool(e) is external and b["wait"][i] > 0]
+        if pick:
+            ax.barh([b["row"][i] for i in pick], [b["wait"][i] for i in pick],
+                    left=[b["wait_left"][i] for i in pick], height=0.55,
+                    color="#D9D9D9" if external else "#F4C7C3",
+                    edgecolor="#8C8C8C" if external else "#D9534F",
+                    hatch="///" if external else None, linewidth=0.6)  # fmt: skip
+    ax.barh(b["row"], b["touch"], left=b["touch_left"], height=0.75,
+            color=[colours.get(s.lane, "#555555") for s in timeline.steps])  # fmt: skip
+    if len(timeline.steps) <= 60:
+        for row, step in enumerate(timeline.steps):
+            end = b["touch_left"][row] + step.touch_days + x_max / 150
+            ax.text(end, row, f"{step.touch_minutes:.0f} min", va="center", fontsize=6.5,
+                    color="#333333")  # fmt: skip
+    labels = [f"{s.number or ''}  {_short(s.label)}" for s in timeline.steps]
     ax.set_yticks(range(len(labels)), labels, fontsize=7.5)
     ax.invert_yaxis()
     ax.axvline(timeline.lead_days, color="#222222", linestyle="--", linewidth=1)
@@ -109,22 +133,35 @@ def render_timelines(timelines: Sequence[Timeline], fmt: Format = "svg") -> byte
     lang = timelines[0].lang
     x_max = shared_x_max(timelines)
     rows = [max(len(t.steps), 1) for t in timelines]
-    height = 1.1 + sum(0.24 * r + 0.9 for r in rows)
+    height = _TOP + _BOTTOM + sum(_ROW * r for r in rows) + _GAP * (len(rows) - 1)
+    grid = {
+        "height_ratios": rows,
+        "hspace": _GAP / (_ROW * sum(rows) / len(rows)),
+        "left": _LEFT / _WIDTH,
+        "right": 0.98,
+        "top": 1 - _TOP / height,
+        "bottom": _BOTTOM / height,
+    }
     with plt.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans"}):
-        fig, axes = plt.subplots(len(timelines), 1, figsize=(13, height), squeeze=False,
-                                 gridspec_kw={"height_ratios": rows})  # fmt: skip
+        fig, axes = plt.subplots(
+            len(timelines), 1, figsize=(_WIDTH, height), squeeze=False, gridspec_kw=grid
+        )
         for ax, timeline in zip(axes[:, 0], timelines, strict=True):
             _draw(ax, timeline, x_max)
         axes[-1, 0].set_xlabel(_t("x", lang), fontsize=9)
         handles = [
             Patch(facecolor="#F4C7C3", edgecolor="#D9534F", label=_t("wait", lang)),
             Patch(facecolor="#D9D9D9", edgecolor="#8C8C8C", hatch="///", label=_t("ext", lang)),
-            Patch(facecolor=LANE_COLOURS[0][0], label=_t("work", lang)),
         ]
-        fig.legend(handles=handles, loc="lower left", ncols=3, fontsize=8, frameon=False)
+        lanes = {lane.id: lane for t in timelines for lane in t.lanes}
+        colours = lane_colours(list(lanes.values()))
+        handles += [
+            Patch(facecolor=colours[key][0], label=f"{_t('work', lang)}: {lane.label}")
+            for key, lane in lanes.items()
+        ]
+        fig.legend(handles=handles, loc="lower left", ncols=4, fontsize=7.5, frameon=False)
         note = "\n".join(textwrap.wrap(_t("note", lang), 95))
         fig.text(0.99, 0.005, note, ha="right", va="bottom", fontsize=7, color="#555555")
-        fig.tight_layout(rect=(0, 0.05, 1, 1))
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)
         plt.close(fig)

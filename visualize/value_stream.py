@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from analysis.design import DesignMetrics, design_metrics
 from models.definition import MINUTES_PER_WORKING_DAY, LaneCatalog, Version
 from models.vocabulary import StepKind
-from visualize.diagram import extract_swimlane, flow_order
+from visualize.diagram import DiagramLane, extract_swimlane, flow_order
 
 __all__ = ["Timeline", "TimelineStep", "extract_timeline"]
 
@@ -43,7 +43,8 @@ class Timeline:
     key: str
     title: str
     lang: str
-    lanes: tuple[str, ...]
+    lanes: tuple[DiagramLane, ...]
+    """The version's lanes in drawing order, labelled (for colours and the legend)."""
     steps: tuple[TimelineStep, ...]
     lead_days: float
     touch_minutes: float
@@ -94,7 +95,7 @@ def extract_timeline(
         key=version.key,
         title=f"v{version.version}: {version.label}",
         lang=lang,
-        lanes=tuple(version.lanes),
+        lanes=diagram.lanes,
         steps=tuple(steps),
         lead_days=m["lead_days"],
         touch_minutes=m["touch_minutes"],

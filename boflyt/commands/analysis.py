@@ -153,7 +153,7 @@ def _detail_tables(m: DesignMetrics, library: Library, lang: str) -> list[Table]
     wastes.add_column(_t("steps", lang), justify="right")
     for waste, count in m.wastes.items():
         wastes.add_row(WASTE_LABELS[waste][lang == "en"], str(count))
-    return [work, dups, wastes]
+    return [work, dups, wastes] if m.duplicates else [work, wastes]
 
 
 def _observed_tables(obs: ObservedMetrics, library: Library, lang: str) -> list[Table]:

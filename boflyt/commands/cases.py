@@ -25,7 +25,7 @@ from engine.load import Library, load_library
 from engine.pseudonym import ReferenceKey
 from models.definition import Version
 from models.events import Event
-from models.vocabulary import EventKind, RunStatus
+from models.vocabulary import EventKind, ItemStatus, RunStatus
 
 __all__ = ["register"]
 
@@ -41,10 +41,11 @@ _KIND = {
 _CHANNEL = {"system": "fagsystem", "email": "e-post", "letter": "brev", "phone": "telefon",
             "meeting": "møte"}  # fmt: skip
 _WORDS = {
-    "nb": {"waited": "ventet", "min": "min", "hour": "t", "outcome": "utfall", "ready": "Klar nå",
-           "none": "ingenting", "started": "Startet sak", "ref": "referanse (pseudonym)"},
-    "en": {"waited": "waited", "min": "min", "hour": "h", "outcome": "outcome",
-           "ready": "Ready now", "none": "nothing", "started": "Started case",
+    "nb": {"waited": "ventet", "min": "min", "work": "arbeid", "hour": "t", "outcome": "utfall",
+           "ready": "Åpne steg", "none": "ingen", "begun": "påbegynt", "started": "Startet sak",
+           "ref": "referanse (pseudonym)"},
+    "en": {"waited": "waited", "min": "min", "work": "work", "hour": "h", "outcome": "outcome",
+           "ready": "Open steps", "none": "none", "begun": "begun", "started": "Started case",
            "ref": "reference (pseudonym)"},
 }  # fmt: skip
 
@@ -114,6 +115,7 @@ def _print_next(ctx: _Store, state: CaseState) -> None:
         items = open_items(state)
         listed = "; ".join(
             f"[cyan]{i.step}[/] {ctx.step(version, i.step)} ({ctx.lane(version.step(i.step).lane)})"
+            + (f" [yellow]{words['begun']}[/]" if i.status is ItemStatus.STARTED else "")
             for i in items
         )
         console.print(f"{words['ready']}: {listed or words['none']}", soft_wrap=True)
@@ -250,8 +252,15 @@ def show(case: CaseArg, lang: LangOpt = None) -> None:
         console.print(f"[bold]{version.name.get(ctx.lang)}[/] · {version.key} "
                       f"({version.label}) · {state.content_hash[:12]}")  # fmt: skip
         ready_at = {i.number: i.ready_at for i in state.items}
+        implicit = {e.item for e in events if e.kind is EventKind.STEP_STARTED and e.detail}
         for event in events:
-            console.print(_line(ctx, version, event, ready_at), soft_wrap=True)
+            if event.kind is EventKind.STEP_STARTED and event.item in implicit:
+                continue  # completing a ready step began it: one line says both
+            waited = event.kind is EventKind.STEP_STARTED or (
+                event.kind is EventKind.STEP_COMPLETED and event.item in implicit
+            )
+            line = _line(ctx, version, event, ready_at if waited else {})
+            console.print(line, soft_wrap=True)
         _print_next(ctx, state)
 
 
@@ -264,17 +273,17 @@ def _line(ctx: _Store, version: Version, e: Event, ready_at: dict[int, dt.dateti
         return (f"{when}   [magenta]↪ {ctx.lane(e.from_lane)} → {ctx.lane(e.to_lane)}{via}[/]"
                 f"  {e.from_step} → {e.to_step}")  # fmt: skip
     words = _WORDS[ctx.lang]
-    text = f"{when}  {_KIND[ctx.lang][e.kind]:<13}"
+    text = f"{when}  {_KIND[ctx.lang][e.kind]:<14}"
     if e.step and e.kind not in (EventKind.CASE_FINISHED,):
         text += f" {ctx.step(version, e.step)} [dim]({e.step})[/]"
     if e.actor or (e.org and e.kind is not EventKind.STEP_COMPLETED):
         text += f" · {e.actor or ''} {ctx.lane(e.org)}".rstrip()
-    if e.kind is EventKind.STEP_STARTED and e.item in ready_at:
+    if e.item in ready_at:
         text += f" · {words['waited']} {_duration(e.at - ready_at[e.item], ctx.lang)}"
     if e.outcome:
         text += f" · {words['outcome']}: [bold]{e.outcome}[/]"
     if e.touch_minutes is not None:
-        text += f" · {e.touch_minutes:g} {words['min']}"
+        text += f" · {words['work']} {e.touch_minutes:g} {words['min']}"
     if e.detail and e.kind in (EventKind.CASE_CANCELLED, EventKind.STEP_ESCALATED):
         text += f" · {e.detail}"
     return text

@@ -1,11 +1,259 @@
-"""CLI commands: simulation (placeholder until its issue lands)."""
+"""CLI command ``simulate``: a what-if run of a version under a scenario, stored for analysis.
+
+By default it runs through the Prefect flow :func:`flows.simulate.simulate_version` in
+Prefect's ephemeral local mode (no server to set up; the first run in a process starts a
+temporary one, which takes a few seconds). ``--no-prefect`` calls the core directly. Both give
+the same log for the same arguments and write it to the store under a simulation id that
+``boflyt compare --observed`` reads.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import json
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from prefect.settings import (
+    PREFECT_LOGGING_LEVEL,
+    PREFECT_SERVER_ANALYTICS_ENABLED,
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    temporary_settings,
+)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from analysis.simulate import simulate
+from analysis.simulation_log import log_records
+from boflyt.commands.labels import lane_text
+from boflyt.console import Lang, console, fail, friendly_errors
+from boflyt.settings import get_settings
+from engine.case import compile_flow
+from engine.db import create_schema, make_engine
+from engine.load import Library, load_library, parse_ref
+from engine.scenario import load_scenario
+from engine.store import append_simulated
+from flows.simulate import simulate_version, summary_path
+from models.definition import Version
+from models.scenario import Scenario
+from models.tables import SimulationRun
 
 __all__ = ["register"]
 
+_PREFECT_LOCAL: dict[Any, Any] = {
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 120,
+    PREFECT_SERVER_ANALYTICS_ENABLED: False,
+    PREFECT_LOGGING_LEVEL: "WARNING",
+}
+"""Prefect's local mode for one CLI call: a patient first start (it creates its database), no
+telemetry, and only warnings in the terminal (the progress bar and summary say the rest)."""
+
+_WORDS = {
+    "nb": {
+        "title": "Simulering",
+        "cases": "saker",
+        "mean": "ledetid, snitt (arbeidsdager)",
+        "median": "ledetid, median (arbeidsdager)",
+        "p90": "ledetid, p90 (arbeidsdager)",
+        "util": "utnyttelse",
+        "id": "simulerings-id",
+        "events": "hendelser",
+        "simulating": "simulerer",
+        "storing": "lagrer",
+        "figure": "tall",
+        "value": "verdi",
+    },
+    "en": {
+        "title": "Simulation",
+        "cases": "cases",
+        "mean": "lead time, mean (working days)",
+        "median": "lead time, median (working days)",
+        "p90": "lead time, p90 (working days)",
+        "util": "utilisation",
+        "id": "simulation id",
+        "events": "events",
+        "simulating": "simulating",
+        "storing": "storing",
+        "figure": "figure",
+        "value": "value",
+    },
+}
+
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    """Add ``simulate``."""
+    app.command(
+        "simulate",
+        help="Simulate cases of PROCESS@VERSION under a scenario and store them "
+        "(through Prefect's local mode unless --no-prefect).",
+    )(simulate_command)
+
+
+def simulate_command(
+    ref: Annotated[str, typer.Argument(help="PROCESS or PROCESS@vN, e.g. refugee_settlement@v1.")],
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Scenario name in <process>/scenarios/.")
+    ] = "default",
+    cases: Annotated[int, typer.Option("--cases", "-n", min=1, help="Cases to simulate.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same log).")] = 0,
+    chunks: Annotated[
+        int, typer.Option("--chunks", min=1, help="Independent replications (Prefect tasks).")
+    ] = 1,
+    no_prefect: Annotated[
+        bool, typer.Option("--no-prefect", help="Call the simulation core directly.")
+    ] = False,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="nb (default) or en.")] = None,
+) -> None:
+    settings = get_settings()
+    words = _WORDS[lang or settings.lang]
+    with friendly_errors():
+        library = load_library(settings.processes_dir)
+        process, number = parse_ref(ref)
+        version = library.get(process, number)
+        world = load_scenario(
+            library.scenario_path(process, scenario), version=version, lanes=library.lanes
+        )
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        run = _direct if no_prefect else _through_prefect
+        simulation_id, summary = run(library, version, world, cases, seed, chunks, words)
+    _print_summary(summary, simulation_id, version, library, words, lang or settings.lang)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _direct(
+    library: Library,
+    version: Version,
+    world: Scenario,
+    cases: int,
+    seed: int,
+    chunks: int,
+    words: dict[str, str],
+) -> tuple[str, dict[str, Any]]:
+    """Simulate with the core, store the cohort; return its id and summary."""
+    simulation_id = str(uuid.uuid4())
+    with _progress() as bar:
+        job = bar.add_task(words["simulating"], total=cases)
+        result = simulate(
+            version,
+            world,
+            cases=cases,
+            seed=seed,
+            chunks=chunks,
+            lanes=library.lanes,
+            case_prefix=simulation_id[:8],
+            progress=lambda done: bar.update(job, completed=done),
+        )
+        bar.update(job, description=words["storing"])
+        outside = frozenset(lane.id for lane in library.lanes.lanes if lane.outside)
+        states, events = log_records(result.events, compile_flow(version, outside))
+        engine = make_engine(get_settings().effective_database_url)
+        create_schema(engine)
+        run = SimulationRun(
+            id=simulation_id,
+            process=version.process,
+            version=version.version,
+            scenario=world.name,
+            seed=seed,
+            cases=cases,
+            created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            content_hash=version.content_hash,
+        )
+        append_simulated(engine, simulation=run, states=states, events=events)
+        engine.dispose()
+    return simulation_id, result.summary()
+
+
+def _through_prefect(
+    library: Library,
+    version: Version,
+    world: Scenario,
+    cases: int,
+    seed: int,
+    chunks: int,
+    words: dict[str, str],
+) -> tuple[str, dict[str, Any]]:
+    """Run the ``simulate_version`` flow in a worker thread; follow its chunk files."""
+    settings = get_settings()
+    simulation_id = str(uuid.uuid4())
+    work_dir = str(settings.data_dir / "simulations")
+    folder = Path(work_dir) / simulation_id
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            with temporary_settings(updates=_PREFECT_LOCAL):
+                asyncio.run(
+                    simulate_version(
+                        version.process,
+                        version.version,
+                        world.name,
+                        cases=cases,
+                        seed=seed,
+                        chunks=chunks,
+                        database_url=settings.effective_database_url,
+                        processes_dir=str(settings.processes_dir),
+                        work_dir=work_dir,
+                        simulation_id=simulation_id,
+                    )
+                )
+        except BaseException as exc:  # reported in the main thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="boflyt-simulate")
+    with _progress() as bar:
+        job = bar.add_task(words["simulating"], total=chunks)
+        worker.start()
+        while worker.is_alive():
+            done = len(list(folder.glob("*-leads.parquet"))) if folder.is_dir() else 0
+            bar.update(
+                job,
+                completed=done,
+                description=words["storing"] if done >= chunks else words["simulating"],
+            )
+            time.sleep(0.2)
+    worker.join()
+    if "error" in outcome:
+        error = outcome["error"]
+        if isinstance(error, Exception) and str(error):
+            fail(f"the simulation flow failed: {error}")
+        raise error
+    summary = json.loads(summary_path(work_dir, simulation_id).read_text(encoding="utf-8"))
+    return simulation_id, summary
+
+
+def _print_summary(
+    summary: dict[str, Any],
+    simulation_id: str,
+    version: Version,
+    library: Library,
+    words: dict[str, str],
+    lang: str,
+) -> None:
+    table = Table(title=f"{words['title']}: {version.key}", title_justify="left")
+    table.add_column(words["figure"])
+    table.add_column(words["value"], justify="right")
+    table.add_row(words["cases"], f"{summary['cases']:,}".replace(",", " "))
+    table.add_row(words["events"], f"{summary['events']:,}".replace(",", " "))
+    lead = summary["lead_time_days"]
+    for key in ("mean", "median", "p90"):
+        table.add_row(words[key], "–" if lead[key] is None else f"{lead[key]:.1f}")
+    for lane, share in summary["utilisation"].items():
+        name = lane_text(lane, library.lanes, lang)
+        table.add_row(f"{words['util']} {name}", f"{share:.0%}")
+    table.add_row(words["id"], simulation_id)
+    console.print(table)

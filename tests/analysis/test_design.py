@@ -397,6 +397,8 @@ def test_seed_visits_are_consistent(v1: Version, v2: Version, lanes: LaneCatalog
         assert all(v >= -1e-12 for v in visits.values())
         m = design_metrics(version, lanes=lanes)
         assert 0 <= m["rework_probability"] <= 100 and 0 < m["rolled_ca"] <= 100
-        assert m["controllable_lead_days"] <= m["lead_days"] <= m["waiting_days"] + m[
-            "touch_minutes"
-        ] / 450 + 1e-9
+        assert (
+            m["controllable_lead_days"]
+            <= m["lead_days"]
+            <= m["waiting_days"] + m["touch_minutes"] / 450 + 1e-9
+        )

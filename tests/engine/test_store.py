@@ -17,7 +17,7 @@ from engine.case import StartCase, decide, replay
 from engine.db import make_engine, read_scope, write_scope
 from engine.pseudonym import ReferenceKey
 from models.definition import Lane, LaneCatalog, Text
-from models.errors import AccessError, CommandError, ConflictError, NotFoundError
+from models.errors import AccessError, CommandError, ConflictError, NotFoundError, StoreError
 from models.events import EVENT_COLUMNS
 from models.tables import SimulationRun
 from models.vocabulary import ItemStatus, Mode, RunStatus
@@ -286,3 +286,15 @@ def test_sqlite_is_configured_for_safe_concurrent_writers(sqlite_engine):
 def test_a_plain_postgresql_url_gets_the_psycopg_driver():
     engine = make_engine("postgresql://postgres@127.0.0.1:5432/x")
     assert engine.url.drivername == "postgresql+psycopg"
+
+
+def test_a_failed_cohort_leaves_nothing(any_engine):
+    version = linear_version()
+    decision = decide(version, None, StartCase("dup", "sim", "housing_office"), now=MONDAY)
+    run = SimulationRun(id="s2", process=version.process, version=1, scenario="default", seed=1,
+                        cases=2, created_at=MONDAY, content_hash=version.content_hash)  # fmt: skip
+    with pytest.raises((ConflictError, StoreError)):
+        store.append_simulated(any_engine, simulation=run, states=[decision.state] * 2,
+                               events=decision.events)  # fmt: skip
+    assert _count(any_engine, "SELECT count(*) FROM simulation_run") == 0
+    assert _count(any_engine, "SELECT count(*) FROM case_run") == 0

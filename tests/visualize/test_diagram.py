@@ -128,7 +128,10 @@ def test_headline_deltas_equal_the_design_metrics(lanes: LaneCatalog) -> None:
     diagram = extract_comparison(before, after, lanes, lang="en")
     m0, m1 = design_metrics(before, lanes=lanes), design_metrics(after, lanes=lanes)
     figures = {d.label: (d.before, d.after) for d in diagram.deltas}
-    assert figures["handoffs"] == (round(m0["expected_handoffs"], 1), round(m1["expected_handoffs"], 1))
+    assert figures["handoffs"] == (
+        round(m0["expected_handoffs"], 1),
+        round(m1["expected_handoffs"], 1),
+    )
     assert figures["lead time"] == (round(m0["lead_days"], 1), round(m1["lead_days"], 1))
     assert set(figures) == {"handoffs", "transactions", "lead time"}
 

@@ -74,7 +74,7 @@ def test_a_missing_renderer_names_every_place_looked_at(monkeypatch, tmp_path) -
 
 def test_format_comes_from_the_suffix() -> None:
     assert format_of(Path("a.svg")) == "svg" and format_of(Path("a.PNG")) == "png"
-    with pytest.raises(RenderError, match="allowed: .svg, .png"):
+    with pytest.raises(RenderError, match=r"allowed: \.svg, \.png"):
         format_of(Path("a.pdf"))
 
 

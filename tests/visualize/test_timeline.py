@@ -45,7 +45,9 @@ def test_before_and_after_share_one_scale() -> None:
     before = extract_timeline(decision_version(p_complete=0.5, rework=True), lang="en")
     after = extract_timeline(linear_version(), lang="en")
     x_max = shared_x_max([before, after])
-    assert x_max == pytest.approx(1.05 * max(before.summed_days, after.summed_days, before.lead_days))
+    assert x_max == pytest.approx(
+        1.05 * max(before.summed_days, after.summed_days, before.lead_days)
+    )
     svg = render_timelines([before, after], "svg").decode()
     assert svg.count('id="axes_') == 2
     assert f"Lead time: {before.lead_days:.1f} d" in svg

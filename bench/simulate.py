@@ -1,0 +1,149 @@
+"""Benchmark: simulating refugee settlement v1 under its default scenario.
+
+Prints, on one core:
+1. 100,000 cases with the core (fast driver): wall time, cases/s, events/s, peak RSS;
+2. the same model driven through ``engine.case.decide`` for every command (reference driver),
+   on fewer cases, to show why the fast driver exists;
+3. SimPy against this module's heapq loop on the same small queueing model (event-loop cost);
+4. the wall-time overhead of the ``simulate_version`` Prefect flow (ephemeral local mode) over
+   calling the same task functions directly, both including the store write.
+
+Run: ``.venv/bin/python bench/simulate.py`` (about 5 minutes). ``--quick`` runs smaller sizes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="boflyt-bench-prefect-"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+import simpy  # noqa: E402
+
+from analysis.simulate import simulate  # noqa: E402
+from engine.load import load_library  # noqa: E402
+from engine.scenario import load_scenario  # noqa: E402
+from models.scenario import Scenario  # noqa: E402
+from tests.factories import make_version  # noqa: E402
+
+QUICK = "--quick" in sys.argv
+CASES = 10_000 if QUICK else 100_000
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def core(library, version, world) -> None:
+    start = time.perf_counter()
+    result = simulate(version, world, cases=CASES, seed=1, lanes=library.lanes)
+    wall = time.perf_counter() - start
+    events = result.events.height
+    print(f"core, fast driver: {CASES:,} cases, {events:,} events in {wall:.2f} s = "
+          f"{CASES / wall:,.0f} cases/s, {events / wall:,.0f} events/s; "
+          f"peak RSS {peak_rss_mb():,.0f} MB")  # fmt: skip
+    lead = result.summary()["lead_time_days"]
+    print(f"  lead time (working days): mean {lead['mean']:.1f}, median {lead['median']:.1f}, "
+          f"p90 {lead['p90']:.1f}; utilisation {result.summary()['utilisation']}")  # fmt: skip
+
+
+def reference(library, version, world) -> None:
+    cases = 1_000 if QUICK else 5_000
+    for driver in ("fast", "engine"):
+        start = time.perf_counter()
+        result = simulate(version, world, cases=cases, seed=1, lanes=library.lanes, driver=driver)
+        wall = time.perf_counter() - start
+        print(f"driver {driver:6}: {cases:,} cases in {wall:.2f} s = {cases / wall:,.0f} cases/s "
+              f"({result.events.height / wall:,.0f} events/s)")  # fmt: skip
+
+
+def simpy_versus_heapq() -> None:
+    """18 tasks in a row, one lane of 3 people, uniform waits and touch times."""
+    steps, cases = 18, (2_000 if QUICK else 10_000)
+    rng_seed = 3
+    import numpy as np
+
+    rng = np.random.default_rng(rng_seed)
+
+    def model(env: simpy.Environment, staff: simpy.Resource, gaps: list[float]):
+        def case() -> object:
+            for _ in range(steps):
+                yield env.timeout(rng.uniform(0, 450))
+                with staff.request() as request:
+                    yield request
+                    yield env.timeout(rng.uniform(10, 30))
+
+        for gap in gaps:
+            yield env.timeout(gap)
+            env.process(case())
+
+    env = simpy.Environment()
+    staff = simpy.Resource(env, capacity=3)
+    gaps = rng.exponential(450 * 5 / 60, cases).tolist()
+    start = time.perf_counter()
+    env.process(model(env, staff, gaps))
+    env.run()
+    simpy_wall = time.perf_counter() - start
+    version = make_version(
+        [{"id": "start", "kind": "start"},
+         *({"id": f"s{i}", "kind": "task", "touch_minutes": [10, 30], "wait_days": [0, 1]}
+           for i in range(steps)),
+         {"id": "end", "kind": "end"}],
+        [{"from": "start", "to": "s0"},
+         *({"from": f"s{i}", "to": f"s{i + 1}"} for i in range(steps - 1)),
+         {"from": f"s{steps - 1}", "to": "end"}],
+    )  # fmt: skip
+    world = Scenario(name="bench", arrivals_per_week=60, start="2025-01-06",
+                     capacity={"housing_office": 3})  # fmt: skip
+    start = time.perf_counter()
+    simulate(version, world, cases=cases, seed=rng_seed)
+    ours = time.perf_counter() - start
+    print(f"18-step chain, {cases:,} cases: SimPy (no event log) {simpy_wall:.2f} s; "
+          f"heapq simulator (with the full event log) {ours:.2f} s")  # fmt: skip
+
+
+def prefect_overhead() -> None:
+    from flows.simulate import simulate_part, simulate_version, store_parts, summarise_parts
+
+    cases = 2_000 if QUICK else 10_000
+    work = tempfile.mkdtemp(prefix="boflyt-bench-")
+    url = f"sqlite:///{work}/store.db"
+    args = ("refugee_settlement", 1, "default")
+    start = time.perf_counter()
+    part = simulate_part.fn(*args, cases=cases, seed=1, chunk=0, out_dir=work, case_prefix="dir")
+    summarise_parts.fn([part], f"{work}/direct.json")
+    store_parts.fn("direct", *args, seed=1, cases=cases, parts=[part], database_url=url)
+    direct = time.perf_counter() - start
+    walls = []
+    for run in range(3):
+        start = time.perf_counter()
+        asyncio.run(simulate_version(*args, cases=cases, seed=1, database_url=url, work_dir=work))
+        walls.append(time.perf_counter() - start)
+    print(f"{cases:,} cases incl. store write: direct {direct:.2f} s; Prefect flow (ephemeral) "
+          f"first {walls[0]:.2f} s (starts the local server), then "
+          f"{walls[1]:.2f} s, {walls[2]:.2f} s → overhead "
+          f"{walls[0] - direct:+.2f} s first, {min(walls[1:]) - direct:+.2f} s warm")  # fmt: skip
+
+
+def main() -> None:
+    library = load_library(ROOT / "processes")
+    version = library.get("refugee_settlement", 1)
+    world = load_scenario(library.scenario_path("refugee_settlement"), lanes=library.lanes)
+    print(f"refugee_settlement v1, {len(version.steps)} steps; scenario {world.name}")
+    core(library, version, world)
+    reference(library, version, world)
+    simpy_versus_heapq()
+    prefect_overhead()
+
+
+if __name__ == "__main__":
+    main()

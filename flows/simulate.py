@@ -1,0 +1,268 @@
+"""The ``simulate_version`` flow: simulate a version in chunks, store the cohort, summarise.
+
+Each chunk is an independent replication run by one task (:func:`simulate_part`), which writes
+its event log to a Parquet file in the work directory and returns only the file's path and a
+few numbers; the store task (with retries) bulk-inserts every chunk under one simulation id.
+The same chunking gives the same log as :func:`analysis.simulate.simulate` with ``chunks=``.
+Run the chunk tasks on a Dask cluster with ``simulate_version.with_options(task_runner=
+DaskTaskRunner(address=...))`` (the work directory must then be shared by the workers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from prefect import flow, task
+from prefect.artifacts import acreate_table_artifact
+
+from analysis.simulate import chunk_size, simulate_chunk
+from analysis.simulation_log import log_records
+from analysis.simulation_series import summarise
+from engine.case import compile_flow
+from engine.db import create_schema, make_engine
+from engine.load import Library, load_library
+from engine.scenario import load_scenario
+from engine.store import append_simulated
+from flows import database_url_or_default, processes_or_default, work_dir_or_default
+from models.definition import Version
+from models.scenario import Scenario
+from models.tables import SimulationRun
+
+__all__ = [
+    "publish_summary",
+    "remove_chunks",
+    "run_chunks",
+    "simulate_part",
+    "simulate_version",
+    "store_parts",
+    "summarise_parts",
+    "summary_path",
+]
+
+
+def _load(
+    processes_dir: str | None, process: str, version: int | None, scenario: str
+) -> tuple[Library, Version, Scenario]:
+    library = load_library(processes_or_default(processes_dir))
+    chosen = library.get(process, version)
+    path = library.scenario_path(process, scenario)
+    return library, chosen, load_scenario(path, version=chosen, lanes=library.lanes)
+
+
+@task(name="simulate-chunk")
+def simulate_part(
+    process: str,
+    version: int,
+    scenario: str,
+    *,
+    cases: int,
+    seed: int,
+    chunk: int,
+    out_dir: str,
+    case_prefix: str,
+    processes_dir: str | None = None,
+) -> dict[str, Any]:
+    """Simulate one replication; write its events and lead times as Parquet; return paths."""
+    library, chosen, world = _load(processes_dir, process, version, scenario)
+    result = simulate_chunk(
+        chosen,
+        world,
+        cases=cases,
+        seed=seed,
+        chunk=chunk,
+        lanes=library.lanes,
+        case_prefix=case_prefix,
+    )
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    events_path = folder / f"{process}-v{version}-chunk{chunk}.parquet"
+    leads_path = folder / f"{process}-v{version}-chunk{chunk}-leads.parquet"
+    result.events.write_parquet(events_path)
+    pl.DataFrame({"lead_time_days": result.lead_times}).write_parquet(leads_path)
+    return {
+        "events": str(events_path),
+        "leads": str(leads_path),
+        "cases": result.cases,
+        "rows": result.events.height,
+        "busy_minutes": result.busy_minutes,
+        "capacity_minutes": result.capacity_minutes,
+    }
+
+
+@task(name="summarise-simulation")
+def summarise_parts(parts: list[dict[str, Any]], summary_file: str) -> dict[str, Any]:
+    """Lead times and utilisation over every chunk; also written to ``summary_file``."""
+    leads = np.concatenate(
+        [pl.read_parquet(p["leads"])["lead_time_days"].to_numpy() for p in parts]
+    )
+    lanes = parts[0]["capacity_minutes"]
+    summary = summarise(
+        leads,
+        {lane: sum(p["busy_minutes"][lane] for p in parts) for lane in lanes},
+        {lane: sum(p["capacity_minutes"][lane] for p in parts) for lane in lanes},
+        events=sum(p["rows"] for p in parts),
+    )
+    Path(summary_file).parent.mkdir(parents=True, exist_ok=True)
+    Path(summary_file).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return summary
+
+
+@task(name="store-simulation", retries=3, retry_delay_seconds=2)
+def store_parts(
+    simulation_id: str,
+    process: str,
+    version: int,
+    scenario: str,
+    *,
+    seed: int,
+    cases: int,
+    parts: list[dict[str, Any]],
+    database_url: str | None = None,
+    processes_dir: str | None = None,
+) -> int:
+    """Bulk-insert every chunk under one simulation run (one transaction); events written."""
+    library, chosen, _ = _load(processes_dir, process, version, scenario)
+    outside = frozenset(lane.id for lane in library.lanes.lanes if lane.outside)
+    events = pl.concat([pl.read_parquet(p["events"]) for p in parts])
+    states, records = log_records(events, compile_flow(chosen, outside))
+    engine = make_engine(database_url_or_default(database_url))
+    create_schema(engine)
+    run = SimulationRun(
+        id=simulation_id,
+        process=process,
+        version=version,
+        scenario=scenario,
+        seed=seed,
+        cases=cases,
+        created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        content_hash=chosen.content_hash,
+    )
+    try:
+        return append_simulated(engine, simulation=run, states=states, events=records)
+    finally:
+        engine.dispose()
+
+
+def summary_path(work_dir: str | None, simulation_id: str) -> Path:
+    """Where :func:`simulate_version` leaves the run's summary (JSON)."""
+    return work_dir_or_default(work_dir) / simulation_id / "summary.json"
+
+
+def run_chunks(
+    process: str,
+    version: int,
+    scenario: str,
+    *,
+    cases: int,
+    seed: int,
+    chunks: int,
+    out_dir: Path,
+    case_prefix: str,
+    processes_dir: str | None,
+) -> list[dict[str, Any]]:
+    """Submit one :func:`simulate_part` per chunk to the flow's task runner; wait for all."""
+    count = max(1, min(chunks, cases))
+    futures = [
+        simulate_part.submit(
+            process,
+            version,
+            scenario,
+            cases=chunk_size(cases, count, i),
+            seed=seed,
+            chunk=i,
+            out_dir=str(out_dir),
+            case_prefix=case_prefix,
+            processes_dir=processes_dir,
+        )
+        for i in range(count)
+    ]
+    return [future.result() for future in futures]
+
+
+@flow(name="simulate-version")
+async def simulate_version(
+    process: str,
+    version: int | None = None,
+    scenario: str = "default",
+    cases: int = 1000,
+    seed: int = 0,
+    chunks: int = 1,
+    database_url: str | None = None,
+    processes_dir: str | None = None,
+    work_dir: str | None = None,
+    simulation_id: str | None = None,
+) -> str:
+    """Simulate ``cases`` cases of ``process`` v``version`` (newest published when ``None``)
+    under ``scenario``; store them; return the simulation id.
+
+    The summary (cases, lead time mean/median/p90 in working days, utilisation per
+    organisation) is published as a table artifact and left at :func:`summary_path`.
+    ``simulation_id`` lets a caller name the run (a UUID by default) to follow its chunks.
+    """
+    _, chosen, _ = _load(processes_dir, process, version, scenario)
+    simulation_id = simulation_id or str(uuid.uuid4())
+    folder = work_dir_or_default(work_dir) / simulation_id
+    parts = run_chunks(
+        process,
+        chosen.version,
+        scenario,
+        cases=cases,
+        seed=seed,
+        chunks=chunks,
+        out_dir=folder,
+        case_prefix=simulation_id[:8],
+        processes_dir=processes_dir,
+    )
+    summary = summarise_parts(parts, str(summary_path(work_dir, simulation_id)))
+    store_parts(
+        simulation_id,
+        process,
+        chosen.version,
+        scenario,
+        seed=seed,
+        cases=cases,
+        parts=parts,
+        database_url=database_url,
+        processes_dir=processes_dir,
+    )
+    await publish_summary(simulation_id, chosen, scenario, summary)
+    remove_chunks(parts)
+    return simulation_id
+
+
+async def publish_summary(
+    simulation_id: str, version: Version, scenario: str, summary: dict[str, Any]
+) -> None:
+    lead = summary["lead_time_days"]
+    rows = [
+        {"figure": "simulation", "value": simulation_id},
+        {"figure": "version", "value": f"{version.key} ({scenario})"},
+        {"figure": "cases", "value": summary["cases"]},
+        *(
+            {"figure": f"lead time {k} (working days)", "value": round(v, 1)}
+            for k, v in lead.items()
+            if v is not None
+        ),
+        *(
+            {"figure": f"utilisation {lane}", "value": f"{u:.0%}"}
+            for lane, u in summary["utilisation"].items()
+        ),
+    ]
+    await acreate_table_artifact(
+        table=rows,
+        key=f"simulation-{version.process.replace('_', '-')}",
+        description=f"Simulation {simulation_id} of {version.key}",
+    )
+
+
+def remove_chunks(parts: list[dict[str, Any]]) -> None:
+    """Delete the chunk files once stored (the summary stays)."""
+    for part in parts:
+        for key in ("events", "leads"):
+            Path(part[key]).unlink(missing_ok=True)

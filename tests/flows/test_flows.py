@@ -1,0 +1,88 @@
+"""The flows under one session-scoped Prefect test harness (slow: keep these few)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from analysis.simulate import simulate
+from engine import store
+from engine.db import create_schema, make_engine
+from engine.load import load_library
+from engine.pseudonym import ReferenceKey
+from engine.scenario import load_scenario
+from flows.analyse import compare_versions
+from flows.escalate import escalate_overdue
+from flows.simulate import simulate_version, summary_path
+
+ROOT = Path(__file__).resolve().parents[2] / "processes"
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+@pytest.fixture
+def places(tmp_path: Path) -> dict[str, str]:
+    return {"database_url": f"sqlite:///{tmp_path / 'store.db'}", "work_dir": str(tmp_path)}
+
+
+def test_simulate_version_stores_the_same_log_as_the_core(places) -> None:
+    simulation_id = asyncio.run(
+        simulate_version("refugee_settlement", 1, cases=40, seed=5, chunks=2, **places)
+    )
+    engine = make_engine(places["database_url"])
+    stored = store.event_frame(engine, simulation_id=simulation_id)
+    library = load_library(ROOT)
+    version = library.get("refugee_settlement", 1)
+    world = load_scenario(library.scenario_path("refugee_settlement"), lanes=library.lanes)
+    direct = simulate(version, world, cases=40, seed=5, chunks=2, lanes=library.lanes,
+                      case_prefix=simulation_id[:8])  # fmt: skip
+    assert stored.sort("case_id", "seq").equals(direct.events.sort("case_id", "seq"))
+    summary = json.loads(summary_path(places["work_dir"], simulation_id).read_text())
+    assert summary == json.loads(json.dumps(direct.summary()))
+    assert not list(Path(places["work_dir"], simulation_id).glob("*.parquet"))
+
+
+def test_compare_versions_simulates_stores_and_compares(places) -> None:
+    result = asyncio.run(compare_versions("private_lease", 1, 2, cases=30, seed=1, **places))
+    engine = make_engine(places["database_url"])
+    for key in ("before_simulation", "after_simulation"):
+        frame = store.event_frame(engine, simulation_id=result[key])
+        assert frame["case_id"].n_unique() == 30
+    rows = {row["key"]: row for row in result["comparison"]["rows"]}
+    observed = [row for row in rows.values() if row["source"] == "observed"]
+    assert observed and all(row["ci_low"] is not None for row in observed)
+    assert rows["expected_handoffs"]["change"] < 0
+    assert result["comparison"]["summary"]["en"]
+
+
+def test_escalate_overdue_marks_items_that_waited_too_long(places, tmp_path: Path) -> None:
+    engine = make_engine(places["database_url"])
+    create_schema(engine)
+    library = load_library(ROOT)
+    version = library.get("private_lease", 1)
+    key = ReferenceKey.load_or_create(tmp_path)
+    start = dt.datetime(2025, 3, 3, 9, 0)
+    store.start_case(engine, version=version, ref="ref-1", key=key, actor="kari", org="nav",
+                     now=start, lanes=library.lanes)  # fmt: skip
+    later = (start + dt.timedelta(days=120)).isoformat()
+    count = asyncio.run(escalate_overdue(database_url=places["database_url"], now=later))
+    assert count >= 1
+    again = asyncio.run(escalate_overdue(database_url=places["database_url"], now=later))
+    assert again == 0
+    escalated = store.event_frame(engine).filter(pl.col("kind") == "step_escalated")
+    assert escalated.height == count
+
+
+def test_chunks_run_on_a_local_dask_cluster(places) -> None:
+    prefect_dask = pytest.importorskip("prefect_dask", reason="prefect-dask is not installed")
+    runner = prefect_dask.DaskTaskRunner(
+        cluster_kwargs={"n_workers": 1, "threads_per_worker": 2, "processes": False}
+    )
+    flow = simulate_version.with_options(task_runner=runner)
+    simulation_id = asyncio.run(flow("eviction_prevention", 1, cases=20, seed=2, chunks=2, **places))
+    frame = store.event_frame(make_engine(places["database_url"]), simulation_id=simulation_id)
+    assert frame["case_id"].n_unique() == 20
