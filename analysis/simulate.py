@@ -28,8 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from heapq import heappop, heappush
 from itertools import chain, count
 from typing import Literal
@@ -38,56 +37,20 @@ import numpy as np
 import polars as pl
 
 from analysis.calendar import WorkCalendar, norwegian_holidays
-from analysis.simulation_log import EngineDriver, FastDriver, stamp, to_frame
-from analysis.simulation_series import Series, daily_levels, summarise
+from analysis.simulation_drivers import EngineDriver, FastDriver
+from analysis.simulation_log import stamp, to_frame
+from analysis.simulation_result import SimulationResult, build_result, merge_results
+from analysis.simulation_series import Series
 from engine.case import Flow, compile_flow
 from models.definition import Duration, LaneCatalog, Version
 from models.scenario import Scenario
 from models.vocabulary import StepKind
 
-__all__ = ["SimulationResult", "calendar_of", "simulate", "simulate_chunk"]
+__all__ = ["SimulationResult", "calendar_of", "chunk_size", "simulate", "simulate_chunk"]
 
 _HUMAN = (StepKind.TASK, StepKind.DECISION, StepKind.WAIT)
 _ARRIVE, _WAITED, _TOUCHED = 0, 1, 2
 _BLOCK = 1 << 16
-
-
-@dataclass(frozen=True)
-class SimulationResult:
-    """A simulated cohort: its event log and what happened to staff, queues and cases.
-
-    ``lead_times`` are working days from arrival to end, one per case in case order;
-    ``occupancy`` has per working day and organisation the mean people busy, ``utilisation``
-    (busy / staff; null for unlimited lanes) and mean ``queue`` length; ``wip`` the mean number
-    of open cases per working day. Chunks of one run are independent replications.
-    """
-
-    process: str
-    version: int
-    scenario: str
-    seed: int
-    cases: int
-    events: pl.DataFrame
-    lead_times: np.ndarray
-    occupancy: pl.DataFrame
-    wip: pl.DataFrame
-    busy_minutes: dict[str, float] = field(default_factory=dict)
-    capacity_minutes: dict[str, float] = field(default_factory=dict)
-    horizon_minutes: float = 0.0
-
-    def utilisation(self) -> dict[str, float]:
-        """Busy person-minutes / available person-minutes per staffed organisation."""
-        return {
-            lane: self.busy_minutes[lane] / minutes
-            for lane, minutes in self.capacity_minutes.items()
-            if minutes > 0
-        }
-
-    def summary(self) -> dict[str, object]:
-        """Small JSON-friendly figures: cases, events, lead time mean/median/p90, utilisation."""
-        return summarise(
-            self.lead_times, self.busy_minutes, self.capacity_minutes, events=self.events.height
-        )
 
 
 def calendar_of(scenario: Scenario, *, years: int = 1) -> WorkCalendar:
@@ -149,7 +112,7 @@ def simulate(
             )
         )
         done += size
-    return parts[0] if len(parts) == 1 else _merge(parts)
+    return parts[0] if len(parts) == 1 else merge_results(parts)
 
 
 def chunk_size(cases: int, chunks: int, chunk: int) -> int:
@@ -328,7 +291,7 @@ class _World:
         while heap:
             t, _, code, case, item, step, touch, held = pop(heap)
             if code == _WAITED:
-                if not driver.finished(case):
+                if not driver.done[case]:
                     self.request(_Request(case, item, step), t)
                 continue
             self.clock = t
@@ -339,7 +302,7 @@ class _World:
                 ready = driver.start(case, t, 0, self.plan.start_org)
             else:
                 ready = self.complete(t, case, item, step, touch, held)
-            if driver.finished(case) and math.isnan(self.ended[case]):
+            if driver.done[case] and math.isnan(self.ended[case]):
                 self.ended[case] = t
                 finished += 1
                 if self.progress is not None and finished % report == 0:
@@ -360,14 +323,19 @@ class _World:
     def request(self, request: _Request, t: float) -> None:
         """Take one person of each staffed lane in order; queue where none is free."""
         lanes = self.plan.staff[request.step]
+        if not lanes:
+            self.begin(request, t)
+            return
         while request.position < len(lanes):
             lane = lanes[request.position]
             if not self.free[lane]:
                 self.queues[lane].append(request)
-                self.waiting[lane].add(t, 1)
+                self.waiting[lane].times.append(t)
+                self.waiting[lane].deltas.append(1.0)
                 return
             request.held.append((lane, self.free[lane].pop()))
-            self.busy[lane].add(t, 1)
+            self.busy[lane].times.append(t)
+            self.busy[lane].deltas.append(1.0)
             request.position += 1
         self.begin(request, t)
 
@@ -383,6 +351,8 @@ class _World:
         """Who records the step: the recording organisation's person, else the organisation."""
         if not held:
             return self.plan.org[step]
+        if len(held) == 1:
+            return held[0][1]
         lane = self.plan.org_lane[step]
         return next((person for index, person in held if index == lane), held[0][1])
 
@@ -391,14 +361,16 @@ class _World:
     ) -> list[tuple[int, int]]:
         """Complete a touched item (drawing its outcome), then hand its people on."""
         ready: list[tuple[int, int]] = []
-        if not self.driver.finished(case):
+        if not self.driver.done[case]:
             cumulative, outcomes = self.plan.choices[step]
             outcome = -1
             if outcomes:
                 u = self.uniform()
-                outcome = next(
-                    (o for c, o in zip(cumulative, outcomes, strict=True) if u < c), outcomes[-1]
-                )
+                outcome = outcomes[-1]
+                for bound, chosen in zip(cumulative, outcomes, strict=True):
+                    if u < bound:
+                        outcome = chosen
+                        break
             actor = self.actor(step, held)
             ready = self.driver.complete(
                 case, item, step, t, actor, self.plan.org[step], outcome, touch
@@ -413,7 +385,7 @@ class _World:
         while queue:
             request = queue.popleft()
             self.waiting[lane].add(t, -1)
-            if self.driver.finished(request.case):
+            if self.driver.done[request.case]:
                 for other, who in request.held:
                     self.release(other, who, t)
                 continue
@@ -438,85 +410,24 @@ def _result(
     events: pl.DataFrame,
     calendar: WorkCalendar,
 ) -> SimulationResult:
-    per_day = scenario.minutes_per_day
-    horizon = world.clock
-    days = max(math.ceil(horizon / per_day), 1)
-    arrived, ended = np.asarray(world.arrived), np.asarray(world.ended)
-    dates = _dates(calendar, scenario.start, days, per_day)
-    rows = []
-    busy_minutes, capacity_minutes = {}, {}
-    for index, lane in enumerate(plan.lanes):
-        staff = plan.capacity[lane]
-        busy = daily_levels(world.busy[index], days, per_day)
-        queue = daily_levels(world.waiting[index], days, per_day)
-        busy_minutes[lane] = float(busy.sum() * per_day)
-        capacity_minutes[lane] = float(staff * days * per_day)
-        rows.append(
-            pl.DataFrame(
-                {
-                    "day": dates,
-                    "lane": [lane] * days,
-                    "staff": [staff] * days,
-                    "busy": busy,
-                    "utilisation": busy / staff,
-                    "queue": queue,
-                }
-            )
-        )
-    wip = Series.from_changes(arrived, ended)
-    return SimulationResult(
+    return build_result(
         process=version.process,
         version=version.version,
         scenario=scenario.name,
         seed=seed,
-        cases=cases,
         events=events,
-        lead_times=(ended - arrived) / per_day,
-        occupancy=pl.concat(rows) if rows else _EMPTY_OCCUPANCY,
-        wip=pl.DataFrame({"day": dates, "wip": daily_levels(wip, days, per_day)}),
-        busy_minutes=busy_minutes,
-        capacity_minutes=capacity_minutes,
-        horizon_minutes=horizon,
+        arrived=np.asarray(world.arrived),
+        ended=np.asarray(world.ended),
+        busy={lane: world.busy[i] for i, lane in enumerate(plan.lanes)},
+        queued={lane: world.waiting[i] for i, lane in enumerate(plan.lanes)},
+        capacity=plan.capacity,
+        horizon=world.clock,
+        dates=lambda days: _dates(calendar, scenario.start, days, scenario.minutes_per_day),
+        per_day=scenario.minutes_per_day,
     )
-
-
-_EMPTY_OCCUPANCY = pl.DataFrame(
-    schema={
-        "day": pl.Date,
-        "lane": pl.String,
-        "staff": pl.Int64,
-        "busy": pl.Float64,
-        "utilisation": pl.Float64,
-        "queue": pl.Float64,
-    }
-)
 
 
 def _dates(calendar: WorkCalendar, origin: dt.date, days: int, per_day: float) -> pl.Series:
     """The calendar date of each working day 0..days-1."""
     starts = stamp(calendar, origin, np.arange(days, dtype=np.float64) * per_day + 1.0)
     return pl.Series("day", starts.astype("datetime64[D]"), dtype=pl.Date)
-
-
-def _merge(parts: Sequence[SimulationResult]) -> SimulationResult:
-    """Independent replications as one result; series get a ``chunk`` column."""
-    first = parts[0]
-
-    def tagged(frames: list[pl.DataFrame]) -> pl.DataFrame:
-        return pl.concat([f.with_columns(pl.lit(i).alias("chunk")) for i, f in enumerate(frames)])
-
-    lanes = first.capacity_minutes
-    return SimulationResult(
-        process=first.process,
-        version=first.version,
-        scenario=first.scenario,
-        seed=first.seed,
-        cases=sum(p.cases for p in parts),
-        events=pl.concat([p.events for p in parts]),
-        lead_times=np.concatenate([p.lead_times for p in parts]),
-        occupancy=tagged([p.occupancy for p in parts]),
-        wip=tagged([p.wip for p in parts]),
-        busy_minutes={lane: sum(p.busy_minutes[lane] for p in parts) for lane in lanes},
-        capacity_minutes={lane: sum(p.capacity_minutes[lane] for p in parts) for lane in lanes},
-        horizon_minutes=max(p.horizon_minutes for p in parts),
-    )

@@ -210,8 +210,10 @@ def main() -> None:
         queue: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
         child = mp.get_context("spawn").Process(target=_measure, args=(path, args.repeat, queue))
         child.start()
-        times, cpu, (peak_mb, loaded, during), cases, share = queue.get()
         child.join()
+        if child.exitcode != 0:
+            raise SystemExit(f"the measuring process failed (exit code {child.exitcode})")
+        times, cpu, (peak_mb, loaded, during), cases, share = queue.get()
     best, median = min(times), float(np.median(times))
     print(f"log: {events.height:,} events, {cases:,} cases, 15 steps, {len(LANES)} organisations "
           f"(generated in {generated:.2f} s; {dt.datetime.now(dt.UTC):%Y-%m-%d})")  # fmt: skip

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import resource
 import sys
 import tempfile
@@ -223,7 +224,11 @@ def main() -> None:
             drop()
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"bench/engine.py · {version.key} ({len(version.steps)} steps) · peak RSS {peak:.0f} MB")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"bench/engine.py · {version.key} ({len(version.steps)} steps) · peak RSS {peak:.0f} MB"
+        f" · {os.cpu_count()} CPUs, load average {load} (1/5/15 min) at the end"
+    )
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'rate':>12}  detail")
     for name, rate, detail in rows:

@@ -7,6 +7,8 @@ transaction handling is switched off and every transaction starts with ``BEGIN I
 which takes the write lock at once (so ``busy_timeout`` applies and a read-then-write never
 fails half-way with "database is locked"). ``synchronous=NORMAL`` is used with WAL: a commit
 is atomic and consistent after a crash; after a power loss the last commits may be rolled back.
+Each connection keeps a 32 MB page cache, and the WAL is checkpointed every 10,000 pages
+(~40 MB) rather than every 1,000: fewer, larger checkpoints make single-writer commits faster.
 
 Read-only work can ask for a deferred ``BEGIN`` with :func:`read_scope` so readers never queue
 behind writers. PostgreSQL is used through psycopg 3 (``postgresql+psycopg://…``).
@@ -44,6 +46,8 @@ SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA secure_delete=ON",
     "PRAGMA synchronous=NORMAL",
+    "PRAGMA cache_size=-32000",
+    "PRAGMA wal_autocheckpoint=10000",
 )
 
 

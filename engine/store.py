@@ -151,7 +151,7 @@ def publish_version(
     Raises :class:`ConflictError` when ``process@vN`` is already stored with other content.
     """
     outside = sorted(_outside(version, lanes))
-    content_hash = version.content_hash
+    content_hash = compile_flow(version).content_hash  # cached: hashing means serialising
     at = _utc(now or dt.datetime.now(dt.UTC))
 
     def run() -> None:
@@ -241,7 +241,8 @@ def start_case(
 
     def run() -> CaseState:
         with write_scope(engine) as conn:
-            flow = _flow(conn, version.process, version.version, version.content_hash)
+            content_hash = compile_flow(version).content_hash
+            flow = _flow(conn, version.process, version.version, content_hash)
             _refuse_duplicate(conn, version.process, ref_key)
             decision = decide(flow, None, command, now=now)
             state = decision.state
@@ -383,6 +384,12 @@ _SQL: dict[str, tuple[Any, str]] = {
         "WHERE case_id = :k_case AND number = :k_number",
     ),
     "insert_item": (_ITEM.insert(), _sql_insert("work_item", ("case_id", *_ITEM_COLUMNS))),
+    "upsert_item": (
+        None,  # SQLite only; other databases insert and update separately
+        _sql_insert("work_item", ("case_id", *_ITEM_COLUMNS))
+        + " ON CONFLICT (case_id, number) DO UPDATE SET "
+        + ", ".join(f"{n} = excluded.{n}" for n in _ITEM_UPDATED),
+    ),
     "insert_event": (_EVENT.insert(), _sql_insert("event", _EVENT_COLUMNS)),
 }
 
@@ -390,6 +397,7 @@ _SQL: dict[str, tuple[Any, str]] = {
 _TIMES = {
     "cas": ("finished_at",),
     "update_item": ("started_at", "done_at"),
+    "upsert_item": ("ready_at", "started_at", "done_at"),
     "insert_item": ("ready_at", "started_at", "done_at"),
     "insert_event": ("at",),
 }
@@ -465,11 +473,20 @@ def _item_row(case_id: str, item: WorkItem) -> dict[str, Any]:
 def _write_items(
     conn: Connection, case_id: str, old: tuple[WorkItem, ...], new: tuple[WorkItem, ...]
 ) -> None:
-    """Insert the new work items and update the changed ones."""
+    """Insert the new work items and update the changed ones (one upsert on SQLite)."""
+    if conn.dialect.name == "sqlite":
+        rows = [
+            _item_row(case_id, item)
+            for n, item in enumerate(new)
+            if n >= len(old) or item is not old[n]
+        ]
+        if rows:
+            _exec(conn, "upsert_item", rows)
+        return
     added = [_item_row(case_id, item) for item in new[len(old) :]]
     changed = []
     for before, item in zip(old, new, strict=False):
-        if item != before:
+        if item is not before:
             row = _item_row(case_id, item)
             row["k_case"], row["k_number"] = row.pop("case_id"), row.pop("number")
             changed.append(row)

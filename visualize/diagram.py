@@ -12,12 +12,13 @@ order (by the depth of their source, then lane order, then declaration order).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import networkx as nx
 
 from analysis.design import DesignMetrics, design_metrics
+from analysis.waste import duplicate_registrations
 from engine.diff import diff_versions
 from models.definition import LaneCatalog, Step, Transition, Version
 from models.vocabulary import StepKind
@@ -138,8 +139,6 @@ class Swimlane:
     edges: tuple[DiagramEdge, ...]
     deltas: tuple[HeadlineDelta, ...] = ()
     wait_scale: WaitScale | None = None
-    legend: tuple[str, ...] = field(default=())
-    """Legend entries to draw (keys such as ``handoff``, ``rework``, ``new``)."""
 
     def node(self, node_id: str) -> DiagramNode:
         for node in self.nodes:
@@ -152,17 +151,16 @@ class Swimlane:
         return tuple(sorted((e for e in self.edges if e.handoff), key=lambda e: e.handoff or 0))
 
 
-def duplicate_fields(steps: Sequence[Step]) -> dict[str, tuple[str, ...]]:
-    """Per step id, the registered fields that another step registers too."""
-    owners: dict[str, list[str]] = {}
-    for step in steps:
-        for name in step.registers:
-            owners.setdefault(name, []).append(step.id)
-    return {
-        step.id: tuple(f for f in step.registers if len(owners[f]) > 1)
-        for step in steps
-        if any(len(owners[f]) > 1 for f in step.registers)
-    }
+def duplicate_fields(version: Version) -> dict[str, tuple[str, ...]]:
+    """Per step id, the data fields it registers that another step registers too.
+
+    From :func:`analysis.waste.duplicate_registrations`, the one definition of the term.
+    """
+    found: dict[str, list[str]] = {}
+    for duplicate in duplicate_registrations(version):
+        for step_id in duplicate.steps:
+            found.setdefault(step_id, []).append(duplicate.field)
+    return {step_id: tuple(fields) for step_id, fields in found.items()}
 
 
 def flow_order(nodes: Sequence[DiagramNode], lanes: Sequence[str]) -> list[DiagramNode]:
@@ -208,6 +206,7 @@ def build_nodes(
     lane_order: Sequence[str],
     lang: str,
     *,
+    duplicates: Mapping[str, tuple[str, ...]],
     observed_waits: Mapping[str, float] | None = None,
 ) -> list[DiagramNode]:
     """Place and number the steps; ``steps`` carries each step's mark and changed fields."""
@@ -219,10 +218,13 @@ def build_nodes(
             e.source, e.target, rework=e.rework, ghost=e.ghost, probability=e.probability
         )
     places = flow_positions(graph, lane_order)
-    dups = duplicate_fields([s for s, m, _ in steps if m is not Mark.REMOVED])
     numbered = sorted(
         (s for s, m, _ in steps if s.kind in _NUMBERED and m is not Mark.REMOVED),
-        key=lambda s: (places[s.id][0], lane_order.index(s.lane) if s.lane in lane_order else 99),
+        key=lambda s: (
+            places[s.id][0],
+            lane_order.index(s.lane) if s.lane in lane_order else 99,
+            places[s.id][1],
+        ),
     )
     numbers = {s.id: n for n, s in enumerate(numbered, start=1)}
     waits = observed_waits or {}
@@ -238,7 +240,7 @@ def build_nodes(
             mark=mark,
             changed_fields=changed,
             wastes=tuple(w.value for w in step.wastes),
-            duplicates=dups.get(step.id, ()),
+            duplicates=duplicates.get(step.id, ()),
             external_wait=step.external_wait,
             wait_days=step.wait_days.mean,
             touch_minutes=step.touch_minutes.mean,
@@ -291,6 +293,7 @@ def extract_swimlane(
         raw,
         version.lanes,
         lang,
+        duplicates=duplicate_fields(version),
         observed_waits=observed_step_waits,
     )
     lanes_of = {n.id: n.lane for n in nodes}
@@ -313,7 +316,7 @@ def extract_swimlane(
         subtitle += f"; {word('lead_time', lang)} {lead_time_days:.1f} {word('days', lang)}"
     return Swimlane(
         key=version.key,
-        title=f"{version.name.get(lang)} — v{version.version}: {version.label}",
+        title=f"{version.name.get(lang)} · v{version.version}: {version.label}",
         subtitle=subtitle,
         lang=lang,
         lanes=diagram_lanes(version.lanes, lanes, lang),
@@ -374,20 +377,21 @@ def extract_comparison(
     known = {s.id for s, _, _ in steps}
     raw = [e for e in raw if e.source in known and e.target in known]
     lane_order = [*after.lanes, *(lane for lane in before.lanes if lane not in after.lanes)]
-    nodes = build_nodes(steps, raw, lane_order, lang)
+    nodes = build_nodes(steps, raw, lane_order, lang, duplicates=duplicate_fields(after))
     lanes_of = {n.id: n.lane for n in nodes}
     edges = _number_handoffs(raw, lanes_of, {n.id: n.depth for n in nodes}, lane_order)
     m_before = before_metrics or design_metrics(before, lanes=lanes)
     m_after = after_metrics or design_metrics(after, lanes=lanes)
     counts = (len(diff.steps_added), len(diff.steps_changed), len(diff.steps_removed))
-    subtitle = "{}: {} {}, {} {}, {} {}".format(
-        f"v{before.version} -> v{after.version}",
-        counts[0], word("new_legend", lang), counts[1], word("changed_legend", lang),
-        counts[2], word("removed_legend", lang).split(" (")[0],
-    )  # fmt: skip
+    pattern = (
+        "{}: {} new, {} changed and {} removed steps"
+        if lang == "en"
+        else "{}: {} nye, {} endrede og {} fjernede steg"
+    )
+    subtitle = pattern.format(f"v{before.version} -> v{after.version}", *counts)
     return Swimlane(
         key=f"{after.key}-vs-v{before.version}",
-        title=f"{after.name.get(lang)} — v{after.version}: {after.label}",
+        title=f"{after.name.get(lang)} · v{after.version}: {after.label}",
         subtitle=subtitle,
         lang=lang,
         lanes=diagram_lanes(lane_order, lanes, lang),

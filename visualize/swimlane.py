@@ -196,8 +196,14 @@ def _classes(node: DiagramNode) -> str:
     return classes + (" external-wait" if node.external_wait else "")
 
 
+def _tooltip(node: DiagramNode) -> str:
+    """Hover text in SVG viewers: the step id and, when changed, which fields changed."""
+    changed = f" (changed: {', '.join(node.changed_fields)})" if node.changed_fields else ""
+    return f"{node.id}{changed}"
+
+
 def _node_lines(node: DiagramNode, grid: _Grid, diagram: Swimlane) -> list[str]:
-    common = {"id": f"step-{node.id}", "pos": grid.node_pos(node)}
+    common = {"id": f"step-{node.id}", "pos": grid.node_pos(node), "tooltip": _tooltip(node)}
     classes = _classes(node)
     ghost = node.mark is Mark.REMOVED
     line_colour = GHOST_GREY if ghost else "#555555"
@@ -257,7 +263,8 @@ def _decision_lines(
         color=colour.get(node.mark, "#B59B2A"),
         penwidth="2" if node.mark in (Mark.NEW, Mark.CHANGED) else "1",
         fixedsize="true", width="2.05", height="1.05", fontsize="8.5", label=label,
-        id=common["id"], pos=f"{x:.1f},{y + lift:.1f}!", **{"class": classes},
+        id=common["id"], tooltip=common["tooltip"], pos=f"{x:.1f},{y + lift:.1f}!",
+        **{"class": classes},
     )  # fmt: skip
     lines = [f"{quote(node.id)} {diamond};"]
     if rows:

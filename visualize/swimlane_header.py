@@ -138,15 +138,16 @@ def title_label(diagram: Swimlane) -> str:
 
 
 def _delta_box(diagram: Swimlane) -> str:
-    cells = []
+    cells, lang = [], diagram.lang
     for delta in diagram.deltas:
-        pct = "" if delta.pct is None else f" ({delta.pct:+.0f} %)".replace("-", "\u2212")
+        pct = "" if delta.pct is None else f" ({delta.pct:+.0f} %)"
         good = delta.change <= 0
         colour = NEW_GREEN if good else HANDOFF_RED
         cells.append(
             f'<td bgcolor="#FFFFFF" cellpadding="6"><font point-size="10" color="#444444">'
-            f'{escape(delta.label)}</font><br/><font point-size="14">'
-            f"<b>{delta.before:.1f}{delta.unit} -&gt; {delta.after:.1f}{delta.unit}</b></font>"
+            f'{escape(delta.label[:1].upper() + delta.label[1:])}</font><br/><font point-size="14">'
+            f"<b>{_num(delta.before, lang)}{delta.unit} -&gt; {_num(delta.after, lang)}"
+            f"{delta.unit}</b></font>"
             f'<font point-size="11" color="{colour}">{pct}</font></td>'
         )
     return (
@@ -154,6 +155,12 @@ def _delta_box(diagram: Swimlane) -> str:
         + "".join(cells)
         + "</tr></table>"
     )
+
+
+def _num(value: float, lang: str) -> str:
+    """One decimal; decimal comma in bokmål."""
+    text = f"{value:.1f}"
+    return text if lang == "en" else text.replace(".", ",")
 
 
 def _legend(diagram: Swimlane) -> str:

@@ -65,6 +65,7 @@ _HEAD = {
     "mean": ("Snitt", "Mean"),
     "median": ("Median", "Median"),
     "pair": ("Overlevering", "Handoff"),
+    "handoffs": ("Overleveringer", "Handoffs"),
     "share": ("Andel", "Share"),
     "variant": ("Variant (fullførte steg)", "Variant (completed steps)"),
     "wait": ("Ventetid (vd)", "Wait (wd)"),
@@ -166,7 +167,7 @@ def _observed_tables(obs: ObservedMetrics, library: Library, lang: str) -> list[
         summary.add_row(labels[row["metric"]], str(row["cases"]), _num(row["mean"], lang),
                         _num(row["median"], lang), _num(row["p90"], lang))  # fmt: skip
     pairs = Table(title=_t("pairs", lang), title_justify="left")
-    for key in ("pair", "cases", "mean", "median"):
+    for key in ("pair", "handoffs", "mean", "median"):
         pairs.add_column(_t(key, lang), justify="left" if key == "pair" else "right")
     for row in obs.handoff_waits.iter_rows(named=True):
         name = f"{_lane(library, row['from_lane'], lang)} → {_lane(library, row['to_lane'], lang)}"

@@ -1,11 +1,209 @@
-"""CLI commands: demo (placeholder until its issue lands)."""
+"""``boflyt demo``: the main job — every process simulated before and after, compared, reported.
+
+For each process of the library, the newest published version and the version it is based on
+are simulated under the process's default scenario (Prefect flow ``compare-versions`` in
+Prefect's local mode), stored, compared, and written up as a report (flow ``report-process``);
+``reports/index.html`` links the reports. A summary table ends the run.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from prefect.settings import (
+    PREFECT_LOGGING_LEVEL,
+    PREFECT_SERVER_ANALYTICS_ENABLED,
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    temporary_settings,
+)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from boflyt.console import Lang, console, friendly_errors
+from boflyt.settings import Settings, get_settings
+from engine.load import Library, load_library
+from flows.analyse import compare_versions
+from flows.report import report_process, write_index
 
 __all__ = ["register"]
 
+_PREFECT_LOCAL: dict[Any, Any] = {
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 120,
+    PREFECT_SERVER_ANALYTICS_ENABLED: False,
+    PREFECT_LOGGING_LEVEL: "WARNING",
+}
+
+_WORDS = {
+    "nb": {
+        "simulating": "{name}: simulerer v{before} og v{after}",
+        "reporting": "{name}: skriver rapport",
+        "index": "skriver oversikt",
+        "title": "Boflyt-demo: før → etter LEAN (simulert, {cases} saker per versjon)",
+        "process": "Prosess",
+        "handoffs": "Overleveringer",
+        "transactions": "Transaksjoner",
+        "lead": "Gjennomløpstid, modell (arbeidsdager)",
+        "lead_sim": "Gjennomløpstid, simulert median",
+        "open": "Åpne rapportene",
+        "took": "Ferdig på {seconds:.0f} s.",
+    },
+    "en": {
+        "simulating": "{name}: simulating v{before} and v{after}",
+        "reporting": "{name}: writing report",
+        "index": "writing index",
+        "title": "Boflyt demo: before → after LEAN (simulated, {cases} cases per version)",
+        "process": "Process",
+        "handoffs": "Handoffs",
+        "transactions": "Transactions",
+        "lead": "Lead time, model (working days)",
+        "lead_sim": "Lead time, simulated median",
+        "open": "Open the reports",
+        "took": "Done in {seconds:.0f} s.",
+    },
+}
+
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    """Add ``demo``."""
+    app.command(
+        "demo",
+        help="The main job: simulate every process before and after its LEAN redesign, "
+        "compare, and write reports/index.html.",
+    )(demo_command)
+
+
+def demo_command(
+    cases: Annotated[
+        int, typer.Option("--cases", "-n", min=10, help="Simulated cases per version.")
+    ] = 400,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same figures).")] = 1,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for the reports (default: reports/).")
+    ] = None,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="nb (default) or en.")] = None,
+) -> None:
+    settings = get_settings()
+    language = lang or settings.lang
+    words = _WORDS[language]
+    folder = out or settings.reports_dir
+    started = time.perf_counter()
+    with friendly_errors():
+        library = load_library(settings.processes_dir)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        results = _run(library, settings, folder, cases, seed, language, words)
+    _print_summary(results, library, cases, language, words)
+    console.print(f"\n{words['open']}: [bold]{(folder / 'index.html').resolve()}[/]")
+    console.print(words["took"].format(seconds=time.perf_counter() - started))
+
+
+def _plan(library: Library) -> list[tuple[str, int, int]]:
+    """(process, before, after): the newest published version and the one it is based on."""
+    plan = []
+    for process in library.processes():
+        after = library.get(process)
+        if after.based_on is not None:
+            plan.append((process, after.based_on, after.version))
+    return plan
+
+
+def _run(
+    library: Library,
+    settings: Settings,
+    folder: Path,
+    cases: int,
+    seed: int,
+    lang: str,
+    words: dict[str, str],
+) -> list[dict[str, Any]]:
+    plan = _plan(library)
+    common: dict[str, Any] = {
+        "seed": seed,
+        "database_url": settings.effective_database_url,
+        "processes_dir": str(settings.processes_dir),
+    }
+    results: list[dict[str, Any]] = []
+    with _progress() as bar, temporary_settings(updates=_PREFECT_LOCAL):
+        job = bar.add_task("", total=2 * len(plan) + 1)
+        for process, before, after in plan:
+            name = library.get(process, after).name.get(lang)
+            bar.update(job, description=words["simulating"].format(**locals()))
+            compared = asyncio.run(
+                compare_versions(
+                    process,
+                    before,
+                    after,
+                    cases=cases,
+                    work_dir=str(settings.data_dir / "simulations"),
+                    lang=lang,
+                    **common,
+                )
+            )
+            bar.update(job, advance=1, description=words["reporting"].format(name=name))
+            entry = asyncio.run(
+                report_process(
+                    process,
+                    before,
+                    after,
+                    str(folder / f"{process}.html"),
+                    before_simulation=compared["before_simulation"],
+                    after_simulation=compared["after_simulation"],
+                    lang=lang,
+                    **common,
+                )
+            )
+            results.append({"entry": entry, "comparison": compared["comparison"]})
+            bar.update(job, advance=1)
+        bar.update(job, description=words["index"])
+        write_index([r["entry"] for r in results], str(folder / "index.html"), lang=lang)
+        bar.update(job, advance=1)
+    return results
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _row(comparison: dict[str, Any], key: str, source: str) -> dict[str, Any] | None:
+    return next((r for r in comparison["rows"] if r["key"] == key and r["source"] == source), None)
+
+
+def _pair(row: dict[str, Any] | None, digits: int = 1) -> str:
+    if row is None or row["before"] is None or row["after"] is None:
+        return "–"
+    text = f"{row['before']:.{digits}f} → {row['after']:.{digits}f}"
+    return text + (f" ({row['pct_change']:+.0f} %)" if row["pct_change"] is not None else "")
+
+
+def _print_summary(
+    results: list[dict[str, Any]], library: Library, cases: int, lang: str, words: dict[str, str]
+) -> None:
+    table = Table(title=words["title"].format(cases=cases), title_justify="left")
+    for column in ("process", "handoffs", "transactions", "lead", "lead_sim"):
+        table.add_column(words[column], justify="left" if column == "process" else "right")
+    for result in results:
+        comparison = result["comparison"]
+        name = library.get(comparison["process"], comparison["after"]).name.get(lang)
+        table.add_row(
+            name,
+            _pair(_row(comparison, "expected_handoffs", "design")),
+            _pair(_row(comparison, "expected_transactions", "design")),
+            _pair(_row(comparison, "lead_days", "design")),
+            _median_lead(result["entry"]),
+        )
+    console.print(table)
+
+
+def _median_lead(entry: dict[str, Any]) -> str:
+    before, after = entry["lead_days"]
+    return f"{before:.1f} → {after:.1f}"

@@ -116,8 +116,9 @@ def test_outside_parties_use_no_staff_and_are_recorded_by_an_organisation() -> N
 def test_parallel_branches_run_at_the_same_time() -> None:
     version = branching_version()
     overrides = {"pay": {"touch_minutes": 900}, "contract": {"wait_days": 1, "touch_minutes": 60}}
-    world = scenario(arrivals_per_week=1, capacity={"nav": 3, "housing_office": 3},
-                     overrides=overrides)
+    world = scenario(
+        arrivals_per_week=1, capacity={"nav": 3, "housing_office": 3}, overrides=overrides
+    )
     events = simulate(version, world, cases=60, seed=8, lanes=LANES).events
     work = events.filter(pl.col("step").is_in(["contract", "pay"]), pl.col("kind") != "step_ready")
     spans = work.pivot("kind", index=["case_id", "step"], values="at").pivot(
@@ -131,7 +132,9 @@ def test_parallel_branches_run_at_the_same_time() -> None:
 
 
 def test_scenario_overrides_replace_a_steps_durations() -> None:
-    world = scenario(overrides={"a": {"touch_minutes": 123, "wait_days": 0}, "gone": {"wait_days": 1}})
+    world = scenario(
+        overrides={"a": {"touch_minutes": 123, "wait_days": 0}, "gone": {"wait_days": 1}}
+    )
     events = simulate(linear_version(), world, cases=30, seed=1).events
     done_a = events.filter(pl.col("kind") == "step_completed", pl.col("step") == "a")
     assert done_a["touch_minutes"].to_list() == [123.0] * 30

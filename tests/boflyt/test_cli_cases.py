@@ -45,7 +45,7 @@ def _outcome_towards_an_end(version, step_id: str) -> str:
     return min(options, key=lambda t: distance.get(t.target, 10**6)).outcome or ""
 
 
-@pytest.mark.parametrize("process", ["private_lease", "refugee_settlement"])
+@pytest.mark.parametrize("process", ["private_lease", "refugee_settlement", "eviction_prevention"])
 def test_staff_run_a_library_case_to_its_end(data_dir: Path, process: str) -> None:
     output = _ok("case", "start", process, "--ref", FNR, "--as", "kari", "--org", "nav",
                  "--at", "2025-01-06T08:30")  # fmt: skip

@@ -134,7 +134,9 @@ def test_staff_completing_the_same_step_at_once_succeed_exactly_once(any_engine,
     assert _row_version(any_engine, state.case_id) == 2
 
 
-def test_a_stale_read_loses_with_a_conflict_and_changes_nothing(any_engine, key, monkeypatch):
+def test_a_stale_read_loses_with_a_conflict_and_changes_nothing(pg_engine, key, monkeypatch):
+    """PostgreSQL reads without a lock; on SQLite BEGIN IMMEDIATE queues writers before reading."""
+    any_engine = pg_engine
     state = _start(any_engine, key)
     real_load = store._load
 
@@ -144,8 +146,6 @@ def test_a_stale_read_loses_with_a_conflict_and_changes_nothing(any_engine, key,
             other.execute(sa.text("UPDATE case_run SET row_version = row_version + 1"))
         return loaded
 
-    if any_engine.dialect.name == "sqlite":  # BEGIN IMMEDIATE makes that writer wait: skip it
-        pytest.skip("on SQLite the write lock serialises commands before they read")
     monkeypatch.setattr(store, "_load", load_then_let_someone_else_in)
     with pytest.raises(ConflictError, match="changed by someone else; reload and retry"):
         store.complete_step(any_engine, case_id=state.case_id, step="a", actor="ann",

@@ -38,8 +38,15 @@ def test_simulate_version_stores_the_same_log_as_the_core(places) -> None:
     library = load_library(ROOT)
     version = library.get("refugee_settlement", 1)
     world = load_scenario(library.scenario_path("refugee_settlement"), lanes=library.lanes)
-    direct = simulate(version, world, cases=40, seed=5, chunks=2, lanes=library.lanes,
-                      case_prefix=simulation_id[:8])  # fmt: skip
+    direct = simulate(
+        version,
+        world,
+        cases=40,
+        seed=5,
+        chunks=2,
+        lanes=library.lanes,
+        case_prefix=simulation_id[:8],
+    )
     assert stored.sort("case_id", "seq").equals(direct.events.sort("case_id", "seq"))
     summary = json.loads(summary_path(places["work_dir"], simulation_id).read_text())
     assert summary == json.loads(json.dumps(direct.summary()))
@@ -66,8 +73,16 @@ def test_escalate_overdue_marks_items_that_waited_too_long(places, tmp_path: Pat
     version = library.get("private_lease", 1)
     key = ReferenceKey.load_or_create(tmp_path)
     start = dt.datetime(2025, 3, 3, 9, 0)
-    store.start_case(engine, version=version, ref="ref-1", key=key, actor="kari", org="nav",
-                     now=start, lanes=library.lanes)  # fmt: skip
+    store.start_case(
+        engine,
+        version=version,
+        ref="ref-1",
+        key=key,
+        actor="kari",
+        org="nav",
+        now=start,
+        lanes=library.lanes,
+    )
     later = (start + dt.timedelta(days=120)).isoformat()
     count = asyncio.run(escalate_overdue(database_url=places["database_url"], now=later))
     assert count >= 1
@@ -83,6 +98,8 @@ def test_chunks_run_on_a_local_dask_cluster(places) -> None:
         cluster_kwargs={"n_workers": 1, "threads_per_worker": 2, "processes": False}
     )
     flow = simulate_version.with_options(task_runner=runner)
-    simulation_id = asyncio.run(flow("eviction_prevention", 1, cases=20, seed=2, chunks=2, **places))
+    simulation_id = asyncio.run(
+        flow("eviction_prevention", 1, cases=20, seed=2, chunks=2, **places)
+    )
     frame = store.event_frame(make_engine(places["database_url"]), simulation_id=simulation_id)
     assert frame["case_id"].n_unique() == 20

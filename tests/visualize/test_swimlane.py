@@ -135,7 +135,7 @@ def test_before_after_view_draws_marks_and_deltas(lanes: LaneCatalog, renderer: 
     assert "FJERNET" in found["step-fix"][1]
     assert found["edge-assess-fix"][0] == "edge ghost"
     text = unescape(svg.decode())
-    assert "overleveringer" in text and "gjennomløpstid" in text
+    assert "Overleveringer" in text and "Gjennomløpstid" in text
 
 
 def test_png_output_and_stacking(renderer: Renderer) -> None:
