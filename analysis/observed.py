@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from analysis import observed_tables as tables
 from analysis.calendar import DEFAULT_CALENDAR, WorkCalendar
 from analysis.conformance import Conformance, completed_paths, conformance
 from analysis.design import Metric
@@ -36,11 +37,9 @@ _READY, _STARTED = EventKind.STEP_READY.value, EventKind.STEP_STARTED.value
 _DONE, _HANDOFF = EventKind.STEP_COMPLETED.value, EventKind.HANDOFF.value
 _BEGIN, _FINISH = EventKind.CASE_STARTED.value, EventKind.CASE_FINISHED.value
 _CANCEL = EventKind.CASE_CANCELLED.value
-_KIND = pl.col("kind")
 _KINDS = pl.Enum([kind.value for kind in EventKind])
 _DAY_US = 86_400_000_000
 _ITEM_SPAN = 1 << 20
-_SEQ_SPAN = 1 << 32
 _IMPLICIT = "implicit"
 """``detail`` of a step_started the engine adds when an item is completed without a begin: its
 time is the completion's, so the item is treated as having no start event."""
@@ -333,99 +332,6 @@ def complete_columns(events: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(pl.col("item").cast(pl.Int64), pl.col("transactions").cast(pl.Int64))
 
 
-def _summary(cases: pl.LazyFrame) -> pl.LazyFrame:
-    keys = [m.key for m in CASE_METRICS]
-    value = pl.col("value")
-    return (
-        cases.filter(pl.col("status") == RunStatus.FINISHED.value)
-        .select(*_VERSION_KEYS, *(pl.col(k).cast(pl.Float64) for k in keys))
-        .unpivot(index=_VERSION_KEYS, on=keys, variable_name="metric")
-        .group_by(*_VERSION_KEYS, "metric")
-        .agg(
-            pl.len().alias("cases"),
-            value.mean().alias("mean"),
-            value.median().alias("median"),
-            value.quantile(0.9, interpolation="linear").alias("p90"),
-        )
-        .with_columns(pl.col("metric").replace_strict(keys, list(range(len(keys)))).alias("_o"))
-        .sort(*_VERSION_KEYS, "_o")
-        .drop("_o")
-    )
-
-
-def _handoff_waits(log: pl.LazyFrame, items: pl.LazyFrame, per_day: float) -> pl.LazyFrame:
-    """Working days from each handoff to the start of the next work item of its target step."""
-    order = pl.col("c") * _SEQ_SPAN
-    handed = (
-        log.filter(_KIND == _HANDOFF)
-        .select(
-            (order + pl.col("seq")).alias("g"), "c", pl.col("to_step").alias("step"),
-            "from_lane", "to_lane", "wm", *_VERSION_KEYS,
-        )
-        .sort("g")
-    )  # fmt: skip
-    targets = items.select((order + pl.col("first_seq")).alias("g"), "c", "step", "begun").sort("g")
-    days = (pl.col("begun") - pl.col("wm")) / per_day
-    return (
-        handed.join_asof(
-            targets,
-            on="g",
-            by=["c", "step"],
-            strategy="forward",
-            allow_exact_matches=False,
-            check_sortedness=False,
-        )
-        .filter(pl.col("begun").is_not_null())
-        .group_by(*_VERSION_KEYS, "from_lane", "to_lane")
-        .agg(
-            pl.len().alias("handoffs"),
-            days.mean().alias("mean_days"),
-            days.median().alias("median_days"),
-        )
-        .sort(*_VERSION_KEYS, "mean_days", descending=[False, False, True])
-    )
-
-
-def _bottlenecks(items: pl.LazyFrame, per_day: float) -> pl.LazyFrame:
-    wait = pl.col("wait") / per_day
-    return (
-        items.filter(pl.col("wait").is_not_null())
-        .group_by(*_VERSION_KEYS, "step")
-        .agg(
-            pl.len().alias("items"),
-            wait.mean().alias("mean_wait_days"),
-            wait.quantile(0.9, interpolation="linear").alias("p90_wait_days"),
-        )
-        .sort(*_VERSION_KEYS, "mean_wait_days", "step", descending=[False, False, True, False])
-    )
-
-
-def _variants(cases: pl.LazyFrame) -> pl.LazyFrame:
-    count = pl.len().alias("cases")
-    return (
-        cases.filter(pl.col("status") == RunStatus.FINISHED.value)
-        .group_by(*_VERSION_KEYS, "variant")
-        .agg(count)
-        .with_columns((pl.col("cases") / pl.col("cases").sum().over(_VERSION_KEYS)).alias("share"))
-        .sort(*_VERSION_KEYS, "cases", "variant", descending=[False, False, True, False])
-    )
-
-
-def _workload(done: pl.LazyFrame, cases: pl.LazyFrame) -> pl.LazyFrame:
-    finished = cases.filter(pl.col("status") == RunStatus.FINISHED.value)
-    counts = finished.group_by(_VERSION_KEYS).agg(pl.len().alias("_cases"))
-    per_case = (pl.col("_touch") / pl.col("_cases")).alias("touch_minutes_per_case")
-    return (
-        done.filter(pl.col("org").is_not_null())
-        .join(finished.select("c"), on="c", how="semi")
-        .group_by(*_VERSION_KEYS, "org")
-        .agg(pl.col("touch_minutes").sum().alias("_touch"))
-        .join(counts, on=_VERSION_KEYS)
-        .select(*_VERSION_KEYS, "org", per_case)
-        .sort(*_VERSION_KEYS, "touch_minutes_per_case", descending=[False, False, True])
-    )
-
-
 def observed_metrics(
     events: pl.DataFrame,
     *,
@@ -457,11 +363,11 @@ def observed_metrics(
     lazy = cases.lazy()
     summary, waits, bottlenecks, variants, workload = pl.collect_all(
         [
-            _summary(lazy),
-            _handoff_waits(log, items, per_day),
-            _bottlenecks(items, per_day),
-            _variants(lazy),
-            _workload(done, lazy),
+            tables.summary_table(lazy, [m.key for m in CASE_METRICS]),
+            tables.handoff_wait_table(log, items, per_day),
+            tables.bottleneck_table(items, per_day),
+            tables.variant_table(lazy),
+            tables.workload_table(done, lazy),
         ]
     )
     checked = None if version is None else conformance(done, version)

@@ -292,7 +292,7 @@ class _World:
             t, _, code, case, item, step, touch, held = pop(heap)
             if code == _WAITED:
                 if not driver.done[case]:
-                    self.request(_Request(case, item, step), t)
+                    self.request(case, item, step, t)
                 continue
             self.clock = t
             if code == _ARRIVE:
@@ -318,14 +318,25 @@ class _World:
         if wait > 0:
             self.push(t + wait, _WAITED, case, item, step)
         else:
-            self.request(_Request(case, item, step), t)
+            self.request(case, item, step, t)
 
-    def request(self, request: _Request, t: float) -> None:
+    def request(self, case: int, item: int, step: int, t: float) -> None:
+        """Ask for the step's people: at once when free (the common case), else in a queue."""
+        lanes = self.plan.staff[step]
+        if not lanes:
+            self.begin(case, item, step, (), t)
+        elif len(lanes) == 1 and self.free[lanes[0]]:
+            lane = lanes[0]
+            busy = self.busy[lane]
+            busy.times.append(t)
+            busy.deltas.append(1.0)
+            self.begin(case, item, step, ((lane, self.free[lane].pop()),), t)
+        else:
+            self.acquire(_Request(case, item, step), t)
+
+    def acquire(self, request: _Request, t: float) -> None:
         """Take one person of each staffed lane in order; queue where none is free."""
         lanes = self.plan.staff[request.step]
-        if not lanes:
-            self.begin(request, t)
-            return
         while request.position < len(lanes):
             lane = lanes[request.position]
             if not self.free[lane]:
@@ -337,15 +348,13 @@ class _World:
             self.busy[lane].times.append(t)
             self.busy[lane].deltas.append(1.0)
             request.position += 1
-        self.begin(request, t)
+        self.begin(request.case, request.item, request.step, tuple(request.held), t)
 
-    def begin(self, request: _Request, t: float) -> None:
-        plan, step = self.plan, request.step
-        held = tuple(request.held)
-        actor = self.actor(step, held)
-        self.driver.begin(request.case, request.item, step, t, actor, plan.org[step])
+    def begin(self, case: int, item: int, step: int, held: Held, t: float) -> None:
+        plan = self.plan
+        self.driver.begin(case, item, step, t, self.actor(step, held), plan.org[step])
         touch = _draw(plan.touch[step], self.uniform())
-        self.push(t + touch, _TOUCHED, request.case, request.item, step, touch, held)
+        self.push(t + touch, _TOUCHED, case, item, step, touch, held)
 
     def actor(self, step: int, held: Held) -> int:
         """Who records the step: the recording organisation's person, else the organisation."""
@@ -391,7 +400,7 @@ class _World:
                 continue
             request.held.append((lane, person))
             request.position += 1
-            self.request(request, t)
+            self.acquire(request, t)
             return
         self.free[lane].append(person)
         self.busy[lane].add(t, -1)

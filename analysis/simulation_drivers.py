@@ -243,7 +243,7 @@ class FastDriver:
         """Every event, ordered by case and ``seq``, as columns: case, seq, kind, minute, step,
         item, actor, org, outcome, touch, to_step (``-1`` = none; org ``-2`` = the step's lane).
         """
-        rows = np.frombuffer(bytes(self.rows), dtype=np.float64).reshape(-1, 8)
+        rows = np.frombuffer(self.rows, dtype=np.float64).reshape(-1, 8)
         table = np.array(
             [p for pieces in self.pieces for p in pieces] or [(0,) * 6], dtype=np.int64
         ).reshape(-1, 6)

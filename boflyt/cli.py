@@ -1,13 +1,25 @@
 """The ``boflyt`` command line: a thin typer shell over the core.
 
-Each group of commands lives in :mod:`boflyt.commands` and registers itself here.
+Each group of commands lives in :mod:`boflyt.commands` and registers itself here. Prefect's
+local-mode defaults are set before any command module imports Prefect.
 """
 
 from __future__ import annotations
 
 import typer
 
-from boflyt.commands import analysis, cases, definitions, demo, diagrams, simulation
+from boflyt.prefect_local import use_local_defaults
+
+use_local_defaults()
+
+from boflyt.commands import (  # noqa: E402  (after the Prefect defaults, on purpose)
+    analysis,
+    cases,
+    definitions,
+    demo,
+    diagrams,
+    simulation,
+)
 
 __all__ = ["app"]
 

@@ -46,10 +46,11 @@ _WORDS = {
         "process": "Prosess",
         "handoffs": "Overleveringer",
         "transactions": "Transaksjoner",
-        "lead": "Gjennomløpstid, modell (arbeidsdager)",
-        "lead_sim": "Gjennomløpstid, simulert median",
+        "lead": "Ledetid, modell (d)",
+        "lead_sim": "Ledetid, simulert (d)",
         "open": "Åpne rapportene",
         "took": "Ferdig på {seconds:.0f} s.",
+        "note": "Per sak, forventet (modell) og snitt av simulerte saker; d = arbeidsdager.",
     },
     "en": {
         "simulating": "{name}: simulating v{before} and v{after}",
@@ -59,10 +60,11 @@ _WORDS = {
         "process": "Process",
         "handoffs": "Handoffs",
         "transactions": "Transactions",
-        "lead": "Lead time, model (working days)",
-        "lead_sim": "Lead time, simulated median",
+        "lead": "Lead time, model (d)",
+        "lead_sim": "Lead time, simulated (d)",
         "open": "Open the reports",
         "took": "Done in {seconds:.0f} s.",
+        "note": "Per case: expected (model) and mean of simulated cases; d = working days.",
     },
 }
 
@@ -189,8 +191,9 @@ def _print_summary(
     results: list[dict[str, Any]], library: Library, cases: int, lang: str, words: dict[str, str]
 ) -> None:
     table = Table(title=words["title"].format(cases=cases), title_justify="left")
-    for column in ("process", "handoffs", "transactions", "lead", "lead_sim"):
-        table.add_column(words[column], justify="left" if column == "process" else "right")
+    table.add_column(words["process"], max_width=24)
+    for column in ("handoffs", "transactions", "lead", "lead_sim"):
+        table.add_column(words[column], justify="right")
     for result in results:
         comparison = result["comparison"]
         name = library.get(comparison["process"], comparison["after"]).name.get(lang)
@@ -199,11 +202,7 @@ def _print_summary(
             _pair(_row(comparison, "expected_handoffs", "design")),
             _pair(_row(comparison, "expected_transactions", "design")),
             _pair(_row(comparison, "lead_days", "design")),
-            _median_lead(result["entry"]),
+            _pair(_row(comparison, "observed_lead_days", "observed")),
         )
     console.print(table)
-
-
-def _median_lead(entry: dict[str, Any]) -> str:
-    before, after = entry["lead_days"]
-    return f"{before:.1f} → {after:.1f}"
+    console.print(words["note"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import threading
 import time
 import uuid
@@ -227,6 +228,7 @@ def _through_prefect(
             )
             time.sleep(0.2)
     worker.join()
+    logging.getLogger("prefect").setLevel(logging.WARNING)  # quiet the server's exit notice
     if "error" in outcome:
         error = outcome["error"]
         if isinstance(error, Exception) and str(error):

@@ -37,5 +37,5 @@ def test_escalation_runs_daily_in_oslo_time() -> None:
     (escalation,) = [d for d in DEPLOYMENTS if d["name"] == "escalate-overdue"]
     (schedule,) = escalation["schedules"]
     assert schedule["timezone"] == "Europe/Oslo"
-    minute, hour, day, month, weekday = schedule["cron"].split()
+    _, _, day, month, weekday = schedule["cron"].split()
     assert (day, month, weekday) == ("*", "*", "*")
