@@ -138,29 +138,32 @@ def conformance(events: pl.DataFrame | pl.LazyFrame, version: Version) -> Confor
     pairs = sorted(allowed_pairs(version))
     allowed = pl.LazyFrame(
         {"from_step": [a for a, _ in pairs], "to_step": [b for _, b in pairs], "ok": True}
-    )
+    ).with_columns(pl.col("from_step", "to_step").cast(pl.Categorical))
     frame = events.lazy()
     if "kind" in frame.collect_schema().names():
         frame = completed_paths(frame)
-    case = pl.col("c")
+    case, step = pl.col("c"), pl.col("step").cast(pl.Categorical)
     runs = frame.filter(
         (pl.col("process") == version.process) & (pl.col("version") == version.version)
-    ).with_columns(
+    ).select(
+        "c",
+        "case_id",
         pl.when(case == case.shift(1))
-        .then(pl.col("step").shift(1))
-        .otherwise(pl.lit(_BEGINNING))
+        .then(step.shift(1))
+        .otherwise(pl.lit(_BEGINNING, pl.Categorical))
         .alias("from_step"),
         case.cum_count().over("c").cast(pl.Int64).alias("position"),
-        pl.col("step").alias("to_step"),
+        step.alias("to_step"),
     )
     deviations = (
         runs.join(allowed, on=["from_step", "to_step"], how="left")
         .filter(pl.col("ok").is_null())
-        .group_by("case_id")
+        .group_by("c")
         .agg(pl.all().sort_by("position").first())
+        .select(pl.col("case_id", "from_step", "to_step").cast(pl.String), "position")
         .select("case_id", "position", "from_step", "to_step")
         .sort("case_id")
     )
-    count, found = pl.collect_all([runs.select(pl.col("case_id").n_unique()), deviations])
+    count, found = pl.collect_all([runs.select(pl.col("c").n_unique()), deviations])
     total = int(count.item())
     return Conformance(version.process, version.version, total, total - found.height, found)

@@ -18,7 +18,7 @@ import polars as pl
 
 from analysis import observed_tables as tables
 from analysis.calendar import DEFAULT_CALENDAR, WorkCalendar
-from analysis.conformance import Conformance, completed_paths, conformance
+from analysis.conformance import Conformance, conformance
 from analysis.design import Metric
 from models.definition import Version
 from models.events import EVENT_COLUMNS
@@ -39,7 +39,9 @@ _BEGIN, _FINISH = EventKind.CASE_STARTED.value, EventKind.CASE_FINISHED.value
 _CANCEL = EventKind.CASE_CANCELLED.value
 _KINDS = pl.Enum([kind.value for kind in EventKind])
 _DAY_US = 86_400_000_000
+_BLOCK = 1 << 16
 _ITEM_SPAN = 1 << 20
+_SEQ_SPAN = 1 << 32
 _IMPLICIT = "implicit"
 """``detail`` of a step_started the engine adds when an item is completed without a begin: its
 time is the completion's, so the item is treated as having no start event."""
@@ -110,7 +112,8 @@ def working_minutes(at: pl.Series, calendar: WorkCalendar = DEFAULT_CALENDAR) ->
     """Working minutes from the calendar's epoch to each timestamp (== ``minutes_expr``).
 
     The calendar is evaluated once per day of the log's date range, then looked up by day
-    index: a log has far fewer days than events.
+    index: a log has far fewer days than events. The lookup runs in blocks of
+    :data:`_BLOCK` timestamps, so its temporaries stay small whatever the log's length.
 
     Raises:
         ValueError: when a timestamp is missing.
@@ -125,42 +128,64 @@ def working_minutes(at: pl.Series, calendar: WorkCalendar = DEFAULT_CALENDAR) ->
     if at.is_empty():
         return pl.Series("wm", [], dtype=pl.Float64)
     micros = at.dt.epoch("us").to_numpy()
-    day = micros // _DAY_US
-    first, last = int(day.min()), int(day.max())
+    first, last = int(micros.min()) // _DAY_US, int(micros.max()) // _DAY_US
     days = pl.DataFrame({"d": pl.date_range(_date(first), _date(last + 1), eager=True)}).select(
         calendar.minutes_expr(pl.col("d").cast(pl.Datetime("us")))
     )
     base = days.to_series().to_numpy()
-    index = day - first
-    open_day = base[index + 1] > base[index]
-    minute = (micros - day * _DAY_US) / 60e6
-    within = np.clip(minute - calendar.start_hour * 60, 0.0, calendar.minutes_per_day)
-    return pl.Series("wm", base[index] + np.where(open_day, within, 0.0))
+    opened, start = base[1:] > base[:-1], base[:-1]
+    result = np.empty(len(micros))
+    for low in range(0, len(micros), _BLOCK):
+        block = micros[low : low + _BLOCK]
+        day = block // _DAY_US
+        index = day - first
+        minute = (block - day * _DAY_US) / 60e6
+        within = np.clip(minute - calendar.start_hour * 60, 0.0, calendar.minutes_per_day)
+        result[low : low + _BLOCK] = start[index] + np.where(opened[index], within, 0.0)
+    return pl.Series("wm", result)
 
 
 def _date(day: int) -> dt.date:
     return dt.date(1970, 1, 1) + dt.timedelta(days=day)
 
 
+def _cat(name: str) -> pl.Expr:
+    """A text column as a categorical: one 4-byte code a row; codes agree across frames."""
+    return pl.col(name).cast(pl.String).cast(pl.Categorical)
+
+
+def _int(name: str) -> pl.Expr:
+    return pl.col(name).cast(pl.Int64)
+
+
+def _key(column: str, span: int) -> pl.Expr:
+    """``c`` × span + an integer column: one sortable / joinable key per case and number."""
+    return pl.col("c").cast(pl.Int64) * span + _int(column)
+
+
+_VERSION = ("process", _int("version"))
+"""The version keys as the internal frames carry them (process is a categorical)."""
+
+
 def _prepare(events: pl.DataFrame, calendar: WorkCalendar) -> pl.DataFrame:
-    """The columns the analysis needs, typed; ``c`` is an integer case code, ``wm`` the
-    working minute of each event."""
+    """The log in compact form: case code ``c``, ``kind`` as an enum, ``step`` and ``process``
+    as categoricals, working minute ``wm``.
+
+    Every other column is the log's own (no copy); the queries below cast the few they need
+    after filtering the rows they concern, so no wide copy of the whole log is made.
+    """
     missing = [c for c in (*EVENT_COLUMNS, *_VERSION_KEYS, "mode") if c not in events.columns]
     if missing:
         raise ValueError(f"event log lacks column(s) {', '.join(missing)}")
+    compact = ("kind", "at", "step", "process")
     return events.select(
-        pl.col("case_id").cast(pl.String),
-        pl.col("case_id").cast(pl.String).cast(pl.Categorical).to_physical().cast(pl.Int64)
-        .alias("c"),
-        pl.col("seq").cast(pl.Int64), pl.col("kind").cast(pl.String).cast(_KINDS, strict=False),
-        pl.col("step").cast(pl.String), pl.col("item").cast(pl.Int64),
-        pl.col("org").cast(pl.String),
-        pl.col("touch_minutes").cast(pl.Float64), pl.col("transactions").cast(pl.Int64),
-        pl.col("to_step").cast(pl.String), pl.col("from_lane").cast(pl.String),
-        pl.col("to_lane").cast(pl.String), pl.col("process").cast(pl.String),
-        pl.col("version").cast(pl.Int64), pl.col("mode").cast(pl.String),
-        pl.col("detail").cast(pl.String),
-    ).with_columns(working_minutes(events["at"], calendar))  # fmt: skip
+        _cat("case_id").to_physical().alias("c"),
+        pl.col("kind").cast(pl.String).cast(_KINDS, strict=False),
+        _cat("step"),
+        _cat("process"),
+        working_minutes(events["at"], calendar),
+        *(c for c in (*EVENT_COLUMNS, *_VERSION_KEYS, "mode") if c not in compact),
+    )
 
 
 def _items(log: pl.LazyFrame) -> pl.LazyFrame:
@@ -171,15 +196,16 @@ def _items(log: pl.LazyFrame) -> pl.LazyFrame:
     (completed by the engine) come from their completion alone.
     """
     kind, wm = pl.col("kind"), pl.col("wm")
-    rows = log.filter(pl.col("item").is_not_null()).with_columns(
-        (pl.col("c") * _ITEM_SPAN + pl.col("item")).alias("k")
-    )
+    item = pl.col("item").is_not_null()
     keys = ["k", "c", "step", "seq", *_VERSION_KEYS]
-    ready = rows.filter(kind == _READY).select(*keys, wm.alias("ready"))
-    explicit = pl.col("detail").is_null() | (pl.col("detail") != _IMPLICIT)
-    started = rows.filter((kind == _STARTED) & explicit).select("k", wm.alias("started"))
-    done = rows.filter(kind == _DONE).select(
-        *keys, wm.alias("completed"), pl.col("touch_minutes").alias("touch")
+    row = (_key("item", _ITEM_SPAN).alias("k"), "c", "step", _int("seq"), *_VERSION)
+    ready = log.filter(item & (kind == _READY)).select(*row, wm.alias("ready"))
+    explicit = pl.col("detail").is_null() | (pl.col("detail").cast(pl.String) != _IMPLICIT)
+    started = log.filter(item & (kind == _STARTED) & explicit).select(
+        _key("item", _ITEM_SPAN).alias("k"), wm.alias("started")
+    )
+    done = log.filter(item & (kind == _DONE)).select(
+        *row, wm.alias("completed"), pl.col("touch_minutes").cast(pl.Float64).alias("touch")
     )
     queued = ready.join(started, on="k", how="left").join(
         done.select("k", "completed", "touch"), on="k", how="left"
@@ -199,18 +225,31 @@ def _items(log: pl.LazyFrame) -> pl.LazyFrame:
     )  # fmt: skip
 
 
+def _completed(log: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`~analysis.conformance.completed_paths` of a prepared log, with categorical text."""
+    return (
+        log.filter(pl.col("kind") == _DONE)
+        .select(
+            "c", _cat("case_id"), _int("seq"),
+            pl.col("step").fill_null(pl.lit("?", pl.Categorical)), *_VERSION,
+            pl.col("touch_minutes").cast(pl.Float64), _int("transactions"), _cat("org"),
+        )
+        .sort(_key("seq", _SEQ_SPAN))
+    )  # fmt: skip
+
+
 def _cases(log: pl.LazyFrame, done: pl.LazyFrame, calendar: WorkCalendar) -> pl.LazyFrame:
     """Per case: identity, status, lead time, touch, handoffs and transactions.
 
-    Only the first and last working minute need every event; the rest is aggregated from the
-    few rows of the kind it concerns.
+    Only the first and last working minute need every event; the identity comes from each
+    case's first event, the rest from the few rows of the kind it concerns.
     """
     kind, wm = pl.col("kind"), pl.col("wm")
-    base = log.group_by("c").agg(
-        pl.col("case_id", *_VERSION_KEYS, "mode").first(),
-        wm.min().alias("_min"),
-        wm.max().alias("_max"),
-    )
+    identity = log.filter(pl.col("c").is_first_distinct()).select(
+        "c", pl.col("case_id").cast(pl.String), pl.col("process").cast(pl.String),
+        _int("version"), pl.col("mode").cast(pl.String),
+    )  # fmt: skip
+    span = log.group_by("c").agg(wm.min().alias("_min"), wm.max().alias("_max"))
     marks = (
         log.filter(kind.is_in([_BEGIN, _FINISH, _CANCEL]))
         .group_by("c")
@@ -236,7 +275,8 @@ def _cases(log: pl.LazyFrame, done: pl.LazyFrame, calendar: WorkCalendar) -> pl.
     last = pl.coalesce("_close", "_max")
     handoffs = pl.col("handoffs").fill_null(0).cast(pl.Int64)
     return (
-        base.join(marks, on="c", how="left")
+        identity.join(span, on="c", how="left")
+        .join(marks, on="c", how="left")
         .join(handed, on="c", how="left")
         .join(work, on="c", how="left")
         .select(
@@ -251,17 +291,19 @@ def _cases(log: pl.LazyFrame, done: pl.LazyFrame, calendar: WorkCalendar) -> pl.
 def _paths(done: pl.LazyFrame) -> pl.LazyFrame:
     """Per case: rework (distinct steps completed more than once) and the variant string.
 
-    ``done`` is :func:`~analysis.conformance.completed_paths` of the log.
+    ``done`` holds the completed steps of each case in ``seq`` order.
     """
-    code = pl.col("step").cast(pl.Categorical).to_physical().cast(pl.Int64)
-    pair = pl.col("c") * _ITEM_SPAN + code
     rework = (
-        done.filter(pair.is_duplicated())
+        done.group_by("c", "step")
+        .agg(pl.len().alias("_n"))
+        .filter(pl.col("_n") > 1)
         .group_by("c")
-        .agg(pair.n_unique().cast(pl.Int64).alias("rework"))
+        .agg(pl.len().cast(pl.Int64).alias("rework"))
     )
-    variants = done.group_by("c", maintain_order=True).agg(pl.col("step").str.join("→"))
-    return variants.select("c", pl.col("step").alias("variant")).join(rework, on="c", how="left")
+    variants = done.group_by("c", maintain_order=True).agg(
+        pl.col("step").cast(pl.String).str.join("→").alias("variant")
+    )
+    return variants.join(rework, on="c", how="left")
 
 
 def per_case(events: pl.DataFrame, *, calendar: WorkCalendar = DEFAULT_CALENDAR) -> pl.DataFrame:
@@ -287,8 +329,8 @@ def per_case(events: pl.DataFrame, *, calendar: WorkCalendar = DEFAULT_CALENDAR)
     (1.0, 0.9333333333333333, 'a')
     """
     log = _prepare(events, calendar).lazy()
-    done = completed_paths(log)
-    return _per_case(log, _items(log), done, calendar).drop("c").collect()
+    items, done = pl.collect_all([_items(log), _completed(log)])
+    return _per_case(log, items.lazy(), done.lazy(), calendar).drop("c").collect()
 
 
 def _per_case(
@@ -356,9 +398,8 @@ def observed_metrics(
     5.0
     """
     per_day = calendar.minutes_per_day
-    prepared = _prepare(events, calendar)
-    log = prepared.lazy()
-    items, done = (f.lazy() for f in pl.collect_all([_items(log), completed_paths(log)]))
+    log = _prepare(events, calendar).lazy()
+    items, done = (f.lazy() for f in pl.collect_all([_items(log), _completed(log)]))
     cases = _per_case(log, items, done, calendar).collect()
     lazy = cases.lazy()
     summary, waits, bottlenecks, variants, workload = pl.collect_all(

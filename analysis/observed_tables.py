@@ -1,8 +1,9 @@
 """The per-version tables of the observed analysis, as lazy polars queries.
 
-Each function takes the frames :mod:`analysis.observed` prepares: ``log`` (the typed event log
-with an integer case code ``c`` and working minute ``wm``), ``items`` (one row per work item),
-``done`` (completed steps in case order) and ``cases`` (one row per case). Call
+Each function takes the frames :mod:`analysis.observed` prepares: ``log`` (the event log with
+an integer case code ``c``, ``kind`` as an enum and the working minute ``wm``), ``items`` (one
+row per work item), ``done`` (completed steps in case order) and ``cases`` (one row per case).
+Text keys (step, lanes, org, process) travel as categoricals inside and come out as text. Call
 :func:`analysis.observed.observed_metrics` rather than these directly.
 """
 
@@ -22,7 +23,6 @@ __all__ = [
 
 _KIND = pl.col("kind")
 _HANDOFF = EventKind.HANDOFF.value
-_SEQ_SPAN = 1 << 32
 _VERSION_KEYS = ["process", "version"]
 
 
@@ -48,27 +48,26 @@ def summary_table(cases: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
 
 
 def handoff_wait_table(log: pl.LazyFrame, items: pl.LazyFrame, per_day: float) -> pl.LazyFrame:
-    """Working days from each handoff to the start of the next work item of its target step."""
-    order = pl.col("c") * _SEQ_SPAN
+    """Working days from each handoff to the start of the next work item of its target step.
+
+    The next item is the one of the same case and step with the smallest first ``seq`` after
+    the handoff's: an equi-join on (case, step) — a handful of items each — then the nearest.
+    """
     handed = (
         log.filter(_KIND == _HANDOFF)
+        .with_row_index("h")
         .select(
-            (order + pl.col("seq")).alias("g"), "c", pl.col("to_step").alias("step"),
-            "from_lane", "to_lane", "wm", *_VERSION_KEYS,
+            "h", "c", _cat("to_step").alias("step"), pl.col("seq").cast(pl.Int64),
+            _cat("from_lane"), _cat("to_lane"), "wm", "process", pl.col("version").cast(pl.Int64),
         )
-        .sort("g")
     )  # fmt: skip
-    targets = items.select((order + pl.col("first_seq")).alias("g"), "c", "step", "begun").sort("g")
+    targets = items.select("c", "step", "first_seq", "begun")
     days = (pl.col("begun") - pl.col("wm")) / per_day
     return (
-        handed.join_asof(
-            targets,
-            on="g",
-            by=["c", "step"],
-            strategy="forward",
-            allow_exact_matches=False,
-            check_sortedness=False,
-        )
+        handed.join(targets, on=["c", "step"], how="inner")
+        .filter(pl.col("first_seq") > pl.col("seq"))
+        .sort("h", "first_seq", maintain_order=True)
+        .unique("h", keep="first", maintain_order=True)
         .filter(pl.col("begun").is_not_null())
         .group_by(*_VERSION_KEYS, "from_lane", "to_lane")
         .agg(
@@ -76,8 +75,12 @@ def handoff_wait_table(log: pl.LazyFrame, items: pl.LazyFrame, per_day: float) -
             days.mean().alias("mean_days"),
             days.median().alias("median_days"),
         )
-        .sort(*_VERSION_KEYS, "mean_days", descending=[False, False, True])
-    )
+        .with_columns(_text("process", "from_lane", "to_lane"))
+        .sort(
+            *_VERSION_KEYS, "mean_days", "from_lane", "to_lane",
+            descending=[False, False, True, False, False],
+        )
+    )  # fmt: skip
 
 
 def bottleneck_table(items: pl.LazyFrame, per_day: float) -> pl.LazyFrame:
@@ -91,6 +94,7 @@ def bottleneck_table(items: pl.LazyFrame, per_day: float) -> pl.LazyFrame:
             wait.mean().alias("mean_wait_days"),
             wait.quantile(0.9, interpolation="linear").alias("p90_wait_days"),
         )
+        .with_columns(_text("process", "step"))
         .sort(*_VERSION_KEYS, "mean_wait_days", "step", descending=[False, False, True, False])
     )
 
@@ -117,7 +121,21 @@ def workload_table(done: pl.LazyFrame, cases: pl.LazyFrame) -> pl.LazyFrame:
         .join(finished.select("c"), on="c", how="semi")
         .group_by(*_VERSION_KEYS, "org")
         .agg(pl.col("touch_minutes").sum().alias("_touch"))
+        .with_columns(_text("process", "org"))
         .join(counts, on=_VERSION_KEYS)
         .select(*_VERSION_KEYS, "org", per_case)
-        .sort(*_VERSION_KEYS, "touch_minutes_per_case", descending=[False, False, True])
-    )
+        .sort(
+            *_VERSION_KEYS, "touch_minutes_per_case", "org",
+            descending=[False, False, True, False],
+        )
+    )  # fmt: skip
+
+
+def _cat(name: str) -> pl.Expr:
+    """A text column of the log as a categorical (codes shared with the other frames)."""
+    return pl.col(name).cast(pl.String).cast(pl.Categorical)
+
+
+def _text(*names: str) -> pl.Expr:
+    """Categorical columns of a (small) result back to text."""
+    return pl.col(*names).cast(pl.String)

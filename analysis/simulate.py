@@ -11,9 +11,10 @@ deadlock), is begun, takes its ``touch_minutes`` and is completed with an outcom
 transition probabilities. Lanes without a ``capacity`` entry and outside parties are unlimited.
 
 Routing — decisions, rework loops, parallel split and join, end — is the case engine's
-(:mod:`engine.case`); see :mod:`analysis.simulation_log` for the two drivers. The event loop is
-a plain ``heapq`` over one seeded numpy ``Generator`` whose uniforms are drawn in blocks: SimPy
-was measured at several times the per-event cost, which misses the 100,000-case budget.
+(:mod:`engine.case`); see :mod:`analysis.simulation_drivers` for the two drivers. The event loop is
+a plain ``heapq`` over one seeded numpy ``Generator`` whose uniforms are drawn in blocks: on the
+same queueing chain SimPy was measured slower without writing any log than this loop with the
+full log (``bench/simulate.py``).
 
 >>> from tests.factories import linear_version
 >>> from models.scenario import Scenario
@@ -28,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from itertools import chain, count
 from typing import Literal
@@ -37,7 +38,7 @@ import numpy as np
 import polars as pl
 
 from analysis.calendar import WorkCalendar, norwegian_holidays
-from analysis.simulation_drivers import EngineDriver, FastDriver
+from analysis.simulation_drivers import EngineDriver, FastDriver, Ready
 from analysis.simulation_log import stamp, to_frame
 from analysis.simulation_result import SimulationResult, build_result, merge_results
 from analysis.simulation_series import Series
@@ -51,6 +52,8 @@ __all__ = ["SimulationResult", "calendar_of", "chunk_size", "simulate", "simulat
 _HUMAN = (StepKind.TASK, StepKind.DECISION, StepKind.WAIT)
 _ARRIVE, _WAITED, _TOUCHED = 0, 1, 2
 _BLOCK = 1 << 16
+_UNSTAFFED, _JOINT = -2, -1
+"""``_Plan.single``: a step needs no staff / people of several lanes (else the one lane)."""
 
 
 def calendar_of(scenario: Scenario, *, years: int = 1) -> WorkCalendar:
@@ -137,9 +140,12 @@ def simulate_chunk(
     flow = compile_flow(version, outside)
     plan = _Plan(flow, scenario)
     ids = [f"{case_prefix}-{chunk}-{i + 1:06d}" for i in range(cases)]
-    engine = (EngineDriver if driver == "engine" else FastDriver)(flow, plan.step_ids, plan.names)
-    if isinstance(engine, EngineDriver):
+    engine: FastDriver | EngineDriver
+    if driver == "engine":
+        engine = EngineDriver(flow, plan.step_ids, plan.names)
         engine.case_ids = ids
+    else:
+        engine = FastDriver(flow, plan.step_ids, plan.names, plan.org)
     world = _World(plan, engine, np.random.default_rng([seed, chunk]), progress)
     world.run(cases)
     years = math.ceil(world.clock / scenario.minutes_per_day / (len(scenario.working_days) * 50))
@@ -212,6 +218,10 @@ class _Plan:
             self.org.append(self.name[recorder])
             self.org_lane.append(staffed.index(recorder) if recorder in staffed else -1)
             self.choices.append(self._choices(flow, step.id, step.kind))
+        self.single = [
+            _UNSTAFFED if not lanes else lanes[0] if len(lanes) == 1 else _JOINT
+            for lanes in self.staff
+        ]
         self.human = [s.kind in _HUMAN for s in version.steps]
         self.rate = scenario.arrivals_per_minute
         self.start_org = self.org[self.step_ids.index(flow.start)] if flow.start else 0
@@ -223,6 +233,14 @@ class _Plan:
         cumulative = list(np.cumsum([t.p for t in edges]))
         return cumulative, [self.name[t.outcome or ""] for t in edges]
 
+    def lane_of_actor(self) -> list[int]:
+        """The staffed lane of each actor name index (``-1`` for other names)."""
+        lanes = [-1] * len(self.names)
+        for lane in range(len(self.lanes)):
+            for person in self.actor_names(lane):
+                lanes[person] = lane
+        return lanes
+
     def actor_names(self, lane: int) -> list[int]:
         name = self.lanes[lane]
         return [self.name[f"{name}#{k}"] for k in range(self.capacity[name], 0, -1)]
@@ -231,8 +249,11 @@ class _Plan:
 # --------------------------------------------------------------------------- the event loop
 
 
-Held = tuple[tuple[int, int], ...]
-"""People a work item holds: (lane index, actor name index)."""
+Held = tuple[int, ...]
+"""People a work item holds, as actor name indices."""
+
+_Entry = tuple[float, int, int, int, int, int, float, Held]
+"""A heap event: time, tie-break counter, code, case, item, step, touch minutes, people."""
 
 
 class _Request:
@@ -243,11 +264,16 @@ class _Request:
     def __init__(self, case: int, item: int, step: int) -> None:
         self.case, self.item, self.step = case, item, step
         self.position = 0
-        self.held: list[tuple[int, int]] = []
+        self.held: list[int] = []
 
 
 class _World:
-    """The heap of pending events, the staff pools and their queues."""
+    """The heap of pending events, the staff pools and their queues.
+
+    The hot paths (an item that needs at most one person who is free, a release with nobody
+    queued) bind everything they touch to locals; queues and joint steps go through
+    :meth:`acquire` and :meth:`release`.
+    """
 
     def __init__(
         self,
@@ -259,80 +285,98 @@ class _World:
         self.plan, self.driver, self.rng, self.progress = plan, driver, rng, progress
         blocks = iter(lambda: rng.random(_BLOCK).tolist(), None)
         self.uniform: Callable[[], float] = chain.from_iterable(blocks).__next__
-        self.heap: list[tuple[float, int, int, int, int, int, float, Held]] = []
+        self.heap: list[_Entry] = []
         self.counter = count().__next__
         self.clock = 0.0
         self.free = [plan.actor_names(lane) for lane in range(len(plan.lanes))]
+        self.lane_of = plan.lane_of_actor()
         self.queues: list[deque[_Request]] = [deque() for _ in plan.lanes]
         self.busy = [Series() for _ in plan.lanes]
         self.waiting = [Series() for _ in plan.lanes]
         self.arrived: list[float] = []
         self.ended: list[float] = []
 
-    def push(
-        self,
-        t: float,
-        code: int,
-        case: int,
-        item: int = 0,
-        step: int = 0,
-        touch: float = 0.0,
-        held: Held = (),
-    ) -> None:
-        heappush(self.heap, (t, self.counter(), code, case, item, step, touch, held))
-
     def run(self, cases: int) -> None:
         """Simulate until every one of ``cases`` arrivals has reached an end."""
-        arrivals = np.cumsum(self.rng.exponential(1.0 / self.plan.rate, cases)).tolist()
-        self.ended = [math.nan] * cases
-        self.push(arrivals[0], _ARRIVE, 0)
-        finished, report = 0, max(cases // 100, 1)
-        heap, driver, pop = self.heap, self.driver, heappop
+        plan, driver, uniform, counter = self.plan, self.driver, self.uniform, self.counter
+        arrivals = np.cumsum(self.rng.exponential(1.0 / plan.rate, cases)).tolist()
+        self.ended = ended = [math.nan] * cases
+        heap, pop, push, done = self.heap, heappop, heappush, driver.done
+        waits, choices, orgs = plan.wait, plan.choices, plan.org
+        start, complete, request, release = (
+            driver.start,
+            driver.complete,
+            self.request,
+            self.release,
+        )
+        queues, free, lane_of, busy = self.queues, self.free, self.lane_of, self.busy
+        push(heap, (arrivals[0], counter(), _ARRIVE, 0, 0, 0, 0.0, ()))
+        finished, report, clock = 0, max(cases // 100, 1), 0.0
         while heap:
             t, _, code, case, item, step, touch, held = pop(heap)
             if code == _WAITED:
-                if not driver.done[case]:
-                    self.request(case, item, step, t)
+                if not done[case]:
+                    request(case, item, step, t)
                 continue
-            self.clock = t
+            clock, base = t, 0
+            ready: Sequence[Ready] = ()
             if code == _ARRIVE:
                 self.arrived.append(t)
                 if case + 1 < cases:
-                    self.push(arrivals[case + 1], _ARRIVE, case + 1)
-                ready = driver.start(case, t, 0, self.plan.start_org)
+                    push(heap, (arrivals[case + 1], counter(), _ARRIVE, case + 1, 0, 0, 0.0, ()))
+                base, ready = start(case, t, 0, plan.start_org)
             else:
-                ready = self.complete(t, case, item, step, touch, held)
-            if driver.done[case] and math.isnan(self.ended[case]):
-                self.ended[case] = t
+                if not done[case]:
+                    cumulative, outcomes = choices[step]
+                    outcome = _choose(cumulative, outcomes, uniform()) if outcomes else -1
+                    actor = held[0] if len(held) == 1 else self.actor(step, held)
+                    base, ready = complete(case, item, step, t, actor, orgs[step], outcome, touch)
+                for person in held:
+                    lane = lane_of[person]
+                    if queues[lane]:
+                        release(lane, person, t)
+                    else:
+                        free[lane].append(person)
+                        busy[lane].add(t, -1)
+            if done[case] and math.isnan(ended[case]):
+                ended[case] = t
                 finished += 1
                 if self.progress is not None and finished % report == 0:
                     self.progress(finished)
-            for number, target in ready:
-                self.schedule(case, number, target, t)
+            for offset, target in ready:
+                wait = _draw(waits[target], uniform())
+                if wait > 0:
+                    push(heap, (t + wait, counter(), _WAITED, case, base + offset, target, 0.0, ()))
+                else:
+                    request(case, base + offset, target, t)
+        self.clock = clock
         if self.progress is not None and finished % report:
             self.progress(finished)
 
-    def schedule(self, case: int, item: int, step: int, t: float) -> None:
-        """A ready item: wait for the outside party or timer, then ask for staff."""
-        wait = _draw(self.plan.wait[step], self.uniform())
-        if wait > 0:
-            self.push(t + wait, _WAITED, case, item, step)
-        else:
-            self.request(case, item, step, t)
-
     def request(self, case: int, item: int, step: int, t: float) -> None:
-        """Ask for the step's people: at once when free (the common case), else in a queue."""
-        lanes = self.plan.staff[step]
-        if not lanes:
-            self.begin(case, item, step, (), t)
-        elif len(lanes) == 1 and self.free[lanes[0]]:
-            lane = lanes[0]
+        """Ask for the step's people: at once when free (the common case), else in a queue;
+        a begun item draws its touch time and is pushed to complete."""
+        plan = self.plan
+        lane = plan.single[step]
+        if lane == _UNSTAFFED:
+            held: Held = ()
+        elif lane >= 0 and self.free[lane]:
             busy = self.busy[lane]
             busy.times.append(t)
             busy.deltas.append(1.0)
-            self.begin(case, item, step, ((lane, self.free[lane].pop()),), t)
+            held = (self.free[lane].pop(),)
         else:
             self.acquire(_Request(case, item, step), t)
+            return
+        self.begin(case, item, step, held, t)
+
+    def begin(self, case: int, item: int, step: int, held: Held, t: float) -> None:
+        """Begin the item with the people it holds; it completes after its touch time."""
+        plan = self.plan
+        actor = held[0] if len(held) == 1 else self.actor(step, held)
+        self.driver.begin(case, item, step, t, actor, plan.org[step])
+        touch = _draw(plan.touch[step], self.uniform())
+        heappush(self.heap, (t + touch, self.counter(), _TOUCHED, case, item, step, touch, held))
 
     def acquire(self, request: _Request, t: float) -> None:
         """Take one person of each staffed lane in order; queue where none is free."""
@@ -341,52 +385,21 @@ class _World:
             lane = lanes[request.position]
             if not self.free[lane]:
                 self.queues[lane].append(request)
-                self.waiting[lane].times.append(t)
-                self.waiting[lane].deltas.append(1.0)
+                self.waiting[lane].add(t, 1.0)
                 return
-            request.held.append((lane, self.free[lane].pop()))
-            self.busy[lane].times.append(t)
-            self.busy[lane].deltas.append(1.0)
+            request.held.append(self.free[lane].pop())
+            self.busy[lane].add(t, 1.0)
             request.position += 1
         self.begin(request.case, request.item, request.step, tuple(request.held), t)
-
-    def begin(self, case: int, item: int, step: int, held: Held, t: float) -> None:
-        plan = self.plan
-        self.driver.begin(case, item, step, t, self.actor(step, held), plan.org[step])
-        touch = _draw(plan.touch[step], self.uniform())
-        self.push(t + touch, _TOUCHED, case, item, step, touch, held)
 
     def actor(self, step: int, held: Held) -> int:
         """Who records the step: the recording organisation's person, else the organisation."""
         if not held:
             return self.plan.org[step]
         if len(held) == 1:
-            return held[0][1]
+            return held[0]
         lane = self.plan.org_lane[step]
-        return next((person for index, person in held if index == lane), held[0][1])
-
-    def complete(
-        self, t: float, case: int, item: int, step: int, touch: float, held: Held
-    ) -> list[tuple[int, int]]:
-        """Complete a touched item (drawing its outcome), then hand its people on."""
-        ready: list[tuple[int, int]] = []
-        if not self.driver.done[case]:
-            cumulative, outcomes = self.plan.choices[step]
-            outcome = -1
-            if outcomes:
-                u = self.uniform()
-                outcome = outcomes[-1]
-                for bound, chosen in zip(cumulative, outcomes, strict=True):
-                    if u < bound:
-                        outcome = chosen
-                        break
-            actor = self.actor(step, held)
-            ready = self.driver.complete(
-                case, item, step, t, actor, self.plan.org[step], outcome, touch
-            )
-        for lane, person in held:
-            self.release(lane, person, t)
-        return ready
+        return next((person for person in held if self.lane_of[person] == lane), held[0])
 
     def release(self, lane: int, person: int, t: float) -> None:
         """Give the person to the first live request queued for the lane, else free them."""
@@ -395,15 +408,23 @@ class _World:
             request = queue.popleft()
             self.waiting[lane].add(t, -1)
             if self.driver.done[request.case]:
-                for other, who in request.held:
-                    self.release(other, who, t)
+                for who in request.held:
+                    self.release(self.lane_of[who], who, t)
                 continue
-            request.held.append((lane, person))
+            request.held.append(person)
             request.position += 1
             self.acquire(request, t)
             return
         self.free[lane].append(person)
         self.busy[lane].add(t, -1)
+
+
+def _choose(cumulative: Sequence[float], outcomes: Sequence[int], u: float) -> int:
+    """The outcome whose cumulative probability band holds ``u`` (the last one otherwise)."""
+    for bound, chosen in zip(cumulative, outcomes, strict=True):
+        if u < bound:
+            return chosen
+    return outcomes[-1]
 
 
 # --------------------------------------------------------------------------- results

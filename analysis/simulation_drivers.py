@@ -14,8 +14,8 @@ Both answer the simulator's "start this case", "begin this step" and "complete t
 from __future__ import annotations
 
 import datetime as dt
-import struct
-from collections.abc import Sequence
+from array import array
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -55,26 +55,37 @@ Ready = tuple[int, int]
 """A work item that became ready: (item number, step index)."""
 
 
-_Piece = tuple[int, int, int, int, int, int]
-"""One event of a template: kind, step, to_step, item rule, item offset, who.
+_Piece = tuple[int, int, int, int, int, int, int]
+"""One event of a template: kind, step, to_step, item rule, item offset, who, outcome.
 
 Item rule 0: no item; 1: the command's item; 2: the case's item count before the command plus
-the offset. Who 0: nobody; 1: the command's actor and organisation; 2: the engine (the
-step's lane as organisation); 3: like 1 and also the command's outcome and touch minutes.
+the offset. Who 0: nobody; 1: the command's actor and the step's organisation; 2: the engine
+(the step's lane as organisation); 3: like 1 and also the outcome and the touch minutes.
 """
+
+_Route = tuple[int, tuple[Ready, ...], int, bool]
+"""A compiled route: template, ready items (offset, step), new items, whether it ends the case."""
+
+_Writer = Callable[[int, float, int, int, int, int, float], None]
+"""Appends one command row: case, minute, template, item, base, actor, touch."""
 
 
 class FastDriver:
     """The engine's routing with a few counters per case; one packed row per command.
 
     The events a command causes are fixed by (step, outcome) unless a join is on the way, so
-    they are compiled once into templates; a command is stored as one row naming its template
-    and expanded into event rows with numpy at the end (:meth:`packed`). Routes through a join
-    depend on which branches have arrived and are followed step by step, as ``_route`` does.
+    they are compiled once into templates; a command is stored as one row of typed columns
+    (``array.array``) naming its template and expanded into event rows with numpy at the end
+    (:meth:`packed`). Routes through a join depend on which branches have arrived and are
+    followed step by step, as ``_walk`` does. ``orgs`` is the recording organisation (name
+    index) of each step, as the simulator passes it to ``begin`` and ``complete``.
     """
 
-    def __init__(self, flow: Flow, step_ids: Sequence[str], names: Sequence[str]) -> None:
+    def __init__(
+        self, flow: Flow, step_ids: Sequence[str], names: Sequence[str], orgs: Sequence[int]
+    ) -> None:
         self.flow = flow
+        self.orgs = list(orgs)
         self.index = {step: i for i, step in enumerate(step_ids)}
         self.names = {name: i for i, name in enumerate(names)}
         steps = [flow.steps[s] for s in step_ids]
@@ -90,19 +101,24 @@ class FastDriver:
         }
         self.pieces: list[tuple[_Piece, ...]] = []
         self.template_of: dict[tuple[_Piece, ...], int] = {}
-        self.compiled: dict[
-            tuple[int, int], tuple[int, tuple[tuple[int, int], ...], int, bool]
-        ] = {}
-        self.rows = bytearray()
-        self._pack = struct.Struct("<8d").pack
+        self.columns = (
+            array("i"), array("d"), array("i"), array("i"), array("i"), array("i"), array("d")
+        )  # fmt: skip
+        self._write: _Writer = _writer(self.columns)
         self.items: list[int] = []
         self.arrivals: list[dict[int, frozenset[int]]] = []
         self.done: list[bool] = []
-        self.begun = [self._template(((BEGUN, i, -1, 1, 0, 1),)) for i in range(len(steps))]
-        self.heads = [self._template(((DONE, i, -1, 1, 0, 3),)) for i in range(len(steps))]
         start = self.index[flow.start] if flow.start else -1
         self.start_step = start
-        self.opening = self._template(((STARTED, -1, -1, 0, 0, 1), (DONE, start, -1, 2, 1, 1)))
+        self.opening = self._template(
+            ((STARTED, -1, -1, 0, 0, 1, -1), (DONE, start, -1, 2, 1, 1, -1))
+        )
+        self.width = len(names) + 1
+        self.compiled: list[_Route | None] = [None] * (len(steps) * self.width)
+        for (source, code), _ in self.routes.items():
+            self.compiled[source * self.width + code + 1] = self._compile(source, code, True)
+        self.after_start = self._compile(start, -1, False) if start >= 0 else None
+        self.begin = self._beginner()
 
     def _template(self, pieces: tuple[_Piece, ...]) -> int:
         found = self.template_of.get(pieces)
@@ -111,12 +127,20 @@ class FastDriver:
             self.pieces.append(pieces)
         return found
 
-    def _compile(
-        self, step: int, outcome: int
-    ) -> tuple[int, tuple[tuple[int, int], ...], int, bool] | None:
-        """The route from a completed step as (template, ready, new items, finishes); None
-        when it passes a join."""
-        pieces: list[_Piece] = []
+    def _beginner(self) -> Callable[[int, int, int, float, int, int], None]:
+        """``begin(case, item, step, t, actor, org)``: one row naming the step's template."""
+        templates = [self._template(((BEGUN, i, -1, 1, 0, 1, -1),)) for i in range(len(self.kinds))]
+        write = self._write
+
+        def begin(case: int, item: int, step: int, t: float, actor: int, org: int) -> None:
+            write(case, t, templates[step], item, 0, actor, -1.0)
+
+        return begin
+
+    def _compile(self, step: int, outcome: int, head: bool) -> _Route | None:
+        """The events after completing ``step`` with ``outcome`` (led by the completion itself
+        when ``head``) as a route; None when the route passes a join."""
+        pieces: list[_Piece] = [(DONE, step, -1, 1, 0, 3, outcome)] if head else []
         ready: list[tuple[int, int]] = []
         items = 0
         queue = [(step, outcome)]
@@ -124,32 +148,33 @@ class FastDriver:
             source, chosen = queue.pop(0)
             for target in self.routes.get((source, chosen), ()):
                 if self.lanes[target] != self.lanes[source]:
-                    pieces.append((HANDOFF, source, target, 0, 0, 0))
+                    pieces.append((HANDOFF, source, target, 0, 0, 0, -1))
                 kind = self.kinds[target]
                 if kind is StepKind.JOIN:
                     return None
                 items += 1
                 if kind is StepKind.END:
-                    pieces += [(DONE, target, -1, 2, items, 2), (FINISHED, target, -1, 0, 0, 0)]
+                    pieces += [
+                        (DONE, target, -1, 2, items, 2, -1),
+                        (FINISHED, target, -1, 0, 0, 0, -1),
+                    ]
                     return self._template(tuple(pieces)), tuple(ready), items, True
                 if kind in (StepKind.START, StepKind.AUTO, StepKind.PARALLEL):
-                    pieces.append((DONE, target, -1, 2, items, 2))
+                    pieces.append((DONE, target, -1, 2, items, 2, -1))
                     queue.append((target, -1))
                 else:
-                    pieces.append((READY, target, -1, 2, items, 0))
+                    pieces.append((READY, target, -1, 2, items, 0, -1))
                     ready.append((items, target))
         return self._template(tuple(pieces)), tuple(ready), items, False
 
-    def start(self, case: int, t: float, actor: int, org: int) -> list[Ready]:
-        self.items.append(0)
+    def start(self, case: int, t: float, actor: int, org: int) -> tuple[int, Sequence[Ready]]:
+        """Open case ``case``; returns (base, ready) as :meth:`complete` does."""
+        self.items.append(1)
         self.arrivals.append({})
         self.done.append(False)
-        self._record(case, t, self.opening, 0, actor, org, -1, -1.0)
-        self.items[case] = 1
-        return self._route(case, self.start_step, -1, t)
-
-    def begin(self, case: int, item: int, step: int, t: float, actor: int, org: int) -> None:
-        self._record(case, t, self.begun[step], item, actor, org, -1, -1.0)
+        self._write(case, t, self.opening, 0, 0, actor, -1.0)
+        self._arrive(case, self.start_step, -1)
+        return self._follow(case, self.start_step, -1, t, self.after_start)
 
     def complete(
         self,
@@ -161,30 +186,41 @@ class FastDriver:
         org: int,
         outcome: int,
         touch: float,
-    ) -> list[Ready]:
-        self._record(case, t, self.heads[step], item, actor, org, outcome, touch)
-        return self._route(case, step, outcome, t)
-
-    def _route(self, case: int, step: int, outcome: int, t: float) -> list[Ready]:
-        """Move on from a completed step: a compiled template, or step by step past joins."""
-        self._arrive(case, step, outcome)
-        key = (step, outcome)
-        compiled = self.compiled.get(key, 0)
-        if compiled == 0:
-            compiled = self.compiled[key] = self._compile(step, outcome)  # type: ignore[assignment]
-        if compiled is None:
-            return self._walk(case, step, outcome, t)
-        template, ready, items, finishes = compiled  # type: ignore[misc]
+    ) -> tuple[int, Sequence[Ready]]:
+        """Complete a work item; returns ``base`` and the items that became ready as
+        (offset, step): item numbers are ``base + offset``."""
+        route = self.compiled[step * self.width + outcome + 1]
+        if self.joins:
+            self._arrive(case, step, outcome)
+        if route is None:  # through a join: the completion alone, then step by step
+            head = self._template(((DONE, step, -1, 1, 0, 3, outcome),))
+            self._write(case, t, head, item, 0, actor, touch)
+            return 0, self._walk(case, step, outcome, t)
+        template, ready, count, finishes = route
         base = self.items[case]
-        if self.pieces[template]:
-            self._record(case, t, template, 0, -1, -1, -1, -1.0)
-        self.items[case] = base + items
+        self._write(case, t, template, item, base, actor, touch)
+        self.items[case] = base + count
         if finishes:
             self.done[case] = True
-        return [(base + offset, target) for offset, target in ready]
+        return base, ready
+
+    def _follow(
+        self, case: int, step: int, outcome: int, t: float, route: _Route | None
+    ) -> tuple[int, Sequence[Ready]]:
+        """Apply a route without a completion row (after the case opened)."""
+        if route is None:
+            return 0, self._walk(case, step, outcome, t)
+        template, ready, count, finishes = route
+        base = self.items[case]
+        if self.pieces[template]:
+            self._write(case, t, template, 0, base, -1, -1.0)
+        self.items[case] = base + count
+        if finishes:
+            self.done[case] = True
+        return base, ready
 
     def _walk(self, case: int, step: int, outcome: int, t: float) -> list[Ready]:
-        """``_route`` one event at a time (routes through a join)."""
+        """The route one event at a time (routes through a join); absolute item numbers."""
         ready: list[Ready] = []
         queue = [(step, outcome)]
         kinds, lanes, routes, joins = self.kinds, self.lanes, self.routes, self.joins
@@ -192,23 +228,23 @@ class FastDriver:
             source, chosen = queue.pop(0)
             for target in routes.get((source, chosen), ()):
                 if lanes[target] != lanes[source]:
-                    self._single(case, t, (HANDOFF, source, target, 0, 0, 0), 0)
+                    self._single(case, t, (HANDOFF, source, target, 0, 0, 0, -1), 0)
                 kind = kinds[target]
                 if kind is StepKind.JOIN and self.arrivals[case].get(target) != joins[target]:
                     continue
                 self.items[case] += 1
                 number = self.items[case]
                 if kind is StepKind.END:
-                    self._single(case, t, (DONE, target, -1, 1, 0, 2), number)
-                    self._single(case, t, (FINISHED, target, -1, 0, 0, 0), 0)
+                    self._single(case, t, (DONE, target, -1, 1, 0, 2, -1), number)
+                    self._single(case, t, (FINISHED, target, -1, 0, 0, 0, -1), 0)
                     self.done[case] = True
                     return ready
                 if kind in (StepKind.START, StepKind.AUTO, StepKind.PARALLEL, StepKind.JOIN):
-                    self._single(case, t, (DONE, target, -1, 1, 0, 2), number)
+                    self._single(case, t, (DONE, target, -1, 1, 0, 2, -1), number)
                     self._arrive(case, target, -1)
                     queue.append((target, -1))
                 else:
-                    self._single(case, t, (READY, target, -1, 1, 0, 0), number)
+                    self._single(case, t, (READY, target, -1, 1, 0, 0, -1), number)
                     ready.append((number, target))
         return ready
 
@@ -224,71 +260,58 @@ class FastDriver:
                 arrivals[target] = arrivals.get(target, frozenset()) | {step}
 
     def _single(self, case: int, t: float, piece: _Piece, item: int) -> None:
-        self._record(case, t, self._template((piece,)), item, -1, -1, -1, -1.0)
+        self._write(case, t, self._template((piece,)), item, 0, -1, -1.0)
 
-    def _record(
-        self,
-        case: int,
-        t: float,
-        template: int,
-        item: int,
-        actor: int,
-        org: int,
-        outcome: int,
-        touch: float,
-    ) -> None:
-        self.rows += self._pack(case, t, template, item, actor, org, outcome, touch)
+    def piece_table(self) -> np.ndarray:
+        """Every template's pieces, one row each in template order (``int32``, 7 columns)."""
+        flat = [p for pieces in self.pieces for p in pieces] or [(0,) * 7]
+        return np.array(flat, dtype=np.int32).reshape(-1, 7)
 
     def packed(self) -> tuple[np.ndarray, ...]:
-        """Every event, ordered by case and ``seq``, as columns: case, seq, kind, minute, step,
-        item, actor, org, outcome, touch, to_step (``-1`` = none; org ``-2`` = the step's lane).
-        """
-        rows = np.frombuffer(self.rows, dtype=np.float64).reshape(-1, 8)
-        table = np.array(
-            [p for pieces in self.pieces for p in pieces] or [(0,) * 6], dtype=np.int64
-        ).reshape(-1, 6)
-        sizes = np.array([len(p) for p in self.pieces], dtype=np.int64)
-        adds = np.array([sum(1 for p in pieces if p[3] == 2) for pieces in self.pieces])
-        first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        case = rows[:, 0].astype(np.int64)
-        order = np.argsort(case, kind="stable")  # commands of a case stay in their order
-        rows, case = rows[order], case[order]
-        template = rows[:, 2].astype(np.int64)
-        seq0 = _exclusive_group_cumsum(case, sizes[template])
-        item0 = _exclusive_group_cumsum(case, adds[template])
-        repeat = sizes[template]
-        cmd = np.repeat(np.arange(len(rows)), repeat)
-        within = np.arange(len(cmd)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-        piece = table[first[template[cmd]] + within]
-        del template, repeat
-
-        def column(index: int) -> np.ndarray:
-            return np.asarray(rows[:, index][cmd])
-
-        rule, who = piece[:, 3], piece[:, 5]
-        item = np.where(rule == 1, column(3), np.where(rule == 2, item0[cmd] + piece[:, 4], -1))
-        person = (who == 1) | (who == 3)
-        org = np.where(person, column(5), np.where(who == 2, -2, -1))
-        return (
-            case[cmd],
-            seq0[cmd] + within + 1,
-            piece[:, 0],
-            column(1),
-            piece[:, 1],
-            item,
-            np.where(person, column(4), -1),
-            org,
-            np.where(who == 3, column(6), -1),
-            np.where(who == 3, column(7), -1.0),
-            piece[:, 2],
+        """Every event, ordered by case and ``seq``: case, seq, piece (row of
+        :meth:`piece_table`), command row; and per command row its minute, item, base, actor,
+        touch (``-1`` = none)."""
+        case, minute, template, item, base, actor, touch = (
+            np.frombuffer(column, dtype=column.typecode) for column in self.columns
         )
+        sizes = np.array([len(p) for p in self.pieces], dtype=np.int64)
+        first = (np.cumsum(sizes) - sizes).astype(np.int32)
+        order = np.argsort(case, kind="stable")  # commands of a case stay in their order
+        repeat = sizes[template[order]]
+        cmd = np.repeat(order.astype(np.int32), repeat)
+        ends = np.cumsum(repeat)
+        del repeat
+        starts = np.repeat(ends - sizes[template[order]], sizes[template[order]])
+        within = (np.arange(len(cmd), dtype=np.int64) - starts).astype(np.int32)
+        del starts
+        cases = case[cmd]
+        edge = np.r_[0, np.flatnonzero(cases[1:] != cases[:-1]) + 1]
+        seq = np.arange(1, len(cmd) + 1, dtype=np.int64)
+        seq -= np.repeat(edge, np.diff(np.r_[edge, len(cmd)]))
+        piece = first[template[cmd]] + within
+        return cases, seq, piece, cmd, minute, item, base, actor, touch
 
 
-def _exclusive_group_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Running total of ``values`` before each row, restarting where ``groups`` changes."""
-    total = np.cumsum(values) - values
-    starts = np.r_[True, groups[1:] != groups[:-1]]
-    return np.asarray(total - np.maximum.accumulate(np.where(starts, total, 0)))
+def _writer(
+    columns: tuple[
+        array[int], array[float], array[int], array[int], array[int], array[int], array[float]
+    ],
+) -> _Writer:
+    """A fast appender of one command row to the driver's typed columns."""
+    cases, minutes, templates, items, bases, actors, touches = (c.append for c in columns)
+
+    def write(
+        case: int, t: float, template: int, item: int, base: int, actor: int, touch: float
+    ) -> None:
+        cases(case)
+        minutes(t)
+        templates(template)
+        items(item)
+        bases(base)
+        actors(actor)
+        touches(touch)
+
+    return write
 
 
 class EngineDriver:
@@ -305,12 +328,12 @@ class EngineDriver:
         self.minutes: list[float] = []
         self.done: list[bool] = []
 
-    def start(self, case: int, t: float, actor: int, org: int) -> list[Ready]:
+    def start(self, case: int, t: float, actor: int, org: int) -> tuple[int, Sequence[Ready]]:
         command = StartCase(self.case_ids[case], self.names[actor], self.names[org])
         decision = decide(self.flow, None, command, now=EPOCH + dt.timedelta(minutes=t))
         self.states.append(decision.state)
         self.done.append(decision.state.status is not RunStatus.RUNNING)
-        return self._record(decision.events, t)
+        return 0, self._record(decision.events, t)
 
     def begin(self, case: int, item: int, step: int, t: float, actor: int, org: int) -> None:
         command = BeginStep(self.step_ids[step], self.names[actor], self.names[org])
@@ -326,12 +349,12 @@ class EngineDriver:
         org: int,
         outcome: int,
         touch: float,
-    ) -> list[Ready]:
+    ) -> tuple[int, Sequence[Ready]]:
         chosen = self.names[outcome] if outcome >= 0 else None
         command = CompleteStep(
             self.step_ids[step], self.names[actor], self.names[org], chosen, touch
         )
-        return self._decide(case, command, t)
+        return 0, self._decide(case, command, t)
 
     def _decide(self, case: int, command: BeginStep | CompleteStep, t: float) -> list[Ready]:
         now = EPOCH + dt.timedelta(minutes=t)

@@ -11,7 +11,7 @@ working minutes until :func:`stamp` maps them to calendar datetimes through the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import polars as pl
@@ -100,10 +100,11 @@ def to_frame(
     origin: dt.date,
 ) -> pl.DataFrame:
     """The simulated log as the store's frame shape, stamped through ``calendar``."""
-    if isinstance(driver, EngineDriver):
-        frame, minutes = _engine_rows(driver)
-    else:
-        frame, minutes = _unpack(driver.packed(), case_ids, step_ids, names, flow)
+    if isinstance(driver, FastDriver):
+        return _unpack(
+            driver, case_ids, step_ids, names, flow, lambda m: stamp(calendar, origin, m)
+        )
+    frame, minutes = _engine_rows(driver)
     version = flow.version
     return frame.with_columns(
         pl.Series("at", stamp(calendar, origin, minutes), dtype=pl.Datetime("us")),
@@ -114,76 +115,90 @@ def to_frame(
 
 
 def _unpack(
-    packed: tuple[np.ndarray, ...],
+    driver: FastDriver,
     case_ids: Sequence[str],
     step_ids: Sequence[str],
     names: Sequence[str],
     flow: Flow,
-) -> tuple[pl.DataFrame, np.ndarray]:
-    """Expand packed rows into the event columns (null where ``decide`` leaves a field unset)."""
-    steps = [flow.steps[s] for s in step_ids]
-    case, seq, kind, minute, step, item, actor, org, outcome, touch, to_step = packed
-    kind, step, to_step, org = (a.astype(np.int64) for a in (kind, step, to_step, org))
-    handoff = kind == HANDOFF
-    on_step = np.where((step >= 0) & ~handoff, step, -1)
-    on_handoff = np.where(handoff, step, -1)
-    extra = np.array([s.extra_transactions for s in steps], dtype=np.int64)
-    raw = pl.DataFrame(
-        {
-            "case_id": case.astype(np.int64),
-            "seq": seq.astype(np.int64),
-            "kind": kind,
-            "step": on_step,
-            "item": item.astype(np.int64),
-            "lane": on_step,
-            "actor": actor.astype(np.int64),
-            "org": np.where(org == -2, -1, org),
-            "auto_org": np.where(org == -2, step, -1),
-            "outcome": outcome.astype(np.int64),
-            "touch_minutes": touch,
-            "transactions": np.where(kind == DONE, extra[step], -1),
-            "from_step": on_handoff,
-            "to_step": np.where(handoff, to_step, -1),
-            "from_lane": on_handoff,
-            "to_lane": np.where(handoff, to_step, -1),
-            "channel": on_handoff,
-            "detail": np.where(kind == STARTED, 0, -1),
-        }
-    )
-    lanes = [s.lane for s in steps]
-    tables = {
-        "case_id": case_ids,
-        "kind": [k.value for k in KINDS],
-        "step": step_ids,
-        "lane": lanes,
-        "actor": names,
-        "org": names,
-        "auto_org": lanes,
-        "outcome": names,
-        "from_step": step_ids,
-        "to_step": step_ids,
-        "from_lane": lanes,
-        "to_lane": lanes,
-        "channel": [s.channel for s in steps],
-        "detail": [f"{flow.version.key} {flow.content_hash[:12]}"],
-    }
-    frame = raw.with_columns(
-        *(_lookup(name, values) for name, values in tables.items()),
-        *(
-            pl.when(pl.col(n) >= 0).then(pl.col(n)).alias(n)
-            for n in ("item", "touch_minutes", "transactions")
+    stamps: Callable[[np.ndarray], np.ndarray],
+) -> pl.DataFrame:
+    """Expand the fast driver's command rows into the event columns (null where ``decide``
+    leaves a field unset): per-row values with numpy, the rest gathered from one small frame
+    with a row per template piece."""
+    cases, seq, piece, cmd, minute, item, base, actor, touch = driver.packed()
+    table = driver.piece_table()
+    rule, offset, who = table[:, 3][piece], table[:, 4][piece], table[:, 5][piece]
+    person = (who == 1) | (who == 3)
+    columns = {
+        "case_id": _strings(case_ids, cases),
+        "seq": pl.Series(seq),
+        "at": pl.Series(stamps(minute)[cmd], dtype=pl.Datetime("us")),
+        "item": _nullable(
+            np.where(rule == 1, item[cmd], np.where(rule == 2, base[cmd] + offset, -1)), pl.Int64
         ),
-    ).with_columns(pl.coalesce("org", "auto_org").alias("org"))
-    schema = {name: FRAME_SCHEMA[name] for name in EVENT_COLUMNS if name != "at"}
-    frame = frame.select(list(schema)).cast(schema)  # type: ignore[arg-type]
-    return frame, minute
+        "actor": _strings(names, np.where(person, actor[cmd], -1)),
+        "touch_minutes": _nullable(np.where(who == 3, touch[cmd], -1.0), pl.Float64),
+    }
+    del cases, seq, cmd, minute, item, base, actor, touch, rule, offset, who, person
+    constant = _piece_frame(driver, table, step_ids, names, flow)
+    gathered = constant.select(pl.all().gather(pl.Series(piece)))
+    del piece
+    return pl.DataFrame(columns).hstack(gathered).select(list(FRAME_SCHEMA))
 
 
-def _lookup(name: str, values: Sequence[str | None]) -> pl.Expr:
-    """Column ``name`` of indices into ``values`` as strings (-1 = null)."""
-    table = pl.Series(name, list(values), dtype=pl.String)
-    index = pl.when(pl.col(name) >= 0).then(pl.col(name))
-    return pl.lit(table).gather(index).alias(name)
+def _piece_frame(
+    driver: FastDriver,
+    table: np.ndarray,
+    step_ids: Sequence[str],
+    names: Sequence[str],
+    flow: Flow,
+) -> pl.DataFrame:
+    """The columns fixed by each template piece, one row per piece (few hundred rows)."""
+    steps = [flow.steps[s] for s in step_ids]
+    version = flow.version
+    start_org = driver.orgs[driver.start_step] if driver.start_step >= 0 else 0
+    rows = []
+    for kind, step, to_step, _, _, who, outcome in table.tolist():
+        on = steps[step] if step >= 0 else None
+        handoff = kind == HANDOFF
+        org = None
+        if who in (1, 3):
+            org = names[driver.orgs[step] if step >= 0 else start_org]
+        elif who == 2 and on is not None:
+            org = on.lane
+        rows.append(
+            {
+                "kind": KINDS[kind].value,
+                "step": on.id if on and not handoff else None,
+                "lane": on.lane if on and not handoff else None,
+                "org": org,
+                "outcome": names[outcome] if who == 3 and outcome >= 0 else None,
+                "transactions": on.extra_transactions if on and kind == DONE else None,
+                "from_step": on.id if on and handoff else None,
+                "to_step": steps[to_step].id if handoff else None,
+                "from_lane": on.lane if on and handoff else None,
+                "to_lane": steps[to_step].lane if handoff else None,
+                "channel": on.channel if on and handoff else None,
+                "detail": f"{version.key} {flow.content_hash[:12]}" if kind == STARTED else None,
+                "process": version.process,
+                "version": version.version,
+                "mode": Mode.SIMULATED.value,
+            }
+        )
+    schema = {name: FRAME_SCHEMA[name] for name in rows[0]}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _strings(values: Sequence[str], index: np.ndarray) -> pl.Series:
+    """``values[index]`` as a string column (index ``-1`` = null)."""
+    table = pl.Series([*values, None], dtype=pl.String)
+    return table.gather(np.where(index < 0, len(values), index))
+
+
+def _nullable(values: np.ndarray, dtype: pl.DataType) -> pl.Series:
+    """A column from ``values`` with ``-1`` as null."""
+    column = pl.Series("value", values).cast(dtype)
+    return column.to_frame().select(pl.when(column != -1).then(column)).to_series()
 
 
 def log_records(events: pl.DataFrame, flow: Flow) -> tuple[list[CaseState], list[Event]]:

@@ -157,6 +157,33 @@ def prefect_overhead() -> None:
     )
 
 
+def prefect_fixed_cost() -> None:
+    """Small runs, where the store write is short: the flow's own fixed cost (server warm)."""
+    from flows.simulate import simulate_part, simulate_version, store_parts, summarise_parts
+
+    cases, work = 200, tempfile.mkdtemp(prefix="boflyt-bench-small-")
+    url = f"sqlite:///{work}/store.db"
+    args = ("refugee_settlement", 1, "default")
+    asyncio.run(simulate_version(*args, cases=cases, seed=1, database_url=url, work_dir=work))
+    direct, flowed = [], []
+    for run in range(5):
+        start = time.perf_counter()
+        part = simulate_part.fn(*args, cases=cases, seed=1, chunk=0, out_dir=work,
+                                case_prefix=f"small{run}")  # fmt: skip
+        summarise_parts.fn([part], f"{work}/small.json")
+        store_parts.fn(f"small-{run}", *args, seed=1, cases=cases, parts=[part], database_url=url)
+        direct.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        asyncio.run(simulate_version(*args, cases=cases, seed=1, database_url=url, work_dir=work))
+        flowed.append(time.perf_counter() - start)
+    direct.sort()
+    flowed.sort()
+    print(
+        f"{cases} cases, 5 runs each, server warm: plain calls median {direct[2]:.2f} s, "
+        f"Prefect flow median {flowed[2]:.2f} s → fixed overhead {flowed[2] - direct[2]:+.2f} s"
+    )
+
+
 def main() -> None:
     library = load_library(ROOT / "processes")
     version = library.get("refugee_settlement", 1)
@@ -166,6 +193,7 @@ def main() -> None:
     reference(library, version, world)
     simpy_versus_heapq()
     prefect_overhead()
+    prefect_fixed_cost()
 
 
 if __name__ == "__main__":

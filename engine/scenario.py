@@ -7,7 +7,7 @@ reported together with file, line and field: ``default.yaml:7 capacity.navv: unk
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,9 @@ from models.errors import DefinitionError, Problem, ScenarioError
 from models.scenario import Override, Scenario
 
 __all__ = ["load_scenario", "parse_scenario"]
+
+_Lines = Callable[[Iterable[str | int]], int]
+"""The line of a field path in the file."""
 
 
 def load_scenario(
@@ -34,8 +37,9 @@ def load_scenario(
         FileNotFoundError: there is no file at ``path``.
     """
     path = Path(path)
+    parts = path.parts[-3:] if path.parent.name == "scenarios" else path.parts[-1:]
     return parse_scenario(
-        path.read_text(encoding="utf-8"), file=path.name, version=version, lanes=lanes
+        path.read_text(encoding="utf-8"), file="/".join(parts), version=version, lanes=lanes
     )
 
 
@@ -53,19 +57,17 @@ def parse_scenario(
     def line(loc: Iterable[str | int]) -> int:
         return line_map.line(tuple(loc))
 
-    problems = _model_problems(data, file=file, line=line)
-    if problems:
-        raise ScenarioError(problems)
-    scenario = Scenario.model_validate(data)
+    scenario = _validate(data, file=file, line=line)
     problems = _lane_problems(scenario, file=file, line=line, version=version, lanes=lanes)
     if problems:
         raise ScenarioError(problems)
     return scenario
 
 
-def _model_problems(data: Mapping[str, Any], *, file: str, line: Any) -> list[Problem]:
+def _validate(data: Mapping[str, Any], *, file: str, line: _Lines) -> Scenario:
+    """The scenario, or :class:`ScenarioError` with every field problem and its line."""
     try:
-        Scenario.model_validate(data)
+        return Scenario.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -75,8 +77,7 @@ def _model_problems(data: Mapping[str, Any], *, file: str, line: Any) -> list[Pr
             if error["type"] == "extra_forbidden":
                 message = f"unknown field; allowed: {', '.join(_allowed(loc))}"
             problems.append(Problem(file=file, line=line(loc), where=where, message=message))
-        return problems
-    return []
+        raise ScenarioError(problems) from None
 
 
 def _is_union_tag(part: str | int) -> bool:
@@ -96,7 +97,7 @@ def _lane_problems(
     scenario: Scenario,
     *,
     file: str,
-    line: Any,
+    line: _Lines,
     version: Version | None,
     lanes: LaneCatalog | None,
 ) -> list[Problem]:

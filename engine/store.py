@@ -363,7 +363,17 @@ _SQL: dict[str, tuple[Any, str]] = {
         f"SELECT {', '.join(_ITEM_COLUMNS)} FROM work_item WHERE case_id = :case_id "
         "ORDER BY number",
     ),
-    "cas": (
+    "cas": (  # the case stays running: leave the indexed status column alone
+        _CASE.update()
+        .where(_CASE.c.id == sa.bindparam("case_id"), _CASE.c.row_version == sa.bindparam("read"))
+        .values(
+            row_version=_CASE.c.row_version + 1,
+            **{n: sa.bindparam(n) for n in ("last_seq", "arrivals")},
+        ),
+        "UPDATE case_run SET row_version = row_version + 1, last_seq = :last_seq, "
+        "arrivals = :arrivals WHERE id = :case_id AND row_version = :read",
+    ),
+    "cas_close": (  # the case finishes or is cancelled
         _CASE.update()
         .where(_CASE.c.id == sa.bindparam("case_id"), _CASE.c.row_version == sa.bindparam("read"))
         .values(
@@ -395,7 +405,7 @@ _SQL: dict[str, tuple[Any, str]] = {
 
 
 _TIMES = {
-    "cas": ("finished_at",),
+    "cas_close": ("finished_at",),
     "update_item": ("started_at", "done_at"),
     "upsert_item": ("ready_at", "started_at", "done_at"),
     "insert_item": ("ready_at", "started_at", "done_at"),
@@ -452,12 +462,13 @@ def _load(conn: Connection, case_id: str) -> tuple[CaseState, int, Mode, str | N
 
 def _compare_and_set(conn: Connection, state: CaseState, row_version: int) -> None:
     """Raise ``row_version`` by one unless someone else did since we read it."""
-    values = {
-        "case_id": state.case_id, "read": row_version, "status": state.status.value,
-        "finished_at": state.finished_at, "last_seq": state.seq,
-        "arrivals": json.dumps(state.arrivals),
-    }  # fmt: skip
-    if _exec(conn, "cas", values).rowcount != 1:
+    values = {"case_id": state.case_id, "read": row_version, "last_seq": state.seq,
+              "arrivals": json.dumps(state.arrivals)}  # fmt: skip
+    statement = "cas"
+    if state.status is not RunStatus.RUNNING:  # commands only run on running cases
+        values |= {"status": state.status.value, "finished_at": state.finished_at}
+        statement = "cas_close"
+    if _exec(conn, statement, values).rowcount != 1:
         raise ConflictError(f"case {state.case_id} was changed by someone else; reload and retry")
 
 
@@ -718,6 +729,7 @@ def append_simulated(
     ``states`` and ``events`` may be generators. Returns the number of events written.
     """
     sim, states = simulation, list(states)
+    tail = (sim.process, sim.version, mode.value, sim.id)  # read once, not per row
     cases = (
         (s.case_id, None, sim.process, sim.version, sim.content_hash, mode.value, s.status.value,
          s.started_at, s.finished_at, 1, s.seq, json.dumps(s.arrivals), sim.id)
@@ -732,7 +744,7 @@ def append_simulated(
     rows = (
         (e.case_id, e.seq, e.kind.value, e.at, e.step, e.item, e.lane, e.actor, e.org, e.outcome,
          e.touch_minutes, e.transactions, e.from_step, e.to_step, e.from_lane, e.to_lane,
-         e.channel, e.detail, sim.process, sim.version, mode.value, sim.id)
+         e.channel, e.detail, *tail)
         for e in events
     )  # fmt: skip
 
@@ -780,5 +792,11 @@ def event_frame(
     if simulation_id is not None:
         query = query.where(_EVENT.c.simulation_id == simulation_id)
     with read_scope(engine) as conn:
-        rows = conn.execute(query).all()
-    return pl.DataFrame(rows, schema=_FRAME_SCHEMA, orient="row")
+        if conn.dialect.name != "sqlite":
+            rows = conn.execute(query).all()
+            return pl.DataFrame(rows, schema=_FRAME_SCHEMA, orient="row")
+        compiled = query.compile(dialect=conn.dialect)  # straight to the driver: text times
+        params = [compiled.params[name] for name in compiled.positiontup or ()]
+        rows = conn.connection.driver_connection.execute(str(compiled), params).fetchall()  # type: ignore[union-attr]
+    frame = pl.DataFrame(rows, schema={**_FRAME_SCHEMA, "at": pl.String}, orient="row")
+    return frame.with_columns(pl.col("at").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us"))

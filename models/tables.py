@@ -102,6 +102,12 @@ class EventRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("case_id", "seq", name="uq_event_case_seq"),
         sa.Index("ix_event_process_version_mode", "process", "version", "mode"),
+        sa.Index(  # partial: live events (no simulation) pay nothing for it
+            "ix_event_simulation_id",
+            "simulation_id",
+            sqlite_where=sa.text("simulation_id IS NOT NULL"),
+            postgresql_where=sa.text("simulation_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -126,7 +132,7 @@ class EventRow(SQLModel, table=True):
     process: str = Field(max_length=64)
     version: int
     mode: str = Field(max_length=16)
-    simulation_id: str | None = Field(default=None, max_length=64, index=True)
+    simulation_id: str | None = Field(default=None, max_length=64)
 
 
 class SimulationRun(SQLModel, table=True):

@@ -14,12 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from prefect.settings import (
-    PREFECT_LOGGING_LEVEL,
-    PREFECT_SERVER_ANALYTICS_ENABLED,
-    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-    temporary_settings,
-)
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -30,12 +24,6 @@ from flows.analyse import compare_versions
 from flows.report import report_process, write_index
 
 __all__ = ["register"]
-
-_PREFECT_LOCAL: dict[Any, Any] = {
-    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 120,
-    PREFECT_SERVER_ANALYTICS_ENABLED: False,
-    PREFECT_LOGGING_LEVEL: "WARNING",
-}
 
 _WORDS = {
     "nb": {
@@ -128,7 +116,7 @@ def _run(
         "processes_dir": str(settings.processes_dir),
     }
     results: list[dict[str, Any]] = []
-    with _progress() as bar, temporary_settings(updates=_PREFECT_LOCAL):
+    with _progress() as bar:
         job = bar.add_task("", total=2 * len(plan) + 1)
         for process, before, after in plan:
             name = library.get(process, after).name.get(lang)

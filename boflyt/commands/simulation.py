@@ -20,12 +20,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from prefect.settings import (
-    PREFECT_LOGGING_LEVEL,
-    PREFECT_SERVER_ANALYTICS_ENABLED,
-    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-    temporary_settings,
-)
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -45,14 +39,6 @@ from models.scenario import Scenario
 from models.tables import SimulationRun
 
 __all__ = ["register"]
-
-_PREFECT_LOCAL: dict[Any, Any] = {
-    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 120,
-    PREFECT_SERVER_ANALYTICS_ENABLED: False,
-    PREFECT_LOGGING_LEVEL: "WARNING",
-}
-"""Prefect's local mode for one CLI call: a patient first start (it creates its database), no
-telemetry, and only warnings in the terminal (the progress bar and summary say the rest)."""
 
 _WORDS = {
     "nb": {
@@ -197,21 +183,20 @@ def _through_prefect(
 
     def run() -> None:
         try:
-            with temporary_settings(updates=_PREFECT_LOCAL):
-                asyncio.run(
-                    simulate_version(
-                        version.process,
-                        version.version,
-                        world.name,
-                        cases=cases,
-                        seed=seed,
-                        chunks=chunks,
-                        database_url=settings.effective_database_url,
-                        processes_dir=str(settings.processes_dir),
-                        work_dir=work_dir,
-                        simulation_id=simulation_id,
-                    )
+            asyncio.run(
+                simulate_version(
+                    version.process,
+                    version.version,
+                    world.name,
+                    cases=cases,
+                    seed=seed,
+                    chunks=chunks,
+                    database_url=settings.effective_database_url,
+                    processes_dir=str(settings.processes_dir),
+                    work_dir=work_dir,
+                    simulation_id=simulation_id,
                 )
+            )
         except BaseException as exc:  # reported in the main thread
             outcome["error"] = exc
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import random
 import sqlite3
 import threading
 from pathlib import Path
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from engine import store
-from engine.case import StartCase, decide, replay
+from engine.case import StartCase, compile_flow, decide, open_items, replay
 from engine.db import make_engine, read_scope, write_scope
 from engine.pseudonym import ReferenceKey
 from models.definition import Lane, LaneCatalog, Text
@@ -298,3 +300,47 @@ def test_a_failed_cohort_leaves_nothing(any_engine):
                                events=decision.events)  # fmt: skip
     assert _count(any_engine, "SELECT count(*) FROM simulation_run") == 0
     assert _count(any_engine, "SELECT count(*) FROM case_run") == 0
+
+
+def _writer(url: str, case_ids: list[str], seed: int, attempts: int) -> tuple[int, int, list[str]]:
+    """One writer process: complete random open steps of shared cases (reliability C3)."""
+    engine = make_engine(url)
+    flow = compile_flow(branching_version(), frozenset({"landlord"}))
+    rng = random.Random(seed)
+    done, refused, other = 0, 0, []
+    for _ in range(attempts):
+        state = store.get_case(engine, rng.choice(case_ids))
+        if not open_items(state):
+            continue
+        step = flow.steps[rng.choice(open_items(state)).step]
+        outcome = (
+            rng.choice(["more_info"] * 7 + ["approve"] * 2 + ["reject"]) if step.outcomes else None
+        )
+        try:
+            org = sorted(step.allowed)[0]
+            store.complete_step(engine, case_id=state.case_id, step=step.id, actor=f"p{seed}",
+                                org=org, now=MONDAY, outcome=outcome)  # fmt: skip
+            done += 1
+        except (ConflictError, CommandError):
+            refused += 1
+        except Exception as exc:
+            other.append(f"{type(exc).__name__}: {exc}")
+    engine.dispose()
+    return done, refused, other
+
+
+def test_four_writer_processes_lose_no_update_and_never_see_locked(sqlite_engine, key):
+    cases = [_start(sqlite_engine, key, branching_version(), ref=f"r{n}").case_id
+             for n in range(20)]  # fmt: skip
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    sqlite_engine.dispose()
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        results = pool.starmap(_writer, [(url, cases, seed, 100) for seed in range(4)])
+    assert [r[2] for r in results] == [[], [], [], []]  # no "database is locked", nothing else
+    completed = _count(sqlite_engine, "SELECT count(*) FROM event WHERE kind = 'step_completed' "
+                                      "AND actor LIKE 'p%'")  # fmt: skip
+    assert completed == sum(r[0] for r in results) > 0
+    for case_id in cases:
+        stored = store.get_case(sqlite_engine, case_id)
+        events = store.case_timeline(sqlite_engine, case_id)
+        assert replay(branching_version(), events, outside=frozenset({"landlord"})) == stored
