@@ -22,6 +22,7 @@ __all__ = ["Conformance", "allowed_pairs", "completed_paths", "conformance"]
 
 _ENGINE = frozenset({StepKind.START, StepKind.AUTO, StepKind.PARALLEL, StepKind.JOIN})
 _SEQ_SPAN = 1 << 32
+_PAIR_SPAN = 1 << 32
 _BEGINNING = ""
 """The ``from_step`` of a run's first completed step."""
 
@@ -117,11 +118,18 @@ def completed_paths(events: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     )  # fmt: skip
 
 
-def conformance(events: pl.DataFrame | pl.LazyFrame, version: Version) -> Conformance:
+def conformance(
+    events: pl.DataFrame | pl.LazyFrame,
+    version: Version,
+    *,
+    case_ids: pl.DataFrame | pl.LazyFrame | None = None,
+) -> Conformance:
     """Check every run of ``version`` in an event log against the version's graph.
 
     Only the log's rows with this process and version number are checked; a run is a case
-    with at least one completed step. The log may also be :func:`completed_paths` of a log.
+    with at least one completed step. The log may also be :func:`completed_paths` of a log,
+    in which case ``case_ids`` (columns c, case_id) may name the cases instead of a
+    ``case_id`` column.
 
     Raises:
         polars.exceptions.ColumnNotFoundError: when the log lacks case_id, seq, kind, step,
@@ -135,35 +143,62 @@ def conformance(events: pl.DataFrame | pl.LazyFrame, version: Version) -> Confor
     >>> result.share, result.deviations.row(0)
     (0.5, ('c2', 2, 'start', 'b'))
     """
-    pairs = sorted(allowed_pairs(version))
-    allowed = pl.LazyFrame(
-        {"from_step": [a for a, _ in pairs], "to_step": [b for _, b in pairs], "ok": True}
-    ).with_columns(pl.col("from_step", "to_step").cast(pl.Categorical))
     frame = events.lazy()
     if "kind" in frame.collect_schema().names():
         frame = completed_paths(frame)
-    case, step = pl.col("c"), pl.col("step").cast(pl.Categorical)
+    names = frame.select("c", "case_id") if case_ids is None else case_ids.lazy()
     runs = frame.filter(
         (pl.col("process") == version.process) & (pl.col("version") == version.version)
-    ).select(
-        "c",
-        "case_id",
-        pl.when(case == case.shift(1))
-        .then(step.shift(1))
-        .otherwise(pl.lit(_BEGINNING, pl.Categorical))
-        .alias("from_step"),
-        case.cum_count().over("c").cast(pl.Int64).alias("position"),
-        step.alias("to_step"),
+    ).select("c", pl.col("step").cast(pl.Categorical).alias("to_step"))
+    count, found = pl.collect_all(
+        [runs.select(pl.col("c").n_unique()), _deviations(runs, _allowed(version), names)]
     )
-    deviations = (
-        runs.join(allowed, on=["from_step", "to_step"], how="left")
-        .filter(pl.col("ok").is_null())
-        .group_by("c")
-        .agg(pl.all().sort_by("position").first())
-        .select(pl.col("case_id", "from_step", "to_step").cast(pl.String), "position")
-        .select("case_id", "position", "from_step", "to_step")
-        .sort("case_id")
-    )
-    count, found = pl.collect_all([runs.select(pl.col("c").n_unique()), deviations])
     total = int(count.item())
     return Conformance(version.process, version.version, total, total - found.height, found)
+
+
+def _code(column: str | pl.Expr) -> pl.Expr:
+    """A categorical column's 32-bit code, widened for packing into a 64-bit pair."""
+    expr = pl.col(column) if isinstance(column, str) else column
+    return expr.to_physical().cast(pl.UInt64)
+
+
+def _allowed(version: Version) -> pl.LazyFrame:
+    """The allowed (step, next step) pairs as packed categorical codes, column ``pair``."""
+    pairs = sorted(allowed_pairs(version))
+    frame = pl.LazyFrame({"a": [a for a, _ in pairs], "b": [b for _, b in pairs]})
+    text = pl.col("a", "b").cast(pl.Categorical)
+    return frame.with_columns(text).select((_code("a") * _PAIR_SPAN + _code("b")).alias("pair"))
+
+
+def _deviations(runs: pl.LazyFrame, allowed: pl.LazyFrame, names: pl.LazyFrame) -> pl.LazyFrame:
+    """case_id, position, from_step, to_step of each run's first disallowed pair.
+
+    ``runs`` holds c and to_step (categorical) in case and ``seq`` order; pairs are compared
+    as packed codes (an anti-join on one 64-bit key), and only the few deviating rows are
+    turned back into text.
+    """
+    case = pl.col("c")
+    first_row = (case != case.shift(1)) | pl.int_range(pl.len()).eq(0)
+    previous = (
+        pl.when(first_row)
+        .then(pl.lit(_BEGINNING, pl.Categorical))
+        .otherwise(pl.col("to_step").shift(1))
+        .alias("from_step")
+    )
+    rows = runs.with_row_index("i").with_columns(previous)
+    starts = rows.filter(first_row).select("c", pl.col("i").alias("i0"))
+    return (
+        rows.with_columns((_code("from_step") * _PAIR_SPAN + _code("to_step")).alias("pair"))
+        .join(allowed, on="pair", how="anti")
+        .group_by("c")
+        .agg(pl.all().sort_by("i").first())
+        .join(starts, on="c")
+        .join(names.unique("c", keep="first"), on="c", how="left")
+        .select(
+            pl.col("case_id").cast(pl.String),
+            (pl.col("i") - pl.col("i0") + 1).cast(pl.Int64).alias("position"),
+            pl.col("from_step", "to_step").cast(pl.String),
+        )
+        .sort("case_id")
+    )

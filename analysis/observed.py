@@ -33,18 +33,14 @@ __all__ = [
     "working_minutes",
 ]
 
-_READY, _STARTED = EventKind.STEP_READY.value, EventKind.STEP_STARTED.value
 _DONE, _HANDOFF = EventKind.STEP_COMPLETED.value, EventKind.HANDOFF.value
 _BEGIN, _FINISH = EventKind.CASE_STARTED.value, EventKind.CASE_FINISHED.value
 _CANCEL = EventKind.CASE_CANCELLED.value
 _KINDS = pl.Enum([kind.value for kind in EventKind])
 _DAY_US = 86_400_000_000
 _BLOCK = 1 << 16
-_ITEM_SPAN = 1 << 20
 _SEQ_SPAN = 1 << 32
-_IMPLICIT = "implicit"
-"""``detail`` of a step_started the engine adds when an item is completed without a begin: its
-time is the completion's, so the item is treated as having no start event."""
+_PAIR_SPAN = 1 << 32
 _VERSION_KEYS = ["process", "version"]
 
 CASE_METRICS: tuple[Metric, ...] = (
@@ -127,8 +123,8 @@ def working_minutes(at: pl.Series, calendar: WorkCalendar = DEFAULT_CALENDAR) ->
         raise ValueError(f"{at.null_count()} event(s) have no timestamp ('at')")
     if at.is_empty():
         return pl.Series("wm", [], dtype=pl.Float64)
-    micros = at.dt.epoch("us").to_numpy()
-    first, last = int(micros.min()) // _DAY_US, int(micros.max()) // _DAY_US
+    micros = at.dt.cast_time_unit("us").to_physical()
+    first, last = (int(value) // _DAY_US for value in (micros.min(), micros.max()))  # type: ignore[arg-type]
     days = pl.DataFrame({"d": pl.date_range(_date(first), _date(last + 1), eager=True)}).select(
         calendar.minutes_expr(pl.col("d").cast(pl.Datetime("us")))
     )
@@ -136,7 +132,7 @@ def working_minutes(at: pl.Series, calendar: WorkCalendar = DEFAULT_CALENDAR) ->
     opened, start = base[1:] > base[:-1], base[:-1]
     result = np.empty(len(micros))
     for low in range(0, len(micros), _BLOCK):
-        block = micros[low : low + _BLOCK]
+        block = micros.slice(low, _BLOCK).to_numpy()
         day = block // _DAY_US
         index = day - first
         minute = (block - day * _DAY_US) / 60e6
@@ -163,7 +159,7 @@ def _key(column: str, span: int) -> pl.Expr:
     return pl.col("c").cast(pl.Int64) * span + _int(column)
 
 
-_VERSION = ("process", _int("version"))
+_VERSION: tuple[str | pl.Expr, ...] = ("process", _int("version"))
 """The version keys as the internal frames carry them (process is a categorical)."""
 
 
@@ -188,54 +184,23 @@ def _prepare(events: pl.DataFrame, calendar: WorkCalendar) -> pl.DataFrame:
     )
 
 
-def _items(log: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per work item: step, first seq, ready / start / completion, wait minutes.
+def _completed(log: pl.LazyFrame) -> pl.DataFrame:
+    """:func:`~analysis.conformance.completed_paths` of a prepared log, without ``case_id``
+    and with categorical text.
 
-    Built by joining the ready, started and completed events on ``k`` = case code × 2²⁰ + item
-    number (the engine records each at most once per item); items without a ready event
-    (completed by the engine) come from their completion alone.
+    Sorted by case and ``seq`` only when the log is not already in that order.
     """
-    kind, wm = pl.col("kind"), pl.col("wm")
-    item = pl.col("item").is_not_null()
-    keys = ["k", "c", "step", "seq", *_VERSION_KEYS]
-    row = (_key("item", _ITEM_SPAN).alias("k"), "c", "step", _int("seq"), *_VERSION)
-    ready = log.filter(item & (kind == _READY)).select(*row, wm.alias("ready"))
-    explicit = pl.col("detail").is_null() | (pl.col("detail").cast(pl.String) != _IMPLICIT)
-    started = log.filter(item & (kind == _STARTED) & explicit).select(
-        _key("item", _ITEM_SPAN).alias("k"), wm.alias("started")
-    )
-    done = log.filter(item & (kind == _DONE)).select(
-        *row, wm.alias("completed"), pl.col("touch_minutes").cast(pl.Float64).alias("touch")
-    )
-    queued = ready.join(started, on="k", how="left").join(
-        done.select("k", "completed", "touch"), on="k", how="left"
-    )
-    automatic = done.join(ready.select("k"), on="k", how="anti").select(
-        *keys, pl.lit(None, pl.Float64).alias("ready"), pl.lit(None, pl.Float64).alias("started"),
-        "completed", "touch",
-    )  # fmt: skip
-    waited = pl.coalesce(
-        pl.col("started") - pl.col("ready"),
-        pl.col("completed") - pl.col("ready") - pl.col("touch").fill_null(0.0),
-    )
-    return pl.concat([queued, automatic], how="diagonal").select(
-        "c", "step", pl.col("seq").alias("first_seq"), *_VERSION_KEYS,
-        waited.clip(lower_bound=0.0).alias("wait"),
-        pl.coalesce("started", "completed").alias("begun"),
-    )  # fmt: skip
-
-
-def _completed(log: pl.LazyFrame) -> pl.LazyFrame:
-    """:func:`~analysis.conformance.completed_paths` of a prepared log, with categorical text."""
-    return (
+    done = (
         log.filter(pl.col("kind") == _DONE)
         .select(
-            "c", _cat("case_id"), _int("seq"),
+            "c", _int("seq"),
             pl.col("step").fill_null(pl.lit("?", pl.Categorical)), *_VERSION,
             pl.col("touch_minutes").cast(pl.Float64), _int("transactions"), _cat("org"),
         )
-        .sort(_key("seq", _SEQ_SPAN))
+        .collect()
     )  # fmt: skip
+    order = done.select(_key("seq", _SEQ_SPAN)).to_series()
+    return done if order.is_sorted() else done.sort(order)
 
 
 def _cases(log: pl.LazyFrame, done: pl.LazyFrame, calendar: WorkCalendar) -> pl.LazyFrame:
@@ -291,17 +256,25 @@ def _cases(log: pl.LazyFrame, done: pl.LazyFrame, calendar: WorkCalendar) -> pl.
 def _paths(done: pl.LazyFrame) -> pl.LazyFrame:
     """Per case: rework (distinct steps completed more than once) and the variant string.
 
-    ``done`` holds the completed steps of each case in ``seq`` order.
+    ``done`` holds the completed steps of each case in ``seq`` order. Each variant's string is
+    built once, from the distinct step sequences, not once per case.
     """
+    pair = pl.col("c").cast(pl.UInt64) * _PAIR_SPAN + pl.col("step").to_physical().cast(pl.UInt64)
+    again = (pl.col("p") == pl.col("p").shift(1)).fill_null(False)
     rework = (
-        done.group_by("c", "step")
-        .agg(pl.len().alias("_n"))
-        .filter(pl.col("_n") > 1)
-        .group_by("c")
+        done.select(pair.sort().alias("p"))
+        .filter(again & ~again.shift(1, fill_value=False))
+        .group_by((pl.col("p") // _PAIR_SPAN).cast(pl.UInt32).alias("c"))
         .agg(pl.len().cast(pl.Int64).alias("rework"))
     )
-    variants = done.group_by("c", maintain_order=True).agg(
-        pl.col("step").cast(pl.String).str.join("→").alias("variant")
+    text = pl.element().cast(pl.String)
+    variants = (
+        done.group_by("c")
+        .agg(pl.col("step"))
+        .group_by("step")
+        .agg("c")
+        .select("c", pl.col("step").list.eval(text).list.join("→").alias("variant"))
+        .explode("c")
     )
     return variants.join(rework, on="c", how="left")
 
@@ -329,8 +302,8 @@ def per_case(events: pl.DataFrame, *, calendar: WorkCalendar = DEFAULT_CALENDAR)
     (1.0, 0.9333333333333333, 'a')
     """
     log = _prepare(events, calendar).lazy()
-    items, done = pl.collect_all([_items(log), _completed(log)])
-    return _per_case(log, items.lazy(), done.lazy(), calendar).drop("c").collect()
+    items, done = tables.item_table(log).lazy(), _completed(log).lazy()
+    return _per_case(log, items, done, calendar).drop("c").collect()
 
 
 def _per_case(
@@ -399,7 +372,7 @@ def observed_metrics(
     """
     per_day = calendar.minutes_per_day
     log = _prepare(events, calendar).lazy()
-    items, done = (f.lazy() for f in pl.collect_all([_items(log), _completed(log)]))
+    items, done = tables.item_table(log).lazy(), _completed(log).lazy()
     cases = _per_case(log, items, done, calendar).collect()
     lazy = cases.lazy()
     summary, waits, bottlenecks, variants, workload = pl.collect_all(
@@ -411,6 +384,7 @@ def observed_metrics(
             tables.workload_table(done, lazy),
         ]
     )
-    checked = None if version is None else conformance(done, version)
+    names = lazy.select("c", "case_id")
+    checked = None if version is None else conformance(done, version, case_ids=names)
     frame = cases.drop("c")
     return ObservedMetrics(frame, summary, waits, bottlenecks, variants, workload, checked)

@@ -134,10 +134,10 @@ def _unpack(
         "seq": pl.Series(seq),
         "at": pl.Series(stamps(minute)[cmd], dtype=pl.Datetime("us")),
         "item": _nullable(
-            np.where(rule == 1, item[cmd], np.where(rule == 2, base[cmd] + offset, -1)), pl.Int64
+            np.where(rule == 1, item[cmd], np.where(rule == 2, base[cmd] + offset, -1)), pl.Int64()
         ),
         "actor": _strings(names, np.where(person, actor[cmd], -1)),
-        "touch_minutes": _nullable(np.where(who == 3, touch[cmd], -1.0), pl.Float64),
+        "touch_minutes": _nullable(np.where(who == 3, touch[cmd], -1.0), pl.Float64()),
     }
     del cases, seq, cmd, minute, item, base, actor, touch, rule, offset, who, person
     constant = _piece_frame(driver, table, step_ids, names, flow)

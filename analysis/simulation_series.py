@@ -8,6 +8,7 @@ merges exactly across independent replications.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping
 
 import numpy as np
@@ -16,13 +17,17 @@ __all__ = ["Series", "daily_levels", "summarise"]
 
 
 class Series:
-    """Change points of a step function that starts at 0: ``add(t, delta)`` in time order."""
+    """Change points of a step function that starts at 0: ``add(t, delta)`` in time order.
+
+    ``times`` and ``deltas`` are typed ``array.array`` columns: compact while the simulation
+    appends to them, and read by numpy without a copy.
+    """
 
     __slots__ = ("deltas", "times")
 
     def __init__(self) -> None:
-        self.times: list[float] = []
-        self.deltas: list[float] = []
+        self.times: array[float] = array("d")
+        self.deltas: array[float] = array("d")
 
     def add(self, t: float, delta: float) -> None:
         self.times.append(t)
@@ -35,8 +40,8 @@ class Series:
         times = np.concatenate([ups, downs[~np.isnan(downs)]])
         deltas = np.concatenate([np.ones(len(ups)), -np.ones(int((~np.isnan(downs)).sum()))])
         order = np.argsort(times, kind="stable")
-        series.times = times[order].tolist()
-        series.deltas = deltas[order].tolist()
+        series.times.frombytes(np.ascontiguousarray(times[order], dtype=np.float64).tobytes())
+        series.deltas.frombytes(np.ascontiguousarray(deltas[order], dtype=np.float64).tobytes())
         return series
 
 

@@ -6,8 +6,11 @@ The log is generated with numpy (no Python loop per case): a 15-step version wit
 organisations and one rework loop; each case follows one of three path variants (no loop, one
 loop, two loops), with engine-style events (case_started, step_ready / step_started /
 step_completed per work item, handoff on every lane change, case_finished). The log is written
-to Parquet; a fresh child process reads it and times ``observed_metrics`` (conformance
-included) and reports its peak resident memory, so generation does not count.
+to Parquet in chunks of cases (so the generating process stays small); a fresh child process
+reads it as one frame with the store's column types (text as ``pl.String``), times
+``observed_metrics`` (conformance included) and reports its resident memory: with the log
+loaded, peak during the first analysis, peak over all runs. ``--jemalloc`` passes allocator
+options to that child (polars' default keeps freed pages for 0.5 s).
 """
 
 from __future__ import annotations
@@ -88,19 +91,39 @@ def template(loops: int) -> list[tuple[int, str | None, int | None, str | None, 
     return rows
 
 
-def generate(n_events: int, seed: int = 7, n_cases: int | None = None) -> pl.DataFrame:
-    """A synthetic engine-style log of about ``n_events`` events (or of ``n_cases`` cases)."""
-    rng = np.random.default_rng(seed)
+def generate(
+    n_events: int, seed: int = 7, n_cases: int | None = None, first_case: int = 0
+) -> pl.DataFrame:
+    """A synthetic engine-style log of about ``n_events`` events (or of ``n_cases`` cases);
+    case numbers start at ``first_case``."""
+    rng = np.random.default_rng([seed, first_case])
     temps = [template(k) for k in range(len(VARIANT_SHARES))]
-    mean_len = sum(s * len(t) for s, t in zip(VARIANT_SHARES, temps, strict=True))
-    n_cases = n_cases or int(n_events / mean_len)
+    n_cases = n_cases or int(n_events / mean_events())
     variant = rng.choice(len(temps), size=n_cases, p=VARIANT_SHARES)
     arrival = rng.uniform(0, 2 * 250 * 450, size=n_cases)  # two years of working minutes
     frames = [
         _variant_frame(temps[v], np.flatnonzero(variant == v), arrival, rng) for v in range(3)
     ]
-    log = pl.concat(frames).sort("case", "seq")
+    log = pl.concat(frames).with_columns(pl.col("case") + first_case).sort("case", "seq")
     return _finish(log)
+
+
+def mean_events() -> float:
+    """The expected number of events per case."""
+    temps = [template(k) for k in range(len(VARIANT_SHARES))]
+    return sum(s * len(t) for s, t in zip(VARIANT_SHARES, temps, strict=True))
+
+
+def write_parts(folder: Path, n_events: int, n_cases: int | None, chunk: int = 5_000) -> int:
+    """Generate the log in chunks of ``chunk`` cases, one Parquet file each, so the generating
+    process never holds the whole log; returns the number of events."""
+    total = n_cases or int(n_events / mean_events())
+    written = 0
+    for part, first in enumerate(range(0, total, chunk)):
+        frame = generate(0, n_cases=min(chunk, total - first), first_case=first)
+        frame.write_parquet(folder / f"part-{part:04d}.parquet")
+        written += frame.height
+    return written
 
 
 def _variant_frame(
@@ -181,18 +204,16 @@ def _measure(path: str, repeat: int, queue: mp.Queue) -> None:  # type: ignore[t
     loaded = _status_mb("VmRSS")
     with contextlib.suppress(OSError):  # reset the high-water mark to the analysis (Linux)
         Path("/proc/self/clear_refs").write_text("5")
-    times, cpu = [], []
+    times, cpu, peaks = [], [], []
     for _ in range(repeat):
         t0, c0 = time.perf_counter(), time.process_time()
         result = observed_metrics(events, version=version)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    during = _status_mb("VmHWM")
+        peaks.append(_status_mb("VmHWM"))
+    life = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert result.conformance is not None
-    queue.put(
-        (times, cpu, (peak_mb, loaded, during), result.cases.height, result.conformance.share)
-    )
+    queue.put((times, cpu, (loaded, peaks, life), result.cases.height, result.conformance.share))
 
 
 def main() -> None:
@@ -200,30 +221,42 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--cases", type=int, default=None, help="generate this many cases")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--jemalloc", default=None,
+        help="allocator options for the measuring process (_RJEM_MALLOC_CONF), e.g. "
+        "dirty_decay_ms:0,muzzy_decay_ms:0",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.jemalloc:  # read by polars when the spawned child imports it
+        os.environ["_RJEM_MALLOC_CONF"] = args.jemalloc
     t0 = time.perf_counter()
-    events = generate(args.events, n_cases=args.cases)
-    generated = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
-        path = str(Path(tmp) / "log.parquet")
-        events.write_parquet(path)
+        n_events = write_parts(Path(tmp), args.events, args.cases)
+        generated = time.perf_counter() - t0
+        parent_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        path = str(Path(tmp) / "*.parquet")
         queue: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
         child = mp.get_context("spawn").Process(target=_measure, args=(path, args.repeat, queue))
         child.start()
+        times, cpu, (loaded, peaks, life), cases, share = queue.get()
         child.join()
         if child.exitcode != 0:
             raise SystemExit(f"the measuring process failed (exit code {child.exitcode})")
-        times, cpu, (peak_mb, loaded, during), cases, share = queue.get()
     best, median = min(times), float(np.median(times))
-    print(f"log: {events.height:,} events, {cases:,} cases, 15 steps, {len(LANES)} organisations "
-          f"(generated in {generated:.2f} s; {dt.datetime.now(dt.UTC):%Y-%m-%d})")  # fmt: skip
+    print(f"log: {n_events:,} events, {cases:,} cases, 15 steps, {len(LANES)} organisations "
+          f"(generated in {generated:.2f} s, written as Parquet in chunks of 5,000 cases; "
+          f"{dt.datetime.now(dt.UTC):%Y-%m-%d})")  # fmt: skip
     print(f"observed_metrics (full set, conformance included), {args.repeat} runs:")
     print(f"  wall time   best {best:.3f} s, median {median:.3f} s")
     print(f"  CPU time    best {min(cpu):.3f} s (user + system, all threads)")
-    print(f"  throughput  {events.height / best:,.0f} events/s (best run)")
+    print(f"  throughput  {n_events / best:,.0f} events/s (best run)")
     print(f"  RSS         {loaded:,.0f} MB with the log loaded (Python + polars + frame)")
-    print(f"  peak RSS    {during:,.0f} MB during the analysis (log included), "
-          f"{peak_mb:,.0f} MB over the child's life (Parquet decoding included)")  # fmt: skip
+    print(f"  peak RSS    {peaks[0]:,.0f} MB during the first analysis (log included), "
+          f"{peaks[-1]:,.0f} MB over all {args.repeat} runs, "
+          f"{life:,.0f} MB over the child's life (Parquet decoding included)")  # fmt: skip
+    print(f"  generator   {parent_mb:,.0f} MB peak RSS of the generating process")
+    conf = args.jemalloc or "polars' default (dirty_decay_ms:500,muzzy_decay_ms:1000)"
+    print(f"  allocator   jemalloc options of the measuring process: {conf}")
     print(f"  conformance {share:.3f} (every generated run follows the graph)")
     print(f"  load        {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min, 2 cores)")
 

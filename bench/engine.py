@@ -7,7 +7,7 @@
   127.0.0.1:5432 (a scratch database is created and dropped);
 * the bulk path for simulated runs (``append_simulated``): events per second.
 
-Run: ``.venv/bin/python bench/engine.py [--cases N]``.
+Run: ``.venv/bin/python bench/engine.py [--cases N] [--repeat R] [--pure-only]``.
 """
 
 from __future__ import annotations
@@ -180,6 +180,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=500, help="cases per durable run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measure; best is shown")
+    parser.add_argument("--pure-only", action="store_true", help="only the pure core (no database)")
     args = parser.parse_args()
     library = load_library(ROOT / "processes")
     version = library.get("refugee_settlement", 1)
@@ -192,6 +193,10 @@ def main() -> None:
         best, runs = _best(lambda: pure()[:2], args.repeat)  # noqa: B023
         rows.append((f"pure core, {chosen.key}: decide calls", f"{best:,.0f} /s",
                      f"runs {runs}; {events / seconds:,.0f} events/s"))  # fmt: skip
+
+    if args.pure_only:
+        _print(version, rows)
+        return
 
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
@@ -223,6 +228,11 @@ def main() -> None:
         finally:
             drop()
 
+    _print(version, rows)
+
+
+def _print(version: Version, rows: list[tuple[str, str, str]]) -> None:
+    """The table of figures, headed by the workload, peak memory and the machine's load."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     print(

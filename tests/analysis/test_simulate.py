@@ -55,6 +55,41 @@ def test_fast_driver_writes_exactly_what_decide_writes(version) -> None:
     assert fast.events.equals(engine.events)
 
 
+def test_drivers_agree_when_work_follows_a_join_and_people_are_scarce() -> None:
+    """Items numbered after a join, joint steps, queues and cases that end mid-work."""
+    version = make_version(
+        [
+            {"id": "start", "kind": "start"},
+            {"id": "split", "kind": "parallel"},
+            {"id": "a", "kind": "task", "lane": "nav", "touch_minutes": [30, 300]},
+            {"id": "b", "kind": "task", "joint_with": ["nav"], "touch_minutes": [10, 400]},
+            {"id": "join", "kind": "join"},
+            {"id": "check", "kind": "decision", "lane": "nav", "touch_minutes": [5, 50]},
+            {"id": "redo", "kind": "task", "touch_minutes": [20, 60], "wait_days": 0},
+            {"id": "end", "kind": "end", "lane": "nav"},
+        ],
+        [
+            {"from": "start", "to": "split"},
+            {"from": "split", "to": "a"},
+            {"from": "split", "to": "b"},
+            {"from": "a", "to": "join"},
+            {"from": "b", "to": "join"},
+            {"from": "join", "to": "check"},
+            {"from": "check", "to": "redo", "outcome": "again", "probability": 0.4},
+            {"from": "check", "to": "end", "outcome": "ok", "probability": 0.6},
+            {"from": "redo", "to": "check", "rework": True},
+        ],
+    )
+    world = scenario(arrivals_per_week=40, capacity={"nav": 2, "housing_office": 1})
+    fast = simulate(version, world, cases=120, seed=9, lanes=LANES)
+    engine = simulate(version, world, cases=120, seed=9, lanes=LANES, driver="engine")
+    assert fast.events.equals(engine.events)
+    assert fast.occupancy.equals(engine.occupancy)
+    checks = fast.events.filter(pl.col("step") == "check", pl.col("kind") == "step_ready")
+    assert checks["item"].min() == 6  # start 1, split 2, a 3, b 4, join 5
+    assert fast.occupancy["queue"].max() > 0
+
+
 def test_the_log_replays_to_finished_cases_in_the_store_shape() -> None:
     version = branching_version()
     result = simulate(version, scenario(), cases=50, seed=2, lanes=LANES)
