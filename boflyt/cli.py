@@ -1,27 +1,42 @@
 """The ``boflyt`` command line: a thin typer shell over the core.
 
-Each group of commands lives in :mod:`boflyt.commands` and registers itself here. Prefect's
-local-mode defaults are set before any command module imports Prefect.
+Each group of commands lives in :mod:`boflyt.commands` and registers itself here. Quick
+commands must start quickly, so when the command line names a command, only its group is
+imported: ``boflyt validate`` never pays for importing Prefect, matplotlib or the report. With
+no command (``boflyt --help``), or when the app is used as a library (tests), every group is
+registered. Prefect's local-mode defaults are set before any group imports Prefect.
 """
 
 from __future__ import annotations
+
+import importlib
+import sys
+from types import ModuleType
 
 import typer
 
 from boflyt.prefect_local import use_local_defaults
 
+__all__ = ["COMMAND_GROUPS", "app"]
+
+COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
+    "definitions": ("validate", "show", "diff", "schema", "versions"),
+    "cases": ("case", "inbox"),
+    "analysis": ("analyse", "compare"),
+    "simulation": ("simulate",),
+    "diagrams": ("draw", "report"),
+    "demo": ("demo",),
+}
+"""Each module of :mod:`boflyt.commands` and the top-level commands it registers."""
+
+
+def _groups(argv: list[str]) -> list[ModuleType]:
+    named = argv[1] if len(argv) > 1 and sys.argv[0].endswith("boflyt") else None
+    wanted = [group for group, commands in COMMAND_GROUPS.items() if named in commands]
+    return [importlib.import_module(f"boflyt.commands.{g}") for g in wanted or COMMAND_GROUPS]
+
+
 use_local_defaults()
-
-from boflyt.commands import (  # noqa: E402  (after the Prefect defaults, on purpose)
-    analysis,
-    cases,
-    definitions,
-    demo,
-    diagrams,
-    simulation,
-)
-
-__all__ = ["app"]
 
 app = typer.Typer(
     name="boflyt",
@@ -31,7 +46,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (definitions, cases, analysis, simulation, diagrams, demo):
+for _module in _groups(sys.argv):
     _module.register(app)
 
 

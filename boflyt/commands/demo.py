@@ -181,7 +181,7 @@ def _print_summary(
     table = Table(title=words["title"].format(cases=cases), title_justify="left")
     table.add_column(words["process"], max_width=24)
     for column in ("handoffs", "transactions", "lead", "lead_sim"):
-        table.add_column(words[column], justify="right")
+        table.add_column(words[column], justify="right", no_wrap=True)
     for result in results:
         comparison = result["comparison"]
         name = library.get(comparison["process"], comparison["after"]).name.get(lang)

@@ -1,0 +1,28 @@
+"""Quick commands start quickly: naming a command imports only its group."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from boflyt.cli import COMMAND_GROUPS, app
+
+PROBE = (
+    "import sys; sys.argv = ['/venv/bin/boflyt', {command!r}]; import boflyt.cli; "
+    "print(sorted(m for m in ('prefect', 'matplotlib', 'visualize.report') if m in sys.modules))"
+)
+
+
+@pytest.mark.parametrize("command", ["validate", "case", "inbox", "analyse"])
+def test_quick_commands_do_not_import_prefect_or_the_report(command: str) -> None:
+    probe = PROBE.format(command=command)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_command_is_registered_when_none_is_named() -> None:
+    commands = {c.name or c.callback.__name__ for c in app.registered_commands}
+    groups = {g.name for g in app.registered_groups}
+    assert commands | groups == {name for names in COMMAND_GROUPS.values() for name in names}
