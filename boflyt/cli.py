@@ -46,6 +46,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def main() -> None:
+    """Boflyt: executable, measurable LEAN case routines for housing-social work."""
+    # A callback keeps typer in group mode even when only one command is registered.
+
+
 for _module in _groups(sys.argv):
     _module.register(app)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +27,11 @@ def test_every_command_is_registered_when_none_is_named() -> None:
     commands = {c.name or c.callback.__name__ for c in app.registered_commands}
     groups = {g.name for g in app.registered_groups}
     assert commands | groups == {name for names in COMMAND_GROUPS.values() for name in names}
+
+
+@pytest.mark.parametrize("command", ["demo", "simulate", "validate"])
+def test_a_group_with_one_command_still_runs_as_that_command(command: str) -> None:
+    script = Path(sys.executable).with_name("boflyt")
+    out = subprocess.run([str(script), command, "--help"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "Usage: boflyt " + command in " ".join(out.stdout.split())
