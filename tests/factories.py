@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.definition import Version
+from models.vocabulary import StepKind
 
 __all__ = ["decision_version", "linear_version", "make_version"]
 
@@ -55,6 +56,50 @@ def linear_version() -> Version:
     )
 
 
+def _branching_assess() -> dict[str, Any]:
+    """The ``assess`` decision shared by :func:`branching_version` and its redesign."""
+    return {
+        "id": "assess",
+        "kind": "decision",
+        "lane": "nav",
+        "joint_with": ["housing_office"],
+        "channel": "system",
+        "touch_minutes": 60,
+        "wait_days": [1, 3],
+    }
+
+
+def _branching_tail_steps() -> list[dict[str, Any]]:
+    """The steps from ``split`` to the ends, shared by the branching versions."""
+    return [
+        {"id": "split", "kind": "parallel"},
+        {
+            "id": "contract",
+            "kind": "wait",
+            "lane": "landlord",
+            "channel": "letter",
+            "wait_days": [2, 10],
+            "external_wait": True,
+        },
+        {"id": "pay", "kind": "task", "lane": "nav", "channel": "system"},
+        {"id": "join", "kind": "join"},
+        {"id": "archive", "kind": "auto", "extra_transactions": 2},
+        {"id": "end", "kind": "end"},
+        {"id": "end_rejected", "kind": "end", "lane": "nav"},
+    ]
+
+
+_BRANCHING_TAIL_TRANSITIONS: tuple[dict[str, Any], ...] = (
+    {"from": "split", "to": "contract"},
+    {"from": "split", "to": "pay"},
+    {"from": "contract", "to": "join"},
+    {"from": "pay", "to": "join"},
+    {"from": "join", "to": "archive"},
+    {"from": "archive", "to": "end"},
+)
+"""The transitions from ``split`` on, shared by :func:`branching_version` and its redesign."""
+
+
 def branching_version(*, process: str = "branching", version: int = 1) -> Version:
     """A version with every routing feature the case engine handles.
 
@@ -67,30 +112,9 @@ def branching_version(*, process: str = "branching", version: int = 1) -> Versio
         [
             {"id": "start", "kind": "start"},
             {"id": "intake", "kind": "task", "channel": "email", "extra_transactions": 1},
-            {
-                "id": "assess",
-                "kind": "decision",
-                "lane": "nav",
-                "joint_with": ["housing_office"],
-                "channel": "system",
-                "touch_minutes": 60,
-                "wait_days": [1, 3],
-            },
+            _branching_assess(),
             {"id": "fix", "kind": "task", "channel": "letter"},
-            {"id": "split", "kind": "parallel"},
-            {
-                "id": "contract",
-                "kind": "wait",
-                "lane": "landlord",
-                "channel": "letter",
-                "wait_days": [2, 10],
-                "external_wait": True,
-            },
-            {"id": "pay", "kind": "task", "lane": "nav", "channel": "system"},
-            {"id": "join", "kind": "join"},
-            {"id": "archive", "kind": "auto", "extra_transactions": 2},
-            {"id": "end", "kind": "end"},
-            {"id": "end_rejected", "kind": "end", "lane": "nav"},
+            *_branching_tail_steps(),
         ],
         [
             {"from": "start", "to": "intake"},
@@ -99,12 +123,7 @@ def branching_version(*, process: str = "branching", version: int = 1) -> Versio
             {"from": "assess", "to": "end_rejected", "outcome": "reject", "probability": 0.2},
             {"from": "assess", "to": "fix", "outcome": "more_info", "probability": 0.1},
             {"from": "fix", "to": "assess", "rework": True},
-            {"from": "split", "to": "contract"},
-            {"from": "split", "to": "pay"},
-            {"from": "contract", "to": "join"},
-            {"from": "pay", "to": "join"},
-            {"from": "join", "to": "archive"},
-            {"from": "archive", "to": "end"},
+            *_BRANCHING_TAIL_TRANSITIONS,
         ],
         lanes=("housing_office", "nav", "landlord"),
         process=process,
@@ -165,29 +184,8 @@ def redesigned_branching_version() -> Version:
             {"id": "start", "kind": "start"},
             {"id": "intake", "kind": "task", "channel": "system", "touch_minutes": 10},
             {"id": "digital_check", "kind": "auto", "lane": "nav", "channel": "system"},
-            {
-                "id": "assess",
-                "kind": "decision",
-                "lane": "nav",
-                "joint_with": ["housing_office"],
-                "channel": "system",
-                "touch_minutes": 60,
-                "wait_days": [1, 3],
-            },
-            {"id": "split", "kind": "parallel"},
-            {
-                "id": "contract",
-                "kind": "wait",
-                "lane": "landlord",
-                "channel": "letter",
-                "wait_days": [2, 10],
-                "external_wait": True,
-            },
-            {"id": "pay", "kind": "task", "lane": "nav", "channel": "system"},
-            {"id": "join", "kind": "join"},
-            {"id": "archive", "kind": "auto", "extra_transactions": 2},
-            {"id": "end", "kind": "end"},
-            {"id": "end_rejected", "kind": "end", "lane": "nav"},
+            _branching_assess(),
+            *_branching_tail_steps(),
         ],
         [
             {"from": "start", "to": "intake"},
@@ -195,12 +193,7 @@ def redesigned_branching_version() -> Version:
             {"from": "digital_check", "to": "assess"},
             {"from": "assess", "to": "split", "outcome": "approve", "probability": 0.8},
             {"from": "assess", "to": "end_rejected", "outcome": "reject", "probability": 0.2},
-            {"from": "split", "to": "contract"},
-            {"from": "split", "to": "pay"},
-            {"from": "contract", "to": "join"},
-            {"from": "pay", "to": "join"},
-            {"from": "join", "to": "archive"},
-            {"from": "archive", "to": "end"},
+            *_BRANCHING_TAIL_TRANSITIONS,
         ],
         lanes=("housing_office", "nav", "landlord"),
         process="branching",
@@ -259,3 +252,14 @@ def generated_version(steps: int = 200, *, lanes: int = 6, seed: int = 0) -> Ver
         ]
     found.append({"id": "end", "kind": "end", "lane": found[-1]["lane"]})
     return make_version(found, edges, lanes=names, process="generated")
+
+
+def outcome_towards_an_end(version: Version, step_id: str) -> str:
+    """The outcome of ``step_id`` whose target lies fewest transitions from an end step."""
+    distance = {s.id: 0 for s in version.steps if s.kind is StepKind.END}
+    for _ in version.steps:
+        for t in version.transitions:
+            if t.target in distance:
+                distance[t.source] = min(distance.get(t.source, 10**6), distance[t.target] + 1)
+    options = [t for t in version.transitions if t.source == step_id and t.outcome]
+    return min(options, key=lambda t: distance.get(t.target, 10**6)).outcome or ""

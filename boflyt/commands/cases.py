@@ -9,6 +9,7 @@ pseudonym is.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -121,6 +122,14 @@ def _print_next(ctx: _Store, state: CaseState) -> None:
         console.print(f"{words['ready']}: {listed or words['none']}", soft_wrap=True)
 
 
+def _record(lang: Lang | None, case: str, act: Callable[[_Store, str], CaseState]) -> None:
+    """Open the store, resolve ``case`` (id or prefix), record ``act`` on it, print what is next."""
+    with friendly_errors():
+        ctx = _open(lang)
+        state = act(ctx, store.resolve_case_id(ctx.engine, case))
+        _print_next(ctx, state)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``case`` (start, begin, complete, show, list, cancel) and ``inbox``."""
     cases = typer.Typer(help="Run cases: start, begin and complete steps, show, list, cancel.",
@@ -157,12 +166,8 @@ def start(
 
 def begin(case: CaseArg, step: StepArg, actor: Actor, org: Org, at: AtOpt = None,
           lang: LangOpt = None) -> None:  # fmt: skip
-    with friendly_errors():
-        ctx = _open(lang)
-        case_id = store.resolve_case_id(ctx.engine, case)
-        state = store.begin_step(ctx.engine, case_id=case_id, step=step, actor=actor, org=org,
-                                 now=_now(at))  # fmt: skip
-        _print_next(ctx, state)
+    _record(lang, case, lambda ctx, case_id: store.begin_step(
+        ctx.engine, case_id=case_id, step=step, actor=actor, org=org, now=_now(at)))  # fmt: skip
 
 
 def complete(
@@ -179,13 +184,9 @@ def complete(
     at: AtOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    with friendly_errors():
-        ctx = _open(lang)
-        case_id = store.resolve_case_id(ctx.engine, case)
-        state = store.complete_step(ctx.engine, case_id=case_id, step=step, actor=actor,
-                                    org=org, now=_now(at), outcome=outcome,
-                                    touch_minutes=minutes)  # fmt: skip
-        _print_next(ctx, state)
+    _record(lang, case, lambda ctx, case_id: store.complete_step(
+        ctx.engine, case_id=case_id, step=step, actor=actor, org=org, now=_now(at),
+        outcome=outcome, touch_minutes=minutes))  # fmt: skip
 
 
 def cancel(
@@ -196,12 +197,9 @@ def cancel(
     at: AtOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    with friendly_errors():
-        ctx = _open(lang)
-        case_id = store.resolve_case_id(ctx.engine, case)
-        state = store.cancel_case(ctx.engine, case_id=case_id, actor=actor, org=org,
-                                  now=_now(at), reason=reason)  # fmt: skip
-        _print_next(ctx, state)
+    _record(lang, case, lambda ctx, case_id: store.cancel_case(
+        ctx.engine, case_id=case_id, actor=actor, org=org, now=_now(at),
+        reason=reason))  # fmt: skip
 
 
 def inbox(

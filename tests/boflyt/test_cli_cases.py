@@ -14,6 +14,7 @@ from engine.case import open_items
 from engine.db import make_engine
 from engine.load import load_library
 from models.vocabulary import RunStatus, StepKind
+from tests.factories import outcome_towards_an_end
 
 FNR = "01017012345"  # synthetic
 LIBRARY = load_library(Path(__file__).resolve().parents[2] / "processes")
@@ -35,16 +36,6 @@ def _ok(*args: str) -> str:
     return result.output
 
 
-def _outcome_towards_an_end(version, step_id: str) -> str:
-    distance = {s.id: 0 for s in version.steps if s.kind is StepKind.END}
-    for _ in version.steps:
-        for t in version.transitions:
-            if t.target in distance:
-                distance[t.source] = min(distance.get(t.source, 10**6), distance[t.target] + 1)
-    options = [t for t in version.transitions if t.source == step_id and t.outcome]
-    return min(options, key=lambda t: distance.get(t.target, 10**6)).outcome or ""
-
-
 @pytest.mark.parametrize("process", ["private_lease", "refugee_settlement", "eviction_prevention"])
 def test_staff_run_a_library_case_to_its_end(data_dir: Path, process: str) -> None:
     output = _ok("case", "start", process, "--ref", FNR, "--as", "kari", "--org", "nav",
@@ -64,7 +55,7 @@ def test_staff_run_a_library_case_to_its_end(data_dir: Path, process: str) -> No
         args = ["case", "complete", case_id[:8], step.id, "--as", "staff", "--org", org,
                 "--minutes", "15", "--at", at]  # fmt: skip
         if step.kind is StepKind.DECISION:
-            args += ["--outcome", _outcome_towards_an_end(version, step.id)]
+            args += ["--outcome", outcome_towards_an_end(version, step.id)]
         _ok(*args)
     assert store.get_case(engine, case_id).status is RunStatus.FINISHED
     shown = _ok("case", "show", case_id[:8])

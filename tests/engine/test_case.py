@@ -29,7 +29,12 @@ from models.definition import Version
 from models.errors import AccessError, CommandError, NotFoundError
 from models.events import Event
 from models.vocabulary import EventKind, ItemStatus, RunStatus, StepKind
-from tests.factories import BRANCHING_OUTSIDE, branching_version, linear_version
+from tests.factories import (
+    BRANCHING_OUTSIDE,
+    branching_version,
+    linear_version,
+    outcome_towards_an_end,
+)
 
 MONDAY = dt.datetime(2025, 1, 6, 9, 0)
 HO, NAV = "housing_office", "nav"
@@ -265,19 +270,8 @@ def test_every_library_process_can_run_to_an_end():
                 break
             item = open_items(state)[0]
             step = flow.steps[item.step]
-            outcome = _forward_outcome(version, step.id, n) if step.outcomes else None
+            outcome = outcome_towards_an_end(version, step.id) if step.outcomes else None
             org = sorted(step.allowed)[0]
             command = CompleteStep(step.id, "x", org, outcome)
             state = decide(flow, state, command, now=MONDAY).state
         assert state.status is RunStatus.FINISHED, version.key
-
-
-def _forward_outcome(version: Version, step_id: str, n: int) -> str:
-    """The outcome whose target lies fewest transitions from an end step."""
-    distance = {s.id: 0 for s in version.steps if s.kind is StepKind.END}
-    for _ in version.steps:
-        for t in version.transitions:
-            if t.target in distance:
-                distance[t.source] = min(distance.get(t.source, 10**6), distance[t.target] + 1)
-    options = [t for t in version.transitions if t.source == step_id and t.outcome]
-    return min(options, key=lambda t: distance.get(t.target, 10**6)).outcome or ""
