@@ -172,16 +172,16 @@ def _pair(row: dict[str, Any] | None, digits: int = 1) -> str:
     if row is None or row["before"] is None or row["after"] is None:
         return "–"
     text = f"{row['before']:.{digits}f} → {row['after']:.{digits}f}"
-    return text + (f" ({row['pct_change']:+.0f} %)" if row["pct_change"] is not None else "")
+    return text + (f"\n({row['pct_change']:+.0f} %)" if row["pct_change"] is not None else "")
 
 
 def _print_summary(
     results: list[dict[str, Any]], library: Library, cases: int, lang: str, words: dict[str, str]
 ) -> None:
     table = Table(title=words["title"].format(cases=cases), title_justify="left")
-    table.add_column(words["process"], max_width=24)
+    table.add_column(words["process"], min_width=12, max_width=24)
     for column in ("handoffs", "transactions", "lead", "lead_sim"):
-        table.add_column(words[column], justify="right", no_wrap=True)
+        table.add_column(words[column], justify="right", min_width=12)
     for result in results:
         comparison = result["comparison"]
         name = library.get(comparison["process"], comparison["after"]).name.get(lang)
