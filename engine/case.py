@@ -26,8 +26,9 @@ All timestamps are naive UTC datetimes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
+from engine.draft import Draft
 from engine.flow import Flow, FlowStep, compile_flow
 from engine.overdue import overdue_items, working_minutes
 from engine.state import (
@@ -72,169 +73,7 @@ __all__ = [
 
 _AUTOMATIC = frozenset({StepKind.START, StepKind.AUTO, StepKind.PARALLEL, StepKind.JOIN})
 _OPEN = OPEN_STATUSES
-
-
-# --------------------------------------------------------------------------- applying events
-
-
 _new = tuple.__new__  # builds a named tuple from its values in field order, in one C call
-_READY, _STARTED, _DONE = ItemStatus.READY, ItemStatus.STARTED, ItemStatus.DONE
-
-
-class _Draft:
-    """A mutable working copy of a case state; every change goes through :meth:`apply`."""
-
-    __slots__ = (
-        "arrivals", "case_id", "events", "finished_at", "flow", "items", "seq", "started_at",
-        "status",
-    )  # fmt: skip
-
-    def __init__(self, flow: Flow, state: CaseState | None, case_id: str, at: dt.datetime):
-        self.flow = flow
-        self.case_id = case_id
-        self.events: list[Event] = []
-        if state is None:
-            self.items: list[WorkItem] = []
-            self.arrivals: dict[str, frozenset[str]] = {}
-            self.seq, self.status, self.started_at = 0, RunStatus.RUNNING, at
-            self.finished_at: dt.datetime | None = None
-        else:
-            self.items = list(state.items)
-            self.arrivals = (
-                {join: frozenset(src) for join, src in state.arrivals} if state.arrivals else {}
-            )
-            self.seq, self.status, self.started_at = state.seq, state.status, state.started_at
-            self.finished_at = state.finished_at
-
-    def emit(
-        self,
-        kind: EventKind,
-        at: dt.datetime,
-        step: str | None = None,
-        item: int | None = None,
-        lane: str | None = None,
-        actor: str | None = None,
-        org: str | None = None,
-        outcome: str | None = None,
-        touch_minutes: float | None = None,
-        transactions: int | None = None,
-        from_step: str | None = None,
-        to_step: str | None = None,
-        from_lane: str | None = None,
-        to_lane: str | None = None,
-        channel: str | None = None,
-        detail: str | None = None,
-    ) -> None:
-        """Make the next event of the case (fields as in :class:`Event`) and apply it."""
-        seq = self.seq = self.seq + 1
-        event = _new(
-            Event,
-            (self.case_id, seq, kind, at, step, item, lane, actor, org, outcome,
-             touch_minutes, transactions, from_step, to_step, from_lane, to_lane, channel, detail)
-        )  # fmt: skip
-        applier = _APPLIERS.get(kind)  # a handoff changes nothing but ``seq``
-        if applier is not None:
-            applier(self, event)
-        self.events.append(event)
-
-    def handoff(self, at: dt.datetime, source: FlowStep, target: FlowStep) -> None:
-        """Record the case moving from ``source`` to ``target`` in another lane.
-
-        A handoff changes nothing but ``seq``, so it skips :meth:`apply` (which does the same).
-        """
-        seq = self.seq = self.seq + 1
-        self.events.append(
-            _new(Event, (self.case_id, seq, EventKind.HANDOFF, at, None, None, None, None, None,
-                         None, None, None, source.id, target.id, source.lane, target.lane,
-                         source.channel, None))
-        )  # fmt: skip
-
-    def apply(self, e: Event) -> None:
-        """Change the draft as ``e`` says (``replay`` calls this; ``emit`` does the same)."""
-        self.seq = e.seq
-        applier = _APPLIERS.get(e.kind)
-        if applier is not None:
-            applier(self, e)
-
-    def _apply_started_case(self, e: Event) -> None:
-        self.status, self.started_at = RunStatus.RUNNING, e.at
-
-    def _apply_ready(self, e: Event) -> None:
-        self.items.append(
-            _new(WorkItem, (e.item or 0, e.step or "", _READY, e.at, None, None, None, None, None,
-                            None, False))
-        )  # fmt: skip
-
-    def _apply_started(self, e: Event) -> None:
-        n = (e.item or 0) - 1
-        item = self.items[n]
-        self.items[n] = _new(
-            WorkItem,
-            (item.number, item.step, _STARTED, item.ready_at, e.at, None, e.actor, e.org, None,
-             None, item.escalated)
-        )  # fmt: skip
-
-    def _apply_escalated(self, e: Event) -> None:
-        item = self.items[(e.item or 0) - 1]
-        self.items[item.number - 1] = item._replace(escalated=True)
-
-    def _apply_completed(self, e: Event) -> None:
-        number, step, at = e.item or 0, e.step or "", e.at
-        items = self.items
-        if number > len(items):  # an automatic step: ready, started and done at once
-            items.append(
-                _new(WorkItem, (number, step, _DONE, at, at, at, e.actor, e.org, None, None, False))
-            )
-        else:
-            item = items[number - 1]
-            items[number - 1] = _new(
-                WorkItem,
-                (number, step, _DONE, item.ready_at, item.started_at or at, at, e.actor, e.org,
-                 e.outcome, e.touch_minutes, item.escalated)
-            )  # fmt: skip
-        joins = self.flow.join_inputs
-        if joins:  # record the branch at the joins it reaches; a completed join starts afresh
-            self.arrivals.pop(step, None)
-            for target in self.flow.routes.get((step, e.outcome), ()):
-                if target in joins:
-                    self.arrivals[target] = self.arrivals.get(target, frozenset()) | {step}
-
-    def _close(self, e: Event) -> None:
-        finished = e.kind is EventKind.CASE_FINISHED
-        self.status = RunStatus.FINISHED if finished else RunStatus.CANCELLED
-        self.finished_at = e.at
-        for i, item in enumerate(self.items):
-            if item.status in _OPEN:
-                self.items[i] = item._replace(status=ItemStatus.CANCELLED)
-
-    def state(self) -> CaseState:
-        flow = self.flow
-        arrivals = (
-            tuple(sorted((j, tuple(sorted(s))) for j, s in self.arrivals.items() if s))
-            if self.arrivals
-            else ()
-        )
-        version = flow.version
-        return _new(
-            CaseState,
-            (self.case_id, version.process, version.version, flow.content_hash, self.status,
-             tuple(self.items), arrivals, self.seq, self.started_at, self.finished_at),
-        )  # fmt: skip
-
-
-_APPLIERS: dict[EventKind, Callable[[_Draft, Event], None]] = {
-    EventKind.CASE_STARTED: _Draft._apply_started_case,
-    EventKind.STEP_READY: _Draft._apply_ready,
-    EventKind.STEP_STARTED: _Draft._apply_started,
-    EventKind.STEP_COMPLETED: _Draft._apply_completed,
-    EventKind.STEP_ESCALATED: _Draft._apply_escalated,
-    EventKind.CASE_FINISHED: _Draft._close,
-    EventKind.CASE_CANCELLED: _Draft._close,
-}
-"""How each event kind changes a draft; a handoff only advances ``seq``."""
-
-
-# --------------------------------------------------------------------------- deciding
 
 
 def decide(
@@ -255,14 +94,14 @@ def decide(
     if isinstance(command, StartCase):
         if state is not None:
             raise CommandError(f"case {state.case_id} already exists")
-        draft = _Draft(flow, None, command.case_id, now)
+        draft = Draft(flow, None, command.case_id, now)
         _start(draft, command, now)
         return _new(Decision, (draft.state(), tuple(draft.events)))
     if state is None:
         raise CommandError(f"{type(command).__name__} needs a case; start one first")
     if state.status is not RunStatus.RUNNING:
         raise CommandError(f"case {state.case_id} is {state.status.value}; it takes no commands")
-    draft = _Draft(flow, state, state.case_id, state.started_at)
+    draft = Draft(flow, state, state.case_id, state.started_at)
     if isinstance(command, CompleteStep):
         _complete(draft, command, now)
     elif isinstance(command, BeginStep):
@@ -280,7 +119,7 @@ def decide(
     return _new(Decision, (draft.state(), tuple(draft.events)))
 
 
-def _start(draft: _Draft, command: StartCase, now: dt.datetime) -> None:
+def _start(draft: Draft, command: StartCase, now: dt.datetime) -> None:
     flow = draft.flow
     if not flow.start:
         raise CommandError(f"{flow.version.key} has no start step")
@@ -305,7 +144,7 @@ def _start(draft: _Draft, command: StartCase, now: dt.datetime) -> None:
     _route(draft, start.id, None, now)
 
 
-def _open_item(draft: _Draft, step_id: str, verb: str) -> WorkItem:
+def _open_item(draft: Draft, step_id: str, verb: str) -> WorkItem:
     """The first open work item of ``step_id``; :class:`CommandError` listing the open ones."""
     for item in draft.items:
         if item.step == step_id and item.status in _OPEN:
@@ -317,7 +156,7 @@ def _open_item(draft: _Draft, step_id: str, verb: str) -> WorkItem:
     )
 
 
-def _allowed_step(draft: _Draft, step_id: str, org: str, verb: str) -> FlowStep:
+def _allowed_step(draft: Draft, step_id: str, org: str, verb: str) -> FlowStep:
     """The step ``org`` may act on; :class:`AccessError` (or :class:`NotFoundError`) if not."""
     step = draft.flow.steps.get(step_id) or draft.flow.step(step_id)
     if org not in step.allowed:
@@ -328,7 +167,7 @@ def _allowed_step(draft: _Draft, step_id: str, org: str, verb: str) -> FlowStep:
     return step
 
 
-def _begin(draft: _Draft, command: BeginStep, now: dt.datetime) -> None:
+def _begin(draft: Draft, command: BeginStep, now: dt.datetime) -> None:
     step = _allowed_step(draft, command.step, command.org, "begin")
     item = _open_item(draft, command.step, "begin")
     if item.status is ItemStatus.STARTED:
@@ -347,7 +186,7 @@ def _begin(draft: _Draft, command: BeginStep, now: dt.datetime) -> None:
     )
 
 
-def _complete(draft: _Draft, command: CompleteStep, now: dt.datetime) -> None:
+def _complete(draft: Draft, command: CompleteStep, now: dt.datetime) -> None:
     step = _allowed_step(draft, command.step, command.org, "complete")
     if command.outcome is not None or step.kind is StepKind.DECISION:
         _check_outcome(draft, step, command.outcome)
@@ -381,7 +220,7 @@ def _complete(draft: _Draft, command: CompleteStep, now: dt.datetime) -> None:
     _route(draft, step.id, command.outcome, now)
 
 
-def _check_outcome(draft: _Draft, step: FlowStep, outcome: str | None) -> None:
+def _check_outcome(draft: Draft, step: FlowStep, outcome: str | None) -> None:
     if step.kind is StepKind.DECISION:
         if outcome not in step.outcomes:
             found = f"outcome '{outcome}'" if outcome else "no outcome"
@@ -396,7 +235,7 @@ def _check_outcome(draft: _Draft, step: FlowStep, outcome: str | None) -> None:
         )
 
 
-def _escalate(draft: _Draft, command: Escalate, now: dt.datetime) -> None:
+def _escalate(draft: Draft, command: Escalate, now: dt.datetime) -> None:
     for number in command.items:
         if not 1 <= number <= len(draft.items):
             raise CommandError(f"case {draft.case_id} has no work item {number}")
@@ -413,7 +252,7 @@ def _escalate(draft: _Draft, command: Escalate, now: dt.datetime) -> None:
             )
 
 
-def _route(draft: _Draft, step_id: str, outcome: str | None, now: dt.datetime) -> None:
+def _route(draft: Draft, step_id: str, outcome: str | None, now: dt.datetime) -> None:
     """Move the case on from a completed step, completing automatic steps as it goes."""
     flow, emit = draft.flow, draft.emit
     steps, routes = flow.steps, flow.routes
@@ -465,12 +304,12 @@ def replay(
     Raises :class:`CommandError` when the log does not begin with ``case_started``.
     """
     flow = version if isinstance(version, Flow) else compile_flow(version, outside)
-    draft: _Draft | None = None
+    draft: Draft | None = None
     for event in events:
         if draft is None:
             if event.kind is not EventKind.CASE_STARTED:
                 raise CommandError(f"case {event.case_id}: the log must begin with case_started")
-            draft = _Draft(flow, None, event.case_id, event.at)
+            draft = Draft(flow, None, event.case_id, event.at)
         draft.apply(event)
     if draft is None:
         raise CommandError("cannot replay an empty event log")
