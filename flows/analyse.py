@@ -10,7 +10,6 @@ table artifact.
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -19,14 +18,8 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
 from analysis.compare import compare
 from engine.load import load_library
-from flows import processes_or_default, work_dir_or_default
-from flows.simulate import (
-    remove_chunks,
-    run_chunks,
-    store_parts,
-    summarise_parts,
-    summary_path,
-)
+from flows import processes_or_default
+from flows.simulate import remove_chunks, simulate_and_store
 
 __all__ = ["compare_parts", "compare_versions", "comparison_markdown"]
 
@@ -105,30 +98,18 @@ async def compare_versions(
     ids: dict[int, str] = {}
     parts: dict[int, list[dict[str, Any]]] = {}
     for number in (before, after):
-        simulation_id = ids[number] = str(uuid.uuid4())
-        folder: Path = work_dir_or_default(work_dir) / simulation_id
-        parts[number] = run_chunks(
+        ids[number] = str(uuid.uuid4())
+        parts[number], _ = simulate_and_store(
+            ids[number],
             process,
             number,
             scenario,
             cases=cases,
             seed=seed,
             chunks=chunks,
-            out_dir=folder,
-            case_prefix=simulation_id[:8],
-            processes_dir=processes_dir,
-        )
-        summarise_parts(parts[number], str(summary_path(work_dir, simulation_id)))
-        store_parts(
-            simulation_id,
-            process,
-            number,
-            scenario,
-            seed=seed,
-            cases=cases,
-            parts=parts[number],
             database_url=database_url,
             processes_dir=processes_dir,
+            work_dir=work_dir,
         )
     data = compare_parts(
         process,

@@ -38,6 +38,7 @@ __all__ = [
     "publish_summary",
     "remove_chunks",
     "run_chunks",
+    "simulate_and_store",
     "simulate_part",
     "simulate_version",
     "store_parts",
@@ -185,6 +186,49 @@ def run_chunks(
     return [future.result() for future in futures]
 
 
+def simulate_and_store(
+    simulation_id: str,
+    process: str,
+    version: int,
+    scenario: str,
+    *,
+    cases: int,
+    seed: int,
+    chunks: int,
+    database_url: str | None,
+    processes_dir: str | None,
+    work_dir: str | None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run the chunk tasks, write the summary file, store the cohort; return parts and summary.
+
+    The chunk files stay until the caller is done with them (:func:`remove_chunks`).
+    """
+    parts = run_chunks(
+        process,
+        version,
+        scenario,
+        cases=cases,
+        seed=seed,
+        chunks=chunks,
+        out_dir=work_dir_or_default(work_dir) / simulation_id,
+        case_prefix=simulation_id[:8],
+        processes_dir=processes_dir,
+    )
+    summary = summarise_parts(parts, str(summary_path(work_dir, simulation_id)))
+    store_parts(
+        simulation_id,
+        process,
+        version,
+        scenario,
+        seed=seed,
+        cases=cases,
+        parts=parts,
+        database_url=database_url,
+        processes_dir=processes_dir,
+    )
+    return parts, summary
+
+
 @flow(name="simulate-version")
 async def simulate_version(
     process: str,
@@ -207,29 +251,17 @@ async def simulate_version(
     """
     _, chosen, _ = _load(processes_dir, process, version, scenario)
     simulation_id = simulation_id or str(uuid.uuid4())
-    folder = work_dir_or_default(work_dir) / simulation_id
-    parts = run_chunks(
+    parts, summary = simulate_and_store(
+        simulation_id,
         process,
         chosen.version,
         scenario,
         cases=cases,
         seed=seed,
         chunks=chunks,
-        out_dir=folder,
-        case_prefix=simulation_id[:8],
-        processes_dir=processes_dir,
-    )
-    summary = summarise_parts(parts, str(summary_path(work_dir, simulation_id)))
-    store_parts(
-        simulation_id,
-        process,
-        chosen.version,
-        scenario,
-        seed=seed,
-        cases=cases,
-        parts=parts,
         database_url=database_url,
         processes_dir=processes_dir,
+        work_dir=work_dir,
     )
     await publish_summary(simulation_id, chosen, scenario, summary)
     remove_chunks(parts)

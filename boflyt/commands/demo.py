@@ -120,7 +120,8 @@ def _run(
         job = bar.add_task("", total=2 * len(plan) + 1)
         for process, before, after in plan:
             name = library.get(process, after).name.get(lang)
-            bar.update(job, description=words["simulating"].format(**locals()))
+            label = words["simulating"].format(name=name, before=before, after=after)
+            bar.update(job, description=label)
             compared = asyncio.run(
                 compare_versions(
                     process,
