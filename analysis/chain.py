@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.definition import Version
-from models.errors import DefinitionError, Problem
-from models.vocabulary import StepKind
+from boflyt.models.definition import Version
+from boflyt.models.errors import DefinitionError, Problem
+from boflyt.models.vocabulary import StepKind
 
 __all__ = ["ParallelBlock", "absorption", "expected_visits", "parallel_blocks"]
 

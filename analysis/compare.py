@@ -1,6 +1,6 @@
 """Before/after: two versions of a process side by side, with the structural story.
 
-Design metrics come from :func:`~analysis.design.design_metrics`; observed metrics (when both
+Design metrics come from :func:`~boflyt.analysis.design.design_metrics`; observed metrics (when both
 event logs are given) are the means over finished cases with a 95 % bootstrap confidence
 interval of the difference of means (after − before): cases are resampled with replacement,
 ``resamples`` times, with a seeded numpy generator. The structural story — steps removed, added
@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from analysis.compare_text import sentences
-from analysis.design import DESIGN_METRICS, DesignMetrics, Metric, design_metrics
-from analysis.observed import CASE_METRICS, per_case
-from analysis.waste import duplicate_registrations
-from engine.diff import diff_versions
-from engine.graph import handoffs
-from models.definition import LaneCatalog, Version
-from models.vocabulary import RunStatus
+from boflyt.analysis.compare_text import sentences
+from boflyt.analysis.design import DESIGN_METRICS, DesignMetrics, Metric, design_metrics
+from boflyt.analysis.observed import CASE_METRICS, per_case
+from boflyt.analysis.waste import duplicate_registrations
+from boflyt.engine.diff import diff_versions
+from boflyt.engine.graph import handoffs
+from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.vocabulary import RunStatus
 
 __all__ = [
     "Comparison",

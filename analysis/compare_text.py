@@ -1,6 +1,6 @@
 """Plain-language sentences from a before/after comparison, in bokmål or English.
 
-Every sentence is generated from the figures of a :class:`~analysis.compare.Comparison`;
+Every sentence is generated from the figures of a :class:`~boflyt.analysis.compare.Comparison`;
 nothing is written that the numbers do not say.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from models.vocabulary import Waste
+from boflyt.models.vocabulary import Waste
 
 if TYPE_CHECKING:
-    from analysis.compare import Comparison, Row
+    from boflyt.analysis.compare import Comparison, Row
 
 __all__ = ["WASTE_LABELS", "format_number", "sentences"]
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import polars as pl
 
-from analysis.chain import parallel_blocks
-from models.definition import Version
-from models.vocabulary import EventKind, StepKind
+from boflyt.analysis.chain import parallel_blocks
+from boflyt.models.definition import Version
+from boflyt.models.vocabulary import EventKind, StepKind
 
 __all__ = ["Conformance", "allowed_pairs", "completed_paths", "conformance"]
 

@@ -12,11 +12,11 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from analysis.chain import Edges, ParallelBlock, absorption, expected_visits, parallel_blocks
-from analysis.waste import DuplicateRegistration, duplicate_registrations, waste_counts
-from engine.graph import handoffs
-from models.definition import MINUTES_PER_WORKING_DAY, LaneCatalog, Step, Version
-from models.vocabulary import StepKind
+from boflyt.analysis.chain import Edges, ParallelBlock, absorption, expected_visits, parallel_blocks
+from boflyt.analysis.waste import DuplicateRegistration, duplicate_registrations, waste_counts
+from boflyt.engine.graph import handoffs
+from boflyt.models.definition import MINUTES_PER_WORKING_DAY, LaneCatalog, Step, Version
+from boflyt.models.vocabulary import StepKind
 
 __all__ = [
     "DESIGN_METRICS",

@@ -1,9 +1,10 @@
 """LEAN metrics observed in an event log: per case, per version, vectorised with polars.
 
 Works on any event log in our schema — live, simulated or imported alike: a polars frame with
-the columns of :data:`models.events.EVENT_COLUMNS` plus ``process`` (str), ``version`` (int) and
+the columns of :data:`boflyt.models.events.EVENT_COLUMNS` plus ``process`` (str), ``version`` (int)
+and
 ``mode`` (str); ``at`` is a naive UTC datetime. Durations are *working* time, measured with a
-:class:`~analysis.calendar.WorkCalendar` (1 working day = 450 minutes by default). No Python
+:class:`~boflyt.analysis.calendar.WorkCalendar` (1 working day = 450 minutes by default). No Python
 loop runs per event or per case; every figure is a polars expression over the whole log.
 """
 
@@ -16,13 +17,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from analysis import observed_tables as tables
-from analysis.calendar import DEFAULT_CALENDAR, WorkCalendar
-from analysis.conformance import Conformance, conformance
-from analysis.design import Metric
-from models.definition import Version
-from models.events import EVENT_COLUMNS
-from models.vocabulary import EventKind, RunStatus
+from boflyt.analysis import observed_tables as tables
+from boflyt.analysis.calendar import DEFAULT_CALENDAR, WorkCalendar
+from boflyt.analysis.conformance import Conformance, conformance
+from boflyt.analysis.design import Metric
+from boflyt.models.definition import Version
+from boflyt.models.events import EVENT_COLUMNS
+from boflyt.models.vocabulary import EventKind, RunStatus
 
 __all__ = [
     "CASE_METRICS",
@@ -185,7 +186,7 @@ def _prepare(events: pl.DataFrame, calendar: WorkCalendar) -> pl.DataFrame:
 
 
 def _completed(log: pl.LazyFrame) -> pl.DataFrame:
-    """:func:`~analysis.conformance.completed_paths` of a prepared log, without ``case_id``
+    """:func:`~boflyt.analysis.conformance.completed_paths` of a prepared log, without ``case_id``
     and with categorical text.
 
     Sorted by case and ``seq`` only when the log is not already in that order.

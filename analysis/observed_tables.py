@@ -1,10 +1,11 @@
 """The per-version tables of the observed analysis, as lazy polars queries.
 
-Each function takes the frames :mod:`analysis.observed` prepares: ``log`` (the event log with
+Each function takes the frames :mod:`boflyt.analysis.observed` prepares: ``log`` (the event log with
 an integer case code ``c``, ``kind`` as an enum and the working minute ``wm``), ``items`` (one
 row per work item, from :func:`item_table`), ``done`` (completed steps in case order) and
 ``cases`` (one row per case). Text keys (step, lanes, org, process) travel as categoricals
-inside and come out as text. Call :func:`analysis.observed.observed_metrics` rather than these
+inside and come out as text. Call :func:`boflyt.analysis.observed.observed_metrics` rather than
+these
 directly.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from models.vocabulary import EventKind, RunStatus
+from boflyt.models.vocabulary import EventKind, RunStatus
 
 __all__ = [
     "bottleneck_table",

@@ -2,7 +2,7 @@
 
 The clock counts **working minutes** (the scenario's hours per day on its working days, minus
 holidays); nights, weekends and holidays do not exist on it, and events are stamped with
-calendar datetimes at the end (:func:`analysis.simulation_log.stamp`). Cases arrive as a
+calendar datetimes at the end (:func:`boflyt.analysis.simulation_log.stamp`). Cases arrive as a
 Poisson stream (``arrivals_per_week`` spread over the week's working minutes). Each work item
 that becomes ready first waits its ``wait_days`` (drawn; outside parties and timers use no
 staff), then queues first-come-first-served for one person of every organisation that works on
@@ -11,8 +11,8 @@ deadlock), is begun, takes its ``touch_minutes`` and is completed with an outcom
 transition probabilities. Lanes without a ``capacity`` entry and outside parties are unlimited.
 
 Routing — decisions, rework loops, parallel split and join, end — is the case engine's
-(:mod:`engine.case`); see :mod:`analysis.simulation_drivers` for the two drivers and
-:mod:`analysis.simulation_world` for the event loop. The event loop is
+(:mod:`boflyt.engine.case`); see :mod:`boflyt.analysis.simulation_drivers` for the two drivers and
+:mod:`boflyt.analysis.simulation_world` for the event loop. The event loop is
 a plain ``heapq`` over one seeded numpy ``Generator`` whose uniforms are drawn in blocks: on the
 same queueing chain SimPy was measured slower without writing any log than this loop with the
 full log (``bench/simulate.py``).
@@ -35,14 +35,14 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-from analysis.calendar import WorkCalendar, norwegian_holidays
-from analysis.simulation_drivers import EngineDriver, FastDriver
-from analysis.simulation_log import stamp, to_frame
-from analysis.simulation_result import SimulationResult, build_result, merge_results
-from analysis.simulation_world import Plan, World
-from engine.case import compile_flow
-from models.definition import LaneCatalog, Version
-from models.scenario import Scenario
+from boflyt.analysis.calendar import WorkCalendar, norwegian_holidays
+from boflyt.analysis.simulation_drivers import EngineDriver, FastDriver
+from boflyt.analysis.simulation_log import stamp, to_frame
+from boflyt.analysis.simulation_result import SimulationResult, build_result, merge_results
+from boflyt.analysis.simulation_world import Plan, World
+from boflyt.engine.case import compile_flow
+from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.scenario import Scenario
 
 __all__ = ["SimulationResult", "calendar_of", "chunk_size", "simulate", "simulate_chunk"]
 

@@ -2,9 +2,9 @@
 
 Both answer the simulator's "start this case", "begin this step" and "complete this step":
 
-* :class:`EngineDriver` calls :func:`engine.case.decide` for every command, exactly as live
-  runs do, and keeps each case's :class:`~engine.case.CaseState`. It is the reference.
-* :class:`FastDriver` follows the engine's compiled routing (:class:`engine.case.Flow`:
+* :class:`EngineDriver` calls :func:`boflyt.engine.case.decide` for every command, exactly as live
+  runs do, and keeps each case's :class:`~boflyt.engine.case.CaseState`. It is the reference.
+* :class:`FastDriver` follows the engine's compiled routing (:class:`boflyt.engine.case.Flow`:
   ``routes``, ``join_inputs``, lanes) with a few counters per case and stores one packed row
   per work item (its begin and its completion with the route that follows, a compiled
   template) in a ``bytearray``; :meth:`FastDriver.packed` expands the rows into event columns
@@ -24,9 +24,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.case import BeginStep, CaseState, CompleteStep, Flow, StartCase, decide
-from models.events import Event
-from models.vocabulary import EventKind, RunStatus, StepKind
+from boflyt.engine.case import BeginStep, CaseState, CompleteStep, Flow, StartCase, decide
+from boflyt.models.events import Event
+from boflyt.models.vocabulary import EventKind, RunStatus, StepKind
 
 __all__ = [
     "BEGUN",
@@ -341,7 +341,7 @@ class FastDriver:
 
 
 class EngineDriver:
-    """Every command through :func:`engine.case.decide`; keeps real case states and events.
+    """Every command through :func:`boflyt.engine.case.decide`; keeps real case states and events.
 
     The ``order`` arguments (and a completion's ``begun`` and ``begin_order``) are for the fast
     driver; this one decides every command when it happens (``eager_begin``).

@@ -1,10 +1,10 @@
 """The simulated event log: the drivers' records as the store's frame, and back.
 
-:func:`to_frame` builds the same polars frame as :func:`engine.store.event_frame` —
-:data:`~models.events.EVENT_COLUMNS` then ``process``, ``version``, ``mode`` (``simulated``),
+:func:`to_frame` builds the same polars frame as :func:`boflyt.engine.store.event_frame` —
+:data:`~boflyt.models.events.EVENT_COLUMNS` then ``process``, ``version``, ``mode`` (``simulated``),
 ordered by case and ``seq`` — so the observed analysis reads simulated runs unchanged. Times are
 working minutes until :func:`stamp` maps them to calendar datetimes through the scenario's
-:class:`~analysis.calendar.WorkCalendar` (vectorised; nights, weekends and holidays skipped).
+:class:`~boflyt.analysis.calendar.WorkCalendar` (vectorised; nights, weekends and holidays skipped).
 :func:`log_records` turns a frame back into engine records for the store.
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import polars as pl
 
-from analysis.calendar import WorkCalendar
-from analysis.simulation_drivers import (
+from boflyt.analysis.calendar import WorkCalendar
+from boflyt.analysis.simulation_drivers import (
     DONE,
     HANDOFF,
     KINDS,
@@ -25,9 +25,9 @@ from analysis.simulation_drivers import (
     EngineDriver,
     FastDriver,
 )
-from engine.case import CaseState, Flow, replay
-from models.events import EVENT_COLUMNS, Event
-from models.vocabulary import EventKind, Mode
+from boflyt.engine.case import CaseState, Flow, replay
+from boflyt.models.events import EVENT_COLUMNS, Event
+from boflyt.models.vocabulary import EventKind, Mode
 
 __all__ = ["FRAME_SCHEMA", "log_records", "stamp", "to_frame", "working_days"]
 
@@ -203,7 +203,8 @@ def _nullable(values: np.ndarray, dtype: pl.DataType) -> pl.Series:
 
 def log_records(events: pl.DataFrame, flow: Flow) -> tuple[list[CaseState], list[Event]]:
     """The frame as engine records for the store: each case's state (rebuilt by
-    :func:`engine.case.replay` from its events) and every :class:`~models.events.Event`."""
+    :func:`boflyt.engine.case.replay` from its events) and every
+    :class:`~boflyt.models.events.Event`."""
     states: list[CaseState] = []
     records: list[Event] = []
     case: list[Event] = []

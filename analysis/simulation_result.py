@@ -2,7 +2,7 @@
 
 ``occupancy`` has per working day and organisation the mean people busy, the ``utilisation``
 (busy / staff) and the mean ``queue`` length; ``wip`` the mean number of open cases per
-working day (time averages, :func:`~analysis.simulation_series.daily_levels`).
+working day (time averages, :func:`~boflyt.analysis.simulation_series.daily_levels`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from analysis.simulation_series import Series, daily_levels, summarise
+from boflyt.analysis.simulation_series import Series, daily_levels, summarise
 
 __all__ = ["SimulationResult", "build_result", "merge_results"]
 

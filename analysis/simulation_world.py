@@ -3,7 +3,7 @@
 :class:`Plan` holds what the loop needs per step as plain lists (durations, staff lanes,
 recording organisation, decision bands); :class:`World` runs the ``heapq`` loop over working
 minutes with the staff pools and their first-come-first-served queues, and tells a driver
-(:mod:`analysis.simulation_drivers`) what happens. See :mod:`analysis.simulate`.
+(:mod:`boflyt.analysis.simulation_drivers`) what happens. See :mod:`boflyt.analysis.simulate`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from itertools import chain, count
 
 import numpy as np
 
-from analysis.simulation_drivers import EngineDriver, FastDriver, Ready
-from analysis.simulation_series import Series
-from engine.case import Flow
-from models.definition import Duration
-from models.scenario import Scenario
-from models.vocabulary import StepKind
+from boflyt.analysis.simulation_drivers import EngineDriver, FastDriver, Ready
+from boflyt.analysis.simulation_series import Series
+from boflyt.engine.case import Flow
+from boflyt.models.definition import Duration
+from boflyt.models.scenario import Scenario
+from boflyt.models.vocabulary import StepKind
 
 __all__ = ["Plan", "World"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.definition import Version
-from models.vocabulary import Waste
+from boflyt.models.definition import Version
+from boflyt.models.vocabulary import Waste
 
 __all__ = [
     "DuplicateRegistration",

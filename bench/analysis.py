@@ -32,9 +32,9 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.calendar import DEFAULT_CALENDAR
-from analysis.observed import observed_metrics
-from models.definition import Version
+from boflyt.analysis.calendar import DEFAULT_CALENDAR
+from boflyt.analysis.observed import observed_metrics
+from boflyt.models.definition import Version
 
 LANES = ("housing_office", "nav", "accounting", "property_company")
 WORK = [f"s{i:02d}" for i in range(1, 14)]  # 13 work steps + start + end = 15 steps

@@ -22,16 +22,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis.simulate import simulate  # noqa: E402
-from engine.load import load_lanes, load_version  # noqa: E402
-from models.scenario import Scenario  # noqa: E402
+from boflyt.analysis.simulate import simulate  # noqa: E402
+from boflyt.engine.load import load_lanes, load_version  # noqa: E402
+from boflyt.models.scenario import Scenario  # noqa: E402
+from boflyt.visualize.diagram import extract_swimlane  # noqa: E402
+from boflyt.visualize.render import find_renderer, run_graphviz  # noqa: E402
+from boflyt.visualize.report import build_report  # noqa: E402
+from boflyt.visualize.swimlane import swimlane_dot  # noqa: E402
+from boflyt.visualize.timeline import render_timelines  # noqa: E402
+from boflyt.visualize.value_stream import extract_timeline  # noqa: E402
 from tests.factories import generated_version  # noqa: E402
-from visualize.diagram import extract_swimlane  # noqa: E402
-from visualize.render import find_renderer, run_graphviz  # noqa: E402
-from visualize.report import build_report  # noqa: E402
-from visualize.swimlane import swimlane_dot  # noqa: E402
-from visualize.timeline import render_timelines  # noqa: E402
-from visualize.value_stream import extract_timeline  # noqa: E402
 
 RUNS = 5
 

@@ -30,14 +30,14 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import store  # noqa: E402
-from engine.case import CompleteStep, Flow, StartCase, compile_flow, decide, open_items  # noqa: E402
-from engine.db import create_schema, make_engine  # noqa: E402
-from engine.load import load_library  # noqa: E402
-from engine.pseudonym import ReferenceKey  # noqa: E402
-from models.definition import Version  # noqa: E402
-from models.tables import SimulationRun  # noqa: E402
-from models.vocabulary import RunStatus, StepKind  # noqa: E402
+from boflyt.engine import store  # noqa: E402
+from boflyt.engine.case import CompleteStep, Flow, StartCase, compile_flow, decide, open_items  # noqa: E402
+from boflyt.engine.db import create_schema, make_engine  # noqa: E402
+from boflyt.engine.load import load_library  # noqa: E402
+from boflyt.engine.pseudonym import ReferenceKey  # noqa: E402
+from boflyt.models.definition import Version  # noqa: E402
+from boflyt.models.tables import SimulationRun  # noqa: E402
+from boflyt.models.vocabulary import RunStatus, StepKind  # noqa: E402
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 T0 = dt.datetime(2025, 1, 6, 9, 0)

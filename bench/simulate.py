@@ -33,10 +33,10 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 import numpy as np  # noqa: E402
 import simpy  # noqa: E402
 
-from analysis.simulate import simulate  # noqa: E402
-from engine.load import load_library  # noqa: E402
-from engine.scenario import load_scenario  # noqa: E402
-from models.scenario import Scenario  # noqa: E402
+from boflyt.analysis.simulate import simulate  # noqa: E402
+from boflyt.engine.load import load_library  # noqa: E402
+from boflyt.engine.scenario import load_scenario  # noqa: E402
+from boflyt.models.scenario import Scenario  # noqa: E402
 from tests.factories import make_version  # noqa: E402
 
 QUICK = "--quick" in sys.argv
@@ -130,7 +130,7 @@ def simpy_versus_heapq() -> None:
 
 def prefect_overhead() -> None:
     """The same chunk, summary and store-write task functions, called plainly and as a flow."""
-    from flows.simulate import simulate_part, simulate_version, store_parts, summarise_parts
+    from boflyt.flows.simulate import simulate_part, simulate_version, store_parts, summarise_parts
 
     cases = 1_000 if QUICK else 5_000
     work = tempfile.mkdtemp(prefix="boflyt-bench-")
@@ -161,7 +161,7 @@ def prefect_overhead() -> None:
 
 def prefect_fixed_cost() -> None:
     """Small runs, where the store write is short: the flow's own fixed cost (server warm)."""
-    from flows.simulate import simulate_part, simulate_version, store_parts, summarise_parts
+    from boflyt.flows.simulate import simulate_part, simulate_version, store_parts, summarise_parts
 
     cases, work = 200, tempfile.mkdtemp(prefix="boflyt-bench-small-")
     url = f"sqlite:///{work}/store.db"

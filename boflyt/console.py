@@ -9,7 +9,7 @@ from typing import Literal, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from models.errors import BoflytError
+from boflyt.models.errors import BoflytError
 
 __all__ = ["Lang", "console", "err_console", "fail", "friendly_errors"]
 

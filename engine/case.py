@@ -5,10 +5,10 @@ caused; it does no I/O, reads no clock and touches no database. Every state chan
 applying an event, and :func:`replay` applies the same function to a stored event log, so
 replaying a case's events rebuilds exactly the state ``decide`` produced.
 
-Routing is compiled once per version into a :class:`~engine.flow.Flow` (plain dicts and
+Routing is compiled once per version into a :class:`~boflyt.engine.flow.Flow` (plain dicts and
 tuples, cached by content hash), which keeps ``decide`` fast enough for simulation. The values
-it works on (state, work items, commands) are in :mod:`engine.state` and overdue work in
-:mod:`engine.overdue`; this module re-exports them all. Semantics:
+it works on (state, work items, commands) are in :mod:`boflyt.engine.state` and overdue work in
+:mod:`boflyt.engine.overdue`; this module re-exports them all. Semantics:
 
 * ``start``, ``auto``, ``parallel``, ``join`` (once every incoming branch has arrived) and
   ``end`` complete automatically inside the same ``decide``; reaching an ``end`` finishes the
@@ -28,10 +28,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from engine.draft import Draft
-from engine.flow import Flow, FlowStep, compile_flow
-from engine.overdue import overdue_items, working_minutes
-from engine.state import (
+from boflyt.engine.draft import Draft
+from boflyt.engine.flow import Flow, FlowStep, compile_flow
+from boflyt.engine.overdue import overdue_items, working_minutes
+from boflyt.engine.state import (
     OPEN_STATUSES,
     BeginStep,
     CancelCase,
@@ -45,10 +45,10 @@ from engine.state import (
     open_items,
     ready_items,
 )
-from models.definition import Version
-from models.errors import AccessError, CommandError
-from models.events import Event
-from models.vocabulary import EventKind, ItemStatus, RunStatus, StepKind
+from boflyt.models.definition import Version
+from boflyt.models.errors import AccessError, CommandError
+from boflyt.models.events import Event
+from boflyt.models.vocabulary import EventKind, ItemStatus, RunStatus, StepKind
 
 __all__ = [
     "BeginStep",

@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from models.errors import StoreError
-from models.tables import metadata
+from boflyt.models.errors import StoreError
+from boflyt.models.tables import metadata
 
 __all__ = [
     "READ_ONLY",

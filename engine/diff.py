@@ -2,7 +2,7 @@
 
 Steps are matched by id (steps kept from v1 into v2 keep their ids), transitions by
 ``(from, to, outcome)`` and handoffs by ``(source, target)``. Handoffs are derived with
-:func:`engine.graph.handoffs`, never declared, so moving a step to another lane shows up as
+:func:`boflyt.engine.graph.handoffs`, never declared, so moving a step to another lane shows up as
 handoffs added and removed.
 
 >>> from tests.factories import linear_version
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
 
-from engine.graph import Handoff, handoffs
-from models.definition import Duration, LaneCatalog, Step, Text, Transition, Version
+from boflyt.engine.graph import Handoff, handoffs
+from boflyt.models.definition import Duration, LaneCatalog, Step, Text, Transition, Version
 
 __all__ = [
     "STEP_FIELDS",

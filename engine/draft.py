@@ -1,6 +1,6 @@
 """The draft of a case state while one command is decided: events are emitted and applied.
 
-:func:`engine.case.decide` creates a :class:`Draft` from the current state, the command's
+:func:`boflyt.engine.case.decide` creates a :class:`Draft` from the current state, the command's
 handlers emit events into it, and each event is applied to the draft at once, so replaying the
 same events rebuilds the same state. Pure: no I/O, no clock.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from engine.flow import Flow, FlowStep
-from engine.state import OPEN_STATUSES, CaseState, WorkItem
-from models.events import Event
-from models.vocabulary import EventKind, ItemStatus, RunStatus
+from boflyt.engine.flow import Flow, FlowStep
+from boflyt.engine.state import OPEN_STATUSES, CaseState, WorkItem
+from boflyt.models.events import Event
+from boflyt.models.vocabulary import EventKind, ItemStatus, RunStatus
 
 __all__ = ["Draft"]
 

@@ -4,7 +4,7 @@
 events) in one transaction — ``COPY`` on PostgreSQL, the driver's ``executemany`` on SQLite —
 bypassing the per-command path, since simulated cases need no compare-and-set.
 :func:`event_frame` reads the log back as one polars frame for the analysis. Re-exported from
-:mod:`engine.store`.
+:mod:`boflyt.engine.store`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from engine.case import CaseState
-from engine.db import read_scope, write_scope
-from engine.statements import (
+from boflyt.engine.case import CaseState
+from boflyt.engine.db import read_scope, write_scope
+from boflyt.engine.statements import (
     CASE_TABLE,
     EVENT_TABLE,
     ITEM_COLUMNS,
@@ -29,9 +29,9 @@ from engine.statements import (
     SIMULATION_TABLE,
     translate_errors,
 )
-from models.events import Event
-from models.tables import SimulationRun
-from models.vocabulary import Mode
+from boflyt.models.events import Event
+from boflyt.models.tables import SimulationRun
+from boflyt.models.vocabulary import Mode
 
 __all__ = ["append_simulated", "event_frame"]
 
@@ -145,7 +145,7 @@ def event_frame(
 ) -> pl.DataFrame:
     """The event log as a polars frame, ordered by case and ``seq``.
 
-    Columns: :data:`~models.events.EVENT_COLUMNS` then ``process``, ``version``, ``mode``;
+    Columns: :data:`~boflyt.models.events.EVENT_COLUMNS` then ``process``, ``version``, ``mode``;
     ``at`` is ``pl.Datetime("us")`` (naive UTC), ``kind`` the event kind's string value.
     """
     columns = [EVENT_TABLE.c[name] for name in _FRAME_SCHEMA]

@@ -1,4 +1,4 @@
-"""The compiled routing of one version: what :func:`engine.case.decide` looks up per command.
+"""The compiled routing of one version: what :func:`boflyt.engine.case.decide` looks up per command.
 
 A :class:`Flow` is the version's steps and transitions turned into plain dicts and tuples once
 (cached by content hash and outside lanes), so deciding a command costs a few dict lookups:
@@ -9,7 +9,8 @@ A :class:`Flow` is the version's steps and transitions turned into plain dicts a
 * ``steps[step]`` — a :class:`FlowStep` with the step's kind, lane, the organisations allowed
   to act on it, its channel, extra transactions, outcomes and longest wait.
 
-The simulator's fast driver (:mod:`analysis.simulation_drivers`) reads the same tables, so the
+The simulator's fast driver (:mod:`boflyt.analysis.simulation_drivers`) reads the same tables, so
+the
 routing rules live here once.
 """
 
@@ -18,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from models.definition import Version
-from models.errors import NotFoundError
-from models.vocabulary import StepKind
+from boflyt.models.definition import Version
+from boflyt.models.errors import NotFoundError
+from boflyt.models.vocabulary import StepKind
 
 __all__ = ["Flow", "FlowStep", "compile_flow"]
 

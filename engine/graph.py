@@ -1,7 +1,7 @@
 """The networkx view of a version, and the handoffs derived from it (never declared).
 
 A handoff is a transition whose two steps lie in different lanes (owning lanes). The semantic
-diff of two versions lives in :mod:`engine.diff`.
+diff of two versions lives in :mod:`boflyt.engine.diff`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from models.definition import Step, Transition, Version
-from models.vocabulary import StepKind
+from boflyt.models.definition import Step, Transition, Version
+from boflyt.models.vocabulary import StepKind
 
 __all__ = [
     "Handoff",
@@ -39,8 +39,8 @@ class Handoff:
 def to_graph(version: Version) -> nx.DiGraph:
     """A directed graph with one node per step and one edge per transition.
 
-    Node attribute ``step`` holds the :class:`~models.definition.Step`; edge attribute
-    ``transition`` the :class:`~models.definition.Transition`. Transitions naming unknown
+    Node attribute ``step`` holds the :class:`~boflyt.models.definition.Step`; edge attribute
+    ``transition`` the :class:`~boflyt.models.definition.Transition`. Transitions naming unknown
     steps are skipped (validation reports them).
 
     >>> from tests.factories import linear_version

@@ -1,8 +1,10 @@
 """Load process definitions: version files, the lane catalogue and the library index.
 
-Files are parsed in the safe dialect of :mod:`engine.safe_yaml`, validated by the strict models
-(:mod:`engine.problems` words their errors) and by the graph rules (:mod:`engine.validate`).
-Every failure is a :class:`~models.errors.DefinitionError` carrying every problem of the file
+Files are parsed in the safe dialect of :mod:`boflyt.engine.safe_yaml`, validated by the strict
+models
+(:mod:`boflyt.engine.problems` words their errors) and by the graph rules
+(:mod:`boflyt.engine.validate`).
+Every failure is a :class:`~boflyt.models.errors.DefinitionError` carrying every problem of the file
 (or of the whole library), sorted, each naming file, line, place, what was found and what is
 allowed, e.g. ``refugee_settlement/v2.yaml:42 steps[7].lane: unknown lane 'navv'; known lanes: …``.
 """
@@ -21,12 +23,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from engine.problems import model_problems, repair
-from engine.safe_yaml import MAX_BYTES, MAX_DEPTH, LineMap, location, parse_yaml, tags_of
-from engine.validate import validate
-from models.definition import LaneCatalog, Version
-from models.errors import DefinitionError, NotFoundError, Problem
-from models.vocabulary import VersionStatus
+from boflyt.engine.problems import model_problems, repair
+from boflyt.engine.safe_yaml import MAX_BYTES, MAX_DEPTH, LineMap, location, parse_yaml, tags_of
+from boflyt.engine.validate import validate
+from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.errors import DefinitionError, NotFoundError, Problem
+from boflyt.models.vocabulary import VersionStatus
 
 __all__ = [
     "MAX_BYTES",

@@ -2,18 +2,18 @@
 
 A step's ``wait_days.high`` (at least one working day) is how long its work item may wait
 ready; :func:`overdue_items` lists the items past it, which the store escalates
-(:func:`engine.store.escalate_overdue`). Working time counts Monday–Friday, 08:00–15:30, no
-holidays. Pure: the caller passes ``now``. Re-exported by :mod:`engine.case`.
+(:func:`boflyt.engine.store.escalate_overdue`). Working time counts Monday–Friday, 08:00–15:30, no
+holidays. Pure: the caller passes ``now``. Re-exported by :mod:`boflyt.engine.case`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from engine.flow import Flow, compile_flow
-from engine.state import CaseState
-from models.definition import Version
-from models.vocabulary import ItemStatus
+from boflyt.engine.flow import Flow, compile_flow
+from boflyt.engine.state import CaseState
+from boflyt.models.definition import Version
+from boflyt.models.vocabulary import ItemStatus
 
 __all__ = ["overdue_items", "working_minutes"]
 

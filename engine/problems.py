@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from engine.safe_yaml import LineMap, PathKey, Tags, location
-from models.errors import Problem
+from boflyt.engine.safe_yaml import LineMap, PathKey, Tags, location
+from boflyt.models.errors import Problem
 
 __all__ = ["did_you_mean", "model_problems", "repair"]
 

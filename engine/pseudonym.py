@@ -16,7 +16,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.errors import CommandError, StoreError
+from boflyt.models.errors import CommandError, StoreError
 
 __all__ = ["KEY_FILE", "ReferenceKey", "normalise_reference"]
 

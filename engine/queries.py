@@ -2,7 +2,7 @@
 
 Every function reads in one read transaction and returns plain frozen values; none of them
 changes anything. Case references are matched by their keyed pseudonym only
-(:mod:`engine.pseudonym`). Re-exported from :mod:`engine.store`.
+(:mod:`boflyt.engine.pseudonym`). Re-exported from :mod:`boflyt.engine.store`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from engine.case import CaseState
-from engine.db import read_scope
-from engine.pseudonym import ReferenceKey
-from engine.statements import (
+from boflyt.engine.case import CaseState
+from boflyt.engine.db import read_scope
+from boflyt.engine.pseudonym import ReferenceKey
+from boflyt.engine.statements import (
     CASE_TABLE,
     EVENT_TABLE,
     ITEM_TABLE,
@@ -25,9 +25,9 @@ from engine.statements import (
     published_flow,
     utc,
 )
-from models.errors import CommandError, NotFoundError
-from models.events import EVENT_COLUMNS, Event
-from models.vocabulary import EventKind, ItemStatus, Mode, RunStatus
+from boflyt.models.errors import CommandError, NotFoundError
+from boflyt.models.events import EVENT_COLUMNS, Event
+from boflyt.models.vocabulary import EventKind, ItemStatus, Mode, RunStatus
 
 __all__ = [
     "CaseSummary",

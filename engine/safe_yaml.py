@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from models.errors import DefinitionError, Problem
+from boflyt.models.errors import DefinitionError, Problem
 
 __all__ = [
     "MAX_BYTES",

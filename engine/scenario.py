@@ -1,4 +1,4 @@
-"""Load a simulation scenario file into a :class:`~models.scenario.Scenario`, line-aware.
+"""Load a simulation scenario file into a :class:`~boflyt.models.scenario.Scenario`, line-aware.
 
 Like definitions, a scenario is validated once, at load, and every problem of the file is
 reported together with file, line and field: ``default.yaml:7 capacity.navv: unknown lane
@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.load import parse_yaml
-from models.definition import LaneCatalog, Version
-from models.errors import DefinitionError, Problem, ScenarioError
-from models.scenario import Override, Scenario
+from boflyt.engine.load import parse_yaml
+from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.errors import DefinitionError, Problem, ScenarioError
+from boflyt.models.scenario import Override, Scenario
 
 __all__ = ["load_scenario", "parse_scenario"]
 

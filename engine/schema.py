@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from models.definition import LaneCatalog, Version
+from boflyt.models.definition import LaneCatalog, Version
 
 __all__ = ["DRAFT", "lanes_schema", "schema_text", "version_schema", "write_schema"]
 

@@ -1,9 +1,9 @@
 """The values the case engine works on: a case's state, its work items, commands, decisions.
 
 All immutable. :class:`WorkItem`, :class:`CaseState` and :class:`Decision` are named tuples, so
-:func:`engine.case.decide` builds each in one step and a new state shares its unchanged work
+:func:`boflyt.engine.case.decide` builds each in one step and a new state shares its unchanged work
 items with the old one (the store relies on that to write only the items that changed).
-Re-exported by :mod:`engine.case`.
+Re-exported by :mod:`boflyt.engine.case`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from models.events import Event
-from models.vocabulary import ItemStatus, RunStatus
+from boflyt.models.events import Event
+from boflyt.models.vocabulary import ItemStatus, RunStatus
 
 __all__ = [
     "OPEN_STATUSES",

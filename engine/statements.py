@@ -1,7 +1,7 @@
 """The store's SQL: table handles, the per-command statements and the rows they read.
 
-Shared by :mod:`engine.store` (commands), :mod:`engine.queries` (reads) and
-:mod:`engine.eventlog` (bulk writes and the analysis frame). Each statement exists as a Core
+Shared by :mod:`boflyt.engine.store` (commands), :mod:`boflyt.engine.queries` (reads) and
+:mod:`boflyt.engine.eventlog` (bulk writes and the analysis frame). Each statement exists as a Core
 statement (any database) and as plain SQL with named parameters for the SQLite fast path, which
 hands it straight to the driver inside the same ``BEGIN IMMEDIATE`` transaction (no compilation
 or caching cost per statement). Datetimes are naive UTC; on SQLite they are written as the same
@@ -20,13 +20,13 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from engine.case import CaseState, WorkItem
-from engine.flow import Flow, compile_flow
-from models.definition import Version
-from models.errors import ConflictError, NotFoundError, StoreError
-from models.events import EVENT_COLUMNS
-from models.tables import CaseRun, EventRow, PublishedVersion, SimulationRun, WorkItemRow
-from models.vocabulary import ItemStatus, Mode, RunStatus
+from boflyt.engine.case import CaseState, WorkItem
+from boflyt.engine.flow import Flow, compile_flow
+from boflyt.models.definition import Version
+from boflyt.models.errors import ConflictError, NotFoundError, StoreError
+from boflyt.models.events import EVENT_COLUMNS
+from boflyt.models.tables import CaseRun, EventRow, PublishedVersion, SimulationRun, WorkItemRow
+from boflyt.models.vocabulary import ItemStatus, Mode, RunStatus
 
 __all__ = [
     "CASE_TABLE",

@@ -1,7 +1,7 @@
 """The case store: one transaction per command, optimistic locking, escalation.
 
 Each command runs in one write transaction (``BEGIN IMMEDIATE`` on SQLite): load the case
-(its row, work items, last event number), let :func:`engine.case.decide` decide, then
+(its row, work items, last event number), let :func:`boflyt.engine.case.decide` decide, then
 compare-and-set ``row_version`` (``UPDATE … WHERE id = :id AND row_version = :read``); a
 rowcount other than 1 means someone else changed the case in between, and the command fails
 with :class:`ConflictError` having changed nothing. The new state, work items and events are
@@ -9,10 +9,12 @@ written in that same transaction, so they commit together or not at all.
 
 A case is pinned to the version it started on: the version's canonical JSON is stored in
 ``published_version`` and later commands rebuild it from there, whatever the YAML says now.
-Case references are stored only as keyed pseudonyms (:mod:`engine.pseudonym`).
+Case references are stored only as keyed pseudonyms (:mod:`boflyt.engine.pseudonym`).
 
-This module is the store's one import: it re-exports the reads (:mod:`engine.queries`) and the
-bulk event-log paths (:mod:`engine.eventlog`); the SQL itself is in :mod:`engine.statements`.
+This module is the store's one import: it re-exports the reads (:mod:`boflyt.engine.queries`) and
+the
+bulk event-log paths (:mod:`boflyt.engine.eventlog`); the SQL itself is in
+:mod:`boflyt.engine.statements`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from engine.case import (
+from boflyt.engine.case import (
     BeginStep,
     CancelCase,
     CaseState,
@@ -38,10 +40,10 @@ from engine.case import (
     decide,
     overdue_items,
 )
-from engine.db import read_scope, write_scope
-from engine.eventlog import append_simulated, event_frame
-from engine.pseudonym import ReferenceKey
-from engine.queries import (
+from boflyt.engine.db import read_scope, write_scope
+from boflyt.engine.eventlog import append_simulated, event_frame
+from boflyt.engine.pseudonym import ReferenceKey
+from boflyt.engine.queries import (
     CaseSummary,
     InboxEntry,
     case_timeline,
@@ -51,7 +53,7 @@ from engine.queries import (
     list_cases,
     resolve_case_id,
 )
-from engine.statements import (
+from boflyt.engine.statements import (
     CASE_TABLE,
     ITEM_TABLE,
     VERSION_TABLE,
@@ -61,11 +63,11 @@ from engine.statements import (
     translate_errors,
     utc,
 )
-from engine.statements import load_case as _load  # a module name, so tests can patch it
-from models.definition import LaneCatalog, Version
-from models.errors import ConflictError, NotFoundError
-from models.events import EVENT_COLUMNS, Event
-from models.vocabulary import ItemStatus, Mode, RunStatus
+from boflyt.engine.statements import load_case as _load  # a module name, so tests can patch it
+from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.errors import ConflictError, NotFoundError
+from boflyt.models.events import EVENT_COLUMNS, Event
+from boflyt.models.vocabulary import ItemStatus, Mode, RunStatus
 
 __all__ = [
     "CaseSummary",

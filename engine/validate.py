@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from engine.graph import to_graph
-from engine.problems import did_you_mean
-from engine.safe_yaml import LineMap, PathKey, Tags, location
-from models.definition import LaneCatalog, Step, Transition, Version
-from models.errors import Problem
-from models.vocabulary import StepKind
+from boflyt.engine.graph import to_graph
+from boflyt.engine.problems import did_you_mean
+from boflyt.engine.safe_yaml import LineMap, PathKey, Tags, location
+from boflyt.models.definition import LaneCatalog, Step, Transition, Version
+from boflyt.models.errors import Problem
+from boflyt.models.vocabulary import StepKind
 
 __all__ = ["PROBABILITY_TOLERANCE", "validate"]
 
@@ -323,7 +323,7 @@ def validate(
 ) -> list[Problem]:
     """Every graph-rule problem of ``version``, sorted by line (an empty list when it is valid).
 
-    ``file`` and ``lines`` (from :func:`engine.load.parse_yaml`) only place the problems.
+    ``file`` and ``lines`` (from :func:`boflyt.engine.load.parse_yaml`) only place the problems.
 
     >>> from tests.factories import linear_version
     >>> from models.definition import Lane, LaneCatalog, Text

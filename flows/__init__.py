@@ -1,9 +1,9 @@
 """Prefect flows: thin shells over the core for the long and the scheduled work.
 
-* :func:`flows.simulate.simulate_version` — simulate a version in chunks, store the cohort.
-* :func:`flows.analyse.compare_versions` — simulate two versions under one scenario, compare
+* :func:`boflyt.flows.simulate.simulate_version` — simulate a version in chunks, store the cohort.
+* :func:`boflyt.flows.analyse.compare_versions` — simulate two versions under one scenario, compare
   them, publish the comparison as Prefect artifacts.
-* :func:`flows.escalate.escalate_overdue` — mark overdue work items (daily deployment).
+* :func:`boflyt.flows.escalate.escalate_overdue` — mark overdue work items (daily deployment).
 
 Parameters are JSON-friendly (strings and numbers); every task wraps one core call and returns
 something small (ids, paths, small dicts). Flows are ``async def``: a sync Prefect flow run waits

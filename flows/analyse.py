@@ -1,8 +1,8 @@
 """The ``compare_versions`` flow: two versions under one scenario, simulated, stored, compared.
 
 Both versions are simulated with the same scenario and seed (chunk tasks as in
-:mod:`flows.simulate`), both cohorts go to the store (so ``boflyt compare --observed`` finds
-them later), then :func:`analysis.compare.compare` runs on the two logs and the comparison is
+:mod:`boflyt.flows.simulate`), both cohorts go to the store (so ``boflyt compare --observed`` finds
+them later), then :func:`boflyt.analysis.compare.compare` runs on the two logs and the comparison is
 published as a Prefect markdown artifact (plain-language summary and the metric table) and a
 table artifact.
 """
@@ -16,10 +16,10 @@ import polars as pl
 from prefect import flow, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
-from analysis.compare import compare
-from engine.load import load_library
-from flows import processes_or_default
-from flows.simulate import remove_chunks, simulate_and_store
+from boflyt.analysis.compare import compare
+from boflyt.engine.load import load_library
+from boflyt.flows import processes_or_default
+from boflyt.flows.simulate import remove_chunks, simulate_and_store
 
 __all__ = ["compare_parts", "compare_versions", "comparison_markdown"]
 

@@ -12,10 +12,10 @@ import datetime as dt
 from prefect import flow, task
 from prefect.events import emit_event
 
-from engine import store
-from engine.db import create_schema, make_engine
-from engine.load import load_library
-from flows import database_url_or_default, processes_or_default
+from boflyt.engine import store
+from boflyt.engine.db import create_schema, make_engine
+from boflyt.engine.load import load_library
+from boflyt.flows import database_url_or_default, processes_or_default
 
 __all__ = ["escalate", "escalate_overdue"]
 

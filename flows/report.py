@@ -14,11 +14,11 @@ from typing import Any
 import polars as pl
 from prefect import flow, task
 
-from engine.db import make_engine
-from engine.load import load_library
-from engine.store import event_frame
-from flows import database_url_or_default, processes_or_default
-from visualize.report import ReportEntry, build_index, build_report
+from boflyt.engine.db import make_engine
+from boflyt.engine.load import load_library
+from boflyt.engine.store import event_frame
+from boflyt.flows import database_url_or_default, processes_or_default
+from boflyt.visualize.report import ReportEntry, build_index, build_report
 
 __all__ = ["entry_of", "report_process", "write_index", "write_report"]
 

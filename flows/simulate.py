@@ -3,7 +3,7 @@
 Each chunk is an independent replication run by one task (:func:`simulate_part`), which writes
 its event log to a Parquet file in the work directory and returns only the file's path and a
 few numbers; the store task (with retries) bulk-inserts every chunk under one simulation id.
-The same chunking gives the same log as :func:`analysis.simulate.simulate` with ``chunks=``.
+The same chunking gives the same log as :func:`boflyt.analysis.simulate.simulate` with ``chunks=``.
 Run the chunk tasks on a Dask cluster with ``simulate_version.with_options(task_runner=
 DaskTaskRunner(address=...))`` (the work directory must then be shared by the workers).
 """
@@ -21,18 +21,18 @@ import polars as pl
 from prefect import flow, task
 from prefect.artifacts import acreate_table_artifact
 
-from analysis.simulate import chunk_size, simulate_chunk
-from analysis.simulation_log import log_records
-from analysis.simulation_series import summarise
-from engine.case import compile_flow
-from engine.db import create_schema, make_engine
-from engine.load import Library, load_library
-from engine.scenario import load_scenario
-from engine.store import append_simulated
-from flows import database_url_or_default, processes_or_default, work_dir_or_default
-from models.definition import Version
-from models.scenario import Scenario
-from models.tables import SimulationRun
+from boflyt.analysis.simulate import chunk_size, simulate_chunk
+from boflyt.analysis.simulation_log import log_records
+from boflyt.analysis.simulation_series import summarise
+from boflyt.engine.case import compile_flow
+from boflyt.engine.db import create_schema, make_engine
+from boflyt.engine.load import Library, load_library
+from boflyt.engine.scenario import load_scenario
+from boflyt.engine.store import append_simulated
+from boflyt.flows import database_url_or_default, processes_or_default, work_dir_or_default
+from boflyt.models.definition import Version
+from boflyt.models.scenario import Scenario
+from boflyt.models.tables import SimulationRun
 
 __all__ = [
     "publish_summary",

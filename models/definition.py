@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from models.vocabulary import Channel, StepKind, ValueClass, VersionStatus, Waste
+from boflyt.models.vocabulary import Channel, StepKind, ValueClass, VersionStatus, Waste
 
 __all__ = [
     "Duration",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
-from models.vocabulary import EventKind
+from boflyt.models.vocabulary import EventKind
 
 __all__ = ["EVENT_COLUMNS", "Event"]
 

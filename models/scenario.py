@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from models.definition import Duration, Identifier
+from boflyt.models.definition import Duration, Identifier
 
 __all__ = ["WEEKDAYS", "Override", "Scenario", "Weekday"]
 

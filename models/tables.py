@@ -5,7 +5,7 @@
   reference, mode, status and ``row_version`` for optimistic locking.
 * ``work_item`` — the case's step instances (ready → started → done / cancelled).
 * ``event`` — the append-only event log shared by live, simulated and imported runs: the columns
-  of :data:`models.events.EVENT_COLUMNS` plus process, version, mode and simulation id copied
+  of :data:`boflyt.models.events.EVENT_COLUMNS` plus process, version, mode and simulation id copied
   from the case so the analysis reads one table.
 * ``simulation_run`` — one row per simulated cohort.
 

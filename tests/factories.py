@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.definition import Version
-from models.vocabulary import StepKind
+from boflyt.models.definition import Version
+from boflyt.models.vocabulary import StepKind
 
 __all__ = ["decision_version", "linear_version", "make_version"]
 

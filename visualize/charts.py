@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from visualize.render import Format
+from boflyt.visualize.render import Format
 
 __all__ = ["AFTER_GREEN", "BEFORE_GREY", "lead_time_distribution"]
 

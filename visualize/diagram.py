@@ -1,7 +1,8 @@
 """Neutral diagram models, and their extraction from versions (and optional metrics).
 
 The pipeline is *extract → these frozen dataclasses → one renderer per module*. Nothing here
-knows about Graphviz or matplotlib, and renderers never see a :class:`~models.definition.Version`.
+knows about Graphviz or matplotlib, and renderers never see a
+:class:`~boflyt.models.definition.Version`.
 
 Flow position: every node gets a ``depth`` (longest path from the start, rework edges ignored)
 and a ``sub_row`` inside its lane (0 = main row; branches taken by a less likely outcome, parallel
@@ -17,13 +18,13 @@ from enum import StrEnum
 
 import networkx as nx
 
-from analysis.design import DesignMetrics, design_metrics
-from analysis.waste import duplicate_registrations
-from engine.diff import diff_versions
-from models.definition import LaneCatalog, Step, Transition, Version
-from models.vocabulary import StepKind
-from visualize.layout import flow_positions
-from visualize.wording import kind_counts_text, lane_label, outcome_label, word
+from boflyt.analysis.design import DesignMetrics, design_metrics
+from boflyt.analysis.waste import duplicate_registrations
+from boflyt.engine.diff import diff_versions
+from boflyt.models.definition import LaneCatalog, Step, Transition, Version
+from boflyt.models.vocabulary import StepKind
+from boflyt.visualize.layout import flow_positions
+from boflyt.visualize.wording import kind_counts_text, lane_label, outcome_label, word
 
 __all__ = [
     "DiagramEdge",
@@ -154,7 +155,7 @@ class Swimlane:
 def duplicate_fields(version: Version) -> dict[str, tuple[str, ...]]:
     """Per step id, the data fields it registers that another step registers too.
 
-    From :func:`analysis.waste.duplicate_registrations`, the one definition of the term.
+    From :func:`boflyt.analysis.waste.duplicate_registrations`, the one definition of the term.
     """
     found: dict[str, list[str]] = {}
     for duplicate in duplicate_registrations(version):

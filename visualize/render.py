@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from models.errors import RenderError
+from boflyt.models.errors import RenderError
 
 __all__ = ["Format", "Renderer", "RendererChoice", "find_renderer", "format_of", "run_graphviz"]
 

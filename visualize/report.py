@@ -2,7 +2,8 @@
 
 Everything is inline (SVG figures, CSS); the file needs no network, fonts or scripts, and prints
 on A4 landscape with a page per section. Numbers come from the analysis package only
-(:func:`~analysis.design.design_metrics`, :func:`~analysis.observed.observed_metrics`); the
+(:func:`~boflyt.analysis.design.design_metrics`,
+:func:`~boflyt.analysis.observed.observed_metrics`); the
 summary sentence is generated from the same figures.
 """
 
@@ -17,26 +18,26 @@ from pathlib import Path
 import jinja2
 import polars as pl
 
-from analysis.compare import Comparison, compare
-from analysis.design import DesignMetrics, design_metrics
-from analysis.observed import ObservedMetrics, observed_metrics
-from analysis.waste import duplicate_registrations
-from engine.diff import diff_versions
-from models.definition import LaneCatalog, Version
-from visualize.charts import lead_time_distribution
-from visualize.diagram import extract_comparison, extract_swimlane
-from visualize.render import Renderer, find_renderer
-from visualize.report_text import card, table_html, texts, waste_rows
-from visualize.side_by_side import stack_svgs
-from visualize.swimlane import render_swimlane
-from visualize.timeline import render_timelines
-from visualize.value_stream import extract_timeline
-from visualize.wording import waste_label
+from boflyt.analysis.compare import Comparison, compare
+from boflyt.analysis.design import DesignMetrics, design_metrics
+from boflyt.analysis.observed import ObservedMetrics, observed_metrics
+from boflyt.analysis.waste import duplicate_registrations
+from boflyt.engine.diff import diff_versions
+from boflyt.models.definition import LaneCatalog, Version
+from boflyt.visualize.charts import lead_time_distribution
+from boflyt.visualize.diagram import extract_comparison, extract_swimlane
+from boflyt.visualize.render import Renderer, find_renderer
+from boflyt.visualize.report_text import card, table_html, texts, waste_rows
+from boflyt.visualize.side_by_side import stack_svgs
+from boflyt.visualize.swimlane import render_swimlane
+from boflyt.visualize.timeline import render_timelines
+from boflyt.visualize.value_stream import extract_timeline
+from boflyt.visualize.wording import waste_label
 
 __all__ = ["ReportEntry", "build_index", "build_report"]
 
 _ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("visualize", "templates"),
+    loader=jinja2.PackageLoader("boflyt.visualize", "templates"),
     autoescape=jinja2.select_autoescape(["html", "j2"]),
     undefined=jinja2.StrictUndefined,
 )
@@ -114,7 +115,7 @@ def build_report(
 ) -> ReportEntry:
     """Write the before/after report of two versions of one process to ``path``.
 
-    Every figure comes from :func:`analysis.compare.compare` (design metrics always; observed
+    Every figure comes from :func:`boflyt.analysis.compare.compare` (design metrics always; observed
     metrics with 95 % bootstrap intervals when both event logs are given, e.g. from
     ``engine.store.event_frame``). With events the report also shows the lead-time
     distributions and the swimlanes coloured by measured waiting time.

@@ -1,6 +1,7 @@
 """Words and tables of the workshop report.
 
-Numbers come from :class:`~analysis.compare.Comparison` rows and are formatted here once; every
+Numbers come from :class:`~boflyt.analysis.compare.Comparison` rows and are formatted here once;
+every
 table cell also carries the unrounded value in a ``data-*`` attribute, so tests (and curious
 readers) can check the page against the analysis.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 
-from analysis.compare import Row
-from visualize.wording import waste_label
+from boflyt.analysis.compare import Row
+from boflyt.visualize.wording import waste_label
 
 __all__ = ["card", "css_class", "fmt_number", "table_html", "texts", "waste_rows"]
 

@@ -1,6 +1,7 @@
 """The before/after view: the *after* swimlane marked against *before*, or both stacked.
 
-:func:`render_comparison` draws the model made by :func:`~visualize.diagram.extract_comparison`
+:func:`render_comparison` draws the model made by
+:func:`~boflyt.visualize.diagram.extract_comparison`
 (new steps green, changed blue, removed as grey ghosts, headline deltas in the header box).
 :func:`stack_svgs` puts rendered SVGs above one another on a common page, for a
 "before above, after below" picture.
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from visualize.diagram import Mark, Swimlane
-from visualize.render import Format, Renderer
-from visualize.swimlane import render_swimlane
+from boflyt.visualize.diagram import Mark, Swimlane
+from boflyt.visualize.render import Format, Renderer
+from boflyt.visualize.swimlane import render_swimlane
 
 __all__ = ["marked_steps", "render_comparison", "stack_svgs"]
 

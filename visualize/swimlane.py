@@ -1,4 +1,4 @@
-"""The swimlane renderer: a :class:`~visualize.diagram.Swimlane` → pinned DOT → SVG/PNG.
+"""The swimlane renderer: a :class:`~boflyt.visualize.diagram.Swimlane` → pinned DOT → SVG/PNG.
 
 Pinned layout: every node gets ``pos="x,y!"`` from its lane, sub-row and flow depth, every lane
 cluster gets its ``bb``, and Graphviz (neato ``-n2``) only routes the orthogonal edges. Lane
@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from models.vocabulary import StepKind
-from visualize.diagram import DiagramEdge, DiagramLane, DiagramNode, Mark, Swimlane
-from visualize.render import Format, Renderer, find_renderer, run_graphviz
-from visualize.swimlane_header import (
+from boflyt.models.vocabulary import StepKind
+from boflyt.visualize.diagram import DiagramEdge, DiagramLane, DiagramNode, Mark, Swimlane
+from boflyt.visualize.render import Format, Renderer, find_renderer, run_graphviz
+from boflyt.visualize.swimlane_header import (
     CHANGED_BLUE,
     GHOST_GREY,
     HANDOFF_RED,
@@ -32,7 +32,7 @@ from visualize.swimlane_header import (
     title_label,
     wrap,
 )
-from visualize.wording import waste_label, word
+from boflyt.visualize.wording import waste_label, word
 
 __all__ = [
     "HANDOFF_RED",

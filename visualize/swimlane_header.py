@@ -12,8 +12,8 @@ import textwrap
 from collections.abc import Sequence
 from html import escape
 
-from visualize.diagram import DiagramLane, Mark, Swimlane
-from visualize.wording import word
+from boflyt.visualize.diagram import DiagramLane, Mark, Swimlane
+from boflyt.visualize.wording import word
 
 __all__ = [
     "CHANGED_BLUE",

@@ -21,9 +21,9 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from visualize.render import Format
-from visualize.swimlane_header import lane_colours
-from visualize.value_stream import Timeline
+from boflyt.visualize.render import Format
+from boflyt.visualize.swimlane_header import lane_colours
+from boflyt.visualize.value_stream import Timeline
 
 __all__ = ["render_timelines", "shared_x_max"]
 

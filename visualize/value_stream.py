@@ -1,6 +1,6 @@
 """The neutral value-stream model: per step, expected waiting and touch time, in flow order.
 
-Extracted from a version and its design metrics; drawn by :mod:`visualize.timeline`. Each
+Extracted from a version and its design metrics; drawn by :mod:`boflyt.visualize.timeline`. Each
 step's figures are *expected per case* (visits × mean), so loops and rare branches count with
 their probability, exactly as in the design metrics' totals.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analysis.design import DesignMetrics, design_metrics
-from models.definition import MINUTES_PER_WORKING_DAY, LaneCatalog, Version
-from models.vocabulary import StepKind
-from visualize.diagram import DiagramLane, extract_swimlane, flow_order
+from boflyt.analysis.design import DesignMetrics, design_metrics
+from boflyt.models.definition import MINUTES_PER_WORKING_DAY, LaneCatalog, Version
+from boflyt.models.vocabulary import StepKind
+from boflyt.visualize.diagram import DiagramLane, extract_swimlane, flow_order
 
 __all__ = ["Timeline", "TimelineStep", "extract_timeline"]
 

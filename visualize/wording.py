@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from models.definition import Lane, Step, Transition
-from models.vocabulary import StepKind
+from boflyt.models.definition import Lane, Step, Transition
+from boflyt.models.vocabulary import StepKind
 
 __all__ = ["WORDS", "kind_counts_text", "lane_label", "outcome_label", "waste_label", "word"]
 

@@ -1,6 +1,7 @@
 """CLI commands for LEAN facilitators: ``analyse`` (one version) and ``compare`` (two).
 
-A thin shell over :mod:`analysis.design`, :mod:`analysis.observed` and :mod:`analysis.compare`:
+A thin shell over :mod:`boflyt.analysis.design`, :mod:`boflyt.analysis.observed` and
+:mod:`boflyt.analysis.compare`:
 rich tables with bokmål labels by default (``--lang en`` for English), or the same figures as
 JSON with ``--json``. ``--observed`` adds the metrics of the runs recorded in the store.
 """
@@ -17,16 +18,16 @@ import typer
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from analysis.compare import Comparison, compare
-from analysis.compare_text import WASTE_LABELS, format_number
-from analysis.design import DESIGN_METRICS, DesignMetrics, design_metrics
-from analysis.observed import CASE_METRICS, ObservedMetrics, observed_metrics
+from boflyt.analysis.compare import Comparison, compare
+from boflyt.analysis.compare_text import WASTE_LABELS, format_number
+from boflyt.analysis.design import DESIGN_METRICS, DesignMetrics, design_metrics
+from boflyt.analysis.observed import CASE_METRICS, ObservedMetrics, observed_metrics
 from boflyt.console import console, fail, friendly_errors
+from boflyt.engine.db import create_schema, make_engine
+from boflyt.engine.load import Library, load_library, parse_ref
+from boflyt.engine.store import event_frame
+from boflyt.models.definition import Version
 from boflyt.settings import get_settings
-from engine.db import create_schema, make_engine
-from engine.load import Library, load_library, parse_ref
-from engine.store import event_frame
-from models.definition import Version
 
 __all__ = ["register"]
 

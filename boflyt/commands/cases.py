@@ -18,15 +18,15 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from boflyt.console import Lang, console, friendly_errors
+from boflyt.engine import store
+from boflyt.engine.case import CaseState, open_items
+from boflyt.engine.db import create_schema, make_engine
+from boflyt.engine.load import Library, load_library
+from boflyt.engine.pseudonym import ReferenceKey
+from boflyt.models.definition import Version
+from boflyt.models.events import Event
+from boflyt.models.vocabulary import EventKind, ItemStatus, RunStatus
 from boflyt.settings import get_settings
-from engine import store
-from engine.case import CaseState, open_items
-from engine.db import create_schema, make_engine
-from engine.load import Library, load_library
-from engine.pseudonym import ReferenceKey
-from models.definition import Version
-from models.events import Event
-from models.vocabulary import EventKind, ItemStatus, RunStatus
 
 __all__ = ["register"]
 

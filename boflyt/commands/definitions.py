@@ -1,6 +1,7 @@
 """CLI commands for process owners: ``validate``, ``show``, ``diff``, ``schema`` and ``versions``.
 
-A thin shell over :mod:`engine.load`, :mod:`engine.diff` and :mod:`engine.schema`; the rich
+A thin shell over :mod:`boflyt.engine.load`, :mod:`boflyt.engine.diff` and
+:mod:`boflyt.engine.schema`; the rich
 renderings live in :mod:`boflyt.commands.version_view` and
 :mod:`boflyt.commands.diff_view`.
 """
@@ -24,14 +25,14 @@ from boflyt.commands.diff_view import diff_view
 from boflyt.commands.labels import label
 from boflyt.commands.version_view import version_view
 from boflyt.console import console, err_console, fail, friendly_errors
+from boflyt.engine.diff import diff_versions
+from boflyt.engine.load import load_lanes, load_library, load_version, parse_ref
+from boflyt.engine.scenario import load_scenario
+from boflyt.engine.schema import lanes_schema, schema_text, write_schema
+from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.errors import DefinitionError, NotFoundError, Problem, ScenarioError
+from boflyt.models.vocabulary import VersionStatus
 from boflyt.settings import get_settings
-from engine.diff import diff_versions
-from engine.load import load_lanes, load_library, load_version, parse_ref
-from engine.scenario import load_scenario
-from engine.schema import lanes_schema, schema_text, write_schema
-from models.definition import LaneCatalog, Version
-from models.errors import DefinitionError, NotFoundError, Problem, ScenarioError
-from models.vocabulary import VersionStatus
 
 __all__ = ["Language", "register"]
 

@@ -18,10 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from boflyt.console import Lang, console, friendly_errors
+from boflyt.engine.load import Library, load_library
+from boflyt.flows.analyse import compare_versions
+from boflyt.flows.report import report_process, write_index
 from boflyt.settings import Settings, get_settings
-from engine.load import Library, load_library
-from flows.analyse import compare_versions
-from flows.report import report_process, write_index
 
 __all__ = ["register"]
 

@@ -1,6 +1,7 @@
 """CLI commands for pictures: ``draw`` (swimlane, before/after, timeline, overlay) and ``report``.
 
-A thin shell over :mod:`visualize`: load the versions, optionally the recorded events, call one
+A thin shell over :mod:`boflyt.visualize`: load the versions, optionally the recorded events, call
+one
 extract → render pipeline and write the file. The renderer comes from ``--renderer`` or the
 ``BOFLYT_RENDERER`` setting (``auto``: graphviz-pure from the virtualenv first, then ``dot``).
 """
@@ -15,22 +16,22 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from analysis.observed import observed_metrics
+from boflyt.analysis.observed import observed_metrics
 from boflyt.console import console, fail, friendly_errors
+from boflyt.engine.db import create_schema, make_engine
+from boflyt.engine.load import load_lanes, load_version, parse_ref
+from boflyt.engine.store import event_frame
+from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.errors import NotFoundError
+from boflyt.models.vocabulary import VersionStatus
 from boflyt.settings import get_settings
-from engine.db import create_schema, make_engine
-from engine.load import load_lanes, load_version, parse_ref
-from engine.store import event_frame
-from models.definition import LaneCatalog, Version
-from models.errors import NotFoundError
-from models.vocabulary import VersionStatus
-from visualize.diagram import extract_comparison, extract_swimlane
-from visualize.render import Renderer, find_renderer, format_of
-from visualize.report import build_report
-from visualize.side_by_side import render_comparison
-from visualize.swimlane import render_swimlane
-from visualize.timeline import render_timelines
-from visualize.value_stream import extract_timeline
+from boflyt.visualize.diagram import extract_comparison, extract_swimlane
+from boflyt.visualize.render import Renderer, find_renderer, format_of
+from boflyt.visualize.report import build_report
+from boflyt.visualize.side_by_side import render_comparison
+from boflyt.visualize.swimlane import render_swimlane
+from boflyt.visualize.timeline import render_timelines
+from boflyt.visualize.value_stream import extract_timeline
 
 __all__ = ["register"]
 

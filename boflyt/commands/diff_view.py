@@ -1,4 +1,4 @@
-"""The rich rendering of a :class:`~engine.diff.VersionDiff` for ``boflyt diff``."""
+"""The rich rendering of a :class:`~boflyt.engine.diff.VersionDiff` for ``boflyt diff``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 
 from boflyt.commands.labels import cells, label, lane_text, plain, value_text
-from engine.diff import FieldChange, VersionDiff
-from models.definition import LaneCatalog, Step
+from boflyt.engine.diff import FieldChange, VersionDiff
+from boflyt.models.definition import LaneCatalog, Step
 
 __all__ = ["diff_view"]
 

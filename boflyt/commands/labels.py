@@ -11,8 +11,8 @@ from typing import Any
 
 from rich.text import Text
 
-from engine.diff import format_value
-from models.definition import LaneCatalog
+from boflyt.engine.diff import format_value
+from boflyt.models.definition import LaneCatalog
 
 __all__ = ["LABELS", "cells", "label", "lane_text", "plain", "value_text"]
 

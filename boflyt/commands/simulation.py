@@ -1,6 +1,6 @@
 """CLI command ``simulate``: a what-if run of a version under a scenario, stored for analysis.
 
-By default it runs through the Prefect flow :func:`flows.simulate.simulate_version` in
+By default it runs through the Prefect flow :func:`boflyt.flows.simulate.simulate_version` in
 Prefect's ephemeral local mode (no server to set up; the first run in a process starts a
 temporary one, which takes a few seconds). ``--no-prefect`` calls the core directly. Both give
 the same log for the same arguments and write it to the store under a simulation id that
@@ -23,20 +23,20 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from analysis.simulate import simulate
-from analysis.simulation_log import log_records
+from boflyt.analysis.simulate import simulate
+from boflyt.analysis.simulation_log import log_records
 from boflyt.commands.labels import lane_text
 from boflyt.console import Lang, console, fail, friendly_errors
+from boflyt.engine.case import compile_flow
+from boflyt.engine.db import create_schema, make_engine
+from boflyt.engine.load import Library, load_library, parse_ref
+from boflyt.engine.scenario import load_scenario
+from boflyt.engine.store import append_simulated
+from boflyt.flows.simulate import simulate_version, summary_path
+from boflyt.models.definition import Version
+from boflyt.models.scenario import Scenario
+from boflyt.models.tables import SimulationRun
 from boflyt.settings import get_settings
-from engine.case import compile_flow
-from engine.db import create_schema, make_engine
-from engine.load import Library, load_library, parse_ref
-from engine.scenario import load_scenario
-from engine.store import append_simulated
-from flows.simulate import simulate_version, summary_path
-from models.definition import Version
-from models.scenario import Scenario
-from models.tables import SimulationRun
 
 __all__ = ["register"]
 

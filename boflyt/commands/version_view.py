@@ -15,10 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from boflyt.commands.labels import cells, label, lane_text, plain, value_text
-from engine.diff import transition_key
-from engine.graph import flow_order, handoffs
-from models.definition import Duration, LaneCatalog, Step, Transition, Version
-from models.vocabulary import ValueClass
+from boflyt.engine.diff import transition_key
+from boflyt.engine.graph import flow_order, handoffs
+from boflyt.models.definition import Duration, LaneCatalog, Step, Transition, Version
+from boflyt.models.vocabulary import ValueClass
 
 __all__ = ["version_view"]
 

@@ -9,9 +9,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analysis.compare import compare, mean_difference_ci
-from analysis.compare_text import format_number
-from engine.load import load_library
+from boflyt.analysis.compare import compare, mean_difference_ci
+from boflyt.analysis.compare_text import format_number
+from boflyt.engine.load import load_library
 from tests.analysis.test_observed import hand_log
 from tests.factories import linear_version, make_version
 

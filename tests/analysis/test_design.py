@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from analysis.design import (
+from boflyt.analysis.design import (
     design_metrics,
     expected_visits,
     lead_time,
     likely_path,
     rework_probability,
 )
-from engine.load import load_library
-from models.definition import Lane, LaneCatalog, Text, Version
-from models.errors import DefinitionError
-from models.vocabulary import StepKind
+from boflyt.engine.load import load_library
+from boflyt.models.definition import Lane, LaneCatalog, Text, Version
+from boflyt.models.errors import DefinitionError
+from boflyt.models.vocabulary import StepKind
 from tests.factories import linear_version, make_version
 
 LANES = ("housing_office", "nav", "accounting", "tenant")

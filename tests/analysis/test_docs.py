@@ -8,13 +8,13 @@ import importlib
 import pytest
 
 MODULES = [
-    "analysis.chain",
-    "analysis.compare",
-    "analysis.compare_text",
-    "analysis.conformance",
-    "analysis.design",
-    "analysis.observed",
-    "analysis.waste",
+    "boflyt.analysis.chain",
+    "boflyt.analysis.compare",
+    "boflyt.analysis.compare_text",
+    "boflyt.analysis.conformance",
+    "boflyt.analysis.design",
+    "boflyt.analysis.observed",
+    "boflyt.analysis.waste",
 ]
 
 

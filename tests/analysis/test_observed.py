@@ -13,10 +13,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analysis.calendar import DEFAULT_CALENDAR
-from analysis.observed import complete_columns, observed_metrics, per_case, working_minutes
-from engine.case import BeginStep, CompleteStep, StartCase, decide
-from models.vocabulary import EventKind
+from boflyt.analysis.calendar import DEFAULT_CALENDAR
+from boflyt.analysis.observed import complete_columns, observed_metrics, per_case, working_minutes
+from boflyt.engine.case import BeginStep, CompleteStep, StartCase, decide
+from boflyt.models.vocabulary import EventKind
 from tests.factories import linear_version
 
 MON = dt.datetime(2025, 1, 6, 8, 0)  # a Monday, 08:00

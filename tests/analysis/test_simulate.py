@@ -8,14 +8,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analysis.calendar import WorkCalendar, norwegian_holidays
-from analysis.simulate import calendar_of, simulate
-from analysis.simulation_log import log_records, stamp
-from engine.case import compile_flow, replay
-from models.definition import Lane, LaneCatalog, Text
-from models.events import EVENT_COLUMNS
-from models.scenario import Scenario
-from models.vocabulary import RunStatus
+from boflyt.analysis.calendar import WorkCalendar, norwegian_holidays
+from boflyt.analysis.simulate import calendar_of, simulate
+from boflyt.analysis.simulation_log import log_records, stamp
+from boflyt.engine.case import compile_flow, replay
+from boflyt.models.definition import Lane, LaneCatalog, Text
+from boflyt.models.events import EVENT_COLUMNS
+from boflyt.models.scenario import Scenario
+from boflyt.models.vocabulary import RunStatus
 from tests.factories import branching_version, decision_version, linear_version, make_version
 
 LANES = LaneCatalog(

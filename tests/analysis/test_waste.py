@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from analysis.waste import (
+from boflyt.analysis.waste import (
     DuplicateRegistration,
     duplicate_count,
     duplicate_registrations,
     waste_counts,
     wastes_by_category,
 )
-from models.vocabulary import Waste
+from boflyt.models.vocabulary import Waste
 from tests.factories import make_version
 
 

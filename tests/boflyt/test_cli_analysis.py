@@ -10,12 +10,12 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from analysis.design import design_metrics
+from boflyt.analysis.design import design_metrics
 from boflyt.cli import app
 from boflyt.commands import analysis as analysis_commands
-from engine.case import CompleteStep, StartCase, compile_flow, decide, ready_items
-from engine.load import load_library
-from models.definition import Version
+from boflyt.engine.case import CompleteStep, StartCase, compile_flow, decide, ready_items
+from boflyt.engine.load import load_library
+from boflyt.models.definition import Version
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 LIBRARY = load_library(PROCESSES)

@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from boflyt.cli import app
-from engine import store
-from engine.case import open_items
-from engine.db import make_engine
-from engine.load import load_library
-from models.vocabulary import RunStatus, StepKind
+from boflyt.engine import store
+from boflyt.engine.case import open_items
+from boflyt.engine.db import make_engine
+from boflyt.engine.load import load_library
+from boflyt.models.vocabulary import RunStatus, StepKind
 from tests.factories import outcome_towards_an_end
 
 FNR = "01017012345"  # synthetic

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from boflyt.cli import app
-from engine.db import make_engine
-from engine.store import event_frame
-from models.vocabulary import Mode
+from boflyt.engine.db import make_engine
+from boflyt.engine.store import event_frame
+from boflyt.models.vocabulary import Mode
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

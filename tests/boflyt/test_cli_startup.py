@@ -12,7 +12,8 @@ from boflyt.cli import COMMAND_GROUPS, app
 
 PROBE = (
     "import sys; sys.argv = ['/venv/bin/boflyt', {command!r}]; import boflyt.cli; "
-    "print(sorted(m for m in ('prefect', 'matplotlib', 'visualize.report') if m in sys.modules))"
+    "heavy = ('prefect', 'matplotlib', 'boflyt.visualize.report'); "
+    "print(sorted(m for m in heavy if m in sys.modules))"
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.definition import Lane, LaneCatalog, Text
+from boflyt.models.definition import Lane, LaneCatalog, Text
 
 __all__ = ["BASE", "LANES", "edit", "write_version"]
 

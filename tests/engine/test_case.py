@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.case import (
+from boflyt.engine.case import (
     BeginStep,
     CancelCase,
     CaseState,
@@ -24,11 +24,11 @@ from engine.case import (
     replay,
     working_minutes,
 )
-from engine.load import load_library
-from models.definition import Version
-from models.errors import AccessError, CommandError, NotFoundError
-from models.events import Event
-from models.vocabulary import EventKind, ItemStatus, RunStatus, StepKind
+from boflyt.engine.load import load_library
+from boflyt.models.definition import Version
+from boflyt.models.errors import AccessError, CommandError, NotFoundError
+from boflyt.models.events import Event
+from boflyt.models.vocabulary import EventKind, ItemStatus, RunStatus, StepKind
 from tests.factories import (
     BRANCHING_OUTSIDE,
     branching_version,

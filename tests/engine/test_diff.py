@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from engine.diff import FieldChange, diff_versions, format_value
-from models.definition import Duration, Text, Version
-from models.vocabulary import Waste
+from boflyt.engine.diff import FieldChange, diff_versions, format_value
+from boflyt.models.definition import Duration, Text, Version
+from boflyt.models.vocabulary import Waste
 from tests.factories import decision_version, linear_version, make_version
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.graph import end_steps, flow_order, handoffs, start_steps, to_graph
+from boflyt.engine.graph import end_steps, flow_order, handoffs, start_steps, to_graph
 from tests.factories import decision_version, linear_version, make_version
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.load import (
+from boflyt.engine.load import (
     MAX_BYTES,
     LineMap,
     load_lanes,
@@ -17,8 +17,8 @@ from engine.load import (
     parse_version,
     parse_yaml,
 )
-from models.errors import DefinitionError, NotFoundError
-from models.vocabulary import VersionStatus
+from boflyt.models.errors import DefinitionError, NotFoundError
+from boflyt.models.vocabulary import VersionStatus
 from tests.engine.snippets import BASE, LANES, edit, write_version
 
 

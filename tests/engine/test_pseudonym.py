@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import store
-from engine.db import create_schema, make_engine
-from engine.pseudonym import KEY_FILE, ReferenceKey
-from models.errors import CommandError, StoreError
+from boflyt.engine import store
+from boflyt.engine.db import create_schema, make_engine
+from boflyt.engine.pseudonym import KEY_FILE, ReferenceKey
+from boflyt.models.errors import CommandError, StoreError
 from tests.factories import linear_version
 
 FNR = "01017012345"  # synthetic (not checksum-valid)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.load import load_library
-from engine.scenario import load_scenario, parse_scenario
-from models.errors import ScenarioError
+from boflyt.engine.load import load_library
+from boflyt.engine.scenario import load_scenario, parse_scenario
+from boflyt.models.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[2] / "processes"
 GOOD = """\

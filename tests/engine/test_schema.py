@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.load import parse_version, parse_yaml
-from engine.schema import DRAFT, lanes_schema, schema_text, version_schema, write_schema
-from models.errors import DefinitionError
+from boflyt.engine.load import parse_version, parse_yaml
+from boflyt.engine.schema import DRAFT, lanes_schema, schema_text, version_schema, write_schema
+from boflyt.models.errors import DefinitionError
 from tests.engine.snippets import BASE, LANES, edit
 
 jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is not installed")

@@ -14,15 +14,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from engine import store
-from engine.case import StartCase, compile_flow, decide, open_items, replay
-from engine.db import make_engine, read_scope, write_scope
-from engine.pseudonym import ReferenceKey
-from models.definition import Lane, LaneCatalog, Text
-from models.errors import AccessError, CommandError, ConflictError, NotFoundError, StoreError
-from models.events import EVENT_COLUMNS
-from models.tables import SimulationRun
-from models.vocabulary import ItemStatus, Mode, RunStatus
+from boflyt.engine import store
+from boflyt.engine.case import StartCase, compile_flow, decide, open_items, replay
+from boflyt.engine.db import make_engine, read_scope, write_scope
+from boflyt.engine.pseudonym import ReferenceKey
+from boflyt.models.definition import Lane, LaneCatalog, Text
+from boflyt.models.errors import AccessError, CommandError, ConflictError, NotFoundError, StoreError
+from boflyt.models.events import EVENT_COLUMNS
+from boflyt.models.tables import SimulationRun
+from boflyt.models.vocabulary import ItemStatus, Mode, RunStatus
 from tests.factories import branching_version, linear_version, make_version
 
 MONDAY = dt.datetime(2025, 1, 6, 9, 0)

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.load import parse_version
-from engine.validate import location, validate
-from models.errors import DefinitionError, Problem
+from boflyt.engine.load import parse_version
+from boflyt.engine.validate import location, validate
+from boflyt.models.errors import DefinitionError, Problem
 from tests.engine.snippets import BASE, LANES, edit
 from tests.factories import linear_version, make_version
 

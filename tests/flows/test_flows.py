@@ -10,15 +10,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analysis.simulate import simulate
-from engine import store
-from engine.db import create_schema, make_engine
-from engine.load import load_library
-from engine.pseudonym import ReferenceKey
-from engine.scenario import load_scenario
-from flows.analyse import compare_versions
-from flows.escalate import escalate_overdue
-from flows.simulate import simulate_version, summary_path
+from boflyt.analysis.simulate import simulate
+from boflyt.engine import store
+from boflyt.engine.db import create_schema, make_engine
+from boflyt.engine.load import load_library
+from boflyt.engine.pseudonym import ReferenceKey
+from boflyt.engine.scenario import load_scenario
+from boflyt.flows.analyse import compare_versions
+from boflyt.flows.escalate import escalate_overdue
+from boflyt.flows.simulate import simulate_version, summary_path
 
 ROOT = Path(__file__).resolve().parents[2] / "processes"
 pytestmark = pytest.mark.usefixtures("prefect_harness")

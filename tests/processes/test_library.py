@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.graph import end_steps, start_steps
-from engine.load import load_lanes, load_library, load_version
-from models.vocabulary import VersionStatus
+from boflyt.engine.graph import end_steps, start_steps
+from boflyt.engine.load import load_lanes, load_library, load_version
+from boflyt.models.vocabulary import VersionStatus
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 VERSION_FILES = sorted(PROCESSES.glob("*/v*.yaml"))

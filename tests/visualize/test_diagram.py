@@ -7,11 +7,13 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from analysis.design import design_metrics
-from engine.graph import handoffs
-from engine.load import load_lanes
-from models.definition import LaneCatalog
-from models.vocabulary import StepKind
+from boflyt.analysis.design import design_metrics
+from boflyt.engine.graph import handoffs
+from boflyt.engine.load import load_lanes
+from boflyt.models.definition import LaneCatalog
+from boflyt.models.vocabulary import StepKind
+from boflyt.visualize.diagram import Mark, extract_comparison, extract_swimlane
+from boflyt.visualize.layout import flow_positions
 from tests.factories import (
     branching_version,
     decision_version,
@@ -20,8 +22,6 @@ from tests.factories import (
     make_version,
     redesigned_branching_version,
 )
-from visualize.diagram import Mark, extract_comparison, extract_swimlane
-from visualize.layout import flow_positions
 
 LANES_FILE = Path(__file__).resolve().parents[2] / "processes" / "lanes.yaml"
 

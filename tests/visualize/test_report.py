@@ -11,13 +11,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analysis.compare import Comparison, compare
-from analysis.simulate import simulate
-from engine.load import load_lanes
-from models.definition import LaneCatalog, Version
-from models.scenario import Scenario
+from boflyt.analysis.compare import Comparison, compare
+from boflyt.analysis.simulate import simulate
+from boflyt.engine.load import load_lanes
+from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.scenario import Scenario
+from boflyt.visualize.report import ReportEntry, build_index, build_report
 from tests.factories import branching_version, redesigned_branching_version
-from visualize.report import ReportEntry, build_index, build_report
 
 LANES_FILE = Path(__file__).resolve().parents[2] / "processes" / "lanes.yaml"
 WHEN = dt.datetime(2026, 11, 24, 12, 0)

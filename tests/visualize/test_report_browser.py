@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from engine.load import load_lanes
+from boflyt.engine.load import load_lanes
+from boflyt.visualize.report import build_report
 from tests.factories import branching_version, redesigned_branching_version
-from visualize.report import build_report
 
 LANES_FILE = Path(__file__).resolve().parents[2] / "processes" / "lanes.yaml"
 BROWSER = next(

@@ -9,9 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.load import load_lanes
-from models.definition import LaneCatalog
-from models.errors import RenderError
+from boflyt.engine.load import load_lanes
+from boflyt.models.definition import LaneCatalog
+from boflyt.models.errors import RenderError
+from boflyt.visualize import render as render_module
+from boflyt.visualize.diagram import Swimlane, extract_comparison, extract_swimlane
+from boflyt.visualize.render import Renderer, find_renderer, format_of, run_graphviz
+from boflyt.visualize.side_by_side import marked_steps, render_comparison, stack_svgs
+from boflyt.visualize.swimlane import HANDOFF_RED, heat_colour, render_swimlane, swimlane_dot
 from tests.factories import (
     GENERATED_LANES,
     branching_version,
@@ -19,11 +24,6 @@ from tests.factories import (
     linear_version,
     redesigned_branching_version,
 )
-from visualize import render as render_module
-from visualize.diagram import Swimlane, extract_comparison, extract_swimlane
-from visualize.render import Renderer, find_renderer, format_of, run_graphviz
-from visualize.side_by_side import marked_steps, render_comparison, stack_svgs
-from visualize.swimlane import HANDOFF_RED, heat_colour, render_swimlane, swimlane_dot
 
 LANES_FILE = Path(__file__).resolve().parents[2] / "processes" / "lanes.yaml"
 _GROUP = re.compile(r'<g id="([^"]+)" class="([^"]+)">(.*?)</g>', re.S)

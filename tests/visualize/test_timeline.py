@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from analysis.design import design_metrics
-from engine.load import load_lanes
+from boflyt.analysis.design import design_metrics
+from boflyt.engine.load import load_lanes
+from boflyt.visualize.charts import lead_time_distribution
+from boflyt.visualize.timeline import render_timelines, shared_x_max
+from boflyt.visualize.value_stream import extract_timeline
 from tests.factories import decision_version, linear_version
-from visualize.charts import lead_time_distribution
-from visualize.timeline import render_timelines, shared_x_max
-from visualize.value_stream import extract_timeline
 
 LANES_FILE = Path(__file__).resolve().parents[2] / "processes" / "lanes.yaml"
 
