@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import importlib
 import sys
+from importlib.metadata import version
 from types import ModuleType
+from typing import Annotated
 
 import typer
 
@@ -26,6 +28,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "simulation": ("simulate",),
     "diagrams": ("draw", "report"),
     "demo": ("demo",),
+    "workspace": ("init",),
 }
 """Each module of :mod:`boflyt.commands` and the top-level commands it registers."""
 
@@ -47,8 +50,21 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"boflyt {version('boflyt')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     """Boflyt: executable, measurable LEAN case routines for housing-social work."""
     # A callback keeps typer in group mode even when only one command is registered.
 

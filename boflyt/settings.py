@@ -1,40 +1,76 @@
-"""Settings: the only place Boflyt reads environment variables (prefix ``BOFLYT_``)."""
+"""Settings: the only place Boflyt reads environment variables (prefix ``BOFLYT_``).
+
+Every field is optional: an unset path is decided by the workspace (:mod:`boflyt.workspace`). A
+bad value is one :class:`~boflyt.models.errors.SettingsError` naming the variable, the value
+and what is allowed, never a traceback.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["PROJECT_ROOT", "Settings", "get_settings"]
+from boflyt.models.errors import SettingsError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["DATABASE_SCHEMES", "Settings", "get_settings"]
+
+DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://")
+"""The database URL forms Boflyt accepts."""
 
 
 class Settings(BaseSettings):
-    """Where Boflyt keeps its data and how it renders; every field has a safe default."""
+    """Where Boflyt keeps its data and how it renders; each environment variable is optional."""
 
     model_config = SettingsConfigDict(env_prefix="BOFLYT_", extra="ignore")
 
-    data_dir: Path = Field(default=PROJECT_ROOT / "data")
+    home: Path | None = None
+    """The workspace folder; unset: the nearest folder upwards holding ``boflyt.toml``."""
+    data_dir: Path | None = None
     """Holds the SQLite store and the pseudonymisation key (created owner-only)."""
     database_url: str | None = None
     """A SQLAlchemy URL, e.g. ``postgresql+psycopg://user@host/db``; SQLite in data_dir if unset."""
-    processes_dir: Path = Field(default=PROJECT_ROOT / "processes")
-    reports_dir: Path = Field(default=PROJECT_ROOT / "reports")
+    reference_key_file: Path | None = None
+    """The store's pseudonymisation key; unset: ``reference.key`` in the data directory."""
+    processes_dir: Path | None = None
+    reports_dir: Path | None = None
     renderer: Literal["auto", "pure", "dot"] = "auto"
     """Graphviz renderer: the graphviz-pure wheel, the system ``dot``, or the first found."""
     lang: Literal["nb", "en"] = "nb"
 
-    @property
-    def effective_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{self.data_dir / 'boflyt.db'}"
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(DATABASE_SCHEMES):
+            raise ValueError(f"allowed: a URL starting with {', '.join(DATABASE_SCHEMES)}")
+        return url
 
 
 def get_settings() -> Settings:
-    """Read the settings afresh (tests change the environment between calls)."""
-    return Settings()
+    """Read the settings afresh (tests change the environment between calls).
+
+    Raises:
+        SettingsError: a variable holds a value that is not allowed.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        allowed = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
+        raise SettingsError(
+            f"BOFLYT_{field.upper()}={_shown(field, error.get('input'))} is not allowed; "
+            f"{allowed if allowed.startswith('allowed') else 'allowed: ' + allowed}"
+        ) from None
+
+
+def _shown(field: str, value: object) -> str:
+    """The offending value, with any password in a database URL masked."""
+    text = str(value)
+    if field == "database_url" and "@" in text and ":" in text.split("@", 1)[0]:
+        scheme, rest = text.split("://", 1) if "://" in text else ("", text)
+        user = rest.split("@", 1)[0].split(":", 1)[0]
+        text = f"{scheme}://{user}:***@{rest.split('@', 1)[1]}"
+    return repr(text)

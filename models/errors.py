@@ -27,6 +27,7 @@ __all__ = [
     "Problem",
     "RenderError",
     "ScenarioError",
+    "SettingsError",
     "StoreError",
 ]
 
@@ -90,3 +91,7 @@ class StoreError(BoflytError, RuntimeError):
 
 class RenderError(BoflytError, RuntimeError):
     """No diagram renderer could be found, or rendering failed."""
+
+
+class SettingsError(BoflytError, ValueError):
+    """A setting (environment variable or workspace file) holds a value that is not allowed."""

@@ -23,11 +23,11 @@ from boflyt.analysis.compare_text import WASTE_LABELS, format_number
 from boflyt.analysis.design import DESIGN_METRICS, DesignMetrics, design_metrics
 from boflyt.analysis.observed import CASE_METRICS, ObservedMetrics, observed_metrics
 from boflyt.console import console, fail, friendly_errors
-from boflyt.engine.db import create_schema, make_engine
 from boflyt.engine.load import Library, load_library, parse_ref
 from boflyt.engine.store import event_frame
 from boflyt.models.definition import Version
 from boflyt.settings import get_settings
+from boflyt.workspace import Workspace
 
 __all__ = ["register"]
 
@@ -89,7 +89,7 @@ def _lang(lang: Language | None) -> str:
 
 
 def _library() -> Library:
-    return load_library(get_settings().processes_dir)
+    return load_library(Workspace.current().processes_dir)
 
 
 def _lane(library: Library, lane: str, lang: str) -> str:
@@ -102,14 +102,12 @@ def _num(value: float | None, lang: str, digits: int = 1) -> str:
 
 
 def _events(version: Version) -> pl.DataFrame:
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    workspace = Workspace.current()
     try:
-        engine = make_engine(settings.effective_database_url)
-        create_schema(engine)
+        engine = workspace.open_store()
         return event_frame(engine, process=version.process, version=version.version)
     except SQLAlchemyError as exc:
-        fail(f"could not read the event log at {settings.effective_database_url}: {exc}")
+        fail(f"could not read the event log of the store: {exc}")
 
 
 def _print_json(data: dict[str, Any]) -> None:

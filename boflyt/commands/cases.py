@@ -20,13 +20,12 @@ from sqlalchemy.engine import Engine
 from boflyt.console import Lang, console, friendly_errors
 from boflyt.engine import store
 from boflyt.engine.case import CaseState, open_items
-from boflyt.engine.db import create_schema, make_engine
 from boflyt.engine.load import Library, load_library
 from boflyt.engine.pseudonym import ReferenceKey
 from boflyt.models.definition import Version
 from boflyt.models.events import Event
 from boflyt.models.vocabulary import EventKind, ItemStatus, RunStatus
-from boflyt.settings import get_settings
+from boflyt.workspace import Workspace
 
 __all__ = ["register"]
 
@@ -84,12 +83,11 @@ class _Store:
 
 def _open(lang: Lang | None) -> _Store:
     """The configured store and key (created on first use) and the process library."""
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
-    create_schema(engine)
-    key = ReferenceKey.load_or_create(settings.data_dir)
-    return _Store(engine, key, load_library(settings.processes_dir), lang or settings.lang)
+    workspace = Workspace.current()
+    engine = workspace.open_store()
+    key = workspace.reference_key()
+    library = load_library(workspace.processes_dir)
+    return _Store(engine, key, library, lang or workspace.settings.lang)
 
 
 def _now(at: dt.datetime | None) -> dt.datetime:

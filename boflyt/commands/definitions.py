@@ -33,6 +33,7 @@ from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import DefinitionError, NotFoundError, Problem, ScenarioError
 from boflyt.models.vocabulary import VersionStatus
 from boflyt.settings import get_settings
+from boflyt.workspace import Workspace
 
 __all__ = ["Language", "register"]
 
@@ -59,7 +60,7 @@ def _lang(lang: Language | None) -> str:
 
 
 def _root() -> Path:
-    return get_settings().processes_dir
+    return Workspace.current().processes_dir
 
 
 def _version_paths(folder: Path) -> list[Path]:

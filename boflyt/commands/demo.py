@@ -21,7 +21,7 @@ from boflyt.console import Lang, console, friendly_errors
 from boflyt.engine.load import Library, load_library
 from boflyt.flows.analyse import compare_versions
 from boflyt.flows.report import report_process, write_index
-from boflyt.settings import Settings, get_settings
+from boflyt.workspace import Workspace
 
 __all__ = ["register"]
 
@@ -76,15 +76,15 @@ def demo_command(
     ] = None,
     lang: Annotated[Lang | None, typer.Option("--lang", help="nb (default) or en.")] = None,
 ) -> None:
-    settings = get_settings()
-    language = lang or settings.lang
-    words = _WORDS[language]
-    folder = out or settings.reports_dir
     started = time.perf_counter()
     with friendly_errors():
-        library = load_library(settings.processes_dir)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        results = _run(library, settings, folder, cases, seed, language, words)
+        workspace = Workspace.current()
+        language = lang or workspace.settings.lang
+        words = _WORDS[language]
+        folder = out or workspace.reports_dir
+        library = load_library(workspace.processes_dir)
+        workspace.ensure_data_dir()
+        results = _run(library, workspace, folder, cases, seed, language, words)
     _print_summary(results, library, cases, language, words)
     console.print(f"\n{words['open']}: [bold]{(folder / 'index.html').resolve()}[/]")
     console.print(words["took"].format(seconds=time.perf_counter() - started))
@@ -102,7 +102,7 @@ def _plan(library: Library) -> list[tuple[str, int, int]]:
 
 def _run(
     library: Library,
-    settings: Settings,
+    workspace: Workspace,
     folder: Path,
     cases: int,
     seed: int,
@@ -112,8 +112,8 @@ def _run(
     plan = _plan(library)
     common: dict[str, Any] = {
         "seed": seed,
-        "database_url": settings.effective_database_url,
-        "processes_dir": str(settings.processes_dir),
+        "database_url": workspace.database_url,
+        "processes_dir": str(workspace.processes_dir),
     }
     results: list[dict[str, Any]] = []
     with _progress() as bar:
@@ -128,7 +128,7 @@ def _run(
                     before,
                     after,
                     cases=cases,
-                    work_dir=str(settings.data_dir / "simulations"),
+                    work_dir=str(workspace.simulations_dir),
                     lang=lang,
                     **common,
                 )

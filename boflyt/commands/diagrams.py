@@ -18,7 +18,6 @@ import typer
 
 from boflyt.analysis.observed import observed_metrics
 from boflyt.console import console, fail, friendly_errors
-from boflyt.engine.db import create_schema, make_engine
 from boflyt.engine.load import load_lanes, load_version, parse_ref
 from boflyt.engine.store import event_frame
 from boflyt.models.definition import LaneCatalog, Version
@@ -32,6 +31,7 @@ from boflyt.visualize.side_by_side import render_comparison
 from boflyt.visualize.swimlane import render_swimlane
 from boflyt.visualize.timeline import render_timelines
 from boflyt.visualize.value_stream import extract_timeline
+from boflyt.workspace import Workspace
 
 __all__ = ["register"]
 
@@ -75,12 +75,12 @@ def _renderer(name: RendererName | None) -> Renderer:
 
 
 def _lanes() -> LaneCatalog:
-    return load_lanes(get_settings().processes_dir / "lanes.yaml")
+    return load_lanes(Workspace.current().processes_dir / "lanes.yaml")
 
 
 def _load(process: str, number: int | None, lanes: LaneCatalog) -> Version:
     """One version file; ``None`` = the newest published one (other files are not read)."""
-    folder = get_settings().processes_dir / process
+    folder = Workspace.current().processes_dir / process
     files = sorted(
         folder.glob("v*.yaml"), key=lambda p: int(p.stem[1:]) if p.stem[1:].isdigit() else 0
     )
@@ -107,10 +107,7 @@ def _other(process: str, text: str) -> tuple[str, int]:
 
 
 def _events(version: Version) -> pl.DataFrame:
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
-    create_schema(engine)
+    engine = Workspace.current().open_store()
     frame = event_frame(engine, process=version.process, version=version.version)
     if frame.is_empty():
         raise NotFoundError(
@@ -230,7 +227,7 @@ def report(
     renderer: RendererOption = None,
 ) -> None:
     """Write one self-contained HTML before/after report for a facilitator's workshop."""
-    path = output or get_settings().reports_dir / f"{process}.html"
+    path = output or Workspace.current().reports_dir / f"{process}.html"
     if path.suffix.lower() not in (".html", ".htm"):
         fail(f"{path}: the report is HTML; use a .html file name")
     with friendly_errors():

@@ -28,7 +28,6 @@ from boflyt.analysis.simulation_log import log_records
 from boflyt.commands.labels import lane_text
 from boflyt.console import Lang, console, fail, friendly_errors
 from boflyt.engine.case import compile_flow
-from boflyt.engine.db import create_schema, make_engine
 from boflyt.engine.load import Library, load_library, parse_ref
 from boflyt.engine.scenario import load_scenario
 from boflyt.engine.store import append_simulated
@@ -36,7 +35,7 @@ from boflyt.flows.simulate import simulate_version, summary_path
 from boflyt.models.definition import Version
 from boflyt.models.scenario import Scenario
 from boflyt.models.tables import SimulationRun
-from boflyt.settings import get_settings
+from boflyt.workspace import Workspace
 
 __all__ = ["register"]
 
@@ -96,19 +95,20 @@ def simulate_command(
     ] = False,
     lang: Annotated[Lang | None, typer.Option("--lang", help="nb (default) or en.")] = None,
 ) -> None:
-    settings = get_settings()
-    words = _WORDS[lang or settings.lang]
     with friendly_errors():
-        library = load_library(settings.processes_dir)
+        workspace = Workspace.current()
+        language = lang or workspace.settings.lang
+        words = _WORDS[language]
+        library = load_library(workspace.processes_dir)
         process, number = parse_ref(ref)
         version = library.get(process, number)
         world = load_scenario(
             library.scenario_path(process, scenario), version=version, lanes=library.lanes
         )
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        workspace.ensure_data_dir()
         run = _direct if no_prefect else _through_prefect
         simulation_id, summary = run(library, version, world, cases, seed, chunks, words)
-    _print_summary(summary, simulation_id, version, library, words, lang or settings.lang)
+    _print_summary(summary, simulation_id, version, library, words, language)
 
 
 def _progress() -> Progress:
@@ -148,8 +148,7 @@ def _direct(
         bar.update(job, description=words["storing"])
         outside = frozenset(lane.id for lane in library.lanes.lanes if lane.outside)
         states, events = log_records(result.events, compile_flow(version, outside))
-        engine = make_engine(get_settings().effective_database_url)
-        create_schema(engine)
+        engine = Workspace.current().open_store()
         run = SimulationRun(
             id=simulation_id,
             process=version.process,
@@ -175,9 +174,9 @@ def _through_prefect(
     words: dict[str, str],
 ) -> tuple[str, dict[str, Any]]:
     """Run the ``simulate_version`` flow in a worker thread; follow its chunk files."""
-    settings = get_settings()
+    workspace = Workspace.current()
     simulation_id = str(uuid.uuid4())
-    work_dir = str(settings.data_dir / "simulations")
+    work_dir = str(workspace.simulations_dir)
     folder = Path(work_dir) / simulation_id
     outcome: dict[str, Any] = {}
 
@@ -191,8 +190,8 @@ def _through_prefect(
                     cases=cases,
                     seed=seed,
                     chunks=chunks,
-                    database_url=settings.effective_database_url,
-                    processes_dir=str(settings.processes_dir),
+                    database_url=workspace.database_url,
+                    processes_dir=str(workspace.processes_dir),
                     work_dir=work_dir,
                     simulation_id=simulation_id,
                 )

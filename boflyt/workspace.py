@@ -1,0 +1,184 @@
+"""The workspace: where a municipality's process library, store and reports live.
+
+A workspace is a folder holding ``boflyt.toml`` (made by ``boflyt init``): ``processes/`` is
+its library to edit, ``data/`` its store and key (owner-only), ``reports/`` what it writes.
+Every command finds it from the current folder upwards, or from ``BOFLYT_HOME``. Outside any
+workspace the shipped seed library is read (never written) and data go to the user's data
+folder (platformdirs), never into the installed package. An explicit ``BOFLYT_*`` setting wins
+over both.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+from sqlalchemy.engine import Engine
+
+from boflyt.engine.db import create_schema, make_engine
+from boflyt.engine.pseudonym import ReferenceKey
+from boflyt.models.errors import SettingsError
+from boflyt.settings import Settings, get_settings
+
+__all__ = ["MARKER", "Workspace", "create_workspace", "find_root", "shipped_library"]
+
+MARKER = "boflyt.toml"
+"""The file that makes a folder a workspace."""
+
+_MARKER_TEXT = """\
+# Boflyt workspace. Commands run in this folder or below it use:
+#   processes/  the process library (edit, validate, publish versions here)
+#   data/       the store (SQLite) and its pseudonymisation key — owner-only, back it up
+#   reports/    reports and diagrams
+# Settings come from BOFLYT_* environment variables (see `boflyt --help`).
+"""
+
+_README = """\
+# Boflyt-arbeidsområde / Boflyt workspace
+
+Laget av `boflyt init`. Kommandoer som kjøres her (eller i en undermappe) bruker denne mappen.
+
+| mappe | innhold |
+|---|---|
+| `processes/` | prosessbiblioteket: `lanes.yaml`, `<prosess>/v<N>.yaml` (`boflyt validate`) |
+| `data/` | lageret (`boflyt.db`) og nøkkelen (`reference.key`); bare eieren leser; ta backup |
+| `reports/` | rapporter og diagrammer (`boflyt demo`, `boflyt report`, `boflyt draw`) |
+
+Made by `boflyt init`. Commands run here (or below) use this folder: `processes/` is the library
+to edit, `data/` the store and its key (owner-only; back both up together), `reports/` the output.
+Use a shared PostgreSQL store with `BOFLYT_DATABASE_URL` and the same key on every machine
+(`BOFLYT_REFERENCE_KEY_FILE`).
+"""
+
+
+def shipped_library() -> Path:
+    """The seed process library inside the installed package (read-only)."""
+    return Path(str(resources.files("boflyt") / "processes"))
+
+
+def find_root(start: Path, home: Path | None = None) -> Path | None:
+    """The workspace folder: ``home`` if given, else the nearest folder from ``start`` upwards
+    that holds ``boflyt.toml``; ``None`` outside any workspace.
+
+    Raises:
+        SettingsError: ``home`` is given but is not a workspace.
+    """
+    if home is not None:
+        if not (home / MARKER).is_file():
+            raise SettingsError(
+                f"BOFLYT_HOME={str(home)!r} is not a workspace (no {MARKER}); "
+                f"allowed: a folder made by 'boflyt init'"
+            )
+        return home.resolve()
+    for folder in (start.resolve(), *start.resolve().parents):
+        if (folder / MARKER).is_file():
+            return folder
+    return None
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where every piece of Boflyt's state lives for one command."""
+
+    root: Path | None
+    """The workspace folder; ``None`` outside any workspace."""
+    processes_dir: Path
+    data_dir: Path
+    reports_dir: Path
+    database_url: str
+    reference_key_file: Path
+    settings: Settings
+
+    @classmethod
+    def current(cls, cwd: Path | None = None) -> Workspace:
+        """The workspace of ``cwd`` (default: the current folder), with settings applied."""
+        settings = get_settings()
+        root = find_root(cwd or Path.cwd(), settings.home)
+        if root is not None:
+            processes, data, reports = root / "processes", root / "data", root / "reports"
+        else:
+            user = Path(platformdirs.user_data_dir("boflyt", appauthor=False))
+            processes, data, reports = shipped_library(), user / "data", user / "reports"
+        data = settings.data_dir or data
+        return cls(
+            root=root,
+            processes_dir=settings.processes_dir or processes,
+            data_dir=data,
+            reports_dir=settings.reports_dir or reports,
+            database_url=settings.database_url or f"sqlite:///{data / 'boflyt.db'}",
+            reference_key_file=settings.reference_key_file or data / "reference.key",
+            settings=settings,
+        )
+
+    @property
+    def simulations_dir(self) -> Path:
+        """Where simulation chunks are written between tasks."""
+        return self.data_dir / "simulations"
+
+    def open_store(self) -> Engine:
+        """The store's engine, its schema ready (created on first use of an empty store)."""
+        if self.database_url.startswith("sqlite"):
+            self.ensure_data_dir()
+        engine = make_engine(self.database_url)
+        create_schema(engine)
+        return engine
+
+    def reference_key(self) -> ReferenceKey:
+        """The store's pseudonymisation key."""
+        self.ensure_data_dir()
+        return ReferenceKey.load_or_create(self.reference_key_file.parent)
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data folder owner-only (0700) if needed; a one-line error if impossible."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise SettingsError(
+                f"cannot create the data folder {self.data_dir}: {exc.strerror}; "
+                "set BOFLYT_DATA_DIR to a folder you can write, or run in a workspace"
+            ) from None
+        if not _writable(self.data_dir):
+            raise SettingsError(
+                f"the data folder {self.data_dir} is not writable; "
+                "set BOFLYT_DATA_DIR to a folder you can write"
+            )
+        return self.data_dir
+
+
+def _writable(folder: Path) -> bool:
+    probe = folder / ".boflyt-write-probe"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError:
+        return False
+    return True
+
+
+def create_workspace(folder: Path) -> Path:
+    """Make ``folder`` a workspace: ``boflyt.toml``, a README, a copy of the seed library,
+    and the data (0700) and reports folders. Never overwrites anything.
+
+    Raises:
+        SettingsError: ``folder`` is already a workspace, or is a file.
+    """
+    if (folder / MARKER).exists():
+        raise SettingsError(f"{folder} is already a workspace ({MARKER} exists)")
+    if folder.exists() and not folder.is_dir():
+        raise SettingsError(f"{folder} exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (folder / "processes").exists():
+            shutil.copytree(shipped_library(), folder / "processes")
+        (folder / "data").mkdir(mode=0o700, exist_ok=True)
+        (folder / "reports").mkdir(exist_ok=True)
+        readme = folder / "README.md"
+        if not readme.exists():
+            readme.write_text(_README, encoding="utf-8")
+        (folder / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"cannot create a workspace in {folder}: {exc.strerror}") from None
+    return folder.resolve()
