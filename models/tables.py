@@ -8,6 +8,7 @@
   of :data:`boflyt.models.events.EVENT_COLUMNS` plus process, version, mode and simulation id copied
   from the case so the analysis reads one table.
 * ``simulation_run`` — one row per simulated cohort.
+* ``store_meta`` — facts about the store itself (the reference key's fingerprint).
 
 Timestamps are timezone-naive UTC ``datetime`` values everywhere (SQLite has no time zones).
 Enumerations are stored as their string values.
@@ -25,6 +26,7 @@ __all__ = [
     "EventRow",
     "PublishedVersion",
     "SimulationRun",
+    "StoreMeta",
     "WorkItemRow",
     "metadata",
 ]
@@ -148,3 +150,12 @@ class SimulationRun(SQLModel, table=True):
     cases: int
     created_at: dt.datetime = Field(sa_type=_NAIVE)
     content_hash: str = Field(max_length=64)
+
+
+class StoreMeta(SQLModel, table=True):
+    """Facts about the store itself, one row per name (e.g. the reference key's fingerprint)."""
+
+    __tablename__ = "store_meta"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=256)
