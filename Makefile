@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck contracts bench clean
+.PHONY: demo test check lint typecheck contracts installed bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ contracts: $(STAMP)
 
 test: check
 	$(BIN)/pytest -q
+	PYTHON=$(BIN)/python .ci/installed
+
+# The wheel in a fresh venv, run from an empty folder (part of `make test`).
+installed: $(STAMP)
+	PYTHON=$(BIN)/python .ci/installed
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
