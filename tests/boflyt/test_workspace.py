@@ -65,7 +65,7 @@ def test_boflyt_home_wins_over_the_current_folder(
     monkeypatch.setenv("BOFLYT_HOME", str(there))
     assert Workspace.current(here).root == there.resolve()
     monkeypatch.setenv("BOFLYT_HOME", str(tmp_path / "nowhere"))
-    with pytest.raises(SettingsError, match="BOFLYT_HOME=.*is not a workspace"):
+    with pytest.raises(SettingsError, match=r"BOFLYT_HOME=.*is not a workspace"):
         Workspace.current(here)
 
 
