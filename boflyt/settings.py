@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     """Holds the SQLite store and the pseudonymisation key (created owner-only)."""
     database_url: str | None = None
     """A SQLAlchemy URL, e.g. ``postgresql+psycopg://user@host/db``; SQLite in data_dir if unset."""
+    database_url_secret: str | None = None
+    """The name of a Prefect Secret block holding the store URL; flows read it before
+    ``database_url`` (see :mod:`boflyt.flows.store`)."""
     reference_key_file: Path | None = None
     """The store's pseudonymisation key; unset: ``reference.key`` in the data directory."""
     processes_dir: Path | None = None

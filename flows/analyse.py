@@ -4,7 +4,8 @@ Both versions are simulated with the same scenario and seed (chunk tasks as in
 :mod:`boflyt.flows.simulate`), both cohorts go to the store (so ``boflyt compare --observed`` finds
 them later), then :func:`boflyt.analysis.compare.compare` runs on the two logs and the comparison is
 published as a Prefect markdown artifact (plain-language summary and the metric table) and a
-table artifact.
+table artifact. The store is the worker's (:func:`boflyt.flows.store.open_store`), never a
+parameter; ``processes_dir`` and ``work_dir`` default to the worker's workspace.
 """
 
 from __future__ import annotations
@@ -86,7 +87,6 @@ async def compare_versions(
     cases: int = 1000,
     seed: int = 0,
     chunks: int = 1,
-    database_url: str | None = None,
     processes_dir: str | None = None,
     work_dir: str | None = None,
     lang: str = "nb",
@@ -107,7 +107,6 @@ async def compare_versions(
             cases=cases,
             seed=seed,
             chunks=chunks,
-            database_url=database_url,
             processes_dir=processes_dir,
             work_dir=work_dir,
         )

@@ -3,7 +3,8 @@
 :func:`write_report` reads the two simulated (or live) cohorts from the store and writes the
 self-contained HTML report; :func:`report_process` is the flow around it, and
 :func:`write_index` writes ``index.html`` over several reports. Results are small: paths and the
-headline figures, never the logs.
+headline figures, never the logs. The store is the worker's
+(:func:`boflyt.flows.store.open_store`), never a parameter.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 import polars as pl
 from prefect import flow, task
 
-from boflyt.engine.db import make_engine
 from boflyt.engine.load import load_library
 from boflyt.engine.store import event_frame
-from boflyt.flows import database_url_or_default, processes_or_default
+from boflyt.flows import processes_or_default
+from boflyt.flows.store import open_store
 from boflyt.visualize.report import ReportEntry, build_index, build_report
 
 __all__ = ["entry_of", "report_process", "write_index", "write_report"]
@@ -47,7 +48,6 @@ def write_report(
     after_simulation: str | None = None,
     lang: str = "nb",
     seed: int = 0,
-    database_url: str | None = None,
     processes_dir: str | None = None,
 ) -> dict[str, Any]:
     """Write the report of ``process`` v``before`` → v``after``; observed figures come from the
@@ -55,7 +55,7 @@ def write_report(
     library = load_library(processes_or_default(processes_dir))
     events: tuple[pl.DataFrame | None, pl.DataFrame | None] = (None, None)
     if before_simulation and after_simulation:
-        engine = make_engine(database_url_or_default(database_url))
+        engine = open_store()
         try:
             events = (
                 event_frame(engine, simulation_id=before_simulation),
@@ -95,7 +95,6 @@ async def report_process(
     after_simulation: str | None = None,
     lang: str = "nb",
     seed: int = 0,
-    database_url: str | None = None,
     processes_dir: str | None = None,
 ) -> dict[str, Any]:
     """Write one process's before/after report; return its path and headline figures."""
@@ -108,7 +107,6 @@ async def report_process(
         after_simulation=after_simulation,
         lang=lang,
         seed=seed,
-        database_url=database_url,
         processes_dir=processes_dir,
     )
 

@@ -6,6 +6,11 @@ few numbers; the store task (with retries) bulk-inserts every chunk under one si
 The same chunking gives the same log as :func:`boflyt.analysis.simulate.simulate` with ``chunks=``.
 Run the chunk tasks on a Dask cluster with ``simulate_version.with_options(task_runner=
 DaskTaskRunner(address=...))`` (the work directory must then be shared by the workers).
+
+The store is never a parameter: the store task opens it with :func:`boflyt.flows.store.open_store`
+(a Prefect Secret block named by ``BOFLYT_DATABASE_URL_SECRET``, else the worker's
+``BOFLYT_DATABASE_URL`` or workspace). ``processes_dir`` and ``work_dir`` default to the worker's
+workspace and are resolved once in the flow, so chunk tasks on other machines get the same paths.
 """
 
 from __future__ import annotations
@@ -25,11 +30,11 @@ from boflyt.analysis.simulate import chunk_size, simulate_chunk
 from boflyt.analysis.simulation_log import log_records
 from boflyt.analysis.simulation_series import summarise
 from boflyt.engine.case import compile_flow
-from boflyt.engine.db import create_schema, make_engine
 from boflyt.engine.load import Library, load_library
 from boflyt.engine.scenario import load_scenario
 from boflyt.engine.store import append_simulated
-from boflyt.flows import database_url_or_default, processes_or_default, work_dir_or_default
+from boflyt.flows import processes_or_default, work_dir_or_default
+from boflyt.flows.store import open_store
 from boflyt.models.definition import Version
 from boflyt.models.scenario import Scenario
 from boflyt.models.tables import SimulationRun
@@ -124,16 +129,17 @@ def store_parts(
     seed: int,
     cases: int,
     parts: list[dict[str, Any]],
-    database_url: str | None = None,
     processes_dir: str | None = None,
 ) -> int:
-    """Bulk-insert every chunk under one simulation run (one transaction); events written."""
+    """Bulk-insert every chunk under one simulation run (one transaction); events written.
+
+    The store comes from the worker (:func:`boflyt.flows.store.open_store`), never a parameter.
+    """
     library, chosen, _ = _load(processes_dir, process, version, scenario)
     outside = frozenset(lane.id for lane in library.lanes.lanes if lane.outside)
     events = pl.concat([pl.read_parquet(p["events"]) for p in parts])
     states, records = log_records(events, compile_flow(chosen, outside))
-    engine = make_engine(database_url_or_default(database_url))
-    create_schema(engine)
+    engine = open_store()
     run = SimulationRun(
         id=simulation_id,
         process=process,
@@ -195,14 +201,16 @@ def simulate_and_store(
     cases: int,
     seed: int,
     chunks: int,
-    database_url: str | None,
     processes_dir: str | None,
     work_dir: str | None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run the chunk tasks, write the summary file, store the cohort; return parts and summary.
 
-    The chunk files stay until the caller is done with them (:func:`remove_chunks`).
+    Unset folders are the workspace's, resolved here once for every task. The chunk files stay
+    until the caller is done with them (:func:`remove_chunks`).
     """
+    processes_dir = str(processes_or_default(processes_dir))
+    work_dir = str(work_dir_or_default(work_dir))
     parts = run_chunks(
         process,
         version,
@@ -223,7 +231,6 @@ def simulate_and_store(
         seed=seed,
         cases=cases,
         parts=parts,
-        database_url=database_url,
         processes_dir=processes_dir,
     )
     return parts, summary
@@ -237,7 +244,6 @@ async def simulate_version(
     cases: int = 1000,
     seed: int = 0,
     chunks: int = 1,
-    database_url: str | None = None,
     processes_dir: str | None = None,
     work_dir: str | None = None,
     simulation_id: str | None = None,
@@ -248,6 +254,8 @@ async def simulate_version(
     The summary (cases, lead time mean/median/p90 in working days, utilisation per
     organisation) is published as a table artifact and left at :func:`summary_path`.
     ``simulation_id`` lets a caller name the run (a UUID by default) to follow its chunks.
+    The store is the worker's (:func:`boflyt.flows.store.open_store`); ``processes_dir`` and
+    ``work_dir`` default to the worker's workspace.
     """
     _, chosen, _ = _load(processes_dir, process, version, scenario)
     simulation_id = simulation_id or str(uuid.uuid4())
@@ -259,7 +267,6 @@ async def simulate_version(
         cases=cases,
         seed=seed,
         chunks=chunks,
-        database_url=database_url,
         processes_dir=processes_dir,
         work_dir=work_dir,
     )

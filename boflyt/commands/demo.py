@@ -112,7 +112,6 @@ def _run(
     plan = _plan(library)
     common: dict[str, Any] = {
         "seed": seed,
-        "database_url": workspace.database_url,
         "processes_dir": str(workspace.processes_dir),
     }
     results: list[dict[str, Any]] = []

@@ -190,7 +190,6 @@ def _through_prefect(
                     cases=cases,
                     seed=seed,
                     chunks=chunks,
-                    database_url=workspace.database_url,
                     processes_dir=str(workspace.processes_dir),
                     work_dir=work_dir,
                     simulation_id=simulation_id,

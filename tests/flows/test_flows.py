@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from prefect.blocks.system import Secret
 
 from boflyt.analysis.simulate import simulate
 from boflyt.engine import store
@@ -25,15 +26,27 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 @pytest.fixture
-def places(tmp_path: Path) -> dict[str, str]:
-    return {"database_url": f"sqlite:///{tmp_path / 'store.db'}", "work_dir": str(tmp_path)}
+def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The worker's store, set as BOFLYT_DATABASE_URL; run outside any workspace or checkout."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    for name in ("BOFLYT_HOME", "BOFLYT_DATABASE_URL_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BOFLYT_DATABASE_URL", url)
+    monkeypatch.setenv("BOFLYT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    return url
 
 
-def test_simulate_version_stores_the_same_log_as_the_core(places) -> None:
+@pytest.fixture
+def places(store_url: str, tmp_path: Path) -> dict[str, str]:
+    return {"work_dir": str(tmp_path / "simulations")}
+
+
+def test_simulate_version_stores_the_same_log_as_the_core(places, store_url: str) -> None:
     simulation_id = asyncio.run(
         simulate_version("refugee_settlement", 1, cases=40, seed=5, chunks=2, **places)
     )
-    engine = make_engine(places["database_url"])
+    engine = make_engine(store_url)
     stored = store.event_frame(engine, simulation_id=simulation_id)
     library = load_library(ROOT)
     version = library.get("refugee_settlement", 1)
@@ -53,9 +66,9 @@ def test_simulate_version_stores_the_same_log_as_the_core(places) -> None:
     assert not list(Path(places["work_dir"], simulation_id).glob("*.parquet"))
 
 
-def test_compare_versions_simulates_stores_and_compares(places) -> None:
+def test_compare_versions_simulates_stores_and_compares(places, store_url: str) -> None:
     result = asyncio.run(compare_versions("private_lease", 1, 2, cases=30, seed=1, **places))
-    engine = make_engine(places["database_url"])
+    engine = make_engine(store_url)
     for key in ("before_simulation", "after_simulation"):
         frame = store.event_frame(engine, simulation_id=result[key])
         assert frame["case_id"].n_unique() == 30
@@ -66,8 +79,8 @@ def test_compare_versions_simulates_stores_and_compares(places) -> None:
     assert result["comparison"]["summary"]["en"]
 
 
-def test_escalate_overdue_marks_items_that_waited_too_long(places, tmp_path: Path) -> None:
-    engine = make_engine(places["database_url"])
+def test_escalate_overdue_honours_the_workers_database_url(store_url: str, tmp_path: Path) -> None:
+    engine = make_engine(store_url)
     create_schema(engine)
     library = load_library(ROOT)
     version = library.get("private_lease", 1)
@@ -84,15 +97,27 @@ def test_escalate_overdue_marks_items_that_waited_too_long(places, tmp_path: Pat
         lanes=library.lanes,
     )
     later = (start + dt.timedelta(days=120)).isoformat()
-    count = asyncio.run(escalate_overdue(database_url=places["database_url"], now=later))
+    count = asyncio.run(escalate_overdue(now=later))
     assert count >= 1
-    again = asyncio.run(escalate_overdue(database_url=places["database_url"], now=later))
+    again = asyncio.run(escalate_overdue(now=later))
     assert again == 0
     escalated = store.event_frame(engine).filter(pl.col("kind") == "step_escalated")
     assert escalated.height == count
+    assert not (tmp_path / "data" / "boflyt.db").exists()  # the workspace default is unused
 
 
-def test_chunks_run_on_a_local_dask_cluster(places) -> None:
+def test_a_secret_block_named_in_the_environment_holds_the_store(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret_url = f"sqlite:///{tmp_path / 'secret-store.db'}"
+    Secret(value=secret_url).save("boflyt-test-database-url", overwrite=True)
+    monkeypatch.setenv("BOFLYT_DATABASE_URL_SECRET", "boflyt-test-database-url")
+    assert asyncio.run(escalate_overdue(now="2025-03-03T09:00:00")) == 0
+    assert (tmp_path / "secret-store.db").is_file()  # the schema was made there
+    assert not (tmp_path / "store.db").exists()  # not in BOFLYT_DATABASE_URL's store
+
+
+def test_chunks_run_on_a_local_dask_cluster(places, store_url: str) -> None:
     prefect_dask = pytest.importorskip("prefect_dask", reason="prefect-dask is not installed")
     runner = prefect_dask.DaskTaskRunner(
         cluster_kwargs={"n_workers": 1, "threads_per_worker": 2, "processes": False}
@@ -101,5 +126,5 @@ def test_chunks_run_on_a_local_dask_cluster(places) -> None:
     simulation_id = asyncio.run(
         flow("eviction_prevention", 1, cases=20, seed=2, chunks=2, **places)
     )
-    frame = store.event_frame(make_engine(places["database_url"]), simulation_id=simulation_id)
+    frame = store.event_frame(make_engine(store_url), simulation_id=simulation_id)
     assert frame["case_id"].n_unique() == 20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import pytest
@@ -20,17 +19,28 @@ def test_there_is_one_deployment_per_flow_on_the_process_pool() -> None:
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=lambda d: d["name"])
-def test_entrypoint_imports_and_is_a_flow(deployment) -> None:
+def test_entrypoint_is_a_module_path_of_the_installed_package(deployment) -> None:
     from prefect import Flow
+    from prefect.flows import load_flow_from_entrypoint
 
-    path, name = deployment["entrypoint"].split(":")
-    assert (ROOT / path).is_file()
-    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
-    flow = getattr(module, name)
+    entrypoint = deployment["entrypoint"]
+    assert ":" not in entrypoint  # a colon makes Prefect look for a file in the working folder
+    assert entrypoint.startswith("boflyt.flows.")
+    flow = load_flow_from_entrypoint(entrypoint, use_placeholder_flow=False)
     assert isinstance(flow, Flow)
+    assert flow.fn.__module__ == entrypoint.rsplit(".", 1)[0]
     assert set(deployment.get("parameters", {})) <= set(flow.parameters.properties)
     required = set(flow.parameters.required or [])
     assert required <= set(deployment.get("parameters", {}))
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=lambda d: d["name"])
+def test_the_store_comes_from_a_secret_block_named_in_the_environment(deployment) -> None:
+    env = deployment["work_pool"]["job_variables"]["env"]
+    assert env == {"BOFLYT_DATABASE_URL_SECRET": "boflyt-database-url"}
+    assert not {"database_url", "url", "dsn"} & set(deployment.get("parameters", {}))
+    # `prefect deploy` resolves block templates and would store the plain URL
+    assert "prefect.blocks" not in yaml.safe_dump(deployment)
 
 
 def test_escalation_runs_daily_in_oslo_time() -> None:
