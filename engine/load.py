@@ -14,25 +14,27 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
+import stat
 import types
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from boflyt.engine.library import VERSION_FILE_NAME, BrokenFile, Library
 from boflyt.engine.problems import model_problems, repair
 from boflyt.engine.safe_yaml import MAX_BYTES, MAX_DEPTH, LineMap, location, parse_yaml, tags_of
 from boflyt.engine.validate import validate
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import DefinitionError, NotFoundError, Problem
-from boflyt.models.vocabulary import VersionStatus
 
 __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
+    "BrokenFile",
     "Library",
     "LineMap",
     "load_lanes",
@@ -41,6 +43,8 @@ __all__ = [
     "parse_ref",
     "parse_version",
     "parse_yaml",
+    "read_text",
+    "version_files",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -51,19 +55,72 @@ def _display(path: Path) -> str:
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
-def _read(path: Path, file: str) -> str:
-    """The text of ``path``, refusing files that are too large or not UTF-8."""
-    if not path.is_file():
-        raise NotFoundError(f"{path}: no such file")
-    raw = path.read_bytes()
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _not_regular(mode: int, file: str) -> DefinitionError:
+    kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    return DefinitionError([Problem(file, 0, "", f"this is {kind}; a definition must be a file")])
+
+
+def _read_bytes(path: Path, file: str) -> bytes:
+    """The bytes of the regular file ``path``, refusing files that are too large.
+
+    Anything but a regular file (a folder, a FIFO, a device) is refused before it is opened, so
+    reading never blocks; a file swapped in between is caught by the check after opening.
+
+    Raises:
+        NotFoundError: there is no such file.
+        DefinitionError: not a regular file, unreadable, or over :data:`MAX_BYTES`.
+    """
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(mode, file)
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        raise NotFoundError(f"{path}: no such file") from None
+    except OSError as exc:
+        message = f"the file cannot be read: {exc.strerror or exc}"
+        raise DefinitionError([Problem(file, 0, "", message)]) from None
+    with open(descriptor, "rb") as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise _not_regular(info.st_mode, file)
+        raw = handle.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
-        message = f"file is {len(raw) / 1024:.1f} KB; the limit is {MAX_BYTES // 1024} KB"
+        size = max(info.st_size, len(raw))
+        message = f"file is {size / 1024:.1f} KB; the limit is {MAX_BYTES // 1024} KB"
         raise DefinitionError([Problem(file, 1, "", message)])
+    return raw
+
+
+def _decode(raw: bytes, file: str) -> str:
+    """``raw`` as UTF-8 text (a byte-order mark is dropped)."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise DefinitionError([Problem(file, line, "", "the file is not UTF-8 text")]) from None
+
+
+def read_text(path: Path) -> str:
+    """The text of a definition file: a regular file (never opens anything else), within
+    :data:`MAX_BYTES`, in UTF-8.
+
+    Raises:
+        NotFoundError: there is no such file.
+        DefinitionError: not a regular file, unreadable, too large or not UTF-8.
+    """
+    file = _display(path)
+    return _decode(_read_bytes(path, file), file)
 
 
 def _not_a_mapping(data: Any, file: str, what: str) -> Problem | None:
@@ -116,14 +173,11 @@ def parse_version(text: str, *, file: str, lanes: LaneCatalog) -> Version:
     return version
 
 
-_FILE_NAME = re.compile(r"^v([1-9][0-9]*)\.yaml$")
-
-
 def _name_problems(path: Path, data: Any, lines: LineMap, file: str) -> list[Problem]:
     """The file must be ``<process>/v<N>.yaml`` for the version it holds."""
     if not isinstance(data, dict):
         return []
-    match = _FILE_NAME.match(path.name)
+    match = VERSION_FILE_NAME.match(path.name)
     if match is None:
         return [Problem(file, 1, "", "a version file must be named v<N>.yaml, e.g. v2.yaml")]
     problems = []
@@ -142,10 +196,16 @@ def load_version(path: Path, *, lanes: LaneCatalog) -> Version:
 
     Raises:
         NotFoundError: the file does not exist.
-        DefinitionError: with every problem of the file, sorted by line.
+        DefinitionError: with every problem of the file, sorted by line (a folder, a FIFO or an
+            unreadable file is one problem).
     """
+    return _version_from(path, _read_bytes(path, _display(path)), lanes=lanes)
+
+
+def _version_from(path: Path, raw: bytes, *, lanes: LaneCatalog) -> Version:
+    """:func:`load_version` for the bytes already read from ``path``."""
     file = _display(path)
-    data, lines = parse_yaml(_read(path, file), file=file)
+    data, lines = parse_yaml(_decode(raw, file), file=file)
     version, problems = _version_problems(data, lines, file=file, lanes=lanes)
     problems += _name_problems(path, data, lines, file)
     if problems or version is None:
@@ -160,8 +220,13 @@ def load_lanes(path: Path) -> LaneCatalog:
         NotFoundError: the file does not exist.
         DefinitionError: with every problem of the file.
     """
+    return _lanes_from(path, _read_bytes(path, _display(path)))
+
+
+def _lanes_from(path: Path, raw: bytes) -> LaneCatalog:
+    """:func:`load_lanes` for the bytes already read from ``path``."""
     file = _display(path)
-    data, lines = parse_yaml(_read(path, file), file=file)
+    data, lines = parse_yaml(_decode(raw, file), file=file)
     wrong = _not_a_mapping(data, file, "lane catalogue")
     if wrong:
         raise DefinitionError([wrong])
@@ -185,116 +250,124 @@ def load_lanes(path: Path) -> LaneCatalog:
     return catalog
 
 
-@dataclass(frozen=True)
-class Library:
-    """The process library: the lane catalogue and every version of every process.
+_YAML_SUFFIXES = (".yaml", ".yml")
 
-    ``root`` is the ``processes/`` folder: ``lanes.yaml`` and ``<process>/v<N>.yaml``.
+
+def version_files(folder: Path) -> list[Path]:
+    """The version files of a process folder: every ``*.yaml`` or ``*.yml`` entry (any case, any
+    type, hidden ones excepted), by version number, misnamed ones last by name.
+
+    The one rule for which files belong to a version; the loader reports each that is not a
+    well-named, valid ``v<N>.yaml`` file.
+
+    Raises:
+        OSError: the folder cannot be listed.
     """
 
-    root: Path
-    lanes: LaneCatalog
-    by_process: Mapping[str, tuple[Version, ...]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-
-    def processes(self) -> list[str]:
-        """Process ids, sorted."""
-        return sorted(self.by_process)
-
-    def versions(self, process: str) -> list[Version]:
-        """Every version of ``process``, by number; :class:`NotFoundError` for an unknown one."""
-        if process not in self.by_process:
-            known = ", ".join(self.processes()) or "none"
-            raise NotFoundError(f"unknown process '{process}'; known processes: {known}")
-        return list(self.by_process[process])
-
-    def get(self, process: str, version: int | None = None) -> Version:
-        """One version; ``None`` means the newest published one.
-
-        Raises:
-            NotFoundError: unknown process, unknown version, or nothing published.
-        """
-        versions = self.versions(process)
-        listed = ", ".join(f"v{v.version} ({v.status.value})" for v in versions)
-        if version is None:
-            published = [v for v in versions if v.status is VersionStatus.PUBLISHED]
-            if not published:
-                raise NotFoundError(f"{process} has no published version; versions: {listed}")
-            return published[-1]
-        for candidate in versions:
-            if candidate.version == version:
-                return candidate
-        raise NotFoundError(f"{process} has no version {version}; versions: {listed}")
-
-    def path(self, process: str, version: int) -> Path:
-        """The file a loaded version came from."""
-        self.get(process, version)
-        return self.root / process / f"v{version}.yaml"
-
-    def scenario_path(self, process: str, name: str = "default") -> Path:
-        """``<process>/scenarios/<name>.yaml``; :class:`NotFoundError` when there is none."""
-        self.versions(process)
-        folder = self.root / process / "scenarios"
-        path = folder / f"{name}.yaml"
-        if _SCENARIO_NAME.match(name) and path.is_file():
-            return path
-        known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml"))) or "none"
-        raise NotFoundError(f"{process} has no scenario '{name}'; scenarios: {known}")
-
-
-_SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-
-
-def _version_files(root: Path) -> list[Path]:
-    """``<process>/v*.yaml`` under ``root``, by process then version number."""
-
     def number(path: Path) -> tuple[int, str]:
-        match = _FILE_NAME.match(path.name)
-        return (int(match.group(1)) if match else 0, path.name)
+        match = VERSION_FILE_NAME.match(path.name)
+        return (int(match.group(1)) if match else 1 << 62, path.name)
 
-    found: list[Path] = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        found += sorted(folder.glob("v*.yaml"), key=number)
-    return found
+    found = [
+        path
+        for path in folder.iterdir()
+        if path.suffix.lower() in _YAML_SUFFIXES and not path.name.startswith(".")
+    ]
+    return sorted(found, key=number)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One entry of the library as read: its bytes, or the problems that stopped the reading."""
+
+    process: str
+    path: Path
+    raw: bytes | None
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """Every library file as read; equal, and hashed, by the content ``digest`` alone."""
+
+    digest: str
+    lanes: bytes = field(compare=False)
+    files: tuple[_Read, ...] = field(compare=False)
+
+
+def _take(process: str, path: Path) -> _Read:
+    file = _display(path)
+    try:
+        return _Read(process, path, _read_bytes(path, file))
+    except DefinitionError as exc:
+        return _Read(process, path, None, exc.problems)
+    except NotFoundError:
+        message = "no such file (a link to a missing file, or removed while reading)"
+        return _Read(process, path, None, (Problem(file, 0, "", message),))
+
+
+def _scan(root: Path) -> list[_Read]:
+    """Every version file under ``root``: process folders (not hidden, not ``_``-prefixed) in
+    name order, each by :func:`version_files`; a folder that cannot be listed is one entry."""
+    reads: list[_Read] = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name[0] not in "._"):
+        try:
+            paths = version_files(folder)
+        except OSError as exc:
+            message = f"the folder cannot be listed: {exc.strerror or exc}"
+            reads.append(
+                _Read(folder.name, folder, None, (Problem(f"{folder.name}/", 0, "", message),))
+            )
+            continue
+        reads += [_take(folder.name, path) for path in paths]
+    return reads
 
 
 def load_library(root: Path) -> Library:
-    """Load ``root/lanes.yaml`` and every ``root/<process>/v<N>.yaml``.
+    """Load ``root/lanes.yaml`` and every version file of every ``root/<process>/`` folder.
 
-    A library whose files are byte-for-byte unchanged since the last call is not parsed again
-    (the result is immutable, so it is shared).
+    A version file that does not load is kept in :attr:`Library.broken` with its problems; the
+    other versions work. A library whose files are byte-for-byte unchanged since the last call is
+    not parsed again (the result is immutable, so it is shared); each file is read once.
 
     Raises:
         NotFoundError: ``root`` or its ``lanes.yaml`` does not exist.
-        DefinitionError: with the problems of every bad file together.
+        DefinitionError: the problems of ``lanes.yaml``, without which no version can be checked.
     """
     if not root.is_dir():
         raise NotFoundError(f"{root}: no such process library folder")
-    digest = hashlib.sha256()
-    for path in [root / "lanes.yaml", *_version_files(root)]:
-        digest.update(f"{path}\0".encode())
-        digest.update(path.read_bytes() if path.is_file() else b"")
-    return _load_library(root, digest.hexdigest())
+    lanes = _read_bytes(root / "lanes.yaml", _display(root / "lanes.yaml"))
+    files = tuple(_scan(root))
+    digest = hashlib.sha256(lanes)
+    for read in files:
+        digest.update(f"\0{read.path}\0".encode())
+        digest.update(b"R" + read.raw if read.raw is not None else repr(read.problems).encode())
+    return _load_library(root, _Snapshot(digest.hexdigest(), lanes, files))
 
 
 @functools.lru_cache(maxsize=16)
-def _load_library(root: Path, digest: str) -> Library:
-    """:func:`load_library` for one content ``digest`` of the files (the cache key)."""
-    lanes = load_lanes(root / "lanes.yaml")
-    problems: list[Problem] = []
+def _load_library(root: Path, snapshot: _Snapshot) -> Library:
+    """:func:`load_library` for one ``snapshot`` of the files (cached by its digest)."""
+    lanes = _lanes_from(root / "lanes.yaml", snapshot.lanes)
     by_process: dict[str, list[Version]] = {}
-    for path in _version_files(root):
-        try:
-            version = load_version(path, lanes=lanes)
-        except DefinitionError as exc:
-            problems += exc.problems
-            continue
-        by_process.setdefault(version.process, []).append(version)
-    if problems:
-        raise DefinitionError(problems)
-    frozen = {name: tuple(versions) for name, versions in by_process.items()}
-    return Library(root=root, lanes=lanes, by_process=types.MappingProxyType(frozen))
+    broken: dict[str, list[BrokenFile]] = {}
+    for read in snapshot.files:
+        problems = read.problems
+        if read.raw is not None:
+            try:
+                version = _version_from(read.path, read.raw, lanes=lanes)
+            except DefinitionError as exc:
+                problems = exc.problems
+            else:
+                by_process.setdefault(read.process, []).append(version)
+                continue
+        broken.setdefault(read.process, []).append(BrokenFile(read.process, read.path, problems))
+    return Library(
+        root=root,
+        lanes=lanes,
+        by_process=types.MappingProxyType({k: tuple(v) for k, v in by_process.items()}),
+        broken=types.MappingProxyType({k: tuple(v) for k, v in broken.items()}),
+    )
 
 
 _REF = re.compile(r"^\s*([a-z][a-z0-9_]*)(?:@v?([1-9][0-9]*))?\s*$")

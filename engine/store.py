@@ -65,9 +65,9 @@ from boflyt.engine.statements import (
 )
 from boflyt.engine.statements import load_case as _load  # a module name, so tests can patch it
 from boflyt.models.definition import LaneCatalog, Version
-from boflyt.models.errors import ConflictError, NotFoundError
+from boflyt.models.errors import CommandError, ConflictError, NotFoundError
 from boflyt.models.events import EVENT_COLUMNS, Event
-from boflyt.models.vocabulary import ItemStatus, Mode, RunStatus
+from boflyt.models.vocabulary import ItemStatus, Mode, RunStatus, VersionStatus
 
 __all__ = [
     "CaseSummary",
@@ -161,9 +161,11 @@ def start_case(
 ) -> CaseState:
     """Publish ``version`` if needed and start a case on it for the reference ``ref``.
 
-    Only the keyed pseudonym of ``ref`` is stored. Raises :class:`ConflictError` when a running
-    case of the same process already has this reference.
+    Only the keyed pseudonym of ``ref`` is stored. Raises :class:`CommandError` when ``version``
+    is not published (a draft can be simulated, not run) and :class:`ConflictError` when a
+    running case of the same process already has this reference.
     """
+    _refuse_unpublished(version)
     publish_version(engine, version, lanes=lanes, now=now)
     ref_key, now = key.pseudonym(ref), utc(now)
     command = StartCase(case_id or str(uuid.uuid4()), actor, org)
@@ -188,6 +190,17 @@ def start_case(
             return state
 
     return translate_errors(run)
+
+
+def _refuse_unpublished(version: Version) -> None:
+    if version.status is VersionStatus.DRAFT:
+        raise CommandError(
+            f"{version.key} is a draft; cases start only on published versions (publish it first)"
+        )
+    if version.status is not VersionStatus.PUBLISHED:
+        raise CommandError(
+            f"{version.key} is {version.status.value}; cases start only on published versions"
+        )
 
 
 def _refuse_duplicate(conn: Connection, process: str, ref_key: str) -> None:

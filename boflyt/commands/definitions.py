@@ -26,12 +26,19 @@ from boflyt.commands.labels import label
 from boflyt.commands.version_view import version_view
 from boflyt.console import console, err_console, fail, friendly_errors
 from boflyt.engine.diff import diff_versions
-from boflyt.engine.load import load_lanes, load_library, load_version, parse_ref
+from boflyt.engine.load import (
+    BrokenFile,
+    load_lanes,
+    load_library,
+    load_version,
+    parse_ref,
+    read_text,
+    version_files,
+)
 from boflyt.engine.scenario import load_scenario
 from boflyt.engine.schema import lanes_schema, schema_text, write_schema
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import DefinitionError, NotFoundError, Problem, ScenarioError
-from boflyt.models.vocabulary import VersionStatus
 from boflyt.settings import get_settings
 from boflyt.workspace import Workspace
 
@@ -50,7 +57,6 @@ LangOption = Annotated[
     typer.Option("--lang", "-l", help="Labels in bokmål (nb, default) or English (en)."),
 ]
 
-_VERSION_FILE = re.compile(r"^v([1-9][0-9]*)\.yaml$")
 _VERSION_ARG = re.compile(r"^[vV]?([1-9][0-9]*)$")
 _VERSION_COLUMNS = ("process", "version", "status", "label", "based_on", "hash")
 
@@ -63,40 +69,14 @@ def _root() -> Path:
     return Workspace.current().processes_dir
 
 
-def _version_paths(folder: Path) -> list[Path]:
-    """``folder/v<N>.yaml`` files, by version number."""
-    found = [p for p in folder.glob("v*.yaml") if _VERSION_FILE.match(p.name)]
-    return sorted(found, key=lambda p: int(p.stem[1:]))
-
-
 # --- loading -------------------------------------------------------------------------------
 
 
-def _newest_published(root: Path, process: str, lanes: LaneCatalog) -> Version:
-    """The newest published version that loads; other files' problems do not get in the way."""
-    published = []
-    for path in _version_paths(root / process):
-        try:
-            version = load_version(path, lanes=lanes)
-        except DefinitionError:
-            continue
-        if version.status is VersionStatus.PUBLISHED:
-            published.append(version)
-    if published:
-        return published[-1]
-    return load_library(root).get(process)  # raises the library's own clear error
-
-
 def _load(process: str, number: int | None) -> tuple[Version, LaneCatalog]:
-    """One version and the lane catalogue; an explicit version reads only its own file."""
-    root = _root()
-    lanes = load_lanes(root / "lanes.yaml")
-    if number is None:
-        return _newest_published(root, process, lanes), lanes
-    path = root / process / f"v{number}.yaml"
-    if path.is_file():
-        return load_version(path, lanes=lanes), lanes
-    return load_library(root).get(process, number), lanes
+    """One version (``None``: the newest published one) and the lane catalogue, by the library's
+    one rule: a broken file raises its problems only when exactly its version is asked for."""
+    library = load_library(_root())
+    return library.get(process, number), library.lanes
 
 
 @contextmanager
@@ -131,17 +111,22 @@ class _Checked:
 
 
 def _expand(path: Path) -> list[Path]:
-    """A file as is; a library folder (with lanes.yaml) or a process folder as its files."""
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
+    """A file as is; a library folder (with lanes.yaml) or a process folder as its files.
+
+    A folder, FIFO or other entry named like a YAML file is a file here, so its check says what
+    it is; a process folder's version files are the library's (:func:`version_files`).
+    """
+    if not path.exists() and not path.is_symlink():
         raise NotFoundError(f"{path}: no such file or folder")
-    if (path / "lanes.yaml").is_file():
-        folders = sorted(p for p in path.iterdir() if p.is_dir() and p.name[0] not in "._")
-        return [path / "lanes.yaml"] + [f for folder in folders for f in _expand(folder)]
-    others = sorted(p for p in path.glob("*.y*ml") if not _VERSION_FILE.match(p.name))
-    scenarios = sorted((path / "scenarios").glob("*.y*ml"))
-    return _version_paths(path) + others + scenarios
+    if not path.is_dir() or path.suffix.lower() in (".yaml", ".yml"):
+        return [path]
+    try:
+        if (path / "lanes.yaml").is_file():
+            folders = sorted(p for p in path.iterdir() if p.is_dir() and p.name[0] not in "._")
+            return [path / "lanes.yaml"] + [f for folder in folders for f in _expand(folder)]
+        return version_files(path) + sorted((path / "scenarios").glob("*.y*ml"))
+    except OSError as exc:
+        raise NotFoundError(f"{path}: the folder cannot be listed: {exc.strerror}") from None
 
 
 def _lanes_for(path: Path) -> Path:
@@ -160,11 +145,15 @@ def _check(path: Path) -> _Checked:
         else:
             lanes = load_lanes(_lanes_for(path))
             if path.parent.name == "scenarios":
+                read_text(path)  # a FIFO or folder is refused here, never opened
                 load_scenario(path, lanes=lanes)
             else:
                 load_version(path, lanes=lanes)
     except (DefinitionError, ScenarioError) as exc:
         return _Checked(path, exc.problems)
+    except NotFoundError:  # a link to nothing, or removed since the folder was listed
+        problem = Problem(f"{path.parent.name}/{path.name}", 0, "", "no such file")
+        return _Checked(path, (problem,))
     return _Checked(path, ())
 
 
@@ -257,14 +246,21 @@ def diff(
     console.print(diff_view(diff_versions(old, new), lanes, _lang(lang)))
 
 
-def _version_row(path: Path, lanes: LaneCatalog, lang: str) -> list[str]:
-    try:
-        version = load_version(path, lanes=lanes)
-    except DefinitionError as exc:
-        return [path.stem, f"✗ {len(exc.problems)} problem(s)", "", "", ""]
-    based = f"v{version.based_on}" if version.based_on else "—"
-    status = label(version.status.value, lang)
-    return [f"v{version.version}", status, version.label, based, version.content_hash[:12]]
+def _first_problem(broken: BrokenFile, lang: str) -> str:
+    more = len(broken.problems) - 1
+    first = str(broken.problems[0]) if broken.problems else ""
+    if more <= 0:
+        return first
+    return f"{first} ({'and' if lang == 'en' else 'og'} {more} {'more' if lang == 'en' else 'til'})"
+
+
+def _version_row(entry: Version | BrokenFile, lang: str) -> list[str]:
+    if isinstance(entry, BrokenFile):
+        status = f"✗ {label('broken', lang)}"
+        return [entry.name, status, _first_problem(entry, lang), "", ""]
+    based = f"v{entry.based_on}" if entry.based_on else "—"
+    status = label(entry.status.value, lang)
+    return [f"v{entry.version}", status, entry.label, based, entry.content_hash[:12]]
 
 
 def versions(
@@ -274,23 +270,26 @@ def versions(
     ] = None,
     lang: LangOption = None,
 ) -> None:
-    """List processes and their versions: status, label, what each is based on, content hash."""
+    """List processes and their versions: status, label, what each is based on, content hash.
+
+    A file that does not load is listed as broken with its first problem (``validate`` lists
+    them all).
+    """
     language = _lang(lang)
-    with friendly_errors():
-        root = _root()
-        lanes = load_lanes(root / "lanes.yaml")
-        folders = sorted(p for p in root.iterdir() if p.is_dir() and _version_paths(p))
+    with _definition_errors():
+        library = load_library(_root())
+        names = sorted({*library.by_process, *library.broken})
         if process is not None:
-            known = ", ".join(p.name for p in folders) or "none"
-            folders = [p for p in folders if p.name == process]
-            if not folders:
+            if process not in names:
+                known = ", ".join(names) or "none"
                 raise NotFoundError(f"unknown process '{process}'; known processes: {known}")
+            names = [process]
     table = Table()
     for column in _VERSION_COLUMNS:
         table.add_column(label(column, language))
-    for folder in folders:
-        for number, path in enumerate(_version_paths(folder)):
-            table.add_row(folder.name if number == 0 else "", *_version_row(path, lanes, language))
+    for name in names:
+        for number, entry in enumerate(library.entries(name)):
+            table.add_row(name if number == 0 else "", *_version_row(entry, language))
     console.print(table)
 
 

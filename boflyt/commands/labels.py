@@ -49,6 +49,7 @@ LABELS: dict[str, dict[str, str]] = {
     "draft": {"nb": "utkast", "en": "draft"},
     "published": {"nb": "publisert", "en": "published"},
     "retired": {"nb": "utgått", "en": "retired"},
+    "broken": {"nb": "ødelagt", "en": "broken"},
     # fields (diff)
     "name": {"nb": "navn", "en": "name"},
     "kind": {"nb": "type", "en": "kind"},

@@ -186,7 +186,14 @@ def test_versions_lists_status_label_and_hash(draft_library: Path) -> None:
         for version in LIBRARY.versions(process):
             assert version.content_hash[:12] in out
             assert version.label in out
-    assert "✗ 2 problem(s)" in out  # the broken draft is listed, not hidden
+    # the broken draft is listed, not hidden, with its first problem
+    assert "✗ broken" in out
+    row = next(line for line in out.splitlines() if "v3.yaml" in line)
+    assert "✗ broken" in row and "private_lease/v3.yaml:" in row
+
+
+def test_versions_in_bokmal_calls_a_broken_file_odelagt(draft_library: Path) -> None:
+    assert "✗ ødelagt" in _run("versions", "private_lease")
 
 
 def test_versions_of_an_unknown_process() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from boflyt.engine.load import (
     MAX_BYTES,
+    BrokenFile,
     LineMap,
     load_lanes,
     load_library,
@@ -16,6 +18,7 @@ from boflyt.engine.load import (
     parse_ref,
     parse_version,
     parse_yaml,
+    read_text,
 )
 from boflyt.models.errors import DefinitionError, NotFoundError
 from boflyt.models.vocabulary import VersionStatus
@@ -237,6 +240,37 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     assert problem_lines(caught) == ["test_process/v1.yaml:2: the file is not UTF-8 text"]
 
 
+def test_a_folder_or_fifo_is_refused_without_being_opened(tmp_path: Path) -> None:
+    folder = tmp_path / "p" / "v2.yaml"
+    folder.mkdir(parents=True)
+    fifo = tmp_path / "p" / "v3.yaml"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer came
+    with pytest.raises(DefinitionError) as caught:
+        load_version(folder, lanes=LANES)
+    assert problem_lines(caught) == ["p/v2.yaml: this is a folder; a definition must be a file"]
+    with pytest.raises(DefinitionError, match=r"p/v3\.yaml: this is a named pipe \(FIFO\)"):
+        load_version(fifo, lanes=LANES)
+    with pytest.raises(DefinitionError, match="named pipe"):
+        read_text(fifo)
+
+
+def skip_if_readable(path: Path) -> None:
+    """Root (with its usual capabilities) reads files whatever their mode."""
+    if os.access(path, os.R_OK):
+        pytest.skip("this user can read files whatever their mode (root)")
+
+
+def test_an_unreadable_file_is_one_problem(tmp_path: Path) -> None:
+    path = write_version(tmp_path, BASE)
+    path.chmod(0)
+    skip_if_readable(path)
+    with pytest.raises(DefinitionError) as caught:
+        load_version(path, lanes=LANES)
+    assert problem_lines(caught) == [
+        "test_process/v1.yaml: the file cannot be read: Permission denied"
+    ]
+
+
 LANES_YAML = """\
 lanes:
   - id: tenant
@@ -346,15 +380,108 @@ def test_library_with_nothing_published(library_root: Path) -> None:
         library.get("test_process")
 
 
-def test_library_reports_the_problems_of_every_file_together(library_root: Path) -> None:
+def test_a_bad_file_harms_only_itself(library_root: Path) -> None:
     (library_root / "another" / "v1.yaml").write_text(edit(("channel: letter", "channel: fax")))
     (library_root / "test_process" / "v2.yaml").write_text(
         edit(("version: 1", "version: 2"), ("wastes: [waiting]", "wastes: [waitng]"))
     )
+    library = load_library(library_root)
+    assert library.processes() == ["test_process"]  # "another" has no version that loads
+    assert [v.version for v in library.versions("test_process")] == [1, 10]
+    assert library.versions("another") == []
+    [bad] = library.broken["test_process"]
+    assert (bad.name, bad.number) == ("v2.yaml", 2)
+    assert [p.file for p in bad.problems] == ["test_process/v2.yaml"]
+    assert [p.file for p in library.broken["another"][0].problems] == ["another/v1.yaml"] * 2
+
+
+def test_asking_for_exactly_the_broken_version_raises_its_problems(library_root: Path) -> None:
+    path = library_root / "test_process" / "v10.yaml"
+    path.write_text(path.read_text().replace("wastes: [waiting]", "wastes: [waitng]"))
+    library = load_library(library_root)
     with pytest.raises(DefinitionError) as caught:
+        library.get("test_process", 10)
+    assert "test_process/v10.yaml" in problem_lines(caught)[0]
+    assert "waitng" in problem_lines(caught)[0]
+    assert library.get("test_process").version == 2  # the newest published still works
+    assert library.path("test_process", 10) == path
+    with pytest.raises(NotFoundError, match=r"versions: v1 \(retired\), v2 \(published\), v10"):
+        library.get("test_process", 7)
+
+
+def _break(folder: Path, how: str) -> Path:
+    """Break ``folder`` (a process folder) in one way; the entry that is broken."""
+    if how == "bad yaml":
+        (folder / "v3.yaml").write_text("process: [unclosed\n", encoding="utf-8")
+    elif how == "misnamed":
+        (folder / "v3-draft.yaml").write_text(BASE, encoding="utf-8")
+        return folder / "v3-draft.yaml"
+    elif how == "capitalised":
+        (folder / "V3.yaml").write_text(BASE, encoding="utf-8")
+        return folder / "V3.yaml"
+    elif how == "folder":
+        (folder / "v3.yaml").mkdir()
+    elif how == "fifo":
+        os.mkfifo(folder / "v3.yaml")
+    elif how == "dangling link":
+        (folder / "v3.yaml").symlink_to(folder / "nowhere.txt")
+    return folder / "v3.yaml"
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("bad yaml", "malformed YAML"),
+        ("misnamed", "a version file must be named v<N>.yaml"),
+        ("capitalised", "a version file must be named v<N>.yaml"),
+        ("folder", "this is a folder; a definition must be a file"),
+        ("fifo", "this is a named pipe (FIFO); a definition must be a file"),
+        ("dangling link", "no such file"),
+    ],
+)
+def test_each_kind_of_broken_file_is_listed_with_its_problem(
+    library_root: Path, how: str, message: str
+) -> None:
+    path = _break(library_root / "test_process", how)
+    library = load_library(library_root)
+    assert [v.version for v in library.versions("test_process")] == [1, 2, 10]
+    assert library.get("another").key == "another@v1"
+    [bad] = library.broken["test_process"]
+    assert bad == BrokenFile("test_process", path, bad.problems)
+    assert message in str(bad.problems[0])
+    entries = library.entries("test_process")
+    assert entries.index(bad) == (2 if bad.number == 3 else 3)  # by number, misnamed ones last
+
+
+def test_an_unreadable_file_or_folder_is_broken_not_fatal(library_root: Path) -> None:
+    (library_root / "test_process" / "v10.yaml").chmod(0)
+    skip_if_readable(library_root / "test_process" / "v10.yaml")
+    (library_root / "another").chmod(0)
+    try:
+        library = load_library(library_root)
+    finally:
+        (library_root / "another").chmod(0o755)
+    assert [v.version for v in library.versions("test_process")] == [1, 2]
+    assert "cannot be read: Permission denied" in str(library.broken["test_process"][0])
+    assert "cannot be listed" in str(library.broken["another"][0].problems[0])
+
+
+def test_a_broken_lanes_file_still_fails_the_library(library_root: Path) -> None:
+    (library_root / "lanes.yaml").write_text("lanes: [unclosed\n", encoding="utf-8")
+    with pytest.raises(DefinitionError, match=r"lanes\.yaml:2: malformed YAML"):
         load_library(library_root)
-    files = [p.file for p in caught.value.problems]
-    assert files == ["another/v1.yaml", "another/v1.yaml", "test_process/v2.yaml"]
+
+
+def test_library_keeps_a_broken_file_in_the_cache_key(library_root: Path) -> None:
+    fifo = library_root / "test_process" / "v3.yaml"
+    os.mkfifo(fifo)
+    first = load_library(library_root)
+    assert load_library(library_root) is first
+    fifo.unlink()
+    fifo.write_text("process: [unclosed\n", encoding="utf-8")
+    second = load_library(library_root)
+    assert second is not first
+    assert "malformed YAML" in str(second.broken["test_process"][0].problems[0])
 
 
 def test_library_reloads_a_changed_file_and_reuses_an_unchanged_one(library_root: Path) -> None:
