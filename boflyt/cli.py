@@ -5,6 +5,11 @@ commands must start quickly, so when the command line names a command, only its 
 imported: ``boflyt validate`` never pays for importing Prefect, matplotlib or the report. With
 no command (``boflyt --help``), or when the app is used as a library (tests), every group is
 registered. Prefect's local-mode defaults are set before any group imports Prefect.
+
+Every error is one line on stderr and a non-zero exit, wherever a command raises it
+(:class:`~boflyt.console.OneLineErrors`); ``--debug`` or ``BOFLYT_DEBUG=1`` shows the traceback
+of an unexpected one instead. (``BOFLYT_DEBUG`` is read by the option itself, not by the
+settings, so it works even when a setting is bad.)
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Annotated
 
 import typer
 
+from boflyt.console import OneLineErrors
 from boflyt.prefect_local import use_local_defaults
 
 __all__ = ["COMMAND_GROUPS", "app"]
@@ -47,6 +53,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=OneLineErrors,
 )
 
 
@@ -62,6 +69,14 @@ def main(
         bool,
         typer.Option(
             "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="BOFLYT_DEBUG",
+            help="Show the full traceback of an unexpected error (default: write it to a file).",
         ),
     ] = False,
 ) -> None:

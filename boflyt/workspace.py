@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from boflyt.engine.db import create_schema, make_engine
 from boflyt.engine.pseudonym import ReferenceKey
+from boflyt.engine.store_key import open_store_key
 from boflyt.models.errors import SettingsError
 from boflyt.settings import Settings, get_settings
 
@@ -126,10 +127,19 @@ class Workspace:
         create_schema(engine)
         return engine
 
-    def reference_key(self) -> ReferenceKey:
-        """The store's pseudonymisation key."""
-        self.ensure_data_dir()
-        return ReferenceKey.load_or_create(self.reference_key_file.parent)
+    def reference_key(self, engine: Engine) -> ReferenceKey:
+        """The pseudonymisation key of the store behind ``engine`` (see
+        :func:`~boflyt.engine.store_key.open_store_key`): made only with a new store, and
+        refused when it is not the store's key.
+        """
+        if self.reference_key_file.parent == self.data_dir:
+            self.ensure_data_dir()
+        return open_store_key(
+            engine,
+            self.reference_key_file,
+            how_to_point="point at the store's key with "
+            "BOFLYT_REFERENCE_KEY_FILE=/path/to/reference.key",
+        )
 
     def ensure_data_dir(self) -> Path:
         """Create the data folder owner-only (0700) if needed; a one-line error if impossible."""

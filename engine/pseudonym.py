@@ -1,9 +1,10 @@
 """Keyed pseudonyms for case references (which may be national identity numbers).
 
-The store keeps only ``HMAC-SHA256(key, normalised reference)``; the 32-byte key lives in
-``<data_dir>/reference.key`` (created once, owner-only, mode 0600), never in the database. An
-unkeyed hash of a fødselsnummer is *not* a pseudonym: the space of valid numbers is small enough
-to hash completely in seconds, so without the key nothing links a pseudonym back to a person.
+The store keeps only ``HMAC-SHA256(key, normalised reference)``; the 32-byte key lives in a
+file (by default ``<data_dir>/reference.key``, owner-only, mode 0600), never in the database.
+An unkeyed hash of a fødselsnummer is *not* a pseudonym: the space of valid numbers is small
+enough to hash completely in seconds, so without the key nothing links a pseudonym back to a
+person. Which key belongs to which store is decided in :mod:`boflyt.engine.store_key`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from boflyt.models.errors import CommandError, StoreError
 __all__ = ["KEY_FILE", "ReferenceKey", "normalise_reference"]
 
 KEY_FILE = "reference.key"
+"""The key file's name in the data directory, unless a path is given."""
 _KEY_BYTES = 32
+_FINGERPRINT_LABEL = b"boflyt key fingerprint"
 
 
 def normalise_reference(ref: str) -> str:
@@ -40,34 +43,58 @@ class ReferenceKey:
             raise StoreError(f"a reference key has {_KEY_BYTES} bytes, not {len(self.secret)}")
 
     @classmethod
-    def load_or_create(cls, data_dir: Path) -> ReferenceKey:
-        """Read ``data_dir/reference.key``, creating it (mode 0600) on first use.
+    def create(cls, path: Path) -> ReferenceKey:
+        """Write a new random key to ``path`` (mode 0600, its folder 0700 if new).
 
-        Raises :class:`StoreError` when the file is readable by group or others, or has the
-        wrong length.
+        Raises:
+            StoreError: ``path`` already exists (a key is never replaced) or cannot be written.
         """
-        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = data_dir / KEY_FILE
         try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            return cls._read(path)
+            raise StoreError(f"{path} already exists; a reference key is never replaced") from None
+        except OSError as exc:
+            raise StoreError(f"cannot create the reference key {path}: {exc.strerror}") from None
         with os.fdopen(fd, "wb") as handle:
             handle.write(secrets.token_bytes(_KEY_BYTES))
-        return cls._read(path)
+        return cls.load(path)
 
     @classmethod
-    def _read(cls, path: Path) -> ReferenceKey:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise StoreError(
-                f"{path} is readable by group or others (mode {mode:04o}); "
-                f"allowed: owner only — run: chmod 600 {path}"
-            )
-        secret = path.read_bytes()
+    def load(cls, path: Path) -> ReferenceKey:
+        """Read the key in ``path``.
+
+        Raises:
+            StoreError: the file cannot be read, is readable by group or others, or has the
+                wrong length.
+        """
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:
+                raise StoreError(
+                    f"{path} is readable by group or others (mode {mode:04o}); "
+                    f"allowed: owner only — run: chmod 600 {path}"
+                )
+            secret = path.read_bytes()
+        except OSError as exc:
+            raise StoreError(f"cannot read the reference key {path}: {exc.strerror}") from None
         if len(secret) != _KEY_BYTES:
             raise StoreError(f"{path} holds {len(secret)} bytes; a reference key has {_KEY_BYTES}")
         return cls(secret)
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> ReferenceKey:
+        """Read the key in ``path``, creating it first if there is none (tests, one-off tools).
+
+        Commands on a store use :func:`boflyt.engine.store_key.open_store_key` instead, which
+        creates a key only for a new store.
+        """
+        return cls.load(path) if path.exists() else cls.create(path)
+
+    @property
+    def fingerprint(self) -> str:
+        """A short keyed digest naming this key (safe to store and show; reveals nothing)."""
+        return hmac.new(self.secret, _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:24]
 
     def pseudonym(self, ref: str) -> str:
         """HMAC-SHA256 (hex) of the normalised reference; :class:`CommandError` if empty."""

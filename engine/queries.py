@@ -73,19 +73,23 @@ class InboxEntry:
 
 
 def resolve_case_id(engine: Engine, prefix: str) -> str:
-    """The full id of the case whose id is or starts with ``prefix`` (at least 6 characters)."""
+    """The full id of the case whose id is or starts with ``prefix`` (at least 6 characters).
+
+    Errors never repeat ``prefix``: a user may have typed a case reference (perhaps a
+    national identity number) where a case id belongs.
+    """
     prefix = prefix.strip().lower()
     if len(prefix) < 6:
-        raise CommandError(f"a case id prefix needs at least 6 characters, not '{prefix}'")
+        raise CommandError("a case id prefix needs at least 6 characters")
     with read_scope(engine) as conn:
         query = sa.select(CASE_TABLE.c.id).where(
             CASE_TABLE.c.id.startswith(prefix, autoescape=True)
         )
         found = list(conn.execute(query.limit(3)).scalars())
     if not found:
-        raise NotFoundError(f"no case id starts with '{prefix}'")
+        raise NotFoundError("no case with that id or id prefix")
     if len(found) > 1 and prefix not in found:
-        raise CommandError(f"'{prefix}' matches several cases ({', '.join(found)}); give more")
+        raise CommandError(f"that prefix matches several cases ({', '.join(found)}); give more")
     return prefix if prefix in found else found[0]
 
 

@@ -1,14 +1,17 @@
 """CLI commands for staff running cases: ``boflyt case …`` and ``boflyt inbox``.
 
 The store is the one named by the settings (SQLite in the data directory unless
-``BOFLYT_DATABASE_URL`` is set); the data directory, schema and reference key are created on
-first use. A case reference given with ``--ref`` is never printed back: only its short keyed
-pseudonym is.
+``BOFLYT_DATABASE_URL`` is set); the data directory and schema are created on first use, the
+reference key only with a new store (:mod:`boflyt.engine.store_key`). A case reference may be a
+national identity number, so it never appears on the command line (where ``ps`` shows it to
+every local user) and is never printed back: it is read from standard input, or typed at a
+prompt that does not echo it, and only its short keyed pseudonym is shown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -23,6 +26,7 @@ from boflyt.engine.case import CaseState, open_items
 from boflyt.engine.load import Library, load_library
 from boflyt.engine.pseudonym import ReferenceKey
 from boflyt.models.definition import Version
+from boflyt.models.errors import CommandError, NotFoundError
 from boflyt.models.events import Event
 from boflyt.models.vocabulary import EventKind, ItemStatus, RunStatus
 from boflyt.workspace import Workspace
@@ -85,9 +89,28 @@ def _open(lang: Lang | None) -> _Store:
     """The configured store and key (created on first use) and the process library."""
     workspace = Workspace.current()
     engine = workspace.open_store()
-    key = workspace.reference_key()
+    key = workspace.reference_key(engine)
     library = load_library(workspace.processes_dir)
     return _Store(engine, key, library, lang or workspace.settings.lang)
+
+
+def read_reference() -> str:
+    """The case reference: one line of standard input, or typed at a prompt that hides it.
+
+    Raises:
+        CommandError: no reference was given.
+    """
+    if sys.stdin.isatty():
+        text = str(typer.prompt("Case reference (not shown)", hide_input=True, default="",
+                                show_default=False))  # fmt: skip
+    else:
+        text = sys.stdin.readline()
+    if not text.strip():
+        raise CommandError(
+            "no case reference given; type it at the prompt or pass it on standard input, "
+            "e.g. boflyt case start PROCESS … < ref.txt"
+        )
+    return text.strip()
 
 
 def _now(at: dt.datetime | None) -> dt.datetime:
@@ -134,24 +157,34 @@ def register(app: typer.Typer) -> None:
                         no_args_is_help=True)  # fmt: skip
     app.add_typer(cases, name="case")
     app.command("inbox", help="Work waiting for an organisation, oldest first.")(inbox)
-    cases.command("start", help="Start a case on a process (newest published version).")(start)
+    cases.command(
+        "start",
+        help="Start a case on a process (newest published version); "
+        "the case reference is read from standard input or a hidden prompt.",
+    )(start)
     cases.command("begin", help="Record that you have begun work on a ready step.")(begin)
     cases.command("complete", help="Complete a step (a decision needs --outcome).")(complete)
-    cases.command("show", help="A case's timeline with handoffs and waits.")(show)
+    cases.command(
+        "show",
+        help="A case's timeline with handoffs and waits; --ref finds the "
+        "case by its reference (read like 'case start' reads it).",
+    )(show)
     cases.command("list", help="Cases, newest first.")(list_)
     cases.command("cancel", help="Cancel a running case.")(cancel)
 
 
 def start(
     process: Annotated[str, typer.Argument(help="Process id, e.g. private_lease.")],
-    ref: Annotated[str, typer.Option("--ref", help="Your case reference (stored only keyed).")],
     actor: Actor,
     org: Org,
     version: Annotated[int | None, typer.Option("--version", help="Version number.")] = None,
     at: AtOpt = None,
     lang: LangOpt = None,
 ) -> None:
+    """Start a case. The case reference (stored only keyed) is read from standard input, or
+    typed at a prompt that does not show it — never given on the command line."""
     with friendly_errors():
+        ref = read_reference()
         ctx = _open(lang)
         chosen = ctx.library.get(process, version)
         state = store.start_case(ctx.engine, version=chosen, ref=ref, key=ctx.key, actor=actor,
@@ -239,10 +272,23 @@ def list_(
         console.print(table)
 
 
-def show(case: CaseArg, lang: LangOpt = None) -> None:
+def show(
+    case: Annotated[
+        str | None, typer.Argument(help="Case id, or its first 6+ characters.")
+    ] = None,
+    ref: Annotated[
+        bool,
+        typer.Option("--ref", help="Find the case by its reference, read from standard input "
+                     "or a hidden prompt (never give it on the command line)."),
+    ] = False,
+    lang: LangOpt = None,
+) -> None:  # fmt: skip
     with friendly_errors():
+        if ref == (case is not None):  # the argument is not repeated: it may be a reference
+            raise CommandError("give either a case id (or its first 6+ characters) or --ref")
         ctx = _open(lang)
-        state = store.get_case(ctx.engine, store.resolve_case_id(ctx.engine, case))
+        case_id = _by_reference(ctx) if ref else store.resolve_case_id(ctx.engine, case or "")
+        state = store.get_case(ctx.engine, case_id)
         version = ctx.version(state)
         events = store.case_timeline(ctx.engine, state.case_id)
         console.print(f"[bold]{version.name.get(ctx.lang)}[/] · {version.key} "
@@ -258,6 +304,17 @@ def show(case: CaseArg, lang: LangOpt = None) -> None:
             line = _line(ctx, version, event, ready_at if waited else {})
             console.print(line, soft_wrap=True)
         _print_next(ctx, state)
+
+
+def _by_reference(ctx: _Store) -> str:
+    """The id of the one case started with the reference read from stdin or a hidden prompt."""
+    found = store.find_case_by_ref(ctx.engine, ref=read_reference(), key=ctx.key)
+    if not found:
+        raise NotFoundError("no case has that reference")
+    if len(found) > 1:
+        listed = ", ".join(f"{c.id[:8]} {c.process} {c.status.value}" for c in found)
+        raise CommandError(f"{len(found)} cases have that reference ({listed}); show one by id")
+    return found[0].id
 
 
 def _line(ctx: _Store, version: Version, e: Event, ready_at: dict[int, dt.datetime]) -> str:

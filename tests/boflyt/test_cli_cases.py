@@ -29,8 +29,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _ok(*args: str) -> str:
-    result = runner.invoke(app, list(args))
+def _ok(*args: str, stdin: str | None = None) -> str:
+    result = runner.invoke(app, list(args), input=stdin)
     assert result.exit_code == 0, result.output
     assert FNR not in result.output
     return result.output
@@ -38,8 +38,8 @@ def _ok(*args: str) -> str:
 
 @pytest.mark.parametrize("process", ["private_lease", "refugee_settlement", "eviction_prevention"])
 def test_staff_run_a_library_case_to_its_end(data_dir: Path, process: str) -> None:
-    output = _ok("case", "start", process, "--ref", FNR, "--as", "kari", "--org", "nav",
-                 "--at", "2025-01-06T08:30")  # fmt: skip
+    output = _ok("case", "start", process, "--as", "kari", "--org", "nav",
+                 "--at", "2025-01-06T08:30", stdin=FNR + "\n")  # fmt: skip
     case_id = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", output).group(0)
     engine = make_engine(f"sqlite:///{data_dir / 'boflyt.db'}")
     version = LIBRARY.get(process)
@@ -69,8 +69,8 @@ def test_staff_run_a_library_case_to_its_end(data_dir: Path, process: str) -> No
 
 
 def test_inbox_begin_and_the_timeline_show_waits_and_handoffs(data_dir: Path) -> None:
-    output = _ok("case", "start", "private_lease", "--version", "1", "--ref", FNR, "--as",
-                 "kari", "--org", "nav", "--at", "2025-01-06T08:30")  # fmt: skip
+    output = _ok("case", "start", "private_lease", "--version", "1", "--as",
+                 "kari", "--org", "nav", "--at", "2025-01-06T08:30", stdin=FNR)  # fmt: skip
     case_id = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", output).group(0)
     _ok("case", "complete", case_id, "apply_on_paper", "--as", "kari", "--org", "nav",
         "--at", "2025-01-06T09:00")  # fmt: skip
@@ -85,20 +85,44 @@ def test_inbox_begin_and_the_timeline_show_waits_and_handoffs(data_dir: Path) ->
 
 
 def test_errors_are_one_clear_line_and_a_non_zero_exit(data_dir: Path) -> None:
-    output = _ok("case", "start", "private_lease", "--ref", FNR, "--as", "kari", "--org", "nav")
+    output = _ok("case", "start", "private_lease", "--as", "kari", "--org", "nav", stdin=FNR)
     case_id = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", output).group(0)
     wrong = runner.invoke(app, ["case", "complete", case_id, "joint_assessment", "--as", "x",
                                 "--org", "accounting", "--outcome", "in_target_group"])  # fmt: skip
     assert wrong.exit_code == 1
     assert "Traceback" not in wrong.output
     assert "accounting may not complete step 'joint_assessment'" in wrong.output
-    again = runner.invoke(app, ["case", "start", "private_lease", "--ref", FNR, "--as", "k",
-                                "--org", "nav"])  # fmt: skip
+    again = runner.invoke(app, ["case", "start", "private_lease", "--as", "k", "--org", "nav"],
+                          input=f" {FNR[:6]} {FNR[6:]} \n")  # fmt: skip
     assert again.exit_code == 1 and "already has this reference" in again.output
     assert FNR not in again.output
-    unknown = runner.invoke(app, ["case", "show", "zzzzzzzz"])
-    assert unknown.exit_code == 1 and "no case id starts with 'zzzzzzzz'" in unknown.output
+    unknown = runner.invoke(app, ["case", "show", FNR])
+    assert unknown.exit_code == 1 and "no case with that id or id prefix" in unknown.output
+    assert FNR not in unknown.output
     cancelled = _ok("case", "cancel", case_id[:6], "--as", "kari", "--org", "nav",
                     "--reason", "moved")  # fmt: skip
     assert "cancelled" in cancelled
     assert (data_dir / "reference.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_reference_is_never_an_argument_and_finds_its_case_by_pseudonym(
+    data_dir: Path,
+) -> None:
+    old_style = runner.invoke(app, ["case", "start", "private_lease", "--ref", FNR, "--as", "k",
+                                    "--org", "nav"])  # fmt: skip
+    assert old_style.exit_code != 0 and FNR not in old_style.output
+    missing = runner.invoke(app, ["case", "start", "private_lease", "--as", "k", "--org", "nav"])
+    assert missing.exit_code == 1 and "no case reference given" in missing.output
+    output = _ok("case", "start", "private_lease", "--as", "kari", "--org", "nav", stdin=FNR)
+    case_id = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", output).group(0)
+    shown = _ok("case", "show", "--ref", "--lang", "en", stdin="010170 12345\n")
+    assert case_id in shown and "case started" in shown
+    nobody = runner.invoke(app, ["case", "show", "--ref"], input="01017012346\n")
+    assert nobody.exit_code == 1 and "no case has that reference" in nobody.output
+    assert "01017012346" not in nobody.output
+    both = runner.invoke(app, ["case", "show", FNR, "--ref"], input=FNR)
+    assert both.exit_code == 1 and FNR not in both.output
+    for typed in (FNR, FNR[:4], "[/]"):
+        wrong = runner.invoke(app, ["case", "show", typed])
+        assert wrong.exit_code == 1 and typed not in wrong.output
+        assert "Traceback" not in wrong.output

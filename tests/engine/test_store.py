@@ -37,7 +37,7 @@ LANES = LaneCatalog(
 
 @pytest.fixture
 def key(tmp_path: Path) -> ReferenceKey:
-    return ReferenceKey.load_or_create(tmp_path / "keys")
+    return ReferenceKey.load_or_create(tmp_path / "keys" / "reference.key")
 
 
 def _start(engine: Engine, key: ReferenceKey, version=None, ref: str = "A-1", **kw):

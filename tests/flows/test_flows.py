@@ -84,7 +84,7 @@ def test_escalate_overdue_honours_the_workers_database_url(store_url: str, tmp_p
     create_schema(engine)
     library = load_library(ROOT)
     version = library.get("private_lease", 1)
-    key = ReferenceKey.load_or_create(tmp_path)
+    key = ReferenceKey.load_or_create(tmp_path / "reference.key")
     start = dt.datetime(2025, 3, 3, 9, 0)
     store.start_case(
         engine,
