@@ -44,6 +44,10 @@ def open_store_key(engine: Engine, key_file: Path, *, how_to_point: str = "") ->
         StoreError: the key file belongs to another store, or is missing for a store that
             already has a key; or the file cannot be read or written.
     """
+    if key_file.exists():  # the usual case, settled without taking the write lock
+        key = ReferenceKey.load(key_file)
+        if translate_errors(lambda: store_fingerprint(engine)) == key.fingerprint:
+            return key
     try:
         return translate_errors(lambda: _open(engine, key_file, how_to_point))
     except ConflictError:  # another process recorded a key at the same moment: judge again
