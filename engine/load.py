@@ -1,12 +1,14 @@
 """Load process definitions: version files, the lane catalogue and the library index.
 
 Files are parsed in the safe dialect of :mod:`boflyt.engine.safe_yaml`, validated by the strict
-models
-(:mod:`boflyt.engine.problems` words their errors) and by the graph rules
-(:mod:`boflyt.engine.validate`).
-Every failure is a :class:`~boflyt.models.errors.DefinitionError` carrying every problem of the file
-(or of the whole library), sorted, each naming file, line, place, what was found and what is
-allowed, e.g. ``refugee_settlement/v2.yaml:42 steps[7].lane: unknown lane 'navv'; known lanes: …``.
+models (:mod:`boflyt.engine.problems` words their errors) and by the graph rules
+(:mod:`boflyt.engine.validate`). Only regular files are opened: a folder, a FIFO or a device
+named like a definition is one problem, found by ``stat`` before anything could block.
+Every failure is a :class:`~boflyt.models.errors.DefinitionError` carrying every problem of the
+file, sorted, each naming file, line, place, what was found and what is allowed, e.g.
+``refugee_settlement/v2.yaml:42 steps[7].lane: unknown lane 'navv'; known lanes: …``.
+In the library a bad version file harms only itself: it is kept, with its problems, in
+:attr:`~boflyt.engine.library.Library.broken`.
 """
 
 from __future__ import annotations
