@@ -35,6 +35,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "diagrams": ("draw", "report"),
     "demo": ("demo",),
     "workspace": ("init",),
+    "store": ("db",),
 }
 """Each module of :mod:`boflyt.commands` and the top-level commands it registers."""
 

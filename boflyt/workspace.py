@@ -18,7 +18,7 @@ from pathlib import Path
 import platformdirs
 from sqlalchemy.engine import Engine
 
-from boflyt.engine.db import create_schema, make_engine
+from boflyt.engine.db import make_engine, open_schema
 from boflyt.engine.pseudonym import ReferenceKey
 from boflyt.engine.store_key import open_store_key
 from boflyt.models.errors import SettingsError
@@ -120,11 +120,20 @@ class Workspace:
         return self.data_dir / "simulations"
 
     def open_store(self) -> Engine:
-        """The store's engine, its schema ready (created on first use of an empty store)."""
+        """The store's engine, its schema at this code's revision.
+
+        The revision is read without a write lock; an empty store is created, and an older
+        SQLite store upgraded, under the migration lock (:func:`boflyt.engine.db.open_schema`).
+        An older PostgreSQL store, or one newer than this code, is a one-line error.
+        """
         if self.database_url.startswith("sqlite"):
             self.ensure_data_dir()
         engine = make_engine(self.database_url)
-        create_schema(engine)
+        try:
+            open_schema(engine)
+        except BaseException:
+            engine.dispose()
+            raise
         return engine
 
     def reference_key(self, engine: Engine) -> ReferenceKey:

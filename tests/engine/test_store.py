@@ -272,7 +272,7 @@ def test_sqlite_is_configured_for_safe_concurrent_writers(sqlite_engine):
             name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
             for name in ("journal_mode", "busy_timeout", "foreign_keys", "secure_delete")
         }
-    assert pragmas == {"journal_mode": "wal", "busy_timeout": 5000, "foreign_keys": 1,
+    assert pragmas == {"journal_mode": "wal", "busy_timeout": 60000, "foreign_keys": 1,
                        "secure_delete": 1}  # fmt: skip
     path = sqlite_engine.url.database
     other = sqlite3.connect(path, timeout=0, isolation_level=None)

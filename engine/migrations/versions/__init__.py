@@ -1,0 +1,1 @@
+"""The schema revisions, oldest first; each file is one Alembic revision."""
