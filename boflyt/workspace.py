@@ -10,7 +10,9 @@ over both.
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -151,30 +153,24 @@ class Workspace:
         )
 
     def ensure_data_dir(self) -> Path:
-        """Create the data folder owner-only (0700) if needed; a one-line error if impossible."""
+        """Create the data folder owner-only (0700), or make an existing one of ours owner-only;
+        a one-line error if impossible."""
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            info = self.data_dir.stat()
+            if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
+                self.data_dir.chmod(0o700)
         except OSError as exc:
             raise SettingsError(
                 f"cannot create the data folder {self.data_dir}: {exc.strerror}; "
                 "set BOFLYT_DATA_DIR to a folder you can write, or run in a workspace"
             ) from None
-        if not _writable(self.data_dir):
+        if not os.access(self.data_dir, os.W_OK | os.X_OK):
             raise SettingsError(
                 f"the data folder {self.data_dir} is not writable; "
                 "set BOFLYT_DATA_DIR to a folder you can write"
             )
         return self.data_dir
-
-
-def _writable(folder: Path) -> bool:
-    probe = folder / ".boflyt-write-probe"
-    try:
-        probe.touch()
-        probe.unlink()
-    except OSError:
-        return False
-    return True
 
 
 def create_workspace(folder: Path) -> Path:

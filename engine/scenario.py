@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from boflyt.engine.load import parse_yaml
+from boflyt.engine.load import parse_yaml, read_text
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import DefinitionError, Problem, ScenarioError
 from boflyt.models.scenario import Override, Scenario
@@ -33,14 +33,17 @@ def load_scenario(
     against ``version``'s lanes; an outside party in ``capacity`` is refused (it uses no staff).
 
     Raises:
-        ScenarioError: with every problem of the file, sorted by line.
-        FileNotFoundError: there is no file at ``path``.
+        ScenarioError: with every problem of the file, sorted by line; also when it is not a
+            regular file (a FIFO is never opened), unreadable, too large or not UTF-8.
+        NotFoundError: there is no file at ``path``.
     """
     path = Path(path)
     parts = path.parts[-3:] if path.parent.name == "scenarios" else path.parts[-1:]
-    return parse_scenario(
-        path.read_text(encoding="utf-8"), file="/".join(parts), version=version, lanes=lanes
-    )
+    try:
+        text = read_text(path)
+    except DefinitionError as exc:
+        raise ScenarioError(exc.problems) from None
+    return parse_scenario(text, file="/".join(parts), version=version, lanes=lanes)
 
 
 def parse_scenario(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,22 @@ def test_version_and_init_on_the_command_line(
     again = runner.invoke(app, ["init", "ws"])
     assert again.exit_code == 1
     assert "already a workspace" in again.output
+
+
+def test_the_data_folder_is_made_owner_only_even_when_it_existed_open(tmp_path: Path) -> None:
+    root = create_workspace(tmp_path / "ws")
+    (root / "data").chmod(0o755)
+    Workspace.current(root).ensure_data_dir()
+    assert stat.S_IMODE((root / "data").stat().st_mode) == 0o700
+    fresh = tmp_path / "fresh" / "data"
+    made = replace(Workspace.current(root), data_dir=fresh).ensure_data_dir()
+    assert stat.S_IMODE(made.stat().st_mode) == 0o700
+
+
+def test_a_data_folder_under_a_file_is_one_clear_error(tmp_path: Path) -> None:
+    root = create_workspace(tmp_path / "ws")
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    ws = replace(Workspace.current(root), data_dir=blocker / "data")
+    with pytest.raises(SettingsError, match="cannot create the data folder"):
+        ws.ensure_data_dir()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,11 @@ def test_without_a_catalogue_the_versions_lanes_are_the_known_ones(library) -> N
     with pytest.raises(ScenarioError, match="unknown lane 'property_company'"):
         parse_scenario(GOOD.replace("nav: 2", "property_company: 2"), file="x.yaml",
                        version=version)  # fmt: skip
+
+
+def test_a_scenario_that_is_a_fifo_is_refused_without_opening_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "scenarios" / "stuck.yaml"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    with pytest.raises(ScenarioError, match=r"named pipe \(FIFO\)"):
+        load_scenario(fifo)
