@@ -121,14 +121,15 @@ def test_the_store_file_and_its_wal_and_shm_are_owner_only(tmp_path):
     engine.dispose()
 
 
-def test_a_loose_wal_left_by_an_older_release_is_made_owner_only(tmp_path):
+def test_loose_store_files_left_by_an_older_release_are_made_owner_only(tmp_path):
     path = tmp_path / "boflyt.db"
     open_schema(make_engine(f"sqlite:///{path}"))
-    wal = tmp_path / "boflyt.db-wal"
-    wal.touch()
-    wal.chmod(0o644)
+    files = [path, tmp_path / "boflyt.db-wal", tmp_path / "boflyt.db-shm"]
+    for each in files:
+        each.touch()
+        each.chmod(0o644)
     make_engine(f"sqlite:///{path}").dispose()
-    assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+    assert [stat.S_IMODE(each.stat().st_mode) for each in files] == [0o600] * 3
 
 
 # --------------------------------------------------------------------------- bad stores
