@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from boflyt.engine.graph import Handoff, handoffs
 from boflyt.models.definition import Duration, LaneCatalog, Step, Text, Transition, Version
+from boflyt.models.words import count, format_number, term, word
 
 __all__ = [
     "STEP_FIELDS",
@@ -254,64 +255,19 @@ def _transitions_changed(
 
 # --- plain words ---------------------------------------------------------------------------
 
-_WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "step": "step",
-        "steps": "steps",
-        "removed": "removed",
-        "added": "added",
-        "changed": "changed",
-        "lanes": "lanes",
-        "transitions": "transitions",
-        "transition": "transition",
-        "handoffs": "handoffs",
-        "no_change": "no change to the flow",
-        "yes": "yes",
-        "no": "no",
-        "removed_step": "removed step",
-        "added_step": "added step",
-        "changed_step": "changed step",
-        "removed_lane": "removed lane",
-        "added_lane": "added lane",
-        "removed_transition": "removed transition",
-        "added_transition": "added transition",
-        "changed_transition": "changed transition",
-        "removed_handoff": "removed handoff",
-        "added_handoff": "added handoff",
-        "changed_handoff": "changed handoff",
-        "in": "in",
-    },
-    "nb": {
-        "step": "steg",
-        "steps": "steg",
-        "removed": "fjernet",
-        "added": "lagt til",
-        "changed": "endret",
-        "lanes": "organisasjoner",
-        "transitions": "overganger",
-        "transition": "overgang",
-        "handoffs": "overleveringer",
-        "no_change": "ingen endring i flyten",
-        "yes": "ja",
-        "no": "nei",
-        "removed_step": "fjernet steg",
-        "added_step": "nytt steg",
-        "changed_step": "endret steg",
-        "removed_lane": "fjernet organisasjon",
-        "added_lane": "ny organisasjon",
-        "removed_transition": "fjernet overgang",
-        "added_transition": "ny overgang",
-        "changed_transition": "endret overgang",
-        "removed_handoff": "fjernet overlevering",
-        "added_handoff": "ny overlevering",
-        "changed_handoff": "endret overlevering",
-        "in": "i",
-    },
-}
+
+def _words(lang: str) -> _Words:
+    return _Words(lang)
 
 
-def _words(lang: str) -> dict[str, str]:
-    return _WORDS["en" if lang == "en" else "nb"]
+class _Words:
+    """The ``diff`` group of the word catalogue, indexed like a dict: ``w["removed"]``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> str:
+        return word(f"diff.{key}", self.lang)
 
 
 def format_value(value: Any, lang: str = "en") -> str:
@@ -327,28 +283,31 @@ def format_value(value: Any, lang: str = "en") -> str:
     if isinstance(value, bool):
         return _words(lang)["yes" if value else "no"]
     if isinstance(value, Enum):
-        return str(value.value)
+        return term(value, lang)
     if isinstance(value, Duration):
-        return _format_duration(value)
+        return _format_duration(value, lang)
     if isinstance(value, Text):
         return value.get(lang)
     if isinstance(value, float):
-        return f"{value:g}"
+        return format_number(value, lang, None)
     if isinstance(value, tuple | frozenset):
         return ", ".join(format_value(item, lang) for item in value)
     return str(value)
 
 
-def _format_duration(duration: Duration) -> str:
+def _format_duration(duration: Duration, lang: str) -> str:
     if duration.dist == "fixed":
-        return f"{duration.low:g}"
-    if duration.dist == "triangular":
-        return f"{duration.low:g}–{duration.mode:g}–{duration.high:g}"
-    return f"{duration.low:g}–{duration.high:g}"
+        points = [duration.low]
+    elif duration.dist == "triangular":
+        mode = duration.mode if duration.mode is not None else duration.low
+        points = [duration.low, mode, duration.high]
+    else:
+        points = [duration.low, duration.high]
+    return "–".join(format_number(point, lang, None) for point in points)
 
 
-def _count(n: int, w: dict[str, str]) -> str:
-    return f"{n} {w['step'] if n == 1 else w['steps']}"
+def _count(n: int, w: _Words) -> str:
+    return count("word.steps", n, w.lang)
 
 
 def _summary(diff: VersionDiff, lang: str) -> str:
@@ -384,7 +343,8 @@ def _arrow(key: TransitionKey) -> str:
 
 def _changes(changes: Iterable[FieldChange], lang: str) -> str:
     return "; ".join(
-        f"{c.field}: {format_value(c.before, lang)} → {format_value(c.after, lang)}"
+        f"{word(f'field.{c.field}', lang)}: {format_value(c.before, lang)} → "
+        f"{format_value(c.after, lang)}"
         for c in changes
     )
 

@@ -146,20 +146,25 @@ def term(value: Enum, lang: str) -> str:
     return word(f"{_snake(type(value).__name__)}.{value.value}", lang)
 
 
-def format_number(value: float, lang: str, digits: int = 1) -> str:
+def format_number(value: float, lang: str, digits: int | None = 1) -> str:
     """``value`` rounded to ``digits`` decimals, written the way ``lang`` writes numbers.
 
     Bokmål: decimal comma and a narrow no-break space (U+202F) between thousands, so a number
     never breaks across lines; English: ``1,234.5``. Negative numbers take a minus sign (U+2212),
-    not a hyphen.
+    not a hyphen. ``digits=None`` writes as many decimals as the value needs (at most six), the
+    way a definition file states it: ``0.25`` → ``0,25``, ``90.0`` → ``90``.
 
     >>> format_number(-1234.56, "nb"), format_number(-1234.56, "en"), format_number(7, "nb", 0)
     ('−1\\u202f234,6', '−1,234.6', '7')
+    >>> format_number(0.25, "nb", None), format_number(90.0, "en", None)
+    ('0,25', '90')
     """
     marks = _load(lang)
     decimal, group = marks["format.decimal"], marks["format.group"]
-    text = f"{value:,.{digits}f}"
-    if text.startswith("-") and float(text.replace(",", "")) == 0:
+    text = f"{value:,.{6 if digits is None else digits}f}"
+    if digits is None and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text.startswith("-") and not text.strip("-0,."):
         text = text[1:]  # −0,0 reads as a change that is not there
     return text.replace(",", "\0").replace(".", decimal).replace("\0", group).replace("-", "−")
 

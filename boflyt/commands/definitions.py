@@ -22,7 +22,6 @@ from rich.table import Table
 from rich.text import Text
 
 from boflyt.commands.diff_view import diff_view
-from boflyt.commands.labels import label
 from boflyt.commands.version_view import version_view
 from boflyt.console import console, err_console, fail, friendly_errors
 from boflyt.engine.diff import diff_versions
@@ -39,6 +38,7 @@ from boflyt.engine.scenario import load_scenario
 from boflyt.engine.schema import lanes_schema, schema_text, write_schema
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import DefinitionError, NotFoundError, Problem, ScenarioError
+from boflyt.models.words import count, term, word
 from boflyt.settings import get_settings
 from boflyt.workspace import Workspace
 
@@ -164,27 +164,22 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _print_checked(checked: _Checked) -> None:
+def _print_checked(checked: _Checked, lang: str) -> None:
     if not checked.problems:
         console.print(Text.assemble(("✓ ", "green"), _shown(checked.path)))
         return
-    count = len(checked.problems)
-    word = "problem" if count == 1 else "problems"
-    console.print(Text.assemble(("✗ ", "bold red"), f"{_shown(checked.path)}: {count} {word}"))
+    found = count("word.problems", len(checked.problems), lang)
+    console.print(Text.assemble(("✗ ", "bold red"), f"{_shown(checked.path)}: {found}"))
     for problem in checked.problems:
         console.print(Text(f"  {problem}"), soft_wrap=True)
 
 
 def _validate_summary(results: list[_Checked], lang: str) -> Text:
     files, bad = len(results), sum(1 for r in results if r.problems)
-    problems = sum(len(r.problems) for r in results)
-    if lang == "en":
-        text = f"{files} file{'s' if files != 1 else ''} checked: {files - bad} valid"
-        text += f", {bad} with problems ({problems} in all)" if bad else ""
-    else:
-        text = f"{files} fil{'er' if files != 1 else ''} sjekket: {files - bad} gyldig"
-        text += f"{'e' if files - bad != 1 else ''}"
-        text += f", {bad} med feil ({problems} feil i alt)" if bad else ""
+    problems = count("word.problems", sum(len(r.problems) for r in results), lang)
+    text = word("validate.summary", lang, files=count("word.files", files, lang),
+                valid=count("word.valid", files - bad, lang))  # fmt: skip
+    text += word("validate.with_problems", lang, bad=bad, problems=problems) if bad else ""
     return Text(text, style="bold red" if bad else "bold green")
 
 
@@ -206,7 +201,7 @@ def validate(
             fail("no process files found in " + ", ".join(str(p) for p in paths or [_root()]))
         results = [_check(file) for file in files]
     for result in results:
-        _print_checked(result)
+        _print_checked(result, _lang(lang))
     console.print(_validate_summary(results, _lang(lang)))
     if any(result.problems for result in results):
         raise typer.Exit(1)
@@ -249,17 +244,15 @@ def diff(
 def _first_problem(broken: BrokenFile, lang: str) -> str:
     more = len(broken.problems) - 1
     first = str(broken.problems[0]) if broken.problems else ""
-    if more <= 0:
-        return first
-    return f"{first} ({'and' if lang == 'en' else 'og'} {more} {'more' if lang == 'en' else 'til'})"
+    return first if more <= 0 else word("validate.and_more", lang, first=first, more=more)
 
 
 def _version_row(entry: Version | BrokenFile, lang: str) -> list[str]:
     if isinstance(entry, BrokenFile):
-        status = f"✗ {label('broken', lang)}"
+        status = f"✗ {word('version_status.broken', lang)}"
         return [entry.name, status, _first_problem(entry, lang), "", ""]
     based = f"v{entry.based_on}" if entry.based_on else "—"
-    status = label(entry.status.value, lang)
+    status = term(entry.status, lang)
     return [f"v{entry.version}", status, entry.label, based, entry.content_hash[:12]]
 
 
@@ -286,7 +279,7 @@ def versions(
             names = [process]
     table = Table()
     for column in _VERSION_COLUMNS:
-        table.add_column(label(column, language))
+        table.add_column(word(f"field.{column}", language))
     for name in names:
         for number, entry in enumerate(library.entries(name)):
             table.add_row(name if number == 0 else "", *_version_row(entry, language))

@@ -7,9 +7,10 @@ from collections.abc import Iterable, Iterator
 from rich.console import Group, RenderableType
 from rich.table import Table
 
-from boflyt.commands.labels import cells, label, lane_text, plain, value_text
+from boflyt.commands.labels import cells, lane_text, plain, value_text
 from boflyt.engine.diff import FieldChange, VersionDiff
 from boflyt.models.definition import LaneCatalog, Step
+from boflyt.models.words import term, word
 
 __all__ = ["diff_view"]
 
@@ -22,13 +23,15 @@ def _table(title: str, *columns: str) -> Table:
 
 
 def _steps_listed(title: str, steps: Iterable[Step], catalog: LaneCatalog, lang: str) -> Table:
-    table = _table(title, label("step", lang), label("lane", lang), label("kind", lang))
+    table = _table(
+        title, word("field.step", lang), word("field.lane", lang), word("field.kind", lang)
+    )
     for step in steps:
         table.add_row(
             *cells(
                 f"{step.id} ({step.name.get(lang)})",
                 lane_text(step.lane, catalog, lang),
-                label(step.kind.value, lang),
+                term(step.kind, lang),
             )
         )
     return table
@@ -40,7 +43,7 @@ def _change_cells(change: FieldChange, lang: str, catalog: LaneCatalog) -> list[
         before, after = lane_text(before, catalog, lang), lane_text(after, catalog, lang)
     elif change.field == "based_on":
         before, after = (f"v{n}" if n else None for n in (before, after))
-    return [label(change.field, lang), value_text(before, lang), value_text(after, lang)]
+    return [word(f"field.{change.field}", lang), value_text(before, lang), value_text(after, lang)]
 
 
 def _changes_table(
@@ -48,7 +51,7 @@ def _changes_table(
 ) -> Table:
     listed = list(rows)
     owned = any(owner for owner, _ in listed)
-    heads = (label("change", lang), label("before", lang), label("after", lang))
+    heads = (word("show.change", lang), word("show.before", lang), word("show.after", lang))
     table = _table(title, *(("", *heads) if owned else heads))
     last = None
     for owner, change in listed:
@@ -59,7 +62,9 @@ def _changes_table(
 
 
 def _transitions_diff(diff: VersionDiff, lang: str) -> Table:
-    table = _table(label("transitions", lang), "", label("from_to", lang), label("outcome", lang))
+    table = _table(
+        word("show.transitions", lang), "", word("show.from_to", lang), word("field.outcome", lang)
+    )
     for sign, transitions in (("−", diff.transitions_removed), ("+", diff.transitions_added)):
         for t in transitions:
             table.add_row(*cells(sign, f"{t.source} → {t.target}", t.outcome or ""))
@@ -67,8 +72,8 @@ def _transitions_diff(diff: VersionDiff, lang: str) -> Table:
 
 
 def _handoffs_diff(diff: VersionDiff, catalog: LaneCatalog, lang: str) -> Table:
-    title = f"{label('handoffs', lang)}: {diff.handoffs_before} → {diff.handoffs_after}"
-    table = _table(title, "", label("from_to", lang), label("lane", lang))
+    title = f"{word('show.handoffs', lang)}: {diff.handoffs_before} → {diff.handoffs_after}"
+    table = _table(title, "", word("show.from_to", lang), word("field.lane", lang))
     for sign, found in (("−", diff.handoffs_removed), ("+", diff.handoffs_added)):
         for h in found:
             lanes = (
@@ -88,29 +93,31 @@ def _handoffs_diff(diff: VersionDiff, catalog: LaneCatalog, lang: str) -> Table:
 def _diff_parts(diff: VersionDiff, catalog: LaneCatalog, lang: str) -> Iterator[RenderableType]:
     if diff.metadata:
         rows = [("", change) for change in diff.metadata]
-        yield _changes_table(label("metadata", lang), rows, lang, catalog)
+        yield _changes_table(word("show.metadata", lang), rows, lang, catalog)
     if diff.lanes_removed or diff.lanes_added:
         text = ", ".join(
             [f"− {lane_text(lane, catalog, lang)}" for lane in diff.lanes_removed]
             + [f"+ {lane_text(lane, catalog, lang)}" for lane in diff.lanes_added]
         )
-        yield plain(label("lanes_changed", lang).format(text=text))
+        yield plain(word("show.lanes_changed", lang).format(text=text))
     if diff.steps_removed:
-        yield _steps_listed(label("steps_removed", lang), diff.steps_removed, catalog, lang)
+        yield _steps_listed(word("show.steps_removed", lang), diff.steps_removed, catalog, lang)
     if diff.steps_added:
-        yield _steps_listed(label("steps_added", lang), diff.steps_added, catalog, lang)
+        yield _steps_listed(word("show.steps_added", lang), diff.steps_added, catalog, lang)
     if diff.steps_changed:
         rows = [(c.id, f) for c in diff.steps_changed for f in c.changes]
-        yield _changes_table(label("steps_changed", lang), rows, lang, catalog)
+        yield _changes_table(word("show.steps_changed", lang), rows, lang, catalog)
     if diff.transitions_removed or diff.transitions_added:
         yield _transitions_diff(diff, lang)
     if diff.transitions_changed:
         rows = [(_arrow(c.key), f) for c in diff.transitions_changed for f in c.changes]
-        yield _changes_table(label("transitions_changed", lang), rows, lang, catalog)
+        yield _changes_table(word("show.transitions_changed", lang), rows, lang, catalog)
     if diff.handoffs_removed or diff.handoffs_added or diff.handoffs_changed:
         yield _handoffs_diff(diff, catalog, lang)
     else:
-        yield plain(f"{label('handoffs', lang)}: {diff.handoffs_before} → {diff.handoffs_after}")
+        yield plain(
+            f"{word('show.handoffs', lang)}: {diff.handoffs_before} → {diff.handoffs_after}"
+        )
 
 
 def _arrow(key: tuple[str, str, str | None]) -> str:
@@ -122,5 +129,5 @@ def diff_view(diff: VersionDiff, catalog: LaneCatalog, lang: str = "nb") -> Grou
     """The summary sentence, then one table per kind of change."""
     head = plain(f"{diff.before} → {diff.after}: {diff.summary(lang)}", "bold")
     if diff.is_empty and not diff.metadata:
-        return Group(head, plain(label("no_change", lang)))
+        return Group(head, plain(word("show.no_change", lang)))
     return Group(head, *_diff_parts(diff, catalog, lang))

@@ -14,11 +14,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from boflyt.commands.labels import cells, label, lane_text, plain, value_text
+from boflyt.commands.labels import cells, lane_text, plain, value_text
 from boflyt.engine.diff import transition_key
 from boflyt.engine.graph import flow_order, handoffs
 from boflyt.models.definition import Duration, LaneCatalog, Step, Transition, Version
 from boflyt.models.vocabulary import ValueClass
+from boflyt.models.words import format_number, term, word
 
 __all__ = ["version_view"]
 
@@ -26,11 +27,11 @@ __all__ = ["version_view"]
 def _header(version: Version, lang: str) -> Panel:
     based = f"v{version.based_on}" if version.based_on else "—"
     lines = [
-        plain(f"{version.key} · {version.label} · {label(version.status.value, lang)}", "bold"),
+        plain(f"{version.key} · {version.label} · {term(version.status, lang)}", "bold"),
         plain(
-            f"{label('owner', lang)}: {version.owner} · {label('date', lang)}: "
-            f"{version.date.isoformat()} · {label('based_on', lang)}: {based} · "
-            f"{label('hash', lang)}: {version.content_hash[:12]}"
+            f"{word('field.owner', lang)}: {version.owner} · {word('field.date', lang)}: "
+            f"{version.date.isoformat()} · {word('field.based_on', lang)}: {based} · "
+            f"{word('field.hash', lang)}: {version.content_hash[:12]}"
         ),
     ]
     if version.summary.strip():
@@ -42,9 +43,9 @@ def _lanes_line(version: Version, catalog: LaneCatalog, lang: str) -> Text:
     parts = []
     for number, lane_id in enumerate(version.lanes, start=1):
         lane = catalog.get(lane_id)
-        outside = f", {label('outside', lang)}" if lane is not None and lane.outside else ""
+        outside = f", {word('show.outside', lang)}" if lane is not None and lane.outside else ""
         parts.append(f"{number} {lane_text(lane_id, catalog, lang)} ({lane_id}{outside})")
-    return plain(f"{label('lanes', lang)}: " + " · ".join(parts))
+    return plain(f"{word('show.lanes', lang)}: " + " · ".join(parts))
 
 
 _VALUE_CODES = {
@@ -69,13 +70,15 @@ def _step_row(number: int, step: Step, catalog: LaneCatalog, lang: str) -> list[
     return [
         f"{number}. {step.id}\n{step.name.get(lang)}",
         " + ".join(lane_text(lane, catalog, lang) for lane in step.lanes),
-        label(step.kind.value, lang),
+        term(step.kind, lang),
         _duration_cell(step.touch_minutes, lang),
         wait,
         "" if step.value is None else _VALUE_CODES[step.value],
-        "\n".join(label(waste.value, lang) for waste in step.wastes),
-        "" if step.channel is None else label(step.channel.value, lang),
-        "" if step.kind.value in _ENGINE_KINDS else f"{step.complete_accurate:g}",
+        "\n".join(term(waste, lang) for waste in step.wastes),
+        "" if step.channel is None else term(step.channel, lang),
+        ""
+        if step.kind.value in _ENGINE_KINDS
+        else format_number(step.complete_accurate, lang, None),
     ]
 
 
@@ -90,18 +93,23 @@ _STEP_COLUMNS = (
     "channel",
     "complete_accurate",
 )
+_SHOW_COLUMNS = frozenset({"touch_short", "wait_short"})
 _TABLE_SLACK = 10
 _NUMERIC = frozenset({"touch_short", "wait_short", "complete_accurate"})
 
 
+def _column_key(key: str) -> str:
+    return f"show.{key}" if key in _SHOW_COLUMNS else f"field.{key}"
+
+
 def _steps_table(version: Version, catalog: LaneCatalog, lang: str) -> Table:
     table = Table(
-        title=label("steps", lang), title_justify="left", box=box.SIMPLE_HEAD, show_lines=True
+        title=word("show.steps", lang), title_justify="left", box=box.SIMPLE_HEAD, show_lines=True
     )
     widest_id = max((len(step.id) for step in version.steps), default=4)
     for key in _STEP_COLUMNS:
         table.add_column(
-            label(key, lang),
+            word(_column_key(key), lang),
             justify="right" if key in _NUMERIC else "left",
             min_width=widest_id + 4 if key == "step" else None,
         )
@@ -112,8 +120,8 @@ def _steps_table(version: Version, catalog: LaneCatalog, lang: str) -> Table:
 
 def _steps_list(version: Version, catalog: LaneCatalog, lang: str) -> Group:
     """The steps table as a list, for terminals too narrow for the table."""
-    headings = [label(key, lang).replace("\n", " ") for key in _STEP_COLUMNS]
-    lines: list[RenderableType] = [plain(label("steps", lang), "italic")]
+    headings = [word(_column_key(key), lang).replace("\n", " ") for key in _STEP_COLUMNS]
+    lines: list[RenderableType] = [plain(word("show.steps", lang), "italic")]
     for number, step in enumerate(flow_order(version), start=1):
         first, *rest = _step_row(number, step, catalog, lang)
         details = " · ".join(
@@ -143,12 +151,12 @@ def _ordered_transitions(version: Version) -> list[Transition]:
 
 def _transitions_table(version: Version, catalog: LaneCatalog, lang: str) -> Table:
     crossing = {transition_key(h.transition): h for h in handoffs(version)}
-    table = Table(title=label("transitions", lang), title_justify="left")
-    table.add_column(label("from_to", lang))
-    table.add_column(label("outcome", lang))
+    table = Table(title=word("show.transitions", lang), title_justify="left")
+    table.add_column(word("show.from_to", lang))
+    table.add_column(word("field.outcome", lang))
     table.add_column("p", justify="right")
     table.add_column("↻")
-    table.add_column(label("handoff", lang))
+    table.add_column(word("show.handoff", lang))
     for transition in _ordered_transitions(version):
         handoff = crossing.get(transition_key(transition))
         crossed = (
@@ -161,7 +169,9 @@ def _transitions_table(version: Version, catalog: LaneCatalog, lang: str) -> Tab
             *cells(
                 f"{transition.source} → {transition.target}",
                 transition.outcome or "",
-                "" if transition.probability is None else f"{transition.probability:g}",
+                ""
+                if transition.probability is None
+                else format_number(transition.probability, lang, None),
                 "↻" if transition.rework else "",
                 crossed,
             )
@@ -176,7 +186,9 @@ def version_view(
 
     The steps are a table when it fits in ``width`` columns, else a list.
     """
-    counts = label("count_line", lang).format(
+    counts = word(
+        "show.count_line",
+        lang,
         steps=len(version.steps),
         transitions=len(version.transitions),
         handoffs=len(handoffs(version)),
@@ -185,7 +197,7 @@ def version_view(
         _header(version, lang),
         _lanes_line(version, catalog, lang),
         _steps_view(version, catalog, lang, width),
-        plain(label("legend", lang), "dim"),
+        plain(word("show.legend", lang), "dim"),
         _transitions_table(version, catalog, lang),
         plain(counts, "bold"),
     )

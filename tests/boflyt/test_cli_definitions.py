@@ -81,7 +81,7 @@ def test_validate_reports_every_problem_with_file_and_line(draft_library: Path) 
     assert "sum to 1.05, not 1" in out
     assert ": 2 problems" in out
     assert "✓" in out and "v2.yaml" in out  # the good files of the folder are listed too
-    assert "1 with problems (2 in all)" in out.splitlines()[-1]
+    assert "1 with problems (2 problems in all)" in out.splitlines()[-1]
 
 
 def test_validate_one_good_file_in_bokmal(draft_library: Path) -> None:

@@ -59,7 +59,7 @@ def test_renamed_step_is_one_field_change() -> None:
     assert diff.steps_added == diff.steps_removed == ()
     assert diff.transitions_added == diff.transitions_removed == ()
     assert diff.handoffs_added == diff.handoffs_removed == ()
-    assert diff.lines("nb")[1] == "  endret steg b: name: b → Vedtak"
+    assert diff.lines("nb")[1] == "  endret steg b: navn: b → Vedtak"
     assert diff.lines("en")[1] == "  changed step b: name: b → Decision"
 
 
@@ -159,7 +159,7 @@ def test_added_rework_flag_is_a_changed_transition() -> None:
     (change,) = diff.transitions_changed
     assert change.key == ("fix_docs", "check", None)
     assert change.changes == (FieldChange("rework", False, True),)
-    assert diff.lines("nb")[1] == "  endret overgang fix_docs → check: rework: nei → ja"
+    assert diff.lines("nb")[1] == "  endret overgang fix_docs → check: omarbeid: nei → ja"
 
 
 def test_changed_outcome_is_a_removed_and_an_added_transition() -> None:
@@ -197,7 +197,7 @@ def test_added_step_and_lane_are_listed_in_file_order() -> None:
     assert [s.id for s in diff.steps_added] == ["pay"]
     assert diff.lanes_added == ("accounting",)
     assert (diff.handoffs_before, diff.handoffs_after) == (1, 3)
-    assert diff.summary() == "added 1 step; lanes −0 +1; transitions −1 +2; handoffs 1 → 3"
+    assert diff.summary() == "added 1 step; organisations −0 +1; transitions −1 +2; handoffs 1 → 3"
 
 
 def test_handoff_between_other_lanes_is_a_changed_handoff() -> None:
