@@ -24,6 +24,7 @@ from boflyt.engine.diff import diff_versions
 from boflyt.engine.graph import handoffs
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.vocabulary import RunStatus
+from boflyt.models.words import word
 
 __all__ = [
     "Comparison",
@@ -41,6 +42,7 @@ class Row:
     key: str
     nb: str
     en: str
+    """The metric's name in bokmål and English, from the word catalogue (kept for JSON readers)."""
     unit: str
     before: float | None
     after: float | None
@@ -54,7 +56,9 @@ class Row:
     ci_high: float | None = None
 
     def label(self, lang: str) -> str:
-        return self.en if lang == "en" else self.nb
+        """The metric's name in ``lang``, from the word catalogue."""
+        key = self.key.removeprefix("observed_")
+        return word(f"metric.{'observed_' + key if self.source == 'observed' else key}", lang)
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,8 @@ def _row(metric: Metric, before: float | None, after: float | None, source: str)
     pct = None
     if change is not None and before and metric.unit != "%":
         pct = 100.0 * change / abs(before)
-    return Row(metric.key, metric.nb, metric.en, metric.unit, before, after, change, pct, source)
+    nb, en = metric.label("nb"), metric.label("en")
+    return Row(metric.key, nb, en, metric.unit, before, after, change, pct, source)
 
 
 def _design_rows(before: DesignMetrics, after: DesignMetrics) -> list[Row]:

@@ -17,6 +17,7 @@ from boflyt.analysis.waste import DuplicateRegistration, duplicate_registrations
 from boflyt.engine.graph import handoffs
 from boflyt.models.definition import MINUTES_PER_WORKING_DAY, LaneCatalog, Step, Version
 from boflyt.models.vocabulary import StepKind
+from boflyt.models.words import word
 
 __all__ = [
     "DESIGN_METRICS",
@@ -34,71 +35,68 @@ _ENGINE_KINDS = frozenset({StepKind.START, StepKind.PARALLEL, StepKind.JOIN, Ste
 
 @dataclass(frozen=True)
 class Metric:
-    """A metric's key, labels, unit and its one definition."""
+    """A metric's key, unit and its one definition; its name is the catalogue's
+    ``metric.<label_key or key>`` (:mod:`boflyt.models.words`)."""
 
     key: str
-    nb: str
-    en: str
     unit: str
     """``count``, ``min`` (minutes), ``wd`` (working days of 7.5 h) or ``%``."""
     definition: str
+    label_key: str = ""
+    """The catalogue key of its name, when it is not the metric's own key."""
 
     def label(self, lang: str) -> str:
-        return self.en if lang == "en" else self.nb
+        return word(f"metric.{self.label_key or self.key}", lang)
 
 
 DESIGN_METRICS: tuple[Metric, ...] = (
-    Metric("work_steps", "Arbeidssteg", "Work steps", "count",
+    Metric("work_steps", "count",
            "Steps that are task, auto, decision or wait (start, end, parallel and join left out)."),
-    Metric("steps_value_adding", "Verdiskapende steg (VA)", "Value-adding steps (VA)", "count",
+    Metric("steps_value_adding", "count",
            "Steps classed value_adding."),
-    Metric("steps_necessary", "Nødvendige steg (BNVA)", "Necessary steps (BNVA)", "count",
+    Metric("steps_necessary", "count",
            "Steps classed necessary (required by law, audit or finance control)."),
-    Metric("steps_waste", "Sløsingssteg (NVA)", "Waste steps (NVA)", "count",
+    Metric("steps_waste", "count",
            "Steps classed waste."),
-    Metric("expected_handoffs", "Overleveringer (forventet)", "Handoffs (expected)", "count",
+    Metric("expected_handoffs", "count",
            "Σ over handoff edges (transitions between steps of different owning lanes) of "
            "expected traversals per case = visits(source) × p(edge); every branch of a parallel "
            "split and every edge into a join counts."),
-    Metric("expected_transactions", "Transaksjoner (forventet)", "Transactions (expected)",
-           "count",
+    Metric("expected_transactions", "count",
            "A transaction is one exchange of information about the case: every handoff plus "
            "each extra exchange a step declares. Expected per case = expected handoffs + "
            "Σ visits × extra_transactions."),
-    Metric("likely_path_steps", "Arbeidssteg på mest sannsynlige vei",
-           "Work steps on the most likely path", "count",
+    Metric("likely_path_steps", "count",
            "Work steps on the path that follows the most probable edge from the start (all "
            "branches of a parallel split, rework edges never taken)."),
-    Metric("likely_path_handoffs", "Overleveringer på mest sannsynlige vei",
-           "Handoffs on the most likely path", "count",
+    Metric("likely_path_handoffs", "count",
            "Handoff edges followed by the most likely path."),
-    Metric("touch_minutes", "Arbeidstid (forventet)", "Touch time (expected)", "min",
+    Metric("touch_minutes", "min",
            "Σ visits × mean touch minutes, over all steps."),
-    Metric("waiting_days", "Ventetid (forventet)", "Waiting time (expected)", "wd",
+    Metric("waiting_days", "wd",
            "Σ visits × mean waiting days before each step, over all steps."),
-    Metric("external_waiting_days", "Ventetid på eksterne", "Waiting on outside parties", "wd",
+    Metric("external_waiting_days", "wd",
            "The part of the expected waiting time at steps with external_wait or in an outside "
            "party's lane."),
-    Metric("controllable_waiting_days", "Styrbar ventetid", "Controllable waiting time", "wd",
+    Metric("controllable_waiting_days", "wd",
            "Expected waiting time minus the waiting on outside parties."),
-    Metric("lead_days", "Gjennomløpstid (forventet)", "Lead time (expected)", "wd",
+    Metric("lead_days", "wd",
            "Along the critical path: sequential steps add visits × (mean wait + mean touch / 450 "
            "min); a parallel block adds the largest expected branch time. Because E[max] ≥ "
            "max E, this is a lower bound on the expected lead time of a block."),
-    Metric("controllable_lead_days", "Styrbar gjennomløpstid", "Controllable lead time", "wd",
+    Metric("controllable_lead_days", "wd",
            "Lead time minus the waiting on outside parties that lies on the critical path."),
-    Metric("activity_ratio", "Aktivitetsandel", "Activity ratio", "%",
+    Metric("activity_ratio", "%",
            "Expected touch minutes ÷ lead time in minutes (lead days × 450) × 100."),
-    Metric("rolled_ca", "Samlet %C&A", "Rolled %C&A", "%",
+    Metric("rolled_ca", "%",
            "Π over steps of (%C&A / 100) ^ visits × 100: the chance a case passes every step "
            "with no correction."),
-    Metric("rework_probability", "Sannsynlighet for omarbeid", "Probability of rework", "%",
+    Metric("rework_probability", "%",
            "P(at least one rework edge is taken) = 1 − P(an end is reached with rework edges "
            "removed), computed exactly; parallel branches multiply."),
-    Metric("duplicate_registrations", "Dobbeltregistreringer", "Duplicate registrations",
-           "count",
+    Metric("duplicate_registrations", "count",
            "Σ over data fields registered by more than one step of (registrations − 1)."),
-    Metric("waste_tags", "Sløsingsmerker", "Waste tags", "count",
+    Metric("waste_tags", "count",
            "Number of (step, waste category) tags over the eight LEAN wastes."),
 )  # fmt: skip
 """The design metrics, in display order; one definition each (quoted in the README)."""

@@ -45,22 +45,27 @@ _PAIR_SPAN = 1 << 32
 _VERSION_KEYS = ["process", "version"]
 
 CASE_METRICS: tuple[Metric, ...] = (
-    Metric("lead_days", "Gjennomløpstid", "Lead time", "wd",
+    Metric("lead_days", "wd",
            "Working days from case_started to case_finished (or case_cancelled; for a running "
-           "case, to its last event)."),
-    Metric("touch_minutes", "Arbeidstid", "Touch time", "min",
-           "Σ touch minutes recorded on step_completed events."),
-    Metric("waiting_days", "Ventetid", "Waiting time", "wd",
+           "case, to its last event).", label_key="observed_lead_days"),
+    Metric("touch_minutes", "min",
+           "Σ touch minutes recorded on step_completed events.",
+           label_key="observed_touch_minutes"),
+    Metric("waiting_days", "wd",
            "Σ over work items of working time from step_ready to step_started, or to "
            "step_completed minus its touch minutes when the item has no start event of its own "
-           "(a start the engine implied at completion does not count)."),
-    Metric("handoffs", "Overleveringer", "Handoffs", "count",
-           "Number of handoff events (the case moved between owning lanes)."),
-    Metric("transactions", "Transaksjoner", "Transactions", "count",
+           "(a start the engine implied at completion does not count).",
+           label_key="observed_waiting_days"),
+    Metric("handoffs", "count",
+           "Number of handoff events (the case moved between owning lanes).",
+           label_key="observed_handoffs"),
+    Metric("transactions", "count",
            "Handoffs + Σ transactions recorded on step_completed events (the steps' extra "
-           "exchanges) — the same definition as the design metric."),
-    Metric("rework", "Omarbeid", "Rework", "count",
-           "Number of distinct steps completed more than once in the case."),
+           "exchanges) — the same definition as the design metric.",
+           label_key="observed_transactions"),
+    Metric("rework", "count",
+           "Number of distinct steps completed more than once in the case.",
+           label_key="observed_rework"),
 )  # fmt: skip
 """The per-case metrics, in display order; one definition each (quoted in the README)."""
 

@@ -19,13 +19,14 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from boflyt.analysis.compare import Comparison, compare
-from boflyt.analysis.compare_text import WASTE_LABELS, format_number
 from boflyt.analysis.design import DESIGN_METRICS, DesignMetrics, design_metrics
 from boflyt.analysis.observed import CASE_METRICS, ObservedMetrics, observed_metrics
 from boflyt.console import console, fail, friendly_errors
 from boflyt.engine.load import Library, load_library, parse_ref
 from boflyt.engine.store import event_frame
 from boflyt.models.definition import Version
+from boflyt.models.vocabulary import Waste
+from boflyt.models.words import format_number, term
 from boflyt.settings import get_settings
 from boflyt.workspace import Workspace
 
@@ -152,7 +153,7 @@ def _detail_tables(m: DesignMetrics, library: Library, lang: str) -> list[Table]
     wastes.add_column(_t("waste", lang))
     wastes.add_column(_t("steps", lang), justify="right")
     for waste, count in m.wastes.items():
-        wastes.add_row(WASTE_LABELS[waste][lang == "en"], str(count))
+        wastes.add_row(term(Waste(waste), lang), str(count))
     return [work, dups, wastes] if m.duplicates else [work, wastes]
 
 

@@ -10,7 +10,6 @@ import polars as pl
 import pytest
 
 from boflyt.analysis.compare import compare, mean_difference_ci
-from boflyt.analysis.compare_text import format_number
 from boflyt.engine.load import load_library
 from tests.analysis.test_observed import hand_log
 from tests.factories import linear_version, make_version
@@ -98,11 +97,6 @@ def test_bootstrap_interval_covers_a_known_shift_and_is_reproducible() -> None:
     assert (low == low2).all() and (high == high2).all()
     with pytest.raises(ValueError, match="need cases"):
         mean_difference_ci(before[:0], after)
-
-
-def test_format_number_uses_norwegian_separators() -> None:
-    assert format_number(12345.678, "nb", 2) == "12 345,68"
-    assert format_number(-0.5, "en") == "−0.5"
 
 
 @pytest.mark.parametrize("process", ["private_lease", "refugee_settlement", "eviction_prevention"])
