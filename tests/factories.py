@@ -157,12 +157,19 @@ def decision_version(
         ],
         [
             {"from": "start", "to": "check"},
-            {"from": "check", "to": "approve", "outcome": "complete", "probability": p_complete},
+            {
+                "from": "check",
+                "to": "approve",
+                "outcome": "complete",
+                "probability": p_complete,
+                "label": {"nb": "komplett", "en": "complete"},
+            },
             {
                 "from": "check",
                 "to": "fix_docs",
                 "outcome": "incomplete",
                 "probability": round(1 - p_complete, 10),
+                "label": {"nb": "ufullstendig", "en": "incomplete"},
             },
             {"from": "fix_docs", "to": "check", "rework": rework},
             {"from": "approve", "to": "end"},

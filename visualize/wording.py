@@ -1,4 +1,4 @@
-"""The words on diagrams and reports, in bokmål (default) and English.
+"""The words on diagrams and reports, from the word catalogue (:mod:`boflyt.models.words`).
 
 Labels drawn by Graphviz stay ASCII-safe apart from æøå: graphviz-pure's bundled font has no
 glyphs for symbols such as ◇ or ⧉, and em dashes upset its width estimates.
@@ -9,69 +9,34 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from boflyt.models.definition import Lane, Step, Transition
-from boflyt.models.vocabulary import StepKind
+from boflyt.models import words
+from boflyt.models.definition import Lane, Step, Transition, Version
+from boflyt.models.vocabulary import StepKind, Waste
 
-__all__ = ["WORDS", "kind_counts_text", "lane_label", "outcome_label", "waste_label", "word"]
+__all__ = [
+    "kind_counts_text",
+    "lane_label",
+    "outcome_label",
+    "outcome_text",
+    "waste_label",
+    "word",
+]
 
-WORDS: dict[str, tuple[str, str]] = {
-    "handoff": ("overlevering mellom organisasjoner", "handoff between organisations"),
-    "handoffs": ("overleveringer", "handoffs"),
-    "transactions": ("transaksjoner", "transactions"),
-    "lead_time": ("gjennomløpstid", "lead time"),
-    "days": ("d", "d"),
-    "rework": ("omarbeid (løkke)", "rework loop"),
-    "waste": ("SLØSING", "WASTE"),
-    "waste_legend": ("sløsing (LEAN-kategori)", "waste (LEAN category)"),
-    "duplicate": ("dobbeltregistrering", "duplicate registration"),
-    "external_wait": ("ekstern ventetid", "external wait"),
-    "decision": ("rombe = beslutning", "diamond = decision"),
-    "new": ("NY", "NEW"),
-    "changed": ("ENDRET", "CHANGED"),
-    "removed": ("FJERNET", "REMOVED"),
-    "new_legend": ("nytt steg", "new step"),
-    "changed_legend": ("endret steg", "changed step"),
-    "removed_legend": ("fjernet steg (grå, stiplet)", "removed step (grey, dashed)"),
-    "observed_wait": ("målt ventetid (arbeidsdager)", "measured waiting time (working days)"),
-    "wait": ("venter", "wait"),
-    "start": ("Start", "Start"),
-    "end": ("Slutt", "End"),
-    "legend": ("Forklaring", "Legend"),
-    "tasks": ("oppgaver", "tasks"),
-    "decisions": ("beslutninger", "decisions"),
-    "lanes": ("organisasjoner", "organisations"),
-    "steps": ("steg", "steps"),
-    "before": ("Før", "Before"),
-    "after": ("Etter", "After"),
-    "outside": ("ekstern part", "outside party"),
-}
-
-_WASTES: dict[str, tuple[str, str]] = {
-    "transport": ("transport", "transport"),
-    "inventory": ("lager/kø", "inventory"),
-    "motion": ("bevegelse", "motion"),
-    "waiting": ("venting", "waiting"),
-    "overproduction": ("overproduksjon", "overproduction"),
-    "overprocessing": ("overbehandling", "overprocessing"),
-    "defects": ("feil/omarbeid", "defects"),
-    "unused_skills": ("ubrukt kompetanse", "unused skills"),
-}
+_WASTES = frozenset(waste.value for waste in Waste)
 
 
 def word(key: str, lang: str) -> str:
-    """The word for ``key`` in ``lang`` (``nb`` or ``en``).
+    """The diagram word for ``key`` in ``lang``: ``diagram.<key>`` of the word catalogue.
 
     >>> word("handoffs", "nb"), word("handoffs", "en")
     ('overleveringer', 'handoffs')
     """
-    nb, en = WORDS[key]
-    return en if lang == "en" else nb
+    return words.word(f"diagram.{key}", lang)
 
 
 def waste_label(waste: str, lang: str) -> str:
     """A LEAN waste category in ``lang``; unknown ones come back as given."""
-    nb, en = _WASTES.get(waste, (waste, waste))
-    return en if lang == "en" else nb
+    return words.term(Waste(waste), lang) if waste in _WASTES else waste
 
 
 def lane_label(lane_id: str, lane: Lane | None, lang: str) -> str:
@@ -79,46 +44,27 @@ def lane_label(lane_id: str, lane: Lane | None, lang: str) -> str:
     return lane.name.get(lang) if lane else lane_id
 
 
-_OUTCOMES: dict[str, str] = {
-    "approved": "godkjent",
-    "approve": "godkjenn",
-    "not_approved": "ikke godkjent",
-    "rejected": "avslått",
-    "reject": "avslag",
-    "refused": "avslått",
-    "complete": "komplett",
-    "incomplete": "ufullstendig",
-    "documents_missing": "mangler dokumenter",
-    "yes": "ja",
-    "no": "nei",
-    "ok": "ok",
-    "paid": "betalt",
-    "unpaid": "ikke betalt",
-    "more_info": "mer informasjon",
-    "in_target_group": "i målgruppen",
-    "not_in_target_group": "ikke i målgruppen",
-    "matched": "avstemt",
-    "mismatch": "avvik",
-    "accepted": "akseptert",
-    "declined": "takket nei",
-}
-
-
 def outcome_label(transition: Transition, lang: str) -> str:
-    """The text on an edge: its label, else its outcome (common ones translated to bokmål).
+    """The text on an edge: its label in ``lang`` (the definition's ``label: {nb, en}``), else
+    its outcome identifier as written.
 
-    >>> from models.definition import Transition
-    >>> t = Transition.model_validate({"from": "a", "to": "b", "outcome": "not_approved"})
+    >>> from boflyt.models.definition import Transition
+    >>> t = Transition.model_validate({"from": "a", "to": "b", "outcome": "not_approved",
+    ...                                "label": {"nb": "ikke godkjent", "en": "not approved"}})
     >>> outcome_label(t, "nb"), outcome_label(t, "en")
     ('ikke godkjent', 'not approved')
     """
     if transition.label is not None:
         return transition.label.get(lang)
-    if not transition.outcome:
-        return ""
-    if lang != "en" and transition.outcome in _OUTCOMES:
-        return _OUTCOMES[transition.outcome]
-    return transition.outcome.replace("_", " ")
+    return transition.outcome or ""
+
+
+def outcome_text(version: Version, step: str, outcome: str, lang: str) -> str:
+    """The label of ``outcome`` leaving ``step`` in ``version``; the identifier when unlabelled."""
+    for transition in version.transitions:
+        if transition.source == step and transition.outcome == outcome:
+            return outcome_label(transition, lang)
+    return outcome
 
 
 def kind_counts_text(steps: Sequence[Step], lane_count: int, handoffs: int, lang: str) -> str:
