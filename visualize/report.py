@@ -1,7 +1,9 @@
 """The workshop report: one self-contained HTML file per process, and an index of them.
 
-Everything is inline (SVG figures, CSS); the file needs no network, fonts or scripts, and prints
-on A4 landscape with a page per section. Numbers come from the analysis package only
+Everything is inline (SVG figures, CSS, one small pan/zoom script); the file needs no network or
+fonts. Diagrams are embedded at their size in CSS pixels (:func:`~boflyt.visualize.svg.inline_svg`),
+so their text is readable at 100 %; wide ones scroll and zoom inside the page, and print scaled
+to A4 landscape with a page per section. Numbers come from the analysis package only
 (:func:`~boflyt.analysis.design.design_metrics`,
 :func:`~boflyt.analysis.observed.observed_metrics`); the
 summary sentence is generated from the same figures.
@@ -10,7 +12,6 @@ summary sentence is generated from the same figures.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from boflyt.visualize.diagram import extract_comparison, extract_swimlane
 from boflyt.visualize.render import Renderer, find_renderer
 from boflyt.visualize.report_text import card, table_html, texts, waste_rows
 from boflyt.visualize.side_by_side import stack_svgs
+from boflyt.visualize.svg import inline_svg
 from boflyt.visualize.swimlane import render_swimlane
 from boflyt.visualize.timeline import render_timelines
 from boflyt.visualize.value_stream import extract_timeline
@@ -41,7 +43,6 @@ _ENV = jinja2.Environment(
     autoescape=jinja2.select_autoescape(["html", "j2"]),
     undefined=jinja2.StrictUndefined,
 )
-_XML_HEAD = re.compile(r"^\s*<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>)?\s*", re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +60,8 @@ class ReportEntry:
 
 
 def _inline(svg: bytes) -> str:
-    """An SVG document as an element to inline in HTML (XML prolog and doctype removed)."""
-    return _XML_HEAD.sub("", svg.decode())
+    """An SVG document as an element to inline in HTML, sized in CSS pixels (not points)."""
+    return inline_svg(svg)
 
 
 def _observed(events: pl.DataFrame | None, version: Version) -> ObservedMetrics | None:

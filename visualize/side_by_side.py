@@ -9,15 +9,12 @@
 
 from __future__ import annotations
 
-import re
-
 from boflyt.visualize.diagram import Mark, Swimlane
 from boflyt.visualize.render import Format, Renderer
+from boflyt.visualize.svg import inline_svg, svg_size
 from boflyt.visualize.swimlane import render_swimlane
 
 __all__ = ["marked_steps", "render_comparison", "stack_svgs"]
-
-_SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', re.S)
 
 
 def marked_steps(diagram: Swimlane) -> dict[Mark, list[str]]:
@@ -41,15 +38,19 @@ def render_comparison(
 
 
 def stack_svgs(svgs: list[bytes], *, gap: float = 24.0) -> bytes:
-    """One SVG holding ``svgs`` one above the other, left-aligned, with a rule between them."""
+    """One SVG holding ``svgs`` one above the other, left-aligned, with a rule between them.
+
+    The stack counts CSS pixels: each part is nested at its own size in pixels (a Graphviz
+    ``width="300pt"`` becomes 400 px), so parts never overlap whatever unit they were written in.
+
+    Raises:
+        ValueError: when an input has no ``<svg>`` root with a width and height.
+    """
     parts, y, width = [], 0.0, 0.0
     for index, svg in enumerate(svgs):
-        text = svg.decode()
-        match = _SIZE.search(text)
-        if match is None:
-            raise ValueError("stack_svgs: an input SVG has no width/height in pt")
-        w, h = float(match.group(1)), float(match.group(2))
-        body = text[text.index("<svg") :]
+        body = inline_svg(svg)
+        size = svg_size(body)
+        w, h = size.width_px, size.height_px
         if index:
             parts.append(
                 f'<line x1="0" y1="{y - gap / 2:.1f}" x2="{max(width, w):.1f}" '
@@ -57,10 +58,10 @@ def stack_svgs(svgs: list[bytes], *, gap: float = 24.0) -> bytes:
             )
         parts.append(f'<g transform="translate(0 {y:.1f})">{body}</g>')
         y, width = y + h + gap, max(width, w)
-    height = y - gap
+    height = max(y - gap, 0.0)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-        f'width="{width:.0f}pt" height="{height:.0f}pt" viewBox="0 0 {width:.1f} {height:.1f}">'
+        f'width="{width:.1f}" height="{height:.1f}" viewBox="0 0 {width:.1f} {height:.1f}">'
         + "".join(parts)
         + "</svg>"
     ).encode()
