@@ -94,10 +94,10 @@ def _draw(ax: Axes, timeline: Timeline, x_max: float) -> None:
     if len(timeline.steps) <= 60:
         for row, step in enumerate(timeline.steps):
             end = b["touch_left"][row] + step.touch_days + x_max / 150
-            ax.text(end, row, f"{step.touch_minutes:.0f} min", va="center", fontsize=6.5,
+            ax.text(end, row, f"{step.touch_minutes:.0f} min", va="center", fontsize=8,
                     color="#333333")  # fmt: skip
     labels = [f"{s.number or ''}  {_short(s.label)}" for s in timeline.steps]
-    ax.set_yticks(range(len(labels)), labels, fontsize=7.5)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.axvline(timeline.lead_days, color="#222222", linestyle="--", linewidth=1)
     ax.set_xlim(0, x_max)
@@ -159,9 +159,9 @@ def render_timelines(timelines: Sequence[Timeline], fmt: Format = "svg") -> byte
             Patch(facecolor=colours[key][0], label=f"{_t('work', lang)}: {lane.label}")
             for key, lane in lanes.items()
         ]
-        fig.legend(handles=handles, loc="lower left", ncols=4, fontsize=7.5, frameon=False)
+        fig.legend(handles=handles, loc="lower left", ncols=4, fontsize=8, frameon=False)
         note = "\n".join(textwrap.wrap(_t("note", lang), 95))
-        fig.text(0.99, 0.005, note, ha="right", va="bottom", fontsize=7, color="#555555")
+        fig.text(0.99, 0.005, note, ha="right", va="bottom", fontsize=8, color="#555555")
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)
         plt.close(fig)

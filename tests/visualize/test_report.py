@@ -177,13 +177,15 @@ def test_the_page_is_self_contained_and_prints_on_a4_landscape(
     written: tuple[ReportEntry, str, Comparison],
 ) -> None:
     _, html, _ = written
-    tags = set(parse(html).tags)
-    assert not tags & {"script", "link", "img", "iframe", "object"}
-    for forbidden in ("src=", "@import", "url(http", "@font-face"):
+    page = parse(html)
+    assert not set(page.tags) & {"link", "img", "iframe", "object"}
+    assert page.tags.count("script") == 1  # the inline pan/zoom script
+    for forbidden in ("src=", "@import", "url(http", "url(//", "@font-face", "fetch("):
         assert forbidden not in html
     assert "@page { size: A4 landscape" in html
     assert "break-before: page" in html
-    assert ".figure svg { width: 100%" in html
+    assert ".figure svg { max-width: 100%; height: auto !important; max-height: 160mm; }" in html
+    assert 'width="' in html and 'pt"' not in html  # figures sized in CSS px, never pt
 
 
 def test_english_on_request(
