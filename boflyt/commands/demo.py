@@ -21,40 +21,20 @@ from boflyt.console import Lang, console, friendly_errors
 from boflyt.engine.load import Library, load_library
 from boflyt.flows.analyse import compare_versions
 from boflyt.flows.report import report_process, write_index
+from boflyt.models.words import count, format_number, word
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]
 
-_WORDS = {
-    "nb": {
-        "simulating": "{name}: simulerer v{before} og v{after}",
-        "reporting": "{name}: skriver rapport",
-        "index": "skriver oversikt",
-        "title": "Boflyt-demo: før → etter LEAN (simulert, {cases} saker per versjon)",
-        "process": "Prosess",
-        "handoffs": "Overleveringer",
-        "transactions": "Transaksjoner",
-        "lead": "Ledetid, modell (d)",
-        "lead_sim": "Ledetid, simulert (d)",
-        "open": "Åpne rapportene",
-        "took": "Ferdig på {seconds:.0f} s.",
-        "note": "Per sak, forventet (modell) og snitt av simulerte saker; d = arbeidsdager.",
-    },
-    "en": {
-        "simulating": "{name}: simulating v{before} and v{after}",
-        "reporting": "{name}: writing report",
-        "index": "writing index",
-        "title": "Boflyt demo: before → after LEAN (simulated, {cases} cases per version)",
-        "process": "Process",
-        "handoffs": "Handoffs",
-        "transactions": "Transactions",
-        "lead": "Lead time, model (d)",
-        "lead_sim": "Lead time, simulated (d)",
-        "open": "Open the reports",
-        "took": "Done in {seconds:.0f} s.",
-        "note": "Per case: expected (model) and mean of simulated cases; d = working days.",
-    },
-}
+
+class _Words:
+    """The ``demo`` group of the word catalogue, indexed like a dict: ``words["title"]``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> str:
+        return word(f"demo.{key}", self.lang)
 
 
 def register(app: typer.Typer) -> None:
@@ -80,14 +60,15 @@ def demo_command(
     with friendly_errors():
         workspace = Workspace.current()
         language = lang or workspace.settings.lang
-        words = _WORDS[language]
+        words = _Words(language)
         folder = out or workspace.reports_dir
         library = load_library(workspace.processes_dir)
         workspace.ensure_data_dir()
         results = _run(library, workspace, folder, cases, seed, language, words)
     _print_summary(results, library, cases, language, words)
     console.print(f"\n{words['open']}: [bold]{(folder / 'index.html').resolve()}[/]")
-    console.print(words["took"].format(seconds=time.perf_counter() - started))
+    seconds = format_number(time.perf_counter() - started, language, 0)
+    console.print(word("demo.took", language, seconds=seconds))
 
 
 def _plan(library: Library) -> list[tuple[str, int, int]]:
@@ -107,7 +88,7 @@ def _run(
     cases: int,
     seed: int,
     lang: str,
-    words: dict[str, str],
+    words: _Words,
 ) -> list[dict[str, Any]]:
     plan = _plan(library)
     common: dict[str, Any] = {
@@ -168,17 +149,22 @@ def _row(comparison: dict[str, Any], key: str, source: str) -> dict[str, Any] | 
     return next((r for r in comparison["rows"] if r["key"] == key and r["source"] == source), None)
 
 
-def _pair(row: dict[str, Any] | None, digits: int = 1) -> str:
+def _pair(row: dict[str, Any] | None, lang: str, digits: int = 1) -> str:
     if row is None or row["before"] is None or row["after"] is None:
         return "–"
-    text = f"{row['before']:.{digits}f} → {row['after']:.{digits}f}"
-    return text + (f"\n({row['pct_change']:+.0f} %)" if row["pct_change"] is not None else "")
+    before, after = (format_number(row[side], lang, digits) for side in ("before", "after"))
+    text = f"{before} → {after}"
+    pct = row["pct_change"]
+    if pct is None:
+        return text
+    return text + f"\n({'+' if round(pct) > 0 else ''}{format_number(pct, lang, 0)} %)"
 
 
 def _print_summary(
-    results: list[dict[str, Any]], library: Library, cases: int, lang: str, words: dict[str, str]
+    results: list[dict[str, Any]], library: Library, cases: int, lang: str, words: _Words
 ) -> None:
-    table = Table(title=words["title"].format(cases=cases), title_justify="left")
+    title = word("demo.title", lang, cases=count("word.cases", cases, lang))
+    table = Table(title=title, title_justify="left")
     table.add_column(words["process"], min_width=12, max_width=24)
     for column in ("handoffs", "transactions", "lead", "lead_sim"):
         table.add_column(words[column], justify="right", min_width=12)
@@ -187,10 +173,10 @@ def _print_summary(
         name = library.get(comparison["process"], comparison["after"]).name.get(lang)
         table.add_row(
             name,
-            _pair(_row(comparison, "expected_handoffs", "design")),
-            _pair(_row(comparison, "expected_transactions", "design")),
-            _pair(_row(comparison, "lead_days", "design")),
-            _pair(_row(comparison, "observed_lead_days", "observed")),
+            _pair(_row(comparison, "expected_handoffs", "design"), lang),
+            _pair(_row(comparison, "expected_transactions", "design"), lang),
+            _pair(_row(comparison, "lead_days", "design"), lang),
+            _pair(_row(comparison, "observed_lead_days", "observed"), lang),
         )
     console.print(table)
     console.print(words["note"])

@@ -35,40 +35,20 @@ from boflyt.flows.simulate import simulate_version, summary_path
 from boflyt.models.definition import Version
 from boflyt.models.scenario import Scenario
 from boflyt.models.tables import SimulationRun
+from boflyt.models.words import format_number, word
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]
 
-_WORDS = {
-    "nb": {
-        "title": "Simulering",
-        "cases": "saker",
-        "mean": "ledetid, snitt (arbeidsdager)",
-        "median": "ledetid, median (arbeidsdager)",
-        "p90": "ledetid, p90 (arbeidsdager)",
-        "util": "utnyttelse",
-        "id": "simulerings-id",
-        "events": "hendelser",
-        "simulating": "simulerer",
-        "storing": "lagrer",
-        "figure": "tall",
-        "value": "verdi",
-    },
-    "en": {
-        "title": "Simulation",
-        "cases": "cases",
-        "mean": "lead time, mean (working days)",
-        "median": "lead time, median (working days)",
-        "p90": "lead time, p90 (working days)",
-        "util": "utilisation",
-        "id": "simulation id",
-        "events": "events",
-        "simulating": "simulating",
-        "storing": "storing",
-        "figure": "figure",
-        "value": "value",
-    },
-}
+
+class _Words:
+    """The ``simulate`` group of the word catalogue, indexed like a dict: ``words["title"]``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> str:
+        return word(f"simulate.{key}", self.lang)
 
 
 def register(app: typer.Typer) -> None:
@@ -98,7 +78,7 @@ def simulate_command(
     with friendly_errors():
         workspace = Workspace.current()
         language = lang or workspace.settings.lang
-        words = _WORDS[language]
+        words = _Words(language)
         library = load_library(workspace.processes_dir)
         process, number = parse_ref(ref)
         version = library.get(process, number)
@@ -129,7 +109,7 @@ def _direct(
     cases: int,
     seed: int,
     chunks: int,
-    words: dict[str, str],
+    words: _Words,
 ) -> tuple[str, dict[str, Any]]:
     """Simulate with the core, store the cohort; return its id and summary."""
     simulation_id = str(uuid.uuid4())
@@ -171,7 +151,7 @@ def _through_prefect(
     cases: int,
     seed: int,
     chunks: int,
-    words: dict[str, str],
+    words: _Words,
 ) -> tuple[str, dict[str, Any]]:
     """Run the ``simulate_version`` flow in a worker thread; follow its chunk files."""
     workspace = Workspace.current()
@@ -226,19 +206,19 @@ def _print_summary(
     simulation_id: str,
     version: Version,
     library: Library,
-    words: dict[str, str],
+    words: _Words,
     lang: str,
 ) -> None:
     table = Table(title=f"{words['title']}: {version.key}", title_justify="left")
     table.add_column(words["figure"])
     table.add_column(words["value"], justify="right")
-    table.add_row(words["cases"], f"{summary['cases']:,}".replace(",", " "))
-    table.add_row(words["events"], f"{summary['events']:,}".replace(",", " "))
+    table.add_row(words["cases"], format_number(summary["cases"], lang, 0))
+    table.add_row(words["events"], format_number(summary["events"], lang, 0))
     lead = summary["lead_time_days"]
     for key in ("mean", "median", "p90"):
-        table.add_row(words[key], "–" if lead[key] is None else f"{lead[key]:.1f}")
+        table.add_row(words[key], "–" if lead[key] is None else format_number(lead[key], lang))
     for lane, share in summary["utilisation"].items():
         name = lane_text(lane, library.lanes, lang)
-        table.add_row(f"{words['util']} {name}", f"{share:.0%}")
+        table.add_row(f"{words['util']} {name}", f"{format_number(100 * share, lang, 0)} %")
     table.add_row(words["id"], simulation_id)
     console.print(table)
