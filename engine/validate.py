@@ -2,8 +2,9 @@
 
 :func:`validate` checks a version that pydantic has already accepted: lanes, ids, one start and
 some end, branching, decision outcomes and probabilities, parallel splits and joins,
-reachability, cycles and rework. Each problem names its line, its place
-(``steps[7](nav_assess).lane``), what was found and what is allowed. Pure: no I/O.
+reachability, cycles and rework, declared orders and outcome metrics. Each problem names its
+line, its place (``steps[7](nav_assess).lane``), what was found and what is allowed. Pure: no
+I/O.
 """
 
 from __future__ import annotations
@@ -285,19 +286,45 @@ def _reach_problems(check: _Check) -> Iterator[Problem]:
             yield check.step_at(step_id, f"step '{step_id}' cannot reach an end step")
 
 
-def _cycle_problems(check: _Check, forward: nx.DiGraph) -> Iterator[Problem]:
-    graph = check.graph
+def _first_steps(check: _Check, forward: nx.DiGraph) -> set[str] | None:
+    """Steps the start reaches without rework transitions; None without exactly one start."""
+    starts = [s.id for s in check.version.steps if s.kind is StepKind.START]
+    return {starts[0], *nx.descendants(forward, starts[0])} if len(starts) == 1 else None
+
+
+def _goes_back(forward: nx.DiGraph, first: set[str] | None, source: str, target: str) -> bool:
+    """True when ``target`` is an earlier step than ``source``: without rework transitions the
+    start reaches ``target``, and ``target`` reaches ``source`` (or is it)."""
+    if first is None or source not in first:
+        return True  # no flow order to judge by; the start and reach rules report why
+    return target in first and (target == source or nx.has_path(forward, target, source))
+
+
+def _rework_problems(check: _Check, forward: nx.DiGraph) -> Iterator[Problem]:
+    """A rework edge must close a cycle by going back: to an earlier step in flow order."""
+    first = _first_steps(check, forward)
     for number, transition in check.edges():
         if not transition.rework:
             continue
-        pair = (transition.source, transition.target)
-        without = nx.subgraph_view(graph, filter_edge=lambda a, b, pair=pair: (a, b) != pair)
-        if pair[0] != pair[1] and not nx.has_path(without, pair[1], pair[0]):
+        source, target = pair = (transition.source, transition.target)
+        without = nx.subgraph_view(check.graph, filter_edge=lambda a, b, pair=pair: (a, b) != pair)
+        if source != target and not nx.has_path(without, target, source):
             yield check.at(
                 ("transitions", number, "rework"),
-                f"rework transition {pair[0]} -> {pair[1]} does not loop back: "
-                f"'{pair[1]}' never leads back to '{pair[0]}'",
+                f"rework transition {source} -> {target} does not loop back: "
+                f"'{target}' never leads back to '{source}'",
             )
+        elif not _goes_back(forward, first, source, target):
+            yield check.at(
+                ("transitions", number, "rework"),
+                f"rework transition {source} -> {target} does not go back to an earlier step: "
+                f"without rework transitions, '{target}' is not on the way from the start to "
+                f"'{source}'; rework: true belongs on the transition that returns to an "
+                "earlier step",
+            )
+
+
+def _cycle_problems(check: _Check, forward: nx.DiGraph) -> Iterator[Problem]:
     order = {pair: n for n, t in check.edges() for pair in [(t.source, t.target)]}
     for component in nx.strongly_connected_components(forward):
         looped = forward.subgraph(component)
@@ -312,6 +339,96 @@ def _cycle_problems(check: _Check, forward: nx.DiGraph) -> Iterator[Problem]:
             f"cycle {path} has no rework transition; "
             "mark the transition that loops back with rework: true",
         )
+
+
+# -- declared orders and outcome metrics -------------------------------------------------------
+
+
+def _unknown_step(check: _Check, path: PathKey, step_id: str) -> Problem | None:
+    if step_id in check.index:
+        return None
+    hint = did_you_mean(step_id, sorted(check.index))
+    return check.at(path, f"unknown step '{step_id}'{hint or '; known steps: ' + _steps(check)}")
+
+
+def _steps(check: _Check) -> str:
+    return ", ".join(sorted(check.index))
+
+
+def _passed(check: _Check) -> dict[str, frozenset[str]]:
+    """Per step the start reaches: the steps every case has passed when it gets there (itself
+    included). A join waits for all its branches, so it has passed what each of them has; any
+    other step only what all its ways in have in common (dominance, as a fixed point)."""
+    starts = [s.id for s in check.version.steps if s.kind is StepKind.START]
+    if len(starts) != 1:
+        return {}
+    graph, start = check.graph, starts[0]
+    later = sorted(nx.descendants(graph, start) - {start}, key=check.index.__getitem__)
+    passed = {node: frozenset([start, *later]) for node in later} | {start: frozenset(starts)}
+    changed = True
+    while changed:
+        changed = False
+        for node in later:
+            edges = graph.in_edges(node, data="transition")
+            ways = [(passed[u], t.rework) for u, _, t in edges if u in passed]
+            if check.version.step(node).kind is StepKind.JOIN:
+                new = frozenset().union(*(steps for steps, back in ways if not back))
+                new = new.intersection(*(steps for steps, back in ways if back))
+            else:
+                new = frozenset.intersection(*(steps for steps, _ in ways))
+            if new | {node} != passed[node]:
+                passed[node], changed = new | {node}, True
+    return passed
+
+
+def _bypass(check: _Check, before: str, after: str) -> list[str]:
+    """A path from the start to ``after`` that never passes ``before`` (the shortest)."""
+    start = next(s.id for s in check.version.steps if s.kind is StepKind.START)
+    avoiding = nx.subgraph_view(check.graph, filter_node=lambda node: node != before)
+    path: list[str] = nx.shortest_path(avoiding, start, after)
+    return path
+
+
+def _order_problems(check: _Check) -> Iterator[Problem]:
+    """Each declared order holds on every path: no ``after`` step without ``before`` first."""
+    passed = _passed(check) if check.version.order else {}
+    for number, rule in enumerate(check.version.order):
+        bad = _unknown_step(check, ("order", number, "before"), rule.before)
+        if bad is not None:
+            yield bad
+        for k, after in enumerate(rule.after):
+            place: PathKey = ("order", number, "after", k)
+            unknown = _unknown_step(check, place, after)
+            if unknown is not None:
+                yield unknown
+            elif after == rule.before:
+                yield check.at(place, f"'{after}' cannot come after itself")
+            elif bad is None and after in passed and rule.before not in passed[after]:
+                path = " -> ".join(_bypass(check, rule.before, after))
+                yield check.at(
+                    place,
+                    f"'{after}' can be reached without '{rule.before}' before it: {path}; "
+                    f"every path to '{after}' must pass '{rule.before}'",
+                )
+
+
+def _outcome_problems(check: _Check) -> Iterator[Problem]:
+    """Outcome metrics have distinct ids and name steps of the version."""
+    seen: dict[str, int] = {}
+    for number, metric in enumerate(check.version.outcome_metrics):
+        if seen.setdefault(metric.id, number) != number:
+            line = check.lines.line(("outcome_metrics", seen[metric.id])) if check.lines else 0
+            yield check.at(
+                ("outcome_metrics", number, "id"),
+                f"duplicate outcome metric id '{metric.id}'; first on line {line}",
+            )
+        for k, step_id in enumerate(metric.steps):
+            unknown = _unknown_step(check, ("outcome_metrics", number, "steps", k), step_id)
+            if unknown is not None:
+                yield unknown
+
+
+# -- entry point -------------------------------------------------------------------------------
 
 
 def validate(
@@ -339,6 +456,8 @@ def validate(
     tags |= {
         ("transitions", n): f"{t.source}->{t.target}" for n, t in enumerate(version.transitions)
     }
+    tags |= {("order", n): rule.before for n, rule in enumerate(version.order)}
+    tags |= {("outcome_metrics", n): m.id for n, m in enumerate(version.outcome_metrics)}
     check = _Check(version, lanes, file, lines, tags, index, to_graph(version))
     forward = _forward(check)
     problems = [
@@ -348,6 +467,9 @@ def validate(
         *_branching_problems(check),
         *_join_problems(check, forward),
         *_reach_problems(check),
+        *_rework_problems(check, forward),
         *_cycle_problems(check, forward),
+        *_order_problems(check),
+        *_outcome_problems(check),
     ]
     return sorted(problems)

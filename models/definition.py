@@ -21,6 +21,8 @@ __all__ = [
     "Identifier",
     "Lane",
     "LaneCatalog",
+    "OrderRule",
+    "OutcomeMetric",
     "Step",
     "Text",
     "Transition",
@@ -165,6 +167,41 @@ class Transition(_Frozen):
         return 1.0 if self.probability is None else self.probability
 
 
+class OrderRule(_Frozen):
+    """An order the law or the routine requires: ``before`` comes first on every path.
+
+    No case may reach a step of ``after`` without having passed ``before`` earlier (e.g. no
+    eviction without a petition). Validation checks it on the graph; ``note`` says where the
+    rule comes from.
+    """
+
+    before: Identifier
+    after: Annotated[tuple[Identifier, ...], Field(min_length=1)]
+    note: str | None = None
+
+
+class OutcomeMetric(_Frozen):
+    """A figure the process is judged by, declared by its owner and computed three ways.
+
+    ``measure: share`` is the share of cases that reach any of ``steps``; ``measure: time_to``
+    the working days from the case's start until work begins on the first of ``steps`` it
+    reaches (for an end step: until the case ends there), over the cases that reach one.
+    Designed from the graph, simulated and registered from an event log
+    (:mod:`boflyt.analysis.outcomes`).
+    """
+
+    id: Identifier
+    name: Text
+    measure: Literal["share", "time_to"]
+    steps: Annotated[tuple[Identifier, ...], Field(min_length=1)]
+    note: str | None = None
+
+
+_ADDED_FIELDS = ("order", "outcome_metrics")
+"""Version fields added after versions were first stored: left out of the canonical form while
+empty, so a version stored before they existed keeps its content hash."""
+
+
 class Version(_Frozen):
     """An immutable revision of one process's flow graph."""
 
@@ -181,6 +218,10 @@ class Version(_Frozen):
     """Lanes used by this version, in the order diagrams draw them (ids from lanes.yaml)."""
     steps: tuple[Step, ...]
     transitions: tuple[Transition, ...]
+    order: tuple[OrderRule, ...] = ()
+    """Orders the graph must keep (statutory or administrative), checked by validation."""
+    outcome_metrics: tuple[OutcomeMetric, ...] = ()
+    """The figures the process is judged by (share evicted, time to first NAV contact, …)."""
 
     @field_validator("date", mode="before")
     @classmethod
@@ -202,8 +243,14 @@ class Version(_Frozen):
         raise KeyError(step_id)
 
     def canonical(self) -> str:
-        """The canonical form: sorted-key JSON of the model with defaults, by alias."""
+        """The canonical form: sorted-key JSON of the model with defaults, by alias.
+
+        The fields of :data:`_ADDED_FIELDS` are left out while empty (hashes stay stable).
+        """
         data = self.model_dump(mode="json", by_alias=True)
+        for name in _ADDED_FIELDS:
+            if not data[name]:
+                del data[name]
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     @property

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from boflyt.models.definition import Lane, LaneCatalog, Text
 
-__all__ = ["BASE", "LANES", "edit", "write_version"]
+__all__ = ["BASE", "DECLARED", "LANES", "declare", "edit", "write_version"]
 
 LANES = LaneCatalog(
     lanes=(
@@ -87,6 +87,25 @@ transitions:
   - {from: office_part, to: join}
   - {from: join, to: end}
 """
+
+
+# Orders and outcome metrics that hold for BASE, inserted after its lanes by `declare`: the
+# order entries are then on lines 12-14, the outcome metrics on lines 16-17.
+DECLARED = """\
+order:
+  - {before: apply, after: [check, split]}
+  - {before: nav_part, after: [join, end]}
+  - {before: check, after: [fix]}
+outcome_metrics:
+  - {id: finished, name: {nb: Ferdig, en: Finished}, measure: share, steps: [end]}
+  - {id: to_nav, name: {nb: Til NAV, en: To NAV}, measure: time_to, steps: [nav_part]}
+"""
+
+
+def declare(*changes: tuple[str, str]) -> str:
+    """BASE with :data:`DECLARED` after its lanes, then each ``(old, new)`` applied once."""
+    lanes = "lanes: [tenant, housing_office, nav]\n"
+    return edit((lanes, lanes + DECLARED), *changes)
 
 
 def edit(*changes: tuple[str, str], base: str = BASE) -> str:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from boflyt.engine.load import parse_version
 from boflyt.engine.validate import location, validate
 from boflyt.models.errors import DefinitionError, Problem
-from tests.engine.snippets import BASE, LANES, edit
+from tests.engine.snippets import BASE, LANES, declare, edit
 from tests.factories import linear_version, make_version
 
 FILE = "test_process/v1.yaml"
@@ -154,6 +154,21 @@ BAD_SNIPPETS = {
         f"{FILE}:58 transitions[1](apply->check).rework: rework transition apply -> check does "
         "not loop back: 'check' never leads back to 'apply'",
     ),
+    "rework on the forward edge of a loop": (
+        [
+            ("probability: 0.3}", "probability: 0.3, rework: true}"),
+            ("{from: fix, to: check, rework: true}", "{from: fix, to: check}"),
+        ],
+        f"{FILE}:60 transitions[3](check->fix).rework: rework transition check -> fix does not "
+        "go back to an earlier step: without rework transitions, 'fix' is not on the way from "
+        "the start to 'check'; rework: true belongs on the transition that returns to an "
+        "earlier step",
+    ),
+    "rework on both edges of a loop": (
+        [("probability: 0.3}", "probability: 0.3, rework: true}")],
+        f"{FILE}:60 transitions[3](check->fix).rework: rework transition check -> fix does not "
+        "go back to an earlier step",
+    ),
     "cycle not marked rework": (
         [("{from: fix, to: check, rework: true}", "{from: fix, to: check}")],
         f"{FILE}:61 transitions[4](fix->check): cycle check -> fix -> check has no rework "
@@ -280,6 +295,88 @@ BAD_SNIPPETS = {
         f"{FILE}:1: expected a mapping of version fields, found a list",
     ),
 }
+
+
+# (changes to BASE with DECLARED's orders and outcome metrics, one expected problem line)
+BAD_DECLARED = {
+    "order that a path breaks": (
+        [("{before: check, after: [fix]}", "{before: fix, after: [split]}")],
+        f"{FILE}:14 order[2](fix).after[0]: 'split' can be reached without 'fix' before it: "
+        "start -> apply -> check -> split; every path to 'split' must pass 'fix'",
+    ),
+    "order across parallel branches": (
+        [("{before: nav_part, after: [join, end]}", "{before: nav_part, after: [office_part]}")],
+        f"{FILE}:13 order[1](nav_part).after[0]: 'office_part' can be reached without "
+        "'nav_part' before it: start -> apply -> check -> split -> office_part",
+    ),
+    "order with an unknown step": (
+        [("{before: apply, after", "{before: aply, after")],
+        f"{FILE}:12 order[0](aply).before: unknown step 'aply' (did you mean 'apply'?)",
+    ),
+    "order after itself": (
+        [("after: [fix]}", "after: [check]}")],
+        f"{FILE}:14 order[2](check).after[0]: 'check' cannot come after itself",
+    ),
+    "order without after": (
+        [("after: [fix]}", "after: []}")],
+        f"{FILE}:14 order[2].after: tuple should have at least 1 item",
+    ),
+    "outcome metric with an unknown step": (
+        [("steps: [nav_part]", "steps: [nav_prt]")],
+        f"{FILE}:17 outcome_metrics[1](to_nav).steps[0]: unknown step 'nav_prt' "
+        "(did you mean 'nav_part'?)",
+    ),
+    "outcome metric id twice": (
+        [("id: to_nav", "id: finished")],
+        f"{FILE}:17 outcome_metrics[1](finished).id: duplicate outcome metric id 'finished'; "
+        "first on line 16",
+    ),
+    "unknown outcome measure": (
+        [("measure: time_to", "measure: mean_time")],
+        f"{FILE}:17 outcome_metrics[1].measure: unknown measure 'mean_time'; "
+        "allowed: share, time_to",
+    ),
+    "outcome metric without a name": (
+        [("name: {nb: Til NAV, en: To NAV}, ", "")],
+        f"{FILE}:17 outcome_metrics[1]: required field 'name' is missing",
+    ),
+    "outcome metric field misspelt": (
+        [("steps: [end]", "step: [end]")],
+        f"{FILE}:16 outcome_metrics[0].step: unknown field 'step' (did you mean 'steps'?); "
+        "allowed: id, name, measure, steps, note",
+    ),
+}
+
+
+def test_declared_orders_and_outcome_metrics_that_hold_are_valid() -> None:
+    """Joins wait for every branch: nav_part comes before join and end on every run."""
+    assert problems_of(declare()) == []
+
+
+@pytest.mark.parametrize(("changes", "expected"), BAD_DECLARED.values(), ids=BAD_DECLARED.keys())
+def test_bad_declaration_gives_its_message(changes: list[tuple[str, str]], expected: str) -> None:
+    found = problems_of(declare(*changes))
+    assert any(expected in line for line in found), "\n".join(found)
+
+
+def test_a_broken_order_names_every_step_it_reaches() -> None:
+    text = declare(("{before: check, after: [fix]}", "{before: fix, after: [split, join, end]}"))
+    found = [line for line in problems_of(text) if "order[2]" in line]
+    assert [line.split(": ", 1)[0] for line in found] == [
+        f"{FILE}:14 order[2](fix).after[0]",
+        f"{FILE}:14 order[2](fix).after[1]",
+        f"{FILE}:14 order[2](fix).after[2]",
+    ]
+
+
+def test_a_version_without_declarations_keeps_its_content_hash() -> None:
+    """Stores hold versions hashed before orders and outcome metrics existed."""
+    version = linear_version()
+    assert "order" not in version.canonical()
+    assert "outcome_metrics" not in version.canonical()
+    assert version.content_hash == (
+        "c97235d9b3584c5bb1a8bcd54fd4a2321feec647e0a56884e55317e5dab3c598"
+    )
 
 
 @pytest.mark.parametrize(("changes", "expected"), BAD_SNIPPETS.values(), ids=BAD_SNIPPETS.keys())
