@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
 from boflyt.analysis.compare import Comparison, compare
@@ -26,7 +27,7 @@ from boflyt.engine.load import Library, load_library, parse_ref
 from boflyt.engine.store import event_frame
 from boflyt.models.definition import Version
 from boflyt.models.vocabulary import Waste
-from boflyt.models.words import format_number, term
+from boflyt.models.words import format_number, term, word
 from boflyt.settings import get_settings
 from boflyt.workspace import Workspace
 
@@ -52,37 +53,11 @@ JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the same figures as JSON instead of tables.")
 ]
 
-_HEAD = {
-    "metric": ("Nøkkeltall", "Metric"),
-    "value": ("Verdi", "Value"),
-    "unit": ("Enhet", "Unit"),
-    "change": ("Endring", "Change"),
-    "ci": ("95 % KI for endringen", "95 % CI of the change"),
-    "org": ("Organisasjon", "Organisation"),
-    "touch": ("Arbeidstid per sak (min)", "Touch minutes per case"),
-    "field": ("Datafelt", "Data field"),
-    "steps": ("Steg", "Steps"),
-    "waste": ("Sløsing", "Waste"),
-    "cases": ("Saker", "Cases"),
-    "mean": ("Snitt", "Mean"),
-    "median": ("Median", "Median"),
-    "pair": ("Overlevering", "Handoff"),
-    "handoffs": ("Overleveringer", "Handoffs"),
-    "share": ("Andel", "Share"),
-    "variant": ("Variant (fullførte steg)", "Variant (completed steps)"),
-    "wait": ("Ventetid (vd)", "Wait (wd)"),
-    "workload": ("Arbeidsbelastning per organisasjon", "Workload per organisation"),
-    "duplicates": ("Dobbeltregistreringer", "Duplicate registrations"),
-    "wastes": ("Sløsing etter kategori", "Wastes by category"),
-    "summary": ("Observert per avsluttet sak", "Observed per finished case"),
-    "pairs": ("Ventetid etter overlevering (vd)", "Waiting after a handoff (wd)"),
-    "variants": ("Vanligste varianter", "Most frequent variants"),
-}
-_UNIT = {"count": ("", ""), "min": ("min", "min"), "wd": ("vd", "wd"), "%": ("%", "%")}
+_UNIT = {"count": "unit.count", "min": "unit.min", "wd": "unit.wd", "%": "unit.percent"}
 
 
 def _t(key: str, lang: str) -> str:
-    return _HEAD[key][lang == "en"]
+    return word(f"analyse.{key}", lang)
 
 
 def _lang(lang: Language | None) -> str:
@@ -125,7 +100,7 @@ def _design_table(m: DesignMetrics, version: Version, lang: str) -> Table:
     table.add_column(_t("unit", lang))
     for metric in DESIGN_METRICS:
         digits = 0 if metric.key in _WHOLE else 1
-        unit = _UNIT[metric.unit][lang == "en"]
+        unit = word(_UNIT[metric.unit], lang)
         table.add_row(metric.label(lang), _num(m[metric.key], lang, digits), unit)
     return table
 
@@ -187,9 +162,7 @@ def _conformance_line(obs: ObservedMetrics, lang: str) -> str | None:
     if c is None or c.share is None:
         return None
     share = _num(100 * c.share, lang)
-    if lang == "en":
-        return f"Conformance: {c.conforming} of {c.runs} runs ({share} %) follow the graph."
-    return f"Samsvar: {c.conforming} av {c.runs} saker ({share} %) følger flyten."
+    return _t("conformance", lang).format(conforming=c.conforming, runs=c.runs, share=share)
 
 
 def analyse(
@@ -216,8 +189,7 @@ def analyse(
     for table in _detail_tables(metrics, library, language):
         console.print(table)
     if observed and obs is None:
-        none = "no recorded runs of" if language == "en" else "ingen registrerte saker for"
-        console.print(f"[yellow]{none} {version.key}[/]")
+        console.print(Text(_t("no_runs", language).format(version=version.key), style="yellow"))
     if obs is not None:
         for table in _observed_tables(obs, library, language):
             console.print(table)
@@ -250,10 +222,10 @@ def _comparison_table(c: Comparison, lang: str) -> Table:
     for row in c.rows:
         digits = 0 if row.key in _WHOLE else 1
         cells = [
-            row.label(lang) + (" (obs.)" if row.source == "observed" else ""),
+            row.label(lang) + (f" {_t('observed_mark', lang)}" if row.source == "observed" else ""),
             _num(row.before, lang, digits), _num(row.after, lang, digits),
             _num(row.change, lang, digits), _num(row.pct_change, lang, 0),
-            _UNIT[row.unit][lang == "en"],
+            word(_UNIT[row.unit], lang),
         ]  # fmt: skip
         if observed:
             ci = "" if row.ci_low is None else f"{_num(row.ci_low, lang, 2)} … "
@@ -287,9 +259,7 @@ def compare_command(
         return
     console.print(_comparison_table(result, language))
     if observed and logs[0] is None:
-        none = "no observed comparison: a version has no recorded runs"
-        nb = "ingen observert sammenligning: en av versjonene har ingen registrerte saker"
-        console.print(f"[yellow]{none if language == 'en' else nb}[/]")
+        console.print(Text(_t("no_observed", language), style="yellow"))
     for sentence in result.summary(language):
         console.print(f"• {sentence}")
 

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import polars as pl
 import typer
+from rich.text import Text
 
 from boflyt.analysis.observed import observed_metrics
 from boflyt.console import console, fail, friendly_errors
@@ -23,6 +24,7 @@ from boflyt.engine.store import event_frame
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import NotFoundError
 from boflyt.models.vocabulary import VersionStatus
+from boflyt.models.words import format_number, word
 from boflyt.settings import get_settings
 from boflyt.visualize.diagram import extract_comparison, extract_swimlane
 from boflyt.visualize.render import Renderer, find_renderer, format_of
@@ -200,9 +202,9 @@ def draw(
     with friendly_errors():
         output.parent.mkdir(parents=True, exist_ok=True)
         used = _draw(ref, output, compare, timeline, observed, _lang(lang), renderer)
-    console.print(
-        f"wrote {output} ({output.stat().st_size:,} bytes; renderer {used})", soft_wrap=True
-    )
+    size = format_number(output.stat().st_size, _lang(lang), 0)
+    wrote = word("draw.wrote", _lang(lang), path=output, size=size, renderer=used)
+    console.print(Text(wrote), soft_wrap=True)
 
 
 def report(
@@ -244,11 +246,14 @@ def report(
             lang=_lang(lang),
             renderer=_renderer(renderer),
         )
-    console.print(
-        f"wrote {entry.path} — handoffs {entry.handoffs[0]:.1f} → {entry.handoffs[1]:.1f}, "
-        f"lead time {entry.lead_days[0]:.1f} → {entry.lead_days[1]:.1f} working days",
-        soft_wrap=True,
-    )
+    language = _lang(lang)
+    figures = {
+        f"{name}_{side}": format_number(value, language)
+        for name, pair in (("handoffs", entry.handoffs), ("lead", entry.lead_days))
+        for side, value in zip(("before", "after"), pair, strict=True)
+    }
+    wrote = word("draw.wrote_report", language, path=entry.path, **figures)
+    console.print(Text(wrote), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

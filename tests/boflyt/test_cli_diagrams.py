@@ -37,7 +37,7 @@ def run(*args: str, code: int = 0) -> str:
 def test_draw_a_swimlane_as_svg(tmp_path: Path) -> None:
     out = tmp_path / "v1.svg"
     text = run("draw", "private_lease@v1", "-o", str(out))
-    assert "renderer pure" in text
+    assert "tegnet med pure" in text  # bokmål by default
     svg = out.read_text(encoding="utf-8")
     assert 'id="lane&#45;housing_office"' in svg and "Boligkontoret" in svg
 
