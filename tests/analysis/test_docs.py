@@ -14,6 +14,7 @@ MODULES = [
     "boflyt.analysis.conformance",
     "boflyt.analysis.design",
     "boflyt.analysis.observed",
+    "boflyt.analysis.outcomes",
     "boflyt.analysis.waste",
 ]
 
