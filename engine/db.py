@@ -80,7 +80,7 @@ SQLITE_PRAGMAS = (
 
 PG_CONNECT_TIMEOUT_S = 5
 
-REVISIONS = ("0001_baseline", "0002_store_meta")
+REVISIONS = ("0001_baseline", "0002_store_meta", "0003_run_sets")
 """The revisions in ``engine/migrations/versions``, oldest first (a test checks they agree)."""
 HEAD = REVISIONS[-1]
 VERSION_TABLE = "boflyt_revision"
@@ -295,9 +295,17 @@ def _migrate_locked(engine: Engine) -> tuple[str, str]:
         if found.revision == HEAD:
             return HEAD, HEAD
         if found.unrevisioned:
-            migrations.stamp(conn, HEAD if "store_meta" in found.tables else REVISIONS[0])
+            migrations.stamp(conn, _unrevisioned_at(conn, found.tables))
         migrations.upgrade(conn, HEAD)
         return found.label, HEAD
+
+
+def _unrevisioned_at(conn: Connection, tables: frozenset[str]) -> str:
+    """The revision whose schema a store made before revisions were kept has."""
+    if "store_meta" not in tables:
+        return REVISIONS[0]
+    columns = {column["name"] for column in sa.inspect(conn).get_columns("simulation_run")}
+    return HEAD if "number" in columns else "0002_store_meta"
 
 
 def _refuse(engine: Engine, found: StoreRevision) -> None:
@@ -340,9 +348,9 @@ def _quick_check(engine: Engine, path: Path) -> None:
         engine, lambda: _in_read(engine, lambda c: c.exec_driver_sql("PRAGMA quick_check").all())
     )
     if [tuple(row) for row in result] != [("ok",)]:
+        found = " ".join(str(result[0][0]).split())[:120]  # one line, however SQLite words it
         raise StoreError(
-            f"the store {path} is damaged (SQLite quick_check: {str(result[0][0])[:120]}); "
-            "restore it from a backup"
+            f"the store {path} is damaged (SQLite quick_check: {found}); restore it from a backup"
         )
 
 

@@ -1,16 +1,20 @@
-"""The event log in bulk: simulated cohorts in, analysis frames out.
+"""The event log in bulk: simulated cohorts in, run sets out, analysis frames read.
 
 :func:`append_simulated` writes a whole simulated cohort (run row, case runs, work items and
 events) in one transaction — ``COPY`` on PostgreSQL, the driver's ``executemany`` on SQLite —
-bypassing the per-command path, since simulated cases need no compare-and-set.
-:func:`event_frame` reads the log back as one polars frame for the analysis. Re-exported from
-:mod:`boflyt.engine.store`.
+bypassing the per-command path, since simulated cases need no compare-and-set; it gives the
+simulation its run number and can replace the earlier cohorts of the same origin (the demo's).
+:func:`delete_run_sets` removes simulated and imported run sets (never live cases).
+:func:`event_frame` reads the log back as one polars frame for the analysis, of one run set when
+asked: :func:`run_set_where` is the one place a run set becomes a filter. Re-exported from
+:mod:`boflyt.engine.store` (all but the run-set functions, which are imported from here).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -20,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from boflyt.engine.case import CaseState
 from boflyt.engine.db import read_scope, write_scope
+from boflyt.engine.queries import find_simulation
 from boflyt.engine.statements import (
     CASE_TABLE,
     EVENT_TABLE,
@@ -29,11 +34,24 @@ from boflyt.engine.statements import (
     SIMULATION_TABLE,
     translate_errors,
 )
+from boflyt.models.errors import CommandError, NotFoundError
 from boflyt.models.events import Event
-from boflyt.models.tables import SimulationRun
+from boflyt.models.runset import RunSet
+from boflyt.models.tables import SimulationRun, StoreMeta
 from boflyt.models.vocabulary import Mode
 
-__all__ = ["append_simulated", "event_frame"]
+__all__ = [
+    "COUNTER",
+    "DeletedRuns",
+    "append_simulated",
+    "delete_run_sets",
+    "event_frame",
+    "run_set_where",
+]
+
+COUNTER = "last_simulation_number"
+"""The ``store_meta`` row holding the last run number given, so numbers are never reused."""
+_META = StoreMeta.__table__  # type: ignore[attr-defined]
 
 _CASE_BULK = (
     "id", "ref_key", "process", "version", "content_hash", "mode", "status", "started_at",
@@ -87,13 +105,19 @@ def append_simulated(
     states: Iterable[CaseState],
     events: Iterable[Event],
     mode: Mode = Mode.SIMULATED,
+    replace: bool = False,
 ) -> int:
     """Bulk-insert a simulated cohort: its run row, case runs, work items and events.
 
     Every state and event belongs to ``simulation.process`` @ ``simulation.version``; cases get
-    no reference (``ref_key`` NULL). Everything goes in one transaction (``COPY`` on
-    PostgreSQL, the driver's ``executemany`` on SQLite), so a failed cohort leaves nothing.
-    ``states`` and ``events`` may be generators. Returns the number of events written.
+    no reference (``ref_key`` NULL). The run gets the next run number (``simulation.number`` is
+    ignored; numbers are never reused). With ``replace`` the earlier simulations of the same
+    process, version and ``origin`` are deleted first, so the store keeps one (the demo's way).
+    With ``mode=Mode.IMPORTED`` the cohort is the run set ``imported:<simulation.id>`` and no
+    simulation row is written.
+    Everything goes in one transaction (``COPY`` on PostgreSQL, the driver's ``executemany`` on
+    SQLite), so a failed cohort leaves nothing. ``states`` and ``events`` may be generators.
+    Returns the number of events written.
     """
     sim, states = simulation, list(states)
     tail = (sim.process, sim.version, mode.value, sim.id)  # read once, not per row
@@ -117,10 +141,113 @@ def append_simulated(
 
     def run() -> int:
         with write_scope(engine) as conn:
-            conn.execute(SIMULATION_TABLE.insert().values(**sim.model_dump()))
+            if mode is Mode.SIMULATED:
+                row = {**sim.model_dump(), "number": _counted(conn, 1)}
+                if replace:
+                    _delete_earlier(conn, sim)
+                conn.execute(SIMULATION_TABLE.insert().values(**row))
             _bulk(conn, CASE_TABLE, _CASE_BULK, cases)
             _bulk(conn, ITEM_TABLE, _ITEM_BULK, items)
             return _bulk(conn, EVENT_TABLE, LOG_COLUMNS, rows)
+
+    return translate_errors(run)
+
+
+def _counted(conn: Connection, more: int) -> int:
+    """Raise the last run number given (kept in ``store_meta``, and never below any stored) by
+    ``more`` and return it: ``1`` gives the next number; ``0``, before deleting simulations,
+    makes sure their numbers stay given."""
+    counter = _META.c.name == COUNTER
+    last = conn.execute(sa.select(_META.c.value).where(counter).with_for_update()).scalar()
+    top = conn.execute(sa.select(sa.func.max(SIMULATION_TABLE.c.number))).scalar()
+    number = max(int(last or 0), top or 0) + more
+    if last is None:
+        conn.execute(_META.insert().values(name=COUNTER, value=str(number)))
+    elif number != int(last):
+        conn.execute(_META.update().where(counter).values(value=str(number)))
+    return number
+
+
+def _delete_earlier(conn: Connection, sim: SimulationRun) -> None:
+    """Delete the simulations of ``sim``'s process, version and origin (before storing it)."""
+    table = SIMULATION_TABLE
+    query = sa.select(table.c.id).where(
+        table.c.process == sim.process, table.c.version == sim.version,
+        table.c.origin == sim.origin,
+    )  # fmt: skip
+    for simulation_id in conn.execute(query).scalars().all():
+        _delete(conn, Mode.SIMULATED, simulation_id)
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedRuns:
+    """What :func:`delete_run_sets` removed."""
+
+    sets: int
+    cases: int
+    events: int
+
+
+def _exact(conn: Connection, runs: RunSet) -> tuple[Mode, str | None]:
+    """(mode, key of the rows): a simulation by its full id, an import by its name."""
+    if runs.mode is Mode.SIMULATED:
+        return runs.mode, str(find_simulation(conn, runs).id)
+    return runs.mode, runs.key or None
+
+
+def _where(table: sa.Table, mode: Mode, key: str | None) -> sa.ColumnElement[bool]:
+    clause = table.c.mode == mode.value
+    return clause if key is None else sa.and_(clause, table.c.simulation_id == key)
+
+
+def run_set_where(conn: Connection, table: sa.Table, runs: RunSet) -> sa.ColumnElement[bool]:
+    """The rows of ``table`` (``event`` or ``case_run``) that belong to ``runs``.
+
+    The one place a run set becomes a filter: live is mode ``live``; an import is mode
+    ``imported`` and its name in ``simulation_id``; a simulation is mode ``simulated`` and its
+    full id (a run number or id prefix is resolved on ``conn`` first).
+
+    Raises:
+        NotFoundError, CommandError: a simulation reference that names none, or several.
+    """
+    return _where(table, *_exact(conn, runs))
+
+
+def _delete(conn: Connection, mode: Mode, key: str | None) -> tuple[int, int]:
+    """Delete one non-live run set's events, work items, case runs (and simulation row)."""
+    cases = sa.select(CASE_TABLE.c.id).where(_where(CASE_TABLE, mode, key))
+    events = conn.execute(EVENT_TABLE.delete().where(_where(EVENT_TABLE, mode, key))).rowcount
+    conn.execute(ITEM_TABLE.delete().where(ITEM_TABLE.c.case_id.in_(cases)))
+    removed = conn.execute(CASE_TABLE.delete().where(_where(CASE_TABLE, mode, key))).rowcount
+    if mode is Mode.SIMULATED:
+        conn.execute(SIMULATION_TABLE.delete().where(SIMULATION_TABLE.c.id == key))
+    return removed, events
+
+
+def delete_run_sets(engine: Engine, sets: Sequence[RunSet]) -> DeletedRuns:
+    """Delete simulated and imported run sets with every case, work item and event of them.
+
+    All in one transaction: either every set goes or none. Live cases are never deleted here.
+
+    Raises:
+        CommandError: a set is ``live``, or a simulation reference is ambiguous.
+        NotFoundError: a simulation or import that is not in the store.
+    """
+    if any(runs.mode is Mode.LIVE for runs in sets):
+        raise CommandError("live cases are never deleted as a run set; only simulated:N and "
+                           "imported:NAME can be deleted")  # fmt: skip
+
+    def run() -> DeletedRuns:
+        cases = events = 0
+        with write_scope(engine) as conn:
+            exact = {_exact(conn, runs) for runs in sets}
+            _counted(conn, 0)
+            for mode, key in sorted(exact, key=str):
+                removed, logged = _delete(conn, mode, key)
+                if mode is Mode.IMPORTED and not removed:
+                    raise NotFoundError(f"no imported run set {RunSet(mode, key or '').shown}")
+                cases, events = cases + removed, events + logged
+        return DeletedRuns(len(exact), cases, events)
 
     return translate_errors(run)
 
@@ -142,11 +269,17 @@ def event_frame(
     version: int | None = None,
     mode: Mode | str | None = None,
     simulation_id: str | None = None,
+    runs: RunSet | None = None,
 ) -> pl.DataFrame:
     """The event log as a polars frame, ordered by case and ``seq``.
 
-    Columns: :data:`~boflyt.models.events.EVENT_COLUMNS` then ``process``, ``version``, ``mode``;
-    ``at`` is ``pl.Datetime("us")`` (naive UTC), ``kind`` the event kind's string value.
+    ``runs`` keeps one run set (:func:`run_set_where`); analysis always reads one, never the
+    whole log. Columns: :data:`~boflyt.models.events.EVENT_COLUMNS` then ``process``,
+    ``version``, ``mode``; ``at`` is ``pl.Datetime("us")`` (naive UTC), ``kind`` the event
+    kind's string value.
+
+    Raises:
+        NotFoundError, CommandError: ``runs`` names no simulation, or several.
     """
     columns = [EVENT_TABLE.c[name] for name in _FRAME_SCHEMA]
     query = sa.select(*columns).order_by(EVENT_TABLE.c.case_id, EVENT_TABLE.c.seq)
@@ -159,6 +292,8 @@ def event_frame(
     if simulation_id is not None:
         query = query.where(EVENT_TABLE.c.simulation_id == simulation_id)
     with read_scope(engine) as conn:
+        if runs is not None:
+            query = query.where(run_set_where(conn, EVENT_TABLE, runs))
         if conn.dialect.name != "sqlite":
             rows = conn.execute(query).all()
             return pl.DataFrame(rows, schema=_FRAME_SCHEMA, orient="row")

@@ -7,7 +7,7 @@
 * ``event`` — the append-only event log shared by live, simulated and imported runs: the columns
   of :data:`boflyt.models.events.EVENT_COLUMNS` plus process, version, mode and simulation id copied
   from the case so the analysis reads one table.
-* ``simulation_run`` — one row per simulated cohort.
+* ``simulation_run`` — one row per simulated cohort (one run set ``simulated:<number>``).
 * ``store_meta`` — facts about the store itself (the reference key's fingerprint).
 
 Timestamps are timezone-naive UTC ``datetime`` values everywhere (SQLite has no time zones).
@@ -138,9 +138,14 @@ class EventRow(SQLModel, table=True):
 
 
 class SimulationRun(SQLModel, table=True):
-    """One simulated cohort of cases."""
+    """One simulated cohort of cases: the run set ``simulated:<number>``.
+
+    Its cases, work items and events carry its ``id`` in their ``simulation_id`` column; deleting
+    the run set (``boflyt runs delete``, or the demo replacing its own) deletes them all.
+    """
 
     __tablename__ = "simulation_run"
+    __table_args__ = (sa.UniqueConstraint("number", name="uq_simulation_run_number"),)
 
     id: str = Field(primary_key=True, max_length=64)
     process: str = Field(max_length=64)
@@ -150,6 +155,10 @@ class SimulationRun(SQLModel, table=True):
     cases: int
     created_at: dt.datetime = Field(sa_type=_NAIVE)
     content_hash: str = Field(max_length=64)
+    number: int | None = Field(default=None, nullable=False)
+    """The short run number people use (``simulated:3``): given when stored, never reused."""
+    origin: str = Field(default="simulate", max_length=16)
+    """``simulate`` or ``demo`` (:class:`boflyt.models.runset.SimulationOrigin`)."""
 
 
 class StoreMeta(SQLModel, table=True):

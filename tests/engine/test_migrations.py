@@ -27,8 +27,10 @@ from boflyt.engine.db import (
     upgrade_schema,
     write_scope,
 )
+from boflyt.engine.eventlog import COUNTER, delete_run_sets
 from boflyt.engine.pseudonym import ReferenceKey
 from boflyt.models.errors import StoreError
+from boflyt.models.runset import RunSet
 from boflyt.models.tables import metadata
 from tests.factories import linear_version
 
@@ -64,7 +66,7 @@ def _fill(engine: Engine, tmp_path: Path) -> list[str]:
 
 def test_the_revisions_named_in_code_are_the_scripts_shipped():
     assert migrations.revisions() == REVISIONS
-    assert HEAD == REVISIONS[-1] == "0002_store_meta"
+    assert HEAD == REVISIONS[-1] == "0003_run_sets"
 
 
 def test_an_empty_store_opens_at_head_with_no_drift_from_the_tables_module(empty_store_url):
@@ -120,6 +122,50 @@ def test_a_store_made_before_revisions_is_adopted(tmp_path):
     assert store_revision(engine).unrevisioned
     assert open_schema(engine).revision == HEAD
     assert len(store.list_cases(engine)) == 3
+    engine.dispose()
+
+
+def _store_at(url: str, revision: str, simulations: int) -> Engine:
+    """A store at ``revision`` holding ``simulations`` simulation rows, stored newest first."""
+    engine = make_engine(url)
+    with write_scope(engine) as conn:
+        migrations.upgrade(conn, revision)
+        for n in range(simulations):
+            conn.exec_driver_sql(
+                "INSERT INTO simulation_run (id, process, version, scenario, seed, cases, "
+                f"created_at, content_hash) VALUES ('sim-{n}', 'p', 1, 'default', {n}, 10, "
+                f"'2025-01-{20 - n:02d} 10:00:00', 'h')"
+            )
+    return engine
+
+
+def test_simulations_stored_before_run_numbers_are_numbered_in_the_order_stored(empty_store_url):
+    engine = _store_at(empty_store_url, "0002_store_meta", 3)
+    assert upgrade_schema(engine) == ("0002_store_meta", HEAD)
+    with read_scope(engine) as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT id, number, origin FROM simulation_run ORDER BY number"
+        ).all()
+        assert migrations.drift(conn) == []
+    assert [tuple(row) for row in rows] == [
+        ("sim-2", 1, "simulate"), ("sim-1", 2, "simulate"), ("sim-0", 3, "simulate"),
+    ]  # fmt: skip
+    delete_run_sets(engine, [RunSet.parse("simulated:3")])  # its number stays given
+    with read_scope(engine) as conn:
+        counter = conn.exec_driver_sql(f"SELECT value FROM store_meta WHERE name = '{COUNTER}'")
+        assert counter.scalar() == "3"
+    engine.dispose()
+
+
+def test_a_store_of_the_second_schema_made_before_revisions_is_upgraded(tmp_path):
+    engine = _store_at(f"sqlite:///{tmp_path / 'old.db'}", "0002_store_meta", 2)
+    with write_scope(engine) as conn:
+        conn.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
+    assert store_revision(engine).unrevisioned
+    assert open_schema(engine).revision == HEAD
+    with read_scope(engine) as conn:
+        numbers = conn.exec_driver_sql("SELECT number FROM simulation_run ORDER BY number")
+        assert [row[0] for row in numbers] == [1, 2]
     engine.dispose()
 
 

@@ -151,9 +151,10 @@ def _overwritten_pages(path: Path) -> None:
         conn.execute(
             sa.text(
                 "INSERT INTO simulation_run (id, process, version, scenario, seed, cases, "
-                "created_at, content_hash) VALUES (:id, 'p', 1, :s, 1, 1, '2025-01-06', 'h')"
+                "created_at, content_hash, number, origin) "
+                "VALUES (:id, 'p', 1, :s, 1, 1, '2025-01-06', 'h', :n, 'simulate')"
             ),
-            [{"id": f"run-{n:05d}", "s": "x" * 150} for n in range(2000)],
+            [{"id": f"run-{n:05d}", "s": "x" * 150, "n": n + 1} for n in range(2000)],
         )
     engine.dispose()  # the last connection checkpoints the WAL into the file
     page = 4096
