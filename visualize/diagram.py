@@ -21,8 +21,10 @@ import networkx as nx
 from boflyt.analysis.design import DesignMetrics, design_metrics
 from boflyt.analysis.waste import duplicate_registrations
 from boflyt.engine.diff import diff_versions
+from boflyt.models import words
 from boflyt.models.definition import LaneCatalog, Step, Transition, Version
 from boflyt.models.vocabulary import StepKind
+from boflyt.models.words import format_number
 from boflyt.visualize.layout import flow_positions
 from boflyt.visualize.wording import kind_counts_text, lane_label, outcome_label, word
 
@@ -314,7 +316,8 @@ def extract_swimlane(
     handoff_count = sum(1 for e in edges if e.handoff)
     subtitle = kind_counts_text(version.steps, len(version.lanes), handoff_count, lang)
     if lead_time_days is not None:
-        subtitle += f"; {word('lead_time', lang)} {lead_time_days:.1f} {word('days', lang)}"
+        lead = format_number(lead_time_days, lang)
+        subtitle += f"; {word('lead_time', lang)} {lead} {word('days', lang)}"
     return Swimlane(
         key=version.key,
         title=f"{version.name.get(lang)} · v{version.version}: {version.label}",
@@ -384,12 +387,14 @@ def extract_comparison(
     m_before = before_metrics or design_metrics(before, lanes=lanes)
     m_after = after_metrics or design_metrics(after, lanes=lanes)
     counts = (len(diff.steps_added), len(diff.steps_changed), len(diff.steps_removed))
-    pattern = (
-        "{}: {} new, {} changed and {} removed steps"
-        if lang == "en"
-        else "{}: {} nye, {} endrede og {} fjernede steg"
+    subtitle = words.word(
+        "diagram.compare_subtitle",
+        lang,
+        versions=f"v{before.version} -> v{after.version}",
+        new=counts[0],
+        changed=counts[1],
+        removed=counts[2],
     )
-    subtitle = pattern.format(f"v{before.version} -> v{after.version}", *counts)
     return Swimlane(
         key=f"{after.key}-vs-v{before.version}",
         title=f"{after.name.get(lang)} · v{after.version}: {after.label}",

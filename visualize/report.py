@@ -25,6 +25,7 @@ from boflyt.analysis.observed import ObservedMetrics, observed_metrics
 from boflyt.analysis.waste import duplicate_registrations
 from boflyt.engine.diff import diff_versions
 from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.words import format_number
 from boflyt.visualize.charts import lead_time_distribution
 from boflyt.visualize.diagram import extract_comparison, extract_swimlane
 from boflyt.visualize.render import Renderer, find_renderer
@@ -260,8 +261,14 @@ def _toc(t: dict[str, str], observed: bool) -> list[tuple[str, str]]:
 def _duplicate_lines(before: Version, after: Version, lang: str) -> list[str]:
     old = {d.field: len(d.steps) for d in duplicate_registrations(before)}
     new = {d.field: len(d.steps) for d in duplicate_registrations(after)}
-    word = "registreringer" if lang != "en" else "registrations"
+    word = texts(lang)["registrations"]
     return [f"{name}: {old.get(name, 1)} → {new.get(name, 1)} {word}" for name in sorted(old | new)]
+
+
+def _pair(values: tuple[float, float], lang: str, unit: str = "") -> str:
+    """``before → after``, each with one decimal by the one number formatter."""
+    before, after = (format_number(value, lang) for value in values)
+    return f"{before} → {after}{unit}"
 
 
 def build_index(
@@ -278,9 +285,9 @@ def build_index(
             "href": _relative(r.path, path.parent),
             "name": r.name,
             "versions": f"{r.before} → {r.after}",
-            "handoffs": f"{r.handoffs[0]:.1f} → {r.handoffs[1]:.1f}",
-            "transactions": f"{r.transactions[0]:.1f} → {r.transactions[1]:.1f}",
-            "lead": f"{r.lead_days[0]:.1f} → {r.lead_days[1]:.1f} d",
+            "handoffs": _pair(r.handoffs, lang),
+            "transactions": _pair(r.transactions, lang),
+            "lead": _pair(r.lead_days, lang, " d"),
         }
         for r in sorted(reports, key=lambda r: r.process)
     ]

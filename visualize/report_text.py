@@ -12,81 +12,33 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 from boflyt.analysis.compare import Row
+from boflyt.models.words import entries, format_number
 from boflyt.visualize.wording import waste_label
 
 __all__ = ["card", "css_class", "fmt_number", "table_html", "texts", "waste_rows"]
-
-_TEXTS: dict[str, tuple[str, str]] = {
-    "summary": ("Kort fortalt", "In short"),
-    "swimlane": ("Svømmebane", "Swimlane"),
-    "before": ("før", "before"),
-    "after": ("etter", "after"),
-    "before_after": ("Før og etter", "Before and after"),
-    "before_after_note": (
-        "Etter-versjonen tegnet mot før-versjonen: grønne steg er nye, blå er endret, grå "
-        "stiplede er fjernet. Tallene øverst er forventede verdier per sak.",
-        "The after version drawn against the before version: green steps are new, blue are "
-        "changed, grey dashed ones removed. The figures at the top are expected values per case.",
-    ),
-    "timeline": ("Verdistrøm: ventetid og arbeidstid", "Value stream: waiting and touch time"),
-    "design": ("Designmål (forventet per sak)", "Design metrics (expected per case)"),
-    "design_note": (
-        "Beregnet fra prosessdefinisjonen: hvert steg vektes med forventet antall besøk per sak "
-        "(forgreninger og løkker med sin sannsynlighet). 1 arbeidsdag = 7,5 timer.",
-        "Computed from the process definition: each step weighted by its expected visits per "
-        "case (branches and loops with their probability). 1 working day = 7.5 hours.",
-    ),
-    "observed": ("Målte verdier (fra saksforløp)", "Observed metrics (from case runs)"),
-    "observed_note": (
-        "Snitt over avsluttede saker. 95 % konfidensintervall for endringen er funnet med "
-        "bootstrap (2000 trekk, fast frø).",
-        "Mean over finished cases. The 95 % confidence interval of the change comes from a "
-        "bootstrap (2000 resamples, fixed seed).",
-    ),
-    "distribution": ("Fordeling av gjennomløpstid", "Lead-time distribution"),
-    "overlay": ("Målt ventetid i svømmebanen", "Measured waiting time on the swimlane"),
-    "waste": ("Sløsing fjernet", "Waste removed"),
-    "category": ("Kategori (steg merket)", "Category (steps tagged)"),
-    "removed": ("Fjernet", "Removed"),
-    "removed_steps": ("Fjernede steg", "Removed steps"),
-    "duplicates": ("Dobbeltregistreringer per datafelt", "Duplicate registrations by field"),
-    "metric": ("Mål", "Metric"),
-    "change": ("Endring", "Change"),
-    "ci": ("95 % KI for endringen", "95 % CI of the change"),
-    "cases": ("saker", "cases"),
-    "generated": ("Laget", "Generated"),
-    "working_days": ("arbeidsdager", "working days"),
-    "index_title": ("Boflyt: før og etter LEAN", "Boflyt: before and after LEAN"),
-    "process": ("Prosess", "Process"),
-    "versions": ("Versjoner", "Versions"),
-    "handoffs": ("Overleveringer", "Handoffs"),
-    "transactions": ("Transaksjoner", "Transactions"),
-    "lead_time": ("Gjennomløpstid", "Lead time"),
-    "note": ("Forventede verdier per sak fra prosessdefinisjonene. Laget", "Expected values "
-             "per case from the process definitions. Generated"),
-}  # fmt: skip
 
 _UNITS = {"count": "", "min": " min", "wd": " d", "%": " %", "pp": " pp"}
 
 
 def texts(lang: str) -> dict[str, str]:
-    """Every report text in ``lang``."""
-    return {key: en if lang == "en" else nb for key, (nb, en) in _TEXTS.items()}
+    """Every report text in ``lang``: the ``report`` group of the word catalogue."""
+    prefix = "report."
+    return {
+        key.removeprefix(prefix): value
+        for key, value in entries(lang).items()
+        if key.startswith(prefix) and isinstance(value, str)
+    }
 
 
 def fmt_number(value: float | None, unit: str, lang: str = "nb") -> str:
-    """A figure as printed: one decimal (none for minutes), decimal comma in bokmål.
+    """A figure as printed: one decimal (none for minutes) by :func:`format_number`, and its unit.
 
-    >>> fmt_number(12.345, "wd"), fmt_number(12.345, "wd", "en"), fmt_number(90, "min")
-    ('12,3 d', '12.3 d', '90 min')
+    >>> fmt_number(12.345, "wd"), fmt_number(12.345, "wd", "en"), fmt_number(1090, "min")
+    ('12,3 d', '12.3 d', '1\u202f090 min')
     """
     if value is None:
         return "–"
-    digits = 0 if unit == "min" else 1
-    text = f"{value:,.{digits}f}".replace(",", "\u2009")
-    if lang != "en":
-        text = text.replace(".", ",")
-    return text.replace("-", "\u2212") + _UNITS.get(unit, "")
+    return format_number(value, lang, 0 if unit == "min" else 1) + _UNITS.get(unit, "")
 
 
 def _signed(text: str, value: float) -> str:

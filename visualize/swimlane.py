@@ -147,13 +147,13 @@ def _card_rows(node: DiagramNode, diagram: Swimlane) -> list[str]:
         text = f"{word('duplicate', lang)}: {', '.join(node.duplicates)}"
         rows.append(_row("#FFF1CC", "#8A5A00", "", "[2x] " + text))
     if node.external_wait:
-        text = f"{word('external_wait', lang)} {days(node.wait_days)}"
+        text = f"{word('external_wait', lang)} {days(node.wait_days, lang)}"
         rows.append(_row("#E4E4E4", "#333333", "", text))
     if node.observed_wait_days is not None and diagram.wait_scale is not None:
         top = diagram.wait_scale.max_days
         fill = heat_colour(node.observed_wait_days, top)
         ink = "#FFFFFF" if node.observed_wait_days > 0.6 * top else "#111111"
-        text = f"{word('wait', lang)} {days(node.observed_wait_days)}"
+        text = f"{word('wait', lang)} {days(node.observed_wait_days, lang)}"
         rows.append(_row(fill, ink, "", text))
     return rows
 
@@ -311,7 +311,7 @@ def _handoff_attrs(edge: DiagramEdge, diagram: Swimlane) -> dict[str, object]:
         colour = heat_edge_colour(edge.observed_wait_days, scale.max_days)
         chip_fill = heat_colour(edge.observed_wait_days, scale.max_days)
         ink = "white" if edge.observed_wait_days > 0.6 * scale.max_days else "#111111"
-        text += f" | {days(edge.observed_wait_days)}"
+        text += f" | {days(edge.observed_wait_days, diagram.lang)}"
     outcome = _outcome(edge)
     extra = f'<font point-size="8"> {escape(outcome)}</font>' if outcome else ""
     chip = (
@@ -339,8 +339,9 @@ def _edge_line(edge: DiagramEdge, diagram: Swimlane) -> str:
         base |= {"color": "#333333", "arrowsize": "0.7", "class": "flow"}
     label = _outcome(edge)
     if label and not edge.ghost and not edge.handoff:
-        base |= {"taillabel": f"<<font point-size='8' color='#333333'>{escape(label)}</font>>"}
-        base |= {"labeldistance": "2.2", "labelangle": "-25"}
+        # An external label: Graphviz places it beside the edge, clear of the nodes (a tail
+        # label sat half under the decision diamond, and under the card on a rework loop).
+        base |= {"xlabel": f"<<font point-size='8' color='#333333'>{escape(label)}</font>>"}
     return f"{quote(edge.source)} -> {quote(edge.target)} {attrs(**base)};"
 
 

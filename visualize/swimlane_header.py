@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Sequence
 from html import escape
 
+from boflyt.models.words import format_number
 from boflyt.visualize.diagram import DiagramLane, Mark, Swimlane
 from boflyt.visualize.wording import word
 
@@ -116,8 +117,13 @@ def wrap(text: str, width: int, max_lines: int = 4) -> str:
     return "<br/>".join(escape(line) for line in lines)
 
 
-def days(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".") + " d"
+def days(value: float, lang: str) -> str:
+    """Working days on a diagram: at most one decimal, written the way ``lang`` writes numbers.
+
+    >>> days(2.0, "nb"), days(2.54, "nb"), days(2.54, "en")
+    ('2 d', '2,5 d', '2.5 d')
+    """
+    return f"{format_number(round(value, 1), lang, None)} {word('days', lang)}"
 
 
 def title_label(diagram: Swimlane) -> str:
@@ -140,7 +146,8 @@ def title_label(diagram: Swimlane) -> str:
 def _delta_box(diagram: Swimlane) -> str:
     cells, lang = [], diagram.lang
     for delta in diagram.deltas:
-        pct = "" if delta.pct is None else f" ({delta.pct:+.0f} %)"
+        sign = "+" if delta.pct is not None and round(delta.pct) > 0 else ""
+        pct = "" if delta.pct is None else f" ({sign}{format_number(delta.pct, lang, 0)} %)"
         good = delta.change <= 0
         colour = NEW_GREEN if good else HANDOFF_RED
         cells.append(
@@ -158,9 +165,8 @@ def _delta_box(diagram: Swimlane) -> str:
 
 
 def _num(value: float, lang: str) -> str:
-    """One decimal; decimal comma in bokmål."""
-    text = f"{value:.1f}"
-    return text if lang == "en" else text.replace(".", ",")
+    """One decimal, by the one number formatter."""
+    return format_number(value, lang)
 
 
 def _legend(diagram: Swimlane) -> str:
@@ -196,11 +202,12 @@ def _ink(value: float, top: float) -> str:
 
 def _scale_bar(diagram: Swimlane) -> str:
     assert diagram.wait_scale is not None
+    lang = diagram.lang
     top = diagram.wait_scale.max_days
     steps = [top * i / 5 for i in range(6)]
     cells = "".join(
         f'<td bgcolor="{heat_colour(v, top)}" width="44"><font point-size="8" '
-        f'color="{_ink(v, top)}">{days(v)}</font></td>'
+        f'color="{_ink(v, top)}">{days(v, lang)}</font></td>'
         for v in steps
     )
     title = f'<td><font point-size="9"><b>{escape(diagram.wait_scale.title)}:</b></font></td>'

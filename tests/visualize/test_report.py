@@ -211,4 +211,5 @@ def test_index_links_each_report(
     html = index.read_text(encoding="utf-8")
     assert 'href="branching.html"' in html
     assert "branching@v1 → branching@v2" in html
-    assert f"{entry.handoffs[0]:.1f} → {entry.handoffs[1]:.1f}" in html
+    handoffs = [f"{value:.1f}".replace(".", ",") for value in entry.handoffs]  # bokmål
+    assert f"{handoffs[0]} → {handoffs[1]}" in html
