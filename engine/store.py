@@ -11,9 +11,13 @@ A case is pinned to the version it started on: the version's canonical JSON is s
 ``published_version`` and later commands rebuild it from there, whatever the YAML says now.
 Case references are stored only as keyed pseudonyms (:mod:`boflyt.engine.pseudonym`).
 
+Every command checks its input against :mod:`boflyt.engine.bounds` before it writes anything
+(organisation, time, minutes, names and texts), so a refused command leaves the store as it was.
+The present time for those checks comes from ``clock`` (the wall clock unless a caller passes
+one); the time an event is dated with is the command's ``now``.
+
 This module is the store's one import: it re-exports the reads (:mod:`boflyt.engine.queries`) and
-the
-bulk event-log paths (:mod:`boflyt.engine.eventlog`); the SQL itself is in
+the bulk event-log paths (:mod:`boflyt.engine.eventlog`); the SQL itself is in
 :mod:`boflyt.engine.statements`.
 """
 
@@ -22,18 +26,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from boflyt.engine import bounds
 from boflyt.engine.case import (
     BeginStep,
     CancelCase,
     CaseState,
     CompleteStep,
     Escalate,
+    Flow,
     StartCase,
     WorkItem,
     compile_flow,
@@ -49,12 +55,13 @@ from boflyt.engine.queries import (
     case_timeline,
     find_case_by_ref,
     get_case,
-    inbox,
     list_cases,
     resolve_case_id,
 )
+from boflyt.engine.queries import inbox as _inbox
 from boflyt.engine.statements import (
     CASE_TABLE,
+    EVENT_TABLE,
     ITEM_TABLE,
     VERSION_TABLE,
     execute,
@@ -87,7 +94,15 @@ __all__ = [
     "publish_version",
     "resolve_case_id",
     "start_case",
+    "wall_clock",
 ]
+
+Clock = Callable[[], dt.datetime]
+
+
+def wall_clock() -> dt.datetime:
+    """The present as naive UTC: the default ``clock`` of every command."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 # --------------------------------------------------------------------------- versions
@@ -158,16 +173,26 @@ def start_case(
     lanes: LaneCatalog | None = None,
     mode: Mode = Mode.LIVE,
     case_id: str | None = None,
+    clock: Clock = wall_clock,
 ) -> CaseState:
     """Publish ``version`` if needed and start a case on it for the reference ``ref``.
 
     Only the keyed pseudonym of ``ref`` is stored. Raises :class:`CommandError` when ``version``
-    is not published (a draft can be simulated, not run) and :class:`ConflictError` when a
-    running case of the same process already has this reference.
+    is not published (a draft can be simulated, not run) or an input is out of bounds
+    (:mod:`boflyt.engine.bounds`; checked before anything is written, the version included),
+    :class:`AccessError` when ``org`` may not start a case on it, and :class:`ConflictError` when
+    a running case of the same process already has this reference.
     """
     _refuse_unpublished(version)
+    bounds.check_reference(ref)
+    _check_person(actor, org, lanes.ids if lanes else version.lanes)
+    now = utc(now)
+    bounds.check_time(now, last=None, present=utc(clock()))
+    start_flow = compile_flow(version, _outside(version, lanes))
+    bounds.check_org_may(org, bounds.start_orgs(start_flow), verb="start",
+                         case=f"a case on {version.key}")  # fmt: skip
     publish_version(engine, version, lanes=lanes, now=now)
-    ref_key, now = key.pseudonym(ref), utc(now)
+    ref_key = key.pseudonym(ref)
     command = StartCase(case_id or str(uuid.uuid4()), actor, org)
 
     def run() -> CaseState:
@@ -217,11 +242,35 @@ def _refuse_duplicate(conn: Connection, process: str, ref_key: str) -> None:
         )
 
 
+def _check_person(actor: str, org: str, known: tuple[str, ...] | None) -> None:
+    """Actor name, and organisation among ``known``; with ``known`` None (no lane catalogue)
+    the organisation is checked against the case's version inside the command."""
+    bounds.check_text(actor, what="actor name", limit=bounds.MAX_ACTOR)
+    if known is not None:
+        bounds.check_known_org(org, known)
+    else:
+        bounds.check_text(org, what="organisation", limit=bounds.MAX_ID)
+
+
 def begin_step(
-    engine: Engine, *, case_id: str, step: str, actor: str, org: str, now: dt.datetime
+    engine: Engine,
+    *,
+    case_id: str,
+    step: str,
+    actor: str,
+    org: str,
+    now: dt.datetime,
+    lanes: LaneCatalog | None = None,
+    clock: Clock = wall_clock,
 ) -> CaseState:
-    """Record that ``actor`` of ``org`` has begun work on the ready step ``step``."""
-    return _command(engine, case_id, BeginStep(step, actor, org), now)
+    """Record that ``actor`` of ``org`` has begun work on the ready step ``step``.
+
+    ``lanes`` (the library's lane catalogue) names the known organisations; without it they are
+    the lanes of the case's version. Input is checked by :mod:`boflyt.engine.bounds`.
+    """
+    _check_person(actor, org, lanes.ids if lanes else None)
+    bounds.check_text(step, what="step", limit=bounds.MAX_ID)
+    return _command(engine, case_id, BeginStep(step, actor, org), now, clock, lanes is None)
 
 
 def complete_step(
@@ -234,10 +283,21 @@ def complete_step(
     now: dt.datetime,
     outcome: str | None = None,
     touch_minutes: float | None = None,
+    lanes: LaneCatalog | None = None,
+    clock: Clock = wall_clock,
 ) -> CaseState:
-    """Complete the open step ``step`` (with the decision's ``outcome``) and move the case on."""
+    """Complete the open step ``step`` (with the decision's ``outcome``) and move the case on.
+
+    ``touch_minutes`` is finite, 0 to :data:`boflyt.engine.bounds.MAX_TOUCH_MINUTES`; ``lanes``
+    and the other input as for :func:`begin_step`.
+    """
+    _check_person(actor, org, lanes.ids if lanes else None)
+    bounds.check_text(step, what="step", limit=bounds.MAX_ID)
+    if outcome is not None:
+        bounds.check_text(outcome, what="outcome", limit=bounds.MAX_ID)
+    bounds.check_minutes(touch_minutes)
     command = CompleteStep(step, actor, org, outcome, touch_minutes)
-    return _command(engine, case_id, command, now)
+    return _command(engine, case_id, command, now, clock, lanes is None)
 
 
 def cancel_case(
@@ -248,9 +308,18 @@ def cancel_case(
     org: str,
     now: dt.datetime,
     reason: str | None = None,
+    lanes: LaneCatalog | None = None,
+    clock: Clock = wall_clock,
 ) -> CaseState:
-    """Cancel a running case and every open work item in it."""
-    return _command(engine, case_id, CancelCase(actor, org, reason), now)
+    """Cancel a running case and every open work item in it.
+
+    ``org`` must be an organisation of the case's version that is not an outside party;
+    ``reason`` at most :data:`boflyt.engine.bounds.MAX_REASON` characters, on one line.
+    """
+    _check_person(actor, org, lanes.ids if lanes else None)
+    if reason is not None:
+        bounds.check_text(reason, what="reason", limit=bounds.MAX_REASON)
+    return _command(engine, case_id, CancelCase(actor, org, reason), now, clock, lanes is None)
 
 
 def _command(
@@ -258,20 +327,56 @@ def _command(
     case_id: str,
     command: BeginStep | CompleteStep | CancelCase | Escalate,
     now: dt.datetime,
+    clock: Clock = wall_clock,
+    check_known: bool = True,
 ) -> CaseState:
+    """Run one command in one write transaction; ``check_known``: check the organisation against
+    the version's lanes (when no lane catalogue did already)."""
     now = utc(now)
 
     def run() -> CaseState:
         with write_scope(engine) as conn:
             state, row_version, mode, simulation_id = _load(conn, case_id)
             flow = published_flow(conn, state.process, state.version, state.content_hash)
+            _check_org(flow, command, state.case_id, check_known)
             decision = decide(flow, state, command, now=now)
+            bounds.check_time(now, last=_last_event_at(conn, case_id), present=utc(clock()))
             _compare_and_set(conn, decision.state, row_version)
             _write_items(conn, case_id, state.items, decision.state.items)
             _write_events(conn, decision.events, decision.state, mode, simulation_id)
             return decision.state
 
     return translate_errors(run)
+
+
+def _check_org(flow: Flow, command: object, case_id: str, check_known: bool) -> None:
+    """The organisation is one of the version's lanes (when no catalogue checked it already);
+    a cancelling one is not an outside party. Step access is the case core's rule."""
+    if check_known and isinstance(command, BeginStep | CompleteStep | CancelCase):
+        bounds.check_known_org(command.org, flow.version.lanes)
+    if isinstance(command, CancelCase):
+        bounds.check_org_may(command.org, bounds.cancel_orgs(flow), verb="cancel",
+                             case=f"case {case_id}")  # fmt: skip
+
+
+def _last_event_at(conn: Connection, case_id: str) -> dt.datetime | None:
+    """The time of the case's latest event (escalations included)."""
+    query = sa.select(sa.func.max(EVENT_TABLE.c.at)).where(EVENT_TABLE.c.case_id == case_id)
+    value = conn.execute(query).scalar_one_or_none()
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def inbox(
+    engine: Engine, *, org: str, now: dt.datetime, lanes: LaneCatalog | None = None
+) -> list[InboxEntry]:
+    """Ready and started work in running live cases that ``org`` may act on, oldest first.
+
+    With ``lanes`` (the library's catalogue) an unknown organisation is an error with a
+    suggestion, not an empty inbox.
+    """
+    if lanes is not None:
+        bounds.check_known_org(org, lanes.ids)
+    return _inbox(engine, org=org, now=now)
 
 
 def _compare_and_set(conn: Connection, state: CaseState, row_version: int) -> None:
@@ -345,16 +450,21 @@ def _write_events(
 # --------------------------------------------------------------------------- escalation
 
 
-def escalate_overdue(engine: Engine, *, now: dt.datetime, library: object = None) -> int:
+def escalate_overdue(
+    engine: Engine, *, now: dt.datetime, library: object = None, clock: Clock = wall_clock
+) -> int:
     """Escalate ready work items that have waited longer than their step allows.
 
     Each overdue item gets ``escalated = true`` and one ``step_escalated`` event, in the case's
     own command transaction; running it again changes nothing. The wait limit comes from the
     version each case is pinned to (``library`` is accepted for callers that have one and is
-    not needed). Returns the number of items escalated; a case that changes concurrently is
-    left for the next run.
+    not needed). Returns the number of items escalated; a case that changes concurrently, or
+    whose last event is later than ``now``, is left for the next run.
+
+    Raises :class:`CommandError` when ``now`` lies more than a few minutes in the future.
     """
     now = utc(now)
+    bounds.check_time(now, last=None, present=utc(clock()))
     query = (
         sa.select(ITEM_TABLE.c.case_id)
         .join(CASE_TABLE, CASE_TABLE.c.id == ITEM_TABLE.c.case_id)
@@ -373,8 +483,9 @@ def escalate_overdue(engine: Engine, *, now: dt.datetime, library: object = None
         if not due:
             continue
         try:
-            _command(engine, case_id, Escalate(due, "waited longer than the step allows"), now)
-        except ConflictError:
+            _command(engine, case_id, Escalate(due, "waited longer than the step allows"), now,
+                     clock)  # fmt: skip
+        except (ConflictError, CommandError):  # changed meanwhile, or events after `now`
             continue
         escalated += len(due)
     return escalated
