@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from boflyt.models.words import format_number, word
 from boflyt.visualize.render import Format
 
 __all__ = ["AFTER_GREEN", "BEFORE_GREY", "lead_time_distribution"]
@@ -40,6 +41,7 @@ def lead_time_distribution(
     labels: tuple[str, str] = ("v1", "v2"),
     xlabel: str = "working days",
     fmt: Format = "svg",
+    lang: str = "en",
 ) -> bytes:
     """Overlaid histograms (shared bins) of per-case lead times, medians marked.
 
@@ -58,8 +60,9 @@ def lead_time_distribution(
             if len(data) == 0:
                 continue
             median = float(np.median(data))
-            ax.hist(data, bins=bins, color=colour, alpha=0.55, label=f"{label} (n={len(data)}, "
-                    f"median {median:.1f})")  # fmt: skip
+            n, mid = format_number(len(data), lang, 0), format_number(median, lang)
+            ax.hist(data, bins=bins, color=colour, alpha=0.55,
+                    label=f"{label} (n={n}, {word('timeline.median', lang)} {mid})")  # fmt: skip
             ax.axvline(median, color=colour, linestyle="--", linewidth=1.5)
         ax.set_xlabel(xlabel)
         ax.spines[["top", "right"]].set_visible(False)

@@ -201,6 +201,7 @@ def _observed_figures(
     distribution = lead_time_distribution(
         _lead_days(o_before, before), _lead_days(o_after, after),
         labels=(f"v{before.version}", f"v{after.version}"), xlabel=texts(lang)["working_days"],
+        lang=lang,
     )  # fmt: skip
     overlays = [
         _overlay_svg(v, lanes, o, lang, renderer) for v, o in ((before, o_before), (after, o_after))

@@ -21,29 +21,12 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
+from boflyt.models.words import format_number, word
 from boflyt.visualize.render import Format
 from boflyt.visualize.swimlane_header import lane_colours
 from boflyt.visualize.value_stream import Timeline
 
 __all__ = ["render_timelines", "shared_x_max"]
-
-_TEXT = {
-    "x": ("arbeidsdager fra søknad", "working days from request"),
-    "lead": ("Gjennomløpstid", "Lead time"),
-    "touch": ("arbeidstid", "touch time"),
-    "activity": ("Aktivitetsandel", "Activity ratio"),
-    "rolled": ("Samlet %C&A", "Rolled %C&A"),
-    "wait": ("ventetid (intern)", "waiting (internal)"),
-    "ext": ("ventetid på ekstern part", "waiting on outside party"),
-    "work": ("arbeid", "work"),
-    "note": (
-        "Forventet per sak (besøk x snitt). Stegene er lagt etter hverandre; parallelle grener "
-        "overlapper i virkeligheten, så gjennomløpstiden (stiplet) kan være kortere.",
-        "Expected per case (visits x mean). Steps are laid end to end; parallel branches overlap "
-        "in reality, so the lead time (dashed) can be shorter.",
-    ),
-}
-
 
 _WIDTH, _LEFT = 13.0, 3.4
 """Figure width and the left margin for step names, in inches (fixed: no tight_layout, which
@@ -52,8 +35,7 @@ _TOP, _BOTTOM, _ROW, _GAP = 0.45, 1.05, 0.24, 0.75
 
 
 def _t(key: str, lang: str) -> str:
-    nb, en = _TEXT[key]
-    return en if lang == "en" else nb
+    return word(f"timeline.{key}", lang)
 
 
 def _short(text: str, width: int = 44) -> str:
@@ -94,7 +76,8 @@ def _draw(ax: Axes, timeline: Timeline, x_max: float) -> None:
     if len(timeline.steps) <= 60:
         for row, step in enumerate(timeline.steps):
             end = b["touch_left"][row] + step.touch_days + x_max / 150
-            ax.text(end, row, f"{step.touch_minutes:.0f} min", va="center", fontsize=8,
+            minutes = format_number(step.touch_minutes, lang, 0)
+            ax.text(end, row, f"{minutes} min", va="center", fontsize=8,
                     color="#333333")  # fmt: skip
     labels = [f"{s.number or ''}  {_short(s.label)}" for s in timeline.steps]
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
@@ -104,11 +87,13 @@ def _draw(ax: Axes, timeline: Timeline, x_max: float) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color="#EEEEEE")
     ax.set_axisbelow(True)
+    f = format_number
     summary = (
-        f"{_t('lead', lang)}: {timeline.lead_days:.1f} d\n"
-        f"{_t('touch', lang)}: {timeline.touch_minutes / 60:.1f} h\n"
-        f"{_t('activity', lang)}: {timeline.activity_ratio:.1f} %\n"
-        f"{_t('rolled', lang)}: {timeline.rolled_ca:.0f} %"
+        f"{_t('lead', lang)}: {f(timeline.lead_days, lang)} d\n"
+        f"{_t('touch', lang)}: {f(timeline.touch_minutes / 60, lang)} "
+        f"{word('unit.hour_short', lang)}\n"
+        f"{_t('activity', lang)}: {f(timeline.activity_ratio, lang)} %\n"
+        f"{_t('rolled', lang)}: {f(timeline.rolled_ca, lang, 0)} %"
     )
     ax.text(0.99, 0.97, summary, transform=ax.transAxes, ha="right", va="top", fontsize=9,
             bbox={"boxstyle": "round,pad=0.5", "fc": "white", "ec": "#9AA5B1"})  # fmt: skip
