@@ -10,7 +10,9 @@ Every error is one line on stderr and a non-zero exit, wherever it is raised:
   exits 1; with ``--debug`` (or ``BOFLYT_DEBUG=1``) the traceback is shown instead.
 
 Messages are printed as plain text, never as rich markup, so user input such as ``[/]`` cannot
-break the error printer.
+break the error printer; control characters other than the line breaks between a file's problems
+are shown escaped (:func:`boflyt.engine.bounds.visible`), so no input can add a line or drive
+the terminal.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from rich.console import Console
 from rich.text import Text
 from typer.core import TyperGroup
 
+from boflyt.engine.bounds import visible
 from boflyt.models.errors import BoflytError
 
 if TYPE_CHECKING:  # typer vendors click; TyperGroup.invoke takes the vendored Context
@@ -55,8 +58,13 @@ _PASS_THROUGH = (typer.Exit, typer.Abort, typer.TyperException, EOFError)
 
 
 def fail(message: str, *, code: int = 1) -> NoReturn:
-    """Print one clear error line to stderr (the message as plain text) and exit non-zero."""
-    err_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+    """Print one clear error line to stderr (the message as plain text) and exit non-zero.
+
+    A message of several problems keeps its line breaks; any other control character is shown
+    escaped.
+    """
+    shown = "\n".join(visible(line) for line in message.split("\n"))
+    err_console.print(Text.assemble(("error:", "bold red"), " ", shown), soft_wrap=True)
     raise typer.Exit(code)
 
 

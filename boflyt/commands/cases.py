@@ -6,6 +6,11 @@ reference key only with a new store (:mod:`boflyt.engine.store_key`). A case ref
 national identity number, so it never appears on the command line (where ``ps`` shows it to
 every local user) and is never printed back: it is read from standard input, or typed at a
 prompt that does not echo it, and only its short keyed pseudonym is shown.
+
+Input is checked by the store (:mod:`boflyt.engine.bounds`) against the library's lanes; output
+is built as rich ``Text``, never as markup, and every stored or typed value goes through
+:func:`boflyt.engine.bounds.visible`, so a name such as ``[/]`` or one holding a line break
+prints literally, on its own line.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.engine import Engine
 
 from boflyt.console import Lang, console, friendly_errors
-from boflyt.engine import store
+from boflyt.engine import bounds, store
 from boflyt.engine.case import CaseState, open_items
 from boflyt.engine.load import Library, load_library
 from boflyt.engine.pseudonym import ReferenceKey
@@ -73,16 +79,21 @@ class _Store:
 
     def lane(self, lane_id: str | None) -> str:
         lane = self.library.lanes.get(lane_id or "")
-        return lane.name.get(self.lang) if lane else (lane_id or "")
+        return _v(lane.name.get(self.lang) if lane else (lane_id or ""))
 
     def version(self, state: CaseState) -> Version:
         return store.get_version(self.engine, process=state.process, version=state.version)
 
     def step(self, version: Version, step_id: str | None) -> str:
         try:
-            return version.step(step_id or "").name.get(self.lang)
+            return _v(version.step(step_id or "").name.get(self.lang))
         except KeyError:
-            return step_id or ""
+            return _v(step_id or "")
+
+
+def _v(value: object) -> str:
+    """A stored or typed value as it prints: control characters escaped (one line, literal)."""
+    return bounds.visible("" if value is None else str(value))
 
 
 def _open(lang: Lang | None) -> _Store:
@@ -131,16 +142,19 @@ def _print_next(ctx: _Store, state: CaseState) -> None:
     """The case's status line and what is open now, with the lane that acts."""
     version = ctx.version(state)
     words = _WORDS[ctx.lang]
-    console.print(f"Case [bold]{state.case_id}[/] · {state.process}@v{state.version} · "
-                  f"{state.status.value}")  # fmt: skip
+    console.print(Text.assemble("Case ", (state.case_id, "bold"),
+                                f" · {_v(state.process)}@v{state.version} · "
+                                f"{state.status.value}"))  # fmt: skip
     if state.status is RunStatus.RUNNING:
         items = open_items(state)
-        listed = "; ".join(
-            f"[cyan]{i.step}[/] {ctx.step(version, i.step)} ({ctx.lane(version.step(i.step).lane)})"
-            + (f" [yellow]{words['begun']}[/]" if i.status is ItemStatus.STARTED else "")
-            for i in items
-        )
-        console.print(f"{words['ready']}: {listed or words['none']}", soft_wrap=True)
+        listed = Text(f"{words['ready']}: " + ("" if items else words["none"]))
+        for n, i in enumerate(items):
+            listed.append("; " if n else "")
+            listed.append(_v(i.step), style="cyan")
+            listed.append(f" {ctx.step(version, i.step)} ({ctx.lane(version.step(i.step).lane)})")
+            if i.status is ItemStatus.STARTED:
+                listed.append(f" {words['begun']}", style="yellow")
+        console.print(listed, soft_wrap=True)
 
 
 def _record(lang: Lang | None, case: str, act: Callable[[_Store, str], CaseState]) -> None:
@@ -185,20 +199,22 @@ def start(
     typed at a prompt that does not show it — never given on the command line."""
     with friendly_errors():
         ref = read_reference()
+        bounds.check_text(process, what="process", limit=bounds.MAX_ID)
         ctx = _open(lang)
         chosen = ctx.library.get(process, version)
         state = store.start_case(ctx.engine, version=chosen, ref=ref, key=ctx.key, actor=actor,
                                  org=org, now=_now(at), lanes=ctx.library.lanes)  # fmt: skip
         words = _WORDS[ctx.lang]
-        console.print(f"{words['started']} {state.case_id} · {words['ref']} "
-                      f"{ctx.key.pseudonym(ref)[:10]}", soft_wrap=True)  # fmt: skip
+        console.print(Text(f"{words['started']} {state.case_id} · {words['ref']} "
+                           f"{ctx.key.pseudonym(ref)[:10]}"), soft_wrap=True)  # fmt: skip
         _print_next(ctx, state)
 
 
 def begin(case: CaseArg, step: StepArg, actor: Actor, org: Org, at: AtOpt = None,
           lang: LangOpt = None) -> None:  # fmt: skip
     _record(lang, case, lambda ctx, case_id: store.begin_step(
-        ctx.engine, case_id=case_id, step=step, actor=actor, org=org, now=_now(at)))  # fmt: skip
+        ctx.engine, case_id=case_id, step=step, actor=actor, org=org, now=_now(at),
+        lanes=ctx.library.lanes))  # fmt: skip
 
 
 def complete(
@@ -210,14 +226,15 @@ def complete(
         str | None, typer.Option("--outcome", help="The decision's outcome.")
     ] = None,
     minutes: Annotated[
-        float | None, typer.Option("--minutes", help="Hands-on minutes spent.", min=0)
+        float | None,
+        typer.Option("--minutes", help="Hands-on minutes spent (0 to 10000)."),
     ] = None,
     at: AtOpt = None,
     lang: LangOpt = None,
 ) -> None:
     _record(lang, case, lambda ctx, case_id: store.complete_step(
         ctx.engine, case_id=case_id, step=step, actor=actor, org=org, now=_now(at),
-        outcome=outcome, touch_minutes=minutes))  # fmt: skip
+        outcome=outcome, touch_minutes=minutes, lanes=ctx.library.lanes))  # fmt: skip
 
 
 def cancel(
@@ -230,7 +247,7 @@ def cancel(
 ) -> None:
     _record(lang, case, lambda ctx, case_id: store.cancel_case(
         ctx.engine, case_id=case_id, actor=actor, org=org, now=_now(at),
-        reason=reason))  # fmt: skip
+        reason=reason, lanes=ctx.library.lanes))  # fmt: skip
 
 
 def inbox(
@@ -240,15 +257,16 @@ def inbox(
 ) -> None:
     with friendly_errors():
         ctx = _open(lang)
-        entries = store.inbox(ctx.engine, org=org, now=_now(at))
-        table = Table(title=f"{ctx.lane(org)} ({len(entries)})", title_justify="left")
+        entries = store.inbox(ctx.engine, org=org, now=_now(at), lanes=ctx.library.lanes)
+        table = Table(title=Text(f"{ctx.lane(org)} ({len(entries)})"), title_justify="left")
         for column in ("case", "process", "step", "status", "waiting", ""):
             table.add_column(column)
         for e in entries:
             version = store.get_version(ctx.engine, process=e.process, version=e.version)
-            table.add_row(e.case_id[:8], f"{e.process}@v{e.version}",
-                          f"{e.step} · {ctx.step(version, e.step)}", e.status.value,
-                          _duration(e.waited, ctx.lang), "⚠" if e.escalated else "")  # fmt: skip
+            cells = (e.case_id[:8], f"{_v(e.process)}@v{e.version}",
+                     f"{_v(e.step)} · {ctx.step(version, e.step)}", e.status.value,
+                     _duration(e.waited, ctx.lang), "⚠" if e.escalated else "")  # fmt: skip
+            table.add_row(*(Text(cell) for cell in cells))
         console.print(table)
 
 
@@ -266,9 +284,10 @@ def list_(
             table.add_column(column)
         for c in found:
             finished = f"{c.finished_at:%Y-%m-%d %H:%M}" if c.finished_at else ""
-            table.add_row(c.id[:8], f"{c.process}@v{c.version}", c.status.value,
-                          f"{c.started_at:%Y-%m-%d %H:%M}", finished,
-                          (c.pseudonym or "")[:10])  # fmt: skip
+            cells = (c.id[:8], f"{_v(c.process)}@v{c.version}", c.status.value,
+                     f"{c.started_at:%Y-%m-%d %H:%M}", finished,
+                     (c.pseudonym or "")[:10])  # fmt: skip
+            table.add_row(*(Text(cell) for cell in cells))
         console.print(table)
 
 
@@ -291,8 +310,9 @@ def show(
         state = store.get_case(ctx.engine, case_id)
         version = ctx.version(state)
         events = store.case_timeline(ctx.engine, state.case_id)
-        console.print(f"[bold]{version.name.get(ctx.lang)}[/] · {version.key} "
-                      f"({version.label}) · {state.content_hash[:12]}")  # fmt: skip
+        console.print(Text.assemble((_v(version.name.get(ctx.lang)), "bold"),
+                                    f" · {version.key} ({_v(version.label)}) · "
+                                    f"{state.content_hash[:12]}"), soft_wrap=True)  # fmt: skip
         ready_at = {i.number: i.ready_at for i in state.items}
         implicit = {e.item for e in events if e.kind is EventKind.STEP_STARTED and e.detail}
         for event in events:
@@ -317,26 +337,30 @@ def _by_reference(ctx: _Store) -> str:
     return found[0].id
 
 
-def _line(ctx: _Store, version: Version, e: Event, ready_at: dict[int, dt.datetime]) -> str:
+def _line(ctx: _Store, version: Version, e: Event, ready_at: dict[int, dt.datetime]) -> Text:
+    """One timeline line, as plain ``Text``: stored values print literally, never as markup."""
     when = f"{e.at:%Y-%m-%d %H:%M}"
     if e.kind is EventKind.HANDOFF:
         channel = e.channel or ""
         channel = _CHANNEL.get(channel, channel) if ctx.lang == "nb" else channel
-        via = f" ({channel})" if channel else ""
-        return (f"{when}   [magenta]↪ {ctx.lane(e.from_lane)} → {ctx.lane(e.to_lane)}{via}[/]"
-                f"  {e.from_step} → {e.to_step}")  # fmt: skip
+        via = f" ({_v(channel)})" if channel else ""
+        return Text.assemble(f"{when}   ",
+                             (f"↪ {ctx.lane(e.from_lane)} → {ctx.lane(e.to_lane)}{via}", "magenta"),
+                             f"  {_v(e.from_step)} → {_v(e.to_step)}")  # fmt: skip
     words = _WORDS[ctx.lang]
-    text = f"{when}  {_KIND[ctx.lang][e.kind]:<14}"
+    text = Text(f"{when}  {_KIND[ctx.lang][e.kind]:<14}")
     if e.step and e.kind not in (EventKind.CASE_FINISHED,):
-        text += f" {ctx.step(version, e.step)} [dim]({e.step})[/]"
+        text.append(f" {ctx.step(version, e.step)} ")
+        text.append(f"({_v(e.step)})", style="dim")
     if e.actor or (e.org and e.kind is not EventKind.STEP_COMPLETED):
-        text += f" · {e.actor or ''} {ctx.lane(e.org)}".rstrip()
+        text.append(f" · {_v(e.actor)} {ctx.lane(e.org)}".rstrip())
     if e.item in ready_at:
-        text += f" · {words['waited']} {_duration(e.at - ready_at[e.item], ctx.lang)}"
+        text.append(f" · {words['waited']} {_duration(e.at - ready_at[e.item], ctx.lang)}")
     if e.outcome:
-        text += f" · {words['outcome']}: [bold]{e.outcome}[/]"
+        text.append(f" · {words['outcome']}: ")
+        text.append(_v(e.outcome), style="bold")
     if e.touch_minutes is not None:
-        text += f" · {words['work']} {e.touch_minutes:g} {words['min']}"
+        text.append(f" · {words['work']} {e.touch_minutes:g} {words['min']}")
     if e.detail and e.kind in (EventKind.CASE_CANCELLED, EventKind.STEP_ESCALATED):
-        text += f" · {e.detail}"
+        text.append(f" · {_v(e.detail)}")
     return text
