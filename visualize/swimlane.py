@@ -341,7 +341,7 @@ def _edge_line(edge: DiagramEdge, diagram: Swimlane) -> str:
     if label and not edge.ghost and not edge.handoff:
         # An external label: Graphviz places it beside the edge, clear of the nodes (a tail
         # label sat half under the decision diamond, and under the card on a rework loop).
-        base |= {"xlabel": f"<<font point-size='8' color='#333333'>{escape(label)}</font>>"}
+        base |= {"xlabel": f"<<font point-size='8' color='#333333'>{wrap(label, 18, 3)}</font>>"}
     return f"{quote(edge.source)} -> {quote(edge.target)} {attrs(**base)};"
 
 

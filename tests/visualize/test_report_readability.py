@@ -37,9 +37,41 @@ MIN_TEXT_PX = 10.0
 A4_LANDSCAPE_CONTENT = (1032, 703)  # 297 × 210 mm less 12 mm margins, in CSS px (96 per inch)
 PRINT_MAX_HEIGHT = 160 * 96 / 25.4  # the print style's max-height: 160mm
 
-MEASURE = """() => {
+MEASURE = r"""() => {
   const abs = (r) => ({top: r.top + scrollY, bottom: r.bottom + scrollY, left: r.left,
                        right: r.right, width: r.width, height: r.height});
+  // Edge texts (outcomes, handoff chips) that a node painted after them covers: a card's box,
+  // or a diamond's rhombus (|dx|/half-width + |dy|/half-height < 1).
+  const underNodes = (svg) => {
+    const nodes = [...svg.querySelectorAll("g.node")].map((node) => {
+      const shapes = [...node.querySelectorAll("polygon, path, ellipse")];
+      if (!shapes.length) { return null; }
+      const r = shapes.map((s) => abs(s.getBoundingClientRect())).reduce((a, b) => ({
+        left: Math.min(a.left, b.left), right: Math.max(a.right, b.right),
+        top: Math.min(a.top, b.top), bottom: Math.max(a.bottom, b.bottom)}));
+      const first = node.querySelector("polygon");
+      const diamond = !!first && first.getAttribute("points").trim().split(/\s+/).length === 5;
+      return {node, diamond, ...r};
+    }).filter(Boolean);
+    const covered = (x, y, n) => {
+      const hw = (n.right - n.left) / 2, hh = (n.bottom - n.top) / 2;
+      const dx = Math.abs(x - (n.left + hw)), dy = Math.abs(y - (n.top + hh));
+      return n.diamond ? dx / hw + dy / hh < 0.95 : dx < hw - 1 && dy < hh - 1;
+    };
+    const found = [];
+    for (const text of svg.querySelectorAll("g.edge text")) {
+      const b = abs(text.getBoundingClientRect()), mid = (b.left + b.right) / 2;
+      const points = [[b.left, b.top], [b.right, b.top], [b.left, b.bottom], [b.right, b.bottom],
+                      [mid, b.top], [mid, b.bottom]];
+      for (const n of nodes) {
+        const later = text.compareDocumentPosition(n.node) & Node.DOCUMENT_POSITION_FOLLOWING;
+        if (later && points.some(([x, y]) => covered(x, y, n))) {
+          found.push(text.textContent.trim() + " under " + n.node.id);
+        }
+      }
+    }
+    return found;
+  };
   const figure = (frame) => {
     const svg = frame.querySelector(":scope > svg");
     const style = getComputedStyle(frame);
@@ -54,6 +86,7 @@ MEASURE = """() => {
       return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1
                              || r.top < box.top - 1 || r.bottom > box.bottom + 1);
     }).map((t) => t.textContent.trim());
+    const hidden = underNodes(svg);
     const parts = [...svg.querySelectorAll(":scope > g > svg")].map(
       (p) => abs(p.getBoundingClientRect()));
     const clippers = [];
@@ -68,7 +101,7 @@ MEASURE = """() => {
     const frameEnd = frame.getBoundingClientRect().right - parseFloat(style.borderRightWidth);
     frame.scrollLeft = 0;
     return {wide: frame.classList.contains("wide"), texts: sizes.length,
-            minText: Math.min(...sizes), outside, parts, clippers,
+            minText: Math.min(...sizes), outside, hidden, parts, clippers,
             frame: abs(frame.getBoundingClientRect()), svg: abs(box),
             overflowX: style.overflowX, scrollW: frame.scrollWidth, clientW: frame.clientWidth,
             scrollH: frame.scrollHeight, clientH: frame.clientHeight, atEnd, frameEnd};
@@ -160,6 +193,7 @@ def test_no_diagram_is_cut_or_covers_the_next_section(
                 assert fig["overflowX"] in ("auto", "scroll"), f"{where}: cut at the right"
                 assert fig["atEnd"] <= fig["frameEnd"] + 1, f"{where}: right edge unreachable"
             assert fig["outside"] == [], f"{where}: text outside the drawing {fig['outside'][:5]}"
+            assert fig["hidden"] == [], f"{where}: text under a node {fig['hidden'][:5]}"
             for clipper in fig["clippers"]:  # no ancestor clips the frame
                 assert clipper["left"] <= frame["left"] and frame["right"] <= clipper["right"]
     assert page.refused == []
