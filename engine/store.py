@@ -61,7 +61,6 @@ from boflyt.engine.queries import (
 from boflyt.engine.queries import inbox as _inbox
 from boflyt.engine.statements import (
     CASE_TABLE,
-    EVENT_TABLE,
     ITEM_TABLE,
     VERSION_TABLE,
     execute,
@@ -340,7 +339,8 @@ def _command(
             flow = published_flow(conn, state.process, state.version, state.content_hash)
             _check_org(flow, command, state.case_id, check_known)
             decision = decide(flow, state, command, now=now)
-            bounds.check_time(now, last=_last_event_at(conn, case_id), present=utc(clock()))
+            last = _last_event_at(conn, case_id, state.seq)
+            bounds.check_time(now, last=last, present=utc(clock()))
             _compare_and_set(conn, decision.state, row_version)
             _write_items(conn, case_id, state.items, decision.state.items)
             _write_events(conn, decision.events, decision.state, mode, simulation_id)
@@ -359,10 +359,23 @@ def _check_org(flow: Flow, command: object, case_id: str, check_known: bool) -> 
                              case=f"case {case_id}")  # fmt: skip
 
 
-def _last_event_at(conn: Connection, case_id: str) -> dt.datetime | None:
-    """The time of the case's latest event (escalations included)."""
-    query = sa.select(sa.func.max(EVENT_TABLE.c.at)).where(EVENT_TABLE.c.case_id == case_id)
-    value = conn.execute(query).scalar_one_or_none()
+_LAST_AT = "SELECT at FROM event WHERE case_id = :case_id AND seq = :seq"
+
+
+def _last_event_at(conn: Connection, case_id: str, seq: int) -> dt.datetime | None:
+    """The time of the case's last event (number ``seq``; escalations included).
+
+    One lookup in the (case_id, seq) index, handed straight to the driver on SQLite like the
+    other per-command statements (through SQLAlchemy it cost a third of a completion).
+    """
+    params = {"case_id": case_id, "seq": seq}
+    if conn.dialect.name == "sqlite":
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        row = driver.execute(_LAST_AT, params).fetchone()
+    else:
+        row = conn.execute(sa.text(_LAST_AT), params).fetchone()
+    value = row[0] if row else None
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
