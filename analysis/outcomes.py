@@ -198,10 +198,9 @@ _BEGUN = (EventKind.STEP_STARTED.value, EventKind.STEP_COMPLETED.value)
 
 
 def _cases(log: pl.DataFrame) -> pl.DataFrame:
-    """Per case: its mode, whether it finished, and the working minute it started."""
+    """Per case (and mode: a joined log may reuse ids): whether it finished, when it started."""
     kind = pl.col("kind")
-    return log.group_by("case_id").agg(
-        pl.col("mode").first(),
+    return log.group_by("mode", "case_id").agg(
         (kind == EventKind.CASE_FINISHED.value).any().alias("finished"),
         pl.col("wm").filter(kind == EventKind.CASE_STARTED.value).min().alias("begin"),
         pl.col("wm").min().alias("first"),
@@ -215,7 +214,7 @@ def _first_hits(log: pl.DataFrame, steps: Iterable[str]) -> pl.DataFrame:
     ).otherwise(0.0)
     return (
         log.filter(pl.col("step").is_in(list(steps)) & pl.col("kind").is_in(_BEGUN))
-        .group_by("case_id")
+        .group_by("mode", "case_id")
         .agg(begun.min().alias("hit"))
     )
 
@@ -223,7 +222,8 @@ def _first_hits(log: pl.DataFrame, steps: Iterable[str]) -> pl.DataFrame:
 def _per_mode(
     cases: pl.DataFrame, log: pl.DataFrame, metric: OutcomeMetric, per_day: float
 ) -> list[OutcomeFigure]:
-    joined = cases.join(_first_hits(log, metric.steps), on="case_id", how="left").with_columns(
+    hits = _first_hits(log, metric.steps)
+    joined = cases.join(hits, on=["mode", "case_id"], how="left").with_columns(
         ((pl.col("hit") - pl.coalesce("begin", "first")) / per_day).alias("days")
     )
     summary = (

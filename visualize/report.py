@@ -22,14 +22,15 @@ import polars as pl
 from boflyt.analysis.compare import Comparison, compare
 from boflyt.analysis.design import DesignMetrics, design_metrics
 from boflyt.analysis.observed import ObservedMetrics, observed_metrics
+from boflyt.analysis.outcomes import logged_outcomes
 from boflyt.analysis.waste import duplicate_registrations
 from boflyt.engine.diff import diff_versions
 from boflyt.models.definition import LaneCatalog, Version
-from boflyt.models.words import format_number
+from boflyt.models.words import format_number, word
 from boflyt.visualize.charts import lead_time_distribution
 from boflyt.visualize.diagram import extract_comparison, extract_swimlane
 from boflyt.visualize.render import Renderer, find_renderer
-from boflyt.visualize.report_text import card, table_html, texts, waste_rows
+from boflyt.visualize.report_text import card, outcome_table_html, table_html, texts, waste_rows
 from boflyt.visualize.side_by_side import stack_svgs
 from boflyt.visualize.svg import inline_svg
 from boflyt.visualize.swimlane import render_swimlane
@@ -134,6 +135,7 @@ def build_report(
     observed = _observed(before_events, before), _observed(after_events, after)
     t = texts(lang)
     figures = _figures(before, after, lanes, lang, renderer, m_before, m_after)
+    figures |= _outcomes(before, after, (before_events, after_events), lang)
     figures |= _observed_figures(before, after, lanes, lang, renderer, observed)
     design = [r for r in comparison.rows if r.source == "design"]
     measured = [r for r in comparison.rows if r.source == "observed"]
@@ -148,7 +150,7 @@ def build_report(
         after_key=after.key,
         before_hash=before.content_hash[:12],
         after_hash=after.content_hash[:12],
-        toc=_toc(t, bool(measured)),
+        toc=_toc(t, bool(measured), figures["outcome_title"] if figures["outcome_table"] else ""),
         summary=comparison.summary(lang),
         cards=[card(comparison.row(key), lang) for key in _CARD_KEYS],
         design_table=table_html(design, "design", lang),
@@ -245,7 +247,25 @@ def _figures(
     }
 
 
-def _toc(t: dict[str, str], observed: bool) -> list[tuple[str, str]]:
+def _outcomes(
+    before: Version,
+    after: Version,
+    events: tuple[pl.DataFrame | None, pl.DataFrame | None],
+    lang: str,
+) -> dict[str, str]:
+    """The outcome-metrics section: designed figures, and each event log's by source and n."""
+    logged = tuple(
+        [] if log is None or log.is_empty() else logged_outcomes(log, version)
+        for log, version in zip(events, (before, after), strict=True)
+    )
+    return {
+        "outcome_title": word("outcome.report_title", lang),
+        "outcome_note": word("outcome.note", lang),
+        "outcome_table": outcome_table_html(before, after, (logged[0], logged[1]), lang),
+    }
+
+
+def _toc(t: dict[str, str], observed: bool, outcomes: str = "") -> list[tuple[str, str]]:
     items = [
         ("summary", t["summary"]),
         ("swimlane-before", t["swimlane"] + " " + t["before"]),
@@ -254,6 +274,8 @@ def _toc(t: dict[str, str], observed: bool) -> list[tuple[str, str]]:
         ("timeline", t["timeline"]),
         ("design-metrics", t["design"]),
     ]
+    if outcomes:
+        items.append(("outcome-metrics", outcomes))
     if observed:
         items.append(("observed-metrics", t["observed"]))
     return [*items, ("waste", t["waste"])]

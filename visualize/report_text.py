@@ -12,10 +12,20 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 from boflyt.analysis.compare import Row
-from boflyt.models.words import entries, format_number
+from boflyt.analysis.outcomes import DESIGNED, OutcomeFigure, designed_outcomes
+from boflyt.models.definition import OutcomeMetric, Version
+from boflyt.models.words import entries, format_number, word
 from boflyt.visualize.wording import waste_label
 
-__all__ = ["card", "css_class", "fmt_number", "table_html", "texts", "waste_rows"]
+__all__ = [
+    "card",
+    "css_class",
+    "fmt_number",
+    "outcome_table_html",
+    "table_html",
+    "texts",
+    "waste_rows",
+]
 
 _UNITS = {"count": "", "min": " min", "wd": " d", "%": " %", "pp": " pp"}
 
@@ -136,3 +146,77 @@ def waste_rows(wastes: Mapping[str, tuple[int, int]], lang: str) -> list[dict[st
         }
         for key, (before, after) in wastes.items()
     ]
+
+
+# --- outcome metrics -----------------------------------------------------------------------
+
+
+def _outcome_cell(figure: OutcomeFigure | None, lang: str, column: str) -> str:
+    """A share as %, a time in working days with the share of cases reaching the steps."""
+    if figure is None or figure.reach is None:
+        return f'<td class="num" data-column="{column}" data-value="">–</td>'
+    share = fmt_number(100 * figure.reach, "%", lang)
+    text = share
+    if figure.measure == "time_to":
+        days = fmt_number(figure.value, "wd", lang)
+        text = word("outcome.reached", lang, value=days, share=share)
+    raw = "" if figure.value is None else repr(float(figure.value))
+    data = f'data-column="{column}" data-value="{raw}" data-reach="{figure.reach!r}"'
+    return f'<td class="num" {data}>{escape(text)}</td>'
+
+
+def _change_cell(old: OutcomeFigure | None, new: OutcomeFigure | None, lang: str) -> str:
+    if old is None or new is None or old.value is None or new.value is None:
+        return '<td class="num" data-change="">–</td>'
+    share = new.measure == "share"
+    change = (new.value - old.value) * (100 if share else 1)
+    text = fmt_number(change, "pp" if share else "wd", lang)
+    return f'<td class="num" data-change="{change!r}">{escape(_signed(text, change))}</td>'
+
+
+def _column(version: Version, figure: OutcomeFigure, lang: str) -> tuple[str, str]:
+    if figure.source == DESIGNED:
+        head = word("term.designed", lang)
+    else:
+        source = word(f"mode.{figure.source}", lang)
+        head = word("outcome.logged", lang, source=source, cases=figure.cases)
+    return f"v{version.version}:{figure.source}", f"{version.key}: {head}"
+
+
+def outcome_table_html(
+    before: Version,
+    after: Version,
+    logged: tuple[Sequence[OutcomeFigure], Sequence[OutcomeFigure]],
+    lang: str,
+) -> str:
+    """The outcome metrics of two versions: designed before and after with the change, then
+    each source of each version's event log with its n; raw values in ``data-*``. Empty when
+    neither version declares outcome metrics."""
+    metrics: dict[str, OutcomeMetric] = {m.id: m for m in before.outcome_metrics}
+    metrics |= {m.id: m for m in after.outcome_metrics}
+    if not metrics:
+        return ""
+    sides = (before, after)
+    figures = [[*designed_outcomes(v), *logs] for v, logs in zip(sides, logged, strict=True)]
+    columns: dict[str, str] = {}
+    found: dict[tuple[str, str], OutcomeFigure] = {}
+    for version, side in zip(sides, figures, strict=True):
+        for figure in side:
+            key, title = _column(version, figure, lang)
+            columns.setdefault(key, title)
+            found[(figure.metric, key)] = figure
+    designed = [f"v{v.version}:{DESIGNED}" for v in sides]
+    logs = [key for key in columns if key not in designed]
+    head = [word("outcome.metric", lang), *(columns[k] for k in designed), texts(lang)["change"]]
+    lines = ['<table class="metrics" data-table="outcomes"><thead><tr>']
+    lines += [f"<th>{escape(h)}</th>" for h in [*head, *(columns[k] for k in logs)]]
+    lines.append("</tr></thead><tbody>")
+    for key, metric in metrics.items():
+        old, new = (found.get((key, k)) for k in designed)
+        cells = [f"<td>{escape(metric.name.get(lang))}</td>"]
+        cells += [_outcome_cell(old, lang, designed[0]), _outcome_cell(new, lang, designed[1])]
+        cells.append(_change_cell(old, new, lang))
+        cells += [_outcome_cell(found.get((key, k)), lang, k) for k in logs]
+        lines.append(f'<tr data-metric="{escape(key)}">{"".join(cells)}</tr>')
+    lines.append("</tbody></table>")
+    return "".join(lines)

@@ -22,10 +22,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from boflyt.analysis.compare import Comparison, compare
 from boflyt.analysis.design import DESIGN_METRICS, DesignMetrics, design_metrics
 from boflyt.analysis.observed import CASE_METRICS, ObservedMetrics, observed_metrics
+from boflyt.analysis.outcomes import DESIGNED, OutcomeFigure, logged_outcomes, outcome_table
 from boflyt.console import console, fail, friendly_errors
 from boflyt.engine.load import Library, load_library, parse_ref
 from boflyt.engine.store import event_frame
-from boflyt.models.definition import Version
+from boflyt.models.definition import OutcomeMetric, Version
 from boflyt.models.vocabulary import Waste
 from boflyt.models.words import format_number, term, word
 from boflyt.settings import get_settings
@@ -157,6 +158,36 @@ def _observed_tables(obs: ObservedMetrics, library: Library, lang: str) -> list[
     return [summary, pairs, variants]
 
 
+_Outcomes = list[tuple[OutcomeMetric, list[OutcomeFigure]]]
+
+
+def _outcome_cell(figure: OutcomeFigure, lang: str) -> str:
+    share = "–" if figure.reach is None else f"{_num(100 * figure.reach, lang)} %"
+    if figure.measure == "share":
+        return share
+    days = f"{_num(figure.value, lang)} {word('unit.wd_short', lang)}"
+    return word("outcome.reached", lang, value=days, share=share)
+
+
+def _outcome_table(version: Version, rows: _Outcomes, lang: str) -> Table:
+    """One row per outcome metric: designed first, then each source of the event log."""
+    table = Table(title=word("outcome.title", lang, version=version.key), title_justify="left")
+    table.add_column(word("outcome.metric", lang))
+    for figure in rows[0][1]:
+        if figure.source == DESIGNED:
+            head = word("term.designed", lang)
+        else:
+            source = word(f"mode.{figure.source}", lang)
+            head = word("outcome.logged", lang, source=source, cases=figure.cases)
+        table.add_column(head[:1].upper() + head[1:], justify="right")
+    for metric, figures in rows:
+        cells = {f.source: _outcome_cell(f, lang) for f in figures}
+        name = Text(metric.name.get(lang))  # a name from the file prints literally
+        table.add_row(name, *(cells.get(f.source, "–") for f in rows[0][1]))
+    table.caption, table.caption_justify = Text(word("outcome.note", lang)), "left"
+    return table
+
+
 def _conformance_line(obs: ObservedMetrics, lang: str) -> str | None:
     c = obs.conformance
     if c is None or c.share is None:
@@ -178,16 +209,21 @@ def analyse(
         process, number = parse_ref(ref)
         version = library.get(process, number)
         metrics = design_metrics(version, lanes=library.lanes)
-        obs = None
+        obs, logged = None, []
         if observed:
             events = _events(version)
             obs = observed_metrics(events, version=version) if events.height else None
+            logged = logged_outcomes(events, version) if events.height else []
+        outcomes = outcome_table(version, logged)
     if as_json:
-        _print_json({"design": metrics.as_dict(), "observed": obs.as_dict() if obs else None})
+        _print_json({"design": metrics.as_dict(), "observed": obs.as_dict() if obs else None,
+                     "outcomes": [f.as_dict() for _, fs in outcomes for f in fs]})  # fmt: skip
         return
     console.print(_design_table(metrics, version, language))
     for table in _detail_tables(metrics, library, language):
         console.print(table)
+    if outcomes:
+        console.print(_outcome_table(version, outcomes, language))
     if observed and obs is None:
         console.print(Text(_t("no_runs", language).format(version=version.key), style="yellow"))
     if obs is not None:
