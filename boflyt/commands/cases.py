@@ -26,7 +26,8 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.engine import Engine
 
-from boflyt.console import Lang, console, friendly_errors
+from boflyt.commands.language import LangOption, chosen
+from boflyt.console import console, friendly_errors
 from boflyt.engine import bounds, store
 from boflyt.engine.case import CaseState, open_items
 from boflyt.engine.load import Library, load_library
@@ -34,40 +35,35 @@ from boflyt.engine.pseudonym import ReferenceKey
 from boflyt.models.definition import Version
 from boflyt.models.errors import CommandError, NotFoundError
 from boflyt.models.events import Event
-from boflyt.models.vocabulary import EventKind, ItemStatus, RunStatus
+from boflyt.models.vocabulary import Channel, EventKind, ItemStatus, RunStatus
+from boflyt.models.words import count, format_number, term, word
+from boflyt.visualize.wording import outcome_text
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]
-
-_KIND = {
-    "nb": {
-        EventKind.CASE_STARTED: "sak startet", EventKind.STEP_READY: "klar",
-        EventKind.STEP_STARTED: "påbegynt", EventKind.STEP_COMPLETED: "fullført",
-        EventKind.HANDOFF: "overlevering", EventKind.CASE_FINISHED: "sak avsluttet",
-        EventKind.CASE_CANCELLED: "sak avbrutt", EventKind.STEP_ESCALATED: "eskalert",
-    },
-    "en": {kind: kind.value.replace("_", " ") for kind in EventKind},
-}  # fmt: skip
-_CHANNEL = {"system": "fagsystem", "email": "e-post", "letter": "brev", "phone": "telefon",
-            "meeting": "møte"}  # fmt: skip
-_WORDS = {
-    "nb": {"waited": "ventet", "min": "min", "work": "arbeid", "hour": "t", "outcome": "utfall",
-           "ready": "Åpne steg", "none": "ingen", "begun": "påbegynt", "started": "Startet sak",
-           "ref": "referanse (pseudonym)"},
-    "en": {"waited": "waited", "min": "min", "work": "work", "hour": "h", "outcome": "outcome",
-           "ready": "Open steps", "none": "none", "begun": "begun", "started": "Started case",
-           "ref": "reference (pseudonym)"},
-}  # fmt: skip
 
 Actor = Annotated[str, typer.Option("--as", help="Who you are (user name or initials).")]
 Org = Annotated[str, typer.Option("--org", help="Your organisation (lane id, e.g. nav).")]
 CaseArg = Annotated[str, typer.Argument(help="Case id, or its first 6+ characters.")]
 StepArg = Annotated[str, typer.Argument(help="Step id, as listed by 'boflyt inbox'.")]
-LangOpt = Annotated[Lang | None, typer.Option("--lang", help="Labels: nb (default) or en.")]
+LangOpt = LangOption
 AtOpt = Annotated[
     dt.datetime | None,
     typer.Option("--at", help="When it happened (ISO, UTC) if not now, for late records."),
 ]
+
+
+_CHANNELS = frozenset(channel.value for channel in Channel)
+
+
+class _Words:
+    """The ``case`` group of the word catalogue, indexed like a dict: ``words["ready"]``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> str:
+        return word(f"case.{key}", self.lang)
 
 
 @dataclass(frozen=True)
@@ -75,7 +71,7 @@ class _Store:
     engine: Engine
     key: ReferenceKey
     library: Library
-    lang: Lang
+    lang: str
 
     def lane(self, lane_id: str | None) -> str:
         lane = self.library.lanes.get(lane_id or "")
@@ -96,7 +92,7 @@ def _v(value: object) -> str:
     return bounds.visible("" if value is None else str(value))
 
 
-def _open(lang: Lang | None) -> _Store:
+def _open(lang: str | None) -> _Store:
     """The configured store and key (created on first use) and the process library."""
     workspace = Workspace.current()
     engine = workspace.open_store()
@@ -105,15 +101,15 @@ def _open(lang: Lang | None) -> _Store:
     return _Store(engine, key, library, lang or workspace.settings.lang)
 
 
-def read_reference() -> str:
+def read_reference(lang: str | None = None) -> str:
     """The case reference: one line of standard input, or typed at a prompt that hides it.
 
     Raises:
         CommandError: no reference was given.
     """
     if sys.stdin.isatty():
-        text = str(typer.prompt("Case reference (not shown)", hide_input=True, default="",
-                                show_default=False))  # fmt: skip
+        prompt = word("case.prompt", chosen(lang))
+        text = str(typer.prompt(prompt, hide_input=True, default="", show_default=False))
     else:
         text = sys.stdin.readline()
     if not text.strip():
@@ -128,23 +124,23 @@ def _now(at: dt.datetime | None) -> dt.datetime:
     return at if at is not None else dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _duration(delta: dt.timedelta, lang: Lang) -> str:
+def _duration(delta: dt.timedelta, lang: str) -> str:
     minutes = int(delta.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
-    parts = [f"{days} d"] if days else []
-    parts += [f"{hours} {_WORDS[lang]['hour']}"] if hours else []
-    parts += [f"{mins} min"] if mins or not parts else []
+    parts = [f"{format_number(days, lang, 0)} {word('unit.day_short', lang)}"] if days else []
+    parts += [f"{hours} {word('unit.hour_short', lang)}"] if hours else []
+    parts += [f"{mins} {word('unit.min', lang)}"] if mins or not parts else []
     return " ".join(parts)
 
 
 def _print_next(ctx: _Store, state: CaseState) -> None:
     """The case's status line and what is open now, with the lane that acts."""
     version = ctx.version(state)
-    words = _WORDS[ctx.lang]
-    console.print(Text.assemble("Case ", (state.case_id, "bold"),
+    words = _Words(ctx.lang)
+    console.print(Text.assemble(f"{words['case']} ", (state.case_id, "bold"),
                                 f" · {_v(state.process)}@v{state.version} · "
-                                f"{state.status.value}"))  # fmt: skip
+                                f"{term(state.status, ctx.lang)}"))  # fmt: skip
     if state.status is RunStatus.RUNNING:
         items = open_items(state)
         listed = Text(f"{words['ready']}: " + ("" if items else words["none"]))
@@ -157,7 +153,7 @@ def _print_next(ctx: _Store, state: CaseState) -> None:
         console.print(listed, soft_wrap=True)
 
 
-def _record(lang: Lang | None, case: str, act: Callable[[_Store, str], CaseState]) -> None:
+def _record(lang: str | None, case: str, act: Callable[[_Store, str], CaseState]) -> None:
     """Open the store, resolve ``case`` (id or prefix), record ``act`` on it, print what is next."""
     with friendly_errors():
         ctx = _open(lang)
@@ -198,13 +194,13 @@ def start(
     """Start a case. The case reference (stored only keyed) is read from standard input, or
     typed at a prompt that does not show it — never given on the command line."""
     with friendly_errors():
-        ref = read_reference()
+        ref = read_reference(lang)
         bounds.check_text(process, what="process", limit=bounds.MAX_ID)
         ctx = _open(lang)
         chosen = ctx.library.get(process, version)
         state = store.start_case(ctx.engine, version=chosen, ref=ref, key=ctx.key, actor=actor,
                                  org=org, now=_now(at), lanes=ctx.library.lanes)  # fmt: skip
-        words = _WORDS[ctx.lang]
+        words = _Words(ctx.lang)
         console.print(Text(f"{words['started']} {state.case_id} · {words['ref']} "
                            f"{ctx.key.pseudonym(ref)[:10]}"), soft_wrap=True)  # fmt: skip
         _print_next(ctx, state)
@@ -259,12 +255,13 @@ def inbox(
         ctx = _open(lang)
         entries = store.inbox(ctx.engine, org=org, now=_now(at), lanes=ctx.library.lanes)
         table = Table(title=Text(f"{ctx.lane(org)} ({len(entries)})"), title_justify="left")
-        for column in ("case", "process", "step", "status", "waiting", ""):
-            table.add_column(column)
+        for column in ("case", "process", "step", "status", "waiting"):
+            table.add_column(word(f"field.{column}", ctx.lang))
+        table.add_column("")
         for e in entries:
             version = store.get_version(ctx.engine, process=e.process, version=e.version)
             cells = (e.case_id[:8], f"{_v(e.process)}@v{e.version}",
-                     f"{_v(e.step)} · {ctx.step(version, e.step)}", e.status.value,
+                     f"{_v(e.step)} · {ctx.step(version, e.step)}", term(e.status, ctx.lang),
                      _duration(e.waited, ctx.lang), "⚠" if e.escalated else "")  # fmt: skip
             table.add_row(*(Text(cell) for cell in cells))
         console.print(table)
@@ -275,16 +272,17 @@ def list_(
     status: Annotated[
         RunStatus | None, typer.Option("--status", help="running, finished or cancelled.")
     ] = None,
+    lang: LangOpt = None,
 ) -> None:
     with friendly_errors():
-        ctx = _open(None)
+        ctx = _open(lang)
         found = store.list_cases(ctx.engine, process=process, status=status)
-        table = Table(title=f"{len(found)} case(s)", title_justify="left")
+        table = Table(title=count("word.cases", len(found), ctx.lang), title_justify="left")
         for column in ("case", "process", "status", "started", "finished", "ref"):
-            table.add_column(column)
+            table.add_column(word(f"field.{column}", ctx.lang))
         for c in found:
             finished = f"{c.finished_at:%Y-%m-%d %H:%M}" if c.finished_at else ""
-            cells = (c.id[:8], f"{_v(c.process)}@v{c.version}", c.status.value,
+            cells = (c.id[:8], f"{_v(c.process)}@v{c.version}", term(c.status, ctx.lang),
                      f"{c.started_at:%Y-%m-%d %H:%M}", finished,
                      (c.pseudonym or "")[:10])  # fmt: skip
             table.add_row(*(Text(cell) for cell in cells))
@@ -342,13 +340,14 @@ def _line(ctx: _Store, version: Version, e: Event, ready_at: dict[int, dt.dateti
     when = f"{e.at:%Y-%m-%d %H:%M}"
     if e.kind is EventKind.HANDOFF:
         channel = e.channel or ""
-        channel = _CHANNEL.get(channel, channel) if ctx.lang == "nb" else channel
+        if channel in _CHANNELS:
+            channel = term(Channel(channel), ctx.lang)
         via = f" ({_v(channel)})" if channel else ""
         return Text.assemble(f"{when}   ",
                              (f"↪ {ctx.lane(e.from_lane)} → {ctx.lane(e.to_lane)}{via}", "magenta"),
                              f"  {_v(e.from_step)} → {_v(e.to_step)}")  # fmt: skip
-    words = _WORDS[ctx.lang]
-    text = Text(f"{when}  {_KIND[ctx.lang][e.kind]:<14}")
+    words = _Words(ctx.lang)
+    text = Text(f"{when}  {term(e.kind, ctx.lang):<14}")
     if e.step and e.kind not in (EventKind.CASE_FINISHED,):
         text.append(f" {ctx.step(version, e.step)} ")
         text.append(f"({_v(e.step)})", style="dim")
@@ -357,10 +356,11 @@ def _line(ctx: _Store, version: Version, e: Event, ready_at: dict[int, dt.dateti
     if e.item in ready_at:
         text.append(f" · {words['waited']} {_duration(e.at - ready_at[e.item], ctx.lang)}")
     if e.outcome:
-        text.append(f" · {words['outcome']}: ")
-        text.append(_v(e.outcome), style="bold")
+        text.append(f" · {word('field.outcome', ctx.lang)}: ")
+        text.append(_v(outcome_text(version, e.step or "", e.outcome, ctx.lang)), style="bold")
     if e.touch_minutes is not None:
-        text.append(f" · {words['work']} {e.touch_minutes:g} {words['min']}")
+        minutes = format_number(e.touch_minutes, ctx.lang, None)
+        text.append(f" · {words['work']} {minutes} {word('unit.min', ctx.lang)}")
     if e.detail and e.kind in (EventKind.CASE_CANCELLED, EventKind.STEP_ESCALATED):
         text.append(f" · {_v(e.detail)}")
     return text

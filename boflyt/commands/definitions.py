@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from boflyt.commands.diff_view import diff_view
+from boflyt.commands.language import LangOption, chosen
 from boflyt.commands.version_view import version_view
 from boflyt.console import console, err_console, fail, friendly_errors
 from boflyt.engine.diff import diff_versions
@@ -39,30 +39,17 @@ from boflyt.engine.schema import lanes_schema, schema_text, write_schema
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import DefinitionError, NotFoundError, Problem, ScenarioError
 from boflyt.models.words import count, term, word
-from boflyt.settings import get_settings
 from boflyt.workspace import Workspace
 
-__all__ = ["Language", "register"]
+__all__ = ["register"]
 
-
-class Language(StrEnum):
-    """Language of labels: bokmål (default) or English."""
-
-    NB = "nb"
-    EN = "en"
-
-
-LangOption = Annotated[
-    Language | None,
-    typer.Option("--lang", "-l", help="Labels in bokmål (nb, default) or English (en)."),
-]
 
 _VERSION_ARG = re.compile(r"^[vV]?([1-9][0-9]*)$")
 _VERSION_COLUMNS = ("process", "version", "status", "label", "based_on", "hash")
 
 
-def _lang(lang: Language | None) -> str:
-    return lang.value if lang is not None else get_settings().lang
+def _lang(lang: str | None) -> str:
+    return chosen(lang)
 
 
 def _root() -> Path:

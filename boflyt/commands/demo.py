@@ -17,7 +17,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from boflyt.console import Lang, console, friendly_errors
+from boflyt.commands.language import LangOption
+from boflyt.console import console, friendly_errors
 from boflyt.engine.load import Library, load_library
 from boflyt.flows.analyse import compare_versions
 from boflyt.flows.report import report_process, write_index
@@ -54,7 +55,7 @@ def demo_command(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder for the reports (default: reports/).")
     ] = None,
-    lang: Annotated[Lang | None, typer.Option("--lang", help="nb (default) or en.")] = None,
+    lang: LangOption = None,
 ) -> None:
     started = time.perf_counter()
     with friendly_errors():

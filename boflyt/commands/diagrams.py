@@ -18,6 +18,7 @@ import typer
 from rich.text import Text
 
 from boflyt.analysis.observed import observed_metrics
+from boflyt.commands.language import LangOption, chosen
 from boflyt.console import console, fail, friendly_errors
 from boflyt.engine.load import load_lanes, load_version, parse_ref
 from boflyt.engine.store import event_frame
@@ -38,13 +39,6 @@ from boflyt.workspace import Workspace
 __all__ = ["register"]
 
 
-class Language(StrEnum):
-    """Language of labels: bokmål (default) or English."""
-
-    NB = "nb"
-    EN = "en"
-
-
 class RendererName(StrEnum):
     """Which Graphviz to use: the first found, the graphviz-pure wheel, or the system dot."""
 
@@ -53,10 +47,6 @@ class RendererName(StrEnum):
     DOT = "dot"
 
 
-LangOption = Annotated[
-    Language | None,
-    typer.Option("--lang", "-l", help="Labels in bokmål (nb, default) or English (en)."),
-]
 RendererOption = Annotated[
     RendererName | None,
     typer.Option(
@@ -68,8 +58,8 @@ RendererOption = Annotated[
 _VERSION = re.compile(r"^(?:([a-z][a-z0-9_]*)@)?[vV]?([1-9][0-9]*)$")
 
 
-def _lang(lang: Language | None) -> str:
-    return lang.value if lang is not None else get_settings().lang
+def _lang(lang: str | None) -> str:
+    return chosen(lang)
 
 
 def _renderer(name: RendererName | None) -> Renderer:

@@ -26,7 +26,8 @@ from rich.table import Table
 from boflyt.analysis.simulate import simulate
 from boflyt.analysis.simulation_log import log_records
 from boflyt.commands.labels import lane_text
-from boflyt.console import Lang, console, fail, friendly_errors
+from boflyt.commands.language import LangOption
+from boflyt.console import console, fail, friendly_errors
 from boflyt.engine.case import compile_flow
 from boflyt.engine.load import Library, load_library, parse_ref
 from boflyt.engine.scenario import load_scenario
@@ -73,7 +74,7 @@ def simulate_command(
     no_prefect: Annotated[
         bool, typer.Option("--no-prefect", help="Call the simulation core directly.")
     ] = False,
-    lang: Annotated[Lang | None, typer.Option("--lang", help="nb (default) or en.")] = None,
+    lang: LangOption = None,
 ) -> None:
     with friendly_errors():
         workspace = Workspace.current()

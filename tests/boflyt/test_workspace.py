@@ -98,7 +98,11 @@ def test_explicit_settings_win_over_the_workspace(
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
-        ("BOFLYT_LANG", "xx", "BOFLYT_LANG='xx' is not allowed; allowed: 'nb' or 'en'"),
+        (
+            "BOFLYT_LANG",
+            "xx",
+            "BOFLYT_LANG='xx' is not allowed; allowed: a language of the word catalogue: en, nb",
+        ),
         ("BOFLYT_RENDERER", "bogus", "BOFLYT_RENDERER='bogus' is not allowed"),
         ("BOFLYT_DATABASE_URL", "mysql://u@h/db", "allowed: a URL starting with sqlite:///"),
         ("BOFLYT_DATABASE_URL", "garbage", "BOFLYT_DATABASE_URL='garbage' is not allowed"),

@@ -1,0 +1,44 @@
+"""The one ``--lang`` option of every command: any language the word catalogue has a file for.
+
+The choices are read from :func:`boflyt.models.words.languages`, so a new language file (say
+``nn.toml``) is a new ``--lang nn`` with no code change here or in the commands.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from boflyt.models.words import DEFAULT_LANGUAGE, languages
+from boflyt.settings import get_settings
+
+__all__ = ["LangOption", "chosen", "parse_language"]
+
+
+def parse_language(text: str) -> str:
+    """``text`` when a language file has that code; else a usage error naming the known ones."""
+    known = languages()
+    if text not in known:
+        raise typer.BadParameter(f"unknown language '{text}'; known languages: {', '.join(known)}")
+    return text
+
+
+LangOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        "-l",
+        parser=parse_language,
+        metavar="LANG",
+        help=f"Language of every word: {', '.join(languages())} "
+        f"(default: BOFLYT_LANG, else {DEFAULT_LANGUAGE}).",
+        show_default=False,
+    ),
+]
+"""``--lang`` / ``-l``: one of the catalogue's languages; ``None`` means the settings decide."""
+
+
+def chosen(lang: str | None) -> str:
+    """The language asked for, else the one the settings name (``BOFLYT_LANG``, else bokmål)."""
+    return lang if lang is not None else get_settings().lang
