@@ -36,6 +36,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "demo": ("demo",),
     "workspace": ("init",),
     "store": ("db",),
+    "glossary": ("glossary",),
 }
 """Each module of :mod:`boflyt.commands` and the top-level commands it registers."""
 

@@ -11,6 +11,7 @@ from boflyt.commands.labels import cells, lane_text, plain, value_text
 from boflyt.engine.diff import FieldChange, VersionDiff
 from boflyt.models.definition import LaneCatalog, Step
 from boflyt.models.words import term, word
+from boflyt.visualize.wording import outcome_label
 
 __all__ = ["diff_view"]
 
@@ -67,7 +68,7 @@ def _transitions_diff(diff: VersionDiff, lang: str) -> Table:
     )
     for sign, transitions in (("−", diff.transitions_removed), ("+", diff.transitions_added)):
         for t in transitions:
-            table.add_row(*cells(sign, f"{t.source} → {t.target}", t.outcome or ""))
+            table.add_row(*cells(sign, f"{t.source} → {t.target}", outcome_label(t, lang)))
     return table
 
 

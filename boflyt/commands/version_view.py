@@ -20,6 +20,7 @@ from boflyt.engine.graph import flow_order, handoffs
 from boflyt.models.definition import Duration, LaneCatalog, Step, Transition, Version
 from boflyt.models.vocabulary import ValueClass
 from boflyt.models.words import format_number, term, word
+from boflyt.visualize.wording import outcome_label
 
 __all__ = ["version_view"]
 
@@ -168,7 +169,7 @@ def _transitions_table(version: Version, catalog: LaneCatalog, lang: str) -> Tab
         table.add_row(
             *cells(
                 f"{transition.source} → {transition.target}",
-                transition.outcome or "",
+                outcome_label(transition, lang),
                 ""
                 if transition.probability is None
                 else format_number(transition.probability, lang, None),
