@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from boflyt.engine.case import CaseState
 from boflyt.engine.db import read_scope, write_scope
-from boflyt.engine.queries import find_simulation
+from boflyt.engine.queries import describe_run_set, find_simulation
 from boflyt.engine.statements import (
     CASE_TABLE,
     EVENT_TABLE,
@@ -36,7 +36,7 @@ from boflyt.engine.statements import (
 )
 from boflyt.models.errors import CommandError, NotFoundError
 from boflyt.models.events import Event
-from boflyt.models.runset import RunSet
+from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.tables import SimulationRun, StoreMeta
 from boflyt.models.vocabulary import Mode
 
@@ -46,6 +46,7 @@ __all__ = [
     "append_simulated",
     "delete_run_sets",
     "event_frame",
+    "run_set_log",
     "run_set_where",
 ]
 
@@ -190,6 +191,8 @@ class DeletedRuns:
 
 def _exact(conn: Connection, runs: RunSet) -> tuple[Mode, str | None]:
     """(mode, key of the rows): a simulation by its full id, an import by its name."""
+    if runs.mode is not Mode.LIVE and not runs.key:
+        raise CommandError(f"{runs.mode.value}: name the run set ({runs.mode.value}:…)")
     if runs.mode is Mode.SIMULATED:
         return runs.mode, str(find_simulation(conn, runs).id)
     return runs.mode, runs.key or None
@@ -302,3 +305,17 @@ def event_frame(
         rows = conn.connection.driver_connection.execute(str(compiled), params).fetchall()  # type: ignore[union-attr]
     frame = pl.DataFrame(rows, schema={**_FRAME_SCHEMA, "at": pl.String}, orient="row")
     return frame.with_columns(pl.col("at").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us"))
+
+
+def run_set_log(
+    engine: Engine, runs: RunSet, *, process: str, version: int
+) -> tuple[RunSetInfo, pl.DataFrame]:
+    """One run set of ``process`` @ ``version``: its description and its event log (empty when
+    the set holds no case of that version).
+
+    Raises:
+        NotFoundError, CommandError: as :func:`~boflyt.engine.queries.describe_run_set`.
+    """
+    info = describe_run_set(engine, runs, process=process, version=version)
+    frame = event_frame(engine, runs=info.runs, process=process, version=version)
+    return info, frame

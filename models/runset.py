@@ -72,17 +72,21 @@ class RunSet:
 
     mode: Mode
     key: str = ""
-    """Empty for live; the simulation's number, id or id prefix; the import's name."""
+    """Empty for live; the simulation's number, id or id prefix; the import's name. Empty for
+    another mode only for a log named by its mode alone (a library caller's frame), which the
+    store cannot look up."""
 
     def __post_init__(self) -> None:
         if self.mode is Mode.LIVE and self.key:
             raise CommandError(f"the live run set has no name; write live, not {_shown(str(self))}")
-        if self.mode is not Mode.LIVE and not _KEY.fullmatch(self.key):
+        if self.key and not _KEY.fullmatch(self.key):
             raise CommandError(
                 f"{_shown(str(self))} is not a run set; write {_FORMS} "
                 "(names: letters, digits, '_', '.', '-'; at most 64)"
             )
         if self.mode is Mode.SIMULATED and not self.key.isdigit() and len(self.key) < MIN_PREFIX:
+            if not self.key:
+                return
             raise CommandError(
                 f"{_shown(str(self))}: a simulation id prefix needs at least {MIN_PREFIX} "
                 "characters; or give its run number (boflyt runs list)"
@@ -100,6 +104,8 @@ class RunSet:
             mode = Mode(kind.strip().lower())
         except ValueError:
             raise CommandError(f"{_shown(text.strip())} is not a run set; write {_FORMS}") from None
+        if mode is not Mode.LIVE and not key.strip():
+            raise CommandError(f"{_shown(text.strip())} is not a run set; write {_FORMS}")
         return cls(mode, key.strip())
 
     @classmethod
@@ -112,7 +118,7 @@ class RunSet:
         return cls(Mode.SIMULATED, str(ref))
 
     def __str__(self) -> str:
-        return self.mode.value if self.mode is Mode.LIVE else f"{self.mode.value}:{self.key}"
+        return f"{self.mode.value}:{self.key}" if self.key else self.mode.value
 
     @property
     def shown(self) -> str:
@@ -182,12 +188,12 @@ class RunSetInfo:
                 parts.append(f"{word('term.seed', lang)} {self.seed}")
             parts.append(count("word.cases", self.cases, lang))
             return f"{kind}: {', '.join(parts)}"
-        if self.runs.mode is Mode.IMPORTED:
+        if self.runs.mode is Mode.IMPORTED and self.runs.key:
             return f"{kind}: {self.runs.key} (n={self.cases})"
         return f"{kind} (n={self.cases})"
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-friendly data (``when`` as ISO text)."""
+        """Plain JSON-friendly data (``when`` as ISO text); :meth:`from_dict` reads it back."""
         return {
             "run_set": self.name,
             "exact": str(self.runs),
@@ -201,3 +207,13 @@ class RunSetInfo:
             "origin": self.origin,
             "when": self.when.isoformat(" ", "seconds") if self.when else None,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSetInfo:
+        """The run set :meth:`as_dict` wrote (as a Prefect task passes it on)."""
+        when = data.get("when")
+        return cls(
+            RunSet.parse(data["exact"]), data["process"], data["version"], data["cases"],
+            number=data.get("number"), seed=data.get("seed"), scenario=data.get("scenario"),
+            origin=data.get("origin"), when=dt.datetime.fromisoformat(when) if when else None,
+        )  # fmt: skip

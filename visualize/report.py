@@ -6,14 +6,15 @@ so their text is readable at 100 %; wide ones scroll and zoom inside the page, a
 to A4 landscape with a page per section. Numbers come from the analysis package only
 (:func:`~boflyt.analysis.design.design_metrics`,
 :func:`~boflyt.analysis.observed.observed_metrics`); the
-summary sentence is generated from the same figures.
+summary sentence is generated from the same figures. Figures from case runs stand on one run set
+per version, named with its n wherever they are shown (:mod:`boflyt.visualize.run_set_text`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
@@ -26,11 +27,21 @@ from boflyt.analysis.outcomes import logged_outcomes
 from boflyt.analysis.waste import duplicate_registrations
 from boflyt.engine.diff import diff_versions
 from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.errors import CommandError
+from boflyt.models.runset import RunSet, RunSetInfo
+from boflyt.models.vocabulary import Mode
 from boflyt.models.words import format_number, word
 from boflyt.visualize.charts import lead_time_distribution
-from boflyt.visualize.diagram import extract_comparison, extract_swimlane
+from boflyt.visualize.diagram import Swimlane, WaitScale, extract_comparison, extract_swimlane
 from boflyt.visualize.render import Renderer, find_renderer
 from boflyt.visualize.report_text import card, outcome_table_html, table_html, texts, waste_rows
+from boflyt.visualize.run_set_text import (
+    comparison_summary,
+    kind_of,
+    run_text,
+    runs_line,
+    scale_title,
+)
 from boflyt.visualize.side_by_side import stack_svgs
 from boflyt.visualize.svg import inline_svg
 from boflyt.visualize.swimlane import render_swimlane
@@ -38,7 +49,7 @@ from boflyt.visualize.timeline import render_timelines
 from boflyt.visualize.value_stream import extract_timeline
 from boflyt.visualize.wording import waste_label
 
-__all__ = ["ReportEntry", "build_index", "build_report"]
+__all__ = ["ReportEntry", "build_index", "build_report", "overlay_swimlane", "runs_of"]
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("boflyt.visualize", "templates"),
@@ -84,9 +95,28 @@ def _lead_days(observed: ObservedMetrics | None, version: Version) -> list[float
     return [float(v) for v in finished["lead_days"].drop_nulls()]
 
 
-def _overlay_svg(
-    version: Version, lanes: LaneCatalog, observed: ObservedMetrics, lang: str, renderer: Renderer
-) -> bytes:
+def runs_of(events: pl.DataFrame, version: Version) -> RunSetInfo:
+    """The run set of a log given without one (a library caller's frame), named by its mode.
+
+    Raises:
+        CommandError: the log holds runs of more than one mode (run sets are never pooled).
+    """
+    modes = sorted(set(events["mode"].unique().drop_nulls()))
+    if len(modes) != 1:
+        raise CommandError(
+            f"the event log of {version.key} holds runs of {', '.join(modes) or 'no mode'}; "
+            "a figure stands on one run set; give each version's log of one set"
+        )
+    cases = events.filter(
+        (pl.col("process") == version.process) & (pl.col("version") == version.version)
+    )["case_id"].n_unique()
+    return RunSetInfo(RunSet(Mode(modes[0])), version.process, version.version, cases)
+
+
+def overlay_swimlane(
+    version: Version, lanes: LaneCatalog, observed: ObservedMetrics, runs: RunSetInfo, lang: str
+) -> Swimlane:
+    """The swimlane coloured by the waiting times of one run set; its scale names the set."""
     steps = {
         str(r["step"]): float(r["mean_wait_days"])
         for r in observed.bottlenecks.iter_rows(named=True)
@@ -100,7 +130,10 @@ def _overlay_svg(
     diagram = extract_swimlane(
         version, lanes, lang=lang, observed_step_waits=steps, observed_handoff_waits=pairs
     )
-    return render_swimlane(diagram, "svg", renderer=renderer)
+    if diagram.wait_scale is not None:  # the scale names the run set it was measured on
+        scale = WaitScale(diagram.wait_scale.max_days, scale_title(runs, lang))
+        diagram = replace(diagram, wait_scale=scale)
+    return diagram
 
 
 def build_report(
@@ -111,6 +144,8 @@ def build_report(
     lanes: LaneCatalog,
     before_events: pl.DataFrame | None = None,
     after_events: pl.DataFrame | None = None,
+    before_runs: RunSetInfo | None = None,
+    after_runs: RunSetInfo | None = None,
     lang: str = "nb",
     renderer: Renderer | None = None,
     generated: dt.datetime | None = None,
@@ -118,13 +153,17 @@ def build_report(
 ) -> ReportEntry:
     """Write the before/after report of two versions of one process to ``path``.
 
-    Every figure comes from :func:`boflyt.analysis.compare.compare` (design metrics always; observed
-    metrics with 95 % bootstrap intervals when both event logs are given, e.g. from
-    ``engine.store.event_frame``). With events the report also shows the lead-time
-    distributions and the swimlanes coloured by measured waiting time.
+    Every figure comes from :func:`boflyt.analysis.compare.compare` (design metrics always;
+    run-based metrics with 95 % bootstrap intervals when both event logs are given, e.g. from
+    ``engine.store.event_frame(runs=…)``). With events the report also shows the lead-time
+    distributions and the swimlanes coloured by waiting time. Each log is one run set:
+    ``before_runs``/``after_runs`` name it (from ``engine.queries.describe_run_set``); without
+    them it is named by its mode and case count. Every heading, table and chart of run-based
+    figures says which set and n, and only live and imported sets are called measured.
 
     Raises:
         RenderError: when no Graphviz renderer is found or it fails.
+        CommandError: a log holds more than one mode of runs.
     """
     renderer = renderer or find_renderer()
     comparison = compare(
@@ -133,10 +172,11 @@ def build_report(
     )  # fmt: skip
     m_before, m_after = design_metrics(before, lanes=lanes), design_metrics(after, lanes=lanes)
     observed = _observed(before_events, before), _observed(after_events, after)
-    t = texts(lang)
+    runs = _runs(before, after, (before_events, after_events), (before_runs, after_runs))
+    t = texts(lang) | _run_texts(runs, lang)
     figures = _figures(before, after, lanes, lang, renderer, m_before, m_after)
     figures |= _outcomes(before, after, (before_events, after_events), lang)
-    figures |= _observed_figures(before, after, lanes, lang, renderer, observed)
+    figures |= _observed_figures(before, after, lanes, lang, renderer, observed, runs)
     design = [r for r in comparison.rows if r.source == "design"]
     measured = [r for r in comparison.rows if r.source == "observed"]
     cases = (len(_lead_days(observed[0], before)), len(_lead_days(observed[1], after)))
@@ -151,7 +191,7 @@ def build_report(
         before_hash=before.content_hash[:12],
         after_hash=after.content_hash[:12],
         toc=_toc(t, bool(measured), figures["outcome_title"] if figures["outcome_table"] else ""),
-        summary=comparison.summary(lang),
+        summary=comparison_summary(comparison, runs if measured else None, lang),
         cards=[card(comparison.row(key), lang) for key in _CARD_KEYS],
         design_table=table_html(design, "design", lang),
         observed_table=table_html(measured, "observed", lang, cases=cases) if measured else "",
@@ -182,6 +222,32 @@ def _entry(after: Version, before: Version, path: Path, c: Comparison, lang: str
     )
 
 
+def _runs(
+    before: Version,
+    after: Version,
+    events: tuple[pl.DataFrame | None, pl.DataFrame | None],
+    named: tuple[RunSetInfo | None, RunSetInfo | None],
+) -> tuple[RunSetInfo, RunSetInfo] | None:
+    """The run set of each side's log: as named by the caller, else from the log itself."""
+    if events[0] is None or events[1] is None:
+        return None
+    b, a = named
+    return (b or runs_of(events[0], before), a or runs_of(events[1], after))
+
+
+def _run_texts(runs: tuple[RunSetInfo, RunSetInfo] | None, lang: str) -> dict[str, str]:
+    """The headings of the run-based section, by the kind of its run sets, and the sets' line."""
+    if runs is None:
+        return {}
+    kind = kind_of(*runs)
+    return {
+        "observed": run_text("heading", lang, kind),
+        "distribution": run_text("distribution", lang, kind),
+        "overlay": run_text("overlay", lang, kind),
+        "runs": runs_line(*runs, lang),
+    }
+
+
 def _removed_steps(before: Version, after: Version, lang: str) -> list[str]:
     return [
         f"{s.name.get(lang)} ({', '.join(waste_label(w.value, lang) for w in s.wastes) or '-'})"
@@ -196,17 +262,22 @@ def _observed_figures(
     lang: str,
     renderer: Renderer,
     observed: tuple[ObservedMetrics | None, ObservedMetrics | None],
+    runs: tuple[RunSetInfo, RunSetInfo] | None,
 ) -> dict[str, str]:
     o_before, o_after = observed
-    if o_before is None or o_after is None:
+    if o_before is None or o_after is None or runs is None:
         return {"svg_distribution": "", "svg_overlay": ""}
+    labels = (
+        f"v{before.version}, {runs[0].label(lang)}",
+        f"v{after.version}, {runs[1].label(lang)}",
+    )
     distribution = lead_time_distribution(
         _lead_days(o_before, before), _lead_days(o_after, after),
-        labels=(f"v{before.version}", f"v{after.version}"), xlabel=texts(lang)["working_days"],
-        lang=lang,
+        labels=labels, xlabel=texts(lang)["working_days"], lang=lang,
     )  # fmt: skip
     overlays = [
-        _overlay_svg(v, lanes, o, lang, renderer) for v, o in ((before, o_before), (after, o_after))
+        render_swimlane(overlay_swimlane(v, lanes, o, r, lang), "svg", renderer=renderer)
+        for v, o, r in ((before, o_before, runs[0]), (after, o_after, runs[1]))
     ]
     return {"svg_distribution": _inline(distribution), "svg_overlay": _inline(stack_svgs(overlays))}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import doctest
 import uuid
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from boflyt.engine.db import read_scope
 from boflyt.engine.eventlog import COUNTER, delete_run_sets, event_frame
 from boflyt.engine.pseudonym import ReferenceKey
 from boflyt.engine.queries import describe_run_set, list_run_sets
+from boflyt.models import runset as runset_module
 from boflyt.models.definition import Version
 from boflyt.models.errors import CommandError, NotFoundError
 from boflyt.models.runset import RunSet, RunSetInfo
@@ -210,3 +212,8 @@ def test_labels_say_which_set_and_how_many() -> None:
     simulated = RunSetInfo(RunSet.simulation("c6ca66a6"), "p", 2, 2000, number=3, seed=7)
     assert simulated.label("nb") == "simulert: kjøring 3, frø 7, 2\u202f000 saker"
     assert not simulated.measured and info.measured
+
+
+def test_the_run_set_docstring_examples_hold() -> None:
+    result = doctest.testmod(runset_module)
+    assert result.attempted > 0 and result.failed == 0

@@ -15,6 +15,8 @@ from boflyt.analysis.compare import Comparison, compare
 from boflyt.analysis.simulate import simulate
 from boflyt.engine.load import load_lanes
 from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.errors import CommandError
+from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.scenario import Scenario
 from boflyt.visualize.report import ReportEntry, build_index, build_report
 from tests.factories import branching_version, redesigned_branching_version
@@ -49,6 +51,9 @@ class Page(HTMLParser):
         self._cell = False
         self._summary = False
         self.summary: list[str] = []
+        self.text: list[str] = []
+        self.headings: list[str] = []
+        self._heading = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -70,8 +75,13 @@ class Page(HTMLParser):
             self._cell = True
         elif tag == "div" and "data-summary" in a:
             self._summary = True
+        if tag in ("h2", "h3"):
+            self._heading = True
+            self.headings.append("")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in ("h2", "h3"):
+            self._heading = False
         if tag == "tr":
             self._row, self._waste = None, None
         elif tag == "td":
@@ -80,6 +90,10 @@ class Page(HTMLParser):
             self._summary = False
 
     def handle_data(self, data: str) -> None:
+        if self.tags and self.tags[-1] not in ("script", "style"):
+            self.text.append(data)  # what a reader sees, SVG text included
+        if self._heading:
+            self.headings[-1] += data
         if self._cell and self._waste is not None:
             self.waste[self._waste].append(data.strip())
         elif self._summary and data.strip():
@@ -106,6 +120,12 @@ def events(versions: tuple[Version, Version]) -> tuple[pl.DataFrame, pl.DataFram
     )
 
 
+def simulated(version: Version, number: int, seed: int) -> RunSetInfo:
+    """The run-set description the store would give the fixture's simulated log."""
+    return RunSetInfo(RunSet.simulation(f"sim-{number:04d}"), version.process, version.version,
+                      40, number=number, seed=seed, scenario="t")  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def written(
     tmp_path_factory: pytest.TempPathFactory,
@@ -117,6 +137,7 @@ def written(
     path = tmp_path_factory.mktemp("report") / "branching.html"
     entry = build_report(
         before, after, path, lanes=lanes, before_events=events[0], after_events=events[1],
+        before_runs=simulated(before, 3, 3), after_runs=simulated(after, 4, 4),
         generated=WHEN, seed=7,
     )  # fmt: skip
     comparison = compare(
@@ -164,7 +185,16 @@ def test_summary_and_waste_come_from_the_figures(
 ) -> None:
     entry, html, comparison = written
     page = parse(html)
-    assert page.summary == [unescape(s) for s in comparison.summary("nb")]
+    design = [unescape(s) for s in comparison.summary("nb") if not s.startswith("Observert")]
+    runs = [r for r in comparison.rows if r.source == "observed"]
+    assert page.summary[: len(design)] == design
+    assert len(page.summary) == len(design) + len(runs)
+    lead = comparison.row("observed_lead_days")
+    assert (
+        "Gjennomløpstid (simulert): "
+        + " → ".join(f"{v:.1f}".replace(".", ",") for v in (lead.before, lead.after))
+        in page.summary[len(design) + [r.key for r in runs].index("observed_lead_days")]
+    )
     for waste, (before, after) in comparison.wastes.items():
         assert page.waste[waste][1:] == [str(before), str(after), str(before - after)]
     assert entry.handoffs == (
@@ -186,6 +216,62 @@ def test_the_page_is_self_contained_and_prints_on_a4_landscape(
     assert "break-before: page" in html
     assert ".figure svg { max-width: 100%; height: auto !important; max-height: 160mm; }" in html
     assert 'width="' in html and 'pt"' not in html  # figures sized in CSS px, never pt
+
+
+def visible(page: Page) -> str:
+    return " ".join(" ".join(page.text).split())
+
+
+def test_simulated_figures_say_simulated_and_which_run_never_measured(
+    written: tuple[ReportEntry, str, Comparison],
+) -> None:
+    _, html, _ = written
+    page = parse(html)
+    text = visible(page)
+    assert "målt" not in text.lower() and "observert" not in text.lower()
+    sets = ("simulert: kjøring 3, frø 3, 40 saker", "simulert: kjøring 4, frø 4, 40 saker")
+    runs_line = f"Før (branching@v1): {sets[0]} · Etter (branching@v2): {sets[1]}"
+    assert runs_line in text  # under the section heading, above the table
+    assert "Simulerte verdier per avsluttet sak" in page.headings
+    assert "Fordeling av simulert gjennomløpstid" in page.headings
+    assert "Simulert ventetid i svømmebanen" in page.headings
+    assert f"v1, {sets[0]} (n=" in text  # the chart's legend
+    assert f"ventetid (arbeidsdager), {sets[1]}:" in text  # the overlay's colour scale
+    assert "før (n=" in text and "etter (n=" in text  # the table's columns
+
+
+def test_live_logs_are_called_registered_and_measured(
+    tmp_path: Path,
+    lanes: LaneCatalog,
+    versions: tuple[Version, Version],
+    events: tuple[pl.DataFrame, pl.DataFrame],
+) -> None:
+    before, after = versions
+    live = [frame.with_columns(mode=pl.lit("live")) for frame in events]
+    build_report(before, after, tmp_path / "live.html", lanes=lanes, before_events=live[0],
+                 after_events=live[1], lang="en", generated=WHEN)  # fmt: skip
+    page = parse((tmp_path / "live.html").read_text(encoding="utf-8"))
+    text = visible(page)
+    assert "Observed per finished case" in page.headings
+    assert (
+        "Before (branching@v1): registered (n=40) · After (branching@v2): registered (n=40)" in text
+    )
+    assert "simulated" not in text.lower()
+    assert any(s.startswith("Lead time (registered): ") for s in page.summary)
+
+
+def test_a_log_that_pools_run_sets_is_refused(
+    tmp_path: Path,
+    lanes: LaneCatalog,
+    versions: tuple[Version, Version],
+    events: tuple[pl.DataFrame, pl.DataFrame],
+) -> None:
+    before, after = versions
+    pooled = pl.concat([events[0], events[0].with_columns(mode=pl.lit("live"))])
+    with pytest.raises(CommandError, match="holds runs of live, simulated; a figure stands on"):
+        build_report(before, after, tmp_path / "x.html", lanes=lanes, before_events=pooled,
+                     after_events=events[1])  # fmt: skip
+    assert not (tmp_path / "x.html").exists()
 
 
 def test_english_on_request(
