@@ -37,6 +37,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "workspace": ("init",),
     "store": ("db",),
     "glossary": ("glossary",),
+    "runs": ("runs",),
 }
 """Each module of :mod:`boflyt.commands` and the top-level commands it registers."""
 

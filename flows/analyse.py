@@ -1,11 +1,13 @@
 """The ``compare_versions`` flow: two versions under one scenario, simulated, stored, compared.
 
 Both versions are simulated with the same scenario and seed (chunk tasks as in
-:mod:`boflyt.flows.simulate`), both cohorts go to the store (so ``boflyt compare --observed`` finds
-them later), then :func:`boflyt.analysis.compare.compare` runs on the two logs and the comparison is
-published as a Prefect markdown artifact (plain-language summary and the metric table) and a
-table artifact. The store is the worker's (:func:`boflyt.flows.store.open_store`), never a
-parameter; ``processes_dir`` and ``work_dir`` default to the worker's workspace.
+:mod:`boflyt.flows.simulate`), both cohorts go to the store as two run sets (``simulated:N``, so
+``boflyt compare --runs simulated:N --runs simulated:M`` finds them later), then
+:func:`boflyt.analysis.compare.compare` runs on the two logs and the comparison is published as a
+Prefect markdown artifact (plain-language summary and the metric table, every simulated figure
+named by its run set) and a table artifact. The store is the worker's
+(:func:`boflyt.flows.store.open_store`), never a parameter; ``processes_dir`` and ``work_dir``
+default to the worker's workspace.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from boflyt.analysis.compare import compare
 from boflyt.engine.load import load_library
 from boflyt.flows import processes_or_default
 from boflyt.flows.simulate import remove_chunks, simulate_and_store
+from boflyt.models.runset import RunSetInfo, SimulationOrigin
+from boflyt.visualize.run_set_text import comparison_summary, run_text
 
 __all__ = ["compare_parts", "compare_versions", "comparison_markdown"]
 
@@ -34,9 +38,14 @@ def compare_parts(
     before_parts: list[dict[str, Any]],
     after_parts: list[dict[str, Any]],
     seed: int,
+    runs: list[dict[str, Any]],
     processes_dir: str | None = None,
 ) -> dict[str, Any]:
-    """Compare the two simulated logs; return the comparison as plain data with summaries."""
+    """Compare the two simulated logs; return the comparison as plain data with summaries.
+
+    ``runs`` are the two stored run sets (before, after) the logs are, as the store task
+    returned them; the summaries name them, and the data keeps them under ``runs``.
+    """
     library = load_library(processes_or_default(processes_dir))
 
     def events(parts: list[dict[str, Any]]) -> pl.DataFrame:
@@ -50,24 +59,31 @@ def compare_parts(
         lanes=library.lanes,
         seed=seed,
     )
+    sets = RunSetInfo.from_dict(runs[0]), RunSetInfo.from_dict(runs[1])
     data = comparison.as_dict()
-    data["summary"] = {"nb": comparison.summary("nb"), "en": comparison.summary("en")}
+    data["runs"] = {"before": runs[0], "after": runs[1]}
+    data["labels"] = {lang: [info.label(lang) for info in sets] for lang in ("nb", "en")}
+    data["summary"] = {lang: comparison_summary(comparison, sets, lang) for lang in ("nb", "en")}
     return data
 
 
 def comparison_markdown(data: dict[str, Any], *, lang: str = "nb") -> str:
-    """The comparison as markdown: summary sentences, then one table row per metric."""
+    """The comparison as markdown: summary sentences, then one table row per metric; the
+    simulated rows' columns name their run sets."""
     lines = [f"# {data['process']}: v{data['before']} → v{data['after']}", ""]
     lines += [f"- {sentence}" for sentence in data["summary"][lang]]
-    lines += ["", "| metric | before | after | change | 95 % CI |", "|---|---:|---:|---:|---|"]
+    before, after = data["labels"][lang]
+    lines += ["", f"{run_text('before', lang)}: {before} · {run_text('after', lang)}: {after}", ""]
+    lines += ["| metric | before | after | change | 95 % CI |", "|---|---:|---:|---:|---|"]
     for row in data["rows"]:
         ci = (
             f"{row['ci_low']:.2f} … {row['ci_high']:.2f}"
             if row["ci_low"] is not None and row["ci_high"] is not None
             else ""
         )
+        source = "simulated" if row["source"] == "observed" else row["source"]
         lines.append(
-            f"| {row['en' if lang == 'en' else 'nb']} ({row['source']}) | "
+            f"| {row['en' if lang == 'en' else 'nb']} ({source}) | "
             f"{_number(row['before'])} | {_number(row['after'])} | "
             f"{_number(row['change'])} | {ci} |"
         )
@@ -90,16 +106,22 @@ async def compare_versions(
     processes_dir: str | None = None,
     work_dir: str | None = None,
     lang: str = "nb",
+    origin: str = SimulationOrigin.SIMULATE.value,
+    replace: bool = False,
 ) -> dict[str, Any]:
     """Simulate ``before`` and ``after`` under ``scenario``, store both, compare them.
 
-    Returns the two simulation ids and the comparison (plain data, as published).
+    Each version's cohort is one run set; ``origin`` marks who stored it and ``replace``
+    deletes the earlier sets of the same version and origin as it is stored (the demo's way).
+    Returns the two simulation ids, the two run sets (exact names ``simulated:<id>`` under
+    ``before_runs``/``after_runs``, and as data) and the comparison (plain data, as published).
     """
     ids: dict[int, str] = {}
     parts: dict[int, list[dict[str, Any]]] = {}
+    stored: dict[int, dict[str, Any]] = {}
     for number in (before, after):
         ids[number] = str(uuid.uuid4())
-        parts[number], _ = simulate_and_store(
+        parts[number], _, stored[number] = simulate_and_store(
             ids[number],
             process,
             number,
@@ -109,6 +131,8 @@ async def compare_versions(
             chunks=chunks,
             processes_dir=processes_dir,
             work_dir=work_dir,
+            origin=origin,
+            replace=replace,
         )
     data = compare_parts(
         process,
@@ -117,6 +141,7 @@ async def compare_versions(
         before_parts=parts[before],
         after_parts=parts[after],
         seed=seed,
+        runs=[stored[before], stored[after]],
         processes_dir=processes_dir,
     )
     for chunk_parts in parts.values():
@@ -134,4 +159,10 @@ async def compare_versions(
         ],
         key=f"{key}-table",
     )
-    return {"before_simulation": ids[before], "after_simulation": ids[after], "comparison": data}
+    return {
+        "before_simulation": ids[before],
+        "after_simulation": ids[after],
+        "before_runs": stored[before]["exact"],
+        "after_runs": stored[after]["exact"],
+        "comparison": data,
+    }

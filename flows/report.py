@@ -1,10 +1,10 @@
 """The report flow: a facilitator's before/after report of one process, as a Prefect flow.
 
-:func:`write_report` reads the two simulated (or live) cohorts from the store and writes the
-self-contained HTML report; :func:`report_process` is the flow around it, and
-:func:`write_index` writes ``index.html`` over several reports. Results are small: paths and the
-headline figures, never the logs. The store is the worker's
-(:func:`boflyt.flows.store.open_store`), never a parameter.
+:func:`write_report` reads one run set per version from the store (``live``, ``simulated:N``
+or ``imported:NAME``; never several pooled) and writes the self-contained HTML report;
+:func:`report_process` is the flow around it, and :func:`write_index` writes ``index.html`` over
+several reports. Results are small: paths and the headline figures, never the logs. The store
+is the worker's (:func:`boflyt.flows.store.open_store`), never a parameter.
 """
 
 from __future__ import annotations
@@ -14,14 +14,18 @@ from typing import Any
 
 import polars as pl
 from prefect import flow, task
+from sqlalchemy.engine import Engine
 
+from boflyt.engine.eventlog import run_set_log
 from boflyt.engine.load import load_library
-from boflyt.engine.store import event_frame
 from boflyt.flows import processes_or_default
 from boflyt.flows.store import open_store
+from boflyt.models.definition import Version
+from boflyt.models.errors import NotFoundError
+from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.visualize.report import ReportEntry, build_index, build_report
 
-__all__ = ["entry_of", "report_process", "write_index", "write_report"]
+__all__ = ["entry_of", "report_process", "run_set_logs", "write_index", "write_report"]
 
 
 def entry_of(data: dict[str, Any]) -> ReportEntry:
@@ -37,6 +41,26 @@ def entry_of(data: dict[str, Any]) -> ReportEntry:
     )
 
 
+def run_set_logs(
+    engine: Engine, versions: tuple[Version, Version], names: tuple[str, str]
+) -> tuple[tuple[RunSetInfo, RunSetInfo], tuple[pl.DataFrame, pl.DataFrame]]:
+    """Each version's run set (by name, e.g. ``live`` or ``simulated:3``) and its event log.
+
+    Raises:
+        NotFoundError: a set has no case of its version.
+        CommandError: a name is no run set, or names a simulation of another version.
+    """
+    found = []
+    for version, name in zip(versions, names, strict=True):
+        runs = RunSet.parse(name)
+        info, frame = run_set_log(engine, runs, process=version.process, version=version.version)
+        if frame.is_empty():
+            raise NotFoundError(f"{runs.shown} holds no runs of {version.key}")
+        found.append((info, frame))
+    (b_info, b_log), (a_info, a_log) = found
+    return (b_info, a_info), (b_log, a_log)
+
+
 @task(name="write-report", retries=1, retry_delay_seconds=2)
 def write_report(
     process: str,
@@ -44,32 +68,33 @@ def write_report(
     after: int,
     *,
     path: str,
-    before_simulation: str | None = None,
-    after_simulation: str | None = None,
+    before_runs: str | None = None,
+    after_runs: str | None = None,
     lang: str = "nb",
     seed: int = 0,
     processes_dir: str | None = None,
 ) -> dict[str, Any]:
-    """Write the report of ``process`` v``before`` → v``after``; observed figures come from the
-    two simulation runs when their ids are given."""
+    """Write the report of ``process`` v``before`` → v``after``; run-based figures come from
+    the run set named for each version (``live``, ``simulated:N``, ``imported:NAME``) when
+    both are given."""
     library = load_library(processes_or_default(processes_dir))
+    versions = library.get(process, before), library.get(process, after)
     events: tuple[pl.DataFrame | None, pl.DataFrame | None] = (None, None)
-    if before_simulation and after_simulation:
+    runs: tuple[RunSetInfo | None, RunSetInfo | None] = (None, None)
+    if before_runs and after_runs:
         engine = open_store()
         try:
-            events = (
-                event_frame(engine, simulation_id=before_simulation),
-                event_frame(engine, simulation_id=after_simulation),
-            )
+            runs, events = run_set_logs(engine, versions, (before_runs, after_runs))
         finally:
             engine.dispose()
     entry = build_report(
-        library.get(process, before),
-        library.get(process, after),
+        *versions,
         Path(path),
         lanes=library.lanes,
         before_events=events[0],
         after_events=events[1],
+        before_runs=runs[0],
+        after_runs=runs[1],
         lang=lang,
         seed=seed,
     )
@@ -91,20 +116,24 @@ async def report_process(
     before: int,
     after: int,
     path: str,
-    before_simulation: str | None = None,
-    after_simulation: str | None = None,
+    before_runs: str | None = None,
+    after_runs: str | None = None,
     lang: str = "nb",
     seed: int = 0,
     processes_dir: str | None = None,
 ) -> dict[str, Any]:
-    """Write one process's before/after report; return its path and headline figures."""
+    """Write one process's before/after report; return its path and headline figures.
+
+    ``before_runs``/``after_runs`` name one run set per version (e.g. ``live``,
+    ``simulated:3``) for the run-based figures; without them the report shows design figures.
+    """
     return write_report(
         process,
         before,
         after,
         path=path,
-        before_simulation=before_simulation,
-        after_simulation=after_simulation,
+        before_runs=before_runs,
+        after_runs=after_runs,
         lang=lang,
         seed=seed,
         processes_dir=processes_dir,

@@ -2,7 +2,8 @@
 
 Each chunk is an independent replication run by one task (:func:`simulate_part`), which writes
 its event log to a Parquet file in the work directory and returns only the file's path and a
-few numbers; the store task (with retries) bulk-inserts every chunk under one simulation id.
+few numbers; the store task (with retries) bulk-inserts every chunk under one simulation id, the
+run set ``simulated:<number>`` (:mod:`boflyt.models.runset`).
 The same chunking gives the same log as :func:`boflyt.analysis.simulate.simulate` with ``chunks=``.
 Run the chunk tasks on a Dask cluster with ``simulate_version.with_options(task_runner=
 DaskTaskRunner(address=...))`` (the work directory must then be shared by the workers).
@@ -31,11 +32,13 @@ from boflyt.analysis.simulation_log import log_records
 from boflyt.analysis.simulation_series import summarise
 from boflyt.engine.case import compile_flow
 from boflyt.engine.load import Library, load_library
+from boflyt.engine.queries import describe_run_set
 from boflyt.engine.scenario import load_scenario
 from boflyt.engine.store import append_simulated
 from boflyt.flows import processes_or_default, work_dir_or_default
 from boflyt.flows.store import open_store
 from boflyt.models.definition import Version
+from boflyt.models.runset import RunSet, SimulationOrigin
 from boflyt.models.scenario import Scenario
 from boflyt.models.tables import SimulationRun
 
@@ -130,8 +133,13 @@ def store_parts(
     cases: int,
     parts: list[dict[str, Any]],
     processes_dir: str | None = None,
-) -> int:
-    """Bulk-insert every chunk under one simulation run (one transaction); events written.
+    origin: str = SimulationOrigin.SIMULATE.value,
+    replace: bool = False,
+) -> dict[str, Any]:
+    """Bulk-insert every chunk under one simulation run (one transaction); return the stored
+    run set (:meth:`~boflyt.models.runset.RunSetInfo.as_dict`, with its run number) and
+    ``events``, the number of events written. With ``replace`` the earlier simulations of this
+    version and ``origin`` go in the same transaction (the demo keeps one per version).
 
     The store comes from the worker (:func:`boflyt.flows.store.open_store`), never a parameter.
     """
@@ -149,11 +157,18 @@ def store_parts(
         cases=cases,
         created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
         content_hash=chosen.content_hash,
+        origin=SimulationOrigin(origin).value,
     )
     try:
-        return append_simulated(engine, simulation=run, states=states, events=records)
+        written = append_simulated(
+            engine, simulation=run, states=states, events=records, replace=replace
+        )
+        stored = describe_run_set(
+            engine, RunSet.simulation(simulation_id), process=process, version=version
+        )
     finally:
         engine.dispose()
+    return {**stored.as_dict(), "events": written}
 
 
 def summary_path(work_dir: str | None, simulation_id: str) -> Path:
@@ -203,8 +218,11 @@ def simulate_and_store(
     chunks: int,
     processes_dir: str | None,
     work_dir: str | None,
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Run the chunk tasks, write the summary file, store the cohort; return parts and summary.
+    origin: str = SimulationOrigin.SIMULATE.value,
+    replace: bool = False,
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """Run the chunk tasks, write the summary file, store the cohort; return the parts, the
+    summary and the stored run set (:func:`store_parts`).
 
     Unset folders are the workspace's, resolved here once for every task. The chunk files stay
     until the caller is done with them (:func:`remove_chunks`).
@@ -223,7 +241,7 @@ def simulate_and_store(
         processes_dir=processes_dir,
     )
     summary = summarise_parts(parts, str(summary_path(work_dir, simulation_id)))
-    store_parts(
+    stored = store_parts(
         simulation_id,
         process,
         version,
@@ -232,8 +250,10 @@ def simulate_and_store(
         cases=cases,
         parts=parts,
         processes_dir=processes_dir,
+        origin=origin,
+        replace=replace,
     )
-    return parts, summary
+    return parts, summary, stored
 
 
 @flow(name="simulate-version")
@@ -249,7 +269,7 @@ async def simulate_version(
     simulation_id: str | None = None,
 ) -> str:
     """Simulate ``cases`` cases of ``process`` v``version`` (newest published when ``None``)
-    under ``scenario``; store them; return the simulation id.
+    under ``scenario``; store them as one run set; return the simulation id.
 
     The summary (cases, lead time mean/median/p90 in working days, utilisation per
     organisation) is published as a table artifact and left at :func:`summary_path`.
@@ -259,7 +279,7 @@ async def simulate_version(
     """
     _, chosen, _ = _load(processes_dir, process, version, scenario)
     simulation_id = simulation_id or str(uuid.uuid4())
-    parts, summary = simulate_and_store(
+    parts, summary, _ = simulate_and_store(
         simulation_id,
         process,
         chosen.version,

@@ -3,7 +3,9 @@
 A thin shell over :mod:`boflyt.analysis.design`, :mod:`boflyt.analysis.observed` and
 :mod:`boflyt.analysis.compare`:
 rich tables with bokmål labels by default (``--lang en`` for English), or the same figures as
-JSON with ``--json``. ``--observed`` adds the metrics of the runs recorded in the store.
+JSON with ``--json``. ``--observed`` adds the metrics of one run set per version (``--runs``;
+default ``live``, the registered cases); every run-based table names its set and n, and a
+simulation's figures are called simulated, never observed.
 """
 
 from __future__ import annotations
@@ -17,19 +19,20 @@ import polars as pl
 import typer
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 
 from boflyt.analysis.compare import Comparison, compare
 from boflyt.analysis.design import DESIGN_METRICS, DesignMetrics, design_metrics
 from boflyt.analysis.observed import CASE_METRICS, ObservedMetrics, observed_metrics
 from boflyt.analysis.outcomes import DESIGNED, OutcomeFigure, logged_outcomes, outcome_table
+from boflyt.commands.runs import RunsOption, chosen_run_sets, load_run_sets
 from boflyt.console import console, fail, friendly_errors
 from boflyt.engine.load import Library, load_library, parse_ref
-from boflyt.engine.store import event_frame
 from boflyt.models.definition import OutcomeMetric, Version
+from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.vocabulary import Waste
 from boflyt.models.words import format_number, term, word
 from boflyt.settings import get_settings
+from boflyt.visualize.run_set_text import comparison_summary, kind_of, run_text, runs_line
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]
@@ -48,7 +51,11 @@ LangOption = Annotated[
 ]
 ObservedOption = Annotated[
     bool,
-    typer.Option("--observed", help="Add metrics observed in the runs recorded in the store."),
+    typer.Option(
+        "--observed",
+        help="Add the metrics of one run set per version (--runs; default: live, the "
+        "registered cases).",
+    ),
 ]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the same figures as JSON instead of tables.")
@@ -78,13 +85,24 @@ def _num(value: float | None, lang: str, digits: int = 1) -> str:
     return "–" if value is None else format_number(value, lang, digits)
 
 
-def _events(version: Version) -> pl.DataFrame:
-    workspace = Workspace.current()
-    try:
-        engine = workspace.open_store()
-        return event_frame(engine, process=version.process, version=version.version)
-    except SQLAlchemyError as exc:
-        fail(f"could not read the event log of the store: {exc}")
+_RUN_WORDS: dict[str, tuple[str, str]] = {
+    "no_runs": ("ingen saker av {version} i {runs}", "no runs of {version} in {runs}"),
+    "no_comparison": (
+        "ingen sammenligning fra saksforløp: {runs} har ingen saker av {version}",
+        "no comparison from case runs: {runs} holds no runs of {version}",
+    ),
+}
+"""Words of the run-set messages not yet in the catalogue (bokmål, English)."""
+
+
+def _rw(key: str, lang: str, **fields: str) -> str:
+    return _RUN_WORDS[key][lang == "en"].format(**fields)
+
+
+def _titled(title: str, runs: RunSetInfo, lang: str) -> Table:
+    """A table titled with its run set, at least as wide as the title (so it never wraps)."""
+    text = f"{title} · {runs.label(lang)}"
+    return Table(title=text, title_justify="left", min_width=len(text))
 
 
 def _print_json(data: dict[str, Any]) -> None:
@@ -133,8 +151,11 @@ def _detail_tables(m: DesignMetrics, library: Library, lang: str) -> list[Table]
     return [work, dups, wastes] if m.duplicates else [work, wastes]
 
 
-def _observed_tables(obs: ObservedMetrics, library: Library, lang: str) -> list[Table]:
-    summary = Table(title=_t("summary", lang), title_justify="left")
+def _observed_tables(
+    obs: ObservedMetrics, runs: RunSetInfo, library: Library, lang: str
+) -> list[Table]:
+    heading = run_text("heading", lang, kind_of(runs))
+    summary = _titled(heading, runs, lang)
     for key in ("metric", "cases", "mean", "median"):
         summary.add_column(_t(key, lang), justify="left" if key == "metric" else "right")
     summary.add_column("p90", justify="right")
@@ -142,14 +163,14 @@ def _observed_tables(obs: ObservedMetrics, library: Library, lang: str) -> list[
     for row in obs.summary.iter_rows(named=True):
         summary.add_row(labels[row["metric"]], str(row["cases"]), _num(row["mean"], lang),
                         _num(row["median"], lang), _num(row["p90"], lang))  # fmt: skip
-    pairs = Table(title=_t("pairs", lang), title_justify="left")
+    pairs = _titled(_t("pairs", lang), runs, lang)
     for key in ("pair", "handoffs", "mean", "median"):
         pairs.add_column(_t(key, lang), justify="left" if key == "pair" else "right")
     for row in obs.handoff_waits.iter_rows(named=True):
         name = f"{_lane(library, row['from_lane'], lang)} → {_lane(library, row['to_lane'], lang)}"
         pairs.add_row(name, str(row["handoffs"]), _num(row["mean_days"], lang),
                       _num(row["median_days"], lang))  # fmt: skip
-    variants = Table(title=_t("variants", lang), title_justify="left")
+    variants = _titled(_t("variants", lang), runs, lang)
     for key in ("variant", "cases", "share"):
         variants.add_column(_t(key, lang), justify="left" if key == "variant" else "right")
     for row in obs.variants.head(5).iter_rows(named=True):
@@ -188,35 +209,39 @@ def _outcome_table(version: Version, rows: _Outcomes, lang: str) -> Table:
     return table
 
 
-def _conformance_line(obs: ObservedMetrics, lang: str) -> str | None:
+def _conformance_line(obs: ObservedMetrics, runs: RunSetInfo, lang: str) -> str | None:
     c = obs.conformance
     if c is None or c.share is None:
         return None
     share = _num(100 * c.share, lang)
-    return _t("conformance", lang).format(conforming=c.conforming, runs=c.runs, share=share)
+    line = _t("conformance", lang).format(conforming=c.conforming, runs=c.runs, share=share)
+    return f"{runs.label(lang)} — {line}"
 
 
 def analyse(
     ref: Annotated[str, typer.Argument(help="PROCESS or PROCESS@vN (newest published if no N).")],
     observed: ObservedOption = False,
+    runs: RunsOption = None,
     as_json: JsonOption = False,
     lang: LangOption = None,
 ) -> None:
-    """Expected LEAN metrics of one version (and, with --observed, of its recorded runs)."""
+    """Expected LEAN metrics of one version (and, with --observed or --runs, of one run set)."""
     language = _lang(lang)
     with friendly_errors():
         library = _library()
         process, number = parse_ref(ref)
         version = library.get(process, number)
         metrics = design_metrics(version, lanes=library.lanes)
-        obs, logged = None, []
-        if observed:
-            events = _events(version)
+        sets = chosen_run_sets(runs, observed=observed, versions=1)
+        obs, logged, info = None, [], None
+        if sets:
+            [(info, events)] = load_run_sets([version], sets)
             obs = observed_metrics(events, version=version) if events.height else None
             logged = logged_outcomes(events, version) if events.height else []
         outcomes = outcome_table(version, logged)
     if as_json:
         _print_json({"design": metrics.as_dict(), "observed": obs.as_dict() if obs else None,
+                     "runs": info.as_dict() if info else None,
                      "outcomes": [f.as_dict() for _, fs in outcomes for f in fs]})  # fmt: skip
         return
     console.print(_design_table(metrics, version, language))
@@ -224,14 +249,15 @@ def analyse(
         console.print(table)
     if outcomes:
         console.print(_outcome_table(version, outcomes, language))
-    if observed and obs is None:
-        console.print(Text(_t("no_runs", language).format(version=version.key), style="yellow"))
-    if obs is not None:
-        for table in _observed_tables(obs, library, language):
+    if info is not None and obs is None:
+        message = _rw("no_runs", language, version=version.key, runs=info.name)
+        console.print(Text(message, style="yellow"))
+    if info is not None and obs is not None:
+        for table in _observed_tables(obs, info, library, language):
             console.print(table)
-        line = _conformance_line(obs, language)
+        line = _conformance_line(obs, info, language)
         if line:
-            console.print(line)
+            console.print(Text(line))
 
 
 # --- compare ---------------------------------------------------------------------------------
@@ -244,8 +270,20 @@ def _version_number(text: str) -> int:
     return int(digits)
 
 
-def _comparison_table(c: Comparison, lang: str) -> Table:
+def _run_mark(runs: tuple[RunSetInfo, RunSetInfo] | None, lang: str) -> str:
+    """After a run-based row's name: (simulert), or (registrert → simulert) for two kinds."""
+    if runs is None:
+        return ""
+    before, after = (info.kind(lang) for info in runs)
+    return f" ({before})" if before == after else f" ({before} → {after})"
+
+
+def _comparison_table(
+    c: Comparison, runs: tuple[RunSetInfo, RunSetInfo] | None, lang: str
+) -> Table:
     table = Table(title=f"{c.process}: v{c.before} → v{c.after}", title_justify="left")
+    if runs is not None:
+        table.caption, table.caption_justify = Text(runs_line(*runs, lang)), "left"
     table.add_column(_t("metric", lang))
     table.add_column(f"v{c.before}", justify="right")
     table.add_column(f"v{c.after}", justify="right")
@@ -258,7 +296,7 @@ def _comparison_table(c: Comparison, lang: str) -> Table:
     for row in c.rows:
         digits = 0 if row.key in _WHOLE else 1
         cells = [
-            row.label(lang) + (f" {_t('observed_mark', lang)}" if row.source == "observed" else ""),
+            row.label(lang) + (_run_mark(runs, lang) if row.source == "observed" else ""),
             _num(row.before, lang, digits), _num(row.after, lang, digits),
             _num(row.change, lang, digits), _num(row.pct_change, lang, 0),
             word(_UNIT[row.unit], lang),
@@ -270,34 +308,51 @@ def _comparison_table(c: Comparison, lang: str) -> Table:
     return table
 
 
+_Logs = tuple[pl.DataFrame, pl.DataFrame] | tuple[None, None]
+
+
+def _run_logs(
+    old: Version, new: Version, sets: list[RunSet] | None
+) -> tuple[tuple[RunSetInfo, RunSetInfo] | None, _Logs, tuple[RunSetInfo, Version] | None]:
+    """Both versions' run sets and logs; None and the empty side when one holds no runs."""
+    if not sets:
+        return None, (None, None), None
+    (b_info, b_log), (a_info, a_log) = load_run_sets([old, new], sets)
+    for info, log, version in ((b_info, b_log, old), (a_info, a_log, new)):
+        if log.is_empty():
+            return None, (None, None), (info, version)
+    return (b_info, a_info), (b_log, a_log), None
+
+
 def compare_command(
     process: Annotated[str, typer.Argument(help="The process id, e.g. private_lease.")],
     before: Annotated[str, typer.Argument(help="The version before, e.g. 1 or v1.")],
     after: Annotated[str, typer.Argument(help="The version after, e.g. 2 or v2.")],
     observed: ObservedOption = False,
+    runs: RunsOption = None,
     as_json: JsonOption = False,
     lang: LangOption = None,
 ) -> None:
-    """Two versions side by side: design metrics, observed metrics, and what changed."""
+    """Two versions side by side: design metrics, run-based metrics, and what changed."""
     language = _lang(lang)
     with friendly_errors():
         library = _library()
         old = library.get(process, _version_number(before))
         new = library.get(process, _version_number(after))
-        logs: tuple[pl.DataFrame | None, pl.DataFrame | None] = (None, None)
-        if observed:
-            logs = (_events(old), _events(new))
-            if any(frame is None or frame.height == 0 for frame in logs):
-                logs = (None, None)
+        sets = chosen_run_sets(runs, observed=observed, versions=2)
+        infos, logs, empty = _run_logs(old, new, sets)
         result = compare(old, new, before_events=logs[0], after_events=logs[1], lanes=library.lanes)
+    summary = comparison_summary(result, infos, language)
     if as_json:
-        _print_json({**result.as_dict(), "summary": result.summary(language)})
+        sides = {"before": infos[0].as_dict(), "after": infos[1].as_dict()} if infos else None
+        _print_json({**result.as_dict(), "runs": sides, "summary": summary})
         return
-    console.print(_comparison_table(result, language))
-    if observed and logs[0] is None:
-        console.print(Text(_t("no_observed", language), style="yellow"))
-    for sentence in result.summary(language):
-        console.print(f"• {sentence}")
+    console.print(_comparison_table(result, infos, language))
+    if empty is not None:
+        message = _rw("no_comparison", language, runs=empty[0].name, version=empty[1].key)
+        console.print(Text(message, style="yellow"))
+    for sentence in summary:
+        console.print(Text(f"• {sentence}"))
 
 
 def register(app: typer.Typer) -> None:

@@ -3,12 +3,18 @@
 For each process of the library, the newest published version and the version it is based on
 are simulated under the process's default scenario (Prefect flow ``compare-versions`` in
 Prefect's local mode), stored, compared, and written up as a report (flow ``report-process``);
-``reports/index.html`` links the reports. A summary table ends the run.
+``reports/index.html`` links the reports. A summary table ends the run, with the run sets it
+stands on.
+
+Each simulation is stored as a run set marked as the demo's (origin ``demo``), and storing it
+deletes the demo's earlier set of the same process version in the same transaction: running the
+demo again leaves the store the same size. Sets stored by ``boflyt simulate`` are never touched.
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +28,7 @@ from boflyt.console import console, friendly_errors
 from boflyt.engine.load import Library, load_library
 from boflyt.flows.analyse import compare_versions
 from boflyt.flows.report import report_process, write_index
+from boflyt.models.runset import SimulationOrigin, run_word
 from boflyt.models.words import count, format_number, word
 from boflyt.workspace import Workspace
 
@@ -66,7 +73,7 @@ def demo_command(
         library = load_library(workspace.processes_dir)
         workspace.ensure_data_dir()
         results = _run(library, workspace, folder, cases, seed, language, words)
-    _print_summary(results, library, cases, language, words)
+    _print_summary(results, library, cases, seed, language, words)
     console.print(f"\n{words['open']}: [bold]{(folder / 'index.html').resolve()}[/]")
     seconds = format_number(time.perf_counter() - started, language, 0)
     console.print(word("demo.took", language, seconds=seconds))
@@ -111,6 +118,8 @@ def _run(
                     cases=cases,
                     work_dir=str(workspace.simulations_dir),
                     lang=lang,
+                    origin=SimulationOrigin.DEMO.value,
+                    replace=True,
                     **common,
                 )
             )
@@ -121,12 +130,14 @@ def _run(
                     before,
                     after,
                     str(folder / f"{process}.html"),
-                    before_simulation=compared["before_simulation"],
-                    after_simulation=compared["after_simulation"],
+                    before_runs=compared["before_runs"],
+                    after_runs=compared["after_runs"],
                     lang=lang,
                     **common,
                 )
             )
+            for key in ("before_simulation", "after_simulation"):  # the flow's summary files
+                shutil.rmtree(workspace.simulations_dir / compared[key], ignore_errors=True)
             results.append({"entry": entry, "comparison": compared["comparison"]})
             bar.update(job, advance=1)
         bar.update(job, description=words["index"])
@@ -162,7 +173,12 @@ def _pair(row: dict[str, Any] | None, lang: str, digits: int = 1) -> str:
 
 
 def _print_summary(
-    results: list[dict[str, Any]], library: Library, cases: int, lang: str, words: _Words
+    results: list[dict[str, Any]],
+    library: Library,
+    cases: int,
+    seed: int,
+    lang: str,
+    words: _Words,
 ) -> None:
     title = word("demo.title", lang, cases=count("word.cases", cases, lang))
     table = Table(title=title, title_justify="left")
@@ -181,3 +197,21 @@ def _print_summary(
         )
     console.print(table)
     console.print(words["note"])
+    console.print(_runs_note(results, lang, seed))
+
+
+_RUNS_NOTE = (
+    "Simulerte kjøringer (frø {seed}; boflyt runs list): {sets}.",
+    "Simulated runs (seed {seed}; boflyt runs list): {sets}.",
+)
+"""The summary's last line, naming the run sets it stands on (not yet in the catalogue)."""
+
+
+def _runs_note(results: list[dict[str, Any]], lang: str, seed: int) -> str:
+    """Which run set each simulated figure of the summary stands on."""
+    sets = []
+    for result in results:
+        runs = result["comparison"]["runs"]
+        numbers = " → ".join(str(runs[side]["number"]) for side in ("before", "after"))
+        sets.append(f"{result['comparison']['process']} {run_word('run', lang)} {numbers}")
+    return _RUNS_NOTE[lang == "en"].format(seed=seed, sets="; ".join(sets))

@@ -1,7 +1,7 @@
 """CLI commands for pictures: ``draw`` (swimlane, before/after, timeline, overlay) and ``report``.
 
-A thin shell over :mod:`boflyt.visualize`: load the versions, optionally the recorded events, call
-one
+A thin shell over :mod:`boflyt.visualize`: load the versions, optionally one run set's events per
+version (``--observed`` = ``live``, or ``--runs live|simulated:N|imported:NAME``), call one
 extract → render pipeline and write the file. The renderer comes from ``--renderer`` or the
 ``BOFLYT_RENDERER`` setting (``auto``: graphviz-pure from the virtualenv first, then ``dot``).
 """
@@ -19,17 +19,18 @@ from rich.text import Text
 
 from boflyt.analysis.observed import observed_metrics
 from boflyt.commands.language import LangOption, chosen
+from boflyt.commands.runs import RunsOption, chosen_run_sets, load_run_sets
 from boflyt.console import console, fail, friendly_errors
 from boflyt.engine.load import load_lanes, load_version, parse_ref
-from boflyt.engine.store import event_frame
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import NotFoundError
+from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.vocabulary import VersionStatus
 from boflyt.models.words import format_number, word
 from boflyt.settings import get_settings
 from boflyt.visualize.diagram import extract_comparison, extract_swimlane
 from boflyt.visualize.render import Renderer, find_renderer, format_of
-from boflyt.visualize.report import build_report
+from boflyt.visualize.report import build_report, overlay_swimlane
 from boflyt.visualize.side_by_side import render_comparison
 from boflyt.visualize.swimlane import render_swimlane
 from boflyt.visualize.timeline import render_timelines
@@ -98,29 +99,16 @@ def _other(process: str, text: str) -> tuple[str, int]:
     return match.group(1) or process, int(match.group(2))
 
 
-def _events(version: Version) -> pl.DataFrame:
-    engine = Workspace.current().open_store()
-    frame = event_frame(engine, process=version.process, version=version.version)
-    if frame.is_empty():
-        raise NotFoundError(
-            f"no recorded runs of {version.key} in the store; simulate or record cases first"
-        )
-    return frame
-
-
-def _observed_waits(version: Version) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
-    metrics = observed_metrics(_events(version), version=version)
-    steps = {
-        str(r["step"]): float(r["mean_wait_days"])
-        for r in metrics.bottlenecks.iter_rows(named=True)
-        if r["mean_wait_days"] is not None
-    }
-    pairs = {
-        (str(r["from_lane"]), str(r["to_lane"])): float(r["mean_days"])
-        for r in metrics.handoff_waits.iter_rows(named=True)
-        if r["mean_days"] is not None
-    }
-    return steps, pairs
+def _logs(versions: list[Version], sets: list[RunSet]) -> list[tuple[RunSetInfo, pl.DataFrame]]:
+    """Each version's run set and its log; an error when a set holds no runs of its version."""
+    found = load_run_sets(versions, sets)
+    for (info, frame), version in zip(found, versions, strict=True):
+        if frame.is_empty():
+            raise NotFoundError(
+                f"no runs of {version.key} in {info.runs.shown} ({info.label('en')}); "
+                "simulate or record cases first, or see boflyt runs list"
+            )
+    return found
 
 
 def _draw(
@@ -128,7 +116,7 @@ def _draw(
     output: Path,
     compare: str | None,
     timeline: bool,
-    observed: bool,
+    runs: list[RunSet] | None,
     lang: str,
     renderer: RendererName | None,
 ) -> str:
@@ -146,11 +134,13 @@ def _draw(
     if other is not None:
         diagram = extract_comparison(other, version, lanes, lang=lang)
         output.write_bytes(render_comparison(diagram, fmt, renderer=chosen))
+    elif runs is not None:
+        [(info, frame)] = _logs([version], runs)
+        observed = observed_metrics(frame, version=version)
+        diagram = overlay_swimlane(version, lanes, observed, info, lang)
+        output.write_bytes(render_swimlane(diagram, fmt, renderer=chosen))
     else:
-        steps, pairs = _observed_waits(version) if observed else (None, None)
-        diagram = extract_swimlane(
-            version, lanes, lang=lang, observed_step_waits=steps, observed_handoff_waits=pairs
-        )
+        diagram = extract_swimlane(version, lanes, lang=lang)
         output.write_bytes(render_swimlane(diagram, fmt, renderer=chosen))
     return f"{chosen.name} ({chosen.path})"
 
@@ -181,17 +171,19 @@ def draw(
         bool,
         typer.Option(
             "--observed",
-            help="Colour steps and handoffs by the waiting time measured "
-            "in the recorded runs of this version.",
+            help="Colour steps and handoffs by the waiting times of one run set of this version "
+            "(--runs; default: live, the registered cases).",
         ),
     ] = False,
+    runs: RunsOption = None,
     lang: LangOption = None,
     renderer: RendererOption = None,
 ) -> None:
     """Draw a process version as a swimlane, a before/after view or a value-stream timeline."""
     with friendly_errors():
+        sets = chosen_run_sets(runs, observed=observed, versions=1)
         output.parent.mkdir(parents=True, exist_ok=True)
-        used = _draw(ref, output, compare, timeline, observed, _lang(lang), renderer)
+        used = _draw(ref, output, compare, timeline, sets, _lang(lang), renderer)
     size = format_number(output.stat().st_size, _lang(lang), 0)
     wrote = word("draw.wrote", _lang(lang), path=output, size=size, renderer=used)
     console.print(Text(wrote), soft_wrap=True)
@@ -205,10 +197,11 @@ def report(
         bool,
         typer.Option(
             "--observed",
-            help="Add measured metrics (with 95 % CIs), lead-time "
-            "distributions and the waiting-time overlay from recorded runs.",
+            help="Add run-based metrics (with 95 % CIs), lead-time distributions and the "
+            "waiting-time overlay from one run set per version (--runs; default: live).",
         ),
     ] = False,
+    runs: RunsOption = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -226,13 +219,17 @@ def report(
         lanes = _lanes()
         v_before = _load(*_other(process, before), lanes)
         v_after = _load(*_other(process, after), lanes)
+        sets = chosen_run_sets(runs, observed=observed, versions=2)
+        logs = _logs([v_before, v_after], sets) if sets else []
         entry = build_report(
             v_before,
             v_after,
             path,
             lanes=lanes,
-            before_events=_events(v_before) if observed else None,
-            after_events=_events(v_after) if observed else None,
+            before_events=logs[0][1] if logs else None,
+            after_events=logs[1][1] if logs else None,
+            before_runs=logs[0][0] if logs else None,
+            after_runs=logs[1][0] if logs else None,
             lang=_lang(lang),
             renderer=_renderer(renderer),
         )

@@ -3,8 +3,8 @@
 By default it runs through the Prefect flow :func:`boflyt.flows.simulate.simulate_version` in
 Prefect's ephemeral local mode (no server to set up; the first run in a process starts a
 temporary one, which takes a few seconds). ``--no-prefect`` calls the core directly. Both give
-the same log for the same arguments and write it to the store under a simulation id that
-``boflyt compare --observed`` reads.
+the same log for the same arguments and write it to the store as one run set,
+``simulated:<run number>``, that ``boflyt analyse/compare/report --runs simulated:N`` read.
 """
 
 from __future__ import annotations
@@ -30,16 +30,21 @@ from boflyt.commands.language import LangOption
 from boflyt.console import console, fail, friendly_errors
 from boflyt.engine.case import compile_flow
 from boflyt.engine.load import Library, load_library, parse_ref
+from boflyt.engine.queries import describe_run_set
 from boflyt.engine.scenario import load_scenario
 from boflyt.engine.store import append_simulated
 from boflyt.flows.simulate import simulate_version, summary_path
 from boflyt.models.definition import Version
+from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.scenario import Scenario
 from boflyt.models.tables import SimulationRun
 from boflyt.models.words import format_number, word
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]
+
+_RUN_WORDS = {"run_set": ("kjøringssett", "run set")}
+"""Words of this command not yet in the catalogue (bokmål, English)."""
 
 
 class _Words:
@@ -89,7 +94,18 @@ def simulate_command(
         workspace.ensure_data_dir()
         run = _direct if no_prefect else _through_prefect
         simulation_id, summary = run(library, version, world, cases, seed, chunks, words)
-    _print_summary(summary, simulation_id, version, library, words, language)
+        stored = _stored(simulation_id, version)
+    _print_summary(summary, stored, library, words, language)
+
+
+def _stored(simulation_id: str, version: Version) -> RunSetInfo:
+    """The run set the simulation was stored as (with its run number)."""
+    engine = Workspace.current().open_store()
+    try:
+        return describe_run_set(engine, RunSet.simulation(simulation_id),
+                                process=version.process, version=version.version)  # fmt: skip
+    finally:
+        engine.dispose()
 
 
 def _progress() -> Progress:
@@ -204,13 +220,13 @@ def _through_prefect(
 
 def _print_summary(
     summary: dict[str, Any],
-    simulation_id: str,
-    version: Version,
+    stored: RunSetInfo,
     library: Library,
     words: _Words,
     lang: str,
 ) -> None:
-    table = Table(title=f"{words['title']}: {version.key}", title_justify="left")
+    title = f"{words['title']}: {stored.version_key} · {stored.label(lang)}"
+    table = Table(title=title, title_justify="left")
     table.add_column(words["figure"])
     table.add_column(words["value"], justify="right")
     table.add_row(words["cases"], format_number(summary["cases"], lang, 0))
@@ -221,5 +237,6 @@ def _print_summary(
     for lane, share in summary["utilisation"].items():
         name = lane_text(lane, library.lanes, lang)
         table.add_row(f"{words['util']} {name}", f"{format_number(100 * share, lang, 0)} %")
-    table.add_row(words["id"], simulation_id)
+    table.add_row(_RUN_WORDS["run_set"][lang == "en"], stored.name)
+    table.add_row(words["id"], stored.runs.key)
     console.print(table)

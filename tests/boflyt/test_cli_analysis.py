@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from boflyt.analysis.design import design_metrics
 from boflyt.cli import app
-from boflyt.commands import analysis as analysis_commands
 from boflyt.engine.case import CompleteStep, StartCase, compile_flow, decide, ready_items
 from boflyt.engine.load import load_library
 from boflyt.models.definition import Version
@@ -113,20 +112,59 @@ def test_bad_input_is_one_clear_error_line(args: list[str], message: str) -> Non
 def test_observed_without_runs_says_so(tmp_path: Path) -> None:
     result = runner.invoke(app, ["analyse", "private_lease@v2", "--observed", "--lang", "en"])
     assert result.exit_code == 0, result.output
-    assert "no recorded runs of private_lease@v2" in result.output
+    assert "no runs of private_lease@v2 in live" in result.output
 
 
-def test_observed_runs_are_analysed_and_compared(monkeypatch: pytest.MonkeyPatch) -> None:
-    logs = {v: run_cases(LIBRARY.get("private_lease", v), 4 if v == 1 else 3) for v in (1, 2)}
-    monkeypatch.setattr(analysis_commands, "_events", lambda version: logs[version.version])
-    shown = runner.invoke(app, ["analyse", "private_lease@v2", "--observed", "--json"])
+def simulate(ref: str, cases: int = 20, seed: int = 3) -> None:
+    args = ["simulate", ref, "--cases", str(cases), "--seed", str(seed), "--no-prefect"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_simulation_is_analysed_as_simulated_and_never_pooled_with_live_runs() -> None:
+    simulate("private_lease@v2")
+    shown = runner.invoke(app, ["analyse", "private_lease@v2", "--runs", "simulated:1", "--json"])
     data = json.loads(shown.output)
+    assert (data["runs"]["run_set"], data["runs"]["cases"], data["runs"]["seed"]) == (
+        "simulated:1", 20, 3)  # fmt: skip
     assert data["observed"]["conformance"]["share"] == 1.0
-    assert data["observed"]["conformance"]["runs"] == 3
-    table = runner.invoke(app, ["analyse", "private_lease@v2", "--observed", "--lang", "en"])
-    assert "Conformance: 3 of 3 runs (100.0 %) follow the graph." in table.output
-    compared = runner.invoke(app, ["compare", "private_lease", "1", "2", "--observed", "--json"])
-    rows = {row["key"]: row for row in json.loads(compared.output)["rows"]}
+    table = runner.invoke(app, ["analyse", "private_lease@v2", "--runs", "simulated:1"]).output
+    assert "Simulerte verdier per avsluttet sak · simulert: kjøring 1, frø 3, 20 saker" in table
+    assert "observert" not in table.lower() and "målt" not in table.lower()
+    live = runner.invoke(app, ["analyse", "private_lease@v2", "--observed", "--json"])
+    assert json.loads(live.output)["observed"] is None  # live is the default; no live runs
+    wrong = runner.invoke(app, ["analyse", "private_lease@v1", "--runs", "simulated:1"])
+    assert wrong.exit_code == 1
+    assert (
+        "simulated:1 is a simulation of private_lease@v2, not of private_lease@v1" in wrong.output
+    )
+
+
+def test_compare_takes_one_run_set_per_version_and_names_both() -> None:
+    simulate("private_lease@v1")
+    simulate("private_lease@v2")
+    args = ["compare", "private_lease", "1", "2", "--runs", "simulated:1", "--runs", "simulated:2"]
+    data = json.loads(runner.invoke(app, [*args, "--json"]).output)
+    rows = {row["key"]: row for row in data["rows"]}
     handoffs = rows["observed_handoffs"]
     assert handoffs["source"] == "observed" and handoffs["after"] < handoffs["before"]
     assert handoffs["ci_low"] <= handoffs["change"] <= handoffs["ci_high"]
+    assert (data["runs"]["before"]["run_set"], data["runs"]["after"]["run_set"]) == (
+        "simulated:1", "simulated:2")  # fmt: skip
+    assert any(s.startswith("Gjennomløpstid (simulert): ") for s in data["summary"])
+    assert not any("bservert" in s for s in data["summary"])
+    table = runner.invoke(app, args).output
+    assert "Før (private_lease@v1): simulert: kjøring 1, frø 3, 20 saker" in table
+    assert "Overleveringer (simulert)" in table
+    one = runner.invoke(app, ["compare", "private_lease", "1", "2", "--runs", "simulated:1"])
+    assert one.exit_code == 1 and "give --runs twice (before, then after)" in one.output
+
+
+def test_registered_cases_are_the_default_and_called_registered() -> None:
+    simulate("eviction_prevention@v2", cases=5)
+    started = runner.invoke(app, ["case", "start", "eviction_prevention", "--as", "ann",
+                                  "--org", "accounting"], input="01017012345\n")  # fmt: skip
+    assert started.exit_code == 0, started.output
+    table = runner.invoke(app, ["analyse", "eviction_prevention@v2", "--observed"]).output
+    assert "Målte verdier per avsluttet sak · registrert (n=1)" in table
+    assert "simulert" not in table

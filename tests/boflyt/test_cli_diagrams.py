@@ -72,7 +72,24 @@ def test_bad_suffix_version_and_missing_renderer_are_one_line_errors(
 
 def test_observed_needs_recorded_runs(tmp_path: Path) -> None:
     text = run("draw", "private_lease@v1", "--observed", "-o", str(tmp_path / "x.svg"), code=1)
-    assert "no recorded runs of private_lease@v1" in text
+    assert "no runs of private_lease@v1 in 'live' (registered (n=0))" in text
+
+
+def test_draw_and_report_name_the_run_sets_they_stand_on(tmp_path: Path) -> None:
+    for ref in ("private_lease@v1", "private_lease@v2"):
+        run("simulate", ref, "--cases", "15", "--seed", "5", "--no-prefect")
+    run("draw", "private_lease@v2", "--runs", "simulated:2", "-o", str(tmp_path / "w.svg"))
+    svg = (tmp_path / "w.svg").read_text(encoding="utf-8")
+    assert "ventetid (arbeidsdager), simulert: kjøring 2, frø 5, 15 saker" in svg
+    assert "målt" not in svg
+    wrong = run("draw", "private_lease@v1", "--runs", "simulated:2", "-o", str(tmp_path / "x.svg"),
+                code=1)  # fmt: skip
+    assert "simulated:2 is a simulation of private_lease@v2" in wrong
+    run("report", "private_lease", "-b", "v1", "-a", "v2", "--runs", "simulated:1",
+        "--runs", "simulated:2", "-o", str(tmp_path / "r.html"))  # fmt: skip
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Før (private_lease@v1): simulert: kjøring 1, frø 5, 15 saker" in html
+    assert "Simulerte verdier per avsluttet sak" in html and "målt" not in html.lower()
 
 
 def test_report_goes_to_the_reports_folder_by_default(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ PROBE = (
 )
 
 
-@pytest.mark.parametrize("command", ["validate", "case", "inbox", "analyse"])
+@pytest.mark.parametrize("command", ["validate", "case", "inbox", "analyse", "runs"])
 def test_quick_commands_do_not_import_prefect_or_the_report(command: str) -> None:
     probe = PROBE.format(command=command)
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

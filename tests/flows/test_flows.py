@@ -17,9 +17,11 @@ from boflyt.engine.db import create_schema, make_engine
 from boflyt.engine.load import load_library
 from boflyt.engine.pseudonym import ReferenceKey
 from boflyt.engine.scenario import load_scenario
-from boflyt.flows.analyse import compare_versions
+from boflyt.flows.analyse import compare_versions, comparison_markdown
 from boflyt.flows.escalate import escalate_overdue
+from boflyt.flows.report import report_process, run_set_logs
 from boflyt.flows.simulate import simulate_version, summary_path
+from boflyt.models.errors import CommandError
 
 ROOT = Path(__file__).resolve().parents[2] / "processes"
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -77,6 +79,33 @@ def test_compare_versions_simulates_stores_and_compares(places, store_url: str) 
     assert observed and all(row["ci_low"] is not None for row in observed)
     assert rows["expected_handoffs"]["change"] < 0
     assert result["comparison"]["summary"]["en"]
+    sets = [result["comparison"]["runs"][side] for side in ("before", "after")]
+    assert [(s["run_set"], s["version"], s["cases"], s["seed"]) for s in sets] == [
+        ("simulated:1", 1, 30, 1), ("simulated:2", 2, 30, 1)]  # fmt: skip
+    assert result["before_runs"] == f"simulated:{result['before_simulation']}"
+    assert "Lead time (simulated): " in " ".join(result["comparison"]["summary"]["en"])
+    markdown = comparison_markdown(result["comparison"], lang="nb")
+    assert "Før: simulert: kjøring 1, frø 1, 30 saker · Etter: simulert: kjøring 2" in markdown
+    assert "(observed)" not in markdown and "Observert" not in markdown
+
+
+def test_the_report_flow_reads_one_run_set_per_version(places, store_url: str, tmp_path) -> None:
+    result = asyncio.run(compare_versions("eviction_prevention", 1, 2, cases=20, seed=2,
+                                          origin="demo", replace=True, **places))  # fmt: skip
+    path = tmp_path / "report.html"
+    asyncio.run(report_process("eviction_prevention", 1, 2, str(path), before_runs="simulated:1",
+                               after_runs=result["after_runs"], **places_of(places)))  # fmt: skip
+    html = path.read_text(encoding="utf-8")
+    assert "simulert: kjøring 1, frø 2, 20 saker" in html
+    assert "simulert: kjøring 2, frø 2, 20 saker" in html
+    versions = tuple(load_library(ROOT).get("eviction_prevention", v) for v in (1, 2))
+    with pytest.raises(CommandError, match="simulated:1 is a simulation of eviction_prevention@v1"):
+        run_set_logs(make_engine(store_url), versions, ("simulated:1", "simulated:1"))
+
+
+def places_of(places: dict[str, str]) -> dict[str, str]:
+    """The report flow takes no work folder."""
+    return {key: value for key, value in places.items() if key != "work_dir"}
 
 
 def test_escalate_overdue_honours_the_workers_database_url(store_url: str, tmp_path: Path) -> None:
