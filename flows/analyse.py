@@ -24,6 +24,7 @@ from boflyt.engine.load import load_library
 from boflyt.flows import processes_or_default
 from boflyt.flows.simulate import remove_chunks, simulate_and_store
 from boflyt.models.runset import RunSetInfo, SimulationOrigin
+from boflyt.models.words import format_number, word
 from boflyt.visualize.run_set_text import comparison_summary, run_text
 
 __all__ = ["compare_parts", "compare_versions", "comparison_markdown"]
@@ -74,24 +75,26 @@ def comparison_markdown(data: dict[str, Any], *, lang: str = "nb") -> str:
     lines += [f"- {sentence}" for sentence in data["summary"][lang]]
     before, after = data["labels"][lang]
     lines += ["", f"{run_text('before', lang)}: {before} · {run_text('after', lang)}: {after}", ""]
-    lines += ["| metric | before | after | change | 95 % CI |", "|---|---:|---:|---:|---|"]
+    keys = ("analyse.metric", "run_set.before", "run_set.after", "analyse.change", "analyse.ci")
+    heads = [word(key, lang) for key in keys]
+    lines += ["| " + " | ".join(heads) + " |", "|---|---:|---:|---:|---|"]
     for row in data["rows"]:
         ci = (
-            f"{row['ci_low']:.2f} … {row['ci_high']:.2f}"
+            f"{_number(row['ci_low'], lang)} … {_number(row['ci_high'], lang)}"
             if row["ci_low"] is not None and row["ci_high"] is not None
             else ""
         )
-        source = "simulated" if row["source"] == "observed" else row["source"]
+        source = word("term.simulated" if row["source"] == "observed" else "term.designed", lang)
+        name = word(f"metric.{row['key']}", lang)
         lines.append(
-            f"| {row['en' if lang == 'en' else 'nb']} ({source}) | "
-            f"{_number(row['before'])} | {_number(row['after'])} | "
-            f"{_number(row['change'])} | {ci} |"
+            f"| {name} ({source}) | {_number(row['before'], lang)} | "
+            f"{_number(row['after'], lang)} | {_number(row['change'], lang)} | {ci} |"
         )
     return "\n".join(lines)
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"
+def _number(value: float | None, lang: str) -> str:
+    return "" if value is None else format_number(value, lang, 2)
 
 
 @flow(name="compare-versions")

@@ -34,15 +34,10 @@ MIN_PREFIX = 6
 _KEY = re.compile(r"[\w.-]{1,64}")
 _FORMS = "live, simulated:N (a run number or simulation id) or imported:NAME"
 
-_WORDS: dict[str, tuple[str, str]] = {
-    "run": ("kjøring", "run"),
-}
-"""Words of run-set labels not yet in the catalogue (bokmål, English)."""
-
 
 def run_word(key: str, lang: str) -> str:
-    """A word of this module's small table (``run``: "kjøring" / "run")."""
-    return _WORDS[key][lang == "en"]
+    """A run-set word of the catalogue (``run``: "kjøring" / "run")."""
+    return word(f"run_set.{key}", lang)
 
 
 class SimulationOrigin(StrEnum):

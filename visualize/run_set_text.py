@@ -29,33 +29,10 @@ __all__ = [
 
 Kind = Literal["measured", "simulated", "mixed"]
 
-_WORDS: dict[str, tuple[str, str]] = {
-    "heading_measured": ("Målte verdier per avsluttet sak", "Observed per finished case"),
-    "heading_simulated": ("Simulerte verdier per avsluttet sak", "Simulated per finished case"),
-    "heading_mixed": ("Fra saksforløp, per avsluttet sak", "From case runs, per finished case"),
-    "overlay_measured": ("Målt ventetid i svømmebanen", "Measured waiting time on the swimlane"),
-    "overlay_simulated": (
-        "Simulert ventetid i svømmebanen", "Simulated waiting time on the swimlane"),
-    "overlay_mixed": (
-        "Ventetid fra saksforløp i svømmebanen", "Waiting time from case runs on the swimlane"),
-    "distribution_measured": (
-        "Fordeling av målt gjennomløpstid", "Distribution of observed lead time"),
-    "distribution_simulated": (
-        "Fordeling av simulert gjennomløpstid", "Distribution of simulated lead time"),
-    "distribution_mixed": ("Fordeling av gjennomløpstid", "Distribution of lead time"),
-    "scale": ("ventetid (arbeidsdager)", "waiting time (working days)"),
-    "per_finished": ("per avsluttet sak", "per finished case"),
-    "difference": ("forskjell", "difference"),
-    "ci": ("95 % KI {low} til {high}", "95 % CI {low} to {high}"),
-    "before": ("Før", "Before"),
-    "after": ("Etter", "After"),
-}  # fmt: skip
-"""Words of this module not yet in the catalogue (bokmål, English)."""
-
 
 def run_text(key: str, lang: str, kind: Kind | None = None) -> str:
     """A word of this module: ``run_text("heading", "nb", "simulated")`` → "Simulerte verdier …"."""
-    return _WORDS[f"{key}_{kind}" if kind else key][lang == "en"]
+    return word(f"run_set.{key}_{kind}" if kind else f"run_set.{key}", lang)
 
 
 def kind_of(*sets: RunSetInfo) -> Kind:

@@ -85,18 +85,8 @@ def _num(value: float | None, lang: str, digits: int = 1) -> str:
     return "–" if value is None else format_number(value, lang, digits)
 
 
-_RUN_WORDS: dict[str, tuple[str, str]] = {
-    "no_runs": ("ingen saker av {version} i {runs}", "no runs of {version} in {runs}"),
-    "no_comparison": (
-        "ingen sammenligning fra saksforløp: {runs} har ingen saker av {version}",
-        "no comparison from case runs: {runs} holds no runs of {version}",
-    ),
-}
-"""Words of the run-set messages not yet in the catalogue (bokmål, English)."""
-
-
 def _rw(key: str, lang: str, **fields: str) -> str:
-    return _RUN_WORDS[key][lang == "en"].format(**fields)
+    return word(f"run_set.{key}", lang, **fields)
 
 
 def _titled(title: str, runs: RunSetInfo, lang: str) -> Table:

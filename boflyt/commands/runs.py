@@ -31,7 +31,7 @@ from boflyt.models.definition import Version
 from boflyt.models.errors import NotFoundError
 from boflyt.models.runset import RunSet, RunSetInfo, SimulationOrigin
 from boflyt.models.vocabulary import Mode
-from boflyt.models.words import count, format_number
+from boflyt.models.words import count, format_number, word
 from boflyt.workspace import Workspace
 
 __all__ = ["RunsOption", "chosen_run_sets", "load_run_sets", "register", "runs_app"]
@@ -49,30 +49,6 @@ RunsOption = Annotated[
 ]
 """``--runs``: one run set per figure, never several pooled."""
 
-_WORDS: dict[str, tuple[str, str]] = {
-    "title": ("Kjøringssett i lageret", "Run sets in the store"),
-    "run_set": ("kjøringssett", "run set"),
-    "version": ("prosess@versjon", "process@version"),
-    "kind": ("type", "kind"),
-    "scenario": ("scenario", "scenario"),
-    "seed": ("frø", "seed"),
-    "cases": ("saker", "cases"),
-    "when": ("når (UTC)", "when (UTC)"),
-    "none": ("ingen kjøringssett i lageret", "no run sets in the store"),
-    "note": (
-        "registrert = saker ført av ansatte (slettes aldri her); simulert: kjøring N; "
-        "importert: navn. Tall i analyse og rapport står alltid på ett sett.",
-        "registered = cases staff recorded (never deleted here); simulated: run N; "
-        "imported: name. Figures in analyses and reports always stand on one set.",
-    ),
-    "will_delete": ("Dette slettes, med alle saker og hendelser:", "This goes, with every case "
-                    "and event:"),
-    "confirm": ("Slette?", "Delete?"),
-    "kept": ("ingenting slettet", "nothing deleted"),
-    "deleted": ("Slettet {sets} kjøringssett: {cases}, {events} hendelser.",
-                "Deleted {sets} run set(s): {cases}, {events} events."),
-}  # fmt: skip
-"""Words of this command not yet in the catalogue (bokmål, English)."""
 
 runs_app = typer.Typer(
     name="runs",
@@ -121,7 +97,7 @@ def load_run_sets(
 
 
 def _w(key: str, lang: str) -> str:
-    return _WORDS[key][lang == "en"]
+    return word(f"runs.{key}", lang)
 
 
 def _kind(info: RunSetInfo, lang: str) -> str:
@@ -230,4 +206,5 @@ def delete_command(
         deleted = _delete(sets)
     cases = count("word.cases", deleted.cases, language)
     events = format_number(deleted.events, language, 0)
-    console.print(_w("deleted", language).format(sets=deleted.sets, cases=cases, events=events))
+    sets_deleted = count("word.run_sets", deleted.sets, language)
+    console.print(_w("deleted", language).format(sets=sets_deleted, cases=cases, events=events))

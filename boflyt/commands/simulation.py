@@ -43,9 +43,6 @@ from boflyt.workspace import Workspace
 
 __all__ = ["register"]
 
-_RUN_WORDS = {"run_set": ("kjøringssett", "run set")}
-"""Words of this command not yet in the catalogue (bokmål, English)."""
-
 
 class _Words:
     """The ``simulate`` group of the word catalogue, indexed like a dict: ``words["title"]``."""
@@ -237,6 +234,6 @@ def _print_summary(
     for lane, share in summary["utilisation"].items():
         name = lane_text(lane, library.lanes, lang)
         table.add_row(f"{words['util']} {name}", f"{format_number(100 * share, lang, 0)} %")
-    table.add_row(_RUN_WORDS["run_set"][lang == "en"], stored.name)
+    table.add_row(word("runs.run_set", lang), stored.name)
     table.add_row(words["id"], stored.runs.key)
     console.print(table)

@@ -88,7 +88,7 @@ def test_delete_asks_then_removes_the_set_and_only_it(workspace: Path) -> None:
     assert "ingenting slettet" in declined
     assert counts(workspace) == before
     deleted = invoke("runs", "delete", "simulated:1", "--lang", "en", stdin="y\n")
-    assert "Deleted 1 run set(s): 12 cases" in deleted
+    assert "Deleted 1 run set: 12 cases" in deleted
     after = counts(workspace)
     assert after["simulation_run"] == 1 and after["case_run"] == before["case_run"] - 12
     assert after["event"] < before["event"] and after["work_item"] < before["work_item"]

@@ -186,6 +186,7 @@ def test_the_case_screens_are_bokmal(workspace: Path) -> None:
         ("validate",),
         ("analyse", "refugee_settlement@v1"),
         ("compare", "private_lease", "1", "2"),
+        ("runs", "list"),
     ],
     ids=lambda args: " ".join(args),
 )
