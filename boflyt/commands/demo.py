@@ -200,13 +200,6 @@ def _print_summary(
     console.print(_runs_note(results, lang, seed))
 
 
-_RUNS_NOTE = (
-    "Simulerte kjøringer (frø {seed}; boflyt runs list): {sets}.",
-    "Simulated runs (seed {seed}; boflyt runs list): {sets}.",
-)
-"""The summary's last line, naming the run sets it stands on (not yet in the catalogue)."""
-
-
 def _runs_note(results: list[dict[str, Any]], lang: str, seed: int) -> str:
     """Which run set each simulated figure of the summary stands on."""
     sets = []
@@ -214,4 +207,4 @@ def _runs_note(results: list[dict[str, Any]], lang: str, seed: int) -> str:
         runs = result["comparison"]["runs"]
         numbers = " → ".join(str(runs[side]["number"]) for side in ("before", "after"))
         sets.append(f"{result['comparison']['process']} {run_word('run', lang)} {numbers}")
-    return _RUNS_NOTE[lang == "en"].format(seed=seed, sets="; ".join(sets))
+    return word("demo.runs_note", lang, seed=seed, sets="; ".join(sets))
