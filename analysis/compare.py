@@ -20,8 +20,8 @@ from boflyt.analysis.compare_text import sentences
 from boflyt.analysis.design import DESIGN_METRICS, DesignMetrics, Metric, design_metrics
 from boflyt.analysis.observed import CASE_METRICS, per_case
 from boflyt.analysis.waste import duplicate_registrations
-from boflyt.engine.diff import diff_versions
-from boflyt.engine.graph import handoffs
+from boflyt.engine.definition.diff import diff_versions
+from boflyt.engine.definition.graph import handoffs
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.vocabulary import RunStatus
 from boflyt.models.words import word

@@ -14,7 +14,7 @@ from typing import Any
 
 from boflyt.analysis.chain import Edges, ParallelBlock, absorption, expected_visits, parallel_blocks
 from boflyt.analysis.waste import DuplicateRegistration, duplicate_registrations, waste_counts
-from boflyt.engine.graph import handoffs
+from boflyt.engine.definition.graph import handoffs
 from boflyt.models.definition import MINUTES_PER_WORKING_DAY, LaneCatalog, Step, Version
 from boflyt.models.vocabulary import StepKind
 from boflyt.models.words import word

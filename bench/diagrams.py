@@ -22,8 +22,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from boflyt.analysis.simulate import simulate  # noqa: E402
-from boflyt.engine.load import load_lanes, load_version  # noqa: E402
+from boflyt.analysis.simulation.cohort import simulate  # noqa: E402
+from boflyt.engine.definition.load import load_lanes, load_version  # noqa: E402
 from boflyt.models.scenario import Scenario  # noqa: E402
 from boflyt.visualize.diagram import extract_swimlane  # noqa: E402
 from boflyt.visualize.render import find_renderer, run_graphviz  # noqa: E402

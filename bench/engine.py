@@ -30,11 +30,18 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from boflyt.engine import store  # noqa: E402
-from boflyt.engine.case import CompleteStep, Flow, StartCase, compile_flow, decide, open_items  # noqa: E402
-from boflyt.engine.db import create_schema, make_engine  # noqa: E402
-from boflyt.engine.load import load_library  # noqa: E402
-from boflyt.engine.pseudonym import ReferenceKey  # noqa: E402
+from boflyt.engine.case.decide import (  # noqa: E402
+    CompleteStep,
+    Flow,
+    StartCase,
+    compile_flow,
+    decide,
+    open_items,
+)
+from boflyt.engine.definition.load import load_library  # noqa: E402
+from boflyt.engine.store import commands as store  # noqa: E402
+from boflyt.engine.store.db import create_schema, make_engine  # noqa: E402
+from boflyt.engine.store.pseudonym import ReferenceKey  # noqa: E402
 from boflyt.models.definition import Version  # noqa: E402
 from boflyt.models.tables import SimulationRun  # noqa: E402
 from boflyt.models.vocabulary import RunStatus, StepKind  # noqa: E402

@@ -33,9 +33,9 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 import numpy as np  # noqa: E402
 import simpy  # noqa: E402
 
-from boflyt.analysis.simulate import simulate  # noqa: E402
-from boflyt.engine.load import load_library  # noqa: E402
-from boflyt.engine.scenario import load_scenario  # noqa: E402
+from boflyt.analysis.simulation.cohort import simulate  # noqa: E402
+from boflyt.engine.definition.load import load_library  # noqa: E402
+from boflyt.engine.definition.scenario import load_scenario  # noqa: E402
 from boflyt.models.scenario import Scenario  # noqa: E402
 from tests.factories import make_version  # noqa: E402
 

@@ -28,10 +28,10 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from boflyt.engine import store  # noqa: E402
-from boflyt.engine.case import open_items  # noqa: E402
-from boflyt.engine.db import HEAD, make_engine, store_revision  # noqa: E402
-from boflyt.engine.load import load_library  # noqa: E402
+from boflyt.engine.case.decide import open_items  # noqa: E402
+from boflyt.engine.definition.load import load_library  # noqa: E402
+from boflyt.engine.store import commands as store  # noqa: E402
+from boflyt.engine.store.db import HEAD, make_engine, store_revision  # noqa: E402
 from boflyt.workspace import Workspace  # noqa: E402
 
 BIN = Path(sys.executable).parent

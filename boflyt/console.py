@@ -11,7 +11,7 @@ Every error is one line on stderr and a non-zero exit, wherever it is raised:
 
 Messages are printed as plain text, never as rich markup, so user input such as ``[/]`` cannot
 break the error printer; control characters other than the line breaks between a file's problems
-are shown escaped (:func:`boflyt.engine.bounds.visible`), so no input can add a line or drive
+are shown escaped (:func:`boflyt.engine.case.bounds.visible`), so no input can add a line or drive
 the terminal.
 """
 
@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.text import Text
 from typer.core import TyperGroup
 
-from boflyt.engine.bounds import visible
+from boflyt.engine.case.bounds import visible
 from boflyt.models.errors import BoflytError
 
 if TYPE_CHECKING:  # typer vendors click; TyperGroup.invoke takes the vendored Context

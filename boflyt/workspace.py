@@ -20,9 +20,9 @@ from pathlib import Path
 import platformdirs
 from sqlalchemy.engine import Engine
 
-from boflyt.engine.db import make_engine, open_schema
-from boflyt.engine.pseudonym import ReferenceKey
-from boflyt.engine.store_key import open_store_key
+from boflyt.engine.store.db import make_engine, open_schema
+from boflyt.engine.store.key import open_store_key
+from boflyt.engine.store.pseudonym import ReferenceKey
 from boflyt.models.errors import SettingsError
 from boflyt.settings import Settings, get_settings
 
@@ -125,7 +125,8 @@ class Workspace:
         """The store's engine, its schema at this code's revision.
 
         The revision is read without a write lock; an empty store is created, and an older
-        SQLite store upgraded, under the migration lock (:func:`boflyt.engine.db.open_schema`).
+        SQLite store upgraded, under the migration lock
+        (:func:`boflyt.engine.store.db.open_schema`).
         An older PostgreSQL store, or one newer than this code, is a one-line error.
         """
         if self.database_url.startswith("sqlite"):
@@ -140,7 +141,7 @@ class Workspace:
 
     def reference_key(self, engine: Engine) -> ReferenceKey:
         """The pseudonymisation key of the store behind ``engine`` (see
-        :func:`~boflyt.engine.store_key.open_store_key`): made only with a new store, and
+        :func:`~boflyt.engine.store.key.open_store_key`): made only with a new store, and
         refused when it is not the store's key.
         """
         if self.reference_key_file.parent == self.data_dir:

@@ -20,7 +20,7 @@ from prefect import flow, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
 from boflyt.analysis.compare import compare
-from boflyt.engine.load import load_library
+from boflyt.engine.definition.load import load_library
 from boflyt.flows import processes_or_default
 from boflyt.flows.simulate import remove_chunks, simulate_and_store
 from boflyt.models.runset import RunSetInfo, SimulationOrigin

@@ -16,8 +16,8 @@ import datetime as dt
 from prefect import flow, task
 from prefect.events import emit_event
 
-from boflyt.engine import store
-from boflyt.engine.load import load_library
+from boflyt.engine.definition.load import load_library
+from boflyt.engine.store import commands as store
 from boflyt.flows import processes_or_default
 from boflyt.flows.store import open_store
 

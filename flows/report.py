@@ -16,8 +16,8 @@ import polars as pl
 from prefect import flow, task
 from sqlalchemy.engine import Engine
 
-from boflyt.engine.eventlog import run_set_log
-from boflyt.engine.load import load_library
+from boflyt.engine.definition.load import load_library
+from boflyt.engine.store.eventlog import run_set_log
 from boflyt.flows import processes_or_default
 from boflyt.flows.store import open_store
 from boflyt.models.definition import Version

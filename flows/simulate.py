@@ -4,7 +4,8 @@ Each chunk is an independent replication run by one task (:func:`simulate_part`)
 its event log to a Parquet file in the work directory and returns only the file's path and a
 few numbers; the store task (with retries) bulk-inserts every chunk under one simulation id, the
 run set ``simulated:<number>`` (:mod:`boflyt.models.runset`).
-The same chunking gives the same log as :func:`boflyt.analysis.simulate.simulate` with ``chunks=``.
+The same chunking gives the same log as :func:`boflyt.analysis.simulation.cohort.simulate` with
+``chunks=``.
 Run the chunk tasks on a Dask cluster with ``simulate_version.with_options(task_runner=
 DaskTaskRunner(address=...))`` (the work directory must then be shared by the workers).
 
@@ -27,14 +28,14 @@ import polars as pl
 from prefect import flow, task
 from prefect.artifacts import acreate_table_artifact
 
-from boflyt.analysis.simulate import chunk_size, simulate_chunk
-from boflyt.analysis.simulation_log import log_records
-from boflyt.analysis.simulation_series import summarise
-from boflyt.engine.case import compile_flow
-from boflyt.engine.load import Library, load_library
-from boflyt.engine.queries import describe_run_set
-from boflyt.engine.scenario import load_scenario
-from boflyt.engine.store import append_simulated
+from boflyt.analysis.simulation.cohort import chunk_size, simulate_chunk
+from boflyt.analysis.simulation.log import log_records
+from boflyt.analysis.simulation.series import summarise
+from boflyt.engine.case.decide import compile_flow
+from boflyt.engine.definition.load import Library, load_library
+from boflyt.engine.definition.scenario import load_scenario
+from boflyt.engine.store.commands import append_simulated
+from boflyt.engine.store.queries import describe_run_set
 from boflyt.flows import processes_or_default, work_dir_or_default
 from boflyt.flows.store import open_store
 from boflyt.models.definition import Version

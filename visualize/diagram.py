@@ -20,7 +20,7 @@ import networkx as nx
 
 from boflyt.analysis.design import DesignMetrics, design_metrics
 from boflyt.analysis.waste import duplicate_registrations
-from boflyt.engine.diff import diff_versions
+from boflyt.engine.definition.diff import diff_versions
 from boflyt.models import words
 from boflyt.models.definition import LaneCatalog, Step, Transition, Version
 from boflyt.models.vocabulary import StepKind

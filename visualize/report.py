@@ -25,7 +25,7 @@ from boflyt.analysis.design import DesignMetrics, design_metrics
 from boflyt.analysis.observed import ObservedMetrics, observed_metrics
 from boflyt.analysis.outcomes import logged_outcomes
 from boflyt.analysis.waste import duplicate_registrations
-from boflyt.engine.diff import diff_versions
+from boflyt.engine.definition.diff import diff_versions
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import CommandError
 from boflyt.models.runset import RunSet, RunSetInfo

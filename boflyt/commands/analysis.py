@@ -26,7 +26,7 @@ from boflyt.analysis.observed import CASE_METRICS, ObservedMetrics, observed_met
 from boflyt.analysis.outcomes import DESIGNED, OutcomeFigure, logged_outcomes, outcome_table
 from boflyt.commands.runs import RunsOption, chosen_run_sets, load_run_sets
 from boflyt.console import console, fail, friendly_errors
-from boflyt.engine.load import Library, load_library, parse_ref
+from boflyt.engine.definition.load import Library, load_library, parse_ref
 from boflyt.models.definition import OutcomeMetric, Version
 from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.vocabulary import Waste

@@ -2,14 +2,14 @@
 
 The store is the one named by the settings (SQLite in the data directory unless
 ``BOFLYT_DATABASE_URL`` is set); the data directory and schema are created on first use, the
-reference key only with a new store (:mod:`boflyt.engine.store_key`). A case reference may be a
+reference key only with a new store (:mod:`boflyt.engine.store.key`). A case reference may be a
 national identity number, so it never appears on the command line (where ``ps`` shows it to
 every local user) and is never printed back: it is read from standard input, or typed at a
 prompt that does not echo it, and only its short keyed pseudonym is shown.
 
-Input is checked by the store (:mod:`boflyt.engine.bounds`) against the library's lanes; output
+Input is checked by the store (:mod:`boflyt.engine.case.bounds`) against the library's lanes; output
 is built as rich ``Text``, never as markup, and every stored or typed value goes through
-:func:`boflyt.engine.bounds.visible`, so a name such as ``[/]`` or one holding a line break
+:func:`boflyt.engine.case.bounds.visible`, so a name such as ``[/]`` or one holding a line break
 prints literally, on its own line.
 """
 
@@ -28,10 +28,11 @@ from sqlalchemy.engine import Engine
 
 from boflyt.commands.language import LangOption, chosen
 from boflyt.console import console, friendly_errors
-from boflyt.engine import bounds, store
-from boflyt.engine.case import CaseState, open_items
-from boflyt.engine.load import Library, load_library
-from boflyt.engine.pseudonym import ReferenceKey
+from boflyt.engine.case import bounds
+from boflyt.engine.case.decide import CaseState, open_items
+from boflyt.engine.definition.load import Library, load_library
+from boflyt.engine.store import commands as store
+from boflyt.engine.store.pseudonym import ReferenceKey
 from boflyt.models.definition import Version
 from boflyt.models.errors import CommandError, NotFoundError
 from boflyt.models.events import Event

@@ -1,7 +1,7 @@
 """CLI commands for process owners: ``validate``, ``show``, ``diff``, ``schema`` and ``versions``.
 
-A thin shell over :mod:`boflyt.engine.load`, :mod:`boflyt.engine.diff` and
-:mod:`boflyt.engine.schema`; the rich
+A thin shell over :mod:`boflyt.engine.definition.load`, :mod:`boflyt.engine.definition.diff` and
+:mod:`boflyt.engine.definition.schema`; the rich
 renderings live in :mod:`boflyt.commands.version_view` and
 :mod:`boflyt.commands.diff_view`.
 """
@@ -24,8 +24,8 @@ from boflyt.commands.diff_view import diff_view
 from boflyt.commands.language import LangOption, chosen
 from boflyt.commands.version_view import version_view
 from boflyt.console import console, err_console, fail, friendly_errors
-from boflyt.engine.diff import diff_versions
-from boflyt.engine.load import (
+from boflyt.engine.definition.diff import diff_versions
+from boflyt.engine.definition.load import (
     BrokenFile,
     load_lanes,
     load_library,
@@ -34,8 +34,8 @@ from boflyt.engine.load import (
     read_text,
     version_files,
 )
-from boflyt.engine.scenario import load_scenario
-from boflyt.engine.schema import lanes_schema, schema_text, write_schema
+from boflyt.engine.definition.scenario import load_scenario
+from boflyt.engine.definition.schema import lanes_schema, schema_text, write_schema
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import DefinitionError, NotFoundError, Problem, ScenarioError
 from boflyt.models.words import count, term, word

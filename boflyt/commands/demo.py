@@ -25,7 +25,7 @@ from rich.table import Table
 
 from boflyt.commands.language import LangOption
 from boflyt.console import console, friendly_errors
-from boflyt.engine.load import Library, load_library
+from boflyt.engine.definition.load import Library, load_library
 from boflyt.flows.analyse import compare_versions
 from boflyt.flows.report import report_process, write_index
 from boflyt.models.runset import SimulationOrigin, run_word

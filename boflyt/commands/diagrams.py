@@ -21,7 +21,7 @@ from boflyt.analysis.observed import observed_metrics
 from boflyt.commands.language import LangOption, chosen
 from boflyt.commands.runs import RunsOption, chosen_run_sets, load_run_sets
 from boflyt.console import console, fail, friendly_errors
-from boflyt.engine.load import load_lanes, load_version, parse_ref
+from boflyt.engine.definition.load import load_lanes, load_version, parse_ref
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import NotFoundError
 from boflyt.models.runset import RunSet, RunSetInfo

@@ -1,4 +1,5 @@
-"""The rich rendering of a :class:`~boflyt.engine.diff.VersionDiff` for ``boflyt diff``."""
+"""The rich rendering of a :class:`~boflyt.engine.definition.diff.VersionDiff` for ``boflyt
+diff``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 
 from boflyt.commands.labels import cells, lane_text, plain, value_text
-from boflyt.engine.diff import FieldChange, VersionDiff
+from boflyt.engine.definition.diff import FieldChange, VersionDiff
 from boflyt.models.definition import LaneCatalog, Step
 from boflyt.models.words import term, word
 from boflyt.visualize.wording import outcome_label

@@ -25,8 +25,8 @@ from rich.text import Text
 
 from boflyt.commands.language import LangOption, chosen
 from boflyt.console import console, fail, friendly_errors
-from boflyt.engine.eventlog import DeletedRuns, delete_run_sets, run_set_log
-from boflyt.engine.queries import list_run_sets
+from boflyt.engine.store.eventlog import DeletedRuns, delete_run_sets, run_set_log
+from boflyt.engine.store.queries import list_run_sets
 from boflyt.models.definition import Version
 from boflyt.models.errors import NotFoundError
 from boflyt.models.runset import RunSet, RunSetInfo, SimulationOrigin

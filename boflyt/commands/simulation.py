@@ -23,16 +23,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from boflyt.analysis.simulate import simulate
-from boflyt.analysis.simulation_log import log_records
+from boflyt.analysis.simulation.cohort import simulate
+from boflyt.analysis.simulation.log import log_records
 from boflyt.commands.labels import lane_text
 from boflyt.commands.language import LangOption
 from boflyt.console import console, fail, friendly_errors
-from boflyt.engine.case import compile_flow
-from boflyt.engine.load import Library, load_library, parse_ref
-from boflyt.engine.queries import describe_run_set
-from boflyt.engine.scenario import load_scenario
-from boflyt.engine.store import append_simulated
+from boflyt.engine.case.decide import compile_flow
+from boflyt.engine.definition.load import Library, load_library, parse_ref
+from boflyt.engine.definition.scenario import load_scenario
+from boflyt.engine.store.commands import append_simulated
+from boflyt.engine.store.queries import describe_run_set
 from boflyt.flows.simulate import simulate_version, summary_path
 from boflyt.models.definition import Version
 from boflyt.models.runset import RunSet, RunSetInfo

@@ -11,7 +11,7 @@ import typer
 from sqlalchemy.engine import Engine
 
 from boflyt.console import console, friendly_errors
-from boflyt.engine.db import HEAD, make_engine, shown_url, store_revision, upgrade_schema
+from boflyt.engine.store.db import HEAD, make_engine, shown_url, store_revision, upgrade_schema
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]

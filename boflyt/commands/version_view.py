@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from boflyt.commands.labels import cells, lane_text, plain, value_text
-from boflyt.engine.diff import transition_key
-from boflyt.engine.graph import flow_order, handoffs
+from boflyt.engine.definition.diff import transition_key
+from boflyt.engine.definition.graph import flow_order, handoffs
 from boflyt.models.definition import Duration, LaneCatalog, Step, Transition, Version
 from boflyt.models.vocabulary import ValueClass
 from boflyt.models.words import format_number, term, word

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from boflyt.analysis.compare import compare, mean_difference_ci
-from boflyt.engine.load import load_library
+from boflyt.engine.definition.load import load_library
 from tests.analysis.test_observed import hand_log
 from tests.factories import linear_version, make_version
 

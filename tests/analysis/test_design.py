@@ -15,7 +15,7 @@ from boflyt.analysis.design import (
     likely_path,
     rework_probability,
 )
-from boflyt.engine.load import load_library
+from boflyt.engine.definition.load import load_library
 from boflyt.models.definition import Lane, LaneCatalog, Text, Version
 from boflyt.models.errors import DefinitionError
 from boflyt.models.vocabulary import StepKind

@@ -15,7 +15,7 @@ import pytest
 
 from boflyt.analysis.calendar import DEFAULT_CALENDAR
 from boflyt.analysis.observed import complete_columns, observed_metrics, per_case, working_minutes
-from boflyt.engine.case import BeginStep, CompleteStep, StartCase, decide
+from boflyt.engine.case.decide import BeginStep, CompleteStep, StartCase, decide
 from boflyt.models.vocabulary import EventKind
 from tests.factories import linear_version
 

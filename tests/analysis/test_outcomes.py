@@ -14,9 +14,9 @@ from boflyt.analysis.chain import parallel_blocks
 from boflyt.analysis.design import design_metrics, expected_visits
 from boflyt.analysis.observed import complete_columns
 from boflyt.analysis.outcomes import designed_outcomes, logged_outcomes, outcome_table
-from boflyt.analysis.simulate import simulate
-from boflyt.engine.load import load_library
-from boflyt.engine.scenario import load_scenario
+from boflyt.analysis.simulation.cohort import simulate
+from boflyt.engine.definition.load import load_library
+from boflyt.engine.definition.scenario import load_scenario
 from boflyt.models.definition import OutcomeMetric, Version
 from boflyt.models.vocabulary import StepKind
 from tests.factories import linear_version, make_version

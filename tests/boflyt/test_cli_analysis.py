@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from boflyt.analysis.design import design_metrics
 from boflyt.cli import app
-from boflyt.engine.case import CompleteStep, StartCase, compile_flow, decide, ready_items
-from boflyt.engine.load import load_library
+from boflyt.engine.case.decide import CompleteStep, StartCase, compile_flow, decide, ready_items
+from boflyt.engine.definition.load import load_library
 from boflyt.models.definition import Version
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"

@@ -20,9 +20,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from boflyt.cli import app
-from boflyt.engine import bounds
-from boflyt.engine.case import compile_flow
-from boflyt.engine.load import load_library
+from boflyt.engine.case import bounds
+from boflyt.engine.case.decide import compile_flow
+from boflyt.engine.definition.load import load_library
 
 FNR = "01017012345"  # synthetic
 ROOT = Path(__file__).resolve().parents[2]

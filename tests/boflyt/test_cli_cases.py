@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from boflyt.cli import app
-from boflyt.engine import store
-from boflyt.engine.case import open_items
-from boflyt.engine.db import make_engine
-from boflyt.engine.load import load_library
+from boflyt.engine.case.decide import open_items
+from boflyt.engine.definition.load import load_library
+from boflyt.engine.store import commands as store
+from boflyt.engine.store.db import make_engine
 from boflyt.models.vocabulary import RunStatus, StepKind
 from tests.factories import outcome_towards_an_end
 

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from boflyt.cli import app
-from boflyt.engine.diff import diff_versions
-from boflyt.engine.graph import flow_order, handoffs
-from boflyt.engine.load import load_library
-from boflyt.engine.schema import schema_text
+from boflyt.engine.definition.diff import diff_versions
+from boflyt.engine.definition.graph import flow_order, handoffs
+from boflyt.engine.definition.load import load_library
+from boflyt.engine.definition.schema import schema_text
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 LIBRARY = load_library(PROCESSES)

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from boflyt.cli import app
-from boflyt.engine.db import make_engine, read_scope
-from boflyt.engine.store import event_frame
+from boflyt.engine.store.commands import event_frame
+from boflyt.engine.store.db import make_engine, read_scope
 from boflyt.models.vocabulary import Mode
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

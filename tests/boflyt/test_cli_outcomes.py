@@ -11,11 +11,11 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from boflyt.analysis.outcomes import designed_outcomes, logged_outcomes, outcome_table
-from boflyt.analysis.simulate import simulate
+from boflyt.analysis.simulation.cohort import simulate
 from boflyt.cli import app
 from boflyt.commands import analysis as analysis_commands
-from boflyt.engine.load import load_library
-from boflyt.engine.scenario import load_scenario
+from boflyt.engine.definition.load import load_library
+from boflyt.engine.definition.scenario import load_scenario
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 LIBRARY = load_library(PROCESSES)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from boflyt.cli import app
-from boflyt.engine.db import make_engine, read_scope
+from boflyt.engine.store.db import make_engine, read_scope
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 runner = CliRunner()

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from boflyt.cli import app
-from boflyt.engine.load import load_library
+from boflyt.engine.definition.load import load_library
 from boflyt.models.definition import Version
 from boflyt.models.words import entries, glossary_markdown
 

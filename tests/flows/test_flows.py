@@ -11,12 +11,12 @@ import polars as pl
 import pytest
 from prefect.blocks.system import Secret
 
-from boflyt.analysis.simulate import simulate
-from boflyt.engine import store
-from boflyt.engine.db import create_schema, make_engine
-from boflyt.engine.load import load_library
-from boflyt.engine.pseudonym import ReferenceKey
-from boflyt.engine.scenario import load_scenario
+from boflyt.analysis.simulation.cohort import simulate
+from boflyt.engine.definition.load import load_library
+from boflyt.engine.definition.scenario import load_scenario
+from boflyt.engine.store import commands as store
+from boflyt.engine.store.db import create_schema, make_engine
+from boflyt.engine.store.pseudonym import ReferenceKey
 from boflyt.flows.analyse import compare_versions, comparison_markdown
 from boflyt.flows.escalate import escalate_overdue
 from boflyt.flows.report import report_process, run_set_logs

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from boflyt.engine.graph import end_steps, start_steps
-from boflyt.engine.load import load_lanes, load_library, load_version
+from boflyt.engine.definition.graph import end_steps, start_steps
+from boflyt.engine.definition.load import load_lanes, load_library, load_version
 from boflyt.models.vocabulary import VersionStatus
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"

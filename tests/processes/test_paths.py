@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from boflyt.analysis.simulate import simulate
-from boflyt.engine.load import load_lanes, load_library, parse_version
-from boflyt.engine.scenario import load_scenario
+from boflyt.analysis.simulation.cohort import simulate
+from boflyt.engine.definition.load import load_lanes, load_library, parse_version
+from boflyt.engine.definition.scenario import load_scenario
 from boflyt.models.definition import OrderRule, Version
 from boflyt.models.errors import DefinitionError
 

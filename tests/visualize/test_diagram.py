@@ -8,8 +8,8 @@ import networkx as nx
 import pytest
 
 from boflyt.analysis.design import design_metrics
-from boflyt.engine.graph import handoffs
-from boflyt.engine.load import load_lanes
+from boflyt.engine.definition.graph import handoffs
+from boflyt.engine.definition.load import load_lanes
 from boflyt.models.definition import LaneCatalog
 from boflyt.models.vocabulary import StepKind
 from boflyt.visualize.diagram import Mark, extract_comparison, extract_swimlane

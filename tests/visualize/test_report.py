@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 
 from boflyt.analysis.compare import Comparison, compare
-from boflyt.analysis.simulate import simulate
-from boflyt.engine.load import load_lanes
+from boflyt.analysis.simulation.cohort import simulate
+from boflyt.engine.definition.load import load_lanes
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import CommandError
 from boflyt.models.runset import RunSet, RunSetInfo

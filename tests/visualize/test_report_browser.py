@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from boflyt.engine.load import load_lanes
+from boflyt.engine.definition.load import load_lanes
 from boflyt.visualize.report import build_report
 from tests.factories import branching_version, redesigned_branching_version
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from boflyt.analysis.outcomes import designed_outcomes, logged_outcomes
-from boflyt.analysis.simulate import simulate
-from boflyt.engine.load import load_library
-from boflyt.engine.scenario import load_scenario
+from boflyt.analysis.simulation.cohort import simulate
+from boflyt.engine.definition.load import load_library
+from boflyt.engine.definition.scenario import load_scenario
 from boflyt.visualize.report import build_report
 from boflyt.visualize.report_text import outcome_table_html
 from tests.factories import branching_version, redesigned_branching_version

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from boflyt.analysis.simulate import simulate
-from boflyt.engine.load import load_library
-from boflyt.engine.scenario import load_scenario
+from boflyt.analysis.simulation.cohort import simulate
+from boflyt.engine.definition.load import load_library
+from boflyt.engine.definition.scenario import load_scenario
 from boflyt.visualize.report import build_report
 
 pytestmark = pytest.mark.browser

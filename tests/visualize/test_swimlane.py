@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from boflyt.engine.load import load_lanes
+from boflyt.engine.definition.load import load_lanes
 from boflyt.models.definition import LaneCatalog
 from boflyt.models.errors import RenderError
 from boflyt.visualize import render as render_module

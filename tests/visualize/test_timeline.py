@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from boflyt.analysis.design import design_metrics
-from boflyt.engine.load import load_lanes
+from boflyt.engine.definition.load import load_lanes
 from boflyt.visualize.charts import lead_time_distribution
 from boflyt.visualize.timeline import render_timelines, shared_x_max
 from boflyt.visualize.value_stream import extract_timeline

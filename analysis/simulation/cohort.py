@@ -1,0 +1,190 @@
+"""Discrete-event simulation of a version under a scenario: staff capacity, waits, seeded.
+
+The clock counts **working minutes** (the scenario's hours per day on its working days, minus
+holidays); nights, weekends and holidays do not exist on it, and events are stamped with
+calendar datetimes at the end (:func:`boflyt.analysis.simulation.log.stamp`). Cases arrive as a
+Poisson stream (``arrivals_per_week`` spread over the week's working minutes). Each work item
+that becomes ready first waits its ``wait_days`` (drawn; outside parties and timers use no
+staff), then queues first-come-first-served for one person of every organisation that works on
+the step (its lane and ``joint_with`` lanes; people are taken in lane order, which rules out
+deadlock), is begun, takes its ``touch_minutes`` and is completed with an outcome drawn by the
+transition probabilities. Lanes without a ``capacity`` entry and outside parties are unlimited.
+
+Routing — decisions, rework loops, parallel split and join, end — is the case engine's
+(:mod:`boflyt.engine.case.decide`); see :mod:`boflyt.analysis.simulation.drivers` for the two
+drivers and
+:mod:`boflyt.analysis.simulation.world` for the event loop. The event loop is
+a plain ``heapq`` over one seeded numpy ``Generator`` whose uniforms are drawn in blocks: on the
+same queueing chain SimPy was measured slower without writing any log than this loop with the
+full log (``bench/simulate.py``).
+
+>>> from tests.factories import linear_version
+>>> from models.scenario import Scenario
+>>> s = Scenario(name="demo", arrivals_per_week=5, start="2025-01-06", capacity={"nav": 1})
+>>> r = simulate(linear_version(), s, cases=20, seed=1)
+>>> r.events.height, r.summary()["cases"]
+(220, 20)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from boflyt.analysis.calendar import WorkCalendar, norwegian_holidays
+from boflyt.analysis.simulation.drivers import EngineDriver, FastDriver
+from boflyt.analysis.simulation.log import stamp, to_frame
+from boflyt.analysis.simulation.result import SimulationResult, build_result, merge_results
+from boflyt.analysis.simulation.world import Plan, World
+from boflyt.engine.case.decide import compile_flow
+from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.scenario import Scenario
+
+__all__ = ["SimulationResult", "calendar_of", "chunk_size", "simulate", "simulate_chunk"]
+
+
+def calendar_of(scenario: Scenario, *, years: int = 1) -> WorkCalendar:
+    """The scenario's working calendar covering ``years`` years from its start."""
+    first = scenario.start.year
+    holidays = (
+        norwegian_holidays(range(first - 1, first + years + 1))
+        if scenario.holidays == "norway"
+        else frozenset()
+    )
+    return WorkCalendar(
+        hours_per_day=scenario.hours_per_day, weekdays=scenario.weekday_numbers, holidays=holidays
+    )
+
+
+def simulate(
+    version: Version,
+    scenario: Scenario,
+    *,
+    cases: int,
+    seed: int,
+    lanes: LaneCatalog | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunks: int = 1,
+    driver: Literal["fast", "engine"] = "fast",
+    case_prefix: str = "sim",
+) -> SimulationResult:
+    """Simulate ``cases`` cases of ``version`` under ``scenario`` with seed ``seed``.
+
+    ``chunks`` > 1 splits the cases into that many independent replications (what the Prefect
+    flow runs as separate tasks); the result is the same either way. ``lanes`` marks outside
+    parties. ``progress`` is called with the number of cases finished so far.
+
+    Raises:
+        ValueError: ``cases`` < 1 or ``chunks`` < 1.
+    """
+    if cases < 1 or chunks < 1:
+        raise ValueError(f"cases and chunks must be at least 1, not {cases} and {chunks}")
+    done = 0
+
+    def tick(n: int) -> None:
+        if progress is not None:
+            progress(done + n)
+
+    parts = []
+    for chunk in range(min(chunks, cases)):
+        size = chunk_size(cases, chunks, chunk)
+        parts.append(
+            simulate_chunk(
+                version,
+                scenario,
+                cases=size,
+                seed=seed,
+                chunk=chunk,
+                lanes=lanes,
+                progress=tick,
+                driver=driver,
+                case_prefix=case_prefix,
+            )
+        )
+        done += size
+    return parts[0] if len(parts) == 1 else merge_results(parts)
+
+
+def chunk_size(cases: int, chunks: int, chunk: int) -> int:
+    """Cases in replication ``chunk`` when ``cases`` are split into ``chunks`` near-equal parts."""
+    return cases // chunks + (1 if chunk < cases % chunks else 0)
+
+
+def simulate_chunk(
+    version: Version,
+    scenario: Scenario,
+    *,
+    cases: int,
+    seed: int,
+    chunk: int = 0,
+    lanes: LaneCatalog | None = None,
+    progress: Callable[[int], None] | None = None,
+    driver: Literal["fast", "engine"] = "fast",
+    case_prefix: str = "sim",
+) -> SimulationResult:
+    """One independent replication; its generator is seeded with ``(seed, chunk)``."""
+    outside = frozenset(x.id for x in lanes.lanes if x.outside) if lanes else frozenset()
+    flow = compile_flow(version, outside)
+    plan = Plan(flow, scenario)
+    ids = [f"{case_prefix}-{chunk}-{i + 1:06d}" for i in range(cases)]
+    engine: FastDriver | EngineDriver
+    if driver == "engine":
+        engine = EngineDriver(flow, plan.step_ids, plan.names)
+        engine.case_ids = ids
+    else:
+        engine = FastDriver(flow, plan.step_ids, plan.names, plan.org)
+    world = World(plan, engine, np.random.default_rng([seed, chunk]), progress)
+    world.run(cases)
+    years = math.ceil(world.clock / scenario.minutes_per_day / (len(scenario.working_days) * 50))
+    calendar = calendar_of(scenario, years=years + 1)
+    events = to_frame(
+        engine,
+        case_ids=ids,
+        step_ids=plan.step_ids,
+        names=plan.names,
+        flow=flow,
+        calendar=calendar,
+        origin=scenario.start,
+    )
+    return _result(world, plan, scenario, version, seed, cases, events, calendar)
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _result(
+    world: World,
+    plan: Plan,
+    scenario: Scenario,
+    version: Version,
+    seed: int,
+    cases: int,
+    events: pl.DataFrame,
+    calendar: WorkCalendar,
+) -> SimulationResult:
+    return build_result(
+        process=version.process,
+        version=version.version,
+        scenario=scenario.name,
+        seed=seed,
+        events=events,
+        arrived=np.asarray(world.arrived),
+        ended=np.asarray(world.ended),
+        busy={lane: world.busy[i] for i, lane in enumerate(plan.lanes)},
+        queued={lane: world.waiting[i] for i, lane in enumerate(plan.lanes)},
+        capacity=plan.capacity,
+        horizon=world.clock,
+        dates=lambda days: _dates(calendar, scenario.start, days, scenario.minutes_per_day),
+        per_day=scenario.minutes_per_day,
+    )
+
+
+def _dates(calendar: WorkCalendar, origin: dt.date, days: int, per_day: float) -> pl.Series:
+    """The calendar date of each working day 0..days-1."""
+    starts = stamp(calendar, origin, np.arange(days, dtype=np.float64) * per_day + 1.0)
+    return pl.Series("day", starts.astype("datetime64[D]"), dtype=pl.Date)

@@ -1,0 +1,415 @@
+"""Two drivers that move simulated cases through a version with the case engine's rules.
+
+Both answer the simulator's "start this case", "begin this step" and "complete this step":
+
+* :class:`EngineDriver` calls :func:`boflyt.engine.case.decide.decide` for every command, exactly
+  as live
+  runs do, and keeps each case's :class:`~boflyt.engine.case.decide.CaseState`. It is the reference.
+* :class:`FastDriver` follows the engine's compiled routing
+  (:class:`boflyt.engine.case.decide.Flow`:
+  ``routes``, ``join_inputs``, lanes) with a few counters per case and stores one packed row
+  per work item (its begin and its completion with the route that follows, a compiled
+  template) in a ``bytearray``; :meth:`FastDriver.packed` expands the rows into event columns
+  with numpy at the end. ``decide`` copies the case state on every command (measured in
+  ``bench/simulate.py``), too slow for 100,000 cases; a test runs both drivers on the same
+  seeds and requires identical event frames, so the routing rules live in ``engine/case.py``.
+
+The simulator numbers every command with its heap counter (``order``), so the fast driver can
+write a begin late, with its completion, and still put each case's events in command order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+from collections.abc import Sequence
+
+import numpy as np
+
+from boflyt.engine.case.decide import BeginStep, CaseState, CompleteStep, Flow, StartCase, decide
+from boflyt.models.events import Event
+from boflyt.models.vocabulary import EventKind, RunStatus, StepKind
+
+__all__ = [
+    "BEGUN",
+    "DONE",
+    "EPOCH",
+    "FINISHED",
+    "HANDOFF",
+    "KINDS",
+    "READY",
+    "STARTED",
+    "EngineDriver",
+    "FastDriver",
+    "Ready",
+]
+
+KINDS: tuple[EventKind, ...] = tuple(EventKind)
+"""Event kinds by packed code."""
+_CODE = {kind: code for code, kind in enumerate(KINDS)}
+STARTED, READY, BEGUN, DONE, HANDOFF, FINISHED = (
+    _CODE[EventKind.CASE_STARTED],
+    _CODE[EventKind.STEP_READY],
+    _CODE[EventKind.STEP_STARTED],
+    _CODE[EventKind.STEP_COMPLETED],
+    _CODE[EventKind.HANDOFF],
+    _CODE[EventKind.CASE_FINISHED],
+)
+EPOCH = dt.datetime(2000, 1, 3)
+"""The engine driver's stand-in clock: working minute ``m`` is ``EPOCH + m minutes``."""
+
+Ready = tuple[int, int]
+"""A work item that became ready: (number, step index). Drivers return ``(base, ready)``; the
+item's number is ``base + number``."""
+
+
+_Piece = tuple[int, int, int, int, int, int, int]
+"""One event of a template: kind, step, to_step, item rule, item offset, who, outcome.
+
+Item rule 0: no item; 1: the command's item; 2: the case's item count before the command plus
+the offset. Who 0: nobody; 1: the command's actor and the step's organisation; 2: the engine
+(the step's lane as organisation); 3: like 1 and also the outcome and the touch minutes.
+"""
+
+_Route = tuple[int, tuple[Ready, ...], int, bool]
+"""A compiled route: template, ready items (offset, step), new items, whether it ends the case."""
+
+ROW = np.dtype(
+    [
+        ("case", "<i4"),
+        ("order", "<i8"),
+        ("template", "<i4"),
+        ("item", "<i4"),
+        ("base", "<i4"),
+        ("actor", "<i4"),
+        ("minute", "<f8"),
+        ("touch", "<f8"),
+        ("begin_order", "<i8"),
+        ("begun", "<f8"),
+    ]
+)
+"""One packed command row of :class:`FastDriver`. A completion row also carries its item's
+begin (``begin_order`` ≥ 0 and the minute ``begun``): one row per work item instead of two."""
+_PACK = struct.Struct("<iqiiiiddqd").pack  # the fields of ROW, unpadded
+
+
+class FastDriver:
+    """The engine's routing with a few counters per case; one packed row per work item.
+
+    The events a command causes are fixed by (step, outcome) unless a join is on the way, so
+    they are compiled once into templates; a completion is stored as one packed row (with the
+    item's begin, :data:`ROW`) naming its template and expanded into event rows with numpy at
+    the end (:meth:`packed`), ordered by case and by the ``order`` the simulator gives each
+    command. Routes through a join depend on which branches have arrived and are followed step
+    by step, as ``_walk`` does. ``orgs`` is the recording organisation (name index) of each
+    step, as the simulator passes it to ``begin`` and ``complete``.
+
+    The begin of a work item is written with its completion (``eager_begin`` is false): the
+    simulator calls :meth:`begin` only for an item whose case ended while it was being worked.
+    """
+
+    eager_begin = False
+
+    def __init__(
+        self, flow: Flow, step_ids: Sequence[str], names: Sequence[str], orgs: Sequence[int]
+    ) -> None:
+        self.flow = flow
+        self.orgs = list(orgs)
+        self.index = {step: i for i, step in enumerate(step_ids)}
+        self.names = {name: i for i, name in enumerate(names)}
+        steps = [flow.steps[s] for s in step_ids]
+        self.kinds = [s.kind for s in steps]
+        self.lanes = [s.lane for s in steps]
+        self.routes: dict[tuple[int, int], tuple[int, ...]] = {}
+        for (source, outcome), targets in flow.routes.items():
+            code = -1 if outcome is None else self.names[outcome]
+            self.routes[(self.index[source], code)] = tuple(self.index[t] for t in targets)
+        self.joins = {
+            self.index[j]: frozenset(self.index[s] for s in srcs)
+            for j, srcs in flow.join_inputs.items()
+        }
+        self.pieces: list[tuple[_Piece, ...]] = []
+        self.template_of: dict[tuple[_Piece, ...], int] = {}
+        self.rows = bytearray()
+        self.items: list[int] = []
+        self.arrivals: list[dict[int, frozenset[int]]] = []
+        self.done: list[bool] = []
+        start = self.index[flow.start] if flow.start else -1
+        self.start_step = start
+        self.opening = self._template(
+            ((STARTED, -1, -1, 0, 0, 1, -1), (DONE, start, -1, 2, 1, 1, -1))
+        )
+        self.begun = [self._template(((BEGUN, i, -1, 1, 0, 1, -1),)) for i in range(len(steps))]
+        self.width = len(names) + 1
+        self.compiled: list[_Route | None] = [None] * (len(steps) * self.width)
+        for step, chosen in self.routes:
+            self.compiled[step * self.width + chosen + 1] = self._compile(step, chosen, True)
+        self.after_start = self._compile(start, -1, False) if start >= 0 else None
+
+    def _template(self, pieces: tuple[_Piece, ...]) -> int:
+        found = self.template_of.get(pieces)
+        if found is None:
+            found = self.template_of[pieces] = len(self.pieces)
+            self.pieces.append(pieces)
+        return found
+
+    def _compile(self, step: int, outcome: int, head: bool) -> _Route | None:
+        """The events after completing ``step`` with ``outcome`` (led by the completion itself
+        when ``head``) as a route; None when the route passes a join."""
+        pieces: list[_Piece] = [(DONE, step, -1, 1, 0, 3, outcome)] if head else []
+        ready: list[tuple[int, int]] = []
+        items = 0
+        queue = [(step, outcome)]
+        while queue:
+            source, chosen = queue.pop(0)
+            for target in self.routes.get((source, chosen), ()):
+                if self.lanes[target] != self.lanes[source]:
+                    pieces.append((HANDOFF, source, target, 0, 0, 0, -1))
+                kind = self.kinds[target]
+                if kind is StepKind.JOIN:
+                    return None
+                items += 1
+                if kind is StepKind.END:
+                    pieces += [
+                        (DONE, target, -1, 2, items, 2, -1),
+                        (FINISHED, target, -1, 0, 0, 0, -1),
+                    ]
+                    return self._template(tuple(pieces)), tuple(ready), items, True
+                if kind in (StepKind.START, StepKind.AUTO, StepKind.PARALLEL):
+                    pieces.append((DONE, target, -1, 2, items, 2, -1))
+                    queue.append((target, -1))
+                else:
+                    pieces.append((READY, target, -1, 2, items, 0, -1))
+                    ready.append((items, target))
+        return self._template(tuple(pieces)), tuple(ready), items, False
+
+    def start(
+        self, case: int, t: float, actor: int, org: int, order: int
+    ) -> tuple[int, Sequence[Ready]]:
+        """Open case ``case``; returns (base, ready) as :meth:`complete` does."""
+        self.items.append(1)
+        self.arrivals.append({})
+        self.done.append(False)
+        self.rows += _PACK(case, order, self.opening, 0, 0, actor, t, -1.0, -1, 0.0)
+        self._arrive(case, self.start_step, -1)
+        route = self.after_start
+        if route is None:
+            return 0, self._walk(case, self.start_step, -1, t, order)
+        template, ready, count, finishes = route
+        base = self.items[case]
+        if self.pieces[template]:
+            self.rows += _PACK(case, order, template, 0, base, -1, t, -1.0, -1, 0.0)
+        self.items[case] = base + count
+        if finishes:
+            self.done[case] = True
+        return base, ready
+
+    def begin(
+        self, case: int, item: int, step: int, t: float, actor: int, org: int, order: int
+    ) -> None:
+        """A begin on its own (its case ended before the item was completed)."""
+        self.rows += _PACK(case, order, self.begun[step], item, 0, actor, t, -1.0, -1, 0.0)
+
+    def complete(
+        self,
+        case: int,
+        item: int,
+        step: int,
+        t: float,
+        actor: int,
+        org: int,
+        outcome: int,
+        touch: float,
+        begun: float,
+        begin_order: int,
+        order: int,
+    ) -> tuple[int, Sequence[Ready]]:
+        """Begin (at ``begun``) and complete a work item; returns ``base`` and the items that
+        became ready as (offset, step): item numbers are ``base + offset``."""
+        route = self.compiled[step * self.width + outcome + 1]
+        if self.joins:
+            self._arrive(case, step, outcome)
+        if route is None:  # through a join: the completion alone, then step by step
+            head = self._template(((DONE, step, -1, 1, 0, 3, outcome),))
+            self.rows += _PACK(case, order, head, item, 0, actor, t, touch, begin_order, begun)
+            return 0, self._walk(case, step, outcome, t, order)
+        template, ready, count, finishes = route
+        base = self.items[case]
+        self.rows += _PACK(case, order, template, item, base, actor, t, touch, begin_order, begun)
+        self.items[case] = base + count
+        if finishes:
+            self.done[case] = True
+        return base, ready
+
+    def _walk(self, case: int, step: int, outcome: int, t: float, order: int) -> list[Ready]:
+        """The route one event at a time (routes through a join); absolute item numbers."""
+        ready: list[Ready] = []
+        queue = [(step, outcome)]
+        kinds, lanes, routes, joins = self.kinds, self.lanes, self.routes, self.joins
+
+        def single(piece: _Piece, item: int) -> None:
+            template = self._template((piece,))
+            self.rows += _PACK(case, order, template, item, 0, -1, t, -1.0, -1, 0.0)
+
+        while queue:
+            source, chosen = queue.pop(0)
+            for target in routes.get((source, chosen), ()):
+                if lanes[target] != lanes[source]:
+                    single((HANDOFF, source, target, 0, 0, 0, -1), 0)
+                kind = kinds[target]
+                if kind is StepKind.JOIN and self.arrivals[case].get(target) != joins[target]:
+                    continue
+                self.items[case] += 1
+                number = self.items[case]
+                if kind is StepKind.END:
+                    single((DONE, target, -1, 1, 0, 2, -1), number)
+                    single((FINISHED, target, -1, 0, 0, 0, -1), 0)
+                    self.done[case] = True
+                    return ready
+                if kind in (StepKind.START, StepKind.AUTO, StepKind.PARALLEL, StepKind.JOIN):
+                    single((DONE, target, -1, 1, 0, 2, -1), number)
+                    self._arrive(case, target, -1)
+                    queue.append((target, -1))
+                else:
+                    single((READY, target, -1, 1, 0, 0, -1), number)
+                    ready.append((number, target))
+        return ready
+
+    def _arrive(self, case: int, step: int, outcome: int) -> None:
+        """Record branches reaching joins, and clear a join that fired (``_apply_completed``)."""
+        if not self.joins:
+            return
+        arrivals = self.arrivals[case]
+        if step in self.joins:
+            arrivals.pop(step, None)
+        for target in self.routes.get((step, outcome), ()):
+            if target in self.joins:
+                arrivals[target] = arrivals.get(target, frozenset()) | {step}
+
+    def piece_table(self) -> np.ndarray:
+        """Every template's pieces, one row each in template order (``int32``, 7 columns)."""
+        flat = [p for pieces in self.pieces for p in pieces] or [(0,) * 7]
+        return np.array(flat, dtype=np.int32).reshape(-1, 7)
+
+    def commands(self) -> dict[str, np.ndarray]:
+        """Every command as columns named like :data:`ROW`'s fields (without the begin
+        fields): begins split off their completions, ordered by case and ``order`` (stable:
+        rows of one route keep their order)."""
+        rows = np.frombuffer(self.rows, dtype=ROW)
+        late = np.flatnonzero(rows["begin_order"] >= 0)
+        head_step = np.array([p[0][1] if p else 0 for p in self.pieces], dtype=np.int32)
+        begun = np.asarray(self.begun, dtype=np.int32)
+        extra = {
+            "case": rows["case"][late],
+            "order": rows["begin_order"][late],
+            "template": begun[head_step[rows["template"][late]]],
+            "item": rows["item"][late],
+            "base": np.zeros(len(late), dtype=np.int32),
+            "actor": rows["actor"][late],
+            "minute": rows["begun"][late],
+            "touch": np.full(len(late), -1.0),
+        }
+        del late
+        columns = {name: np.concatenate([rows[name], more]) for name, more in extra.items()}
+        del rows, extra
+        span = int(columns["order"].max(initial=0)) + 1
+        order = np.argsort(
+            columns["case"].astype(np.int64) * span + columns["order"], kind="stable"
+        )
+        return {name: column[order] for name, column in columns.items() if name != "order"}
+
+    def packed(self) -> tuple[np.ndarray, ...]:
+        """Every event, ordered by case and ``seq``: case, seq, piece (row of
+        :meth:`piece_table`), command index; and per command its minute, item, base, actor,
+        touch (``-1`` = none). The packed rows are released (call it once, at the end)."""
+        rows = self.commands()
+        self.rows = bytearray()  # the command columns are copies: free the packed rows
+        sizes = np.array([len(p) for p in self.pieces], dtype=np.int64)
+        first = (np.cumsum(sizes) - sizes).astype(np.int32)
+        template = rows.pop("template")
+        repeat = sizes[template]
+        cmd = np.repeat(np.arange(len(template), dtype=np.int32), repeat)
+        starts = np.repeat(np.cumsum(repeat) - repeat, repeat)
+        del repeat
+        within = (np.arange(len(cmd), dtype=np.int64) - starts).astype(np.int32)
+        del starts
+        cases = rows.pop("case")[cmd]
+        edge = np.r_[0, np.flatnonzero(cases[1:] != cases[:-1]) + 1]
+        seq = np.arange(1, len(cmd) + 1, dtype=np.int64)
+        seq -= np.repeat(edge, np.diff(np.r_[edge, len(cmd)]))
+        piece = first[template[cmd]] + within
+        fields = ("minute", "item", "base", "actor", "touch")
+        return (cases, seq, piece, cmd, *(rows[f] for f in fields))
+
+
+class EngineDriver:
+    """Every command through :func:`boflyt.engine.case.decide.decide`; keeps real case states and
+    events.
+
+    The ``order`` arguments (and a completion's ``begun`` and ``begin_order``) are for the fast
+    driver; this one decides every command when it happens (``eager_begin``).
+    """
+
+    eager_begin = True
+
+    def __init__(self, flow: Flow, step_ids: Sequence[str], names: Sequence[str]) -> None:
+        self.flow = flow
+        self.step_ids = list(step_ids)
+        self.index = {step: i for i, step in enumerate(step_ids)}
+        self.names = list(names)
+        self.case_ids: list[str] = []
+        self.states: list[CaseState] = []
+        self.events: list[Event] = []
+        self.minutes: list[float] = []
+        self.done: list[bool] = []
+
+    def start(
+        self, case: int, t: float, actor: int, org: int, order: int
+    ) -> tuple[int, Sequence[Ready]]:
+        command = StartCase(self.case_ids[case], self.names[actor], self.names[org])
+        decision = decide(self.flow, None, command, now=EPOCH + dt.timedelta(minutes=t))
+        self.states.append(decision.state)
+        self.done.append(decision.state.status is not RunStatus.RUNNING)
+        return 0, self._record(decision.events, t)
+
+    def begin(
+        self, case: int, item: int, step: int, t: float, actor: int, org: int, order: int
+    ) -> None:
+        command = BeginStep(self.step_ids[step], self.names[actor], self.names[org])
+        self._decide(case, command, t)
+
+    def complete(
+        self,
+        case: int,
+        item: int,
+        step: int,
+        t: float,
+        actor: int,
+        org: int,
+        outcome: int,
+        touch: float,
+        begun: float,
+        begin_order: int,
+        order: int,
+    ) -> tuple[int, Sequence[Ready]]:
+        chosen = self.names[outcome] if outcome >= 0 else None
+        command = CompleteStep(
+            self.step_ids[step], self.names[actor], self.names[org], chosen, touch
+        )
+        return 0, self._decide(case, command, t)
+
+    def _decide(self, case: int, command: BeginStep | CompleteStep, t: float) -> list[Ready]:
+        now = EPOCH + dt.timedelta(minutes=t)
+        decision = decide(self.flow, self.states[case], command, now=now)
+        self.states[case] = decision.state
+        self.done[case] = decision.state.status is not RunStatus.RUNNING
+        return self._record(decision.events, t)
+
+    def _record(self, events: Sequence[Event], t: float) -> list[Ready]:
+        self.events.extend(events)
+        self.minutes.extend([t] * len(events))
+        return [
+            (e.item or 0, self.index[e.step or ""])
+            for e in events
+            if e.kind is EventKind.STEP_READY
+        ]

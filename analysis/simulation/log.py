@@ -1,0 +1,235 @@
+"""The simulated event log: the drivers' records as the store's frame, and back.
+
+:func:`to_frame` builds the same polars frame as :func:`boflyt.engine.store.commands.event_frame` —
+:data:`~boflyt.models.events.EVENT_COLUMNS` then ``process``, ``version``, ``mode`` (``simulated``),
+ordered by case and ``seq`` — so the observed analysis reads simulated runs unchanged. Times are
+working minutes until :func:`stamp` maps them to calendar datetimes through the scenario's
+:class:`~boflyt.analysis.calendar.WorkCalendar` (vectorised; nights, weekends and holidays skipped).
+:func:`log_records` turns a frame back into engine records for the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import polars as pl
+
+from boflyt.analysis.calendar import WorkCalendar
+from boflyt.analysis.simulation.drivers import (
+    DONE,
+    HANDOFF,
+    KINDS,
+    STARTED,
+    EngineDriver,
+    FastDriver,
+)
+from boflyt.engine.case.decide import CaseState, Flow, replay
+from boflyt.models.events import EVENT_COLUMNS, Event
+from boflyt.models.vocabulary import EventKind, Mode
+
+__all__ = ["FRAME_SCHEMA", "log_records", "stamp", "to_frame", "working_days"]
+
+FRAME_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.String(),
+    "seq": pl.Int64(),
+    "kind": pl.String(),
+    "at": pl.Datetime("us"),
+    "step": pl.String(),
+    "item": pl.Int64(),
+    "lane": pl.String(),
+    "actor": pl.String(),
+    "org": pl.String(),
+    "outcome": pl.String(),
+    "touch_minutes": pl.Float64(),
+    "transactions": pl.Int64(),
+    "from_step": pl.String(),
+    "to_step": pl.String(),
+    "from_lane": pl.String(),
+    "to_lane": pl.String(),
+    "channel": pl.String(),
+    "detail": pl.String(),
+    "process": pl.String(),
+    "version": pl.Int64(),
+    "mode": pl.String(),
+}
+
+
+def stamp(calendar: WorkCalendar, origin: dt.date, minutes: np.ndarray) -> np.ndarray:
+    """Vectorised :meth:`WorkCalendar.to_datetime` over working minutes (``datetime64[us]``).
+
+    >>> from analysis.calendar import WorkCalendar
+    >>> stamp(WorkCalendar(), dt.date(2025, 1, 4), np.array([0.0, 450.0, 451.0]))
+    array(['2025-01-06T08:00:00.000000', '2025-01-06T15:30:00.000000',
+           '2025-01-07T08:01:00.000000'], dtype='datetime64[us]')
+    """
+    per_day = calendar.minutes_per_day
+    whole, rest = np.divmod(np.maximum(minutes, 0.0), per_day)
+    edge = (rest == 0) & (whole > 0)
+    whole = np.where(edge, whole - 1, whole).astype(np.int64)
+    rest = np.where(edge, per_day, rest)
+    days = working_days(calendar, origin, int(whole.max(initial=0)) + 1)[whole]
+    opening = np.timedelta64(round(calendar.start_hour * 3_600_000_000), "us")
+    offset = np.round(rest * 60_000_000).astype(np.int64).astype("timedelta64[us]")
+    return np.asarray(days.astype("datetime64[us]") + opening + offset)
+
+
+def working_days(calendar: WorkCalendar, origin: dt.date, count: int) -> np.ndarray:
+    """The first ``count`` working days from ``origin`` on, as ``datetime64[D]``."""
+    mask = [day in calendar.weekdays for day in range(7)]
+    holidays = np.array(sorted(calendar.holidays), dtype="datetime64[D]")
+    span = count * 7 // max(len(calendar.weekdays), 1) + 7 + len(holidays)
+    days = np.datetime64(origin, "D") + np.arange(span)
+    found = days[np.is_busday(days, weekmask=mask, holidays=holidays)]
+    while len(found) < count:  # pragma: no cover - only with extreme holiday lists
+        span *= 2
+        days = np.datetime64(origin, "D") + np.arange(span)
+        found = days[np.is_busday(days, weekmask=mask, holidays=holidays)]
+    return found[:count]
+
+
+def to_frame(
+    driver: FastDriver | EngineDriver,
+    *,
+    case_ids: Sequence[str],
+    step_ids: Sequence[str],
+    names: Sequence[str],
+    flow: Flow,
+    calendar: WorkCalendar,
+    origin: dt.date,
+) -> pl.DataFrame:
+    """The simulated log as the store's frame shape, stamped through ``calendar``."""
+    if isinstance(driver, FastDriver):
+        return _unpack(
+            driver, case_ids, step_ids, names, flow, lambda m: stamp(calendar, origin, m)
+        )
+    frame, minutes = _engine_rows(driver)
+    version = flow.version
+    return frame.with_columns(
+        pl.Series("at", stamp(calendar, origin, minutes), dtype=pl.Datetime("us")),
+        pl.lit(version.process, pl.String).alias("process"),
+        pl.lit(version.version, pl.Int64).alias("version"),
+        pl.lit(Mode.SIMULATED.value, pl.String).alias("mode"),
+    ).select(list(FRAME_SCHEMA))
+
+
+def _unpack(
+    driver: FastDriver,
+    case_ids: Sequence[str],
+    step_ids: Sequence[str],
+    names: Sequence[str],
+    flow: Flow,
+    stamps: Callable[[np.ndarray], np.ndarray],
+) -> pl.DataFrame:
+    """Expand the fast driver's command rows into the event columns (null where ``decide``
+    leaves a field unset): per-row values with numpy, the rest gathered from one small frame
+    with a row per template piece."""
+    cases, seq, piece, cmd, minute, item, base, actor, touch = driver.packed()
+    table = driver.piece_table()
+    rule, offset, who = table[:, 3][piece], table[:, 4][piece], table[:, 5][piece]
+    person = (who == 1) | (who == 3)
+    columns = {
+        "case_id": _strings(case_ids, cases),
+        "seq": pl.Series(seq),
+        "at": pl.Series(stamps(minute)[cmd], dtype=pl.Datetime("us")),
+        "item": _nullable(
+            np.where(rule == 1, item[cmd], np.where(rule == 2, base[cmd] + offset, -1)), pl.Int64()
+        ),
+        "actor": _strings(names, np.where(person, actor[cmd], -1)),
+        "touch_minutes": _nullable(np.where(who == 3, touch[cmd], -1.0), pl.Float64()),
+    }
+    del cases, seq, cmd, minute, item, base, actor, touch, rule, offset, who, person
+    constant = _piece_frame(driver, table, step_ids, names, flow)
+    gathered = constant.select(pl.all().gather(pl.Series(piece)))
+    del piece
+    return pl.DataFrame(columns).hstack(gathered).select(list(FRAME_SCHEMA))
+
+
+def _piece_frame(
+    driver: FastDriver,
+    table: np.ndarray,
+    step_ids: Sequence[str],
+    names: Sequence[str],
+    flow: Flow,
+) -> pl.DataFrame:
+    """The columns fixed by each template piece, one row per piece (few hundred rows)."""
+    steps = [flow.steps[s] for s in step_ids]
+    version = flow.version
+    start_org = driver.orgs[driver.start_step] if driver.start_step >= 0 else 0
+    rows = []
+    for kind, step, to_step, _, _, who, outcome in table.tolist():
+        on = steps[step] if step >= 0 else None
+        handoff = kind == HANDOFF
+        org = None
+        if who in (1, 3):
+            org = names[driver.orgs[step] if step >= 0 else start_org]
+        elif who == 2 and on is not None:
+            org = on.lane
+        rows.append(
+            {
+                "kind": KINDS[kind].value,
+                "step": on.id if on and not handoff else None,
+                "lane": on.lane if on and not handoff else None,
+                "org": org,
+                "outcome": names[outcome] if who == 3 and outcome >= 0 else None,
+                "transactions": on.extra_transactions if on and kind == DONE else None,
+                "from_step": on.id if on and handoff else None,
+                "to_step": steps[to_step].id if handoff else None,
+                "from_lane": on.lane if on and handoff else None,
+                "to_lane": steps[to_step].lane if handoff else None,
+                "channel": on.channel if on and handoff else None,
+                "detail": f"{version.key} {flow.content_hash[:12]}" if kind == STARTED else None,
+                "process": version.process,
+                "version": version.version,
+                "mode": Mode.SIMULATED.value,
+            }
+        )
+    schema = {name: FRAME_SCHEMA[name] for name in rows[0]}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _strings(values: Sequence[str], index: np.ndarray) -> pl.Series:
+    """``values[index]`` as a string column (index ``-1`` = null)."""
+    table = pl.Series([*values, None], dtype=pl.String)
+    return table.gather(np.where(index < 0, len(values), index))
+
+
+def _nullable(values: np.ndarray, dtype: pl.DataType) -> pl.Series:
+    """A column from ``values`` with ``-1`` as null."""
+    column = pl.Series("value", values).cast(dtype)
+    return column.to_frame().select(pl.when(column != -1).then(column)).to_series()
+
+
+def log_records(events: pl.DataFrame, flow: Flow) -> tuple[list[CaseState], list[Event]]:
+    """The frame as engine records for the store: each case's state (rebuilt by
+    :func:`boflyt.engine.case.decide.replay` from its events) and every
+    :class:`~boflyt.models.events.Event`."""
+    states: list[CaseState] = []
+    records: list[Event] = []
+    case: list[Event] = []
+    for row in events.select(EVENT_COLUMNS).iter_rows():
+        event = Event(row[0], row[1], EventKind(row[2]), *row[3:])
+        if case and event.case_id != case[0].case_id:
+            states.append(replay(flow, case))
+            case = []
+        case.append(event)
+        records.append(event)
+    if case:
+        states.append(replay(flow, case))
+    return states, records
+
+
+def _engine_rows(driver: EngineDriver) -> tuple[pl.DataFrame, np.ndarray]:
+    """The reference driver's events by case and ``seq``, and their working minutes."""
+    number = {case_id: i for i, case_id in enumerate(driver.case_ids)}
+    order = sorted(
+        range(len(driver.events)),
+        key=lambda i: (number[driver.events[i].case_id], driver.events[i].seq),
+    )
+    events = [driver.events[i] for i in order]
+    minutes = np.asarray([driver.minutes[i] for i in order], dtype=np.float64)
+    columns = {name: [getattr(e, name) for e in events] for name in EVENT_COLUMNS}
+    columns["kind"] = [kind.value for kind in columns["kind"]]
+    schema = {name: FRAME_SCHEMA[name] for name in EVENT_COLUMNS}
+    return pl.DataFrame(columns, schema=schema), minutes

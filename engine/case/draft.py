@@ -1,0 +1,181 @@
+"""The draft of a case state while one command is decided: events are emitted and applied.
+
+:func:`boflyt.engine.case.decide.decide` creates a :class:`Draft` from the current state, the
+command's
+handlers emit events into it, and each event is applied to the draft at once, so replaying the
+same events rebuilds the same state. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from boflyt.engine.case.flow import Flow, FlowStep
+from boflyt.engine.case.state import OPEN_STATUSES, CaseState, WorkItem
+from boflyt.models.events import Event
+from boflyt.models.vocabulary import EventKind, ItemStatus, RunStatus
+
+__all__ = ["Draft"]
+
+_OPEN = OPEN_STATUSES
+
+
+_new = tuple.__new__  # builds a named tuple from its values in field order, in one C call
+_READY, _STARTED, _DONE = ItemStatus.READY, ItemStatus.STARTED, ItemStatus.DONE
+
+
+class Draft:
+    """A mutable working copy of a case state; every change goes through :meth:`apply`."""
+
+    __slots__ = (
+        "arrivals", "case_id", "events", "finished_at", "flow", "items", "seq", "started_at",
+        "status",
+    )  # fmt: skip
+
+    def __init__(self, flow: Flow, state: CaseState | None, case_id: str, at: dt.datetime):
+        self.flow = flow
+        self.case_id = case_id
+        self.events: list[Event] = []
+        if state is None:
+            self.items: list[WorkItem] = []
+            self.arrivals: dict[str, frozenset[str]] = {}
+            self.seq, self.status, self.started_at = 0, RunStatus.RUNNING, at
+            self.finished_at: dt.datetime | None = None
+        else:
+            self.items = list(state.items)
+            self.arrivals = (
+                {join: frozenset(src) for join, src in state.arrivals} if state.arrivals else {}
+            )
+            self.seq, self.status, self.started_at = state.seq, state.status, state.started_at
+            self.finished_at = state.finished_at
+
+    def emit(
+        self,
+        kind: EventKind,
+        at: dt.datetime,
+        step: str | None = None,
+        item: int | None = None,
+        lane: str | None = None,
+        actor: str | None = None,
+        org: str | None = None,
+        outcome: str | None = None,
+        touch_minutes: float | None = None,
+        transactions: int | None = None,
+        from_step: str | None = None,
+        to_step: str | None = None,
+        from_lane: str | None = None,
+        to_lane: str | None = None,
+        channel: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Make the next event of the case (fields as in :class:`Event`) and apply it."""
+        seq = self.seq = self.seq + 1
+        event = _new(
+            Event,
+            (self.case_id, seq, kind, at, step, item, lane, actor, org, outcome,
+             touch_minutes, transactions, from_step, to_step, from_lane, to_lane, channel, detail)
+        )  # fmt: skip
+        applier = _APPLIERS.get(kind)  # a handoff changes nothing but ``seq``
+        if applier is not None:
+            applier(self, event)
+        self.events.append(event)
+
+    def handoff(self, at: dt.datetime, source: FlowStep, target: FlowStep) -> None:
+        """Record the case moving from ``source`` to ``target`` in another lane.
+
+        A handoff changes nothing but ``seq``, so it skips :meth:`apply` (which does the same).
+        """
+        seq = self.seq = self.seq + 1
+        self.events.append(
+            _new(Event, (self.case_id, seq, EventKind.HANDOFF, at, None, None, None, None, None,
+                         None, None, None, source.id, target.id, source.lane, target.lane,
+                         source.channel, None))
+        )  # fmt: skip
+
+    def apply(self, e: Event) -> None:
+        """Change the draft as ``e`` says (``replay`` calls this; ``emit`` does the same)."""
+        self.seq = e.seq
+        applier = _APPLIERS.get(e.kind)
+        if applier is not None:
+            applier(self, e)
+
+    def _apply_started_case(self, e: Event) -> None:
+        self.status, self.started_at = RunStatus.RUNNING, e.at
+
+    def _apply_ready(self, e: Event) -> None:
+        self.items.append(
+            _new(WorkItem, (e.item or 0, e.step or "", _READY, e.at, None, None, None, None, None,
+                            None, False))
+        )  # fmt: skip
+
+    def _apply_started(self, e: Event) -> None:
+        n = (e.item or 0) - 1
+        item = self.items[n]
+        self.items[n] = _new(
+            WorkItem,
+            (item.number, item.step, _STARTED, item.ready_at, e.at, None, e.actor, e.org, None,
+             None, item.escalated)
+        )  # fmt: skip
+
+    def _apply_escalated(self, e: Event) -> None:
+        item = self.items[(e.item or 0) - 1]
+        self.items[item.number - 1] = item._replace(escalated=True)
+
+    def _apply_completed(self, e: Event) -> None:
+        number, step, at = e.item or 0, e.step or "", e.at
+        items = self.items
+        if number > len(items):  # an automatic step: ready, started and done at once
+            items.append(
+                _new(WorkItem, (number, step, _DONE, at, at, at, e.actor, e.org, None, None, False))
+            )
+        else:
+            item = items[number - 1]
+            items[number - 1] = _new(
+                WorkItem,
+                (number, step, _DONE, item.ready_at, item.started_at or at, at, e.actor, e.org,
+                 e.outcome, e.touch_minutes, item.escalated)
+            )  # fmt: skip
+        joins = self.flow.join_inputs
+        if joins:  # record the branch at the joins it reaches; a completed join starts afresh
+            self.arrivals.pop(step, None)
+            for target in self.flow.routes.get((step, e.outcome), ()):
+                if target in joins:
+                    self.arrivals[target] = self.arrivals.get(target, frozenset()) | {step}
+
+    def _close(self, e: Event) -> None:
+        finished = e.kind is EventKind.CASE_FINISHED
+        self.status = RunStatus.FINISHED if finished else RunStatus.CANCELLED
+        self.finished_at = e.at
+        for i, item in enumerate(self.items):
+            if item.status in _OPEN:
+                self.items[i] = item._replace(status=ItemStatus.CANCELLED)
+
+    def state(self) -> CaseState:
+        flow = self.flow
+        arrivals = (
+            tuple(sorted((j, tuple(sorted(s))) for j, s in self.arrivals.items() if s))
+            if self.arrivals
+            else ()
+        )
+        version = flow.version
+        return _new(
+            CaseState,
+            (self.case_id, version.process, version.version, flow.content_hash, self.status,
+             tuple(self.items), arrivals, self.seq, self.started_at, self.finished_at),
+        )  # fmt: skip
+
+
+_APPLIERS: dict[EventKind, Callable[[Draft, Event], None]] = {
+    EventKind.CASE_STARTED: Draft._apply_started_case,
+    EventKind.STEP_READY: Draft._apply_ready,
+    EventKind.STEP_STARTED: Draft._apply_started,
+    EventKind.STEP_COMPLETED: Draft._apply_completed,
+    EventKind.STEP_ESCALATED: Draft._apply_escalated,
+    EventKind.CASE_FINISHED: Draft._close,
+    EventKind.CASE_CANCELLED: Draft._close,
+}
+"""How each event kind changes a draft; a handoff only advances ``seq``."""
+
+
+# --------------------------------------------------------------------------- deciding

@@ -1,0 +1,130 @@
+"""The compiled routing of one version: what :func:`boflyt.engine.case.decide.decide` looks up per
+command.
+
+A :class:`Flow` is the version's steps and transitions turned into plain dicts and tuples once
+(cached by content hash and outside lanes), so deciding a command costs a few dict lookups:
+
+* ``routes[(step, outcome)]`` — the targets a completed step moves to (``outcome`` is ``None``
+  except for decisions; a parallel split lists all its targets);
+* ``join_inputs[join]`` — the steps whose branches a join waits for;
+* ``steps[step]`` — a :class:`FlowStep` with the step's kind, lane, the organisations allowed
+  to act on it, its channel, extra transactions, outcomes and longest wait.
+
+The simulator's fast driver (:mod:`boflyt.analysis.simulation.drivers`) reads the same tables, so
+the
+routing rules live here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from boflyt.models.definition import Version
+from boflyt.models.errors import NotFoundError
+from boflyt.models.vocabulary import StepKind
+
+__all__ = ["Flow", "FlowStep", "compile_flow"]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowStep:
+    """What ``decide`` needs to know about one step, precomputed."""
+
+    id: str
+    kind: StepKind
+    lane: str
+    allowed: frozenset[str]
+    """Organisations that may begin or complete the step."""
+    channel: str | None
+    extra_transactions: int
+    outcomes: tuple[str, ...]
+    wait_days_high: float
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """The routing of one version, compiled to dicts for fast lookup."""
+
+    version: Version
+    content_hash: str
+    start: str
+    steps: Mapping[str, FlowStep]
+    routes: Mapping[tuple[str, str | None], tuple[str, ...]]
+    join_inputs: Mapping[str, frozenset[str]]
+    outside: frozenset[str]
+
+    def next_steps(self, step_id: str, outcome: str | None = None) -> tuple[str, ...]:
+        """Steps the case moves to when ``step_id`` completes with ``outcome``.
+
+        A parallel split returns all its targets; a decision returns the one target of the
+        outcome (``()`` for an unknown outcome); an end returns ``()``.
+        """
+        return self.routes.get((step_id, outcome), ())
+
+    def step(self, step_id: str) -> FlowStep:
+        """The compiled step; :class:`NotFoundError` naming the known steps otherwise."""
+        found = self.steps.get(step_id)
+        if found is None:
+            known = ", ".join(sorted(self.steps))
+            raise NotFoundError(
+                f"{self.version.key} has no step '{step_id}'; its steps are: {known}"
+            )
+        return found
+
+
+_FLOWS: dict[tuple[str, frozenset[str]], Flow] = {}
+_BY_ID: dict[int, tuple[Version, frozenset[str], Flow]] = {}
+
+
+def compile_flow(version: Version, outside: frozenset[str] = frozenset()) -> Flow:
+    """The compiled routing of ``version``; cached by content hash and outside lanes.
+
+    ``outside`` names the lanes of outside parties (``Lane.outside`` in the lane catalog).
+    """
+    hit = _BY_ID.get(id(version))
+    if hit is not None and hit[0] is version and hit[1] == outside:
+        return hit[2]
+    content_hash = version.content_hash
+    flow = _FLOWS.get((content_hash, outside))
+    if flow is None:
+        flow = _FLOWS[(content_hash, outside)] = _compile(version, content_hash, outside)
+    if len(_BY_ID) > 256:
+        _BY_ID.clear()
+    _BY_ID[id(version)] = (version, outside, flow)
+    return flow
+
+
+def _compile(version: Version, content_hash: str, outside: frozenset[str]) -> Flow:
+    internal = frozenset(version.lanes) - outside
+    outgoing: dict[str, list[tuple[str | None, str]]] = {s.id: [] for s in version.steps}
+    inputs: dict[str, set[str]] = {s.id: set() for s in version.steps}
+    for t in version.transitions:
+        outgoing.setdefault(t.source, []).append((t.outcome, t.target))
+        inputs.setdefault(t.target, set()).add(t.source)
+    steps: dict[str, FlowStep] = {}
+    routes: dict[tuple[str, str | None], tuple[str, ...]] = {}
+    for s in version.steps:
+        edges = outgoing[s.id]
+        outcomes = (
+            tuple(o for o, _ in edges if o is not None) if s.kind is StepKind.DECISION else ()
+        )
+        allowed = frozenset(s.lanes) | (internal if s.lane in outside else frozenset())
+        steps[s.id] = FlowStep(
+            id=s.id,
+            kind=s.kind,
+            lane=s.lane,
+            allowed=allowed,
+            channel=s.channel.value if s.channel else None,
+            extra_transactions=s.extra_transactions,
+            outcomes=outcomes,
+            wait_days_high=s.wait_days.high,
+        )
+        if s.kind is StepKind.DECISION:
+            for outcome, target in edges:
+                routes[(s.id, outcome)] = (target,)
+        elif edges:
+            routes[(s.id, None)] = tuple(target for _, target in edges)
+    start = next((s.id for s in version.steps if s.kind is StepKind.START), "")
+    joins = {k: frozenset(v) for k, v in inputs.items() if steps[k].kind is StepKind.JOIN}
+    return Flow(version, content_hash, start, steps, routes, joins, outside)

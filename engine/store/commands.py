@@ -1,0 +1,507 @@
+"""The case store: one transaction per command, optimistic locking, escalation.
+
+Each command runs in one write transaction (``BEGIN IMMEDIATE`` on SQLite): load the case
+(its row, work items, last event number), let :func:`boflyt.engine.case.decide.decide` decide, then
+compare-and-set ``row_version`` (``UPDATE … WHERE id = :id AND row_version = :read``); a
+rowcount other than 1 means someone else changed the case in between, and the command fails
+with :class:`ConflictError` having changed nothing. The new state, work items and events are
+written in that same transaction, so they commit together or not at all.
+
+A case is pinned to the version it started on: the version's canonical JSON is stored in
+``published_version`` and later commands rebuild it from there, whatever the YAML says now.
+Case references are stored only as keyed pseudonyms (:mod:`boflyt.engine.store.pseudonym`).
+
+Every command checks its input against :mod:`boflyt.engine.case.bounds` before it writes anything
+(organisation, time, minutes, names and texts), so a refused command leaves the store as it was.
+The present time for those checks comes from ``clock`` (the wall clock unless a caller passes
+one); the time an event is dated with is the command's ``now``.
+
+This module is the store's one import: it re-exports the reads (:mod:`boflyt.engine.store.queries`)
+and
+the bulk event-log paths (:mod:`boflyt.engine.store.eventlog`); the SQL itself is in
+:mod:`boflyt.engine.store.statements`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from boflyt.engine.case import bounds
+from boflyt.engine.case.decide import (
+    BeginStep,
+    CancelCase,
+    CaseState,
+    CompleteStep,
+    Escalate,
+    Flow,
+    StartCase,
+    WorkItem,
+    compile_flow,
+    decide,
+    overdue_items,
+)
+from boflyt.engine.store.db import read_scope, write_scope
+from boflyt.engine.store.eventlog import append_simulated, event_frame
+from boflyt.engine.store.pseudonym import ReferenceKey
+from boflyt.engine.store.queries import (
+    CaseSummary,
+    InboxEntry,
+    case_timeline,
+    find_case_by_ref,
+    get_case,
+    list_cases,
+    resolve_case_id,
+)
+from boflyt.engine.store.queries import inbox as _inbox
+from boflyt.engine.store.statements import (
+    CASE_TABLE,
+    ITEM_TABLE,
+    VERSION_TABLE,
+    execute,
+    published_flow,
+    published_hash,
+    translate_errors,
+    utc,
+)
+from boflyt.engine.store.statements import (
+    load_case as _load,  # a module name, so tests can patch it
+)
+from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.errors import CommandError, ConflictError, NotFoundError
+from boflyt.models.events import EVENT_COLUMNS, Event
+from boflyt.models.vocabulary import ItemStatus, Mode, RunStatus, VersionStatus
+
+__all__ = [
+    "CaseSummary",
+    "InboxEntry",
+    "append_simulated",
+    "begin_step",
+    "cancel_case",
+    "case_timeline",
+    "complete_step",
+    "escalate_overdue",
+    "event_frame",
+    "find_case_by_ref",
+    "get_case",
+    "get_version",
+    "inbox",
+    "list_cases",
+    "publish_version",
+    "resolve_case_id",
+    "start_case",
+    "wall_clock",
+]
+
+Clock = Callable[[], dt.datetime]
+
+
+def wall_clock() -> dt.datetime:
+    """The present as naive UTC: the default ``clock`` of every command."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def publish_version(
+    engine: Engine,
+    version: Version,
+    *,
+    lanes: LaneCatalog | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Store ``version`` so cases can be pinned to it; idempotent for identical content.
+
+    Raises :class:`ConflictError` when ``process@vN`` is already stored with other content.
+    """
+    outside = sorted(_outside(version, lanes))
+    content_hash = compile_flow(version).content_hash  # cached: hashing means serialising
+    at = utc(now or dt.datetime.now(dt.UTC))
+
+    def run() -> None:
+        with write_scope(engine) as conn:
+            stored = published_hash(conn, version.process, version.version)
+            if stored is None:
+                conn.execute(
+                    VERSION_TABLE.insert().values(
+                        process=version.process, version=version.version,
+                        content_hash=content_hash, canonical=version.canonical(),
+                        outside_lanes=",".join(outside), published_at=at,
+                    )
+                )  # fmt: skip
+            elif stored != content_hash:
+                raise ConflictError(
+                    f"{version.key} is already published with content hash {stored[:12]}; this "
+                    f"one has {content_hash[:12]}; publish changed content as a new version number"
+                )
+
+    translate_errors(run)
+
+
+def _outside(version: Version, lanes: LaneCatalog | None) -> frozenset[str]:
+    if lanes is None:
+        return frozenset()
+    return frozenset(lane.id for lane in lanes.lanes if lane.outside and lane.id in version.lanes)
+
+
+def get_version(engine: Engine, *, process: str, version: int) -> Version:
+    """The published version ``process@v{version}`` as stored; :class:`NotFoundError` if none."""
+    with read_scope(engine) as conn:
+        content_hash = published_hash(conn, process, version)
+        if content_hash is None:
+            raise NotFoundError(f"{process}@v{version} is not published in this store")
+        return published_flow(conn, process, version, content_hash).version
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def start_case(
+    engine: Engine,
+    *,
+    version: Version,
+    ref: str,
+    key: ReferenceKey,
+    actor: str,
+    org: str,
+    now: dt.datetime,
+    lanes: LaneCatalog | None = None,
+    mode: Mode = Mode.LIVE,
+    case_id: str | None = None,
+    clock: Clock = wall_clock,
+) -> CaseState:
+    """Publish ``version`` if needed and start a case on it for the reference ``ref``.
+
+    Only the keyed pseudonym of ``ref`` is stored. Raises :class:`CommandError` when ``version``
+    is not published (a draft can be simulated, not run) or an input is out of bounds
+    (:mod:`boflyt.engine.case.bounds`; checked before anything is written, the version included),
+    :class:`AccessError` when ``org`` may not start a case on it, and :class:`ConflictError` when
+    a running case of the same process already has this reference.
+    """
+    _refuse_unpublished(version)
+    bounds.check_reference(ref)
+    _check_person(actor, org, lanes.ids if lanes else version.lanes)
+    now = utc(now)
+    bounds.check_time(now, last=None, present=utc(clock()))
+    start_flow = compile_flow(version, _outside(version, lanes))
+    bounds.check_org_may(org, bounds.start_orgs(start_flow), verb="start",
+                         case=f"a case on {version.key}")  # fmt: skip
+    publish_version(engine, version, lanes=lanes, now=now)
+    ref_key = key.pseudonym(ref)
+    command = StartCase(case_id or str(uuid.uuid4()), actor, org)
+
+    def run() -> CaseState:
+        with write_scope(engine) as conn:
+            content_hash = compile_flow(version).content_hash
+            flow = published_flow(conn, version.process, version.version, content_hash)
+            _refuse_duplicate(conn, version.process, ref_key)
+            decision = decide(flow, None, command, now=now)
+            state = decision.state
+            conn.execute(
+                CASE_TABLE.insert().values(
+                    id=state.case_id, ref_key=ref_key, process=state.process,
+                    version=state.version, content_hash=state.content_hash, mode=mode.value,
+                    status=state.status.value, started_at=state.started_at, row_version=1,
+                    last_seq=state.seq, arrivals=json.dumps(state.arrivals),
+                )
+            )  # fmt: skip
+            _write_items(conn, state.case_id, (), state.items)
+            _write_events(conn, decision.events, state, mode, None)
+            return state
+
+    return translate_errors(run)
+
+
+def _refuse_unpublished(version: Version) -> None:
+    if version.status is VersionStatus.DRAFT:
+        raise CommandError(
+            f"{version.key} is a draft; cases start only on published versions (publish it first)"
+        )
+    if version.status is not VersionStatus.PUBLISHED:
+        raise CommandError(
+            f"{version.key} is {version.status.value}; cases start only on published versions"
+        )
+
+
+def _refuse_duplicate(conn: Connection, process: str, ref_key: str) -> None:
+    query = sa.select(CASE_TABLE.c.id).where(
+        CASE_TABLE.c.ref_key == ref_key,
+        CASE_TABLE.c.process == process,
+        CASE_TABLE.c.status == RunStatus.RUNNING.value,
+    )
+    existing = conn.execute(query).scalars().first()
+    if existing is not None:
+        raise ConflictError(
+            f"a running {process} case already has this reference: {existing}; "
+            "continue that case or cancel it first"
+        )
+
+
+def _check_person(actor: str, org: str, known: tuple[str, ...] | None) -> None:
+    """Actor name, and organisation among ``known``; with ``known`` None (no lane catalogue)
+    the organisation is checked against the case's version inside the command."""
+    bounds.check_text(actor, what="actor name", limit=bounds.MAX_ACTOR)
+    if known is not None:
+        bounds.check_known_org(org, known)
+    else:
+        bounds.check_text(org, what="organisation", limit=bounds.MAX_ID)
+
+
+def begin_step(
+    engine: Engine,
+    *,
+    case_id: str,
+    step: str,
+    actor: str,
+    org: str,
+    now: dt.datetime,
+    lanes: LaneCatalog | None = None,
+    clock: Clock = wall_clock,
+) -> CaseState:
+    """Record that ``actor`` of ``org`` has begun work on the ready step ``step``.
+
+    ``lanes`` (the library's lane catalogue) names the known organisations; without it they are
+    the lanes of the case's version. Input is checked by :mod:`boflyt.engine.case.bounds`.
+    """
+    _check_person(actor, org, lanes.ids if lanes else None)
+    bounds.check_text(step, what="step", limit=bounds.MAX_ID)
+    return _command(engine, case_id, BeginStep(step, actor, org), now, clock, lanes is None)
+
+
+def complete_step(
+    engine: Engine,
+    *,
+    case_id: str,
+    step: str,
+    actor: str,
+    org: str,
+    now: dt.datetime,
+    outcome: str | None = None,
+    touch_minutes: float | None = None,
+    lanes: LaneCatalog | None = None,
+    clock: Clock = wall_clock,
+) -> CaseState:
+    """Complete the open step ``step`` (with the decision's ``outcome``) and move the case on.
+
+    ``touch_minutes`` is finite, 0 to :data:`boflyt.engine.case.bounds.MAX_TOUCH_MINUTES`; ``lanes``
+    and the other input as for :func:`begin_step`.
+    """
+    _check_person(actor, org, lanes.ids if lanes else None)
+    bounds.check_text(step, what="step", limit=bounds.MAX_ID)
+    if outcome is not None:
+        bounds.check_text(outcome, what="outcome", limit=bounds.MAX_ID)
+    bounds.check_minutes(touch_minutes)
+    command = CompleteStep(step, actor, org, outcome, touch_minutes)
+    return _command(engine, case_id, command, now, clock, lanes is None)
+
+
+def cancel_case(
+    engine: Engine,
+    *,
+    case_id: str,
+    actor: str,
+    org: str,
+    now: dt.datetime,
+    reason: str | None = None,
+    lanes: LaneCatalog | None = None,
+    clock: Clock = wall_clock,
+) -> CaseState:
+    """Cancel a running case and every open work item in it.
+
+    ``org`` must be an organisation of the case's version that is not an outside party;
+    ``reason`` at most :data:`boflyt.engine.case.bounds.MAX_REASON` characters, on one line.
+    """
+    _check_person(actor, org, lanes.ids if lanes else None)
+    if reason is not None:
+        bounds.check_text(reason, what="reason", limit=bounds.MAX_REASON)
+    return _command(engine, case_id, CancelCase(actor, org, reason), now, clock, lanes is None)
+
+
+def _command(
+    engine: Engine,
+    case_id: str,
+    command: BeginStep | CompleteStep | CancelCase | Escalate,
+    now: dt.datetime,
+    clock: Clock = wall_clock,
+    check_known: bool = True,
+) -> CaseState:
+    """Run one command in one write transaction; ``check_known``: check the organisation against
+    the version's lanes (when no lane catalogue did already)."""
+    now = utc(now)
+
+    def run() -> CaseState:
+        with write_scope(engine) as conn:
+            state, row_version, mode, simulation_id = _load(conn, case_id)
+            flow = published_flow(conn, state.process, state.version, state.content_hash)
+            _check_org(flow, command, state.case_id, check_known)
+            decision = decide(flow, state, command, now=now)
+            last = _last_event_at(conn, case_id, state.seq)
+            bounds.check_time(now, last=last, present=utc(clock()))
+            _compare_and_set(conn, decision.state, row_version)
+            _write_items(conn, case_id, state.items, decision.state.items)
+            _write_events(conn, decision.events, decision.state, mode, simulation_id)
+            return decision.state
+
+    return translate_errors(run)
+
+
+def _check_org(flow: Flow, command: object, case_id: str, check_known: bool) -> None:
+    """The organisation is one of the version's lanes (when no catalogue checked it already);
+    a cancelling one is not an outside party. Step access is the case core's rule."""
+    if check_known and isinstance(command, BeginStep | CompleteStep | CancelCase):
+        bounds.check_known_org(command.org, flow.version.lanes)
+    if isinstance(command, CancelCase):
+        bounds.check_org_may(command.org, bounds.cancel_orgs(flow), verb="cancel",
+                             case=f"case {case_id}")  # fmt: skip
+
+
+_LAST_AT = "SELECT at FROM event WHERE case_id = :case_id AND seq = :seq"
+
+
+def _last_event_at(conn: Connection, case_id: str, seq: int) -> dt.datetime | None:
+    """The time of the case's last event (number ``seq``; escalations included).
+
+    One lookup in the (case_id, seq) index, handed straight to the driver on SQLite like the
+    other per-command statements (through SQLAlchemy it cost a third of a completion).
+    """
+    params = {"case_id": case_id, "seq": seq}
+    if conn.dialect.name == "sqlite":
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        row = driver.execute(_LAST_AT, params).fetchone()
+    else:
+        row = conn.execute(sa.text(_LAST_AT), params).fetchone()
+    value = row[0] if row else None
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def inbox(
+    engine: Engine, *, org: str, now: dt.datetime, lanes: LaneCatalog | None = None
+) -> list[InboxEntry]:
+    """Ready and started work in running live cases that ``org`` may act on, oldest first.
+
+    With ``lanes`` (the library's catalogue) an unknown organisation is an error with a
+    suggestion, not an empty inbox.
+    """
+    if lanes is not None:
+        bounds.check_known_org(org, lanes.ids)
+    return _inbox(engine, org=org, now=now)
+
+
+def _compare_and_set(conn: Connection, state: CaseState, row_version: int) -> None:
+    """Raise ``row_version`` by one unless someone else did since we read it."""
+    values = {"case_id": state.case_id, "read": row_version, "last_seq": state.seq,
+              "arrivals": json.dumps(state.arrivals)}  # fmt: skip
+    statement = "cas"
+    if state.status is not RunStatus.RUNNING:  # commands only run on running cases
+        values |= {"status": state.status.value, "finished_at": state.finished_at}
+        statement = "cas_close"
+    if execute(conn, statement, values).rowcount != 1:
+        raise ConflictError(f"case {state.case_id} was changed by someone else; reload and retry")
+
+
+def _item_row(case_id: str, item: WorkItem) -> dict[str, Any]:
+    return {
+        "case_id": case_id, "number": item.number, "step": item.step,
+        "status": item.status.value, "ready_at": item.ready_at, "started_at": item.started_at,
+        "done_at": item.done_at, "actor": item.actor, "org": item.org, "outcome": item.outcome,
+        "touch_minutes": item.touch_minutes, "escalated": item.escalated,
+    }  # fmt: skip
+
+
+def _write_items(
+    conn: Connection, case_id: str, old: tuple[WorkItem, ...], new: tuple[WorkItem, ...]
+) -> None:
+    """Insert the new work items and update the changed ones (one upsert on SQLite)."""
+    if conn.dialect.name == "sqlite":
+        rows = [
+            _item_row(case_id, item)
+            for n, item in enumerate(new)
+            if n >= len(old) or item is not old[n]
+        ]
+        if rows:
+            execute(conn, "upsert_item", rows)
+        return
+    added = [_item_row(case_id, item) for item in new[len(old) :]]
+    changed = []
+    for before, item in zip(old, new, strict=False):
+        if item is not before:
+            row = _item_row(case_id, item)
+            row["k_case"], row["k_number"] = row.pop("case_id"), row.pop("number")
+            changed.append(row)
+    if added:
+        execute(conn, "insert_item", added)
+    if changed:
+        execute(conn, "update_item", changed)
+
+
+def _event_row(event: Event, extra: dict[str, Any]) -> dict[str, Any]:
+    row = {name: getattr(event, name) for name in EVENT_COLUMNS}
+    row["kind"] = event.kind.value
+    row.update(extra)
+    return row
+
+
+def _write_events(
+    conn: Connection,
+    events: Iterable[Event],
+    state: CaseState,
+    mode: Mode,
+    simulation_id: str | None,
+) -> None:
+    extra = {"process": state.process, "version": state.version, "mode": mode.value,
+             "simulation_id": simulation_id}  # fmt: skip
+    rows = [_event_row(event, extra) for event in events]
+    if rows:
+        execute(conn, "insert_event", rows)
+
+
+# --------------------------------------------------------------------------- escalation
+
+
+def escalate_overdue(
+    engine: Engine, *, now: dt.datetime, library: object = None, clock: Clock = wall_clock
+) -> int:
+    """Escalate ready work items that have waited longer than their step allows.
+
+    Each overdue item gets ``escalated = true`` and one ``step_escalated`` event, in the case's
+    own command transaction; running it again changes nothing. The wait limit comes from the
+    version each case is pinned to (``library`` is accepted for callers that have one and is
+    not needed). Returns the number of items escalated; a case that changes concurrently, or
+    whose last event is later than ``now``, is left for the next run.
+
+    Raises :class:`CommandError` when ``now`` lies more than a few minutes in the future.
+    """
+    now = utc(now)
+    bounds.check_time(now, last=None, present=utc(clock()))
+    query = (
+        sa.select(ITEM_TABLE.c.case_id)
+        .join(CASE_TABLE, CASE_TABLE.c.id == ITEM_TABLE.c.case_id)
+        .where(CASE_TABLE.c.status == RunStatus.RUNNING.value, CASE_TABLE.c.mode == Mode.LIVE.value)
+        .where(ITEM_TABLE.c.status == ItemStatus.READY.value, ITEM_TABLE.c.escalated.is_(False))
+        .distinct()
+    )
+    with read_scope(engine) as conn:
+        case_ids = sorted(conn.execute(query).scalars())
+    escalated = 0
+    for case_id in case_ids:
+        state = get_case(engine, case_id)
+        with read_scope(engine) as conn:
+            flow = published_flow(conn, state.process, state.version, state.content_hash)
+        due = overdue_items(flow, state, now=now)
+        if not due:
+            continue
+        try:
+            _command(engine, case_id, Escalate(due, "waited longer than the step allows"), now,
+                     clock)  # fmt: skip
+        except (ConflictError, CommandError):  # changed meanwhile, or events after `now`
+            continue
+        escalated += len(due)
+    return escalated

@@ -1,0 +1,321 @@
+"""The event log in bulk: simulated cohorts in, run sets out, analysis frames read.
+
+:func:`append_simulated` writes a whole simulated cohort (run row, case runs, work items and
+events) in one transaction — ``COPY`` on PostgreSQL, the driver's ``executemany`` on SQLite —
+bypassing the per-command path, since simulated cases need no compare-and-set; it gives the
+simulation its run number and can replace the earlier cohorts of the same origin (the demo's).
+:func:`delete_run_sets` removes simulated and imported run sets (never live cases).
+:func:`event_frame` reads the log back as one polars frame for the analysis, of one run set when
+asked: :func:`run_set_where` is the one place a run set becomes a filter. Re-exported from
+:mod:`boflyt.engine.store.commands` (all but the run-set functions, which are imported from here).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from boflyt.engine.case.decide import CaseState
+from boflyt.engine.store.db import read_scope, write_scope
+from boflyt.engine.store.queries import describe_run_set, find_simulation
+from boflyt.engine.store.statements import (
+    CASE_TABLE,
+    EVENT_TABLE,
+    ITEM_COLUMNS,
+    ITEM_TABLE,
+    LOG_COLUMNS,
+    SIMULATION_TABLE,
+    translate_errors,
+)
+from boflyt.models.errors import CommandError, NotFoundError
+from boflyt.models.events import Event
+from boflyt.models.runset import RunSet, RunSetInfo
+from boflyt.models.tables import SimulationRun, StoreMeta
+from boflyt.models.vocabulary import Mode
+
+__all__ = [
+    "COUNTER",
+    "DeletedRuns",
+    "append_simulated",
+    "delete_run_sets",
+    "event_frame",
+    "run_set_log",
+    "run_set_where",
+]
+
+COUNTER = "last_simulation_number"
+"""The ``store_meta`` row holding the last run number given, so numbers are never reused."""
+_META = StoreMeta.__table__  # type: ignore[attr-defined]
+
+_CASE_BULK = (
+    "id", "ref_key", "process", "version", "content_hash", "mode", "status", "started_at",
+    "finished_at", "row_version", "last_seq", "arrivals", "simulation_id",
+)  # fmt: skip
+_ITEM_BULK = ("case_id", *ITEM_COLUMNS)
+
+
+def _bulk(
+    conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]
+) -> int:
+    """Insert tuples fast: COPY on PostgreSQL, the driver's executemany on SQLite.
+
+    Runs inside the caller's transaction. Returns the number of rows written.
+    """
+    driver = conn.connection.driver_connection
+    written = 0
+    if conn.dialect.name == "postgresql":
+        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+                written += 1
+        return written
+    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.DateTime)]
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    )
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, 20_000)):
+        if conn.dialect.name == "sqlite":
+            driver.executemany(sql, [_sqlite_times(row, times) for row in chunk])  # type: ignore[union-attr]
+        else:
+            conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in chunk])
+        written += len(chunk)
+    return written
+
+
+def _sqlite_times(row: tuple[Any, ...], times: list[int]) -> list[Any]:
+    values = list(row)
+    for t in times:
+        if values[t] is not None:
+            values[t] = values[t].isoformat(" ", "microseconds")
+    return values
+
+
+def append_simulated(
+    engine: Engine,
+    *,
+    simulation: SimulationRun,
+    states: Iterable[CaseState],
+    events: Iterable[Event],
+    mode: Mode = Mode.SIMULATED,
+    replace: bool = False,
+) -> int:
+    """Bulk-insert a simulated cohort: its run row, case runs, work items and events.
+
+    Every state and event belongs to ``simulation.process`` @ ``simulation.version``; cases get
+    no reference (``ref_key`` NULL). The run gets the next run number (``simulation.number`` is
+    ignored; numbers are never reused). With ``replace`` the earlier simulations of the same
+    process, version and ``origin`` are deleted first, so the store keeps one (the demo's way).
+    With ``mode=Mode.IMPORTED`` the cohort is the run set ``imported:<simulation.id>`` and no
+    simulation row is written.
+    Everything goes in one transaction (``COPY`` on PostgreSQL, the driver's ``executemany`` on
+    SQLite), so a failed cohort leaves nothing. ``states`` and ``events`` may be generators.
+    Returns the number of events written.
+    """
+    sim, states = simulation, list(states)
+    tail = (sim.process, sim.version, mode.value, sim.id)  # read once, not per row
+    cases = (
+        (s.case_id, None, sim.process, sim.version, sim.content_hash, mode.value, s.status.value,
+         s.started_at, s.finished_at, 1, s.seq, json.dumps(s.arrivals), sim.id)
+        for s in states
+    )  # fmt: skip
+    items = (
+        (s.case_id, i.number, i.step, i.status.value, i.ready_at, i.started_at, i.done_at,
+         i.actor, i.org, i.outcome, i.touch_minutes, i.escalated)
+        for s in states
+        for i in s.items
+    )  # fmt: skip
+    rows = (
+        (e.case_id, e.seq, e.kind.value, e.at, e.step, e.item, e.lane, e.actor, e.org, e.outcome,
+         e.touch_minutes, e.transactions, e.from_step, e.to_step, e.from_lane, e.to_lane,
+         e.channel, e.detail, *tail)
+        for e in events
+    )  # fmt: skip
+
+    def run() -> int:
+        with write_scope(engine) as conn:
+            if mode is Mode.SIMULATED:
+                row = {**sim.model_dump(), "number": _counted(conn, 1)}
+                if replace:
+                    _delete_earlier(conn, sim)
+                conn.execute(SIMULATION_TABLE.insert().values(**row))
+            _bulk(conn, CASE_TABLE, _CASE_BULK, cases)
+            _bulk(conn, ITEM_TABLE, _ITEM_BULK, items)
+            return _bulk(conn, EVENT_TABLE, LOG_COLUMNS, rows)
+
+    return translate_errors(run)
+
+
+def _counted(conn: Connection, more: int) -> int:
+    """Raise the last run number given (kept in ``store_meta``, and never below any stored) by
+    ``more`` and return it: ``1`` gives the next number; ``0``, before deleting simulations,
+    makes sure their numbers stay given."""
+    counter = _META.c.name == COUNTER
+    last = conn.execute(sa.select(_META.c.value).where(counter).with_for_update()).scalar()
+    top = conn.execute(sa.select(sa.func.max(SIMULATION_TABLE.c.number))).scalar()
+    number = max(int(last or 0), top or 0) + more
+    if last is None:
+        conn.execute(_META.insert().values(name=COUNTER, value=str(number)))
+    elif number != int(last):
+        conn.execute(_META.update().where(counter).values(value=str(number)))
+    return number
+
+
+def _delete_earlier(conn: Connection, sim: SimulationRun) -> None:
+    """Delete the simulations of ``sim``'s process, version and origin (before storing it)."""
+    table = SIMULATION_TABLE
+    query = sa.select(table.c.id).where(
+        table.c.process == sim.process, table.c.version == sim.version,
+        table.c.origin == sim.origin,
+    )  # fmt: skip
+    for simulation_id in conn.execute(query).scalars().all():
+        _delete(conn, Mode.SIMULATED, simulation_id)
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedRuns:
+    """What :func:`delete_run_sets` removed."""
+
+    sets: int
+    cases: int
+    events: int
+
+
+def _exact(conn: Connection, runs: RunSet) -> tuple[Mode, str | None]:
+    """(mode, key of the rows): a simulation by its full id, an import by its name."""
+    if runs.mode is not Mode.LIVE and not runs.key:
+        raise CommandError(f"{runs.mode.value}: name the run set ({runs.mode.value}:…)")
+    if runs.mode is Mode.SIMULATED:
+        return runs.mode, str(find_simulation(conn, runs).id)
+    return runs.mode, runs.key or None
+
+
+def _where(table: sa.Table, mode: Mode, key: str | None) -> sa.ColumnElement[bool]:
+    clause = table.c.mode == mode.value
+    return clause if key is None else sa.and_(clause, table.c.simulation_id == key)
+
+
+def run_set_where(conn: Connection, table: sa.Table, runs: RunSet) -> sa.ColumnElement[bool]:
+    """The rows of ``table`` (``event`` or ``case_run``) that belong to ``runs``.
+
+    The one place a run set becomes a filter: live is mode ``live``; an import is mode
+    ``imported`` and its name in ``simulation_id``; a simulation is mode ``simulated`` and its
+    full id (a run number or id prefix is resolved on ``conn`` first).
+
+    Raises:
+        NotFoundError, CommandError: a simulation reference that names none, or several.
+    """
+    return _where(table, *_exact(conn, runs))
+
+
+def _delete(conn: Connection, mode: Mode, key: str | None) -> tuple[int, int]:
+    """Delete one non-live run set's events, work items, case runs (and simulation row)."""
+    cases = sa.select(CASE_TABLE.c.id).where(_where(CASE_TABLE, mode, key))
+    events = conn.execute(EVENT_TABLE.delete().where(_where(EVENT_TABLE, mode, key))).rowcount
+    conn.execute(ITEM_TABLE.delete().where(ITEM_TABLE.c.case_id.in_(cases)))
+    removed = conn.execute(CASE_TABLE.delete().where(_where(CASE_TABLE, mode, key))).rowcount
+    if mode is Mode.SIMULATED:
+        conn.execute(SIMULATION_TABLE.delete().where(SIMULATION_TABLE.c.id == key))
+    return removed, events
+
+
+def delete_run_sets(engine: Engine, sets: Sequence[RunSet]) -> DeletedRuns:
+    """Delete simulated and imported run sets with every case, work item and event of them.
+
+    All in one transaction: either every set goes or none. Live cases are never deleted here.
+
+    Raises:
+        CommandError: a set is ``live``, or a simulation reference is ambiguous.
+        NotFoundError: a simulation or import that is not in the store.
+    """
+    if any(runs.mode is Mode.LIVE for runs in sets):
+        raise CommandError("live cases are never deleted as a run set; only simulated:N and "
+                           "imported:NAME can be deleted")  # fmt: skip
+
+    def run() -> DeletedRuns:
+        cases = events = 0
+        with write_scope(engine) as conn:
+            exact = {_exact(conn, runs) for runs in sets}
+            _counted(conn, 0)
+            for mode, key in sorted(exact, key=str):
+                removed, logged = _delete(conn, mode, key)
+                if mode is Mode.IMPORTED and not removed:
+                    raise NotFoundError(f"no imported run set {RunSet(mode, key or '').shown}")
+                cases, events = cases + removed, events + logged
+        return DeletedRuns(len(exact), cases, events)
+
+    return translate_errors(run)
+
+
+_FRAME_SCHEMA: dict[str, Any] = {
+    "case_id": pl.String, "seq": pl.Int64, "kind": pl.String, "at": pl.Datetime("us"),
+    "step": pl.String, "item": pl.Int64, "lane": pl.String, "actor": pl.String,
+    "org": pl.String, "outcome": pl.String, "touch_minutes": pl.Float64,
+    "transactions": pl.Int64, "from_step": pl.String, "to_step": pl.String,
+    "from_lane": pl.String, "to_lane": pl.String, "channel": pl.String, "detail": pl.String,
+    "process": pl.String, "version": pl.Int64, "mode": pl.String,
+}  # fmt: skip
+
+
+def event_frame(
+    engine: Engine,
+    *,
+    process: str | None = None,
+    version: int | None = None,
+    mode: Mode | str | None = None,
+    simulation_id: str | None = None,
+    runs: RunSet | None = None,
+) -> pl.DataFrame:
+    """The event log as a polars frame, ordered by case and ``seq``.
+
+    ``runs`` keeps one run set (:func:`run_set_where`); analysis always reads one, never the
+    whole log. Columns: :data:`~boflyt.models.events.EVENT_COLUMNS` then ``process``,
+    ``version``, ``mode``; ``at`` is ``pl.Datetime("us")`` (naive UTC), ``kind`` the event
+    kind's string value.
+
+    Raises:
+        NotFoundError, CommandError: ``runs`` names no simulation, or several.
+    """
+    columns = [EVENT_TABLE.c[name] for name in _FRAME_SCHEMA]
+    query = sa.select(*columns).order_by(EVENT_TABLE.c.case_id, EVENT_TABLE.c.seq)
+    if process is not None:
+        query = query.where(EVENT_TABLE.c.process == process)
+    if version is not None:
+        query = query.where(EVENT_TABLE.c.version == version)
+    if mode is not None:
+        query = query.where(EVENT_TABLE.c.mode == Mode(mode).value)
+    if simulation_id is not None:
+        query = query.where(EVENT_TABLE.c.simulation_id == simulation_id)
+    with read_scope(engine) as conn:
+        if runs is not None:
+            query = query.where(run_set_where(conn, EVENT_TABLE, runs))
+        if conn.dialect.name != "sqlite":
+            rows = conn.execute(query).all()
+            return pl.DataFrame(rows, schema=_FRAME_SCHEMA, orient="row")
+        compiled = query.compile(dialect=conn.dialect)  # straight to the driver: text times
+        params = [compiled.params[name] for name in compiled.positiontup or ()]
+        rows = conn.connection.driver_connection.execute(str(compiled), params).fetchall()  # type: ignore[union-attr]
+    frame = pl.DataFrame(rows, schema={**_FRAME_SCHEMA, "at": pl.String}, orient="row")
+    return frame.with_columns(pl.col("at").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us"))
+
+
+def run_set_log(
+    engine: Engine, runs: RunSet, *, process: str, version: int
+) -> tuple[RunSetInfo, pl.DataFrame]:
+    """One run set of ``process`` @ ``version``: its description and its event log (empty when
+    the set holds no case of that version).
+
+    Raises:
+        NotFoundError, CommandError: as :func:`~boflyt.engine.store.queries.describe_run_set`.
+    """
+    info = describe_run_set(engine, runs, process=process, version=version)
+    frame = event_frame(engine, runs=info.runs, process=process, version=version)
+    return info, frame
