@@ -24,7 +24,7 @@ from boflyt.engine.definition.diff import diff_versions
 from boflyt.engine.definition.graph import handoffs
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.vocabulary import RunStatus
-from boflyt.models.words import word
+from boflyt.models.words import DEFAULT_LANGUAGE, ENGLISH, Language, word
 
 __all__ = [
     "Comparison",
@@ -55,7 +55,7 @@ class Row:
     ci_low: float | None = None
     ci_high: float | None = None
 
-    def label(self, lang: str) -> str:
+    def label(self, lang: Language) -> str:
         """The metric's name in ``lang``, from the word catalogue."""
         key = self.key.removeprefix("observed_")
         return word(f"metric.{'observed_' + key if self.source == 'observed' else key}", lang)
@@ -109,7 +109,7 @@ class Comparison:
         data.pop("lanes")
         return data
 
-    def summary(self, lang: str = "nb") -> list[str]:
+    def summary(self, lang: Language = DEFAULT_LANGUAGE) -> list[str]:
         """The figures as plain-language sentences (bokmål by default, ``en`` for English)."""
         return sentences(self, lang)
 
@@ -163,7 +163,7 @@ def _row(metric: Metric, before: float | None, after: float | None, source: str)
     pct = None
     if change is not None and before and metric.unit != "%":
         pct = 100.0 * change / abs(before)
-    nb, en = metric.label("nb"), metric.label("en")
+    nb, en = metric.label(DEFAULT_LANGUAGE), metric.label(ENGLISH)
     return Row(metric.key, nb, en, metric.unit, before, after, change, pct, source)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from boflyt.models.vocabulary import Waste
-from boflyt.models.words import format_number, term, word
+from boflyt.models.words import DEFAULT_LANGUAGE, Language, format_number, term, word
 
 if TYPE_CHECKING:
     from boflyt.analysis.compare import Comparison, Row
@@ -20,20 +20,22 @@ _UNITS = {"wd": "unit.wd", "min": "unit.minutes"}
 """Units spelled out in a sentence; ``%`` and counts need no word."""
 
 
-def _pct(row: Row, lang: str) -> str:
+def _pct(row: Row, lang: Language) -> str:
     if row.pct_change is None:
         return ""
     sign = "+" if row.pct_change > 0 else ""
     return f" ({sign}{format_number(row.pct_change, lang, 0)} %)"
 
 
-def _unit(row: Row, lang: str) -> str:
+def _unit(row: Row, lang: Language) -> str:
     if row.unit == "%":
         return " %"
     return f" {word(_UNITS[row.unit], lang)}" if row.unit in _UNITS else ""
 
 
-def _count_sentence(c: Comparison, key: str, lang: str, *, per_case: bool = True) -> str | None:
+def _count_sentence(
+    c: Comparison, key: str, lang: Language, *, per_case: bool = True
+) -> str | None:
     row = c.row(key)
     if row.before is None or row.after is None:
         return None
@@ -53,7 +55,7 @@ def _count_sentence(c: Comparison, key: str, lang: str, *, per_case: bool = True
     return word("compare.has", lang, **fields)
 
 
-def _time_sentence(c: Comparison, lang: str) -> str:
+def _time_sentence(c: Comparison, lang: Language) -> str:
     lead, ctrl = c.row("lead_days"), c.row("controllable_lead_days")
     assert lead.before is not None and lead.after is not None
     assert ctrl.before is not None and ctrl.after is not None
@@ -69,7 +71,7 @@ def _time_sentence(c: Comparison, lang: str) -> str:
     )
 
 
-def _steps_sentence(c: Comparison, lang: str) -> str:
+def _steps_sentence(c: Comparison, lang: Language) -> str:
     return word(
         "compare.steps",
         lang,
@@ -81,12 +83,12 @@ def _steps_sentence(c: Comparison, lang: str) -> str:
     )
 
 
-def _lane(c: Comparison, lane: str, lang: str) -> str:
+def _lane(c: Comparison, lane: str, lang: Language) -> str:
     found = c.lanes.get(lane) if c.lanes is not None else None
     return found.name.get(lang) if found is not None else lane
 
 
-def _handoff_sentence(c: Comparison, lang: str) -> str:
+def _handoff_sentence(c: Comparison, lang: Language) -> str:
     gone = [(f, t) for f, t, b, a in c.lane_pairs if b > 0 and a == 0]
     pairs = ", ".join(f"{_lane(c, f, lang)} → {_lane(c, t, lang)}" for f, t in gone)
     text = word(
@@ -100,7 +102,7 @@ def _handoff_sentence(c: Comparison, lang: str) -> str:
     return text + (" " + word("compare.no_handoff_left", lang, pairs=pairs) if pairs else "")
 
 
-def _waste_sentence(c: Comparison, lang: str) -> str | None:
+def _waste_sentence(c: Comparison, lang: Language) -> str | None:
     fewer = [(w, b, a) for w, (b, a) in c.wastes.items() if a < b]
     if not fewer:
         return None
@@ -108,7 +110,7 @@ def _waste_sentence(c: Comparison, lang: str) -> str | None:
     return word("compare.wastes", lang, parts=parts)
 
 
-def _observed_sentence(row: Row, lang: str) -> str:
+def _observed_sentence(row: Row, lang: Language) -> str:
     f = format_number
     assert row.before is not None and row.after is not None and row.change is not None
     ci = ""
@@ -126,7 +128,7 @@ def _observed_sentence(row: Row, lang: str) -> str:
     )
 
 
-def sentences(c: Comparison, lang: str = "nb") -> list[str]:
+def sentences(c: Comparison, lang: Language = DEFAULT_LANGUAGE) -> list[str]:
     """The comparison as plain-language sentences in ``lang``, every word from the catalogue.
 
     >>> from boflyt.analysis.compare import compare

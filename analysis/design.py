@@ -17,7 +17,7 @@ from boflyt.analysis.waste import DuplicateRegistration, duplicate_registrations
 from boflyt.engine.definition.graph import handoffs
 from boflyt.models.definition import MINUTES_PER_WORKING_DAY, LaneCatalog, Step, Version
 from boflyt.models.vocabulary import StepKind
-from boflyt.models.words import word
+from boflyt.models.words import Language, word
 
 __all__ = [
     "DESIGN_METRICS",
@@ -45,7 +45,7 @@ class Metric:
     label_key: str = ""
     """The catalogue key of its name, when it is not the metric's own key."""
 
-    def label(self, lang: str) -> str:
+    def label(self, lang: Language) -> str:
         return word(f"metric.{self.label_key or self.key}", lang)
 
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from boflyt.models.errors import SettingsError
-from boflyt.models.words import DEFAULT_LANGUAGE, languages
+from boflyt.models.words import DEFAULT_LANGUAGE, Language, languages
 
 __all__ = ["DATABASE_SCHEMES", "Settings", "get_settings"]
 
@@ -42,15 +42,15 @@ class Settings(BaseSettings):
     reports_dir: Path | None = None
     renderer: Literal["auto", "pure", "dot"] = "auto"
     """Graphviz renderer: the graphviz-pure wheel, the system ``dot``, or the first found."""
-    lang: str = DEFAULT_LANGUAGE
+    lang: Language = DEFAULT_LANGUAGE
     """The language of every word (a file of the word catalogue: ``nb``, ``en``, …)."""
 
     @field_validator("lang")
     @classmethod
-    def _known_language(cls, lang: str) -> str:
+    def _known_language(cls, lang: str) -> Language:
         if lang not in languages():
             raise ValueError(f"allowed: a language of the word catalogue: {', '.join(languages())}")
-        return lang
+        return Language(lang)
 
     @field_validator("database_url")
     @classmethod

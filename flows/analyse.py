@@ -24,7 +24,7 @@ from boflyt.engine.definition.load import load_library
 from boflyt.flows import processes_or_default
 from boflyt.flows.simulate import remove_chunks, simulate_and_store
 from boflyt.models.runset import RunSetInfo, SimulationOrigin
-from boflyt.models.words import format_number, word
+from boflyt.models.words import DEFAULT_LANGUAGE, Language, format_number, languages, word
 from boflyt.visualize.run_set_text import comparison_summary, run_text
 
 __all__ = ["compare_parts", "compare_versions", "comparison_markdown"]
@@ -63,12 +63,12 @@ def compare_parts(
     sets = RunSetInfo.from_dict(runs[0]), RunSetInfo.from_dict(runs[1])
     data = comparison.as_dict()
     data["runs"] = {"before": runs[0], "after": runs[1]}
-    data["labels"] = {lang: [info.label(lang) for info in sets] for lang in ("nb", "en")}
-    data["summary"] = {lang: comparison_summary(comparison, sets, lang) for lang in ("nb", "en")}
+    data["labels"] = {lang: [info.label(lang) for info in sets] for lang in languages()}
+    data["summary"] = {lang: comparison_summary(comparison, sets, lang) for lang in languages()}
     return data
 
 
-def comparison_markdown(data: dict[str, Any], *, lang: str = "nb") -> str:
+def comparison_markdown(data: dict[str, Any], *, lang: Language = DEFAULT_LANGUAGE) -> str:
     """The comparison as markdown: summary sentences, then one table row per metric; the
     simulated rows' columns name their run sets."""
     lines = [f"# {data['process']}: v{data['before']} → v{data['after']}", ""]
@@ -93,7 +93,7 @@ def comparison_markdown(data: dict[str, Any], *, lang: str = "nb") -> str:
     return "\n".join(lines)
 
 
-def _number(value: float | None, lang: str) -> str:
+def _number(value: float | None, lang: Language) -> str:
     return "" if value is None else format_number(value, lang, 2)
 
 
@@ -108,7 +108,7 @@ async def compare_versions(
     chunks: int = 1,
     processes_dir: str | None = None,
     work_dir: str | None = None,
-    lang: str = "nb",
+    lang: Language = DEFAULT_LANGUAGE,
     origin: str = SimulationOrigin.SIMULATE.value,
     replace: bool = False,
 ) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from boflyt.flows.store import open_store
 from boflyt.models.definition import Version
 from boflyt.models.errors import NotFoundError
 from boflyt.models.runset import RunSet, RunSetInfo
+from boflyt.models.words import DEFAULT_LANGUAGE, Language
 from boflyt.visualize.report import ReportEntry, build_index, build_report
 
 __all__ = ["entry_of", "report_process", "run_set_logs", "write_index", "write_report"]
@@ -70,7 +71,7 @@ def write_report(
     path: str,
     before_runs: str | None = None,
     after_runs: str | None = None,
-    lang: str = "nb",
+    lang: Language = DEFAULT_LANGUAGE,
     seed: int = 0,
     processes_dir: str | None = None,
 ) -> dict[str, Any]:
@@ -118,7 +119,7 @@ async def report_process(
     path: str,
     before_runs: str | None = None,
     after_runs: str | None = None,
-    lang: str = "nb",
+    lang: Language = DEFAULT_LANGUAGE,
     seed: int = 0,
     processes_dir: str | None = None,
 ) -> dict[str, Any]:
@@ -140,6 +141,8 @@ async def report_process(
     )
 
 
-def write_index(entries: list[dict[str, Any]], path: str, *, lang: str = "nb") -> str:
+def write_index(
+    entries: list[dict[str, Any]], path: str, *, lang: Language = DEFAULT_LANGUAGE
+) -> str:
     """Write ``index.html`` linking every report; return its path."""
     return str(build_index([entry_of(data) for data in entries], Path(path), lang=lang))

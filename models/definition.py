@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from boflyt.models.vocabulary import Channel, StepKind, ValueClass, VersionStatus, Waste
+from boflyt.models.words import Language
 
 __all__ = [
     "Duration",
@@ -46,7 +47,7 @@ class Text(_Frozen):
     nb: Annotated[str, Field(min_length=1, max_length=300)]
     en: Annotated[str, Field(min_length=1, max_length=300)]
 
-    def get(self, lang: str) -> str:
+    def get(self, lang: Language) -> str:
         return self.en if lang == "en" else self.nb
 
 

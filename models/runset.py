@@ -24,7 +24,7 @@ from typing import Any
 
 from boflyt.models.errors import CommandError
 from boflyt.models.vocabulary import Mode
-from boflyt.models.words import count, term, word
+from boflyt.models.words import Language, count, term, word
 
 __all__ = ["MIN_PREFIX", "RunSet", "RunSetInfo", "SimulationOrigin", "run_word"]
 
@@ -35,7 +35,7 @@ _KEY = re.compile(r"[\w.-]{1,64}")
 _FORMS = "live, simulated:N (a run number or simulation id) or imported:NAME"
 
 
-def run_word(key: str, lang: str) -> str:
+def run_word(key: str, lang: Language) -> str:
     """A run-set word of the catalogue (``run``: "kjøring" / "run")."""
     return word(f"run_set.{key}", lang)
 
@@ -163,11 +163,11 @@ class RunSetInfo:
     def measured(self) -> bool:
         return self.runs.measured
 
-    def kind(self, lang: str) -> str:
+    def kind(self, lang: Language) -> str:
         """registrert / simulert / importert (registered / simulated / imported)."""
         return term(self.runs.mode, lang)
 
-    def label(self, lang: str) -> str:
+    def label(self, lang: Language) -> str:
         """Which set and how many cases: "simulert: kjøring 3, frø 7, 400 saker".
 
         >>> info = RunSetInfo(RunSet.simulation("ab12cd34"), "p", 1, 400, number=3, seed=7)

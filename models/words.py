@@ -27,23 +27,36 @@ from collections.abc import Mapping
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NewType
 
 __all__ = [
     "DEFAULT_LANGUAGE",
+    "ENGLISH",
     "GLOSSARY_GROUPS",
+    "Language",
     "count",
     "entries",
     "format_number",
     "glossary_markdown",
+    "language",
     "languages",
     "term",
     "word",
 ]
 
-DEFAULT_LANGUAGE = "nb"
+Language = NewType("Language", str)
+"""The code of a language that has a file in the catalogue (``nb``, ``en``, …).
+
+The one type of every ``lang`` parameter. A language is a file, never a code change, so this is
+not an enum: a plain string becomes a :data:`Language` only through :func:`language`, which
+checks that its file exists (settings, ``--lang`` and the web's switch all pass through it).
+"""
+
+DEFAULT_LANGUAGE = Language("nb")
 """Bokmål, the language of every screen unless ``--lang`` or ``BOFLYT_LANG`` says otherwise."""
 
+ENGLISH = Language("en")
+"""English: the second language of every screen, and of messages meant for logs."""
 FOLDER = Path(__file__).with_name("languages")
 """Where the language files are (shipped as package data)."""
 
@@ -64,13 +77,27 @@ GLOSSARY_GROUPS = (
 """The groups of the README's glossary, in its order: the domain's words, not screen texts."""
 
 
-def languages() -> tuple[str, ...]:
+def languages() -> tuple[Language, ...]:
     """The codes of the languages that have a file, sorted (``('en', 'nb')``)."""
-    return tuple(sorted(path.stem for path in FOLDER.glob("*.toml")))
+    return tuple(sorted(Language(path.stem) for path in FOLDER.glob("*.toml")))
+
+
+def language(code: str) -> Language:
+    """``code`` as a :data:`Language`, if the catalogue has a file for it.
+
+    Raises:
+        ValueError: no such language file; the message names the known languages.
+
+    >>> language("en")
+    'en'
+    """
+    if code not in languages():
+        raise ValueError(f"unknown language {code!r}; known languages: {', '.join(languages())}")
+    return Language(code)
 
 
 @cache
-def _load(lang: str) -> dict[str, Any]:
+def _load(lang: Language) -> dict[str, Any]:
     path = FOLDER / f"{lang}.toml"
     if not re.fullmatch(r"[a-z]{2,3}", lang) or not path.is_file():
         known = ", ".join(languages())
@@ -84,7 +111,7 @@ def _load(lang: str) -> dict[str, Any]:
     return flat
 
 
-def entries(lang: str) -> Mapping[str, str | Mapping[str, str]]:
+def entries(lang: Language) -> Mapping[str, str | Mapping[str, str]]:
     """Every key of ``lang`` with its word (a counted word: its forms by ``one``/``other``).
 
     Raises:
@@ -93,14 +120,14 @@ def entries(lang: str) -> Mapping[str, str | Mapping[str, str]]:
     return _load(lang)
 
 
-def _lookup(key: str, lang: str) -> Any:
+def _lookup(key: str, lang: Language) -> Any:
     found = _load(lang).get(key)
     if found is None:
         raise KeyError(f"{key!r} is not in the {lang} word catalogue ({FOLDER / lang}.toml)")
     return found
 
 
-def word(key: str, lang: str, **fields: object) -> str:
+def word(key: str, lang: Language, **fields: object) -> str:
     """The word for ``key`` (``group.name``) in ``lang``, with any ``{field}`` filled in.
 
     Raises:
@@ -116,7 +143,7 @@ def word(key: str, lang: str, **fields: object) -> str:
     return found.format(**fields) if fields else found
 
 
-def count(key: str, n: float, lang: str, **fields: object) -> str:
+def count(key: str, n: float, lang: Language, **fields: object) -> str:
     """A counted word with its number: ``count("word.cases", 1, "nb") == "1 sak"``.
 
     The number is written by :func:`format_number` (whole numbers without decimals).
@@ -136,7 +163,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def term(value: Enum, lang: str) -> str:
+def term(value: Enum, lang: Language) -> str:
     """The word for a member of a closed vocabulary, e.g. ``term(StepKind.TASK, "nb")``.
 
     >>> from boflyt.models.vocabulary import RunStatus
@@ -146,7 +173,7 @@ def term(value: Enum, lang: str) -> str:
     return word(f"{_snake(type(value).__name__)}.{value.value}", lang)
 
 
-def format_number(value: float, lang: str, digits: int | None = 1) -> str:
+def format_number(value: float, lang: Language, digits: int | None = 1) -> str:
     """``value`` rounded to ``digits`` decimals, written the way ``lang`` writes numbers.
 
     Bokmål: decimal comma and a narrow no-break space (U+202F) between thousands, so a number
@@ -169,7 +196,9 @@ def format_number(value: float, lang: str, digits: int | None = 1) -> str:
     return text.replace(",", "\0").replace(".", decimal).replace("\0", group).replace("-", "−")
 
 
-def glossary_markdown(langs: tuple[str, str] = ("nb", "en")) -> str:
+def glossary_markdown(
+    langs: tuple[Language, Language] = (DEFAULT_LANGUAGE, ENGLISH),
+) -> str:
     """The README's glossary: one table per group of :data:`GLOSSARY_GROUPS`, generated here.
 
     Each row is the identifier and its word in both languages (a counted word by its plural).

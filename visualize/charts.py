@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from boflyt.models.words import format_number, word
+from boflyt.models.words import ENGLISH, Language, format_number, word
 from boflyt.visualize.render import Format
 
 __all__ = ["AFTER_GREEN", "BEFORE_GREY", "lead_time_distribution"]
@@ -41,7 +41,7 @@ def lead_time_distribution(
     labels: tuple[str, str] = ("v1", "v2"),
     xlabel: str = "working days",
     fmt: Format = "svg",
-    lang: str = "en",
+    lang: Language = ENGLISH,
 ) -> bytes:
     """Overlaid histograms (shared bins) of per-case lead times, medians marked.
 

@@ -24,7 +24,7 @@ from boflyt.engine.definition.diff import diff_versions
 from boflyt.models import words
 from boflyt.models.definition import LaneCatalog, Step, Transition, Version
 from boflyt.models.vocabulary import StepKind
-from boflyt.models.words import format_number
+from boflyt.models.words import DEFAULT_LANGUAGE, Language, format_number
 from boflyt.visualize.layout import flow_positions
 from boflyt.visualize.wording import kind_counts_text, lane_label, outcome_label, word
 
@@ -136,7 +136,7 @@ class Swimlane:
     key: str
     title: str
     subtitle: str
-    lang: str
+    lang: Language
     lanes: tuple[DiagramLane, ...]
     nodes: tuple[DiagramNode, ...]
     edges: tuple[DiagramEdge, ...]
@@ -192,7 +192,7 @@ def _number_handoffs(
     return [replace(e, handoff=numbers.get(i)) for i, e in enumerate(edges)]
 
 
-def _edge(transition: Transition, lang: str, *, ghost: bool = False) -> DiagramEdge:
+def _edge(transition: Transition, lang: Language, *, ghost: bool = False) -> DiagramEdge:
     return DiagramEdge(
         source=transition.source,
         target=transition.target,
@@ -207,7 +207,7 @@ def build_nodes(
     steps: Sequence[tuple[Step, Mark, tuple[str, ...]]],
     edges: Sequence[DiagramEdge],
     lane_order: Sequence[str],
-    lang: str,
+    lang: Language,
     *,
     duplicates: Mapping[str, tuple[str, ...]],
     observed_waits: Mapping[str, float] | None = None,
@@ -258,7 +258,7 @@ _NUMBERED = {StepKind.TASK, StepKind.AUTO, StepKind.DECISION, StepKind.WAIT}
 
 
 def diagram_lanes(
-    lane_ids: Sequence[str], catalog: LaneCatalog | None, lang: str
+    lane_ids: Sequence[str], catalog: LaneCatalog | None, lang: Language
 ) -> tuple[DiagramLane, ...]:
     """The version's lanes in its own order, labelled from the catalogue."""
     found = []
@@ -274,7 +274,7 @@ def extract_swimlane(
     version: Version,
     lanes: LaneCatalog | None = None,
     *,
-    lang: str = "nb",
+    lang: Language = DEFAULT_LANGUAGE,
     observed_step_waits: Mapping[str, float] | None = None,
     observed_handoff_waits: Mapping[tuple[str, str], float] | None = None,
     lead_time_days: float | None = None,
@@ -335,7 +335,7 @@ def _with_wait(edge: DiagramEdge, days: float | None) -> DiagramEdge:
 
 
 def headline_deltas(
-    before: DesignMetrics, after: DesignMetrics, lang: str
+    before: DesignMetrics, after: DesignMetrics, lang: Language
 ) -> tuple[HeadlineDelta, ...]:
     """Handoffs, transactions and lead time, before → after (expected values per case)."""
     keys = (
@@ -354,7 +354,7 @@ def extract_comparison(
     after: Version,
     lanes: LaneCatalog | None = None,
     *,
-    lang: str = "nb",
+    lang: Language = DEFAULT_LANGUAGE,
     before_metrics: DesignMetrics | None = None,
     after_metrics: DesignMetrics | None = None,
 ) -> Swimlane:

@@ -30,7 +30,7 @@ from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import CommandError
 from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.vocabulary import Mode
-from boflyt.models.words import format_number, word
+from boflyt.models.words import DEFAULT_LANGUAGE, Language, format_number, word
 from boflyt.visualize.charts import lead_time_distribution
 from boflyt.visualize.diagram import Swimlane, WaitScale, extract_comparison, extract_swimlane
 from boflyt.visualize.render import Renderer, find_renderer
@@ -114,7 +114,11 @@ def runs_of(events: pl.DataFrame, version: Version) -> RunSetInfo:
 
 
 def overlay_swimlane(
-    version: Version, lanes: LaneCatalog, observed: ObservedMetrics, runs: RunSetInfo, lang: str
+    version: Version,
+    lanes: LaneCatalog,
+    observed: ObservedMetrics,
+    runs: RunSetInfo,
+    lang: Language,
 ) -> Swimlane:
     """The swimlane coloured by the waiting times of one run set; its scale names the set."""
     steps = {
@@ -146,7 +150,7 @@ def build_report(
     after_events: pl.DataFrame | None = None,
     before_runs: RunSetInfo | None = None,
     after_runs: RunSetInfo | None = None,
-    lang: str = "nb",
+    lang: Language = DEFAULT_LANGUAGE,
     renderer: Renderer | None = None,
     generated: dt.datetime | None = None,
     seed: int = 0,
@@ -205,7 +209,9 @@ def build_report(
     return _entry(after, before, path, comparison, lang)
 
 
-def _entry(after: Version, before: Version, path: Path, c: Comparison, lang: str) -> ReportEntry:
+def _entry(
+    after: Version, before: Version, path: Path, c: Comparison, lang: Language
+) -> ReportEntry:
     def pair(key: str) -> tuple[float, float]:
         row = c.row(key)
         return (row.before or 0.0, row.after or 0.0)
@@ -235,7 +241,7 @@ def _runs(
     return (b or runs_of(events[0], before), a or runs_of(events[1], after))
 
 
-def _run_texts(runs: tuple[RunSetInfo, RunSetInfo] | None, lang: str) -> dict[str, str]:
+def _run_texts(runs: tuple[RunSetInfo, RunSetInfo] | None, lang: Language) -> dict[str, str]:
     """The headings of the run-based section, by the kind of its run sets, and the sets' line."""
     if runs is None:
         return {}
@@ -248,7 +254,7 @@ def _run_texts(runs: tuple[RunSetInfo, RunSetInfo] | None, lang: str) -> dict[st
     }
 
 
-def _removed_steps(before: Version, after: Version, lang: str) -> list[str]:
+def _removed_steps(before: Version, after: Version, lang: Language) -> list[str]:
     return [
         f"{s.name.get(lang)} ({', '.join(waste_label(w.value, lang) for w in s.wastes) or '-'})"
         for s in diff_versions(before, after).steps_removed
@@ -259,7 +265,7 @@ def _observed_figures(
     before: Version,
     after: Version,
     lanes: LaneCatalog,
-    lang: str,
+    lang: Language,
     renderer: Renderer,
     observed: tuple[ObservedMetrics | None, ObservedMetrics | None],
     runs: tuple[RunSetInfo, RunSetInfo] | None,
@@ -289,7 +295,7 @@ def _figures(
     before: Version,
     after: Version,
     lanes: LaneCatalog,
-    lang: str,
+    lang: Language,
     renderer: Renderer,
     m_before: DesignMetrics,
     m_after: DesignMetrics,
@@ -322,7 +328,7 @@ def _outcomes(
     before: Version,
     after: Version,
     events: tuple[pl.DataFrame | None, pl.DataFrame | None],
-    lang: str,
+    lang: Language,
 ) -> dict[str, str]:
     """The outcome-metrics section: designed figures, and each event log's by source and n."""
     logged = tuple(
@@ -352,14 +358,14 @@ def _toc(t: dict[str, str], observed: bool, outcomes: str = "") -> list[tuple[st
     return [*items, ("waste", t["waste"])]
 
 
-def _duplicate_lines(before: Version, after: Version, lang: str) -> list[str]:
+def _duplicate_lines(before: Version, after: Version, lang: Language) -> list[str]:
     old = {d.field: len(d.steps) for d in duplicate_registrations(before)}
     new = {d.field: len(d.steps) for d in duplicate_registrations(after)}
     word = texts(lang)["registrations"]
     return [f"{name}: {old.get(name, 1)} → {new.get(name, 1)} {word}" for name in sorted(old | new)]
 
 
-def _pair(values: tuple[float, float], lang: str, unit: str = "") -> str:
+def _pair(values: tuple[float, float], lang: Language, unit: str = "") -> str:
     """``before → after``, each with one decimal by the one number formatter."""
     before, after = (format_number(value, lang) for value in values)
     return f"{before} → {after}{unit}"
@@ -369,7 +375,7 @@ def build_index(
     reports: Sequence[ReportEntry],
     path: Path,
     *,
-    lang: str = "nb",
+    lang: Language = DEFAULT_LANGUAGE,
     generated: dt.datetime | None = None,
 ) -> Path:
     """Write ``reports/index.html``: one line per process, linking its report (relative links)."""

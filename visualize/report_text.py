@@ -14,7 +14,7 @@ from html import escape
 from boflyt.analysis.compare import Row
 from boflyt.analysis.outcomes import DESIGNED, OutcomeFigure, designed_outcomes
 from boflyt.models.definition import OutcomeMetric, Version
-from boflyt.models.words import entries, format_number, word
+from boflyt.models.words import DEFAULT_LANGUAGE, Language, entries, format_number, word
 from boflyt.visualize.wording import waste_label
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
 _UNITS = {"count": "", "min": " min", "wd": " d", "%": " %", "pp": " pp"}
 
 
-def texts(lang: str) -> dict[str, str]:
+def texts(lang: Language) -> dict[str, str]:
     """Every report text in ``lang``: the ``report`` group of the word catalogue."""
     prefix = "report."
     return {
@@ -40,7 +40,7 @@ def texts(lang: str) -> dict[str, str]:
     }
 
 
-def fmt_number(value: float | None, unit: str, lang: str = "nb") -> str:
+def fmt_number(value: float | None, unit: str, lang: Language = DEFAULT_LANGUAGE) -> str:
     """A figure as printed: one decimal (none for minutes) by :func:`format_number`, and its unit.
 
     >>> fmt_number(12.345, "wd"), fmt_number(12.345, "wd", "en"), fmt_number(1090, "min")
@@ -71,7 +71,7 @@ def _change_unit(unit: str) -> str:
     return "pp" if unit == "%" else unit
 
 
-def card(row: Row, lang: str) -> dict[str, str]:
+def card(row: Row, lang: Language) -> dict[str, str]:
     """A headline card: label, before → after and the change in %."""
     pct = row.pct_change
     if pct is not None:
@@ -90,12 +90,12 @@ def card(row: Row, lang: str) -> dict[str, str]:
     }
 
 
-def _cell(value: float | None, unit: str, lang: str, name: str) -> str:
+def _cell(value: float | None, unit: str, lang: Language, name: str) -> str:
     raw = "" if value is None else repr(float(value))
     return f'<td class="num" data-{name}="{raw}">{escape(fmt_number(value, unit, lang))}</td>'
 
 
-def _ci_cell(row: Row, lang: str) -> str:
+def _ci_cell(row: Row, lang: Language) -> str:
     if row.ci_low is None or row.ci_high is None:
         return '<td class="num" data-ci="">–</td>'
     unit = _change_unit(row.unit)
@@ -104,7 +104,7 @@ def _ci_cell(row: Row, lang: str) -> str:
 
 
 def table_html(
-    rows: Sequence[Row], name: str, lang: str, *, cases: tuple[int, int] | None = None
+    rows: Sequence[Row], name: str, lang: Language, *, cases: tuple[int, int] | None = None
 ) -> str:
     """A metrics table (design or observed rows of a Comparison); raw values in ``data-*``."""
     t = texts(lang)
@@ -134,7 +134,7 @@ def table_html(
     return "".join(lines)
 
 
-def waste_rows(wastes: Mapping[str, tuple[int, int]], lang: str) -> list[dict[str, object]]:
+def waste_rows(wastes: Mapping[str, tuple[int, int]], lang: Language) -> list[dict[str, object]]:
     """Per LEAN waste category: steps tagged before, after and how many fewer."""
     return [
         {
@@ -151,7 +151,7 @@ def waste_rows(wastes: Mapping[str, tuple[int, int]], lang: str) -> list[dict[st
 # --- outcome metrics -----------------------------------------------------------------------
 
 
-def _outcome_cell(figure: OutcomeFigure | None, lang: str, column: str) -> str:
+def _outcome_cell(figure: OutcomeFigure | None, lang: Language, column: str) -> str:
     """A share as %, a time in working days with the share of cases reaching the steps."""
     if figure is None or figure.reach is None:
         return f'<td class="num" data-column="{column}" data-value="">–</td>'
@@ -165,7 +165,7 @@ def _outcome_cell(figure: OutcomeFigure | None, lang: str, column: str) -> str:
     return f'<td class="num" {data}>{escape(text)}</td>'
 
 
-def _change_cell(old: OutcomeFigure | None, new: OutcomeFigure | None, lang: str) -> str:
+def _change_cell(old: OutcomeFigure | None, new: OutcomeFigure | None, lang: Language) -> str:
     if old is None or new is None or old.value is None or new.value is None:
         return '<td class="num" data-change="">–</td>'
     share = new.measure == "share"
@@ -174,7 +174,7 @@ def _change_cell(old: OutcomeFigure | None, new: OutcomeFigure | None, lang: str
     return f'<td class="num" data-change="{change!r}">{escape(_signed(text, change))}</td>'
 
 
-def _column(version: Version, figure: OutcomeFigure, lang: str) -> tuple[str, str]:
+def _column(version: Version, figure: OutcomeFigure, lang: Language) -> tuple[str, str]:
     if figure.source == DESIGNED:
         head = word("term.designed", lang)
     else:
@@ -187,7 +187,7 @@ def outcome_table_html(
     before: Version,
     after: Version,
     logged: tuple[Sequence[OutcomeFigure], Sequence[OutcomeFigure]],
-    lang: str,
+    lang: Language,
 ) -> str:
     """The outcome metrics of two versions: designed before and after with the change, then
     each source of each version's event log with its n; raw values in ``data-*``. Empty when

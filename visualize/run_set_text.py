@@ -15,7 +15,7 @@ from typing import Literal
 
 from boflyt.analysis.compare import Comparison, Row
 from boflyt.models.runset import RunSetInfo
-from boflyt.models.words import format_number, word
+from boflyt.models.words import Language, format_number, word
 
 __all__ = [
     "Kind",
@@ -30,7 +30,7 @@ __all__ = [
 Kind = Literal["measured", "simulated", "mixed"]
 
 
-def run_text(key: str, lang: str, kind: Kind | None = None) -> str:
+def run_text(key: str, lang: Language, kind: Kind | None = None) -> str:
     """A word of this module: ``run_text("heading", "nb", "simulated")`` → "Simulerte verdier …"."""
     return word(f"run_set.{key}_{kind}" if kind else f"run_set.{key}", lang)
 
@@ -44,7 +44,7 @@ def kind_of(*sets: RunSetInfo) -> Kind:
     return "simulated" if measured == {False} else "mixed"
 
 
-def runs_line(before: RunSetInfo, after: RunSetInfo, lang: str) -> str:
+def runs_line(before: RunSetInfo, after: RunSetInfo, lang: Language) -> str:
     """The two sets: Før (p@v1): simulert: kjøring 3, frø 7, 400 saker · Etter (p@v2): …"""
     return " · ".join(
         f"{run_text(side, lang)} ({info.version_key}): {info.label(lang)}"
@@ -52,12 +52,12 @@ def runs_line(before: RunSetInfo, after: RunSetInfo, lang: str) -> str:
     )
 
 
-def scale_title(info: RunSetInfo, lang: str) -> str:
+def scale_title(info: RunSetInfo, lang: Language) -> str:
     """The colour scale of a waiting-time overlay: "ventetid (arbeidsdager), registrert (n=12)"."""
     return f"{run_text('scale', lang)}, {info.label(lang)}"
 
 
-def _unit(row: Row, lang: str) -> str:
+def _unit(row: Row, lang: Language) -> str:
     if row.unit == "wd":
         return " " + word("unit.wd", lang)
     if row.unit == "min":
@@ -65,7 +65,7 @@ def _unit(row: Row, lang: str) -> str:
     return " %" if row.unit == "%" else ""
 
 
-def _sentence(row: Row, name: str, lang: str) -> str:
+def _sentence(row: Row, name: str, lang: Language) -> str:
     assert row.before is not None and row.after is not None and row.change is not None
     values = f"{format_number(row.before, lang)} → {format_number(row.after, lang)}"
     detail = f"{run_text('difference', lang)} {format_number(row.change, lang, 2)}"
@@ -78,7 +78,7 @@ def _sentence(row: Row, name: str, lang: str) -> str:
 
 
 def run_sentences(
-    rows: Sequence[Row], before: RunSetInfo, after: RunSetInfo, lang: str
+    rows: Sequence[Row], before: RunSetInfo, after: RunSetInfo, lang: Language
 ) -> list[str]:
     """One sentence per run-based row, named by the kind of runs it stands on.
 
@@ -95,7 +95,7 @@ def run_sentences(
 
 
 def comparison_summary(
-    comparison: Comparison, runs: tuple[RunSetInfo, RunSetInfo] | None, lang: str
+    comparison: Comparison, runs: tuple[RunSetInfo, RunSetInfo] | None, lang: Language
 ) -> list[str]:
     """The comparison's plain-language sentences: the design story, then one sentence per
     run-based figure named by its run sets (none without ``runs``)."""

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from html import escape
 
 from boflyt.models.vocabulary import StepKind
+from boflyt.models.words import Language
 from boflyt.visualize.diagram import DiagramEdge, DiagramLane, DiagramNode, Mark, Swimlane
 from boflyt.visualize.render import Format, Renderer, find_renderer, run_graphviz
 from boflyt.visualize.swimlane_header import (
@@ -84,7 +85,9 @@ class _Grid:
         return f"{HEADER_W / 2 + 10:.1f},{self.top[lane_id] - self.heights[lane_id] / 2:.1f}!"
 
 
-def _lane_block(lane: DiagramLane, grid: _Grid, colours: tuple[str, str], lang: str) -> list[str]:
+def _lane_block(
+    lane: DiagramLane, grid: _Grid, colours: tuple[str, str], lang: Language
+) -> list[str]:
     header, fill = colours
     style = "filled,dashed" if lane.outside else "filled"
     sub = (

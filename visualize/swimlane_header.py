@@ -12,7 +12,7 @@ import textwrap
 from collections.abc import Sequence
 from html import escape
 
-from boflyt.models.words import format_number
+from boflyt.models.words import Language, format_number
 from boflyt.visualize.diagram import DiagramLane, Mark, Swimlane
 from boflyt.visualize.wording import word
 
@@ -117,7 +117,7 @@ def wrap(text: str, width: int, max_lines: int = 4) -> str:
     return "<br/>".join(escape(line) for line in lines)
 
 
-def days(value: float, lang: str) -> str:
+def days(value: float, lang: Language) -> str:
     """Working days on a diagram: at most one decimal, written the way ``lang`` writes numbers.
 
     >>> days(2.0, "nb"), days(2.54, "nb"), days(2.54, "en")
@@ -164,7 +164,7 @@ def _delta_box(diagram: Swimlane) -> str:
     )
 
 
-def _num(value: float, lang: str) -> str:
+def _num(value: float, lang: Language) -> str:
     """One decimal, by the one number formatter."""
     return format_number(value, lang)
 

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from boflyt.models.words import format_number, word
+from boflyt.models.words import Language, format_number, word
 from boflyt.visualize.render import Format
 from boflyt.visualize.swimlane_header import lane_colours
 from boflyt.visualize.value_stream import Timeline
@@ -34,7 +34,7 @@ measures every label and costs seconds at 200 steps)."""
 _TOP, _BOTTOM, _ROW, _GAP = 0.45, 1.05, 0.24, 0.75
 
 
-def _t(key: str, lang: str) -> str:
+def _t(key: str, lang: Language) -> str:
     return word(f"timeline.{key}", lang)
 
 

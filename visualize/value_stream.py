@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from boflyt.analysis.design import DesignMetrics, design_metrics
 from boflyt.models.definition import MINUTES_PER_WORKING_DAY, LaneCatalog, Version
 from boflyt.models.vocabulary import StepKind
+from boflyt.models.words import DEFAULT_LANGUAGE, Language
 from boflyt.visualize.diagram import DiagramLane, extract_swimlane, flow_order
 
 __all__ = ["Timeline", "TimelineStep", "extract_timeline"]
@@ -42,7 +43,7 @@ class Timeline:
 
     key: str
     title: str
-    lang: str
+    lang: Language
     lanes: tuple[DiagramLane, ...]
     """The version's lanes in drawing order, labelled (for colours and the legend)."""
     steps: tuple[TimelineStep, ...]
@@ -62,7 +63,7 @@ def extract_timeline(
     version: Version,
     lanes: LaneCatalog | None = None,
     *,
-    lang: str = "nb",
+    lang: Language = DEFAULT_LANGUAGE,
     metrics: DesignMetrics | None = None,
 ) -> Timeline:
     """The value stream of ``version``: work steps in flow order with expected times.

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from boflyt.models import words
 from boflyt.models.definition import Lane, Step, Transition, Version
 from boflyt.models.vocabulary import StepKind, Waste
+from boflyt.models.words import Language
 
 __all__ = [
     "kind_counts_text",
@@ -25,7 +26,7 @@ __all__ = [
 _WASTES = frozenset(waste.value for waste in Waste)
 
 
-def word(key: str, lang: str) -> str:
+def word(key: str, lang: Language) -> str:
     """The diagram word for ``key`` in ``lang``: ``diagram.<key>`` of the word catalogue.
 
     >>> word("handoffs", "nb"), word("handoffs", "en")
@@ -34,17 +35,17 @@ def word(key: str, lang: str) -> str:
     return words.word(f"diagram.{key}", lang)
 
 
-def waste_label(waste: str, lang: str) -> str:
+def waste_label(waste: str, lang: Language) -> str:
     """A LEAN waste category in ``lang``; unknown ones come back as given."""
     return words.term(Waste(waste), lang) if waste in _WASTES else waste
 
 
-def lane_label(lane_id: str, lane: Lane | None, lang: str) -> str:
+def lane_label(lane_id: str, lane: Lane | None, lang: Language) -> str:
     """The catalogue label of a lane, or its id when the catalogue does not know it."""
     return lane.name.get(lang) if lane else lane_id
 
 
-def outcome_label(transition: Transition, lang: str) -> str:
+def outcome_label(transition: Transition, lang: Language) -> str:
     """The text on an edge: its label in ``lang`` (the definition's ``label: {nb, en}``), else
     its outcome identifier as written.
 
@@ -59,7 +60,7 @@ def outcome_label(transition: Transition, lang: str) -> str:
     return transition.outcome or ""
 
 
-def outcome_text(version: Version, step: str, outcome: str, lang: str) -> str:
+def outcome_text(version: Version, step: str, outcome: str, lang: Language) -> str:
     """The label of ``outcome`` leaving ``step`` in ``version``; the identifier when unlabelled."""
     for transition in version.transitions:
         if transition.source == step and transition.outcome == outcome:
@@ -67,7 +68,7 @@ def outcome_text(version: Version, step: str, outcome: str, lang: str) -> str:
     return outcome
 
 
-def kind_counts_text(steps: Sequence[Step], lane_count: int, handoffs: int, lang: str) -> str:
+def kind_counts_text(steps: Sequence[Step], lane_count: int, handoffs: int, lang: Language) -> str:
     """A one-line census, e.g. ``14 oppgaver, 3 beslutninger, 4 organisasjoner, 3 overleveringer``.
 
     Parallel, join, start and end steps are not counted.

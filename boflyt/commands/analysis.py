@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from typing import Annotated, Any
 
 import polars as pl
@@ -24,31 +23,20 @@ from boflyt.analysis.compare import Comparison, compare
 from boflyt.analysis.design import DESIGN_METRICS, DesignMetrics, design_metrics
 from boflyt.analysis.observed import CASE_METRICS, ObservedMetrics, observed_metrics
 from boflyt.analysis.outcomes import DESIGNED, OutcomeFigure, logged_outcomes, outcome_table
+from boflyt.commands.language import LangOption, chosen
 from boflyt.commands.runs import RunsOption, chosen_run_sets, load_run_sets
 from boflyt.console import console, fail, friendly_errors
 from boflyt.engine.definition.load import Library, load_library, parse_ref
 from boflyt.models.definition import OutcomeMetric, Version
 from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.vocabulary import Waste
-from boflyt.models.words import format_number, term, word
-from boflyt.settings import get_settings
+from boflyt.models.words import Language, format_number, term, word
 from boflyt.visualize.run_set_text import comparison_summary, kind_of, run_text, runs_line
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]
 
 
-class Language(StrEnum):
-    """Language of labels: bokmål (default) or English."""
-
-    NB = "nb"
-    EN = "en"
-
-
-LangOption = Annotated[
-    Language | None,
-    typer.Option("--lang", "-l", help="Labels in bokmål (nb, default) or English (en)."),
-]
 ObservedOption = Annotated[
     bool,
     typer.Option(
@@ -64,32 +52,28 @@ JsonOption = Annotated[
 _UNIT = {"count": "unit.count", "min": "unit.min", "wd": "unit.wd", "%": "unit.percent"}
 
 
-def _t(key: str, lang: str) -> str:
+def _t(key: str, lang: Language) -> str:
     return word(f"analyse.{key}", lang)
-
-
-def _lang(lang: Language | None) -> str:
-    return lang.value if lang is not None else get_settings().lang
 
 
 def _library() -> Library:
     return load_library(Workspace.current().processes_dir)
 
 
-def _lane(library: Library, lane: str, lang: str) -> str:
+def _lane(library: Library, lane: str, lang: Language) -> str:
     found = library.lanes.get(lane)
     return found.name.get(lang) if found is not None else lane
 
 
-def _num(value: float | None, lang: str, digits: int = 1) -> str:
+def _num(value: float | None, lang: Language, digits: int = 1) -> str:
     return "–" if value is None else format_number(value, lang, digits)
 
 
-def _rw(key: str, lang: str, **fields: str) -> str:
+def _rw(key: str, lang: Language, **fields: str) -> str:
     return word(f"run_set.{key}", lang, **fields)
 
 
-def _titled(title: str, runs: RunSetInfo, lang: str) -> Table:
+def _titled(title: str, runs: RunSetInfo, lang: Language) -> Table:
     """A table titled with its run set, at least as wide as the title (so it never wraps)."""
     text = f"{title} · {runs.label(lang)}"
     return Table(title=text, title_justify="left", min_width=len(text))
@@ -102,7 +86,7 @@ def _print_json(data: dict[str, Any]) -> None:
 # --- analyse ---------------------------------------------------------------------------------
 
 
-def _design_table(m: DesignMetrics, version: Version, lang: str) -> Table:
+def _design_table(m: DesignMetrics, version: Version, lang: Language) -> Table:
     table = Table(title=f"{version.key} — {version.label}", title_justify="left")
     table.add_column(_t("metric", lang))
     table.add_column(_t("value", lang), justify="right")
@@ -120,7 +104,7 @@ _WHOLE = frozenset(
 )  # fmt: skip
 
 
-def _detail_tables(m: DesignMetrics, library: Library, lang: str) -> list[Table]:
+def _detail_tables(m: DesignMetrics, library: Library, lang: Language) -> list[Table]:
     work = Table(title=_t("workload", lang), title_justify="left")
     work.add_column(_t("org", lang))
     work.add_column(_t("touch", lang), justify="right")
@@ -142,7 +126,7 @@ def _detail_tables(m: DesignMetrics, library: Library, lang: str) -> list[Table]
 
 
 def _observed_tables(
-    obs: ObservedMetrics, runs: RunSetInfo, library: Library, lang: str
+    obs: ObservedMetrics, runs: RunSetInfo, library: Library, lang: Language
 ) -> list[Table]:
     heading = run_text("heading", lang, kind_of(runs))
     summary = _titled(heading, runs, lang)
@@ -172,7 +156,7 @@ def _observed_tables(
 _Outcomes = list[tuple[OutcomeMetric, list[OutcomeFigure]]]
 
 
-def _outcome_cell(figure: OutcomeFigure, lang: str) -> str:
+def _outcome_cell(figure: OutcomeFigure, lang: Language) -> str:
     share = "–" if figure.reach is None else f"{_num(100 * figure.reach, lang)} %"
     if figure.measure == "share":
         return share
@@ -180,7 +164,7 @@ def _outcome_cell(figure: OutcomeFigure, lang: str) -> str:
     return word("outcome.reached", lang, value=days, share=share)
 
 
-def _outcome_table(version: Version, rows: _Outcomes, lang: str) -> Table:
+def _outcome_table(version: Version, rows: _Outcomes, lang: Language) -> Table:
     """One row per outcome metric: designed first, then each source of the event log."""
     table = Table(title=word("outcome.title", lang, version=version.key), title_justify="left")
     table.add_column(word("outcome.metric", lang))
@@ -199,7 +183,7 @@ def _outcome_table(version: Version, rows: _Outcomes, lang: str) -> Table:
     return table
 
 
-def _conformance_line(obs: ObservedMetrics, runs: RunSetInfo, lang: str) -> str | None:
+def _conformance_line(obs: ObservedMetrics, runs: RunSetInfo, lang: Language) -> str | None:
     c = obs.conformance
     if c is None or c.share is None:
         return None
@@ -216,7 +200,7 @@ def analyse(
     lang: LangOption = None,
 ) -> None:
     """Expected LEAN metrics of one version (and, with --observed or --runs, of one run set)."""
-    language = _lang(lang)
+    language = chosen(lang)
     with friendly_errors():
         library = _library()
         process, number = parse_ref(ref)
@@ -260,7 +244,7 @@ def _version_number(text: str) -> int:
     return int(digits)
 
 
-def _run_mark(runs: tuple[RunSetInfo, RunSetInfo] | None, lang: str) -> str:
+def _run_mark(runs: tuple[RunSetInfo, RunSetInfo] | None, lang: Language) -> str:
     """After a run-based row's name: (simulert), or (registrert → simulert) for two kinds."""
     if runs is None:
         return ""
@@ -269,7 +253,7 @@ def _run_mark(runs: tuple[RunSetInfo, RunSetInfo] | None, lang: str) -> str:
 
 
 def _comparison_table(
-    c: Comparison, runs: tuple[RunSetInfo, RunSetInfo] | None, lang: str
+    c: Comparison, runs: tuple[RunSetInfo, RunSetInfo] | None, lang: Language
 ) -> Table:
     table = Table(title=f"{c.process}: v{c.before} → v{c.after}", title_justify="left")
     if runs is not None:
@@ -324,7 +308,7 @@ def compare_command(
     lang: LangOption = None,
 ) -> None:
     """Two versions side by side: design metrics, run-based metrics, and what changed."""
-    language = _lang(lang)
+    language = chosen(lang)
     with friendly_errors():
         library = _library()
         old = library.get(process, _version_number(before))

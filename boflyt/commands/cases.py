@@ -37,7 +37,7 @@ from boflyt.models.definition import Version
 from boflyt.models.errors import CommandError, NotFoundError
 from boflyt.models.events import Event
 from boflyt.models.vocabulary import Channel, EventKind, ItemStatus, RunStatus
-from boflyt.models.words import count, format_number, term, word
+from boflyt.models.words import Language, count, format_number, term, word
 from boflyt.visualize.wording import outcome_text
 from boflyt.workspace import Workspace
 
@@ -60,7 +60,7 @@ _CHANNELS = frozenset(channel.value for channel in Channel)
 class _Words:
     """The ``case`` group of the word catalogue, indexed like a dict: ``words["ready"]``."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: Language) -> None:
         self.lang = lang
 
     def __getitem__(self, key: str) -> str:
@@ -72,7 +72,7 @@ class _Store:
     engine: Engine
     key: ReferenceKey
     library: Library
-    lang: str
+    lang: Language
 
     def lane(self, lane_id: str | None) -> str:
         lane = self.library.lanes.get(lane_id or "")
@@ -99,7 +99,7 @@ def _open(lang: str | None) -> _Store:
     engine = workspace.open_store()
     key = workspace.reference_key(engine)
     library = load_library(workspace.processes_dir)
-    return _Store(engine, key, library, lang or workspace.settings.lang)
+    return _Store(engine, key, library, chosen(lang))
 
 
 def read_reference(lang: str | None = None) -> str:
@@ -125,7 +125,7 @@ def _now(at: dt.datetime | None) -> dt.datetime:
     return at if at is not None else dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _duration(delta: dt.timedelta, lang: str) -> str:
+def _duration(delta: dt.timedelta, lang: Language) -> str:
     minutes = int(delta.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)

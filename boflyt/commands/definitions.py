@@ -38,7 +38,7 @@ from boflyt.engine.definition.scenario import load_scenario
 from boflyt.engine.definition.schema import lanes_schema, schema_text, write_schema
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import DefinitionError, NotFoundError, Problem, ScenarioError
-from boflyt.models.words import count, term, word
+from boflyt.models.words import Language, count, term, word
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]
@@ -46,10 +46,6 @@ __all__ = ["register"]
 
 _VERSION_ARG = re.compile(r"^[vV]?([1-9][0-9]*)$")
 _VERSION_COLUMNS = ("process", "version", "status", "label", "based_on", "hash")
-
-
-def _lang(lang: str | None) -> str:
-    return chosen(lang)
 
 
 def _root() -> Path:
@@ -151,7 +147,7 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _print_checked(checked: _Checked, lang: str) -> None:
+def _print_checked(checked: _Checked, lang: Language) -> None:
     if not checked.problems:
         console.print(Text.assemble(("✓ ", "green"), _shown(checked.path)))
         return
@@ -161,7 +157,7 @@ def _print_checked(checked: _Checked, lang: str) -> None:
         console.print(Text(f"  {problem}"), soft_wrap=True)
 
 
-def _validate_summary(results: list[_Checked], lang: str) -> Text:
+def _validate_summary(results: list[_Checked], lang: Language) -> Text:
     files, bad = len(results), sum(1 for r in results if r.problems)
     problems = count("word.problems", sum(len(r.problems) for r in results), lang)
     text = word("validate.summary", lang, files=count("word.files", files, lang),
@@ -188,8 +184,8 @@ def validate(
             fail("no process files found in " + ", ".join(str(p) for p in paths or [_root()]))
         results = [_check(file) for file in files]
     for result in results:
-        _print_checked(result, _lang(lang))
-    console.print(_validate_summary(results, _lang(lang)))
+        _print_checked(result, chosen(lang))
+    console.print(_validate_summary(results, chosen(lang)))
     if any(result.problems for result in results):
         raise typer.Exit(1)
 
@@ -210,7 +206,7 @@ def show(
     """Show a version readably: metadata, lanes, steps in flow order and transitions."""
     with _definition_errors():
         version, lanes = _load(*parse_ref(ref))
-    console.print(version_view(version, lanes, _lang(lang), width=console.width))
+    console.print(version_view(version, lanes, chosen(lang), width=console.width))
 
 
 def diff(
@@ -225,16 +221,16 @@ def diff(
         name, _ = parse_ref(process)  # refuses anything that is not a process id
         old, lanes = _load(name, numbers[0])
         new, _ = _load(name, numbers[1])
-    console.print(diff_view(diff_versions(old, new), lanes, _lang(lang)))
+    console.print(diff_view(diff_versions(old, new), lanes, chosen(lang)))
 
 
-def _first_problem(broken: BrokenFile, lang: str) -> str:
+def _first_problem(broken: BrokenFile, lang: Language) -> str:
     more = len(broken.problems) - 1
     first = str(broken.problems[0]) if broken.problems else ""
     return first if more <= 0 else word("validate.and_more", lang, first=first, more=more)
 
 
-def _version_row(entry: Version | BrokenFile, lang: str) -> list[str]:
+def _version_row(entry: Version | BrokenFile, lang: Language) -> list[str]:
     if isinstance(entry, BrokenFile):
         status = f"✗ {word('version_status.broken', lang)}"
         return [entry.name, status, _first_problem(entry, lang), "", ""]
@@ -255,7 +251,7 @@ def versions(
     A file that does not load is listed as broken with its first problem (``validate`` lists
     them all).
     """
-    language = _lang(lang)
+    language = chosen(lang)
     with _definition_errors():
         library = load_library(_root())
         names = sorted({*library.by_process, *library.broken})

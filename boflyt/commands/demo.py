@@ -23,13 +23,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from boflyt.commands.language import LangOption
+from boflyt.commands.language import LangOption, chosen
 from boflyt.console import console, friendly_errors
 from boflyt.engine.definition.load import Library, load_library
 from boflyt.flows.analyse import compare_versions
 from boflyt.flows.report import report_process, write_index
 from boflyt.models.runset import SimulationOrigin, run_word
-from boflyt.models.words import count, format_number, word
+from boflyt.models.words import Language, count, format_number, word
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]
@@ -38,7 +38,7 @@ __all__ = ["register"]
 class _Words:
     """The ``demo`` group of the word catalogue, indexed like a dict: ``words["title"]``."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: Language) -> None:
         self.lang = lang
 
     def __getitem__(self, key: str) -> str:
@@ -67,7 +67,7 @@ def demo_command(
     started = time.perf_counter()
     with friendly_errors():
         workspace = Workspace.current()
-        language = lang or workspace.settings.lang
+        language = chosen(lang)
         words = _Words(language)
         folder = out or workspace.reports_dir
         library = load_library(workspace.processes_dir)
@@ -95,7 +95,7 @@ def _run(
     folder: Path,
     cases: int,
     seed: int,
-    lang: str,
+    lang: Language,
     words: _Words,
 ) -> list[dict[str, Any]]:
     plan = _plan(library)
@@ -161,7 +161,7 @@ def _row(comparison: dict[str, Any], key: str, source: str) -> dict[str, Any] | 
     return next((r for r in comparison["rows"] if r["key"] == key and r["source"] == source), None)
 
 
-def _pair(row: dict[str, Any] | None, lang: str, digits: int = 1) -> str:
+def _pair(row: dict[str, Any] | None, lang: Language, digits: int = 1) -> str:
     if row is None or row["before"] is None or row["after"] is None:
         return "–"
     before, after = (format_number(row[side], lang, digits) for side in ("before", "after"))
@@ -177,7 +177,7 @@ def _print_summary(
     library: Library,
     cases: int,
     seed: int,
-    lang: str,
+    lang: Language,
     words: _Words,
 ) -> None:
     title = word("demo.title", lang, cases=count("word.cases", cases, lang))
@@ -200,7 +200,7 @@ def _print_summary(
     console.print(_runs_note(results, lang, seed))
 
 
-def _runs_note(results: list[dict[str, Any]], lang: str, seed: int) -> str:
+def _runs_note(results: list[dict[str, Any]], lang: Language, seed: int) -> str:
     """Which run set each simulated figure of the summary stands on."""
     sets = []
     for result in results:

@@ -26,7 +26,7 @@ from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import NotFoundError
 from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.vocabulary import VersionStatus
-from boflyt.models.words import format_number, word
+from boflyt.models.words import ENGLISH, Language, format_number, word
 from boflyt.settings import get_settings
 from boflyt.visualize.diagram import extract_comparison, extract_swimlane
 from boflyt.visualize.render import Renderer, find_renderer, format_of
@@ -57,10 +57,6 @@ RendererOption = Annotated[
     ),
 ]
 _VERSION = re.compile(r"^(?:([a-z][a-z0-9_]*)@)?[vV]?([1-9][0-9]*)$")
-
-
-def _lang(lang: str | None) -> str:
-    return chosen(lang)
 
 
 def _renderer(name: RendererName | None) -> Renderer:
@@ -105,7 +101,7 @@ def _logs(versions: list[Version], sets: list[RunSet]) -> list[tuple[RunSetInfo,
     for (info, frame), version in zip(found, versions, strict=True):
         if frame.is_empty():
             raise NotFoundError(
-                f"no runs of {version.key} in {info.runs.shown} ({info.label('en')}); "
+                f"no runs of {version.key} in {info.runs.shown} ({info.label(ENGLISH)}); "
                 "simulate or record cases first, or see boflyt runs list"
             )
     return found
@@ -117,7 +113,7 @@ def _draw(
     compare: str | None,
     timeline: bool,
     runs: list[RunSet] | None,
-    lang: str,
+    lang: Language,
     renderer: RendererName | None,
 ) -> str:
     fmt = format_of(output)
@@ -183,9 +179,9 @@ def draw(
     with friendly_errors():
         sets = chosen_run_sets(runs, observed=observed, versions=1)
         output.parent.mkdir(parents=True, exist_ok=True)
-        used = _draw(ref, output, compare, timeline, sets, _lang(lang), renderer)
-    size = format_number(output.stat().st_size, _lang(lang), 0)
-    wrote = word("draw.wrote", _lang(lang), path=output, size=size, renderer=used)
+        used = _draw(ref, output, compare, timeline, sets, chosen(lang), renderer)
+    size = format_number(output.stat().st_size, chosen(lang), 0)
+    wrote = word("draw.wrote", chosen(lang), path=output, size=size, renderer=used)
     console.print(Text(wrote), soft_wrap=True)
 
 
@@ -230,10 +226,10 @@ def report(
             after_events=logs[1][1] if logs else None,
             before_runs=logs[0][0] if logs else None,
             after_runs=logs[1][0] if logs else None,
-            lang=_lang(lang),
+            lang=chosen(lang),
             renderer=_renderer(renderer),
         )
-    language = _lang(lang)
+    language = chosen(lang)
     figures = {
         f"{name}_{side}": format_number(value, language)
         for name, pair in (("handoffs", entry.handoffs), ("lead", entry.lead_days))

@@ -11,7 +11,7 @@ from rich.table import Table
 from boflyt.commands.labels import cells, lane_text, plain, value_text
 from boflyt.engine.definition.diff import FieldChange, VersionDiff
 from boflyt.models.definition import LaneCatalog, Step
-from boflyt.models.words import term, word
+from boflyt.models.words import DEFAULT_LANGUAGE, Language, term, word
 from boflyt.visualize.wording import outcome_label
 
 __all__ = ["diff_view"]
@@ -24,7 +24,7 @@ def _table(title: str, *columns: str) -> Table:
     return table
 
 
-def _steps_listed(title: str, steps: Iterable[Step], catalog: LaneCatalog, lang: str) -> Table:
+def _steps_listed(title: str, steps: Iterable[Step], catalog: LaneCatalog, lang: Language) -> Table:
     table = _table(
         title, word("field.step", lang), word("field.lane", lang), word("field.kind", lang)
     )
@@ -39,7 +39,7 @@ def _steps_listed(title: str, steps: Iterable[Step], catalog: LaneCatalog, lang:
     return table
 
 
-def _change_cells(change: FieldChange, lang: str, catalog: LaneCatalog) -> list[str]:
+def _change_cells(change: FieldChange, lang: Language, catalog: LaneCatalog) -> list[str]:
     before, after = change.before, change.after
     if change.field == "lane":
         before, after = lane_text(before, catalog, lang), lane_text(after, catalog, lang)
@@ -49,7 +49,7 @@ def _change_cells(change: FieldChange, lang: str, catalog: LaneCatalog) -> list[
 
 
 def _changes_table(
-    title: str, rows: Iterable[tuple[str, FieldChange]], lang: str, catalog: LaneCatalog
+    title: str, rows: Iterable[tuple[str, FieldChange]], lang: Language, catalog: LaneCatalog
 ) -> Table:
     listed = list(rows)
     owned = any(owner for owner, _ in listed)
@@ -63,7 +63,7 @@ def _changes_table(
     return table
 
 
-def _transitions_diff(diff: VersionDiff, lang: str) -> Table:
+def _transitions_diff(diff: VersionDiff, lang: Language) -> Table:
     table = _table(
         word("show.transitions", lang), "", word("show.from_to", lang), word("field.outcome", lang)
     )
@@ -73,7 +73,7 @@ def _transitions_diff(diff: VersionDiff, lang: str) -> Table:
     return table
 
 
-def _handoffs_diff(diff: VersionDiff, catalog: LaneCatalog, lang: str) -> Table:
+def _handoffs_diff(diff: VersionDiff, catalog: LaneCatalog, lang: Language) -> Table:
     title = f"{word('show.handoffs', lang)}: {diff.handoffs_before} → {diff.handoffs_after}"
     table = _table(title, "", word("show.from_to", lang), word("field.lane", lang))
     for sign, found in (("−", diff.handoffs_removed), ("+", diff.handoffs_added)):
@@ -92,7 +92,9 @@ def _handoffs_diff(diff: VersionDiff, catalog: LaneCatalog, lang: str) -> Table:
     return table
 
 
-def _diff_parts(diff: VersionDiff, catalog: LaneCatalog, lang: str) -> Iterator[RenderableType]:
+def _diff_parts(
+    diff: VersionDiff, catalog: LaneCatalog, lang: Language
+) -> Iterator[RenderableType]:
     if diff.metadata:
         rows = [("", change) for change in diff.metadata]
         yield _changes_table(word("show.metadata", lang), rows, lang, catalog)
@@ -127,7 +129,7 @@ def _arrow(key: tuple[str, str, str | None]) -> str:
     return f"{source} → {target}" + (f" [{outcome}]" if outcome else "")
 
 
-def diff_view(diff: VersionDiff, catalog: LaneCatalog, lang: str = "nb") -> Group:
+def diff_view(diff: VersionDiff, catalog: LaneCatalog, lang: Language = DEFAULT_LANGUAGE) -> Group:
     """The summary sentence, then one table per kind of change."""
     head = plain(f"{diff.before} → {diff.after}: {diff.summary(lang)}", "bold")
     if diff.is_empty and not diff.metadata:

@@ -14,12 +14,12 @@ from rich.text import Text
 
 from boflyt.engine.definition.diff import format_value
 from boflyt.models.definition import LaneCatalog
-from boflyt.models.words import term
+from boflyt.models.words import Language, term
 
 __all__ = ["cells", "lane_text", "plain", "value_text"]
 
 
-def value_text(value: Any, lang: str) -> str:
+def value_text(value: Any, lang: Language) -> str:
     """A field value for people: vocabulary values translated, durations as ``30–60``."""
     if isinstance(value, Enum):
         return term(value, lang)
@@ -28,7 +28,7 @@ def value_text(value: Any, lang: str) -> str:
     return format_value(value, lang)
 
 
-def lane_text(lane_id: str, catalog: LaneCatalog, lang: str) -> str:
+def lane_text(lane_id: str, catalog: LaneCatalog, lang: Language) -> str:
     """The label of a lane from the catalogue; its id when the catalogue lacks it."""
     lane = catalog.get(lane_id)
     return lane.name.get(lang) if lane is not None else lane_id

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from boflyt.models.words import DEFAULT_LANGUAGE, languages
+from boflyt.models.words import DEFAULT_LANGUAGE, Language, language, languages
 from boflyt.settings import get_settings
 
 __all__ = ["LangOption", "chosen", "parse_language"]
@@ -39,6 +39,6 @@ LangOption = Annotated[
 """``--lang`` / ``-l``: one of the catalogue's languages; ``None`` means the settings decide."""
 
 
-def chosen(lang: str | None) -> str:
+def chosen(lang: str | None) -> Language:
     """The language asked for, else the one the settings name (``BOFLYT_LANG``, else bokmål)."""
-    return lang if lang is not None else get_settings().lang
+    return language(lang) if lang is not None else get_settings().lang

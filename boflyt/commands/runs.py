@@ -31,7 +31,7 @@ from boflyt.models.definition import Version
 from boflyt.models.errors import NotFoundError
 from boflyt.models.runset import RunSet, RunSetInfo, SimulationOrigin
 from boflyt.models.vocabulary import Mode
-from boflyt.models.words import count, format_number, word
+from boflyt.models.words import Language, count, format_number, word
 from boflyt.workspace import Workspace
 
 __all__ = ["RunsOption", "chosen_run_sets", "load_run_sets", "register", "runs_app"]
@@ -96,16 +96,16 @@ def load_run_sets(
         engine.dispose()
 
 
-def _w(key: str, lang: str) -> str:
+def _w(key: str, lang: Language) -> str:
     return word(f"runs.{key}", lang)
 
 
-def _kind(info: RunSetInfo, lang: str) -> str:
+def _kind(info: RunSetInfo, lang: Language) -> str:
     demo = " (demo)" if info.origin == SimulationOrigin.DEMO else ""
     return info.kind(lang) + demo
 
 
-def _table(sets: list[RunSetInfo], lang: str) -> Table:
+def _table(sets: list[RunSetInfo], lang: Language) -> Table:
     table = Table(title=_w("title", lang), title_justify="left")
     for key in ("run_set", "version", "kind", "scenario", "seed", "cases", "when"):
         table.add_column(

@@ -26,7 +26,7 @@ from rich.table import Table
 from boflyt.analysis.simulation.cohort import simulate
 from boflyt.analysis.simulation.log import log_records
 from boflyt.commands.labels import lane_text
-from boflyt.commands.language import LangOption
+from boflyt.commands.language import LangOption, chosen
 from boflyt.console import console, fail, friendly_errors
 from boflyt.engine.case.decide import compile_flow
 from boflyt.engine.definition.load import Library, load_library, parse_ref
@@ -38,7 +38,7 @@ from boflyt.models.definition import Version
 from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.scenario import Scenario
 from boflyt.models.tables import SimulationRun
-from boflyt.models.words import format_number, word
+from boflyt.models.words import Language, format_number, word
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]
@@ -47,7 +47,7 @@ __all__ = ["register"]
 class _Words:
     """The ``simulate`` group of the word catalogue, indexed like a dict: ``words["title"]``."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: Language) -> None:
         self.lang = lang
 
     def __getitem__(self, key: str) -> str:
@@ -80,7 +80,7 @@ def simulate_command(
 ) -> None:
     with friendly_errors():
         workspace = Workspace.current()
-        language = lang or workspace.settings.lang
+        language = chosen(lang)
         words = _Words(language)
         library = load_library(workspace.processes_dir)
         process, number = parse_ref(ref)
@@ -220,7 +220,7 @@ def _print_summary(
     stored: RunSetInfo,
     library: Library,
     words: _Words,
-    lang: str,
+    lang: Language,
 ) -> None:
     title = f"{words['title']}: {stored.version_key} · {stored.label(lang)}"
     table = Table(title=title, title_justify="left")

@@ -19,13 +19,13 @@ from boflyt.engine.definition.diff import transition_key
 from boflyt.engine.definition.graph import flow_order, handoffs
 from boflyt.models.definition import Duration, LaneCatalog, Step, Transition, Version
 from boflyt.models.vocabulary import ValueClass
-from boflyt.models.words import format_number, term, word
+from boflyt.models.words import DEFAULT_LANGUAGE, Language, format_number, term, word
 from boflyt.visualize.wording import outcome_label
 
 __all__ = ["version_view"]
 
 
-def _header(version: Version, lang: str) -> Panel:
+def _header(version: Version, lang: Language) -> Panel:
     based = f"v{version.based_on}" if version.based_on else "—"
     lines = [
         plain(f"{version.key} · {version.label} · {term(version.status, lang)}", "bold"),
@@ -40,7 +40,7 @@ def _header(version: Version, lang: str) -> Panel:
     return Panel(Group(*lines), title=plain(version.name.get(lang), "bold"), title_align="left")
 
 
-def _lanes_line(version: Version, catalog: LaneCatalog, lang: str) -> Text:
+def _lanes_line(version: Version, catalog: LaneCatalog, lang: Language) -> Text:
     parts = []
     for number, lane_id in enumerate(version.lanes, start=1):
         lane = catalog.get(lane_id)
@@ -60,11 +60,11 @@ _ENGINE_KINDS = frozenset({"start", "end", "parallel", "join"})
 """Kinds the engine does on its own: no touch time, value or %C&A worth showing."""
 
 
-def _duration_cell(duration: Duration, lang: str) -> str:
+def _duration_cell(duration: Duration, lang: Language) -> str:
     return "" if duration.high == 0 else value_text(duration, lang)
 
 
-def _step_row(number: int, step: Step, catalog: LaneCatalog, lang: str) -> list[str]:
+def _step_row(number: int, step: Step, catalog: LaneCatalog, lang: Language) -> list[str]:
     wait = _duration_cell(step.wait_days, lang)
     if step.external_wait:
         wait += "*"
@@ -103,7 +103,7 @@ def _column_key(key: str) -> str:
     return f"show.{key}" if key in _SHOW_COLUMNS else f"field.{key}"
 
 
-def _steps_table(version: Version, catalog: LaneCatalog, lang: str) -> Table:
+def _steps_table(version: Version, catalog: LaneCatalog, lang: Language) -> Table:
     table = Table(
         title=word("show.steps", lang), title_justify="left", box=box.SIMPLE_HEAD, show_lines=True
     )
@@ -119,7 +119,7 @@ def _steps_table(version: Version, catalog: LaneCatalog, lang: str) -> Table:
     return table
 
 
-def _steps_list(version: Version, catalog: LaneCatalog, lang: str) -> Group:
+def _steps_list(version: Version, catalog: LaneCatalog, lang: Language) -> Group:
     """The steps table as a list, for terminals too narrow for the table."""
     headings = [word(_column_key(key), lang).replace("\n", " ") for key in _STEP_COLUMNS]
     lines: list[RenderableType] = [plain(word("show.steps", lang), "italic")]
@@ -135,7 +135,9 @@ def _steps_list(version: Version, catalog: LaneCatalog, lang: str) -> Group:
     return Group(*lines)
 
 
-def _steps_view(version: Version, catalog: LaneCatalog, lang: str, width: int) -> RenderableType:
+def _steps_view(
+    version: Version, catalog: LaneCatalog, lang: Language, width: int
+) -> RenderableType:
     table = _steps_table(version, catalog, lang)
     probe = Console(width=10_000)  # measure unclamped: Measurement.get caps at the width
     # rich shares out the shrinking in proportion, not word by word, so a table needs some
@@ -150,7 +152,7 @@ def _ordered_transitions(version: Version) -> list[Transition]:
     return sorted(version.transitions, key=lambda t: rank.get(t.source, len(rank)))
 
 
-def _transitions_table(version: Version, catalog: LaneCatalog, lang: str) -> Table:
+def _transitions_table(version: Version, catalog: LaneCatalog, lang: Language) -> Table:
     crossing = {transition_key(h.transition): h for h in handoffs(version)}
     table = Table(title=word("show.transitions", lang), title_justify="left")
     table.add_column(word("show.from_to", lang))
@@ -181,7 +183,7 @@ def _transitions_table(version: Version, catalog: LaneCatalog, lang: str) -> Tab
 
 
 def version_view(
-    version: Version, catalog: LaneCatalog, lang: str = "nb", *, width: int = 200
+    version: Version, catalog: LaneCatalog, lang: Language = DEFAULT_LANGUAGE, *, width: int = 200
 ) -> Group:
     """Metadata, lanes, steps in flow order and transitions with handoffs marked ↪.
 

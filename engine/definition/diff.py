@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from boflyt.engine.definition.graph import Handoff, handoffs
 from boflyt.models.definition import Duration, LaneCatalog, Step, Text, Transition, Version
-from boflyt.models.words import count, format_number, term, word
+from boflyt.models.words import ENGLISH, Language, count, format_number, term, word
 
 __all__ = [
     "STEP_FIELDS",
@@ -146,11 +146,11 @@ class VersionDiff:
             or self.handoffs_changed
         )
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: Language = ENGLISH) -> str:
         """One sentence: ``removed 8 steps, added 2, changed 5; handoffs 12 → 6; …``."""
         return _summary(self, lang)
 
-    def lines(self, lang: str = "en", *, lanes: LaneCatalog | None = None) -> list[str]:
+    def lines(self, lang: Language = ENGLISH, *, lanes: LaneCatalog | None = None) -> list[str]:
         """The whole diff in plain words, one change per line, summary first."""
         return _lines(self, lang, lanes)
 
@@ -257,21 +257,21 @@ def _transitions_changed(
 # --- plain words ---------------------------------------------------------------------------
 
 
-def _words(lang: str) -> _Words:
+def _words(lang: Language) -> _Words:
     return _Words(lang)
 
 
 class _Words:
     """The ``diff`` group of the word catalogue, indexed like a dict: ``w["removed"]``."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: Language) -> None:
         self.lang = lang
 
     def __getitem__(self, key: str) -> str:
         return word(f"diff.{key}", self.lang)
 
 
-def format_value(value: Any, lang: str = "en") -> str:
+def format_value(value: Any, lang: Language = ENGLISH) -> str:
     """A field value in plain text: durations as ``30`` / ``30–60``, empty values as ``—``.
 
     >>> format_value(Duration(low=3, high=10))
@@ -296,7 +296,7 @@ def format_value(value: Any, lang: str = "en") -> str:
     return str(value)
 
 
-def _format_duration(duration: Duration, lang: str) -> str:
+def _format_duration(duration: Duration, lang: Language) -> str:
     if duration.dist == "fixed":
         points = [duration.low]
     elif duration.dist == "triangular":
@@ -311,7 +311,7 @@ def _count(n: int, w: _Words) -> str:
     return count("word.steps", n, w.lang)
 
 
-def _summary(diff: VersionDiff, lang: str) -> str:
+def _summary(diff: VersionDiff, lang: Language) -> str:
     w = _words(lang)
     if diff.is_empty:
         return w["no_change"]
@@ -342,7 +342,7 @@ def _arrow(key: TransitionKey) -> str:
     return f"{source} → {target}" + (f" [{outcome}]" if outcome else "")
 
 
-def _changes(changes: Iterable[FieldChange], lang: str) -> str:
+def _changes(changes: Iterable[FieldChange], lang: Language) -> str:
     return "; ".join(
         f"{word(f'field.{c.field}', lang)}: {format_value(c.before, lang)} → "
         f"{format_value(c.after, lang)}"
@@ -350,12 +350,12 @@ def _changes(changes: Iterable[FieldChange], lang: str) -> str:
     )
 
 
-def _lane_label(lane: str, lang: str, catalog: LaneCatalog | None) -> str:
+def _lane_label(lane: str, lang: Language, catalog: LaneCatalog | None) -> str:
     found = catalog.get(lane) if catalog is not None else None
     return found.name.get(lang) if found is not None else lane
 
 
-def _lines(diff: VersionDiff, lang: str, catalog: LaneCatalog | None) -> list[str]:
+def _lines(diff: VersionDiff, lang: Language, catalog: LaneCatalog | None) -> list[str]:
     w = _words(lang)
     out = [f"{diff.before} → {diff.after}: {diff.summary(lang)}"]
     out += [f"  {_changes([c], lang)}" for c in diff.metadata]
