@@ -18,9 +18,9 @@ import numpy as np
 import polars as pl
 
 from boflyt.analysis import observed_tables as tables
-from boflyt.analysis.calendar import DEFAULT_CALENDAR, WorkCalendar
 from boflyt.analysis.conformance import Conformance, conformance
 from boflyt.analysis.design import Metric
+from boflyt.engine.calendar import DEFAULT_CALENDAR, WorkCalendar
 from boflyt.models.definition import Version
 from boflyt.models.events import EVENT_COLUMNS
 from boflyt.models.vocabulary import EventKind, RunStatus

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from boflyt.analysis.calendar import DEFAULT_CALENDAR, WorkCalendar
 from boflyt.analysis.chain import parallel_blocks
 from boflyt.analysis.observed import working_minutes
+from boflyt.engine.calendar import DEFAULT_CALENDAR, WorkCalendar
 from boflyt.models.definition import MINUTES_PER_WORKING_DAY, OutcomeMetric, Step, Version
 from boflyt.models.errors import DefinitionError, Problem
 from boflyt.models.vocabulary import EventKind, StepKind

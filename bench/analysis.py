@@ -32,8 +32,8 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from boflyt.analysis.calendar import DEFAULT_CALENDAR
 from boflyt.analysis.observed import observed_metrics
+from boflyt.engine.calendar import DEFAULT_CALENDAR
 from boflyt.models.definition import Version
 
 LANES = ("housing_office", "nav", "accounting", "property_company")

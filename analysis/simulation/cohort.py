@@ -2,7 +2,7 @@
 
 The clock counts **working minutes** (the scenario's hours per day on its working days, minus
 holidays); nights, weekends and holidays do not exist on it, and events are stamped with
-calendar datetimes at the end (:func:`boflyt.analysis.simulation.log.stamp`). Cases arrive as a
+calendar datetimes at the end (:meth:`boflyt.engine.calendar.WorkCalendar.stamp`). Cases arrive as a
 Poisson stream (``arrivals_per_week`` spread over the week's working minutes). Each work item
 that becomes ready first waits its ``wait_days`` (drawn; outside parties and timers use no
 staff), then queues first-come-first-served for one person of every organisation that works on
@@ -36,11 +36,11 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-from boflyt.analysis.calendar import WorkCalendar, norwegian_holidays
 from boflyt.analysis.simulation.drivers import EngineDriver, FastDriver
-from boflyt.analysis.simulation.log import stamp, to_frame
+from boflyt.analysis.simulation.log import to_frame
 from boflyt.analysis.simulation.result import SimulationResult, build_result, merge_results
 from boflyt.analysis.simulation.world import Plan, World
+from boflyt.engine.calendar import WorkCalendar, norwegian_holidays
 from boflyt.engine.case.decide import compile_flow
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.scenario import Scenario
@@ -186,5 +186,5 @@ def _result(
 
 def _dates(calendar: WorkCalendar, origin: dt.date, days: int, per_day: float) -> pl.Series:
     """The calendar date of each working day 0..days-1."""
-    starts = stamp(calendar, origin, np.arange(days, dtype=np.float64) * per_day + 1.0)
+    starts = calendar.stamp(origin, np.arange(days, dtype=np.float64) * per_day + 1.0)
     return pl.Series("day", starts.astype("datetime64[D]"), dtype=pl.Date)

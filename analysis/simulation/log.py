@@ -3,8 +3,8 @@
 :func:`to_frame` builds the same polars frame as :func:`boflyt.engine.store.commands.event_frame` —
 :data:`~boflyt.models.events.EVENT_COLUMNS` then ``process``, ``version``, ``mode`` (``simulated``),
 ordered by case and ``seq`` — so the observed analysis reads simulated runs unchanged. Times are
-working minutes until :func:`stamp` maps them to calendar datetimes through the scenario's
-:class:`~boflyt.analysis.calendar.WorkCalendar` (vectorised; nights, weekends and holidays skipped).
+working minutes until :meth:`~boflyt.engine.calendar.WorkCalendar.stamp` maps them to calendar
+datetimes through the scenario's calendar (vectorised; nights, weekends and holidays skipped).
 :func:`log_records` turns a frame back into engine records for the store.
 """
 
@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import polars as pl
 
-from boflyt.analysis.calendar import WorkCalendar
 from boflyt.analysis.simulation.drivers import (
     DONE,
     HANDOFF,
@@ -25,11 +24,12 @@ from boflyt.analysis.simulation.drivers import (
     EngineDriver,
     FastDriver,
 )
+from boflyt.engine.calendar import WorkCalendar
 from boflyt.engine.case.decide import CaseState, Flow, replay
 from boflyt.models.events import EVENT_COLUMNS, Event
 from boflyt.models.vocabulary import EventKind, Mode
 
-__all__ = ["FRAME_SCHEMA", "log_records", "stamp", "to_frame", "working_days"]
+__all__ = ["FRAME_SCHEMA", "log_records", "to_frame"]
 
 FRAME_SCHEMA: dict[str, pl.DataType] = {
     "case_id": pl.String(),
@@ -56,39 +56,6 @@ FRAME_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def stamp(calendar: WorkCalendar, origin: dt.date, minutes: np.ndarray) -> np.ndarray:
-    """Vectorised :meth:`WorkCalendar.to_datetime` over working minutes (``datetime64[us]``).
-
-    >>> from analysis.calendar import WorkCalendar
-    >>> stamp(WorkCalendar(), dt.date(2025, 1, 4), np.array([0.0, 450.0, 451.0]))
-    array(['2025-01-06T08:00:00.000000', '2025-01-06T15:30:00.000000',
-           '2025-01-07T08:01:00.000000'], dtype='datetime64[us]')
-    """
-    per_day = calendar.minutes_per_day
-    whole, rest = np.divmod(np.maximum(minutes, 0.0), per_day)
-    edge = (rest == 0) & (whole > 0)
-    whole = np.where(edge, whole - 1, whole).astype(np.int64)
-    rest = np.where(edge, per_day, rest)
-    days = working_days(calendar, origin, int(whole.max(initial=0)) + 1)[whole]
-    opening = np.timedelta64(round(calendar.start_hour * 3_600_000_000), "us")
-    offset = np.round(rest * 60_000_000).astype(np.int64).astype("timedelta64[us]")
-    return np.asarray(days.astype("datetime64[us]") + opening + offset)
-
-
-def working_days(calendar: WorkCalendar, origin: dt.date, count: int) -> np.ndarray:
-    """The first ``count`` working days from ``origin`` on, as ``datetime64[D]``."""
-    mask = [day in calendar.weekdays for day in range(7)]
-    holidays = np.array(sorted(calendar.holidays), dtype="datetime64[D]")
-    span = count * 7 // max(len(calendar.weekdays), 1) + 7 + len(holidays)
-    days = np.datetime64(origin, "D") + np.arange(span)
-    found = days[np.is_busday(days, weekmask=mask, holidays=holidays)]
-    while len(found) < count:  # pragma: no cover - only with extreme holiday lists
-        span *= 2
-        days = np.datetime64(origin, "D") + np.arange(span)
-        found = days[np.is_busday(days, weekmask=mask, holidays=holidays)]
-    return found[:count]
-
-
 def to_frame(
     driver: FastDriver | EngineDriver,
     *,
@@ -102,12 +69,12 @@ def to_frame(
     """The simulated log as the store's frame shape, stamped through ``calendar``."""
     if isinstance(driver, FastDriver):
         return _unpack(
-            driver, case_ids, step_ids, names, flow, lambda m: stamp(calendar, origin, m)
+            driver, case_ids, step_ids, names, flow, lambda m: calendar.stamp(origin, m)
         )
     frame, minutes = _engine_rows(driver)
     version = flow.version
     return frame.with_columns(
-        pl.Series("at", stamp(calendar, origin, minutes), dtype=pl.Datetime("us")),
+        pl.Series("at", calendar.stamp(origin, minutes), dtype=pl.Datetime("us")),
         pl.lit(version.process, pl.String).alias("process"),
         pl.lit(version.version, pl.Int64).alias("version"),
         pl.lit(Mode.SIMULATED.value, pl.String).alias("mode"),

@@ -467,15 +467,16 @@ def _write_events(
 
 
 def escalate_overdue(
-    engine: Engine, *, now: dt.datetime, library: object = None, clock: Clock = wall_clock
+    engine: Engine, *, now: dt.datetime, clock: Clock = wall_clock
 ) -> int:
     """Escalate ready work items that have waited longer than their step allows.
 
     Each overdue item gets ``escalated = true`` and one ``step_escalated`` event, in the case's
     own command transaction; running it again changes nothing. The wait limit comes from the
-    version each case is pinned to (``library`` is accepted for callers that have one and is
-    not needed). Returns the number of items escalated; a case that changes concurrently, or
-    whose last event is later than ``now``, is left for the next run.
+    version each case is pinned to, counted in working time on the one calendar (holidays
+    included: :func:`~boflyt.engine.case.overdue.overdue_items`). Returns the number of items
+    escalated; a case that changes concurrently, or whose last event is later than ``now``, is
+    left for the next run.
 
     Raises :class:`CommandError` when ``now`` lies more than a few minutes in the future.
     """

@@ -13,8 +13,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from boflyt.analysis.calendar import DEFAULT_CALENDAR
 from boflyt.analysis.observed import complete_columns, observed_metrics, per_case, working_minutes
+from boflyt.engine.calendar import DEFAULT_CALENDAR
 from boflyt.engine.case.decide import BeginStep, CompleteStep, StartCase, decide
 from boflyt.models.vocabulary import EventKind
 from tests.factories import linear_version

@@ -8,9 +8,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from boflyt.analysis.calendar import WorkCalendar, norwegian_holidays
 from boflyt.analysis.simulation.cohort import calendar_of, simulate
-from boflyt.analysis.simulation.log import log_records, stamp
+from boflyt.analysis.simulation.log import log_records
+from boflyt.engine.calendar import WorkCalendar, norwegian_holidays
 from boflyt.engine.case.decide import compile_flow, replay
 from boflyt.models.definition import Lane, LaneCatalog, Text
 from boflyt.models.events import EVENT_COLUMNS
@@ -199,7 +199,7 @@ def test_stamps_skip_nights_weekends_and_holidays() -> None:
     calendar = WorkCalendar(holidays=norwegian_holidays([2025]))
     # Wed 16 April 2025; Thursday 17 to Monday 21 are Easter holidays or weekend
     minutes = np.array([0.0, 450.0, 451.0, 900.0 + 30.0])
-    got = stamp(calendar, dt.date(2025, 4, 16), minutes).astype("datetime64[m]").tolist()
+    got = calendar.stamp(dt.date(2025, 4, 16), minutes).astype("datetime64[m]").tolist()
     assert got == [
         dt.datetime(2025, 4, 16, 8, 0),
         dt.datetime(2025, 4, 16, 15, 30),
