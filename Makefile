@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck contracts installed bench clean
+.PHONY: demo test check lint typecheck contracts docs installed bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/boflyt demo
 
-check: $(STAMP) lint typecheck contracts
+check: $(STAMP) lint typecheck contracts docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -26,6 +26,10 @@ typecheck: $(STAMP)
 
 contracts: $(STAMP)
 	$(BIN)/lint-imports
+
+# The docs site, strictly: a broken link, page or docstring fails the build (site/ is ignored).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
 
 test: check
 	$(BIN)/pytest -q
@@ -39,4 +43,4 @@ bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) data reports .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data reports site .pytest_cache .mypy_cache .ruff_cache

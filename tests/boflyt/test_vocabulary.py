@@ -1,5 +1,5 @@
-"""One vocabulary: every bokmål screen, diagram and report speaks bokmål, and the README's glossary
-is the catalogue's.
+"""One vocabulary: every bokmål screen, diagram and report speaks bokmål, and the docs' glossary
+(docs/reference/glossary.md) is the catalogue's.
 
 The English-only words are the catalogue's own: the words (four letters or more) of every English
 entry whose bokmål differs, less any word bokmål uses too (``status``, ``median``, ``transport``).
@@ -21,6 +21,7 @@ from boflyt.models.definition import Version
 from boflyt.models.words import entries, glossary_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
+GLOSSARY_PAGE = "docs/reference/glossary.md"
 LIBRARY = load_library(ROOT / "processes")
 FNR = "01017012345"  # synthetic
 runner = CliRunner()
@@ -103,12 +104,14 @@ def test_the_list_of_english_only_words_is_the_catalogues() -> None:
     assert leaks("Åpne rapportene: /tmp/x/reports/index.html (boflyt runs list)") == []
 
 
-def test_the_readme_glossary_is_generated_from_the_catalogue() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_docs_glossary_is_generated_from_the_catalogue() -> None:
+    page = (ROOT / GLOSSARY_PAGE).read_text(encoding="utf-8")
     start, end = "<!-- glossary: start -->\n", "<!-- glossary: end -->"
-    assert start in readme and end in readme, "README has no generated glossary block"
-    block = readme.split(start, 1)[1].split(end, 1)[0]
-    assert block.strip() == glossary_markdown().strip(), "run: boflyt glossary --readme README.md"
+    assert start in page and end in page, f"{GLOSSARY_PAGE} has no generated glossary block"
+    block = page.split(start, 1)[1].split(end, 1)[0]
+    assert block.strip() == glossary_markdown().strip(), (
+        f"run: boflyt glossary --readme {GLOSSARY_PAGE}"
+    )
 
 
 def test_boflyt_glossary_prints_it_and_rewrites_a_readme_block(tmp_path: Path) -> None:
