@@ -6,11 +6,15 @@ interval of the difference of means (after − before): cases are resampled with
 ``resamples`` times, with a seeded numpy generator. The structural story — steps removed, added
 and changed, handoffs removed, duplicate registrations removed, wastes removed — matches steps
 by id (steps kept from one version to the next keep their ids).
+
+A :class:`Comparison` also carries what its rows were computed from — each version's design
+metrics, the diff and, when asked, each log's observed metrics — so that a report renders them
+without computing them again (:mod:`boflyt.analysis.report_data`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,9 +22,8 @@ import polars as pl
 
 from boflyt.analysis.compare_text import sentences
 from boflyt.analysis.design import DESIGN_METRICS, DesignMetrics, Metric, design_metrics
-from boflyt.analysis.observed import CASE_METRICS, per_case
-from boflyt.analysis.waste import duplicate_registrations
-from boflyt.engine.definition.diff import diff_versions
+from boflyt.analysis.observed import CASE_METRICS, ObservedMetrics, observed_metrics, per_case
+from boflyt.engine.definition.diff import VersionDiff, diff_versions
 from boflyt.engine.definition.graph import handoffs
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.vocabulary import RunStatus
@@ -95,6 +98,16 @@ class Comparison:
     wastes: dict[str, tuple[int, int]]
     """Steps tagged with each waste category: (before, after)."""
     lanes: LaneCatalog | None = None
+    design: tuple[DesignMetrics, DesignMetrics] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Each version's design metrics, as the rows were computed from (not in :meth:`as_dict`)."""
+    diff: VersionDiff | None = field(default=None, repr=False, compare=False)
+    """The semantic diff the structural story was taken from (not in :meth:`as_dict`)."""
+    observed: tuple[ObservedMetrics | None, ObservedMetrics | None] = field(
+        default=(None, None), repr=False, compare=False
+    )
+    """Each log's observed metrics when :func:`compare` was asked for them (``observed=True``)."""
 
     def row(self, key: str) -> Row:
         """The row of one metric key; :class:`KeyError` when there is none."""
@@ -105,8 +118,9 @@ class Comparison:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-friendly data."""
-        data = asdict(self)
-        data.pop("lanes")
+        data = asdict(replace(self, lanes=None, design=None, diff=None, observed=(None, None)))
+        for name in ("lanes", "design", "diff", "observed"):
+            data.pop(name)
         return data
 
     def summary(self, lang: Language = DEFAULT_LANGUAGE) -> list[str]:
@@ -215,11 +229,14 @@ def compare(
     lanes: LaneCatalog | None = None,
     seed: int = 0,
     resamples: int = 2000,
+    observed: bool = False,
 ) -> Comparison:
     """Compare two versions: design metrics, observed metrics when both logs are given, and
     the structural story (steps, handoffs, duplicate registrations, wastes).
 
     Each log may hold other versions too; only its cases of the matching version are used.
+    With ``observed``, each non-empty log's full :class:`ObservedMetrics` (waits, bottlenecks,
+    conformance) is computed in the same pass as its per-case figures and kept on the result.
 
     Raises:
         DefinitionError: when a version's graph has a loop that can never be left.
@@ -237,16 +254,18 @@ def compare(
     design_b = design_metrics(before, lanes=lanes)
     design_a = design_metrics(after, lanes=lanes)
     rows = _design_rows(design_b, design_a)
+    found: tuple[ObservedMetrics | None, ObservedMetrics | None] = (None, None)
     if before_events is not None and after_events is not None:
-        cases_b = _of_version(per_case(before_events), before)
-        cases_a = _of_version(per_case(after_events), after)
+        cases_b, metrics_b = _cases(before_events, before, full=observed)
+        cases_a, metrics_a = _cases(after_events, after, full=observed)
         rows += _observed_rows(cases_b, cases_a, seed=seed, resamples=resamples)
+        found = (metrics_b, metrics_a)
     diff = diff_versions(before, after)
     refs_b, refs_a = _handoff_refs(before), _handoff_refs(after)
     ends_a = {(h.source, h.target) for h in refs_a}
     ends_b = {(h.source, h.target) for h in refs_b}
-    dup_b = {d.field for d in duplicate_registrations(before)}
-    dup_a = {d.field for d in duplicate_registrations(after)}
+    dup_b = {d.field for d in design_b.duplicates}
+    dup_a = {d.field for d in design_a.duplicates}
     return Comparison(
         process=before.process,
         before=before.version,
@@ -264,7 +283,21 @@ def compare(
         duplicates_added=tuple(sorted(dup_a - dup_b)),
         wastes={w: (design_b.wastes[w], design_a.wastes[w]) for w in design_b.wastes},
         lanes=lanes,
+        design=(design_b, design_a),
+        diff=diff,
+        observed=found,
     )
+
+
+def _cases(
+    events: pl.DataFrame, version: Version, *, full: bool
+) -> tuple[pl.DataFrame, ObservedMetrics | None]:
+    """The per-case figures of ``version`` in a log; with ``full`` (and cases in the log) also
+    the log's whole observed metrics, whose case table they are."""
+    if not full or events.is_empty():
+        return _of_version(per_case(events), version), None
+    metrics = observed_metrics(events, version=version)
+    return _of_version(metrics.cases, version), metrics
 
 
 def _of_version(cases: pl.DataFrame, version: Version) -> pl.DataFrame:

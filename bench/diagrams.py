@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from boflyt.analysis.simulation.cohort import simulate  # noqa: E402
 from boflyt.engine.definition.load import load_lanes, load_version  # noqa: E402
 from boflyt.models.scenario import Scenario  # noqa: E402
-from boflyt.visualize.diagram import extract_swimlane  # noqa: E402
+from boflyt.visualize.extraction import extract_swimlane  # noqa: E402
 from boflyt.visualize.render import find_renderer, run_graphviz  # noqa: E402
 from boflyt.visualize.report import build_report  # noqa: E402
 from boflyt.visualize.swimlane import swimlane_dot  # noqa: E402

@@ -14,34 +14,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 import polars as pl
 
-from boflyt.analysis.compare import Comparison, compare
-from boflyt.analysis.design import DesignMetrics, design_metrics
-from boflyt.analysis.observed import ObservedMetrics, observed_metrics
-from boflyt.analysis.outcomes import logged_outcomes
-from boflyt.analysis.waste import duplicate_registrations
-from boflyt.engine.definition.diff import diff_versions
+from boflyt.analysis.compare import Comparison
+from boflyt.analysis.report_data import ReportData, report_data
 from boflyt.models.definition import LaneCatalog, Version
-from boflyt.models.errors import CommandError
-from boflyt.models.runset import RunSet, RunSetInfo
-from boflyt.models.vocabulary import Mode
+from boflyt.models.runset import RunSetInfo
 from boflyt.models.words import DEFAULT_LANGUAGE, Language, format_number, word
 from boflyt.visualize.charts import lead_time_distribution
-from boflyt.visualize.diagram import Swimlane, WaitScale, extract_comparison, extract_swimlane
+from boflyt.visualize.extraction import extract_comparison, extract_swimlane, overlay_swimlane
 from boflyt.visualize.render import Renderer, find_renderer
 from boflyt.visualize.report_text import card, outcome_table_html, table_html, texts, waste_rows
-from boflyt.visualize.run_set_text import (
-    comparison_summary,
-    kind_of,
-    run_text,
-    runs_line,
-    scale_title,
-)
+from boflyt.visualize.run_set_text import comparison_summary, kind_of, run_text, runs_line
 from boflyt.visualize.side_by_side import stack_svgs
 from boflyt.visualize.svg import inline_svg
 from boflyt.visualize.swimlane import render_swimlane
@@ -49,7 +37,7 @@ from boflyt.visualize.timeline import render_timelines
 from boflyt.visualize.value_stream import extract_timeline
 from boflyt.visualize.wording import waste_label
 
-__all__ = ["ReportEntry", "build_index", "build_report", "overlay_swimlane", "runs_of"]
+__all__ = ["ReportEntry", "build_index", "build_report", "render_report"]
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("boflyt.visualize", "templates"),
@@ -77,69 +65,6 @@ def _inline(svg: bytes) -> str:
     return inline_svg(svg)
 
 
-def _observed(events: pl.DataFrame | None, version: Version) -> ObservedMetrics | None:
-    if events is None or events.is_empty():
-        return None
-    return observed_metrics(events, version=version)
-
-
-def _lead_days(observed: ObservedMetrics | None, version: Version) -> list[float]:
-    """Lead times of the finished cases of ``version`` in an observed log."""
-    if observed is None:
-        return []
-    finished = observed.cases.filter(
-        (pl.col("status") == "finished")
-        & (pl.col("process") == version.process)
-        & (pl.col("version") == version.version)
-    )
-    return [float(v) for v in finished["lead_days"].drop_nulls()]
-
-
-def runs_of(events: pl.DataFrame, version: Version) -> RunSetInfo:
-    """The run set of a log given without one (a library caller's frame), named by its mode.
-
-    Raises:
-        CommandError: the log holds runs of more than one mode (run sets are never pooled).
-    """
-    modes = sorted(set(events["mode"].unique().drop_nulls()))
-    if len(modes) != 1:
-        raise CommandError(
-            f"the event log of {version.key} holds runs of {', '.join(modes) or 'no mode'}; "
-            "a figure stands on one run set; give each version's log of one set"
-        )
-    cases = events.filter(
-        (pl.col("process") == version.process) & (pl.col("version") == version.version)
-    )["case_id"].n_unique()
-    return RunSetInfo(RunSet(Mode(modes[0])), version.process, version.version, cases)
-
-
-def overlay_swimlane(
-    version: Version,
-    lanes: LaneCatalog,
-    observed: ObservedMetrics,
-    runs: RunSetInfo,
-    lang: Language,
-) -> Swimlane:
-    """The swimlane coloured by the waiting times of one run set; its scale names the set."""
-    steps = {
-        str(r["step"]): float(r["mean_wait_days"])
-        for r in observed.bottlenecks.iter_rows(named=True)
-        if r["mean_wait_days"] is not None
-    }
-    pairs = {
-        (str(r["from_lane"]), str(r["to_lane"])): float(r["mean_days"])
-        for r in observed.handoff_waits.iter_rows(named=True)
-        if r["mean_days"] is not None
-    }
-    diagram = extract_swimlane(
-        version, lanes, lang=lang, observed_step_waits=steps, observed_handoff_waits=pairs
-    )
-    if diagram.wait_scale is not None:  # the scale names the run set it was measured on
-        scale = WaitScale(diagram.wait_scale.max_days, scale_title(runs, lang))
-        diagram = replace(diagram, wait_scale=scale)
-    return diagram
-
-
 def build_report(
     before: Version,
     after: Version,
@@ -157,56 +82,77 @@ def build_report(
 ) -> ReportEntry:
     """Write the before/after report of two versions of one process to ``path``.
 
-    Every figure comes from :func:`boflyt.analysis.compare.compare` (design metrics always;
-    run-based metrics with 95 % bootstrap intervals when both event logs are given, e.g. from
-    ``engine.store.event_frame(runs=…)``). With events the report also shows the lead-time
-    distributions and the swimlanes coloured by waiting time. Each log is one run set:
-    ``before_runs``/``after_runs`` name it (from ``engine.queries.describe_run_set``); without
-    them it is named by its mode and case count. Every heading, table and chart of run-based
-    figures says which set and n, and only live and imported sets are called measured.
+    Every figure is computed once, by :func:`boflyt.analysis.report_data.report_data` (design
+    metrics always; run-based metrics with 95 % bootstrap intervals when both event logs are
+    given, e.g. from ``engine.store.event_frame(runs=…)``), then rendered by
+    :func:`render_report`. With events the report also shows the lead-time distributions and
+    the swimlanes coloured by waiting time. Each log is one run set: ``before_runs``/
+    ``after_runs`` name it (from ``engine.queries.describe_run_set``); without them it is named
+    by its mode and case count. Every heading, table and chart of run-based figures says which
+    set and n, and only live and imported sets are called measured.
 
     Raises:
         RenderError: when no Graphviz renderer is found or it fails.
         CommandError: a log holds more than one mode of runs.
     """
-    renderer = renderer or find_renderer()
-    comparison = compare(
-        before, after, before_events=before_events, after_events=after_events,
-        lanes=lanes, seed=seed,
+    data = report_data(
+        before, after, lanes=lanes, before_events=before_events, after_events=after_events,
+        before_runs=before_runs, after_runs=after_runs, seed=seed,
     )  # fmt: skip
-    m_before, m_after = design_metrics(before, lanes=lanes), design_metrics(after, lanes=lanes)
-    observed = _observed(before_events, before), _observed(after_events, after)
-    runs = _runs(before, after, (before_events, after_events), (before_runs, after_runs))
-    t = texts(lang) | _run_texts(runs, lang)
-    figures = _figures(before, after, lanes, lang, renderer, m_before, m_after)
-    figures |= _outcomes(before, after, (before_events, after_events), lang)
-    figures |= _observed_figures(before, after, lanes, lang, renderer, observed, runs)
+    return render_report(data, path, lanes=lanes, lang=lang, renderer=renderer, generated=generated)
+
+
+def render_report(
+    data: ReportData,
+    path: Path,
+    *,
+    lanes: LaneCatalog,
+    lang: Language = DEFAULT_LANGUAGE,
+    renderer: Renderer | None = None,
+    generated: dt.datetime | None = None,
+) -> ReportEntry:
+    """Write the report of figures already computed (:class:`ReportData`) to ``path``.
+
+    Raises:
+        RenderError: when no Graphviz renderer is found or it fails.
+    """
+    renderer = renderer or find_renderer()
+    before, after, comparison = data.before, data.after, data.comparison
+    t = texts(lang) | _run_texts(data.runs, lang)
+    figures = _figures(data, lanes, lang, renderer)
+    figures |= _outcomes(data, lang)
+    figures |= _observed_figures(data, lanes, lang, renderer)
     design = [r for r in comparison.rows if r.source == "design"]
     measured = [r for r in comparison.rows if r.source == "observed"]
-    cases = (len(_lead_days(observed[0], before)), len(_lead_days(observed[1], after)))
+    cases = (len(data.lead_days(0)), len(data.lead_days(1)))
     html = _ENV.get_template("report.html.j2").render(
         lang=lang,
         t=t,
         title=f"{after.name.get(lang)}: v{before.version} → v{after.version}",
         subtitle=f"{before.label} → {after.label} · {after.owner}",
-        generated=(generated or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=_stamp(generated),
         before_key=before.key,
         after_key=after.key,
         before_hash=before.content_hash[:12],
         after_hash=after.content_hash[:12],
         toc=_toc(t, bool(measured), figures["outcome_title"] if figures["outcome_table"] else ""),
-        summary=comparison_summary(comparison, runs if measured else None, lang),
+        summary=comparison_summary(comparison, data.runs if measured else None, lang),
         cards=[card(comparison.row(key), lang) for key in _CARD_KEYS],
         design_table=table_html(design, "design", lang),
         observed_table=table_html(measured, "observed", lang, cases=cases) if measured else "",
         waste_rows=waste_rows(comparison.wastes, lang),
-        removed_steps=_removed_steps(before, after, lang),
-        duplicates=_duplicate_lines(before, after, lang),
+        removed_steps=_removed_steps(data, lang),
+        duplicates=_duplicate_lines(data, lang),
         **figures,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return _entry(after, before, path, comparison, lang)
+
+
+def _stamp(generated: dt.datetime | None) -> str:
+    """When a page was generated, in UTC (now unless given)."""
+    return (generated or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _entry(
@@ -228,19 +174,6 @@ def _entry(
     )
 
 
-def _runs(
-    before: Version,
-    after: Version,
-    events: tuple[pl.DataFrame | None, pl.DataFrame | None],
-    named: tuple[RunSetInfo | None, RunSetInfo | None],
-) -> tuple[RunSetInfo, RunSetInfo] | None:
-    """The run set of each side's log: as named by the caller, else from the log itself."""
-    if events[0] is None or events[1] is None:
-        return None
-    b, a = named
-    return (b or runs_of(events[0], before), a or runs_of(events[1], after))
-
-
 def _run_texts(runs: tuple[RunSetInfo, RunSetInfo] | None, lang: Language) -> dict[str, str]:
     """The headings of the run-based section, by the kind of its run sets, and the sets' line."""
     if runs is None:
@@ -254,37 +187,34 @@ def _run_texts(runs: tuple[RunSetInfo, RunSetInfo] | None, lang: Language) -> di
     }
 
 
-def _removed_steps(before: Version, after: Version, lang: Language) -> list[str]:
+def _removed_steps(data: ReportData, lang: Language) -> list[str]:
     return [
         f"{s.name.get(lang)} ({', '.join(waste_label(w.value, lang) for w in s.wastes) or '-'})"
-        for s in diff_versions(before, after).steps_removed
+        for s in data.diff.steps_removed
     ]
 
 
 def _observed_figures(
-    before: Version,
-    after: Version,
-    lanes: LaneCatalog,
-    lang: Language,
-    renderer: Renderer,
-    observed: tuple[ObservedMetrics | None, ObservedMetrics | None],
-    runs: tuple[RunSetInfo, RunSetInfo] | None,
+    data: ReportData, lanes: LaneCatalog, lang: Language, renderer: Renderer
 ) -> dict[str, str]:
-    o_before, o_after = observed
+    """The lead-time distributions and the swimlanes coloured by each run set's waits."""
+    (o_before, o_after), runs = data.observed, data.runs
     if o_before is None or o_after is None or runs is None:
         return {"svg_distribution": "", "svg_overlay": ""}
+    before, after = data.before, data.after
     labels = (
         f"v{before.version}, {runs[0].label(lang)}",
         f"v{after.version}, {runs[1].label(lang)}",
     )
     distribution = lead_time_distribution(
-        _lead_days(o_before, before), _lead_days(o_after, after),
+        data.lead_days(0), data.lead_days(1),
         labels=labels, xlabel=texts(lang)["working_days"], lang=lang,
     )  # fmt: skip
-    overlays = [
-        render_swimlane(overlay_swimlane(v, lanes, o, r, lang), "svg", renderer=renderer)
-        for v, o, r in ((before, o_before, runs[0]), (after, o_after, runs[1]))
+    sides = zip((before, after), (o_before, o_after), runs, data.design, strict=True)
+    diagrams = [
+        overlay_swimlane(v, lanes, o, r, lang, duplicates=m.duplicates) for v, o, r, m in sides
     ]
+    overlays = [render_swimlane(d, "svg", renderer=renderer) for d in diagrams]
     return {"svg_distribution": _inline(distribution), "svg_overlay": _inline(stack_svgs(overlays))}
 
 
@@ -292,53 +222,41 @@ _CARD_KEYS = ("expected_handoffs", "expected_transactions", "lead_days", "activi
 
 
 def _figures(
-    before: Version,
-    after: Version,
-    lanes: LaneCatalog,
-    lang: Language,
-    renderer: Renderer,
-    m_before: DesignMetrics,
-    m_after: DesignMetrics,
+    data: ReportData, lanes: LaneCatalog, lang: Language, renderer: Renderer
 ) -> dict[str, str]:
-    swim = {
-        name: _inline(
-            render_swimlane(
-                extract_swimlane(v, lanes, lang=lang, lead_time_days=m["lead_days"]),
-                "svg",
-                renderer=renderer,
-            )
+    """Both swimlanes, the marked comparison and the value-stream timelines."""
+    sides = ((data.before, data.design[0]), (data.after, data.design[1]))
+    swimlanes = [
+        extract_swimlane(
+            v, lanes, lang=lang, lead_time_days=m["lead_days"], duplicates=m.duplicates
         )
-        for name, v, m in (("svg_before", before, m_before), ("svg_after", after, m_after))
-    }
-    comparison = extract_comparison(
-        before, after, lanes, lang=lang, before_metrics=m_before, after_metrics=m_after
-    )
-    timelines = [
-        extract_timeline(v, lanes, lang=lang, metrics=m)
-        for v, m in ((before, m_before), (after, m_after))
+        for v, m in sides
     ]
+    comparison = extract_comparison(
+        data.before, data.after, lanes, lang=lang,
+        before_metrics=data.design[0], after_metrics=data.design[1], diff=data.diff,
+    )  # fmt: skip
+    timelines = [
+        extract_timeline(v, lanes, lang=lang, metrics=m, diagram=d)
+        for (v, m), d in zip(sides, swimlanes, strict=True)
+    ]
+    svg = [_inline(render_swimlane(d, "svg", renderer=renderer)) for d in swimlanes]
     return {
-        **swim,
+        "svg_before": svg[0],
+        "svg_after": svg[1],
         "svg_compare": _inline(render_swimlane(comparison, "svg", renderer=renderer)),
         "svg_timeline": _inline(render_timelines(timelines, "svg")),
     }
 
 
-def _outcomes(
-    before: Version,
-    after: Version,
-    events: tuple[pl.DataFrame | None, pl.DataFrame | None],
-    lang: Language,
-) -> dict[str, str]:
+def _outcomes(data: ReportData, lang: Language) -> dict[str, str]:
     """The outcome-metrics section: designed figures, and each event log's by source and n."""
-    logged = tuple(
-        [] if log is None or log.is_empty() else logged_outcomes(log, version)
-        for log, version in zip(events, (before, after), strict=True)
-    )
     return {
         "outcome_title": word("outcome.report_title", lang),
         "outcome_note": word("outcome.note", lang),
-        "outcome_table": outcome_table_html(before, after, (logged[0], logged[1]), lang),
+        "outcome_table": outcome_table_html(
+            data.before, data.after, data.logged_outcomes, lang, designed=data.designed_outcomes
+        ),
     }
 
 
@@ -358,9 +276,9 @@ def _toc(t: dict[str, str], observed: bool, outcomes: str = "") -> list[tuple[st
     return [*items, ("waste", t["waste"])]
 
 
-def _duplicate_lines(before: Version, after: Version, lang: Language) -> list[str]:
-    old = {d.field: len(d.steps) for d in duplicate_registrations(before)}
-    new = {d.field: len(d.steps) for d in duplicate_registrations(after)}
+def _duplicate_lines(data: ReportData, lang: Language) -> list[str]:
+    """Each duplicated field's registrations, before → after."""
+    old, new = ({d.field: len(d.steps) for d in m.duplicates} for m in data.design)
     word = texts(lang)["registrations"]
     return [f"{name}: {old.get(name, 1)} → {new.get(name, 1)} {word}" for name in sorted(old | new)]
 
@@ -396,7 +314,7 @@ def build_index(
         t=t,
         title=t["index_title"],
         rows=rows,
-        generated=(generated or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=_stamp(generated),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")

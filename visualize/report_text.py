@@ -188,16 +188,21 @@ def outcome_table_html(
     after: Version,
     logged: tuple[Sequence[OutcomeFigure], Sequence[OutcomeFigure]],
     lang: Language,
+    *,
+    designed: tuple[Sequence[OutcomeFigure], Sequence[OutcomeFigure]] | None = None,
 ) -> str:
     """The outcome metrics of two versions: designed before and after with the change, then
     each source of each version's event log with its n; raw values in ``data-*``. Empty when
-    neither version declares outcome metrics."""
+    neither version declares outcome metrics. ``designed`` are the designed figures when
+    already computed (a report's :class:`~boflyt.analysis.report_data.ReportData`)."""
     metrics: dict[str, OutcomeMetric] = {m.id: m for m in before.outcome_metrics}
     metrics |= {m.id: m for m in after.outcome_metrics}
     if not metrics:
         return ""
     sides = (before, after)
-    figures = [[*designed_outcomes(v), *logs] for v, logs in zip(sides, logged, strict=True)]
+    if designed is None:
+        designed = (designed_outcomes(before), designed_outcomes(after))
+    figures = [[*d, *logs] for d, logs in zip(designed, logged, strict=True)]
     columns: dict[str, str] = {}
     found: dict[tuple[str, str], OutcomeFigure] = {}
     for version, side in zip(sides, figures, strict=True):
@@ -205,16 +210,16 @@ def outcome_table_html(
             key, title = _column(version, figure, lang)
             columns.setdefault(key, title)
             found[(figure.metric, key)] = figure
-    designed = [f"v{v.version}:{DESIGNED}" for v in sides]
-    logs = [key for key in columns if key not in designed]
-    head = [word("outcome.metric", lang), *(columns[k] for k in designed), texts(lang)["change"]]
+    planned = [f"v{v.version}:{DESIGNED}" for v in sides]
+    logs = [key for key in columns if key not in planned]
+    head = [word("outcome.metric", lang), *(columns[k] for k in planned), texts(lang)["change"]]
     lines = ['<table class="metrics" data-table="outcomes"><thead><tr>']
     lines += [f"<th>{escape(h)}</th>" for h in [*head, *(columns[k] for k in logs)]]
     lines.append("</tr></thead><tbody>")
     for key, metric in metrics.items():
-        old, new = (found.get((key, k)) for k in designed)
+        old, new = (found.get((key, k)) for k in planned)
         cells = [f"<td>{escape(metric.name.get(lang))}</td>"]
-        cells += [_outcome_cell(old, lang, designed[0]), _outcome_cell(new, lang, designed[1])]
+        cells += [_outcome_cell(old, lang, planned[0]), _outcome_cell(new, lang, planned[1])]
         cells.append(_change_cell(old, new, lang))
         cells += [_outcome_cell(found.get((key, k)), lang, k) for k in logs]
         lines.append(f'<tr data-metric="{escape(key)}">{"".join(cells)}</tr>')

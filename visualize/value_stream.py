@@ -13,7 +13,8 @@ from boflyt.analysis.design import DesignMetrics, design_metrics
 from boflyt.models.definition import MINUTES_PER_WORKING_DAY, LaneCatalog, Version
 from boflyt.models.vocabulary import StepKind
 from boflyt.models.words import DEFAULT_LANGUAGE, Language
-from boflyt.visualize.diagram import DiagramLane, extract_swimlane, flow_order
+from boflyt.visualize.diagram import DiagramLane, Swimlane, flow_order
+from boflyt.visualize.extraction import extract_swimlane
 
 __all__ = ["Timeline", "TimelineStep", "extract_timeline"]
 
@@ -65,8 +66,12 @@ def extract_timeline(
     *,
     lang: Language = DEFAULT_LANGUAGE,
     metrics: DesignMetrics | None = None,
+    diagram: Swimlane | None = None,
 ) -> Timeline:
     """The value stream of ``version``: work steps in flow order with expected times.
+
+    ``metrics`` and ``diagram`` (the version's swimlane, for its numbering and flow order) are
+    used as given when the caller has them already.
 
     >>> from tests.factories import linear_version
     >>> t = extract_timeline(linear_version())
@@ -74,7 +79,7 @@ def extract_timeline(
     ([('a', 1.0, 30.0), ('b', 2.0, 60.0)], 3.2)
     """
     m = metrics or design_metrics(version, lanes=lanes)
-    diagram = extract_swimlane(version, lanes, lang=lang)
+    diagram = diagram or extract_swimlane(version, lanes, lang=lang, duplicates=m.duplicates)
     outside = {lane.id for lane in diagram.lanes if lane.outside}
     steps = []
     for node in flow_order(diagram.nodes, version.lanes):

@@ -28,9 +28,9 @@ from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.vocabulary import VersionStatus
 from boflyt.models.words import ENGLISH, Language, format_number, word
 from boflyt.settings import get_settings
-from boflyt.visualize.diagram import extract_comparison, extract_swimlane
+from boflyt.visualize.extraction import extract_comparison, extract_swimlane, overlay_swimlane
 from boflyt.visualize.render import Renderer, find_renderer, format_of
-from boflyt.visualize.report import build_report, overlay_swimlane
+from boflyt.visualize.report import build_report
 from boflyt.visualize.side_by_side import render_comparison
 from boflyt.visualize.swimlane import render_swimlane
 from boflyt.visualize.timeline import render_timelines

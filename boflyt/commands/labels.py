@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.text import Text
 
-from boflyt.engine.definition.diff import format_value
+from boflyt.engine.definition.diff_text import format_value
 from boflyt.models.definition import LaneCatalog
 from boflyt.models.words import Language, term
 

@@ -12,7 +12,8 @@ from boflyt.engine.definition.graph import handoffs
 from boflyt.engine.definition.load import load_lanes
 from boflyt.models.definition import LaneCatalog
 from boflyt.models.vocabulary import StepKind
-from boflyt.visualize.diagram import Mark, extract_comparison, extract_swimlane
+from boflyt.visualize.diagram import Mark
+from boflyt.visualize.extraction import extract_comparison, extract_swimlane
 from boflyt.visualize.layout import flow_positions
 from tests.factories import (
     branching_version,

@@ -13,7 +13,8 @@ from boflyt.engine.definition.load import load_lanes
 from boflyt.models.definition import LaneCatalog
 from boflyt.models.errors import RenderError
 from boflyt.visualize import render as render_module
-from boflyt.visualize.diagram import Swimlane, extract_comparison, extract_swimlane
+from boflyt.visualize.diagram import Swimlane
+from boflyt.visualize.extraction import extract_comparison, extract_swimlane
 from boflyt.visualize.render import Renderer, find_renderer, format_of, run_graphviz
 from boflyt.visualize.side_by_side import marked_steps, render_comparison, stack_svgs
 from boflyt.visualize.swimlane import HANDOFF_RED, heat_colour, render_swimlane, swimlane_dot

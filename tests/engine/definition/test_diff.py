@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from boflyt.engine.definition.diff import FieldChange, diff_versions, format_value
+from boflyt.engine.definition.diff import FieldChange, diff_versions
+from boflyt.engine.definition.diff_text import format_value
 from boflyt.models.definition import Duration, Text, Version
 from boflyt.models.vocabulary import Waste
 from tests.factories import decision_version, linear_version, make_version
