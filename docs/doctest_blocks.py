@@ -1,17 +1,23 @@
-"""A griffe extension for the API pages: doctest examples in a docstring's body shown as code.
+"""A griffe extension for the API pages: Boflyt's reST-flavoured docstrings read as Markdown.
 
-Boflyt's docstrings put their doctests in the body (``>>> likely_path(v)[0]``), where doctest runs
-them; Markdown would read ``>>>`` as nested quotes and ``['a']`` as a link. This wraps each run of
-example lines (from a ``>>>`` line to the next blank line) in a ``pycon`` fence, outside fences.
+The docstrings are written for Python's tools (doctest, Sphinx roles); mkdocstrings reads them as
+Markdown, where ``>>>`` is a nested quote, ``['a']`` a link and ``====`` a heading rule. Three
+rewrites: a run of doctest lines outside a fence (from ``>>>`` to the next blank line) is fenced
+as ``pycon``; a reST simple table (three ``===`` rules) is fenced as text; a Sphinx role
+(``:func:`~boflyt.engine.case.decide.decide```) becomes inline code of the name it shows.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import griffe
 
-__all__ = ["DoctestBlocks", "fence_doctests"]
+__all__ = ["DoctestBlocks", "fence_doctests", "fence_tables", "plain_roles"]
+
+ROLE = re.compile(r":(?:func|meth|class|mod|data|attr|exc|obj):`(~?)([^`]+)`")
+RULE = re.compile(r"^\s*=+(?:\s+=+)*\s*$")
 
 
 def fence_doctests(text: str) -> str:
@@ -37,10 +43,42 @@ def fence_doctests(text: str) -> str:
     return "\n".join(out)
 
 
+def fence_tables(text: str) -> str:
+    """``text`` with every reST simple table (top, header and bottom ``===`` rules) fenced.
+
+    >>> fence_tables("=  =\\na  b\\n=  =\\n1  2\\n=  =\\nafter")
+    '```text\\n=  =\\na  b\\n=  =\\n1  2\\n=  =\\n```\\nafter'
+    """
+    out: list[str] = []
+    rules = 0
+    for line in text.split("\n"):
+        if RULE.match(line) and line.strip():
+            if rules == 0:
+                out.append("```text")
+            rules += 1
+        out.append(line)
+        if rules == 3:
+            out.append("```")
+            rules = 0
+    if rules:
+        out.append("```")
+    return "\n".join(out)
+
+
+def plain_roles(text: str) -> str:
+    """``text`` with each Sphinx role as inline code of the name it shows (``~``: the last part).
+
+    >>> plain_roles("see :func:`~boflyt.engine.case.decide.decide` and :mod:`boflyt.flows`")
+    'see `decide` and `boflyt.flows`'
+    """
+    return ROLE.sub(lambda m: f"`{m[2].rsplit('.', 1)[-1] if m[1] else m[2]}`", text)
+
+
 class DoctestBlocks(griffe.Extension):
-    """Fence the doctest blocks of every docstring griffe loads."""
+    """Make every docstring griffe loads read as Markdown: examples, tables, roles."""
 
     def on_object(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         """Rewrite ``obj``'s docstring in place (griffe calls this once per object)."""
         if obj.docstring is not None:
-            obj.docstring.value = fence_doctests(obj.docstring.value)
+            text = fence_tables(fence_doctests(obj.docstring.value))
+            obj.docstring.value = plain_roles(text)

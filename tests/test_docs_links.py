@@ -7,6 +7,8 @@ package (and no module that is gone); the command-line reference lists every com
 
 from __future__ import annotations
 
+import doctest
+import importlib.util
 import re
 import subprocess
 from pathlib import Path
@@ -111,3 +113,14 @@ def test_the_command_line_reference_lists_every_command() -> None:
     reference = (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8")
     assert len(names) > 15 and "boflyt case start" in names
     assert [name for name in names if f"`{name}" not in reference] == []
+
+
+def test_the_api_pages_docstring_rewrites_do_what_their_examples_show() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "doctest_blocks", ROOT / "docs" / "doctest_blocks.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = doctest.testmod(module)
+    assert result.attempted >= 3 and result.failed == 0
