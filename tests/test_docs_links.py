@@ -1,8 +1,9 @@
-"""The documentation points at things that exist: links, the module map, the command list.
+"""The documentation points at things that exist: links, files, the module map, the commands.
 
 A clone has only the repository, so every relative link of the README, CONTRIBUTING, the docs
-site and the benchmark notes must name a file in it; CONTRIBUTING's map lists every module of the
-package (and no module that is gone); the command-line reference lists every command.
+site and the benchmark notes must name a file in it, and so must every source file they name;
+CONTRIBUTING's map lists every module of the package (and no module that is gone); the
+command-line reference lists every command.
 """
 
 from __future__ import annotations
@@ -49,6 +50,17 @@ def test_every_relative_link_names_a_file_of_the_repository(page: Path) -> None:
         if not path.exists() or not path.is_relative_to(ROOT):
             broken.append(target)
     assert broken == [], f"{page.relative_to(ROOT)}: links to missing files: {broken}"
+
+
+FILE_PATH = re.compile(
+    r"`((?:models|engine|analysis|visualize|flows|boflyt|tests|bench)/[\w./-]*\.py)`"
+)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_source_file_a_page_names_exists(page: Path) -> None:
+    named = FILE_PATH.findall(page.read_text(encoding="utf-8"))
+    assert [path for path in named if not (ROOT / path).exists()] == []
 
 
 def test_the_link_finder_skips_code_and_urls(tmp_path: Path) -> None:
