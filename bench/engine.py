@@ -103,7 +103,7 @@ def bench_durable(
 ) -> tuple[float, int]:
     """(seconds, completions) for ``writers`` threads completing steps of their own cases."""
     key = ReferenceKey(b"k" * 32)
-    flow, forward = compile_flow(version, store._outside(version, lanes)), _forward(version)  # type: ignore[arg-type]
+    flow, forward = compile_flow(version, store.outside_lanes(version, lanes)), _forward(version)  # type: ignore[arg-type]
     states = [
         store.start_case(engine, version=version, ref=f"bench-{uuid.uuid4()}", key=key,
                          actor="bench", org="nav", now=T0, lanes=lanes)  # type: ignore[arg-type]

@@ -6,13 +6,14 @@ analysis can load a whole log into a columnar frame without reshaping.
 It is an immutable named tuple rather than a frozen dataclass: a simulation builds millions of
 events, and a tuple is built in one step (``Event._make(values)`` in field order is the fast
 path) where a frozen dataclass sets its 18 fields one by one. Fields are read by name as
-before; two events are equal when all their fields are.
+before; two events are equal when all their fields are; ``event._asdict()`` is the event as a
+dict keyed by :data:`EVENT_COLUMNS`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from boflyt.models.vocabulary import EventKind
 
@@ -45,10 +46,6 @@ class Event(NamedTuple):
     to_lane: str | None = None
     channel: str | None = None
     detail: str | None = None
-
-    def as_row(self) -> dict[str, Any]:
-        """The event as a plain dict keyed by :data:`EVENT_COLUMNS`."""
-        return dict(zip(EVENT_COLUMNS, self, strict=True))
 
 
 EVENT_COLUMNS: tuple[str, ...] = Event._fields

@@ -27,8 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable
+from typing import NotRequired, TypedDict, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -42,13 +42,12 @@ from boflyt.engine.case.decide import (
     Escalate,
     Flow,
     StartCase,
-    WorkItem,
     compile_flow,
     decide,
     overdue_items,
 )
 from boflyt.engine.store.db import read_scope, write_scope
-from boflyt.engine.store.eventlog import append_simulated, event_frame
+from boflyt.engine.store.eventlog import append_frame, append_simulated, event_frame
 from boflyt.engine.store.pseudonym import ReferenceKey
 from boflyt.engine.store.queries import (
     CaseSummary,
@@ -63,24 +62,27 @@ from boflyt.engine.store.queries import inbox as _inbox
 from boflyt.engine.store.statements import (
     CASE_TABLE,
     ITEM_TABLE,
-    VERSION_TABLE,
-    execute,
+    compare_and_set,
+    last_event_at,
     published_flow,
-    published_hash,
     translate_errors,
     utc,
+    write_events,
+    write_items,
 )
 from boflyt.engine.store.statements import (
     load_case as _load,  # a module name, so tests can patch it
 )
+from boflyt.engine.store.versions import get_version, outside_lanes, publish_version
 from boflyt.models.definition import LaneCatalog, Version
-from boflyt.models.errors import CommandError, ConflictError, NotFoundError
-from boflyt.models.events import EVENT_COLUMNS, Event
+from boflyt.models.errors import CommandError, ConflictError
 from boflyt.models.vocabulary import ItemStatus, Mode, RunStatus, VersionStatus
 
 __all__ = [
     "CaseSummary",
+    "CommandInput",
     "InboxEntry",
+    "append_frame",
     "append_simulated",
     "begin_step",
     "cancel_case",
@@ -93,6 +95,7 @@ __all__ = [
     "get_version",
     "inbox",
     "list_cases",
+    "outside_lanes",
     "publish_version",
     "resolve_case_id",
     "start_case",
@@ -105,59 +108,6 @@ Clock = Callable[[], dt.datetime]
 def wall_clock() -> dt.datetime:
     """The present as naive UTC: the default ``clock`` of every command."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-# --------------------------------------------------------------------------- versions
-
-
-def publish_version(
-    engine: Engine,
-    version: Version,
-    *,
-    lanes: LaneCatalog | None = None,
-    now: dt.datetime | None = None,
-) -> None:
-    """Store ``version`` so cases can be pinned to it; idempotent for identical content.
-
-    Raises :class:`ConflictError` when ``process@vN`` is already stored with other content.
-    """
-    outside = sorted(_outside(version, lanes))
-    content_hash = compile_flow(version).content_hash  # cached: hashing means serialising
-    at = utc(now or dt.datetime.now(dt.UTC))
-
-    def run() -> None:
-        with write_scope(engine) as conn:
-            stored = published_hash(conn, version.process, version.version)
-            if stored is None:
-                conn.execute(
-                    VERSION_TABLE.insert().values(
-                        process=version.process, version=version.version,
-                        content_hash=content_hash, canonical=version.canonical(),
-                        outside_lanes=",".join(outside), published_at=at,
-                    )
-                )  # fmt: skip
-            elif stored != content_hash:
-                raise ConflictError(
-                    f"{version.key} is already published with content hash {stored[:12]}; this "
-                    f"one has {content_hash[:12]}; publish changed content as a new version number"
-                )
-
-    translate_errors(run)
-
-
-def _outside(version: Version, lanes: LaneCatalog | None) -> frozenset[str]:
-    if lanes is None:
-        return frozenset()
-    return frozenset(lane.id for lane in lanes.lanes if lane.outside and lane.id in version.lanes)
-
-
-def get_version(engine: Engine, *, process: str, version: int) -> Version:
-    """The published version ``process@v{version}`` as stored; :class:`NotFoundError` if none."""
-    with read_scope(engine) as conn:
-        content_hash = published_hash(conn, process, version)
-        if content_hash is None:
-            raise NotFoundError(f"{process}@v{version} is not published in this store")
-        return published_flow(conn, process, version, content_hash).version
 
 
 # --------------------------------------------------------------------------- commands
@@ -190,7 +140,7 @@ def start_case(
     _check_person(actor, org, lanes.ids if lanes else version.lanes)
     now = utc(now)
     bounds.check_time(now, last=None, present=utc(clock()))
-    start_flow = compile_flow(version, _outside(version, lanes))
+    start_flow = compile_flow(version, outside_lanes(version, lanes))
     bounds.check_org_may(org, bounds.start_orgs(start_flow), verb="start",
                          case=f"a case on {version.key}")  # fmt: skip
     publish_version(engine, version, lanes=lanes, now=now)
@@ -212,8 +162,8 @@ def start_case(
                     last_seq=state.seq, arrivals=json.dumps(state.arrivals),
                 )
             )  # fmt: skip
-            _write_items(conn, state.case_id, (), state.items)
-            _write_events(conn, decision.events, state, mode, None)
+            write_items(conn, state.case_id, (), state.items)
+            write_events(conn, decision.events, state, mode, None)
             return state
 
     return translate_errors(run)
@@ -254,74 +204,82 @@ def _check_person(actor: str, org: str, known: tuple[str, ...] | None) -> None:
         bounds.check_text(org, what="organisation", limit=bounds.MAX_ID)
 
 
-def begin_step(
-    engine: Engine,
-    *,
-    case_id: str,
-    step: str,
-    actor: str,
-    org: str,
-    now: dt.datetime,
-    lanes: LaneCatalog | None = None,
-    clock: Clock = wall_clock,
-) -> CaseState:
-    """Record that ``actor`` of ``org`` has begun work on the ready step ``step``.
+class CommandInput(TypedDict):
+    """The keywords every command on a case takes: which case, who gives the command, when.
 
     ``lanes`` (the library's lane catalogue) names the known organisations; without it they are
-    the lanes of the case's version. Input is checked by :mod:`boflyt.engine.case.bounds`.
+    the lanes of the case's version. ``clock`` gives the present that ``now`` is checked against
+    (the wall clock by default).
     """
-    _check_person(actor, org, lanes.ids if lanes else None)
+
+    case_id: str
+    actor: str
+    org: str
+    now: dt.datetime
+    lanes: NotRequired[LaneCatalog | None]
+    clock: NotRequired[Clock]
+
+
+def _person(given: CommandInput) -> tuple[str, str]:
+    """The command's actor and organisation, checked (:func:`_check_person`)."""
+    lanes = given.get("lanes")
+    _check_person(given["actor"], given["org"], lanes.ids if lanes else None)
+    return given["actor"], given["org"]
+
+
+def _give(
+    engine: Engine, given: CommandInput, command: BeginStep | CompleteStep | CancelCase
+) -> CaseState:
+    """Run ``command`` on the case ``given`` names (:func:`_command`)."""
+    clock = given.get("clock", wall_clock)
+    check_known = given.get("lanes") is None
+    return _command(engine, given["case_id"], command, given["now"], clock, check_known)
+
+
+def begin_step(engine: Engine, *, step: str, **given: Unpack[CommandInput]) -> CaseState:
+    """Record that ``actor`` of ``org`` has begun work on the ready step ``step``.
+
+    The other keywords are a :class:`CommandInput`; input is checked by
+    :mod:`boflyt.engine.case.bounds`.
+    """
+    actor, org = _person(given)
     bounds.check_text(step, what="step", limit=bounds.MAX_ID)
-    return _command(engine, case_id, BeginStep(step, actor, org), now, clock, lanes is None)
+    return _give(engine, given, BeginStep(step, actor, org))
 
 
 def complete_step(
     engine: Engine,
     *,
-    case_id: str,
     step: str,
-    actor: str,
-    org: str,
-    now: dt.datetime,
     outcome: str | None = None,
     touch_minutes: float | None = None,
-    lanes: LaneCatalog | None = None,
-    clock: Clock = wall_clock,
+    **given: Unpack[CommandInput],
 ) -> CaseState:
     """Complete the open step ``step`` (with the decision's ``outcome``) and move the case on.
 
-    ``touch_minutes`` is finite, 0 to :data:`boflyt.engine.case.bounds.MAX_TOUCH_MINUTES`; ``lanes``
-    and the other input as for :func:`begin_step`.
+    ``touch_minutes`` is finite, 0 to :data:`boflyt.engine.case.bounds.MAX_TOUCH_MINUTES`; the
+    other input as for :func:`begin_step`.
     """
-    _check_person(actor, org, lanes.ids if lanes else None)
+    actor, org = _person(given)
     bounds.check_text(step, what="step", limit=bounds.MAX_ID)
     if outcome is not None:
         bounds.check_text(outcome, what="outcome", limit=bounds.MAX_ID)
     bounds.check_minutes(touch_minutes)
-    command = CompleteStep(step, actor, org, outcome, touch_minutes)
-    return _command(engine, case_id, command, now, clock, lanes is None)
+    return _give(engine, given, CompleteStep(step, actor, org, outcome, touch_minutes))
 
 
 def cancel_case(
-    engine: Engine,
-    *,
-    case_id: str,
-    actor: str,
-    org: str,
-    now: dt.datetime,
-    reason: str | None = None,
-    lanes: LaneCatalog | None = None,
-    clock: Clock = wall_clock,
+    engine: Engine, *, reason: str | None = None, **given: Unpack[CommandInput]
 ) -> CaseState:
     """Cancel a running case and every open work item in it.
 
     ``org`` must be an organisation of the case's version that is not an outside party;
     ``reason`` at most :data:`boflyt.engine.case.bounds.MAX_REASON` characters, on one line.
     """
-    _check_person(actor, org, lanes.ids if lanes else None)
+    actor, org = _person(given)
     if reason is not None:
         bounds.check_text(reason, what="reason", limit=bounds.MAX_REASON)
-    return _command(engine, case_id, CancelCase(actor, org, reason), now, clock, lanes is None)
+    return _give(engine, given, CancelCase(actor, org, reason))
 
 
 def _command(
@@ -342,11 +300,11 @@ def _command(
             flow = published_flow(conn, state.process, state.version, state.content_hash)
             _check_org(flow, command, state.case_id, check_known)
             decision = decide(flow, state, command, now=now)
-            last = _last_event_at(conn, case_id, state.seq)
+            last = last_event_at(conn, case_id, state.seq)
             bounds.check_time(now, last=last, present=utc(clock()))
-            _compare_and_set(conn, decision.state, row_version)
-            _write_items(conn, case_id, state.items, decision.state.items)
-            _write_events(conn, decision.events, decision.state, mode, simulation_id)
+            compare_and_set(conn, decision.state, row_version)
+            write_items(conn, case_id, state.items, decision.state.items)
+            write_events(conn, decision.events, decision.state, mode, simulation_id)
             return decision.state
 
     return translate_errors(run)
@@ -362,26 +320,6 @@ def _check_org(flow: Flow, command: object, case_id: str, check_known: bool) -> 
                              case=f"case {case_id}")  # fmt: skip
 
 
-_LAST_AT = "SELECT at FROM event WHERE case_id = :case_id AND seq = :seq"
-
-
-def _last_event_at(conn: Connection, case_id: str, seq: int) -> dt.datetime | None:
-    """The time of the case's last event (number ``seq``; escalations included).
-
-    One lookup in the (case_id, seq) index, handed straight to the driver on SQLite like the
-    other per-command statements (through SQLAlchemy it cost a third of a completion).
-    """
-    params = {"case_id": case_id, "seq": seq}
-    if conn.dialect.name == "sqlite":
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        row = driver.execute(_LAST_AT, params).fetchone()
-    else:
-        row = conn.execute(sa.text(_LAST_AT), params).fetchone()
-    value = row[0] if row else None
-    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 def inbox(
     engine: Engine, *, org: str, now: dt.datetime, lanes: LaneCatalog | None = None
 ) -> list[InboxEntry]:
@@ -395,80 +333,10 @@ def inbox(
     return _inbox(engine, org=org, now=now)
 
 
-def _compare_and_set(conn: Connection, state: CaseState, row_version: int) -> None:
-    """Raise ``row_version`` by one unless someone else did since we read it."""
-    values = {"case_id": state.case_id, "read": row_version, "last_seq": state.seq,
-              "arrivals": json.dumps(state.arrivals)}  # fmt: skip
-    statement = "cas"
-    if state.status is not RunStatus.RUNNING:  # commands only run on running cases
-        values |= {"status": state.status.value, "finished_at": state.finished_at}
-        statement = "cas_close"
-    if execute(conn, statement, values).rowcount != 1:
-        raise ConflictError(f"case {state.case_id} was changed by someone else; reload and retry")
-
-
-def _item_row(case_id: str, item: WorkItem) -> dict[str, Any]:
-    return {
-        "case_id": case_id, "number": item.number, "step": item.step,
-        "status": item.status.value, "ready_at": item.ready_at, "started_at": item.started_at,
-        "done_at": item.done_at, "actor": item.actor, "org": item.org, "outcome": item.outcome,
-        "touch_minutes": item.touch_minutes, "escalated": item.escalated,
-    }  # fmt: skip
-
-
-def _write_items(
-    conn: Connection, case_id: str, old: tuple[WorkItem, ...], new: tuple[WorkItem, ...]
-) -> None:
-    """Insert the new work items and update the changed ones (one upsert on SQLite)."""
-    if conn.dialect.name == "sqlite":
-        rows = [
-            _item_row(case_id, item)
-            for n, item in enumerate(new)
-            if n >= len(old) or item is not old[n]
-        ]
-        if rows:
-            execute(conn, "upsert_item", rows)
-        return
-    added = [_item_row(case_id, item) for item in new[len(old) :]]
-    changed = []
-    for before, item in zip(old, new, strict=False):
-        if item is not before:
-            row = _item_row(case_id, item)
-            row["k_case"], row["k_number"] = row.pop("case_id"), row.pop("number")
-            changed.append(row)
-    if added:
-        execute(conn, "insert_item", added)
-    if changed:
-        execute(conn, "update_item", changed)
-
-
-def _event_row(event: Event, extra: dict[str, Any]) -> dict[str, Any]:
-    row = {name: getattr(event, name) for name in EVENT_COLUMNS}
-    row["kind"] = event.kind.value
-    row.update(extra)
-    return row
-
-
-def _write_events(
-    conn: Connection,
-    events: Iterable[Event],
-    state: CaseState,
-    mode: Mode,
-    simulation_id: str | None,
-) -> None:
-    extra = {"process": state.process, "version": state.version, "mode": mode.value,
-             "simulation_id": simulation_id}  # fmt: skip
-    rows = [_event_row(event, extra) for event in events]
-    if rows:
-        execute(conn, "insert_event", rows)
-
-
 # --------------------------------------------------------------------------- escalation
 
 
-def escalate_overdue(
-    engine: Engine, *, now: dt.datetime, clock: Clock = wall_clock
-) -> int:
+def escalate_overdue(engine: Engine, *, now: dt.datetime, clock: Clock = wall_clock) -> int:
     """Escalate ready work items that have waited longer than their step allows.
 
     Each overdue item gets ``escalated = true`` and one ``step_escalated`` event, in the case's

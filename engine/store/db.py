@@ -35,7 +35,6 @@ from typing import Any, TypeVar
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session
 
 from boflyt.models.errors import StoreError
 
@@ -46,12 +45,10 @@ __all__ = [
     "VERSION_TABLE",
     "StoreRevision",
     "create_schema",
-    "is_sqlite",
     "make_engine",
     "migrate",
     "open_schema",
     "read_scope",
-    "session_scope",
     "shown_url",
     "sqlite_path",
     "store_revision",
@@ -120,7 +117,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def sqlite_path(engine: Engine) -> Path | None:
     """The SQLite file of ``engine``; None for PostgreSQL or an in-memory database."""
     database = engine.url.database
-    if not is_sqlite(engine) or not database or database == ":memory:":
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return None
     return Path(database)
 
@@ -162,10 +159,6 @@ def _sqlite_begin(connection: Connection) -> None:
     driver = connection.connection.driver_connection
     assert driver is not None
     driver.execute("BEGIN" if deferred else "BEGIN IMMEDIATE")
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
 
 
 def shown_url(engine: Engine) -> str:
@@ -235,7 +228,7 @@ def open_schema(engine: Engine, *, upgrade: bool | None = None) -> StoreRevision
     if found.revision == HEAD:
         return found
     _refuse(engine, found)
-    may_upgrade = is_sqlite(engine) if upgrade is None else upgrade
+    may_upgrade = engine.dialect.name == "sqlite" if upgrade is None else upgrade
     if not found.empty and not may_upgrade:
         raise StoreError(
             f"the store {shown_url(engine)} is at revision {found.label}; this Boflyt needs "
@@ -288,7 +281,7 @@ def _migrate_locked(engine: Engine) -> tuple[str, str]:
     # Alembic (and Mako) cost ~150 ms to import: only a migration pays for them.
     migrations = importlib.import_module("boflyt.engine.store.migrations")
     with write_scope(engine) as conn:
-        if not is_sqlite(engine):
+        if engine.dialect.name != "sqlite":
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
         found = _read_revision(conn)
         _refuse(engine, found)
@@ -373,7 +366,7 @@ def _explain(engine: Engine, text: str) -> str:
         )
     if "readonly" in text or "unable to open" in text:
         return f"the store {where} cannot be written ({text}); check its file and folder"
-    if is_sqlite(engine):
+    if engine.dialect.name == "sqlite":
         return f"the store {where} failed: {text}"
     return f"cannot use the PostgreSQL store {where}: {text}"
 
@@ -395,15 +388,3 @@ def read_scope(engine: Engine) -> Iterator[Connection]:
         connection = connection.execution_options(**{READ_ONLY: True})
         with connection.begin():
             yield connection
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """An ORM session in one transaction: commit on success, roll back on any error."""
-    with Session(engine) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise

@@ -1,9 +1,12 @@
 """The event log in bulk: simulated cohorts in, run sets out, analysis frames read.
 
-:func:`append_simulated` writes a whole simulated cohort (run row, case runs, work items and
-events) in one transaction — ``COPY`` on PostgreSQL, the driver's ``executemany`` on SQLite —
-bypassing the per-command path, since simulated cases need no compare-and-set; it gives the
-simulation its run number and can replace the earlier cohorts of the same origin (the demo's).
+:func:`append_frame` writes a whole simulated cohort given as its event frame (run row, case
+runs, work items and events) in one transaction — ``COPY`` on PostgreSQL, the driver's
+``executemany`` on SQLite — bypassing the per-command path, since simulated cases need no
+compare-and-set; the case and work-item rows are derived from the frame column-wise
+(:mod:`boflyt.engine.store.frame`). It gives the simulation its run number and can replace the
+earlier cohorts of the same origin (the demo's). :func:`append_simulated` does the same for
+states and events already built as engine records.
 :func:`delete_run_sets` removes simulated and imported run sets (never live cases).
 :func:`event_frame` reads the log back as one polars frame for the analysis, of one run set when
 asked: :func:`run_set_where` is the one place a run set becomes a filter. Re-exported from
@@ -12,18 +15,21 @@ asked: :func:`run_set_where` is the one place a run set becomes a filter. Re-exp
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from boflyt.engine.case.decide import CaseState
+from boflyt.engine.case.decide import CaseState, Flow
 from boflyt.engine.store.db import read_scope, write_scope
+from boflyt.engine.store.frame import FRAME_SCHEMA, case_frame, item_frame
 from boflyt.engine.store.queries import describe_run_set, find_simulation
 from boflyt.engine.store.statements import (
     CASE_TABLE,
@@ -32,6 +38,7 @@ from boflyt.engine.store.statements import (
     ITEM_TABLE,
     LOG_COLUMNS,
     SIMULATION_TABLE,
+    sqlite_text,
     translate_errors,
 )
 from boflyt.models.errors import CommandError, NotFoundError
@@ -43,6 +50,7 @@ from boflyt.models.vocabulary import Mode
 __all__ = [
     "COUNTER",
     "DeletedRuns",
+    "append_frame",
     "append_simulated",
     "delete_run_sets",
     "event_frame",
@@ -59,44 +67,120 @@ _CASE_BULK = (
     "finished_at", "row_version", "last_seq", "arrivals", "simulation_id",
 )  # fmt: skip
 _ITEM_BULK = ("case_id", *ITEM_COLUMNS)
+_CHUNK = 20_000
+"""Rows per driver call (SQLite) or COPY slice (PostgreSQL)."""
+
+Rows = pl.DataFrame | Iterable[tuple[Any, ...]]
+"""Rows to insert: a frame with the table's columns, or tuples in the columns' order."""
 
 
-def _bulk(
-    conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]
-) -> int:
-    """Insert tuples fast: COPY on PostgreSQL, the driver's executemany on SQLite.
+def _bulk(conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: Rows) -> int:
+    """Insert rows fast inside the caller's transaction; return how many were written.
 
-    Runs inside the caller's transaction. Returns the number of rows written.
+    PostgreSQL: ``COPY`` (a frame as CSV, slice by slice). SQLite: the driver's
+    ``executemany`` with the insert statement compiled once (datetimes as SQLAlchemy's text).
+    Other databases: SQLAlchemy's ``executemany``.
     """
-    driver = conn.connection.driver_connection
+    if isinstance(rows, pl.DataFrame):
+        return _bulk_frame(conn, table, columns, rows.select(columns))
     written = 0
-    if conn.dialect.name == "postgresql":
-        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-        with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
-            for row in rows:
-                copy.write_row(row)
-                written += 1
-        return written
-    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.DateTime)]
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    )
     iterator = iter(rows)
-    while chunk := list(islice(iterator, 20_000)):
-        if conn.dialect.name == "sqlite":
-            driver.executemany(sql, [_sqlite_times(row, times) for row in chunk])  # type: ignore[union-attr]
+    while chunk := list(islice(iterator, _CHUNK)):
+        if conn.dialect.name == "postgresql":
+            _copy(conn, table, columns, lambda copy: [copy.write_row(row) for row in chunk])
         else:
-            conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in chunk])
+            times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.DateTime)]
+            _insert(conn, table, columns, [_as_text(row, times) for row in chunk])
         written += len(chunk)
     return written
 
 
-def _sqlite_times(row: tuple[Any, ...], times: list[int]) -> list[Any]:
+def _bulk_frame(
+    conn: Connection, table: sa.Table, columns: tuple[str, ...], frame: pl.DataFrame
+) -> int:
+    """A frame in slices: CSV into ``COPY`` on PostgreSQL (no Python per row), else rows."""
+    if conn.dialect.name != "postgresql":
+        text = [
+            pl.col(c).dt.strftime(_SQLITE_TIME)
+            for c in columns
+            if isinstance(table.c[c].type, sa.DateTime)
+        ]
+        frame = frame.with_columns(text)
+    for part in frame.iter_slices(_CHUNK):
+        if conn.dialect.name == "postgresql":
+            csv = part.write_csv(include_header=False).encode()
+            _copy(conn, table, columns, lambda copy: copy.write(csv), "WITH (FORMAT csv)")  # noqa: B023
+        else:
+            _insert(conn, table, columns, part.iter_rows())
+    return frame.height
+
+
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.6f"
+"""SQLAlchemy's SQLite DATETIME text (:func:`~boflyt.engine.store.statements.sqlite_text`)."""
+
+
+def _copy(
+    conn: Connection,
+    table: sa.Table,
+    columns: tuple[str, ...],
+    write: Callable[[Any], object],
+    options: str = "",
+) -> None:
+    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN {options}"
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+        write(copy)
+
+
+def _insert(
+    conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]
+) -> None:
+    if conn.dialect.name == "sqlite":
+        driver = conn.connection.driver_connection
+        driver.executemany(_insert_sql(table, columns), rows)  # type: ignore[union-attr]
+    else:
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+@functools.cache
+def _insert_sql(table: sa.Table, columns: tuple[str, ...]) -> str:
+    """The table's insert statement compiled once for SQLite (positional parameters)."""
+    statement = table.insert().compile(dialect=sqlite.dialect(), column_keys=list(columns))
+    return str(statement)
+
+
+def _as_text(row: tuple[Any, ...], times: list[int]) -> list[Any]:
     values = list(row)
     for t in times:
-        if values[t] is not None:
-            values[t] = values[t].isoformat(" ", "microseconds")
+        values[t] = sqlite_text(values[t])
     return values
+
+
+def append_frame(
+    engine: Engine,
+    *,
+    simulation: SimulationRun,
+    events: pl.DataFrame,
+    flow: Flow,
+    mode: Mode = Mode.SIMULATED,
+    replace: bool = False,
+) -> int:
+    """Bulk-insert a simulated cohort given as an event frame (:data:`FRAME_SCHEMA`).
+
+    The frame's events are written as they are; each case's ``case_run`` row and its work
+    items are derived from them column-wise (:mod:`boflyt.engine.store.frame`), exactly what
+    replaying every case would give, without a Python loop over events or cases. Otherwise as
+    :func:`append_simulated`. Returns the number of events written.
+    """
+    sim = simulation
+    cases = case_frame(events, flow).rename({"case_id": "id"}).with_columns(
+        pl.lit(None, pl.String).alias("ref_key"), pl.lit(sim.process).alias("process"),
+        pl.lit(sim.version).alias("version"), pl.lit(sim.content_hash).alias("content_hash"),
+        pl.lit(mode.value).alias("mode"), pl.lit(1).alias("row_version"),
+        pl.lit(sim.id).alias("simulation_id"),
+    )  # fmt: skip
+    log = events.with_columns(pl.lit(sim.id, pl.String).alias("simulation_id"))
+    return _store(engine, sim, mode, replace, (cases, item_frame(events), log))
 
 
 def append_simulated(
@@ -127,18 +211,17 @@ def append_simulated(
          s.started_at, s.finished_at, 1, s.seq, json.dumps(s.arrivals), sim.id)
         for s in states
     )  # fmt: skip
-    items = (
-        (s.case_id, i.number, i.step, i.status.value, i.ready_at, i.started_at, i.done_at,
-         i.actor, i.org, i.outcome, i.touch_minutes, i.escalated)
-        for s in states
-        for i in s.items
-    )  # fmt: skip
-    rows = (
-        (e.case_id, e.seq, e.kind.value, e.at, e.step, e.item, e.lane, e.actor, e.org, e.outcome,
-         e.touch_minutes, e.transactions, e.from_step, e.to_step, e.from_lane, e.to_lane,
-         e.channel, e.detail, *tail)
-        for e in events
-    )  # fmt: skip
+    items = ((s.case_id, *i[:2], i.status.value, *i[3:]) for s in states for i in s.items)
+    rows = ((*e[:2], e.kind.value, *e[3:], *tail) for e in events)
+    return _store(engine, sim, mode, replace, (cases, items, rows))
+
+
+def _store(
+    engine: Engine, sim: SimulationRun, mode: Mode, replace: bool, rows: tuple[Rows, Rows, Rows]
+) -> int:
+    """Write the run row (numbered; earlier ones replaced), then the case, item and event rows,
+    in one transaction."""
+    cases, items, events = rows
 
     def run() -> int:
         with write_scope(engine) as conn:
@@ -149,7 +232,7 @@ def append_simulated(
                 conn.execute(SIMULATION_TABLE.insert().values(**row))
             _bulk(conn, CASE_TABLE, _CASE_BULK, cases)
             _bulk(conn, ITEM_TABLE, _ITEM_BULK, items)
-            return _bulk(conn, EVENT_TABLE, LOG_COLUMNS, rows)
+            return _bulk(conn, EVENT_TABLE, LOG_COLUMNS, events)
 
     return translate_errors(run)
 
@@ -255,16 +338,6 @@ def delete_run_sets(engine: Engine, sets: Sequence[RunSet]) -> DeletedRuns:
     return translate_errors(run)
 
 
-_FRAME_SCHEMA: dict[str, Any] = {
-    "case_id": pl.String, "seq": pl.Int64, "kind": pl.String, "at": pl.Datetime("us"),
-    "step": pl.String, "item": pl.Int64, "lane": pl.String, "actor": pl.String,
-    "org": pl.String, "outcome": pl.String, "touch_minutes": pl.Float64,
-    "transactions": pl.Int64, "from_step": pl.String, "to_step": pl.String,
-    "from_lane": pl.String, "to_lane": pl.String, "channel": pl.String, "detail": pl.String,
-    "process": pl.String, "version": pl.Int64, "mode": pl.String,
-}  # fmt: skip
-
-
 def event_frame(
     engine: Engine,
     *,
@@ -284,7 +357,7 @@ def event_frame(
     Raises:
         NotFoundError, CommandError: ``runs`` names no simulation, or several.
     """
-    columns = [EVENT_TABLE.c[name] for name in _FRAME_SCHEMA]
+    columns = [EVENT_TABLE.c[name] for name in FRAME_SCHEMA]
     query = sa.select(*columns).order_by(EVENT_TABLE.c.case_id, EVENT_TABLE.c.seq)
     if process is not None:
         query = query.where(EVENT_TABLE.c.process == process)
@@ -299,11 +372,11 @@ def event_frame(
             query = query.where(run_set_where(conn, EVENT_TABLE, runs))
         if conn.dialect.name != "sqlite":
             rows = conn.execute(query).all()
-            return pl.DataFrame(rows, schema=_FRAME_SCHEMA, orient="row")
+            return pl.DataFrame(rows, schema=FRAME_SCHEMA, orient="row")
         compiled = query.compile(dialect=conn.dialect)  # straight to the driver: text times
         params = [compiled.params[name] for name in compiled.positiontup or ()]
         rows = conn.connection.driver_connection.execute(str(compiled), params).fetchall()  # type: ignore[union-attr]
-    frame = pl.DataFrame(rows, schema={**_FRAME_SCHEMA, "at": pl.String}, orient="row")
+    frame = pl.DataFrame(rows, schema={**FRAME_SCHEMA, "at": pl.String}, orient="row")
     return frame.with_columns(pl.col("at").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us"))
 
 

@@ -20,13 +20,14 @@ from typing import Any, TypeVar
 
 import psycopg
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from boflyt.engine.case.decide import CaseState, WorkItem
 from boflyt.engine.case.flow import Flow, compile_flow
 from boflyt.models.definition import Version
 from boflyt.models.errors import ConflictError, NotFoundError, StoreError
-from boflyt.models.events import EVENT_COLUMNS
+from boflyt.models.events import EVENT_COLUMNS, Event
 from boflyt.models.tables import CaseRun, EventRow, PublishedVersion, SimulationRun, WorkItemRow
 from boflyt.models.vocabulary import ItemStatus, Mode, RunStatus
 
@@ -39,21 +40,26 @@ __all__ = [
     "LOG_COLUMNS",
     "SIMULATION_TABLE",
     "VERSION_TABLE",
+    "compare_and_set",
     "execute",
+    "last_event_at",
     "load_case",
     "published_flow",
     "published_hash",
+    "sqlite_text",
     "translate_errors",
     "utc",
+    "write_events",
+    "write_items",
 ]
 
 T = TypeVar("T")
 
-CASE_TABLE = CaseRun.__table__  # type: ignore[attr-defined]
-ITEM_TABLE = WorkItemRow.__table__  # type: ignore[attr-defined]
-EVENT_TABLE = EventRow.__table__  # type: ignore[attr-defined]
-VERSION_TABLE = PublishedVersion.__table__  # type: ignore[attr-defined]
-SIMULATION_TABLE = SimulationRun.__table__  # type: ignore[attr-defined]
+CASE_TABLE: sa.Table = CaseRun.__table__  # type: ignore[attr-defined]
+ITEM_TABLE: sa.Table = WorkItemRow.__table__  # type: ignore[attr-defined]
+EVENT_TABLE: sa.Table = EventRow.__table__  # type: ignore[attr-defined]
+VERSION_TABLE: sa.Table = PublishedVersion.__table__  # type: ignore[attr-defined]
+SIMULATION_TABLE: sa.Table = SimulationRun.__table__  # type: ignore[attr-defined]
 ITEM_FIELDS = ("started_at", "done_at", "actor", "org", "outcome", "touch_minutes", "escalated")
 _FLOWS: dict[tuple[sa.URL, str, int, str], Flow] = {}
 """Compiled flows by (engine, process, version, content hash)."""
@@ -110,9 +116,10 @@ def published_flow(conn: Connection, process: str, number: int, content_hash: st
     return flow
 
 
-# The per-command statements, as Core statements (any database) and as plain SQL with
-# named parameters for the SQLite fast path, which hands them straight to the driver inside
-# the same BEGIN IMMEDIATE transaction (no compilation or caching cost per statement).
+# The per-command statements, written once as Core statements. Other databases run them
+# through SQLAlchemy; on SQLite each is compiled once (named parameters) and the string handed
+# straight to the driver inside the same BEGIN IMMEDIATE transaction (no per-statement
+# compilation, caching or result-processing cost: a third of a completion through SQLAlchemy).
 _CASE_COLUMNS = (
     "id", "process", "version", "content_hash", "status", "arrivals", "last_seq", "started_at",
     "finished_at", "row_version", "mode", "simulation_id",
@@ -120,103 +127,100 @@ _CASE_COLUMNS = (
 ITEM_COLUMNS = ("number", "step", "status", "ready_at", *ITEM_FIELDS)
 LOG_COLUMNS = (*EVENT_COLUMNS, "process", "version", "mode", "simulation_id")
 _ITEM_UPDATED = ("status", *ITEM_FIELDS)
+_SQLITE = sqlite.dialect(paramstyle="named")
 
 
-def _sql_insert(table: str, columns: Iterable[str]) -> str:
-    names = list(columns)
-    return f"INSERT INTO {table} ({', '.join(names)}) VALUES (:{', :'.join(names)})"
+def _keyed(table: sa.Table, **keys: str) -> list[sa.ColumnElement[bool]]:
+    """``table.column = :parameter`` for each ``column=parameter``."""
+    return [table.c[column] == sa.bindparam(name) for column, name in keys.items()]
 
 
-_SQL: dict[str, tuple[Any, str]] = {
+def _compare_and_set(*changed: str) -> sa.Update:
+    """Raise the case's ``row_version`` and set ``changed``, unless another command did first."""
+    return (
+        CASE_TABLE.update()
+        .where(*_keyed(CASE_TABLE, id="case_id", row_version="read"))
+        .values(row_version=CASE_TABLE.c.row_version + sa.literal_column("1"),
+                **{n: sa.bindparam(n) for n in changed})
+    )  # fmt: skip
+
+
+def _upsert_item(insert: Any) -> Any:
+    """Insert a work item, or update it when the case already has its number."""
+    statement = insert(ITEM_TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=["case_id", "number"],
+        set_={n: statement.excluded[n] for n in _ITEM_UPDATED},
+    )
+
+
+_UPSERT_ITEM = {
+    "sqlite": _upsert_item(sqlite.insert),
+    "postgresql": _upsert_item(postgresql.insert),
+}
+"""The one statement that is the dialect's own: both spell the upsert ``ON CONFLICT``."""
+
+_STATEMENTS: dict[str, tuple[Any, tuple[str, ...] | None]] = {
     "case": (
         sa.select(*(CASE_TABLE.c[n] for n in _CASE_COLUMNS)).where(
-            CASE_TABLE.c.id == sa.bindparam("case_id")
+            *_keyed(CASE_TABLE, id="case_id")
         ),
-        f"SELECT {', '.join(_CASE_COLUMNS)} FROM case_run WHERE id = :case_id",
+        None,
     ),
     "items": (
         sa.select(*(ITEM_TABLE.c[n] for n in ITEM_COLUMNS))
-        .where(ITEM_TABLE.c.case_id == sa.bindparam("case_id"))
+        .where(*_keyed(ITEM_TABLE, case_id="case_id"))
         .order_by(ITEM_TABLE.c.number),
-        f"SELECT {', '.join(ITEM_COLUMNS)} FROM work_item WHERE case_id = :case_id ORDER BY number",
+        None,
     ),
-    "cas": (  # the case stays running: leave the indexed status column alone
-        CASE_TABLE.update()
-        .where(
-            CASE_TABLE.c.id == sa.bindparam("case_id"),
-            CASE_TABLE.c.row_version == sa.bindparam("read"),
-        )
-        .values(
-            row_version=CASE_TABLE.c.row_version + 1,
-            **{n: sa.bindparam(n) for n in ("last_seq", "arrivals")},
-        ),
-        "UPDATE case_run SET row_version = row_version + 1, last_seq = :last_seq, "
-        "arrivals = :arrivals WHERE id = :case_id AND row_version = :read",
+    "last_at": (  # the time of a case's last event: one lookup in the (case_id, seq) index
+        sa.select(EVENT_TABLE.c.at).where(*_keyed(EVENT_TABLE, case_id="case_id", seq="seq")),
+        None,
     ),
-    "cas_close": (  # the case finishes or is cancelled
-        CASE_TABLE.update()
-        .where(
-            CASE_TABLE.c.id == sa.bindparam("case_id"),
-            CASE_TABLE.c.row_version == sa.bindparam("read"),
-        )
-        .values(
-            row_version=CASE_TABLE.c.row_version + 1,
-            **{n: sa.bindparam(n) for n in ("status", "finished_at", "last_seq", "arrivals")},
-        ),
-        "UPDATE case_run SET row_version = row_version + 1, status = :status, "
-        "finished_at = :finished_at, last_seq = :last_seq, arrivals = :arrivals "
-        "WHERE id = :case_id AND row_version = :read",
-    ),
-    "update_item": (
-        ITEM_TABLE.update()
-        .where(
-            ITEM_TABLE.c.case_id == sa.bindparam("k_case"),
-            ITEM_TABLE.c.number == sa.bindparam("k_number"),
-        )
-        .values({n: sa.bindparam(n) for n in _ITEM_UPDATED}),
-        f"UPDATE work_item SET {', '.join(f'{n} = :{n}' for n in _ITEM_UPDATED)} "
-        "WHERE case_id = :k_case AND number = :k_number",
-    ),
-    "insert_item": (ITEM_TABLE.insert(), _sql_insert("work_item", ("case_id", *ITEM_COLUMNS))),
-    "upsert_item": (
-        None,  # SQLite only; other databases insert and update separately
-        _sql_insert("work_item", ("case_id", *ITEM_COLUMNS))
-        + " ON CONFLICT (case_id, number) DO UPDATE SET "
-        + ", ".join(f"{n} = excluded.{n}" for n in _ITEM_UPDATED),
-    ),
-    "insert_event": (EVENT_TABLE.insert(), _sql_insert("event", LOG_COLUMNS)),
+    # the case stays running: leave the indexed status column alone
+    "cas": (_compare_and_set("last_seq", "arrivals"), None),
+    "cas_close": (_compare_and_set("status", "finished_at", "last_seq", "arrivals"), None),
+    "upsert_item": (_UPSERT_ITEM["sqlite"], ("case_id", *ITEM_COLUMNS)),
+    "insert_event": (EVENT_TABLE.insert(), LOG_COLUMNS),
 }
+"""Each statement, and the columns of an insert (the parameters every row gives)."""
+
+_COMPILED: dict[str, tuple[str, tuple[str, ...]]] = {}
+"""Each statement compiled for SQLite: the SQL, and its datetime parameters."""
 
 
-_TIMES = {
-    "cas_close": ("finished_at",),
-    "update_item": ("started_at", "done_at"),
-    "upsert_item": ("ready_at", "started_at", "done_at"),
-    "insert_item": ("ready_at", "started_at", "done_at"),
-    "insert_event": ("at",),
-}
-"""The datetime parameters of each statement, written as text on the SQLite fast path."""
+def _sqlite_sql(name: str) -> tuple[str, tuple[str, ...]]:
+    """Statement ``name`` as SQLite SQL with named parameters, compiled on first use."""
+    found = _COMPILED.get(name)
+    if found is None:
+        statement, columns = _STATEMENTS[name]
+        compiled = statement.compile(dialect=_SQLITE, column_keys=columns)
+        times = tuple(k for k, b in compiled.binds.items() if isinstance(b.type, sa.DateTime))
+        found = _COMPILED[name] = (str(compiled), times)
+    return found
 
 
-def _sqlite_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Datetimes as SQLAlchemy's SQLite DATETIME text, so both paths read each other's rows."""
-    for key in _TIMES.get(name, ()):
-        value = params[key]
-        if value is not None:
-            params[key] = value.isoformat(" ", "microseconds")
-    return params
+def sqlite_text(value: dt.datetime | None) -> str | None:
+    """A datetime as SQLAlchemy's SQLite DATETIME text, so both paths read each other's rows."""
+    return None if value is None else value.isoformat(" ", "microseconds")
 
 
 def execute(conn: Connection, name: str, params: Any) -> Any:
     """Run statement ``name`` with one dict or a list of dicts; return the cursor."""
-    statement, sql = _SQL[name]
     if conn.dialect.name != "sqlite":
+        statement = (
+            _UPSERT_ITEM[conn.dialect.name] if name == "upsert_item" else _STATEMENTS[name][0]
+        )
         return conn.execute(statement, params)
+    sql, times = _sqlite_sql(name)
     driver = conn.connection.driver_connection
     assert driver is not None
+    for row in params if isinstance(params, list) else (params,):
+        for key in times:
+            row[key] = sqlite_text(row[key])
     if isinstance(params, list):
-        return driver.executemany(sql, [_sqlite_params(name, row) for row in params])
-    return driver.execute(sql, _sqlite_params(name, params))
+        return driver.executemany(sql, params)
+    return driver.execute(sql, params)
 
 
 def _when(value: Any) -> Any:
@@ -243,3 +247,53 @@ def load_case(conn: Connection, case_id: str) -> tuple[CaseState, int, Mode, str
         _when(started), _when(finished),
     )  # fmt: skip
     return state, row_version, Mode(mode), simulation_id
+
+
+def last_event_at(conn: Connection, case_id: str, seq: int) -> dt.datetime | None:
+    """The time of the case's last event (number ``seq``; escalations included)."""
+    row = execute(conn, "last_at", {"case_id": case_id, "seq": seq}).fetchone()
+    return _when(row[0]) if row else None
+
+
+def compare_and_set(conn: Connection, state: CaseState, row_version: int) -> None:
+    """Write the case's new ``seq``, joins (and status when it closed), raising ``row_version``
+    by one, unless someone else did since we read it: then :class:`ConflictError`."""
+    values = {"case_id": state.case_id, "read": row_version, "last_seq": state.seq,
+              "arrivals": json.dumps(state.arrivals)}  # fmt: skip
+    statement = "cas"
+    if state.status is not RunStatus.RUNNING:  # commands only run on running cases
+        values |= {"status": state.status.value, "finished_at": state.finished_at}
+        statement = "cas_close"
+    if execute(conn, statement, values).rowcount != 1:
+        raise ConflictError(f"case {state.case_id} was changed by someone else; reload and retry")
+
+
+def write_items(
+    conn: Connection, case_id: str, old: tuple[WorkItem, ...], new: tuple[WorkItem, ...]
+) -> None:
+    """Insert the new work items and update the changed ones, in one upsert.
+
+    A new state shares its unchanged items with the old one, so ``is`` finds the changed ones.
+    """
+    rows = [
+        {"case_id": case_id, **item._asdict(), "status": item.status.value}
+        for n, item in enumerate(new)
+        if n >= len(old) or item is not old[n]
+    ]
+    if rows:
+        execute(conn, "upsert_item", rows)
+
+
+def write_events(
+    conn: Connection,
+    events: Iterable[Event],
+    state: CaseState,
+    mode: Mode,
+    simulation_id: str | None,
+) -> None:
+    """Append a command's events to the log, with the case's process, version and mode."""
+    extra = {"process": state.process, "version": state.version, "mode": mode.value,
+             "simulation_id": simulation_id}  # fmt: skip
+    rows = [{**event._asdict(), "kind": event.kind.value, **extra} for event in events]
+    if rows:
+        execute(conn, "insert_event", rows)

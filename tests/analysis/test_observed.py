@@ -171,7 +171,7 @@ def test_a_log_from_the_engine_gives_the_same_figures() -> None:
     for command, now in commands:
         decision = decide(version, state, command, now=now)
         state, events = decision.state, [*events, *decision.events]
-    frame = pl.DataFrame([ev.as_row() for ev in events], infer_schema_length=None)
+    frame = pl.DataFrame([ev._asdict() for ev in events], infer_schema_length=None)
     frame = frame.with_columns(
         pl.col("kind").cast(pl.String), process=pl.lit("test_process"), version=pl.lit(1),
         mode=pl.lit("live"),

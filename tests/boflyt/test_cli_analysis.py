@@ -51,7 +51,7 @@ def run_cases(version: Version, count: int) -> pl.DataFrame:
             command = CompleteStep(item.step, "ann", org, outcome=outcome, touch_minutes=30)
             decision = decide(flow, state, command, now=now)
             state, events = decision.state, events + list(decision.events)
-        rows += [event.as_row() for event in events]
+        rows += [event._asdict() for event in events]
     return pl.DataFrame(rows, infer_schema_length=None).with_columns(
         pl.col("kind").cast(pl.String),
         process=pl.lit(version.process),

@@ -162,7 +162,7 @@ def test_a_failure_between_state_and_events_leaves_nothing_changed(any_engine, k
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(store, "_write_events", crash)
+    monkeypatch.setattr(store, "write_events", crash)
     with pytest.raises(RuntimeError, match="power cut"):
         store.complete_step(any_engine, case_id=state.case_id, step="a", actor="ann",
                             org="housing_office", now=MONDAY)  # fmt: skip
@@ -329,6 +329,7 @@ def _writer(url: str, case_ids: list[str], seed: int, attempts: int) -> tuple[in
     return done, refused, other
 
 
+@pytest.mark.slow
 def test_four_writer_processes_lose_no_update_and_never_see_locked(sqlite_engine, key):
     cases = [_start(sqlite_engine, key, branching_version(), ref=f"r{n}").case_id
              for n in range(20)]  # fmt: skip
