@@ -2,17 +2,16 @@
 
 Both answer the simulator's "start this case", "begin this step" and "complete this step":
 
-* :class:`EngineDriver` calls :func:`boflyt.engine.case.decide.decide` for every command, exactly
-  as live
-  runs do, and keeps each case's :class:`~boflyt.engine.case.decide.CaseState`. It is the reference.
-* :class:`FastDriver` follows the engine's compiled routing
-  (:class:`boflyt.engine.case.decide.Flow`:
-  ``routes``, ``join_inputs``, lanes) with a few counters per case and stores one packed row
-  per work item (its begin and its completion with the route that follows, a compiled
-  template) in a ``bytearray``; :meth:`FastDriver.packed` expands the rows into event columns
-  with numpy at the end. ``decide`` copies the case state on every command (measured in
-  ``bench/simulate.py``), too slow for 100,000 cases; a test runs both drivers on the same
-  seeds and requires identical event frames, so the routing rules live in ``engine/case.py``.
+* :class:`EngineDriver` calls :func:`boflyt.engine.case.decide.decide` for every command,
+  exactly as live runs do, and keeps each case's :class:`~boflyt.engine.case.state.CaseState`.
+  It is the reference.
+* :class:`FastDriver` packs the ids of the engine's compiled routes
+  (:mod:`boflyt.engine.case.routes`, where the routing and join rules live once) with a few
+  counters per case: one packed row per work item (its begin and its completion with the route
+  that follows, as a template) in a ``bytearray``; :meth:`FastDriver.packed` expands the rows
+  into event columns with numpy at the end. ``decide`` copies the case state on every command
+  (measured in ``bench/simulate.py``), too slow for 100,000 cases; a test runs both drivers on
+  the same seeds and requires identical event frames.
 
 The simulator numbers every command with its heap counter (``order``), so the fast driver can
 write a begin late, with its completion, and still put each case's events in command order.
@@ -27,8 +26,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from boflyt.engine.case.decide import BeginStep, CaseState, CompleteStep, Flow, StartCase, decide
+from boflyt.engine.case.routes import MoveKind, Route, arrive
 from boflyt.models.events import Event
-from boflyt.models.vocabulary import EventKind, RunStatus, StepKind
+from boflyt.models.vocabulary import EventKind, RunStatus
 
 __all__ = [
     "BEGUN",
@@ -71,8 +71,10 @@ the offset. Who 0: nobody; 1: the command's actor and the step's organisation; 2
 (the step's lane as organisation); 3: like 1 and also the outcome and the touch minutes.
 """
 
-_Route = tuple[int, tuple[Ready, ...], int, bool]
-"""A compiled route: template, ready items (offset, step), new items, whether it ends the case."""
+_Packed = tuple[int, tuple[Ready, ...], int, bool, Route | None]
+"""A completion as the fast driver packs it: its template, the items made ready (offset, step),
+the items made, whether it ends the case, and the route when joins are on the way (else None).
+"""
 
 ROW = np.dtype(
     [
@@ -94,15 +96,16 @@ _PACK = struct.Struct("<iqiiiiddqd").pack  # the fields of ROW, unpadded
 
 
 class FastDriver:
-    """The engine's routing with a few counters per case; one packed row per work item.
+    """The engine's routes with a few counters per case; one packed row per work item.
 
-    The events a command causes are fixed by (step, outcome) unless a join is on the way, so
-    they are compiled once into templates; a completion is stored as one packed row (with the
-    item's begin, :data:`ROW`) naming its template and expanded into event rows with numpy at
-    the end (:meth:`packed`), ordered by case and by the ``order`` the simulator gives each
-    command. Routes through a join depend on which branches have arrived and are followed step
-    by step, as ``_walk`` does. ``orgs`` is the recording organisation (name index) of each
-    step, as the simulator passes it to ``begin`` and ``complete``.
+    The events of a route (:class:`boflyt.engine.case.routes.Route`) are fixed, so each is
+    compiled once into a template; a completion is stored as one packed row (with the item's
+    begin, :data:`ROW`) naming the template of its route, led by the completion itself, and
+    expanded into event rows with numpy at the end (:meth:`packed`), ordered by case and by
+    the ``order`` the simulator gives each command. A route that reaches a join is followed by
+    the route the case's arrivals choose, one more row each. ``orgs`` is the recording
+    organisation (name index) of each step, as the simulator passes it to ``begin`` and
+    ``complete``.
 
     The begin of a work item is written with its completion (``eager_begin`` is false): the
     simulator calls :meth:`begin` only for an item whose case ended while it was being worked.
@@ -117,34 +120,39 @@ class FastDriver:
         self.orgs = list(orgs)
         self.index = {step: i for i, step in enumerate(step_ids)}
         self.names = {name: i for i, name in enumerate(names)}
-        steps = [flow.steps[s] for s in step_ids]
-        self.kinds = [s.kind for s in steps]
-        self.lanes = [s.lane for s in steps]
-        self.routes: dict[tuple[int, int], tuple[int, ...]] = {}
-        for (source, outcome), targets in flow.routes.items():
-            code = -1 if outcome is None else self.names[outcome]
-            self.routes[(self.index[source], code)] = tuple(self.index[t] for t in targets)
-        self.joins = {
-            self.index[j]: frozenset(self.index[s] for s in srcs)
-            for j, srcs in flow.join_inputs.items()
-        }
         self.pieces: list[tuple[_Piece, ...]] = []
         self.template_of: dict[tuple[_Piece, ...], int] = {}
         self.rows = bytearray()
         self.items: list[int] = []
-        self.arrivals: list[dict[int, frozenset[int]]] = []
+        self.arrivals: list[dict[str, frozenset[str]]] = []
         self.done: list[bool] = []
+        self.joined = bool(flow.join_inputs)
         start = self.index[flow.start] if flow.start else -1
         self.start_step = start
         self.opening = self._template(
             ((STARTED, -1, -1, 0, 0, 1, -1), (DONE, start, -1, 2, 1, 1, -1))
         )
-        self.begun = [self._template(((BEGUN, i, -1, 1, 0, 1, -1),)) for i in range(len(steps))]
+        self.begun = [self._template(((BEGUN, i, -1, 1, 0, 1, -1),)) for i in range(len(step_ids))]
+        self.plain = [self._template(self._pieces(route)) for route in flow.every_route]
+        self.ready = [
+            tuple((offset, self.index[step]) for offset, step in route.ready())
+            for route in flow.every_route
+        ]
         self.width = len(names) + 1
-        self.compiled: list[_Route | None] = [None] * (len(steps) * self.width)
-        for step, chosen in self.routes:
-            self.compiled[step * self.width + chosen + 1] = self._compile(step, chosen, True)
-        self.after_start = self._compile(start, -1, False) if start >= 0 else None
+        self.compiled: list[_Packed | None] = [None] * (len(step_ids) * self.width)
+        for (step, outcome), route in flow.routes.items():
+            code = -1 if outcome is None else self.names[outcome]
+            head = (DONE, self.index[step], -1, 1, 0, 3, code)
+            template = self._template((head, *self._pieces(route)))
+            self.compiled[self.index[step] * self.width + code + 1] = self._packed(template, route)
+        after_start = flow.routes.get((flow.start, None)) if flow.start else None
+        self.after_start = (
+            self._packed(self.plain[after_start.id], after_start) if after_start else None
+        )
+
+    def _packed(self, template: int, route: Route) -> _Packed:
+        follow = route if self.joined else None
+        return template, self.ready[route.id], route.items, route.finishes, follow
 
     def _template(self, pieces: tuple[_Piece, ...]) -> int:
         found = self.template_of.get(pieces)
@@ -153,35 +161,23 @@ class FastDriver:
             self.pieces.append(pieces)
         return found
 
-    def _compile(self, step: int, outcome: int, head: bool) -> _Route | None:
-        """The events after completing ``step`` with ``outcome`` (led by the completion itself
-        when ``head``) as a route; None when the route passes a join."""
-        pieces: list[_Piece] = [(DONE, step, -1, 1, 0, 3, outcome)] if head else []
-        ready: list[tuple[int, int]] = []
-        items = 0
-        queue = [(step, outcome)]
-        while queue:
-            source, chosen = queue.pop(0)
-            for target in self.routes.get((source, chosen), ()):
-                if self.lanes[target] != self.lanes[source]:
-                    pieces.append((HANDOFF, source, target, 0, 0, 0, -1))
-                kind = self.kinds[target]
-                if kind is StepKind.JOIN:
-                    return None
-                items += 1
-                if kind is StepKind.END:
-                    pieces += [
-                        (DONE, target, -1, 2, items, 2, -1),
-                        (FINISHED, target, -1, 0, 0, 0, -1),
-                    ]
-                    return self._template(tuple(pieces)), tuple(ready), items, True
-                if kind in (StepKind.START, StepKind.AUTO, StepKind.PARALLEL):
-                    pieces.append((DONE, target, -1, 2, items, 2, -1))
-                    queue.append((target, -1))
-                else:
-                    pieces.append((READY, target, -1, 2, items, 0, -1))
-                    ready.append((items, target))
-        return self._template(tuple(pieces)), tuple(ready), items, False
+    def _pieces(self, route: Route) -> tuple[_Piece, ...]:
+        """The route's moves as template pieces; item offsets count from the route's base."""
+        pieces: list[_Piece] = []
+        items, index = 0, self.index
+        for kind, step, source in route.moves:
+            target = index[step.id]
+            if kind is MoveKind.HANDOFF:
+                pieces.append((HANDOFF, index[source.id if source else ""], target, 0, 0, 0, -1))
+                continue
+            items += 1
+            if kind is MoveKind.READY:
+                pieces.append((READY, target, -1, 2, items, 0, -1))
+            else:
+                pieces.append((DONE, target, -1, 2, items, 2, -1))
+            if kind is MoveKind.FINISH:
+                pieces.append((FINISHED, target, -1, 0, 0, 0, -1))
+        return tuple(pieces)
 
     def start(
         self, case: int, t: float, actor: int, org: int, order: int
@@ -191,18 +187,12 @@ class FastDriver:
         self.arrivals.append({})
         self.done.append(False)
         self.rows += _PACK(case, order, self.opening, 0, 0, actor, t, -1.0, -1, 0.0)
-        self._arrive(case, self.start_step, -1)
-        route = self.after_start
-        if route is None:
-            return 0, self._walk(case, self.start_step, -1, t, order)
-        template, ready, count, finishes = route
-        base = self.items[case]
-        if self.pieces[template]:
-            self.rows += _PACK(case, order, template, 0, base, -1, t, -1.0, -1, 0.0)
-        self.items[case] = base + count
-        if finishes:
-            self.done[case] = True
-        return base, ready
+        packed = self.after_start
+        if packed is None:
+            return 0, ()
+        if self.pieces[packed[0]]:
+            self.rows += _PACK(case, order, packed[0], 0, 1, -1, t, -1.0, -1, 0.0)
+        return self._counted(case, packed, 1, t, order)
 
     def begin(
         self, case: int, item: int, step: int, t: float, actor: int, org: int, order: int
@@ -226,65 +216,42 @@ class FastDriver:
     ) -> tuple[int, Sequence[Ready]]:
         """Begin (at ``begun``) and complete a work item; returns ``base`` and the items that
         became ready as (offset, step): item numbers are ``base + offset``."""
-        route = self.compiled[step * self.width + outcome + 1]
-        if self.joins:
-            self._arrive(case, step, outcome)
-        if route is None:  # through a join: the completion alone, then step by step
-            head = self._template(((DONE, step, -1, 1, 0, 3, outcome),))
-            self.rows += _PACK(case, order, head, item, 0, actor, t, touch, begin_order, begun)
-            return 0, self._walk(case, step, outcome, t, order)
-        template, ready, count, finishes = route
+        packed = self.compiled[step * self.width + outcome + 1]
+        assert packed is not None, "the simulator completes only steps the flow routes"
         base = self.items[case]
-        self.rows += _PACK(case, order, template, item, base, actor, t, touch, begin_order, begun)
+        self.rows += _PACK(case, order, packed[0], item, base, actor, t, touch, begin_order, begun)
+        return self._counted(case, packed, base, t, order)
+
+    def _counted(
+        self, case: int, packed: _Packed, base: int, t: float, order: int
+    ) -> tuple[int, Sequence[Ready]]:
+        """Count the route's items (packed at ``base``); follow it past joins when it has any."""
+        _, ready, count, finishes, route = packed
+        if route is not None:
+            return 0, self._follow(case, route, base, t, order)
         self.items[case] = base + count
         if finishes:
             self.done[case] = True
         return base, ready
 
-    def _walk(self, case: int, step: int, outcome: int, t: float, order: int) -> list[Ready]:
-        """The route one event at a time (routes through a join); absolute item numbers."""
-        ready: list[Ready] = []
-        queue = [(step, outcome)]
-        kinds, lanes, routes, joins = self.kinds, self.lanes, self.routes, self.joins
-
-        def single(piece: _Piece, item: int) -> None:
-            template = self._template((piece,))
-            self.rows += _PACK(case, order, template, item, 0, -1, t, -1.0, -1, 0.0)
-
-        while queue:
-            source, chosen = queue.pop(0)
-            for target in routes.get((source, chosen), ()):
-                if lanes[target] != lanes[source]:
-                    single((HANDOFF, source, target, 0, 0, 0, -1), 0)
-                kind = kinds[target]
-                if kind is StepKind.JOIN and self.arrivals[case].get(target) != joins[target]:
-                    continue
-                self.items[case] += 1
-                number = self.items[case]
-                if kind is StepKind.END:
-                    single((DONE, target, -1, 1, 0, 2, -1), number)
-                    single((FINISHED, target, -1, 0, 0, 0, -1), 0)
-                    self.done[case] = True
-                    return ready
-                if kind in (StepKind.START, StepKind.AUTO, StepKind.PARALLEL, StepKind.JOIN):
-                    single((DONE, target, -1, 1, 0, 2, -1), number)
-                    self._arrive(case, target, -1)
-                    queue.append((target, -1))
-                else:
-                    single((READY, target, -1, 1, 0, 0, -1), number)
-                    ready.append((number, target))
-        return ready
-
-    def _arrive(self, case: int, step: int, outcome: int) -> None:
-        """Record branches reaching joins, and clear a join that fired (``_apply_completed``)."""
-        if not self.joins:
-            return
+    def _follow(self, case: int, route: Route, base: int, t: float, order: int) -> list[Ready]:
+        """Join bookkeeping for a route already packed at ``base``, and a row for each route
+        that follows it; the items made ready, numbered absolutely."""
         arrivals = self.arrivals[case]
-        if step in self.joins:
-            arrivals.pop(step, None)
-        for target in self.routes.get((step, outcome), ()):
-            if target in self.joins:
-                arrivals[target] = arrivals.get(target, frozenset()) | {step}
+        arrive(arrivals, route.step, route.reaches)
+        ready: list[Ready] = []
+        while True:
+            self.items[case] = base + route.items
+            ready += [(base + offset, step) for offset, step in self.ready[route.id]]
+            route.arrive(arrivals)
+            if route.finishes:
+                self.done[case] = True
+            after = route.after(arrivals)
+            if after is None:
+                return ready
+            route, base = after, self.items[case]
+            if after.moves:
+                self.rows += _PACK(case, order, self.plain[after.id], 0, base, -1, t, -1.0, -1, 0.0)
 
     def piece_table(self) -> np.ndarray:
         """Every template's pieces, one row each in template order (``int32``, 7 columns)."""

@@ -34,8 +34,8 @@ import unicodedata
 from collections.abc import Iterable
 
 from boflyt.engine.case.flow import Flow
+from boflyt.engine.case.routes import MoveKind
 from boflyt.models.errors import AccessError, CommandError
-from boflyt.models.vocabulary import StepKind
 
 __all__ = [
     "FORBIDDEN_CATEGORIES",
@@ -207,25 +207,19 @@ def check_known_org(org: str, known: Iterable[str]) -> str:
 
 def start_orgs(flow: Flow) -> frozenset[str]:
     """Organisations that may start a case on ``flow``: those allowed on the start step or on
-    a step the start makes ready (automatic steps are followed). A start step in an outside
-    party's lane is recorded by any organisation of the version, as the case core allows.
+    a step the start makes ready (its route, through a join whether it fires or not). A start
+    step in an outside party's lane is recorded by any organisation of the version, as the case
+    core allows.
     """
-    allowed = set(flow.steps[flow.start].allowed) if flow.start else set()
-    seen, queue = {flow.start}, [flow.start]
-    for step_id in queue:
-        for target in flow.routes.get((step_id, None), ()):
-            if target in seen:
-                continue
-            seen.add(target)
-            step = flow.steps[target]
-            if step.kind in _WORK:
-                allowed |= step.allowed
-            elif step.kind is not StepKind.END:
-                queue.append(target)
+    if not flow.start:
+        return frozenset()
+    allowed = set(flow.steps[flow.start].allowed)
+    route = flow.routes.get((flow.start, None))
+    for branch in route.branches() if route else ():
+        for move in branch.moves:
+            if move.kind is MoveKind.READY:
+                allowed |= move.step.allowed
     return frozenset(allowed)
-
-
-_WORK = frozenset({StepKind.TASK, StepKind.DECISION, StepKind.WAIT})
 
 
 def cancel_orgs(flow: Flow) -> frozenset[str]:

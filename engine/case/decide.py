@@ -5,10 +5,12 @@ caused; it does no I/O, reads no clock and touches no database. Every state chan
 applying an event, and :func:`replay` applies the same function to a stored event log, so
 replaying a case's events rebuilds exactly the state ``decide`` produced.
 
-Routing is compiled once per version into a :class:`~boflyt.engine.case.flow.Flow` (plain dicts and
-tuples, cached by content hash), which keeps ``decide`` fast enough for simulation. The values
-it works on (state, work items, commands) are in :mod:`boflyt.engine.case.state` and overdue work in
-:mod:`boflyt.engine.case.overdue`; this module re-exports them all. Semantics:
+Routing is compiled once per version into a :class:`~boflyt.engine.case.flow.Flow` whose named
+routes (:mod:`boflyt.engine.case.routes`) say what each completion does; ``decide`` executes
+them, which keeps it fast enough for simulation. The commands are in
+:mod:`boflyt.engine.case.commands`, the values it works on in :mod:`boflyt.engine.case.state`,
+overdue work in :mod:`boflyt.engine.case.overdue`; this module re-exports them for older
+imports (the wing's public names are in :mod:`boflyt.engine.case`). Semantics:
 
 * ``start``, ``auto``, ``parallel``, ``join`` (once every incoming branch has arrived) and
   ``end`` complete automatically inside the same ``decide``; reaching an ``end`` finishes the
@@ -28,51 +30,36 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from boflyt.engine.case.commands import BeginStep as BeginStep
+from boflyt.engine.case.commands import CancelCase as CancelCase
+from boflyt.engine.case.commands import Command as Command
+from boflyt.engine.case.commands import CompleteStep as CompleteStep
+from boflyt.engine.case.commands import Escalate as Escalate
+from boflyt.engine.case.commands import StartCase as StartCase
 from boflyt.engine.case.draft import Draft
-from boflyt.engine.case.flow import Flow, FlowStep, compile_flow
-from boflyt.engine.case.overdue import overdue_items, working_minutes
-from boflyt.engine.case.state import (
-    OPEN_STATUSES,
-    BeginStep,
-    CancelCase,
-    CaseState,
-    Command,
-    CompleteStep,
-    Decision,
-    Escalate,
-    StartCase,
-    WorkItem,
-    open_items,
-    ready_items,
-)
+from boflyt.engine.case.flow import Flow as Flow
+from boflyt.engine.case.flow import FlowStep as FlowStep
+from boflyt.engine.case.flow import compile_flow as compile_flow
+from boflyt.engine.case.overdue import overdue_items as overdue_items
+from boflyt.engine.case.overdue import working_minutes as working_minutes
+from boflyt.engine.case.routes import MoveKind, Route
+from boflyt.engine.case.state import OPEN_STATUSES
+from boflyt.engine.case.state import CaseState as CaseState
+from boflyt.engine.case.state import Decision as Decision
+from boflyt.engine.case.state import WorkItem as WorkItem
+from boflyt.engine.case.state import open_items as open_items
+from boflyt.engine.case.state import ready_items as ready_items
 from boflyt.models.definition import Version
 from boflyt.models.errors import AccessError, CommandError
 from boflyt.models.events import Event
 from boflyt.models.vocabulary import EventKind, ItemStatus, RunStatus, StepKind
 
-__all__ = [
-    "BeginStep",
-    "CancelCase",
-    "CaseState",
-    "Command",
-    "CompleteStep",
-    "Decision",
-    "Escalate",
-    "Flow",
-    "FlowStep",
-    "StartCase",
-    "WorkItem",
-    "compile_flow",
-    "decide",
-    "open_items",
-    "overdue_items",
-    "ready_items",
-    "replay",
-    "working_minutes",
-]
+__all__ = ["decide", "replay"]
 
-_AUTOMATIC = frozenset({StepKind.START, StepKind.AUTO, StepKind.PARALLEL, StepKind.JOIN})
 _OPEN = OPEN_STATUSES
+_HANDOFF, _READY, _FINISH = MoveKind.HANDOFF, MoveKind.READY, MoveKind.FINISH
+_STEP_READY, _STEP_COMPLETED = EventKind.STEP_READY, EventKind.STEP_COMPLETED
+_CASE_FINISHED = EventKind.CASE_FINISHED
 _new = tuple.__new__  # builds a named tuple from its values in field order, in one C call
 
 
@@ -141,7 +128,7 @@ def _start(draft: Draft, command: StartCase, now: dt.datetime) -> None:
         org=command.org,
         transactions=start.extra_transactions,
     )
-    _route(draft, start.id, None, now)
+    _follow(draft, flow.routes.get((start.id, None)), now)
 
 
 def _open_item(draft: Draft, step_id: str, verb: str) -> WorkItem:
@@ -175,15 +162,7 @@ def _begin(draft: Draft, command: BeginStep, now: dt.datetime) -> None:
             f"step '{command.step}' of case {draft.case_id} was already begun by "
             f"{item.actor} ({item.org})"
         )
-    draft.emit(
-        EventKind.STEP_STARTED,
-        now,
-        step.id,
-        item.number,
-        step.lane,
-        actor=command.actor,
-        org=command.org,
-    )
+    _started(draft, step, item, command, now, None)
 
 
 def _complete(draft: Draft, command: CompleteStep, now: dt.datetime) -> None:
@@ -194,16 +173,7 @@ def _complete(draft: Draft, command: CompleteStep, now: dt.datetime) -> None:
         raise CommandError(f"touch minutes must be 0 or more, not {command.touch_minutes:g}")
     item = _open_item(draft, step.id, "complete")
     if item.status is ItemStatus.READY:
-        draft.emit(
-            EventKind.STEP_STARTED,
-            now,
-            step.id,
-            item.number,
-            step.lane,
-            command.actor,
-            command.org,
-            detail="implicit",
-        )
+        _started(draft, step, item, command, now, "implicit")
     # positional, in Event's field order: this is the hot path of every simulation
     draft.emit(
         EventKind.STEP_COMPLETED,
@@ -217,7 +187,23 @@ def _complete(draft: Draft, command: CompleteStep, now: dt.datetime) -> None:
         command.touch_minutes,
         step.extra_transactions,
     )
-    _route(draft, step.id, command.outcome, now)
+    _follow(draft, draft.flow.routes.get((step.id, command.outcome)), now)
+
+
+def _started(
+    draft: Draft,
+    step: FlowStep,
+    item: WorkItem,
+    command: BeginStep | CompleteStep,
+    now: dt.datetime,
+    detail: str | None,
+) -> None:
+    """Emit the begin of ``item`` by the command's actor (``detail`` "implicit" when a
+    completion implies it)."""
+    draft.emit(
+        EventKind.STEP_STARTED, now, step.id, item.number, step.lane, command.actor,
+        command.org, detail=detail,
+    )  # fmt: skip
 
 
 def _check_outcome(draft: Draft, step: FlowStep, outcome: str | None) -> None:
@@ -252,45 +238,22 @@ def _escalate(draft: Draft, command: Escalate, now: dt.datetime) -> None:
             )
 
 
-def _route(draft: Draft, step_id: str, outcome: str | None, now: dt.datetime) -> None:
-    """Move the case on from a completed step, completing automatic steps as it goes."""
-    flow, emit = draft.flow, draft.emit
-    steps, routes = flow.steps, flow.routes
-    queue: list[tuple[str, str | None]] = [(step_id, outcome)]  # first in, first out
-    for source_id, chosen in queue:  # the loop takes the steps appended while it runs
-        source = steps[source_id]
-        for target_id in routes.get((source_id, chosen), ()):
-            target = steps[target_id]
-            if target.lane != source.lane:
-                draft.handoff(now, source, target)
-            kind = target.kind
-            if (
-                kind is StepKind.JOIN
-                and draft.arrivals.get(target_id) != flow.join_inputs[target_id]
-            ):
-                continue
-            if kind in _AUTOMATIC or kind is StepKind.END:
-                emit(
-                    EventKind.STEP_COMPLETED,
-                    now,
-                    target_id,
-                    len(draft.items) + 1,
-                    target.lane,
-                    org=target.lane,
-                    transactions=target.extra_transactions,
-                )
-                if kind is StepKind.END:
-                    emit(EventKind.CASE_FINISHED, now, step=target_id, lane=target.lane)
-                    return
-                queue.append((target_id, None))
-            else:
-                emit(
-                    EventKind.STEP_READY,
-                    now,
-                    target_id,
-                    len(draft.items) + 1,
-                    target.lane,
-                )
+def _follow(draft: Draft, route: Route | None, now: dt.datetime) -> None:
+    """Execute a completion's route: its moves in order, then, at a join, the route its
+    arrivals choose (:meth:`~boflyt.engine.case.routes.Route.after`)."""
+    emit, items = draft.emit, draft.items
+    while route is not None:
+        for kind, step, source in route.moves:
+            if kind is _HANDOFF:
+                draft.handoff(now, source, step)  # type: ignore[arg-type]
+            elif kind is _READY:
+                emit(_STEP_READY, now, step.id, len(items) + 1, step.lane)
+            else:  # positional, in Event's field order: the hot path of every simulation
+                emit(_STEP_COMPLETED, now, step.id, len(items) + 1, step.lane, None, step.lane,
+                     None, None, step.extra_transactions)  # fmt: skip
+                if kind is _FINISH:
+                    emit(_CASE_FINISHED, now, step.id, None, step.lane)
+        route = route.after(draft.arrivals) if route.join else None
 
 
 # --------------------------------------------------------------------------- replaying

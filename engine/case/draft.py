@@ -1,9 +1,8 @@
 """The draft of a case state while one command is decided: events are emitted and applied.
 
 :func:`boflyt.engine.case.decide.decide` creates a :class:`Draft` from the current state, the
-command's
-handlers emit events into it, and each event is applied to the draft at once, so replaying the
-same events rebuilds the same state. Pure: no I/O, no clock.
+command's handlers emit events into it, and each event is applied to the draft at once, so
+replaying the same events rebuilds the same state. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from boflyt.engine.case.flow import Flow, FlowStep
+from boflyt.engine.case.routes import arrive
 from boflyt.engine.case.state import OPEN_STATUSES, CaseState, WorkItem
 from boflyt.models.events import Event
 from boflyt.models.vocabulary import EventKind, ItemStatus, RunStatus
@@ -136,12 +136,10 @@ class Draft:
                 (number, step, _DONE, item.ready_at, item.started_at or at, at, e.actor, e.org,
                  e.outcome, e.touch_minutes, item.escalated)
             )  # fmt: skip
-        joins = self.flow.join_inputs
-        if joins:  # record the branch at the joins it reaches; a completed join starts afresh
-            self.arrivals.pop(step, None)
-            for target in self.flow.routes.get((step, e.outcome), ()):
-                if target in joins:
-                    self.arrivals[target] = self.arrivals.get(target, frozenset()) | {step}
+        flow = self.flow
+        if flow.join_inputs:  # the branch reaches its joins; a completed join starts afresh
+            route = flow.routes.get((step, e.outcome))
+            arrive(self.arrivals, step, route.reaches if route else ())
 
     def _close(self, e: Event) -> None:
         finished = e.kind is EventKind.CASE_FINISHED
@@ -176,6 +174,3 @@ _APPLIERS: dict[EventKind, Callable[[Draft, Event], None]] = {
     EventKind.CASE_CANCELLED: Draft._close,
 }
 """How each event kind changes a draft; a handoff only advances ``seq``."""
-
-
-# --------------------------------------------------------------------------- deciding

@@ -1,18 +1,17 @@
-"""The compiled routing of one version: what :func:`boflyt.engine.case.decide.decide` looks up per
+"""The compiled flow of one version: what :func:`boflyt.engine.case.decide.decide` looks up per
 command.
 
 A :class:`Flow` is the version's steps and transitions turned into plain dicts and tuples once
 (cached by content hash and outside lanes), so deciding a command costs a few dict lookups:
 
-* ``routes[(step, outcome)]`` — the targets a completed step moves to (``outcome`` is ``None``
-  except for decisions; a parallel split lists all its targets);
-* ``join_inputs[join]`` — the steps whose branches a join waits for;
 * ``steps[step]`` — a :class:`FlowStep` with the step's kind, lane, the organisations allowed
-  to act on it, its channel, extra transactions, outcomes and longest wait.
-
-The simulator's fast driver (:mod:`boflyt.analysis.simulation.drivers`) reads the same tables, so
-the
-routing rules live here once.
+  to act on it, its channel, extra transactions, outcomes and longest wait;
+* ``targets[(step, outcome)]`` — the graph: the steps a completed step leads to (``outcome`` is
+  ``None`` except for decisions; a parallel split lists all its targets);
+* ``join_inputs[join]`` — the steps whose branches a join waits for;
+* ``routes[(step, outcome)]`` — the named :class:`~boflyt.engine.case.routes.Route` that the
+  completion executes (:mod:`boflyt.engine.case.routes`, where the routing rules live once);
+  ``every_route`` holds every route by id.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from boflyt.engine.case.routes import Route, compile_routes
 from boflyt.models.definition import Version
 from boflyt.models.errors import NotFoundError
 from boflyt.models.vocabulary import StepKind
@@ -50,17 +50,11 @@ class Flow:
     content_hash: str
     start: str
     steps: Mapping[str, FlowStep]
-    routes: Mapping[tuple[str, str | None], tuple[str, ...]]
+    targets: Mapping[tuple[str, str | None], tuple[str, ...]]
     join_inputs: Mapping[str, frozenset[str]]
     outside: frozenset[str]
-
-    def next_steps(self, step_id: str, outcome: str | None = None) -> tuple[str, ...]:
-        """Steps the case moves to when ``step_id`` completes with ``outcome``.
-
-        A parallel split returns all its targets; a decision returns the one target of the
-        outcome (``()`` for an unknown outcome); an end returns ``()``.
-        """
-        return self.routes.get((step_id, outcome), ())
+    routes: Mapping[tuple[str, str | None], Route]
+    every_route: tuple[Route, ...]
 
     def step(self, step_id: str) -> FlowStep:
         """The compiled step; :class:`NotFoundError` naming the known steps otherwise."""
@@ -103,7 +97,7 @@ def _compile(version: Version, content_hash: str, outside: frozenset[str]) -> Fl
         outgoing.setdefault(t.source, []).append((t.outcome, t.target))
         inputs.setdefault(t.target, set()).add(t.source)
     steps: dict[str, FlowStep] = {}
-    routes: dict[tuple[str, str | None], tuple[str, ...]] = {}
+    targets: dict[tuple[str, str | None], tuple[str, ...]] = {}
     for s in version.steps:
         edges = outgoing[s.id]
         outcomes = (
@@ -122,9 +116,10 @@ def _compile(version: Version, content_hash: str, outside: frozenset[str]) -> Fl
         )
         if s.kind is StepKind.DECISION:
             for outcome, target in edges:
-                routes[(s.id, outcome)] = (target,)
+                targets[(s.id, outcome)] = (target,)
         elif edges:
-            routes[(s.id, None)] = tuple(target for _, target in edges)
+            targets[(s.id, None)] = tuple(target for _, target in edges)
     start = next((s.id for s in version.steps if s.kind is StepKind.START), "")
     joins = {k: frozenset(v) for k, v in inputs.items() if steps[k].kind is StepKind.JOIN}
-    return Flow(version, content_hash, start, steps, routes, joins, outside)
+    routes, every = compile_routes(version.key, steps, targets, joins)
+    return Flow(version, content_hash, start, steps, targets, joins, outside, routes, every)

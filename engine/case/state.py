@@ -1,35 +1,20 @@
-"""The values the case engine works on: a case's state, its work items, commands, decisions.
+"""The values the case engine works on: a case's state, its work items, decisions.
 
 All immutable. :class:`WorkItem`, :class:`CaseState` and :class:`Decision` are named tuples, so
 :func:`boflyt.engine.case.decide.decide` builds each in one step and a new state shares its
-unchanged work
-items with the old one (the store relies on that to write only the items that changed).
-Re-exported by :mod:`boflyt.engine.case.decide`.
+unchanged work items with the old one (the store relies on that to write only the items that
+changed). The commands are in :mod:`boflyt.engine.case.commands`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from boflyt.models.events import Event
 from boflyt.models.vocabulary import ItemStatus, RunStatus
 
-__all__ = [
-    "OPEN_STATUSES",
-    "BeginStep",
-    "CancelCase",
-    "CaseState",
-    "Command",
-    "CompleteStep",
-    "Decision",
-    "Escalate",
-    "StartCase",
-    "WorkItem",
-    "open_items",
-    "ready_items",
-]
+__all__ = ["OPEN_STATUSES", "CaseState", "Decision", "WorkItem", "open_items", "ready_items"]
 
 OPEN_STATUSES = (ItemStatus.READY, ItemStatus.STARTED)
 """The statuses of a work item someone may still act on."""
@@ -72,47 +57,6 @@ class CaseState(NamedTuple):
     seq: int
     started_at: dt.datetime
     finished_at: dt.datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StartCase:
-    case_id: str
-    actor: str
-    org: str
-
-
-@dataclass(frozen=True, slots=True)
-class BeginStep:
-    step: str
-    actor: str
-    org: str
-
-
-@dataclass(frozen=True, slots=True)
-class CompleteStep:
-    step: str
-    actor: str
-    org: str
-    outcome: str | None = None
-    touch_minutes: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CancelCase:
-    actor: str
-    org: str
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Escalate:
-    """Mark open work items overdue (one ``step_escalated`` event each); done by the system."""
-
-    items: tuple[int, ...]
-    detail: str | None = None
-
-
-Command = StartCase | BeginStep | CompleteStep | CancelCase | Escalate
 
 
 class Decision(NamedTuple):

@@ -250,7 +250,7 @@ def test_values_on_the_bounds_are_accepted(case: str) -> None:
                 stdin=FNR)  # fmt: skip
     case_id = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", again).group(0)
     flow = compile_flow(LIBRARY.get("private_lease"))
-    (application,) = flow.routes[(flow.start, None)]  # the tenant's application
+    (application,) = flow.targets[(flow.start, None)]  # the tenant's application
     _ok("case", "complete", case_id, application, "--as", "kari", "--org", "nav", "--minutes", "0")
 
 
