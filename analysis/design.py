@@ -2,7 +2,7 @@
 
 Every expected value weighs a step by its expected visits per case (:func:`expected_visits`:
 the graph as an absorbing Markov chain, branch probabilities and rework loops included exactly).
-Each metric's definition is written once, in :data:`DESIGN_METRICS`; the README quotes it.
+Each metric's definition is written once, in :data:`DESIGN_METRICS`; the docs quote it.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ DESIGN_METRICS: tuple[Metric, ...] = (
     Metric("waste_tags", "count",
            "Number of (step, waste category) tags over the eight LEAN wastes."),
 )  # fmt: skip
-"""The design metrics, in display order; one definition each (quoted in the README)."""
+"""The design metrics, in display order; one definition each (quoted in the docs)."""
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ CASE_METRICS: tuple[Metric, ...] = (
            "Number of distinct steps completed more than once in the case.",
            label_key="observed_rework"),
 )  # fmt: skip
-"""The per-case metrics, in display order; one definition each (quoted in the README)."""
+"""The per-case metrics, in display order; one definition each (quoted in the docs)."""
 
 
 @dataclass(frozen=True)

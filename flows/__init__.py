@@ -8,7 +8,7 @@
 
 Parameters are JSON-friendly (strings and numbers); every task wraps one core call and returns
 something small (ids, paths, small dicts). Flows are ``async def``: a sync Prefect flow run waits
-about 1 s for its heartbeat thread on exit, an async one does not (see the README).
+about 1 s for its heartbeat thread on exit, an async one does not (docs/guide/operator.md).
 
 No flow takes the store as a parameter (it may hold a password, and Prefect stores parameters):
 tasks find it with :func:`boflyt.flows.store.open_store`. ``processes_dir`` and ``work_dir`` are

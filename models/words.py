@@ -74,7 +74,7 @@ GLOSSARY_GROUPS = (
     "event_kind",
     "mode",
 )
-"""The groups of the README's glossary, in its order: the domain's words, not screen texts."""
+"""The groups of the docs' glossary, in its order: the domain's words, not screen texts."""
 
 
 def languages() -> tuple[Language, ...]:
@@ -199,7 +199,7 @@ def format_number(value: float, lang: Language, digits: int | None = 1) -> str:
 def glossary_markdown(
     langs: tuple[Language, Language] = (DEFAULT_LANGUAGE, ENGLISH),
 ) -> str:
-    """The README's glossary: one table per group of :data:`GLOSSARY_GROUPS`, generated here.
+    """The docs' glossary: one table per group of :data:`GLOSSARY_GROUPS`, generated here.
 
     Each row is the identifier and its word in both languages (a counted word by its plural).
     """

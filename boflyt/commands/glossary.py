@@ -1,8 +1,8 @@
 """``boflyt glossary``: which word means what, in bokmål and English, from the word catalogue.
 
-Prints the glossary as Markdown (the README's glossary is this output, between its
-``<!-- glossary: start -->`` and ``<!-- glossary: end -->`` markers; ``--readme README.md``
-rewrites that block, and a test checks the two agree).
+Prints the glossary as Markdown (the docs' glossary page is this output, between its
+``<!-- glossary: start -->`` and ``<!-- glossary: end -->`` markers; ``--readme
+docs/reference/glossary.md`` rewrites that block, and a test checks the two agree).
 """
 
 from __future__ import annotations
