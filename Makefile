@@ -29,7 +29,7 @@ contracts: $(STAMP)
 
 # The docs site, strictly: a broken link, page or docstring fails the build (site/ is ignored).
 docs: $(STAMP)
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d site
 
 test: check
 	$(BIN)/pytest -q
