@@ -136,3 +136,9 @@ def test_the_api_pages_docstring_rewrites_do_what_their_examples_show() -> None:
     spec.loader.exec_module(module)
     result = doctest.testmod(module)
     assert result.attempted >= 3 and result.failed == 0
+
+
+def test_the_readme_stays_short_and_points_at_the_docs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 250
+    assert "make demo" in readme and "make test" in readme and "(docs/" in readme
