@@ -1,6 +1,6 @@
 """Benchmark the case engine and the store; print a table of measured figures.
 
-* pure core: ``decide`` calls per second driving library cases to their end (no I/O);
+* pure core: ``decide`` calls per CPU second driving library cases to their end (no I/O);
 * durable step completions per second: each one a full command transaction (load, decide,
   compare-and-set, work items, events, commit) — SQLite (one writer, WAL,
   ``synchronous=NORMAL``) and PostgreSQL (1 and 4 writer threads), when a server answers at
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from boflyt.engine.case.decide import (  # noqa: E402
+from boflyt.engine.case import (  # noqa: E402
     CompleteStep,
     Flow,
     StartCase,
@@ -76,9 +76,11 @@ def _next_command(flow: Flow, state: object, forward: dict[str, str]) -> Complet
 
 
 def bench_pure(version: Version, outside: frozenset[str], cases: int) -> tuple[float, int, int]:
-    """(seconds, decide calls, events) replaying one case's commands ``cases`` times.
+    """(CPU seconds, decide calls, events) replaying one case's commands ``cases`` times.
 
-    The commands are planned once (outside the timing), so only ``decide`` is measured.
+    The commands are planned once (outside the timing), so only ``decide`` is measured. The
+    time is the process's CPU time: the pure core is single-threaded and computes only, so on a
+    shared machine (several test runs at once) wall time measures the neighbours instead.
     """
     flow, forward = compile_flow(version, outside), _forward(version)
     state = decide(flow, None, StartCase("plan", "bench", "nav"), now=T0).state
@@ -87,7 +89,7 @@ def bench_pure(version: Version, outside: frozenset[str], cases: int) -> tuple[f
         plan.append(command)
         state = decide(flow, state, command, now=T0).state
     calls = events = 0
-    started = time.perf_counter()
+    started = time.process_time()
     for n in range(cases):
         decision = decide(flow, None, StartCase(f"c{n}", "bench", "nav"), now=T0)
         state, events = decision.state, events + len(decision.events)
@@ -95,7 +97,7 @@ def bench_pure(version: Version, outside: frozenset[str], cases: int) -> tuple[f
             decision = decide(flow, state, command, now=T0)
             state, events = decision.state, events + len(decision.events)
         calls += 1 + len(plan)
-    return time.perf_counter() - started, calls, events
+    return time.process_time() - started, calls, events
 
 
 def bench_durable(
