@@ -71,16 +71,17 @@ def _time_sentence(c: Comparison, lang: Language) -> str:
     )
 
 
+def _story(
+    key: str, lang: Language, before: int, after: int, removed: int, added: int, **more: int
+) -> str:
+    """One sentence of the structural story: ``key`` before → after, removed and added."""
+    return word(f"compare.{key}", lang, before=before, after=after, removed=removed,
+                added=added, **more)  # fmt: skip
+
+
 def _steps_sentence(c: Comparison, lang: Language) -> str:
-    return word(
-        "compare.steps",
-        lang,
-        before=c.before,
-        after=c.after,
-        removed=len(c.steps_removed),
-        added=len(c.steps_added),
-        changed=len(c.steps_changed),
-    )
+    removed, added = len(c.steps_removed), len(c.steps_added)
+    return _story("steps", lang, c.before, c.after, removed, added, changed=len(c.steps_changed))
 
 
 def _lane(c: Comparison, lane: str, lang: Language) -> str:
@@ -91,14 +92,8 @@ def _lane(c: Comparison, lane: str, lang: Language) -> str:
 def _handoff_sentence(c: Comparison, lang: Language) -> str:
     gone = [(f, t) for f, t, b, a in c.lane_pairs if b > 0 and a == 0]
     pairs = ", ".join(f"{_lane(c, f, lang)} → {_lane(c, t, lang)}" for f, t in gone)
-    text = word(
-        "compare.handoffs",
-        lang,
-        before=c.handoffs_before,
-        after=c.handoffs_after,
-        removed=len(c.handoffs_removed),
-        added=len(c.handoffs_added),
-    )
+    removed, added = len(c.handoffs_removed), len(c.handoffs_added)
+    text = _story("handoffs", lang, c.handoffs_before, c.handoffs_after, removed, added)
     return text + (" " + word("compare.no_handoff_left", lang, pairs=pairs) if pairs else "")
 
 

@@ -196,15 +196,8 @@ def rework_probability(version: Version) -> float:
     Raises:
         DefinitionError: when a loop can never be left.
 
-    >>> from tests.factories import make_version
-    >>> v = make_version(
-    ...     [{"id": "start", "kind": "start"}, {"id": "check", "kind": "decision"},
-    ...      {"id": "end", "kind": "end"}],
-    ...     [{"from": "start", "to": "check"},
-    ...      {"from": "check", "to": "check", "outcome": "again", "probability": 0.2,
-    ...       "rework": True},
-    ...      {"from": "check", "to": "end", "outcome": "ok", "probability": 0.8}])
-    >>> round(rework_probability(v), 6)
+    >>> from tests.factories import decision_version  # check -> fix_docs with p 0.2, rework back
+    >>> round(rework_probability(decision_version(p_complete=0.8, rework=True)), 6)
     0.2
     """
     edges: Edges = {s.id: {} for s in version.steps}

@@ -28,10 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from boflyt.analysis.simulation.cohort import simulate  # noqa: E402
-from boflyt.engine.definition.load import load_lanes, load_version  # noqa: E402
-from boflyt.models.scenario import Scenario  # noqa: E402
-from boflyt.visualize.report import build_report  # noqa: E402
+from bench.diagrams import report_builds  # noqa: E402
 
 LAYERS = ("flows", "visualize", "analysis", "engine", "models")
 """Top (1) to bottom; ``boflyt/`` itself (settings, cli) counts above flows (0)."""
@@ -92,21 +89,11 @@ def trace(build: Callable[[], Any]) -> tuple[set[str], int, Counter[str]]:
 
 
 def main() -> None:
-    folder = ROOT / "processes" / "private_lease"
-    lanes = load_lanes(ROOT / "processes" / "lanes.yaml")
-    before = load_version(folder / "v1.yaml", lanes=lanes)
-    after = load_version(folder / "v2.yaml", lanes=lanes)
-    capacity = {"housing_office": 3, "nav": 2, "accounting": 1}
-    scenario = Scenario(name="bench", arrivals_per_week=4, start="2025-01-06", capacity=capacity)
-    events = [simulate(v, scenario, cases=200, seed=1).events for v in (before, after)]
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "report.html"
-        builds: dict[str, Callable[[], Any]] = {
-            "design only": lambda: build_report(before, after, out, lanes=lanes),
-            "with 200+200 simulated cases": lambda: build_report(
-                before, after, out, lanes=lanes, before_events=events[0], after_events=events[1]
-            ),
-        }
+        builds = report_builds(Path(tmp) / "report.html")
+        if builds is None:
+            print("no private_lease v2 in processes/: nothing to trace")
+            return
         for name, build in builds.items():
             build()  # warm-up: imports, template compilation
             files, calls, descents = trace(build)
