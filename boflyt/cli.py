@@ -1,10 +1,11 @@
 """The ``boflyt`` command line: a thin typer shell over the core.
 
-Each group of commands lives in :mod:`boflyt.commands` and registers itself here. Quick
-commands must start quickly, so when the command line names a command, only its group is
-imported: ``boflyt validate`` never pays for importing Prefect, matplotlib or the report. With
-no command (``boflyt --help``), or when the app is used as a library (tests), every group is
-registered. Prefect's local-mode defaults are set before any group imports Prefect.
+Each group of commands lives in a module of :mod:`boflyt.commands`, and the root group loads
+it only when one of its commands runs (Click's "lazily loading subcommands" pattern): ``boflyt
+validate`` never pays for importing Prefect, matplotlib or the report, and ``boflyt --help``
+lists every command from :data:`COMMANDS` without importing any of them. A test keeps each
+one-line summary there equal to its command's own help. Prefect's local-mode defaults are set
+before any group imports Prefect.
 
 Every error is one line on stderr and a non-zero exit, wherever a command raises it
 (:class:`~boflyt.console.OneLineErrors`); ``--debug`` or ``BOFLYT_DEBUG=1`` shows the traceback
@@ -15,37 +16,114 @@ settings, so it works even when a setting is bad.)
 from __future__ import annotations
 
 import importlib
-import sys
 from importlib.metadata import version
-from types import ModuleType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
+from typer.core import TyperCommand
+from typer.main import get_group
 
 from boflyt.console import OneLineErrors
 from boflyt.prefect_local import use_local_defaults
 
-__all__ = ["COMMAND_GROUPS", "app"]
+if TYPE_CHECKING:  # typer vendors click; its groups take the vendored Context and Command
+    from typer._click.core import Command, Context
+    from typer._click.formatting import HelpFormatter
 
-COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
-    "definitions": ("validate", "show", "diff", "schema", "versions"),
-    "cases": ("case", "inbox"),
-    "analysis": ("analyse", "compare"),
-    "simulation": ("simulate",),
-    "diagrams": ("draw", "report"),
-    "demo": ("demo",),
-    "workspace": ("init",),
-    "store": ("db",),
-    "glossary": ("glossary",),
-    "runs": ("runs",),
-}
-"""Each module of :mod:`boflyt.commands` and the top-level commands it registers."""
+__all__ = ["COMMANDS", "LazyCommand", "LazyCommands", "app", "load_command"]
 
 
-def _groups(argv: list[str]) -> list[ModuleType]:
-    named = argv[1] if len(argv) > 1 and sys.argv[0].endswith("boflyt") else None
-    wanted = [group for group, commands in COMMAND_GROUPS.items() if named in commands]
-    return [importlib.import_module(f"boflyt.commands.{g}") for g in wanted or COMMAND_GROUPS]
+class LazyCommand(NamedTuple):
+    """Where a top-level command lives and the one line ``boflyt --help`` shows for it."""
+
+    module: str
+    """Its module in :mod:`boflyt.commands`, whose ``register(app)`` adds it."""
+    summary: str
+    """The first paragraph of its help, as the command itself says it."""
+
+
+COMMANDS: dict[str, LazyCommand] = {
+    "validate": LazyCommand("definitions", "Check process files and print every problem, one per "
+                            "line: file:line place: message."),
+    "show": LazyCommand("definitions", "Show a version readably: metadata, lanes, steps in flow "
+                        "order and transitions."),
+    "diff": LazyCommand("definitions", "Explain what changed from version A to version B: steps, "
+                        "lanes, transitions, handoffs."),
+    "versions": LazyCommand("definitions", "List processes and their versions: status, label, "
+                            "what each is based on, content hash."),
+    "schema": LazyCommand("definitions", "Print or write the JSON Schema of version files, for "
+                          "editors (processes/schema.json)."),
+    "case": LazyCommand("cases", "Run cases: start, begin and complete steps, show, list, "
+                        "cancel."),
+    "inbox": LazyCommand("cases", "Work waiting for an organisation, oldest first."),
+    "analyse": LazyCommand("analysis", "Expected (and observed) LEAN metrics of one version."),
+    "compare": LazyCommand("analysis", "Compare two versions: metrics before/after and what "
+                           "changed."),
+    "simulate": LazyCommand("simulation", "Simulate cases of PROCESS@VERSION under a scenario "
+                            "and store them (through Prefect's local mode unless --no-prefect)."),
+    "draw": LazyCommand("diagrams", "Draw a process version as a swimlane, a before/after view "
+                        "or a value-stream timeline."),
+    "report": LazyCommand("diagrams", "Write one self-contained HTML before/after report for a "
+                          "facilitator's workshop."),
+    "demo": LazyCommand("demo", "The main job: simulate every process before and after its LEAN "
+                        "redesign, compare, and write reports/index.html."),
+    "runs": LazyCommand("runs", "Run sets: live (registered), simulated:N (one simulation), "
+                        "imported:NAME. List them; delete simulated and imported ones."),
+    "init": LazyCommand("workspace", "Make a workspace in DIR (default: here): a copy of the "
+                        "process library to edit (processes/), the store (data/, owner-only) and "
+                        "reports (reports/). Commands run in the workspace or below it use it."),
+    "db": LazyCommand("store", "The store's schema revision: status, upgrade."),
+    "glossary": LazyCommand("glossary", "Print the glossary (identifier, bokmål, English) "
+                            "generated from the word catalogue."),
+}  # fmt: skip
+"""Every top-level command, in the order ``boflyt --help`` lists them."""
+
+
+def load_command(name: str) -> Command:
+    """Import the module of the command ``name`` and return the command it registers.
+
+    Raises:
+        KeyError: ``name`` is not in :data:`COMMANDS`.
+    """
+    module = importlib.import_module(f"boflyt.commands.{COMMANDS[name].module}")
+    group = typer.Typer()
+    module.register(group)
+    return get_group(group).commands[name]
+
+
+class LazyCommands(OneLineErrors):
+    """The root group: each command a placeholder with its summary until it is asked for.
+
+    ``--help`` lists the placeholders; resolving a command name imports its module and keeps
+    the real command. The placeholders also give typer's "did you mean" its names.
+    """
+
+    _LISTING = "boflyt.listing"
+    """The ``ctx.meta`` key set while the root help is being written."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name, entry in COMMANDS.items():
+            self.commands.setdefault(name, _Summary(name=name, help=entry.summary))
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        """The real command ``cmd_name`` (imported now if need be), or its summary in help."""
+        command = self.commands.get(cmd_name)
+        if isinstance(command, _Summary) and not ctx.meta.get(self._LISTING):
+            command = self.commands[cmd_name] = load_command(cmd_name)
+        return command
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        """Write the root help from the summaries, importing no command."""
+        ctx.meta[self._LISTING] = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            del ctx.meta[self._LISTING]
+
+
+class _Summary(TyperCommand):
+    """A command not imported yet: only its name and summary, for the root help."""
 
 
 use_local_defaults()
@@ -56,7 +134,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    cls=OneLineErrors,
+    cls=LazyCommands,
 )
 
 
@@ -85,10 +163,6 @@ def main(
 ) -> None:
     """Boflyt: executable, measurable LEAN case routines for housing-social work."""
     # A callback keeps typer in group mode even when only one command is registered.
-
-
-for _module in _groups(sys.argv):
-    _module.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

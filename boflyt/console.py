@@ -12,7 +12,7 @@ Every error is one line on stderr and a non-zero exit, wherever it is raised:
 Messages are printed as plain text, never as rich markup, so user input such as ``[/]`` cannot
 break the error printer; control characters other than the line breaks between a file's problems
 are shown escaped (:func:`boflyt.engine.case.bounds.visible`), so no input can add a line or drive
-the terminal.
+the terminal. This module is imported by ``boflyt --help``, so it imports nothing heavy up front.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from __future__ import annotations
 import os
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import platformdirs
 import typer
@@ -31,14 +31,12 @@ from rich.console import Console
 from rich.text import Text
 from typer.core import TyperGroup
 
-from boflyt.engine.case.bounds import visible
 from boflyt.models.errors import BoflytError
 
 if TYPE_CHECKING:  # typer vendors click; TyperGroup.invoke takes the vendored Context
     from typer._click.core import Context
 
 __all__ = [
-    "Lang",
     "OneLineErrors",
     "console",
     "err_console",
@@ -46,9 +44,6 @@ __all__ = [
     "friendly_errors",
     "report_crash",
 ]
-
-T = TypeVar("T")
-Lang = Literal["nb", "en"]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -63,6 +58,10 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
     A message of several problems keeps its line breaks; any other control character is shown
     escaped.
     """
+    # Imported here, not above: the case bounds load the definition models (pydantic), and
+    # ``boflyt --help`` imports this module but must start in well under 0.3 s.
+    from boflyt.engine.case.bounds import visible
+
     shown = "\n".join(visible(line) for line in message.split("\n"))
     err_console.print(Text.assemble(("error:", "bold red"), " ", shown), soft_wrap=True)
     raise typer.Exit(code)
@@ -75,12 +74,6 @@ def friendly_errors() -> Iterator[None]:
         yield
     except BoflytError as exc:
         fail(str(exc))
-
-
-def call(fn: Callable[[], T]) -> T:
-    """Run ``fn`` under :func:`friendly_errors`."""
-    with friendly_errors():
-        return fn()
 
 
 def report_crash(exc: BaseException) -> NoReturn:
