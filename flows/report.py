@@ -31,15 +31,7 @@ __all__ = ["entry_of", "report_process", "run_set_logs", "write_index", "write_r
 
 def entry_of(data: dict[str, Any]) -> ReportEntry:
     """A :class:`ReportEntry` back from the plain data a task returned."""
-    pairs = {key: tuple(data[key]) for key in ("handoffs", "transactions", "lead_days")}
-    return ReportEntry(
-        process=data["process"],
-        name=data["name"],
-        before=data["before"],
-        after=data["after"],
-        path=Path(data["path"]),
-        **pairs,
-    )
+    return ReportEntry.from_dict(data)
 
 
 def run_set_logs(
@@ -99,16 +91,7 @@ def write_report(
         lang=lang,
         seed=seed,
     )
-    return {
-        "process": entry.process,
-        "name": entry.name,
-        "before": entry.before,
-        "after": entry.after,
-        "path": str(entry.path),
-        "handoffs": list(entry.handoffs),
-        "transactions": list(entry.transactions),
-        "lead_days": list(entry.lead_days),
-    }
+    return entry.as_dict()
 
 
 @flow(name="report-process")

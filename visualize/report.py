@@ -13,9 +13,10 @@ per version, named with its n wherever they are shown (:mod:`boflyt.visualize.ru
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import polars as pl
@@ -58,6 +59,30 @@ class ReportEntry:
     handoffs: tuple[float, float]
     transactions: tuple[float, float]
     lead_days: tuple[float, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-friendly data (what a flow's task returns)."""
+        return {
+            "process": self.process,
+            "name": self.name,
+            "before": self.before,
+            "after": self.after,
+            "path": str(self.path),
+            **{key: list(getattr(self, key)) for key in _PAIRS},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReportEntry:
+        """The entry back from :meth:`as_dict`'s data."""
+        pairs = {key: (float(data[key][0]), float(data[key][1])) for key in _PAIRS}
+        return cls(
+            data["process"], data["name"], data["before"], data["after"], Path(data["path"]),
+            **pairs,
+        )  # fmt: skip
+
+
+_PAIRS = ("handoffs", "transactions", "lead_days")
+"""The entry's before → after figures."""
 
 
 def _inline(svg: bytes) -> str:
