@@ -17,9 +17,9 @@ workspace and are resolved once in the flow, so chunk tasks on other machines ge
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +28,20 @@ import polars as pl
 from prefect import flow, task
 from prefect.artifacts import acreate_table_artifact
 
-from boflyt.analysis.simulation.cohort import chunk_size, simulate_chunk
-from boflyt.analysis.simulation.log import log_records
+from boflyt.analysis.simulation.cohort import chunk_size, simulate_chunk, store_cohort
 from boflyt.analysis.simulation.series import summarise
-from boflyt.engine.case.decide import compile_flow
 from boflyt.engine.definition.load import Library, load_library
 from boflyt.engine.definition.scenario import load_scenario
-from boflyt.engine.store.commands import append_simulated
 from boflyt.engine.store.queries import describe_run_set
 from boflyt.flows import processes_or_default, work_dir_or_default
 from boflyt.flows.store import open_store
 from boflyt.models.definition import Version
 from boflyt.models.runset import RunSet, SimulationOrigin
 from boflyt.models.scenario import Scenario
-from boflyt.models.tables import SimulationRun
 
 __all__ = [
     "publish_summary",
     "remove_chunks",
-    "run_chunks",
     "simulate_and_store",
     "simulate_part",
     "simulate_version",
@@ -145,25 +140,13 @@ def store_parts(
     The store comes from the worker (:func:`boflyt.flows.store.open_store`), never a parameter.
     """
     library, chosen, _ = _load(processes_dir, process, version, scenario)
-    outside = frozenset(lane.id for lane in library.lanes.lanes if lane.outside)
     events = pl.concat([pl.read_parquet(p["events"]) for p in parts])
-    states, records = log_records(events, compile_flow(chosen, outside))
     engine = open_store()
-    run = SimulationRun(
-        id=simulation_id,
-        process=process,
-        version=version,
-        scenario=scenario,
-        seed=seed,
-        cases=cases,
-        created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-        content_hash=chosen.content_hash,
-        origin=SimulationOrigin(origin).value,
-    )
     try:
-        written = append_simulated(
-            engine, simulation=run, states=states, events=records, replace=replace
-        )
+        written = store_cohort(
+            engine, chosen, events, simulation_id=simulation_id, scenario=scenario, seed=seed,
+            cases=cases, lanes=library.lanes, origin=SimulationOrigin(origin), replace=replace,
+        )  # fmt: skip
         stored = describe_run_set(
             engine, RunSet.simulation(simulation_id), process=process, version=version
         )
@@ -175,37 +158,6 @@ def store_parts(
 def summary_path(work_dir: str | None, simulation_id: str) -> Path:
     """Where :func:`simulate_version` leaves the run's summary (JSON)."""
     return work_dir_or_default(work_dir) / simulation_id / "summary.json"
-
-
-def run_chunks(
-    process: str,
-    version: int,
-    scenario: str,
-    *,
-    cases: int,
-    seed: int,
-    chunks: int,
-    out_dir: Path,
-    case_prefix: str,
-    processes_dir: str | None,
-) -> list[dict[str, Any]]:
-    """Submit one :func:`simulate_part` per chunk to the flow's task runner; wait for all."""
-    count = max(1, min(chunks, cases))
-    futures = [
-        simulate_part.submit(
-            process,
-            version,
-            scenario,
-            cases=chunk_size(cases, count, i),
-            seed=seed,
-            chunk=i,
-            out_dir=str(out_dir),
-            case_prefix=case_prefix,
-            processes_dir=processes_dir,
-        )
-        for i in range(count)
-    ]
-    return [future.result() for future in futures]
 
 
 def simulate_and_store(
@@ -222,25 +174,21 @@ def simulate_and_store(
     origin: str = SimulationOrigin.SIMULATE.value,
     replace: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
-    """Run the chunk tasks, write the summary file, store the cohort; return the parts, the
-    summary and the stored run set (:func:`store_parts`).
+    """Run one :func:`simulate_part` per chunk on the flow's task runner, write the summary
+    file, store the cohort; return the parts, the summary and the stored run set
+    (:func:`store_parts`).
 
     Unset folders are the workspace's, resolved here once for every task. The chunk files stay
     until the caller is done with them (:func:`remove_chunks`).
     """
     processes_dir = str(processes_or_default(processes_dir))
     work_dir = str(work_dir_or_default(work_dir))
-    parts = run_chunks(
-        process,
-        version,
-        scenario,
-        cases=cases,
-        seed=seed,
-        chunks=chunks,
-        out_dir=work_dir_or_default(work_dir) / simulation_id,
-        case_prefix=simulation_id[:8],
-        processes_dir=processes_dir,
-    )
+    count = max(1, min(chunks, cases))
+    chunk = partial(simulate_part.submit, process, version, scenario, seed=seed,
+                    out_dir=str(Path(work_dir) / simulation_id), case_prefix=simulation_id[:8],
+                    processes_dir=processes_dir)  # fmt: skip
+    futures = [chunk(cases=chunk_size(cases, count, i), chunk=i) for i in range(count)]
+    parts = [future.result() for future in futures]
     summary = summarise_parts(parts, str(summary_path(work_dir, simulation_id)))
     stored = store_parts(
         simulation_id,

@@ -18,6 +18,8 @@ a plain ``heapq`` over one seeded numpy ``Generator`` whose uniforms are drawn i
 same queueing chain SimPy was measured slower without writing any log than this loop with the
 full log (``bench/simulate.py``).
 
+:func:`store_cohort` stores a cohort straight from its event frame, as one run set.
+
 >>> from tests.factories import linear_version
 >>> from models.scenario import Scenario
 >>> s = Scenario(name="demo", arrivals_per_week=5, start="2025-01-06", capacity={"nav": 1})
@@ -31,10 +33,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Literal
 
 import numpy as np
 import polars as pl
+from sqlalchemy.engine import Engine
 
 from boflyt.analysis.simulation.drivers import EngineDriver, FastDriver
 from boflyt.analysis.simulation.log import to_frame
@@ -42,10 +46,21 @@ from boflyt.analysis.simulation.result import SimulationResult, build_result, me
 from boflyt.analysis.simulation.world import Plan, World
 from boflyt.engine.calendar import WorkCalendar, norwegian_holidays
 from boflyt.engine.case.decide import compile_flow
+from boflyt.engine.store.eventlog import append_frame
+from boflyt.engine.store.versions import outside_lanes
 from boflyt.models.definition import LaneCatalog, Version
+from boflyt.models.runset import SimulationOrigin
 from boflyt.models.scenario import Scenario
+from boflyt.models.tables import SimulationRun
 
-__all__ = ["SimulationResult", "calendar_of", "chunk_size", "simulate", "simulate_chunk"]
+__all__ = [
+    "SimulationResult",
+    "calendar_of",
+    "chunk_size",
+    "simulate",
+    "simulate_chunk",
+    "store_cohort",
+]
 
 
 def calendar_of(scenario: Scenario, *, years: int = 1) -> WorkCalendar:
@@ -90,22 +105,11 @@ def simulate(
         if progress is not None:
             progress(done + n)
 
+    part = partial(simulate_chunk, version, scenario, seed=seed, lanes=lanes, driver=driver)
     parts = []
     for chunk in range(min(chunks, cases)):
         size = chunk_size(cases, chunks, chunk)
-        parts.append(
-            simulate_chunk(
-                version,
-                scenario,
-                cases=size,
-                seed=seed,
-                chunk=chunk,
-                lanes=lanes,
-                progress=tick,
-                driver=driver,
-                case_prefix=case_prefix,
-            )
-        )
+        parts.append(part(cases=size, chunk=chunk, progress=tick, case_prefix=case_prefix))
         done += size
     return parts[0] if len(parts) == 1 else merge_results(parts)
 
@@ -152,6 +156,36 @@ def simulate_chunk(
         origin=scenario.start,
     )
     return _result(world, plan, scenario, version, seed, cases, events, calendar)
+
+
+def store_cohort(
+    engine: Engine,
+    version: Version,
+    events: pl.DataFrame,
+    *,
+    simulation_id: str,
+    scenario: str,
+    seed: int,
+    cases: int,
+    lanes: LaneCatalog | None = None,
+    origin: SimulationOrigin = SimulationOrigin.SIMULATE,
+    replace: bool = False,
+) -> int:
+    """Store a simulated cohort — its event frame as :func:`simulate` gives it (or the chunks'
+    frames concatenated) — as the run set ``simulated:<number>``; return the events written.
+
+    One transaction (:func:`~boflyt.engine.store.eventlog.append_frame`): the frame goes to the
+    log as it is, and each case's row and work items are derived from it column-wise, with no
+    Python loop over events or cases. ``replace`` drops the earlier simulations of this version
+    and ``origin`` in the same transaction (the demo keeps one per version).
+    """
+    run = SimulationRun(
+        id=simulation_id, process=version.process, version=version.version, scenario=scenario,
+        seed=seed, cases=cases, created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        content_hash=version.content_hash, origin=SimulationOrigin(origin).value,
+    )  # fmt: skip
+    flow = compile_flow(version, outside_lanes(version, lanes))
+    return append_frame(engine, simulation=run, events=events, flow=flow, replace=replace)
 
 
 # --------------------------------------------------------------------------- results

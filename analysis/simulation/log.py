@@ -1,11 +1,13 @@
 """The simulated event log: the drivers' records as the store's frame, and back.
 
-:func:`to_frame` builds the same polars frame as :func:`boflyt.engine.store.commands.event_frame` —
-:data:`~boflyt.models.events.EVENT_COLUMNS` then ``process``, ``version``, ``mode`` (``simulated``),
-ordered by case and ``seq`` — so the observed analysis reads simulated runs unchanged. Times are
+:func:`to_frame` builds the event frame of :data:`boflyt.engine.store.frame.FRAME_SCHEMA` (the
+one the store's :func:`~boflyt.engine.store.eventlog.event_frame` reads back; ``mode`` is
+``simulated``), ordered by case and ``seq``, so the observed analysis reads simulated runs
+unchanged and :func:`~boflyt.engine.store.eventlog.append_frame` stores it as it is. Times are
 working minutes until :meth:`~boflyt.engine.calendar.WorkCalendar.stamp` maps them to calendar
 datetimes through the scenario's calendar (vectorised; nights, weekends and holidays skipped).
-:func:`log_records` turns a frame back into engine records for the store.
+:func:`log_records` turns a frame back into engine records (each case replayed), for checks
+against the case engine; storing a cohort never needs them.
 """
 
 from __future__ import annotations
@@ -26,34 +28,11 @@ from boflyt.analysis.simulation.drivers import (
 )
 from boflyt.engine.calendar import WorkCalendar
 from boflyt.engine.case.decide import CaseState, Flow, replay
+from boflyt.engine.store.frame import FRAME_SCHEMA
 from boflyt.models.events import EVENT_COLUMNS, Event
 from boflyt.models.vocabulary import EventKind, Mode
 
-__all__ = ["FRAME_SCHEMA", "log_records", "to_frame"]
-
-FRAME_SCHEMA: dict[str, pl.DataType] = {
-    "case_id": pl.String(),
-    "seq": pl.Int64(),
-    "kind": pl.String(),
-    "at": pl.Datetime("us"),
-    "step": pl.String(),
-    "item": pl.Int64(),
-    "lane": pl.String(),
-    "actor": pl.String(),
-    "org": pl.String(),
-    "outcome": pl.String(),
-    "touch_minutes": pl.Float64(),
-    "transactions": pl.Int64(),
-    "from_step": pl.String(),
-    "to_step": pl.String(),
-    "from_lane": pl.String(),
-    "to_lane": pl.String(),
-    "channel": pl.String(),
-    "detail": pl.String(),
-    "process": pl.String(),
-    "version": pl.Int64(),
-    "mode": pl.String(),
-}
+__all__ = ["log_records", "to_frame"]
 
 
 def to_frame(
@@ -68,9 +47,7 @@ def to_frame(
 ) -> pl.DataFrame:
     """The simulated log as the store's frame shape, stamped through ``calendar``."""
     if isinstance(driver, FastDriver):
-        return _unpack(
-            driver, case_ids, step_ids, names, flow, lambda m: calendar.stamp(origin, m)
-        )
+        return _unpack(driver, case_ids, step_ids, names, flow, lambda m: calendar.stamp(origin, m))
     frame, minutes = _engine_rows(driver)
     version = flow.version
     return frame.with_columns(

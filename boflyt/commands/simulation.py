@@ -10,7 +10,6 @@ the same log for the same arguments and write it to the store as one run set,
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import logging
 import threading
@@ -23,21 +22,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from boflyt.analysis.simulation.cohort import simulate
-from boflyt.analysis.simulation.log import log_records
+from boflyt.analysis.simulation.cohort import simulate, store_cohort
 from boflyt.commands.labels import lane_text
 from boflyt.commands.language import LangOption, chosen
 from boflyt.console import console, fail, friendly_errors
-from boflyt.engine.case.decide import compile_flow
 from boflyt.engine.definition.load import Library, load_library, parse_ref
 from boflyt.engine.definition.scenario import load_scenario
-from boflyt.engine.store.commands import append_simulated
 from boflyt.engine.store.queries import describe_run_set
 from boflyt.flows.simulate import simulate_version, summary_path
 from boflyt.models.definition import Version
 from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.scenario import Scenario
-from boflyt.models.tables import SimulationRun
 from boflyt.models.words import Language, format_number, word
 from boflyt.workspace import Workspace
 
@@ -140,20 +135,9 @@ def _direct(
             progress=lambda done: bar.update(job, completed=done),
         )
         bar.update(job, description=words["storing"])
-        outside = frozenset(lane.id for lane in library.lanes.lanes if lane.outside)
-        states, events = log_records(result.events, compile_flow(version, outside))
         engine = Workspace.current().open_store()
-        run = SimulationRun(
-            id=simulation_id,
-            process=version.process,
-            version=version.version,
-            scenario=world.name,
-            seed=seed,
-            cases=cases,
-            created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            content_hash=version.content_hash,
-        )
-        append_simulated(engine, simulation=run, states=states, events=events)
+        store_cohort(engine, version, result.events, simulation_id=simulation_id,
+                     scenario=world.name, seed=seed, cases=cases, lanes=library.lanes)  # fmt: skip
         engine.dispose()
     return simulation_id, result.summary()
 

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from boflyt.analysis.simulation.cohort import simulate
+from boflyt.analysis.simulation.cohort import simulate, store_cohort
 from boflyt.engine.case.decide import (
     BeginStep,
     CancelCase,
@@ -24,6 +24,7 @@ from boflyt.engine.case.decide import (
 )
 from boflyt.engine.definition.load import load_library
 from boflyt.engine.definition.scenario import load_scenario
+from boflyt.engine.store import commands as store
 from boflyt.engine.store.frame import FRAME_SCHEMA, case_frame, empty_frame, item_frame
 from boflyt.models.events import EVENT_COLUMNS, Event
 from boflyt.models.vocabulary import EventKind
@@ -90,3 +91,18 @@ def test_escalated_started_and_cancelled_items_keep_what_replay_keeps() -> None:
         pl.lit("simulated").alias("mode"),
     )
     assert _agree(frame.cast(FRAME_SCHEMA), flow)[0].status.value == "cancelled"  # type: ignore[arg-type]
+
+
+def test_a_cohort_stored_from_its_frame_reads_back_as_replay_rebuilds_it(any_engine) -> None:
+    version = LIBRARY.get("refugee_settlement", 2)
+    world = load_scenario(LIBRARY.scenario_path("refugee_settlement"), lanes=LIBRARY.lanes)
+    events = simulate(version, world, cases=40, seed=5, lanes=LIBRARY.lanes).events
+    cut = events.filter((pl.col("case_id").rank("dense") % 3 != 0) | (pl.col("seq") < 30))
+    written = store_cohort(any_engine, version, cut, simulation_id="sim-a", scenario=world.name,
+                           seed=5, cases=40, lanes=LIBRARY.lanes)  # fmt: skip
+    assert written == cut.height
+    assert store.event_frame(any_engine, simulation_id="sim-a").equals(cut)
+    flow = compile_flow(version, OUTSIDE)
+    for case_id in cut["case_id"].unique(maintain_order=True):
+        stored = store.get_case(any_engine, case_id)
+        assert stored == replay(flow, store.case_timeline(any_engine, case_id))
