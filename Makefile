@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BENCH  := $(VENV)/.bench-installed
 
-.PHONY: demo test check lint typecheck contracts docs installed bench clean
+.PHONY: demo test test-fast check lint typecheck contracts docs installed bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,11 +36,22 @@ test: check
 	$(BIN)/pytest -q
 	PYTHON=$(BIN)/python .ci/installed
 
+# The inner loop (well under a minute): lint, then the tests and doctests that need no PostgreSQL
+# server, no browser and no extra processes (pytest -m; `make test` runs them all).
+test-fast: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not slow and not postgres and not browser"
+
 # The wheel in a fresh venv, run from an empty folder (part of `make test`).
 installed: $(STAMP)
 	PYTHON=$(BIN)/python .ci/installed
 
-bench: $(STAMP)
+# The benchmarks need the `bench` extra (SimPy) on top of the dev install.
+$(BENCH): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH)
+
+bench: $(BENCH)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # spawns processes: out of `make test-fast`
+
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 BOFLYT = Path(sys.executable).with_name("boflyt")
 

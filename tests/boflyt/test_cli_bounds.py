@@ -284,6 +284,7 @@ def test_a_stored_newline_cannot_forge_a_timeline_line(case: str) -> None:
     assert not any("  sak avsluttet" in line[:30] for line in event_lines), shown
 
 
+@pytest.mark.slow
 def test_an_unknown_inbox_is_an_error_in_a_real_process(case: str) -> None:
     boflyt = Path(sys.executable).with_name("boflyt")
     result = subprocess.run([str(boflyt), "inbox", "housingoffice"], capture_output=True,

@@ -15,7 +15,7 @@ from boflyt.engine.store.commands import event_frame
 from boflyt.engine.store.db import make_engine, read_scope
 from boflyt.models.vocabulary import Mode
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.slow]  # runs the demo
 
 PROCESSES = ("private_lease", "refugee_settlement", "eviction_prevention")
 TABLES = ("simulation_run", "case_run", "work_item", "event", "published_version", "store_meta")

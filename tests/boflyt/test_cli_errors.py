@@ -109,6 +109,7 @@ app(sys.argv[1:])
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("debug", [False, True])
 def test_the_real_program_prints_one_line_or_with_debug_the_traceback(
     env: Path, debug: bool
@@ -124,6 +125,7 @@ def test_the_real_program_prints_one_line_or_with_debug_the_traceback(
         assert re.match(r"error: RuntimeError: boom; full traceback written to /", run.stderr)
 
 
+@pytest.mark.slow
 def test_the_installed_command_reports_a_bad_setting_in_one_line(env: Path) -> None:
     script = Path(sys.executable).with_name("boflyt")
     run = subprocess.run([str(script), "validate"], capture_output=True, text=True,

@@ -45,6 +45,7 @@ def test_python_dash_m_help_imports_no_heavy_library() -> None:
     assert _imported(probe, (*HEAVY, "boflyt.commands")) == "[]"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["validate", "case", "inbox", "analyse", "runs"])
 def test_quick_commands_do_not_import_prefect_or_the_report(command: str) -> None:
     action = f"load_command({command!r})"
@@ -89,6 +90,7 @@ def test_a_mistyped_command_gets_a_suggestion() -> None:
     assert result.exit_code == 2 and "Did you mean 'validate'" in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["demo", "simulate", "validate"])
 def test_a_group_with_one_command_still_runs_as_that_command(command: str) -> None:
     script = Path(sys.executable).with_name("boflyt")

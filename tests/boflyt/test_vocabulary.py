@@ -207,6 +207,7 @@ def test_a_swimlane_svg_is_bokmal(workspace: Path) -> None:
     assert leaks(text) == []
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_the_demo_and_its_reports_are_bokmal(workspace: Path) -> None:
     summary = _ok("demo", "--cases", "10")

@@ -24,7 +24,7 @@ from boflyt.flows.simulate import simulate_version, summary_path
 from boflyt.models.errors import CommandError
 
 ROOT = Path(__file__).resolve().parents[2] / "processes"
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.slow]  # a Prefect server
 
 
 @pytest.fixture
