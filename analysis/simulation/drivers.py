@@ -126,7 +126,6 @@ class FastDriver:
         self.items: list[int] = []
         self.arrivals: list[dict[str, frozenset[str]]] = []
         self.done: list[bool] = []
-        self.joined = bool(flow.join_inputs)
         start = self.index[flow.start] if flow.start else -1
         self.start_step = start
         self.opening = self._template(
@@ -151,7 +150,9 @@ class FastDriver:
         )
 
     def _packed(self, template: int, route: Route) -> _Packed:
-        follow = route if self.joined else None
+        """A route that reaches no join needs no join bookkeeping: whatever its completions
+        reach, it would have reached (unless it ends the case, when arrivals no longer count)."""
+        follow = route if route.join is not None else None
         return template, self.ready[route.id], route.items, route.finishes, follow
 
     def _template(self, pieces: tuple[_Piece, ...]) -> int:
