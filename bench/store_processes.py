@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,22 +32,11 @@ from boflyt.engine.definition.load import load_library  # noqa: E402
 from boflyt.engine.store import commands as store  # noqa: E402
 from boflyt.engine.store.db import HEAD, make_engine, store_revision  # noqa: E402
 from boflyt.workspace import Workspace  # noqa: E402
+from tests.engine.store.racing import classify, run_at_once  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 OPEN = "from boflyt.workspace import Workspace; Workspace.current().open_store(); print('ok')"
-
-
-def classify(code: int, stderr: str) -> str:
-    """ok, refused (one error line), locked, traceback or other."""
-    if "Traceback" in stderr:
-        return "traceback"
-    if "locked" in stderr:
-        return "locked"
-    if code == 0:
-        return "ok"
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    return "refused" if len(lines) == 1 and lines[0].startswith("error:") else "other"
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -57,20 +45,18 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _race(commands: list[list[str]], env: dict[str, str]) -> tuple[Counter[str], float, str]:
+    """Start ``commands`` at once; count each exit's kind (:func:`classify`), time the lot and
+    keep one line of the first exit that is neither ok nor refused."""
     start = time.perf_counter()
-    procs = [
-        subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for c in commands
-    ]
-    counts: Counter[str] = Counter()
+    results = run_at_once(commands, env)
+    kinds = [classify(code, err) for code, err in results]
+    odd = [(code, err) for (code, err), kind in zip(results, kinds, strict=True)
+           if kind not in ("ok", "refused")]  # fmt: skip
     sample = ""
-    for proc in procs:
-        _, err = proc.communicate()
-        kind = classify(proc.returncode, err)
-        counts[kind] += 1
-        if kind not in ("ok", "refused") and not sample:
-            sample = err.strip().splitlines()[-1] if err.strip() else f"exit {proc.returncode}"
-    return counts, time.perf_counter() - start, sample
+    if odd:
+        code, err = odd[0]
+        sample = err.strip().splitlines()[-1] if err.strip() else f"exit {code}"
+    return Counter(kinds), time.perf_counter() - start, sample
 
 
 def sqlite_race(processes: int) -> tuple[Counter[str], float, str]:

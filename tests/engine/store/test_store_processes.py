@@ -26,6 +26,7 @@ from boflyt.engine.store import db
 from boflyt.engine.store.db import HEAD, make_engine, open_schema, store_revision, write_scope
 from boflyt.models.errors import StoreError
 from boflyt.workspace import Workspace
+from tests.engine.store.racing import classify, run_at_once
 
 pytestmark = pytest.mark.slow  # spawns processes: out of `make test-fast`
 
@@ -42,36 +43,15 @@ def _env(tmp_path: Path, **settings: str) -> dict[str, str]:
     return clean | {"PREFECT_HOME": str(home), "COLUMNS": "200", **settings}
 
 
-def _run_all(commands: list[list[str]], env: dict[str, str]) -> list[tuple[int, str]]:
-    procs = [
-        subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for c in commands
-    ]
-    results = []
-    for proc in procs:
-        _, err = proc.communicate(timeout=300)
-        results.append((proc.returncode, err))
-    return results
-
-
-def _kind(code: int, stderr: str) -> str:
-    if "Traceback" in stderr:
-        return "traceback"
-    if "locked" in stderr:
-        return "locked"
-    if code == 0:
-        return "ok"
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    return "refused" if len(lines) == 1 and lines[0].startswith("error:") else f"other: {stderr}"
-
-
 # --------------------------------------------------------------------------- many processes
 
 
 @pytest.mark.timeout(300)
 def test_twenty_first_starts_at_once_all_succeed(empty_store_url, tmp_path):
     settings = {"BOFLYT_DATABASE_URL": empty_store_url, "BOFLYT_DATA_DIR": str(tmp_path)}
-    results = _run_all([[sys.executable, "-c", OPEN]] * 20, _env(tmp_path, **settings))
+    results = run_at_once(
+        [[sys.executable, "-c", OPEN]] * 20, _env(tmp_path, **settings), timeout=300
+    )
     assert [(code, "Traceback" in err) for code, err in results] == [(0, False)] * 20, results
     engine = make_engine(empty_store_url)
     assert store_revision(engine).revision == HEAD
@@ -98,9 +78,9 @@ def test_racing_completes_of_one_step_on_sqlite_give_one_success_and_no_lock_err
          "--org", lane]
         for n in range(RACERS)
     ]  # fmt: skip
-    results = _run_all(commands, _env(tmp_path, BOFLYT_DATA_DIR=str(tmp_path)))
-    kinds = Counter(_kind(code, err) for code, err in results)
-    assert kinds == {"ok": 1, "refused": RACERS - 1}, kinds
+    results = run_at_once(commands, _env(tmp_path, BOFLYT_DATA_DIR=str(tmp_path)), timeout=300)
+    kinds = Counter(classify(code, err) for code, err in results)
+    assert kinds == {"ok": 1, "refused": RACERS - 1}, results
     completions = [
         e for e in store.case_timeline(engine, state.case_id)
         if e.kind.value == "step_completed" and e.step == item.step
