@@ -4,8 +4,8 @@ Works on any event log in our schema — live, simulated or imported alike: a po
 the columns of :data:`boflyt.models.events.EVENT_COLUMNS` plus ``process`` (str), ``version`` (int)
 and
 ``mode`` (str); ``at`` is a naive UTC datetime. Durations are *working* time, measured with a
-:class:`~boflyt.analysis.calendar.WorkCalendar` (1 working day = 450 minutes by default). No Python
-loop runs per event or per case; every figure is a polars expression over the whole log.
+:class:`~boflyt.engine.calendar.WorkCalendar` (1 working day = 450 minutes by default). No
+Python loop runs per event or per case; every figure is a polars expression over the whole log.
 """
 
 from __future__ import annotations
