@@ -1,1 +1,30 @@
-"""analysis package."""
+"""Analysis: what a version's design promises and what its runs show, side by side.
+
+* :mod:`~boflyt.analysis.design` and :mod:`~boflyt.analysis.chain` — expected figures from the
+  definition alone (absorbing Markov chain: lead time, touch time, handoffs, rework);
+* :mod:`~boflyt.analysis.waste` — LEAN waste and duplicate registrations found in a definition;
+* :mod:`~boflyt.analysis.observed` (with :mod:`~boflyt.analysis.observed_tables`) and
+  :mod:`~boflyt.analysis.outcomes` — measured figures from an event log, vectorised;
+* :mod:`~boflyt.analysis.conformance` — how far runs keep to their version;
+* :mod:`~boflyt.analysis.compare` (worded by :mod:`~boflyt.analysis.compare_text`) — before and
+  after with confidence intervals; :mod:`~boflyt.analysis.report_data` gathers what a report needs;
+* :mod:`~boflyt.analysis.simulation` — the discrete-event simulator that writes event logs.
+
+Working time comes from :mod:`boflyt.engine.calendar`. ``__all__`` names the modules and this
+module imports none of them: each pulls in polars, numpy or the simulator, and a caller should pay
+only for what it uses.
+"""
+
+__all__ = [
+    "chain",
+    "compare",
+    "compare_text",
+    "conformance",
+    "design",
+    "observed",
+    "observed_tables",
+    "outcomes",
+    "report_data",
+    "simulation",
+    "waste",
+]
