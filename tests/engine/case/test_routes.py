@@ -1,10 +1,9 @@
-"""Named routes: what completing a step does, compiled once; and the case wing's public names."""
+"""Named routes: what completing a step does, compiled once per version."""
 
 from __future__ import annotations
 
 import pytest
 
-import boflyt.engine.case as wing
 from boflyt.engine.case.flow import compile_flow
 from boflyt.engine.case.routes import MoveKind, Route, arrive
 from boflyt.models.errors import DefinitionError
@@ -82,13 +81,3 @@ def test_automatic_steps_that_loop_are_a_definition_error():
     )
     with pytest.raises(DefinitionError, match="automatic steps lead back to themselves"):
         compile_flow(version)
-
-
-def test_the_case_wing_states_its_public_names():
-    assert sorted(wing.__all__) == sorted(
-        ["OPEN_STATUSES", "BeginStep", "CancelCase", "CaseState", "Command", "CompleteStep",
-         "Decision", "Escalate", "Flow", "FlowStep", "Move", "MoveKind", "Route", "StartCase",
-         "WorkItem", "compile_flow", "decide", "open_items", "overdue_items", "ready_items",
-         "replay", "working_minutes"]
-    )  # fmt: skip
-    assert all(getattr(wing, name) is not None for name in wing.__all__)
