@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import platformdirs
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 from typer.core import TyperGroup
 
@@ -42,6 +43,7 @@ __all__ = [
     "err_console",
     "fail",
     "friendly_errors",
+    "progress",
     "report_crash",
 ]
 
@@ -65,6 +67,21 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
     shown = "\n".join(visible(line) for line in message.split("\n"))
     err_console.print(Text.assemble(("error:", "bold red"), " ", shown), soft_wrap=True)
     raise typer.Exit(code)
+
+
+def progress() -> Progress:
+    """The progress bar of a long command: what it does, the bar, done/total, time so far.
+
+    Transient: it disappears when done, leaving the command's own output.
+    """
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.engine import Engine
 
-from boflyt.commands.language import LangOption, chosen
+from boflyt.commands.language import LangOption, Words, chosen
 from boflyt.console import console, friendly_errors
 from boflyt.engine.case import bounds
 from boflyt.engine.case.decide import CaseState, open_items
@@ -55,16 +55,6 @@ AtOpt = Annotated[
 
 
 _CHANNELS = frozenset(channel.value for channel in Channel)
-
-
-class _Words:
-    """The ``case`` group of the word catalogue, indexed like a dict: ``words["ready"]``."""
-
-    def __init__(self, lang: Language) -> None:
-        self.lang = lang
-
-    def __getitem__(self, key: str) -> str:
-        return word(f"case.{key}", self.lang)
 
 
 @dataclass(frozen=True)
@@ -138,7 +128,7 @@ def _duration(delta: dt.timedelta, lang: Language) -> str:
 def _print_next(ctx: _Store, state: CaseState) -> None:
     """The case's status line and what is open now, with the lane that acts."""
     version = ctx.version(state)
-    words = _Words(ctx.lang)
+    words = Words("case", ctx.lang)
     console.print(Text.assemble(f"{words['case']} ", (state.case_id, "bold"),
                                 f" · {_v(state.process)}@v{state.version} · "
                                 f"{term(state.status, ctx.lang)}"))  # fmt: skip
@@ -168,20 +158,17 @@ def register(app: typer.Typer) -> None:
                         no_args_is_help=True)  # fmt: skip
     app.add_typer(cases, name="case")
     app.command("inbox", help="Work waiting for an organisation, oldest first.")(inbox)
-    cases.command(
-        "start",
-        help="Start a case on a process (newest published version); "
-        "the case reference is read from standard input or a hidden prompt.",
-    )(start)
-    cases.command("begin", help="Record that you have begun work on a ready step.")(begin)
-    cases.command("complete", help="Complete a step (a decision needs --outcome).")(complete)
-    cases.command(
-        "show",
-        help="A case's timeline with handoffs and waits; --ref finds the "
-        "case by its reference (read like 'case start' reads it).",
-    )(show)
-    cases.command("list", help="Cases, newest first.")(list_)
-    cases.command("cancel", help="Cancel a running case.")(cancel)
+    for name, command, text in (
+        ("start", start, "Start a case on a process (newest published version); the case "
+                         "reference is read from standard input or a hidden prompt."),
+        ("begin", begin, "Record that you have begun work on a ready step."),
+        ("complete", complete, "Complete a step (a decision needs --outcome)."),
+        ("show", show, "A case's timeline with handoffs and waits; --ref finds the case by its "
+                       "reference (read like 'case start' reads it)."),
+        ("list", list_, "Cases, newest first."),
+        ("cancel", cancel, "Cancel a running case."),
+    ):  # fmt: skip
+        cases.command(name, help=text)(command)
 
 
 def start(
@@ -201,7 +188,7 @@ def start(
         chosen = ctx.library.get(process, version)
         state = store.start_case(ctx.engine, version=chosen, ref=ref, key=ctx.key, actor=actor,
                                  org=org, now=_now(at), lanes=ctx.library.lanes)  # fmt: skip
-        words = _Words(ctx.lang)
+        words = Words("case", ctx.lang)
         console.print(Text(f"{words['started']} {state.case_id} · {words['ref']} "
                            f"{ctx.key.pseudonym(ref)[:10]}"), soft_wrap=True)  # fmt: skip
         _print_next(ctx, state)
@@ -347,7 +334,7 @@ def _line(ctx: _Store, version: Version, e: Event, ready_at: dict[int, dt.dateti
         return Text.assemble(f"{when}   ",
                              (f"↪ {ctx.lane(e.from_lane)} → {ctx.lane(e.to_lane)}{via}", "magenta"),
                              f"  {_v(e.from_step)} → {_v(e.to_step)}")  # fmt: skip
-    words = _Words(ctx.lang)
+    words = Words("case", ctx.lang)
     text = Text(f"{when}  {term(e.kind, ctx.lang):<14}")
     if e.step and e.kind not in (EventKind.CASE_FINISHED,):
         text.append(f" {ctx.step(version, e.step)} ")

@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from boflyt.commands.language import LangOption, chosen
-from boflyt.console import console, friendly_errors
+from boflyt.commands.language import LangOption, Words, chosen
+from boflyt.console import console, friendly_errors, progress
 from boflyt.engine.definition.load import Library, load_library
 from boflyt.flows.analyse import compare_versions
 from boflyt.flows.report import report_process, write_index
@@ -33,16 +32,6 @@ from boflyt.models.words import Language, count, format_number, word
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]
-
-
-class _Words:
-    """The ``demo`` group of the word catalogue, indexed like a dict: ``words["title"]``."""
-
-    def __init__(self, lang: Language) -> None:
-        self.lang = lang
-
-    def __getitem__(self, key: str) -> str:
-        return word(f"demo.{key}", self.lang)
 
 
 def register(app: typer.Typer) -> None:
@@ -68,7 +57,7 @@ def demo_command(
     with friendly_errors():
         workspace = Workspace.current()
         language = chosen(lang)
-        words = _Words(language)
+        words = Words("demo", language)
         folder = out or workspace.reports_dir
         library = load_library(workspace.processes_dir)
         workspace.ensure_data_dir()
@@ -96,7 +85,7 @@ def _run(
     cases: int,
     seed: int,
     lang: Language,
-    words: _Words,
+    words: Words,
 ) -> list[dict[str, Any]]:
     plan = _plan(library)
     common: dict[str, Any] = {
@@ -104,7 +93,7 @@ def _run(
         "processes_dir": str(workspace.processes_dir),
     }
     results: list[dict[str, Any]] = []
-    with _progress() as bar:
+    with progress() as bar:
         job = bar.add_task("", total=2 * len(plan) + 1)
         for process, before, after in plan:
             name = library.get(process, after).name.get(lang)
@@ -146,17 +135,6 @@ def _run(
     return results
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
-
-
 def _row(comparison: dict[str, Any], key: str, source: str) -> dict[str, Any] | None:
     return next((r for r in comparison["rows"] if r["key"] == key and r["source"] == source), None)
 
@@ -178,7 +156,7 @@ def _print_summary(
     cases: int,
     seed: int,
     lang: Language,
-    words: _Words,
+    words: Words,
 ) -> None:
     title = word("demo.title", lang, cases=count("word.cases", cases, lang))
     table = Table(title=title, title_justify="left")

@@ -15,17 +15,17 @@ import logging
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from boflyt.analysis.simulation.cohort import simulate, store_cohort
 from boflyt.commands.labels import lane_text
-from boflyt.commands.language import LangOption, chosen
-from boflyt.console import console, fail, friendly_errors
+from boflyt.commands.language import LangOption, Words, chosen
+from boflyt.console import console, fail, friendly_errors, progress
 from boflyt.engine.definition.load import Library, load_library, parse_ref
 from boflyt.engine.definition.scenario import load_scenario
 from boflyt.engine.store.queries import describe_run_set
@@ -37,16 +37,6 @@ from boflyt.models.words import Language, format_number, word
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]
-
-
-class _Words:
-    """The ``simulate`` group of the word catalogue, indexed like a dict: ``words["title"]``."""
-
-    def __init__(self, lang: Language) -> None:
-        self.lang = lang
-
-    def __getitem__(self, key: str) -> str:
-        return word(f"simulate.{key}", self.lang)
 
 
 def register(app: typer.Typer) -> None:
@@ -76,7 +66,7 @@ def simulate_command(
     with friendly_errors():
         workspace = Workspace.current()
         language = chosen(lang)
-        words = _Words(language)
+        words = Words("simulate", language)
         library = load_library(workspace.processes_dir)
         process, number = parse_ref(ref)
         version = library.get(process, number)
@@ -84,10 +74,23 @@ def simulate_command(
             library.scenario_path(process, scenario), version=version, lanes=library.lanes
         )
         workspace.ensure_data_dir()
-        run = _direct if no_prefect else _through_prefect
-        simulation_id, summary = run(library, version, world, cases, seed, chunks, words)
+        order = _Order(library, version, world, cases=cases, seed=seed, chunks=chunks, words=words)
+        simulation_id, summary = (_direct if no_prefect else _through_prefect)(order)
         stored = _stored(simulation_id, version)
     _print_summary(summary, stored, library, words, language)
+
+
+@dataclass(frozen=True)
+class _Order:
+    """What to simulate, and the words to show while it runs."""
+
+    library: Library
+    version: Version
+    world: Scenario
+    cases: int
+    seed: int
+    chunks: int
+    words: Words
 
 
 def _stored(simulation_id: str, version: Version) -> RunSetInfo:
@@ -100,95 +103,44 @@ def _stored(simulation_id: str, version: Version) -> RunSetInfo:
         engine.dispose()
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
-
-
-def _direct(
-    library: Library,
-    version: Version,
-    world: Scenario,
-    cases: int,
-    seed: int,
-    chunks: int,
-    words: _Words,
-) -> tuple[str, dict[str, Any]]:
+def _direct(order: _Order) -> tuple[str, dict[str, Any]]:
     """Simulate with the core, store the cohort; return its id and summary."""
     simulation_id = str(uuid.uuid4())
-    with _progress() as bar:
-        job = bar.add_task(words["simulating"], total=cases)
-        result = simulate(
-            version,
-            world,
-            cases=cases,
-            seed=seed,
-            chunks=chunks,
-            lanes=library.lanes,
-            case_prefix=simulation_id[:8],
-            progress=lambda done: bar.update(job, completed=done),
-        )
-        bar.update(job, description=words["storing"])
+    version, world = order.version, order.world
+    with progress() as bar:
+        job = bar.add_task(order.words["simulating"], total=order.cases)
+        result = simulate(version, world, cases=order.cases, seed=order.seed, chunks=order.chunks,
+                          lanes=order.library.lanes, case_prefix=simulation_id[:8],
+                          progress=lambda done: bar.update(job, completed=done))  # fmt: skip
+        bar.update(job, description=order.words["storing"])
         engine = Workspace.current().open_store()
         store_cohort(engine, version, result.events, simulation_id=simulation_id,
-                     scenario=world.name, seed=seed, cases=cases, lanes=library.lanes)  # fmt: skip
+                     scenario=world.name, seed=order.seed, cases=order.cases,
+                     lanes=order.library.lanes)  # fmt: skip
         engine.dispose()
     return simulation_id, result.summary()
 
 
-def _through_prefect(
-    library: Library,
-    version: Version,
-    world: Scenario,
-    cases: int,
-    seed: int,
-    chunks: int,
-    words: _Words,
-) -> tuple[str, dict[str, Any]]:
+def _through_prefect(order: _Order) -> tuple[str, dict[str, Any]]:
     """Run the ``simulate_version`` flow in a worker thread; follow its chunk files."""
     workspace = Workspace.current()
     simulation_id = str(uuid.uuid4())
     work_dir = str(workspace.simulations_dir)
-    folder = Path(work_dir) / simulation_id
-    outcome: dict[str, Any] = {}
+    outcome: dict[str, BaseException] = {}
 
     def run() -> None:
         try:
-            asyncio.run(
-                simulate_version(
-                    version.process,
-                    version.version,
-                    world.name,
-                    cases=cases,
-                    seed=seed,
-                    chunks=chunks,
-                    processes_dir=str(workspace.processes_dir),
-                    work_dir=work_dir,
-                    simulation_id=simulation_id,
-                )
-            )
+            asyncio.run(simulate_version(
+                order.version.process, order.version.version, order.world.name,
+                cases=order.cases, seed=order.seed, chunks=order.chunks,
+                processes_dir=str(workspace.processes_dir), work_dir=work_dir,
+                simulation_id=simulation_id,
+            ))  # fmt: skip
         except BaseException as exc:  # reported in the main thread
             outcome["error"] = exc
 
     worker = threading.Thread(target=run, name="boflyt-simulate")
-    with _progress() as bar:
-        job = bar.add_task(words["simulating"], total=chunks)
-        worker.start()
-        while worker.is_alive():
-            done = len(list(folder.glob("*-leads.parquet"))) if folder.is_dir() else 0
-            bar.update(
-                job,
-                completed=done,
-                description=words["storing"] if done >= chunks else words["simulating"],
-            )
-            time.sleep(0.2)
-    worker.join()
+    _follow(worker, Path(work_dir) / simulation_id, order)
     logging.getLogger("prefect").setLevel(logging.WARNING)  # quiet the server's exit notice
     if "error" in outcome:
         error = outcome["error"]
@@ -199,11 +151,25 @@ def _through_prefect(
     return simulation_id, summary
 
 
+def _follow(worker: threading.Thread, folder: Path, order: _Order) -> None:
+    """Start ``worker`` and show a bar of the chunk files it writes to ``folder`` until done."""
+    words = order.words
+    with progress() as bar:
+        job = bar.add_task(words["simulating"], total=order.chunks)
+        worker.start()
+        while worker.is_alive():
+            done = len(list(folder.glob("*-leads.parquet"))) if folder.is_dir() else 0
+            described = words["storing"] if done >= order.chunks else words["simulating"]
+            bar.update(job, completed=done, description=described)
+            time.sleep(0.2)
+    worker.join()
+
+
 def _print_summary(
     summary: dict[str, Any],
     stored: RunSetInfo,
     library: Library,
-    words: _Words,
+    words: Words,
     lang: Language,
 ) -> None:
     title = f"{words['title']}: {stored.version_key} · {stored.label(lang)}"

@@ -21,14 +21,7 @@ LIBRARY = load_library(PROCESSES)
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def wide(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A wide terminal, the real library, an empty store in a temporary folder."""
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setenv("BOFLYT_PROCESSES_DIR", str(PROCESSES))
-    monkeypatch.setenv("BOFLYT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("BOFLYT_DATABASE_URL", raising=False)
-    monkeypatch.delenv("BOFLYT_LANG", raising=False)
+pytestmark = pytest.mark.usefixtures("cli_folder")
 
 
 def run_cases(version: Version, count: int) -> pl.DataFrame:

@@ -23,11 +23,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("BOFLYT_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("BOFLYT_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    return tmp_path
+def data_dir(cli_folder: Path) -> Path:
+    """The store's folder."""
+    return cli_folder / "data"
 
 
 def _ok(*args: str, stdin: str | None = None) -> str:

@@ -12,19 +12,13 @@ from typer.testing import CliRunner
 from boflyt.cli import app
 from boflyt.engine.store.db import make_engine, read_scope
 
-PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def workspace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """The real library, an empty store in a temporary folder, a wide terminal."""
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setenv("BOFLYT_PROCESSES_DIR", str(PROCESSES))
-    monkeypatch.setenv("BOFLYT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("BOFLYT_DATABASE_URL", raising=False)
-    monkeypatch.delenv("BOFLYT_LANG", raising=False)
-    return tmp_path / "data"
+def workspace(cli_folder: Path) -> Path:
+    """The store's folder: the real library, an empty store, a wide terminal."""
+    return cli_folder / "data"
 
 
 def invoke(*args: str, code: int = 0, stdin: str | None = None) -> str:

@@ -139,23 +139,13 @@ def test_every_outcome_of_the_seed_library_has_a_bokmal_and_an_english_label() -
     assert unlabelled == []
 
 
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("BOFLYT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("BOFLYT_REPORTS_DIR", str(tmp_path / "reports"))
-    monkeypatch.delenv("BOFLYT_DATABASE_URL", raising=False)
-    monkeypatch.delenv("BOFLYT_LANG", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    return tmp_path
-
-
 def _ok(*args: str, stdin: str | None = None) -> str:
     result = runner.invoke(app, list(args), input=stdin)
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def test_the_case_screens_are_bokmal(workspace: Path) -> None:
+def test_the_case_screens_are_bokmal(cli_folder: Path) -> None:
     started = _ok("case", "start", "private_lease", "--version", "1", "--as", "kari",
                   "--org", "nav", "--at", "2025-01-06T08:30", stdin=FNR + "\n")  # fmt: skip
     case = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", started).group(0)
@@ -194,13 +184,13 @@ def test_the_case_screens_are_bokmal(workspace: Path) -> None:
     ids=lambda args: " ".join(args),
 )
 def test_the_process_owner_and_facilitator_screens_are_bokmal(
-    workspace: Path, args: tuple[str, ...]
+    cli_folder: Path, args: tuple[str, ...]
 ) -> None:
     assert leaks(_ok(*args)) == []
 
 
-def test_a_swimlane_svg_is_bokmal(workspace: Path) -> None:
-    svg = workspace / "v2.svg"
+def test_a_swimlane_svg_is_bokmal(cli_folder: Path) -> None:
+    svg = cli_folder / "v2.svg"
     _ok("draw", "eviction_prevention@v2", "-o", str(svg))
     text = visible(svg.read_text(encoding="utf-8"))
     assert "betaler eller får utsettelse" in text and "trenger hjelp" in text
@@ -209,10 +199,10 @@ def test_a_swimlane_svg_is_bokmal(workspace: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
-def test_the_demo_and_its_reports_are_bokmal(workspace: Path) -> None:
+def test_the_demo_and_its_reports_are_bokmal(cli_folder: Path) -> None:
     summary = _ok("demo", "--cases", "10")
     assert leaks(summary) == []
-    reports = sorted((workspace / "reports").glob("*.html"))
+    reports = sorted((cli_folder / "reports").glob("*.html"))
     assert len(reports) == 4  # three processes and the index
     found = {path.name: leaks(visible(path.read_text(encoding="utf-8"))) for path in reports}
     assert found == {path.name: [] for path in reports}
