@@ -26,7 +26,6 @@ from boflyt.models.vocabulary import StepKind
 
 __all__ = ["Plan", "World"]
 
-_HUMAN = (StepKind.TASK, StepKind.DECISION, StepKind.WAIT)
 _ARRIVE, _WAITED, _TOUCHED = 0, 1, 2
 _BLOCK = 1 << 16
 _UNSTAFFED, _JOINT = -2, -1
@@ -99,7 +98,6 @@ class Plan:
             _UNSTAFFED if not lanes else lanes[0] if len(lanes) == 1 else _JOINT
             for lanes in self.staff
         ]
-        self.human = [s.kind in _HUMAN for s in version.steps]
         self.rate = scenario.arrivals_per_minute
         self.start_org = self.org[self.step_ids.index(flow.start)] if flow.start else 0
 
