@@ -5,12 +5,14 @@ Prints, on one core:
 2. the same model driven through ``engine.case.decide`` for every command (reference driver),
    on fewer cases, to show why the fast driver exists;
 3. SimPy against this module's heapq loop on the same small queueing model (event-loop cost);
-4. the wall-time overhead of the ``simulate_version`` Prefect flow (ephemeral local mode) over
+4. storing a simulated cohort (``store_cohort``: the event frame as it is, case and work-item rows
+   derived column-wise) on SQLite and, when a server answers at 127.0.0.1:5432, PostgreSQL;
+5. the wall-time overhead of the ``simulate_version`` Prefect flow (ephemeral local mode) over
    calling the same task functions directly, both including the store write.
 
 Run: ``.venv/bin/python bench/simulate.py`` (about 5 minutes). ``--quick`` runs smaller sizes;
-``--core`` runs only item 1 (the wall time is noisy on a shared machine, so the process CPU time
-is printed too).
+``--core`` runs only item 1 and ``--store`` only item 4 (the wall time is noisy on a shared
+machine, so the process CPU time is printed too).
 """
 
 from __future__ import annotations
@@ -31,13 +33,16 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 import simpy  # noqa: E402
 
-from boflyt.analysis.simulation.cohort import simulate  # noqa: E402
+from boflyt.analysis.simulation.cohort import simulate, store_cohort  # noqa: E402
 from boflyt.engine.definition.load import load_library  # noqa: E402
 from boflyt.engine.definition.scenario import load_scenario  # noqa: E402
+from boflyt.engine.store.db import make_engine, open_schema  # noqa: E402
 from boflyt.models.scenario import Scenario  # noqa: E402
 from tests.factories import make_version  # noqa: E402
+from tests.fixtures.store import fresh_pg_database  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 CASES = 10_000 if QUICK else 100_000
@@ -128,13 +133,39 @@ def simpy_versus_heapq() -> None:
     )
 
 
+def store(library, version, world) -> None:
+    """Store one simulated cohort on a fresh SQLite store and a fresh PostgreSQL database."""
+    cases = 5_000 if QUICK else 20_000
+    events = simulate(version, world, cases=cases, seed=1, lanes=library.lanes).events
+    folder = tempfile.mkdtemp(prefix="boflyt-bench-store-")
+    _store_on("SQLite", f"sqlite:///{folder}/store.db", library, version, events)
+    try:
+        with fresh_pg_database() as url:
+            _store_on("PostgreSQL", url, library, version, events)
+    except pytest.skip.Exception as skipped:
+        print(f"({skipped.msg}; PostgreSQL skipped)")
+
+
+def _store_on(label: str, url: str, library, version, events) -> None:
+    engine = make_engine(url)
+    open_schema(engine, upgrade=True)
+    cases = events["case_id"].n_unique()
+    start, cpu = time.perf_counter(), time.process_time()
+    written = store_cohort(engine, version, events, simulation_id=f"bench-{label}",
+                           scenario="bench", seed=1, cases=cases, lanes=library.lanes)  # fmt: skip
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    engine.dispose()
+    print(f"store {cases:,} cases ({written:,} events) on {label}: {wall:.2f} s "
+          f"(process CPU {cpu:.2f} s) = {written / wall:,.0f} events/s")  # fmt: skip
+
+
 def prefect_overhead() -> None:
     """The same chunk, summary and store-write task functions, called plainly and as a flow."""
     from boflyt.flows.simulate import simulate_part, simulate_version, store_parts, summarise_parts
 
     cases = 1_000 if QUICK else 5_000
     work = tempfile.mkdtemp(prefix="boflyt-bench-")
-    url = f"sqlite:///{work}/store.db"
+    os.environ["BOFLYT_DATABASE_URL"] = f"sqlite:///{work}/store.db"  # the flows' store
     args = ("refugee_settlement", 1, "default")
     direct = []
     for run in range(2):
@@ -143,12 +174,12 @@ def prefect_overhead() -> None:
             *args, cases=cases, seed=1, chunk=0, out_dir=work, case_prefix=f"direct{run}"
         )
         summarise_parts.fn([part], f"{work}/direct.json")
-        store_parts.fn(f"direct-{run}", *args, seed=1, cases=cases, parts=[part], database_url=url)
+        store_parts.fn(f"direct-{run}", *args, seed=1, cases=cases, parts=[part])
         direct.append(time.perf_counter() - start)
     walls = []
     for _ in range(3):
         start = time.perf_counter()
-        asyncio.run(simulate_version(*args, cases=cases, seed=1, database_url=url, work_dir=work))
+        asyncio.run(simulate_version(*args, cases=cases, seed=1, work_dir=work))
         walls.append(time.perf_counter() - start)
     print(
         f"{cases:,} cases incl. the store write (SQLite): plain calls "
@@ -164,19 +195,19 @@ def prefect_fixed_cost() -> None:
     from boflyt.flows.simulate import simulate_part, simulate_version, store_parts, summarise_parts
 
     cases, work = 200, tempfile.mkdtemp(prefix="boflyt-bench-small-")
-    url = f"sqlite:///{work}/store.db"
+    os.environ["BOFLYT_DATABASE_URL"] = f"sqlite:///{work}/store.db"  # the flows' store
     args = ("refugee_settlement", 1, "default")
-    asyncio.run(simulate_version(*args, cases=cases, seed=1, database_url=url, work_dir=work))
+    asyncio.run(simulate_version(*args, cases=cases, seed=1, work_dir=work))
     direct, flowed = [], []
     for run in range(5):
         start = time.perf_counter()
         part = simulate_part.fn(*args, cases=cases, seed=1, chunk=0, out_dir=work,
                                 case_prefix=f"small{run}")  # fmt: skip
         summarise_parts.fn([part], f"{work}/small.json")
-        store_parts.fn(f"small-{run}", *args, seed=1, cases=cases, parts=[part], database_url=url)
+        store_parts.fn(f"small-{run}", *args, seed=1, cases=cases, parts=[part])
         direct.append(time.perf_counter() - start)
         start = time.perf_counter()
-        asyncio.run(simulate_version(*args, cases=cases, seed=1, database_url=url, work_dir=work))
+        asyncio.run(simulate_version(*args, cases=cases, seed=1, work_dir=work))
         flowed.append(time.perf_counter() - start)
     direct.sort()
     flowed.sort()
@@ -191,8 +222,12 @@ def main() -> None:
     version = library.get("refugee_settlement", 1)
     world = load_scenario(library.scenario_path("refugee_settlement"), lanes=library.lanes)
     print(f"refugee_settlement v1, {len(version.steps)} steps; scenario {world.name}")
-    core(library, version, world)
+    if "--store" not in sys.argv:
+        core(library, version, world)
     if "--core" in sys.argv:
+        return
+    store(library, version, world)
+    if "--store" in sys.argv:
         return
     reference(library, version, world)
     simpy_versus_heapq()

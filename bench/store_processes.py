@@ -22,7 +22,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-import sqlalchemy as sa
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,9 +33,9 @@ from boflyt.engine.store import commands as store  # noqa: E402
 from boflyt.engine.store.db import HEAD, make_engine, store_revision  # noqa: E402
 from boflyt.workspace import Workspace  # noqa: E402
 from tests.engine.store.racing import classify, run_at_once  # noqa: E402
+from tests.fixtures.store import fresh_pg_database  # noqa: E402
 
 BIN = Path(sys.executable).parent
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 OPEN = "from boflyt.workspace import Workspace; Workspace.current().open_store(); print('ok')"
 
 
@@ -86,27 +86,17 @@ def sqlite_race(processes: int) -> tuple[Counter[str], float, str]:
 
 def pg_first_start(processes: int) -> tuple[Counter[str], float, str] | None:
     """M processes opening one empty PostgreSQL database at once; None without a server."""
-    name = f"boflyt_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(
-        PG_SERVER, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
     try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        print(f"(PostgreSQL not reachable: {str(exc.orig).splitlines()[0]}; skipped)")
+        with fresh_pg_database() as url:
+            env = _env(BOFLYT_DATABASE_URL=url)
+            result = _race([[sys.executable, "-c", OPEN]] * processes, env)
+            engine = make_engine(url)
+            assert store_revision(engine).revision == HEAD, "the store is not at head"
+            engine.dispose()
+            return result
+    except pytest.skip.Exception as skipped:
+        print(f"({skipped.msg}; skipped)")
         return None
-    url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        result = _race([[sys.executable, "-c", OPEN]] * processes, _env(BOFLYT_DATABASE_URL=url))
-        engine = make_engine(url)
-        assert store_revision(engine).revision == HEAD, "the store is not at head"
-        engine.dispose()
-        return result
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def _show(label: str, result: tuple[Counter[str], float, str] | None) -> None:

@@ -1,7 +1,8 @@
 """The event frame: the event log as one polars frame, and the store rows derived from it.
 
 :data:`FRAME_SCHEMA` is the one definition of the frame's columns and dtypes —
-:data:`~boflyt.models.events.EVENT_COLUMNS` then ``process``, ``version``, ``mode`` — used by
+:data:`~boflyt.models.events.EVENT_COLUMNS` then ``process``, ``version``, ``mode``, typed as the
+``event`` table (:class:`~boflyt.models.tables.EventRow`) types them — used by
 :func:`boflyt.engine.store.eventlog.event_frame` (the log read back for the analysis), by the
 simulation's :func:`~boflyt.analysis.simulation.log.to_frame` and by :func:`empty_frame`.
 
@@ -14,26 +15,36 @@ Python loop over events or cases.
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
+import sqlalchemy as sa
 
 from boflyt.engine.case.flow import Flow
 from boflyt.models.events import EVENT_COLUMNS
+from boflyt.models.tables import EventRow
 from boflyt.models.vocabulary import EventKind, ItemStatus, RunStatus
 
 __all__ = ["CASE_FIELDS", "FRAME_SCHEMA", "case_frame", "empty_frame", "item_frame"]
 
-_TEXT, _INT = pl.String(), pl.Int64()
-_EVENT_TYPES: dict[str, pl.DataType] = {
-    "seq": _INT, "at": pl.Datetime("us"), "item": _INT, "touch_minutes": pl.Float64(),
-    "transactions": _INT,
-}  # fmt: skip
+_TEXT = pl.String()
+_DTYPES: tuple[tuple[type[sa.types.TypeEngine[Any]], pl.DataType], ...] = (
+    (sa.DateTime, pl.Datetime("us")), (sa.Float, pl.Float64()), (sa.Integer, pl.Int64()),
+)  # fmt: skip
+
+
+def _dtype(column: str) -> pl.DataType:
+    """The polars dtype of an ``event`` table column: the table is the one home of the types."""
+    kind = EventRow.__table__.c[column].type  # type: ignore[attr-defined]
+    return next((dtype for sql, dtype in _DTYPES if isinstance(kind, sql)), _TEXT)
+
+
 FRAME_SCHEMA: dict[str, pl.DataType] = {
-    **{name: _EVENT_TYPES.get(name, _TEXT) for name in EVENT_COLUMNS},
-    "process": _TEXT,
-    "version": _INT,
-    "mode": _TEXT,
+    name: _dtype(name) for name in (*EVENT_COLUMNS, "process", "version", "mode")
 }
-"""The event frame's columns and dtypes; ``at`` is naive UTC, ``kind`` the kind's value."""
+"""The event frame's columns — :data:`~boflyt.models.events.EVENT_COLUMNS` then ``process``,
+``version``, ``mode`` — with the dtypes of the ``event`` table's columns; ``at`` is naive UTC,
+``kind`` the kind's value."""
 
 CASE_FIELDS = ("case_id", "status", "started_at", "finished_at", "last_seq", "arrivals")
 """The columns of :func:`case_frame`: what a case's events decide about its ``case_run`` row."""
