@@ -82,7 +82,9 @@ class Route:
     inputs: frozenset[str] = frozenset()
     """The steps whose branches ``join`` waits for."""
     fired: Route | None = None
+    """What follows when every branch has reached ``join``: it completes, and the case goes on."""
     waiting: Route | None = None
+    """What follows while ``join`` still waits: the rest of the walk without it."""
 
     def after(self, arrivals: Mapping[str, frozenset[str]]) -> Route | None:
         """The route that follows: None at the end, else the join's fired or waiting route."""
