@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import polars as pl
 import pytest
 
+from boflyt.analysis import compare as compare_module
+from boflyt.analysis import design as design_module
 from boflyt.analysis.compare import Comparison, compare
 from boflyt.analysis.simulation.cohort import simulate
 from boflyt.engine.definition.load import load_lanes
@@ -18,6 +23,7 @@ from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import CommandError
 from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.scenario import Scenario
+from boflyt.visualize import extraction
 from boflyt.visualize.report import ReportEntry, build_index, build_report
 from tests.factories import branching_version, redesigned_branching_version
 
@@ -299,3 +305,39 @@ def test_index_links_each_report(
     assert "branching@v1 → branching@v2" in html
     handoffs = [f"{value:.1f}".replace(".", ",") for value in entry.handoffs]  # bokmål
     assert f"{handoffs[0]} → {handoffs[1]}" in html
+
+
+def test_a_report_computes_each_figure_once(
+    tmp_path: Path,
+    lanes: LaneCatalog,
+    versions: tuple[Version, Version],
+    events: tuple[pl.DataFrame, pl.DataFrame],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Compute once, render after: design metrics, diff, duplicate registrations and observed
+    metrics are computed by the analysis once per version, never again by the renderers."""
+    calls: Counter[str] = Counter()
+
+    def counted(module: ModuleType, name: str) -> None:
+        real = getattr(module, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            calls[f"{module.__name__.rsplit('.', 1)[-1]}.{name}"] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    for name in ("design_metrics", "diff_versions", "observed_metrics", "per_case"):
+        counted(compare_module, name)
+    for name in ("design_metrics", "diff_versions", "duplicate_registrations"):
+        counted(extraction, name)
+    counted(design_module, "duplicate_registrations")
+    before, after = versions
+    build_report(before, after, tmp_path / "once.html", lanes=lanes, before_events=events[0],
+                 after_events=events[1], generated=WHEN)  # fmt: skip
+    assert calls == {
+        "compare.design_metrics": 2,
+        "compare.observed_metrics": 2,
+        "compare.diff_versions": 1,
+        "design.duplicate_registrations": 2,
+    }
