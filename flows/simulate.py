@@ -2,8 +2,9 @@
 
 Each chunk is an independent replication run by one task (:func:`simulate_part`), which writes
 its event log to a Parquet file in the work directory and returns only the file's path and a
-few numbers; the store task (with retries) bulk-inserts every chunk under one simulation id, the
-run set ``simulated:<number>`` (:mod:`boflyt.models.runset`).
+few numbers; the store task (with retries) hands the chunks' frames, concatenated, to the core
+call :func:`boflyt.analysis.simulation.cohort.store_cohort`, which writes them under one
+simulation id, the run set ``simulated:<number>`` (:mod:`boflyt.models.runset`).
 The same chunking gives the same log as :func:`boflyt.analysis.simulation.cohort.simulate` with
 ``chunks=``.
 Run the chunk tasks on a Dask cluster with ``simulate_version.with_options(task_runner=

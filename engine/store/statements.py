@@ -1,13 +1,14 @@
-"""The store's SQL: table handles, the per-command statements and the rows they read.
+"""The store's SQL: table handles, the per-command statements, and the rows they read and write.
 
 Shared by :mod:`boflyt.engine.store.commands` (commands), :mod:`boflyt.engine.store.queries`
-(reads) and
-:mod:`boflyt.engine.store.eventlog` (bulk writes and the analysis frame). Each statement exists as
-a Core
-statement (any database) and as plain SQL with named parameters for the SQLite fast path, which
-hands it straight to the driver inside the same ``BEGIN IMMEDIATE`` transaction (no compilation
-or caching cost per statement). Datetimes are naive UTC; on SQLite they are written as the same
-text SQLAlchemy writes, so both paths read each other's rows.
+(reads), :mod:`boflyt.engine.store.versions` and :mod:`boflyt.engine.store.eventlog` (bulk
+writes and the analysis frame). Each statement is written once, as a SQLAlchemy Core statement.
+PostgreSQL runs it through SQLAlchemy; on SQLite it is compiled once to plain SQL with named
+parameters and handed straight to the driver inside the same ``BEGIN IMMEDIATE`` transaction
+(no compilation, caching or result processing per call: 1.5-1.8x the durable completions per
+second of the same statements run through SQLAlchemy, measured side by side). Datetimes are
+naive UTC; on SQLite they are written as the same text SQLAlchemy writes, so both paths read
+each other's rows.
 """
 
 from __future__ import annotations
