@@ -33,7 +33,8 @@ def test_escalation_does_not_count_holidays_as_working_days(ready, deadline) -> 
     (waiting,) = (item for item in state.items if item.step == "a")
     for at in (ready + dt.timedelta(days=1), deadline):
         assert overdue_items(version, state, now=at) == (), at
-    assert overdue_items(version, state, now=deadline + dt.timedelta(minutes=1)) == (waiting.number,)
+    late = deadline + dt.timedelta(minutes=1)
+    assert overdue_items(version, state, now=late) == (waiting.number,)
 
 
 def test_the_scalar_minutes_agree_with_the_polars_expression() -> None:
