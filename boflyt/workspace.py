@@ -16,15 +16,17 @@ import stat
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
-from sqlalchemy.engine import Engine
 
-from boflyt.engine.store.db import make_engine, open_schema
-from boflyt.engine.store.key import open_store_key
-from boflyt.engine.store.pseudonym import ReferenceKey
 from boflyt.models.errors import SettingsError
 from boflyt.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from boflyt.engine.store.pseudonym import ReferenceKey
 
 __all__ = ["MARKER", "Workspace", "create_workspace", "find_root", "shipped_library"]
 
@@ -129,6 +131,8 @@ class Workspace:
         (:func:`boflyt.engine.store.db.open_schema`).
         An older PostgreSQL store, or one newer than this code, is a one-line error.
         """
+        from boflyt.engine.store.db import make_engine, open_schema  # not for store-less commands
+
         if self.database_url.startswith("sqlite"):
             self.ensure_data_dir()
         engine = make_engine(self.database_url)
@@ -144,6 +148,8 @@ class Workspace:
         :func:`~boflyt.engine.store.key.open_store_key`): made only with a new store, and
         refused when it is not the store's key.
         """
+        from boflyt.engine.store.key import open_store_key  # not for store-less commands
+
         if self.reference_key_file.parent == self.data_dir:
             self.ensure_data_dir()
         return open_store_key(

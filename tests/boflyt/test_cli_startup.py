@@ -52,6 +52,12 @@ def test_quick_commands_do_not_import_prefect_or_the_report(command: str) -> Non
     assert _imported(action, ("prefect", "matplotlib", "boflyt.visualize.report")) == "[]"
 
 
+@pytest.mark.parametrize("command", ["validate", "show", "diff", "versions", "schema"])
+def test_the_process_owners_commands_import_no_store(command: str) -> None:
+    action = f"load_command({command!r})"
+    assert _imported(action, ("sqlalchemy", "polars", "prefect", "matplotlib")) == "[]"
+
+
 def _first_paragraph(help_text: str | None) -> str:
     return " ".join(inspect.cleandoc(help_text or "").split("\n\n")[0].split())
 
