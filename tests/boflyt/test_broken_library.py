@@ -67,6 +67,26 @@ BREAKS: list[tuple[str, Callable[[Path], None], str]] = [
 IDS = ["bad-yaml", "misnamed", "capitalised", "folder", "fifo", "unreadable"]
 
 
+def _program(tmp: Path) -> Run:
+    """The installed ``boflyt`` run in ``tmp`` on the library in ``tmp/processes``, with its own
+    store and Prefect home there and no ``BOFLYT_`` or ``PREFECT_`` setting from outside."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOFLYT_", "PREFECT_"))}
+    env |= {
+        "BOFLYT_PROCESSES_DIR": str(tmp / "processes"),
+        "BOFLYT_DATA_DIR": str(tmp / "data"),
+        "PREFECT_HOME": str(tmp / "prefect"),
+        "COLUMNS": "250",
+    }
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BOFLYT), *args], input=stdin, capture_output=True, text=True,
+            env=env, cwd=tmp, timeout=120,
+        )  # fmt: skip
+
+    return run
+
+
 @pytest.fixture(scope="module")
 def boflyt(tmp_path_factory: pytest.TempPathFactory) -> Run:
     """``boflyt(*args, stdin=…)`` on a broken copy of the library (results are reused)."""
@@ -75,21 +95,12 @@ def boflyt(tmp_path_factory: pytest.TempPathFactory) -> Run:
     shutil.copytree(PROCESSES, root)
     for file, breaking, _ in BREAKS:
         breaking(root / file)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOFLYT_", "PREFECT_"))}
-    env |= {
-        "BOFLYT_PROCESSES_DIR": str(root),
-        "BOFLYT_DATA_DIR": str(tmp / "data"),
-        "PREFECT_HOME": str(tmp / "prefect"),
-        "COLUMNS": "250",
-    }
+    program = _program(tmp)
     done: dict[tuple[tuple[str, ...], str], subprocess.CompletedProcess[str]] = {}
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         if (args, stdin) not in done:
-            done[args, stdin] = subprocess.run(
-                [str(BOFLYT), *args], input=stdin, capture_output=True, text=True,
-                env=env, cwd=tmp, timeout=120,
-            )  # fmt: skip
+            done[args, stdin] = program(*args, stdin=stdin)
         result = done[args, stdin]
         assert "Traceback" not in result.stdout + result.stderr, result.stderr
         return result
@@ -184,21 +195,7 @@ def with_draft(tmp_path: Path) -> Run:
     (root / "private_lease" / "v3.yaml").write_text(
         text.replace("status: published", "status: draft", 1), encoding="utf-8"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOFLYT_", "PREFECT_"))}
-    env |= {
-        "BOFLYT_PROCESSES_DIR": str(root),
-        "BOFLYT_DATA_DIR": str(tmp_path / "data"),
-        "PREFECT_HOME": str(tmp_path / "prefect"),
-        "COLUMNS": "250",
-    }
-
-    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BOFLYT), *args], input=stdin, capture_output=True, text=True,
-            env=env, cwd=tmp_path, timeout=120,
-        )  # fmt: skip
-
-    return run
+    return _program(tmp_path)
 
 
 def test_a_case_does_not_start_on_a_draft(with_draft: Run) -> None:
