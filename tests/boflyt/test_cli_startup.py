@@ -84,11 +84,24 @@ def test_the_root_help_lists_every_command_with_its_summary() -> None:
         assert f"{name}  " in result.output and entry.summary in " ".join(result.output.split())
 
 
-@pytest.mark.parametrize("name", list(COMMANDS))
-def test_every_command_has_its_own_help(name: str) -> None:
-    result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "400"})
+SUBCOMMANDS = {"case": ["start", "begin", "complete", "show", "list", "cancel"],
+               "runs": ["list", "delete"], "db": ["status", "upgrade"]}  # fmt: skip
+EVERY_COMMAND = [[name] for name in COMMANDS] + [
+    [group, sub] for group, subs in SUBCOMMANDS.items() for sub in subs
+]
+
+
+@pytest.mark.parametrize("words", EVERY_COMMAND, ids=" ".join)
+def test_every_command_has_its_own_help(words: list[str]) -> None:
+    result = runner.invoke(app, [*words, "--help"], env={"COLUMNS": "400"})
     assert result.exit_code == 0, result.output
-    assert "Usage: boflyt " + name in " ".join(result.output.split())
+    assert "Usage: boflyt " + " ".join(words) in " ".join(result.output.split())
+    assert "Show this message and exit." in result.output
+
+
+@pytest.mark.parametrize("group", list(SUBCOMMANDS))
+def test_the_subcommand_list_is_complete(group: str) -> None:
+    assert list(getattr(load_command(group), "commands", {})) == SUBCOMMANDS[group]
 
 
 def test_a_mistyped_command_gets_a_suggestion() -> None:
@@ -103,3 +116,13 @@ def test_a_group_with_one_command_still_runs_as_that_command(command: str) -> No
     out = subprocess.run([str(script), command, "--help"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "Usage: boflyt " + command in " ".join(out.stdout.split())
+
+
+@pytest.mark.parametrize("words", EVERY_COMMAND, ids=" ".join)
+def test_every_option_and_argument_says_what_it_is(words: list[str]) -> None:
+    command = load_command(words[0])
+    for sub in words[1:]:
+        command = getattr(command, "commands", {})[sub]
+    if getattr(command, "commands", None):
+        return  # a group: its subcommands are checked one by one
+    assert [p.name for p in command.params if not getattr(p, "help", None)] == []
