@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from boflyt.models.vocabulary import Channel, StepKind, ValueClass, VersionStatus, Waste
 from boflyt.models.words import Language
@@ -20,6 +20,7 @@ from boflyt.models.words import Language
 __all__ = [
     "Duration",
     "Identifier",
+    "IsoDate",
     "Lane",
     "LaneCatalog",
     "OrderRule",
@@ -32,6 +33,17 @@ __all__ = [
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 """Ids of lanes, steps, data fields and processes: lower-case snake case."""
+
+
+def _from_iso(value: Any) -> Any:
+    """A string date as ISO 8601 (``2025-01-06``), parsed by the standard library."""
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_from_iso)]
+"""A calendar date; in YAML and JSON an ISO 8601 string (safe YAML keeps dates as strings)."""
 
 MINUTES_PER_WORKING_DAY = 450.0
 """One working day is 7.5 hours (the domain notes' convention)."""
@@ -212,7 +224,7 @@ class Version(_Frozen):
     based_on: Annotated[int | None, Field(ge=1)] = None
     status: VersionStatus = VersionStatus.DRAFT
     owner: Annotated[str, Field(min_length=1, max_length=200)]
-    date: dt.date
+    date: IsoDate
     summary: Annotated[str, Field(max_length=4000)] = ""
     name: Text
     lanes: tuple[Identifier, ...]
@@ -223,13 +235,6 @@ class Version(_Frozen):
     """Orders the graph must keep (statutory or administrative), checked by validation."""
     outcome_metrics: tuple[OutcomeMetric, ...] = ()
     """The figures the process is judged by (share evicted, time to first NAV contact, …)."""
-
-    @field_validator("date", mode="before")
-    @classmethod
-    def _iso_date(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return dt.date.fromisoformat(value)
-        return value
 
     @property
     def key(self) -> str:

@@ -8,12 +8,11 @@ lacks are simply not used for that version.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from boflyt.models.definition import Duration, Identifier
+from boflyt.models.definition import Duration, Identifier, IsoDate
 
 __all__ = ["WEEKDAYS", "Override", "Scenario", "Weekday"]
 
@@ -45,7 +44,7 @@ class Scenario(_Frozen):
     description: Annotated[str, Field(max_length=2000)] = ""
     arrivals_per_week: Annotated[float, Field(gt=0, le=1_000_000)]
     """Mean number of new cases per calendar week (Poisson arrivals)."""
-    start: dt.date
+    start: IsoDate
     """The first simulated day (the clock starts at this day's first working minute)."""
     hours_per_day: Annotated[float, Field(gt=0, le=24)] = 7.5
     working_days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
@@ -55,13 +54,6 @@ class Scenario(_Frozen):
     )
     """People per organisation; lanes not listed (and outside parties) are unlimited."""
     overrides: dict[Identifier, Override] = Field(default_factory=dict)
-
-    @field_validator("start", mode="before")
-    @classmethod
-    def _iso_date(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return dt.date.fromisoformat(value)
-        return value
 
     @field_validator("working_days")
     @classmethod
