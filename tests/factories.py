@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 from boflyt.models.definition import Version
 from boflyt.models.vocabulary import StepKind
 
-__all__ = ["decision_version", "linear_version", "make_version"]
+__all__ = [
+    "chain",
+    "decision_version",
+    "fork",
+    "linear_version",
+    "make_version",
+    "outcomes",
+    "plain_steps",
+]
 
 
 def make_version(
@@ -39,6 +49,30 @@ def make_version(
     )
 
 
+def plain_steps(**kinds: str) -> list[dict[str, Any]]:
+    """Steps with only an id and a kind, in the order given: ``plain_steps(start="start")``."""
+    return [{"id": step_id, "kind": kind} for step_id, kind in kinds.items()]
+
+
+def chain(*step_ids: str) -> list[dict[str, Any]]:
+    """Plain transitions from each step to the next: ``chain("a", "b", "c")`` is a → b → c."""
+    return [{"from": source, "to": target} for source, target in pairwise(step_ids)]
+
+
+def fork(split: str, branches: Sequence[str], join: str) -> list[dict[str, Any]]:
+    """A parallel block: ``split`` to each branch first, then each branch to ``join``."""
+    into = [{"from": split, "to": branch} for branch in branches]
+    return into + [{"from": branch, "to": join} for branch in branches]
+
+
+def outcomes(decision: str, **targets: tuple[str, float]) -> list[dict[str, Any]]:
+    """A decision's transitions, one per outcome: ``outcomes("d", keep=("y", 0.7))``."""
+    return [
+        {"from": decision, "to": target, "outcome": outcome, "probability": probability}
+        for outcome, (target, probability) in targets.items()
+    ]
+
+
 def linear_version() -> Version:
     """start -> a (housing_office) -> b (nav) -> end (nav): one handoff."""
     return make_version(
@@ -48,11 +82,7 @@ def linear_version() -> Version:
             {"id": "b", "kind": "task", "lane": "nav", "touch_minutes": 60, "wait_days": 2},
             {"id": "end", "kind": "end", "lane": "nav"},
         ],
-        [
-            {"from": "start", "to": "a"},
-            {"from": "a", "to": "b"},
-            {"from": "b", "to": "end"},
-        ],
+        chain("start", "a", "b", "end"),
     )
 
 
@@ -90,12 +120,8 @@ def _branching_tail_steps() -> list[dict[str, Any]]:
 
 
 _BRANCHING_TAIL_TRANSITIONS: tuple[dict[str, Any], ...] = (
-    {"from": "split", "to": "contract"},
-    {"from": "split", "to": "pay"},
-    {"from": "contract", "to": "join"},
-    {"from": "pay", "to": "join"},
-    {"from": "join", "to": "archive"},
-    {"from": "archive", "to": "end"},
+    *fork("split", ("contract", "pay"), "join"),
+    *chain("join", "archive", "end"),
 )
 """The transitions from ``split`` on, shared by :func:`branching_version` and its redesign."""
 

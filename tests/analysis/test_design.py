@@ -19,7 +19,7 @@ from boflyt.engine.definition.load import load_library
 from boflyt.models.definition import Lane, LaneCatalog, Text, Version
 from boflyt.models.errors import DefinitionError
 from boflyt.models.vocabulary import StepKind
-from tests.factories import linear_version, make_version
+from tests.factories import fork, linear_version, make_version, outcomes, plain_steps
 
 LANES = ("housing_office", "nav", "accounting", "tenant")
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
@@ -36,15 +36,21 @@ def loop_version() -> Version:
              "complete_accurate": 80},
             {"id": "end", "kind": "end"},
         ],
-        [
-            {"from": "start", "to": "check"},
-            {"from": "check", "to": "fix", "outcome": "missing", "probability": 0.2,
-             "rework": True},
-            {"from": "check", "to": "end", "outcome": "complete", "probability": 0.8},
-            {"from": "fix", "to": "check"},
-        ],
+        checked_with_fix(0.2, then="end", outcome="complete"),
         lanes=LANES,
     )  # fmt: skip
+
+
+def checked_with_fix(p_missing: float, *, then: str, outcome: str) -> list[dict[str, object]]:
+    """start → check; check's ``missing`` (``p_missing``) goes to fix and back (rework), its
+    ``outcome`` (the rest) to ``then``."""
+    return [
+        {"from": "start", "to": "check"},
+        {"from": "check", "to": "fix", "outcome": "missing", "probability": p_missing,
+         "rework": True},
+        {"from": "check", "to": then, "outcome": outcome, "probability": 1 - p_missing},
+        {"from": "fix", "to": "check"},
+    ]  # fmt: skip
 
 
 def parallel_version(*, loop_in_a: float | None = None) -> Version:
@@ -95,8 +101,7 @@ def decision_version() -> Version:
         ],
         [
             {"from": "start", "to": "d"},
-            {"from": "d", "to": "x", "outcome": "refer", "probability": 0.3},
-            {"from": "d", "to": "y", "outcome": "keep", "probability": 0.7},
+            *outcomes("d", refer=("x", 0.3), keep=("y", 0.7)),
             {"from": "x", "to": "end"},
             {"from": "y", "to": "end"},
         ],
@@ -166,12 +171,7 @@ def test_decision_0_3_0_7_weights_handoffs_and_transactions() -> None:
 
 def test_rework_probability_multiplies_independent_loops() -> None:
     two_loops = make_version(
-        [
-            {"id": "start", "kind": "start"},
-            {"id": "p", "kind": "decision"},
-            {"id": "q", "kind": "decision"},
-            {"id": "end", "kind": "end"},
-        ],
+        plain_steps(start="start", p="decision", q="decision", end="end"),
         [
             {"from": "start", "to": "p"},
             {"from": "p", "to": "p", "outcome": "redo", "probability": 0.2, "rework": True},
@@ -328,17 +328,9 @@ def branchy_version() -> Version:
             {"id": "end", "kind": "end"},
         ],
         [
-            {"from": "start", "to": "check"},
-            {"from": "check", "to": "fix", "outcome": "missing", "probability": 0.35,
-             "rework": True},
-            {"from": "check", "to": "route", "outcome": "ok", "probability": 0.65},
-            {"from": "fix", "to": "check"},
-            {"from": "route", "to": "split", "outcome": "full", "probability": 0.6},
-            {"from": "route", "to": "short", "outcome": "short", "probability": 0.4},
-            {"from": "split", "to": "a"},
-            {"from": "split", "to": "b"},
-            {"from": "a", "to": "join"},
-            {"from": "b", "to": "join"},
+            *checked_with_fix(0.35, then="route", outcome="ok"),
+            *outcomes("route", full=("split", 0.6), short=("short", 0.4)),
+            *fork("split", ("a", "b"), "join"),
             {"from": "join", "to": "end"},
             {"from": "short", "to": "end"},
         ],

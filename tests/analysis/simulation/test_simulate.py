@@ -16,7 +16,13 @@ from boflyt.models.definition import Lane, LaneCatalog, Text
 from boflyt.models.events import EVENT_COLUMNS
 from boflyt.models.scenario import Scenario
 from boflyt.models.vocabulary import RunStatus
-from tests.factories import branching_version, decision_version, linear_version, make_version
+from tests.factories import (
+    branching_version,
+    decision_version,
+    fork,
+    linear_version,
+    make_version,
+)
 
 LANES = LaneCatalog(
     lanes=tuple(
@@ -70,10 +76,7 @@ def test_drivers_agree_when_work_follows_a_join_and_people_are_scarce() -> None:
         ],
         [
             {"from": "start", "to": "split"},
-            {"from": "split", "to": "a"},
-            {"from": "split", "to": "b"},
-            {"from": "a", "to": "join"},
-            {"from": "b", "to": "join"},
+            *fork("split", ("a", "b"), "join"),
             {"from": "join", "to": "check"},
             {"from": "check", "to": "redo", "outcome": "again", "probability": 0.4},
             {"from": "check", "to": "end", "outcome": "ok", "probability": 0.6},

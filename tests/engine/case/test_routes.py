@@ -7,7 +7,14 @@ import pytest
 from boflyt.engine.case.flow import compile_flow
 from boflyt.engine.case.routes import MoveKind, Route, arrive
 from boflyt.models.errors import DefinitionError
-from tests.factories import BRANCHING_OUTSIDE, branching_version, linear_version, make_version
+from tests.factories import (
+    BRANCHING_OUTSIDE,
+    branching_version,
+    chain,
+    linear_version,
+    make_version,
+    plain_steps,
+)
 
 
 def _moves(route: Route) -> list[tuple[str, str]]:
@@ -64,19 +71,11 @@ def test_every_route_is_numbered_by_its_place():
 
 def test_automatic_steps_that_loop_are_a_definition_error():
     version = make_version(
+        plain_steps(start="start", a="auto", b="auto", t="task", end="end"),
         [
-            {"id": "start", "kind": "start"},
-            {"id": "a", "kind": "auto"},
-            {"id": "b", "kind": "auto"},
-            {"id": "t", "kind": "task"},
-            {"id": "end", "kind": "end"},
-        ],
-        [
-            {"from": "start", "to": "a"},
-            {"from": "a", "to": "b"},
+            *chain("start", "a", "b"),
             {"from": "b", "to": "a", "rework": True},
-            {"from": "b", "to": "t"},
-            {"from": "t", "to": "end"},
+            *chain("b", "t", "end"),
         ],
     )
     with pytest.raises(DefinitionError, match="automatic steps lead back to themselves"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from boflyt.engine.definition.graph import end_steps, flow_order, handoffs, start_steps, to_graph
-from tests.factories import decision_version, linear_version, make_version
+from tests.factories import chain, decision_version, linear_version, make_version, plain_steps
 
 
 def test_graph_has_one_node_per_step_and_one_edge_per_transition() -> None:
@@ -45,28 +45,14 @@ def test_flow_order_skips_rework_loops_and_follows_the_file_on_ties() -> None:
 def test_flow_order_puts_a_step_after_everything_that_leads_to_it() -> None:
     # Declared out of order: the end first, the start last.
     version = make_version(
-        [
-            {"id": "end", "kind": "end"},
-            {"id": "second", "kind": "task"},
-            {"id": "first", "kind": "task"},
-            {"id": "start", "kind": "start"},
-        ],
-        [
-            {"from": "start", "to": "first"},
-            {"from": "first", "to": "second"},
-            {"from": "second", "to": "end"},
-        ],
+        plain_steps(end="end", second="task", first="task", start="start"),
+        chain("start", "first", "second", "end"),
     )
     assert [s.id for s in flow_order(version)] == ["start", "first", "second", "end"]
 
 
 def test_flow_order_lists_unreachable_steps_last() -> None:
     version = make_version(
-        [
-            {"id": "start", "kind": "start"},
-            {"id": "orphan", "kind": "task"},
-            {"id": "end", "kind": "end"},
-        ],
-        [{"from": "start", "to": "end"}],
+        plain_steps(start="start", orphan="task", end="end"), chain("start", "end")
     )
     assert [s.id for s in flow_order(version)] == ["start", "end", "orphan"]
