@@ -241,8 +241,8 @@ class World:
                                 outcome = chosen
                                 break
                     base, ready = complete(
-                        case, item, step, t, actor, orgs[step], outcome, touch,
-                        begun, number, counter(),
+                        (case, item, step, t, actor, orgs[step], outcome, touch,
+                         begun, number, counter())
                     )  # fmt: skip
                 elif not eager:
                     driver.begin(case, item, step, begun, actor, orgs[step], number)
