@@ -10,6 +10,7 @@ as ``pycon``; a reST simple table (three ``===`` rules) is fenced as text; a Sph
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import griffe
@@ -19,6 +20,9 @@ __all__ = ["DoctestBlocks", "fence_doctests", "fence_tables", "plain_roles"]
 ROLE = re.compile(r":(?:func|meth|class|mod|data|attr|exc|obj):`(~?)([^`]+)`")
 RULE = re.compile(r"^\s*=+(?:\s+=+)*\s*$")
 
+Block = tuple[int, int, str]
+"""Lines ``[start, end)`` to fence and the fence line that opens them (a bare one closes them)."""
+
 
 def fence_doctests(text: str) -> str:
     """``text`` with every doctest example block fenced as ``pycon`` code.
@@ -26,21 +30,22 @@ def fence_doctests(text: str) -> str:
     >>> fence_doctests("Sum.\\n\\n>>> 1 + 1\\n2\\n\\nEnd.")
     'Sum.\\n\\n```pycon\\n>>> 1 + 1\\n2\\n```\\n\\nEnd.'
     """
-    out: list[str] = []
-    in_fence = in_example = False
-    for line in text.split("\n"):
-        if in_example and not line.strip():
-            out.append("```")
-            in_example = False
-        elif line.lstrip().startswith("```") and not in_example:
+    return _fenced(text, _examples)
+
+
+def _examples(lines: list[str]) -> Iterator[Block]:
+    """Each run of doctest lines outside a fence: from ``>>>`` to the next blank line."""
+    in_fence, start = False, None
+    for number, line in enumerate(lines):
+        if start is not None and not line.strip():
+            yield start, number, _indent(lines[start]) + "```pycon"
+            start = None
+        elif line.lstrip().startswith("```") and start is None:
             in_fence = not in_fence
-        elif line.lstrip().startswith(">>>") and not (in_fence or in_example):
-            out.append(line[: len(line) - len(line.lstrip())] + "```pycon")
-            in_example = True
-        out.append(line)
-    if in_example:
-        out.append("```")
-    return "\n".join(out)
+        elif line.lstrip().startswith(">>>") and not in_fence and start is None:
+            start = number
+    if start is not None:
+        yield start, len(lines), _indent(lines[start]) + "```pycon"
 
 
 def fence_tables(text: str) -> str:
@@ -49,20 +54,33 @@ def fence_tables(text: str) -> str:
     >>> fence_tables("=  =\\na  b\\n=  =\\n1  2\\n=  =\\nafter")
     '```text\\n=  =\\na  b\\n=  =\\n1  2\\n=  =\\n```\\nafter'
     """
+    return _fenced(text, _tables)
+
+
+def _tables(lines: list[str]) -> Iterator[Block]:
+    """Each reST simple table: from its first ``===`` rule to its third (or the end)."""
+    rules = [number for number, line in enumerate(lines) if RULE.match(line) and line.strip()]
+    for first in range(0, len(rules), 3):
+        table = rules[first : first + 3]
+        end = table[-1] + 1 if len(table) == 3 else len(lines)
+        yield table[0], end, "```text"
+
+
+def _fenced(text: str, blocks_of: Callable[[list[str]], Iterable[Block]]) -> str:
+    """``text`` with each block that ``blocks_of`` finds in its lines between the block's opening
+    fence and a closing ```` ``` ````."""
+    lines = text.split("\n")
     out: list[str] = []
-    rules = 0
-    for line in text.split("\n"):
-        if RULE.match(line) and line.strip():
-            if rules == 0:
-                out.append("```text")
-            rules += 1
-        out.append(line)
-        if rules == 3:
-            out.append("```")
-            rules = 0
-    if rules:
-        out.append("```")
-    return "\n".join(out)
+    done = 0
+    for start, end, opening in blocks_of(lines):
+        out += [*lines[done:start], opening, *lines[start:end], "```"]
+        done = end
+    return "\n".join(out + lines[done:])
+
+
+def _indent(line: str) -> str:
+    """The white space ``line`` starts with."""
+    return line[: len(line) - len(line.lstrip())]
 
 
 def plain_roles(text: str) -> str:

@@ -110,16 +110,20 @@ def boflyt(tmp_path_factory: pytest.TempPathFactory) -> Run:
     return run
 
 
-def _skip_unreadable_for_root(file: str, tmp_path: Path) -> None:
+@pytest.fixture(params=BREAKS, ids=IDS)
+def broken(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """Each broken file in turn, with what its problem says (the unreadable one is skipped for a
+    user who reads files whatever their mode)."""
+    file, _, problem = request.param
     if file.endswith("v4.yaml") and _reads_anything(tmp_path):
         pytest.skip("this user reads files whatever their mode (root): v4.yaml loads")
+    return file, problem
 
 
-@pytest.mark.parametrize(("file", "breaking", "problem"), BREAKS, ids=IDS)
 def test_versions_lists_each_broken_file_with_its_problem(
-    boflyt: Run, tmp_path: Path, file: str, breaking: object, problem: str
+    boflyt: Run, broken: tuple[str, str]
 ) -> None:
-    _skip_unreadable_for_root(file, tmp_path)
+    file, problem = broken
     result = boflyt("versions", "--lang", "en")
     assert result.returncode == 0, result.stderr
     row = next(line for line in result.stdout.splitlines() if f" {file}:" in line)
@@ -133,11 +137,10 @@ def test_versions_still_lists_every_good_version(boflyt: Run) -> None:
     assert out.count("published") == 6
 
 
-@pytest.mark.parametrize(("file", "breaking", "problem"), BREAKS, ids=IDS)
 def test_validate_reports_each_broken_file_and_checks_the_rest(
-    boflyt: Run, tmp_path: Path, file: str, breaking: object, problem: str
+    boflyt: Run, broken: tuple[str, str]
 ) -> None:
-    _skip_unreadable_for_root(file, tmp_path)
+    file, problem = broken
     result = boflyt("validate", "--lang", "en")
     assert result.returncode == 1
     assert f"✗ processes/{file}: " in result.stdout

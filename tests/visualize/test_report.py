@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections import Counter
+from collections.abc import Callable
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -124,6 +126,16 @@ def events(versions: tuple[Version, Version]) -> tuple[pl.DataFrame, pl.DataFram
         simulate(before, scenario, cases=40, seed=3).events,
         simulate(after, scenario, cases=40, seed=4).events,
     )
+
+
+Build = Callable[..., ReportEntry]
+
+
+@pytest.fixture(scope="module")
+def report(lanes: LaneCatalog, versions: tuple[Version, Version]) -> Build:
+    """``report(path, **options)`` builds the fixture's v1 → v2 report on its lanes at ``path``."""
+    before, after = versions
+    return functools.partial(build_report, before, after, lanes=lanes)
 
 
 def simulated(version: Version, number: int, seed: int) -> RunSetInfo:
@@ -247,15 +259,11 @@ def test_simulated_figures_say_simulated_and_which_run_never_measured(
 
 
 def test_live_logs_are_called_registered_and_measured(
-    tmp_path: Path,
-    lanes: LaneCatalog,
-    versions: tuple[Version, Version],
-    events: tuple[pl.DataFrame, pl.DataFrame],
+    tmp_path: Path, report: Build, events: tuple[pl.DataFrame, pl.DataFrame]
 ) -> None:
-    before, after = versions
     live = [frame.with_columns(mode=pl.lit("live")) for frame in events]
-    build_report(before, after, tmp_path / "live.html", lanes=lanes, before_events=live[0],
-                 after_events=live[1], lang="en", generated=WHEN)  # fmt: skip
+    report(tmp_path / "live.html", before_events=live[0], after_events=live[1], lang="en",
+           generated=WHEN)  # fmt: skip
     page = parse((tmp_path / "live.html").read_text(encoding="utf-8"))
     text = visible(page)
     assert "Observed per finished case" in page.headings
@@ -267,16 +275,11 @@ def test_live_logs_are_called_registered_and_measured(
 
 
 def test_a_log_that_pools_run_sets_is_refused(
-    tmp_path: Path,
-    lanes: LaneCatalog,
-    versions: tuple[Version, Version],
-    events: tuple[pl.DataFrame, pl.DataFrame],
+    tmp_path: Path, report: Build, events: tuple[pl.DataFrame, pl.DataFrame]
 ) -> None:
-    before, after = versions
     pooled = pl.concat([events[0], events[0].with_columns(mode=pl.lit("live"))])
     with pytest.raises(CommandError, match="holds runs of live, simulated; a figure stands on"):
-        build_report(before, after, tmp_path / "x.html", lanes=lanes, before_events=pooled,
-                     after_events=events[1])  # fmt: skip
+        report(tmp_path / "x.html", before_events=pooled, after_events=events[1])
     assert not (tmp_path / "x.html").exists()
 
 
@@ -309,8 +312,7 @@ def test_index_links_each_report(
 
 def test_a_report_computes_each_figure_once(
     tmp_path: Path,
-    lanes: LaneCatalog,
-    versions: tuple[Version, Version],
+    report: Build,
     events: tuple[pl.DataFrame, pl.DataFrame],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -332,9 +334,8 @@ def test_a_report_computes_each_figure_once(
     for name in ("design_metrics", "diff_versions", "duplicate_registrations"):
         counted(extraction, name)
     counted(design_module, "duplicate_registrations")
-    before, after = versions
-    build_report(before, after, tmp_path / "once.html", lanes=lanes, before_events=events[0],
-                 after_events=events[1], generated=WHEN)  # fmt: skip
+    report(tmp_path / "once.html", before_events=events[0], after_events=events[1],
+           generated=WHEN)  # fmt: skip
     assert calls == {
         "compare.design_metrics": 2,
         "compare.observed_metrics": 2,
