@@ -36,11 +36,7 @@ __all__ = ["register"]
 
 def register(app: typer.Typer) -> None:
     """Add ``demo``."""
-    app.command(
-        "demo",
-        help="The main job: simulate every process before and after its LEAN redesign, "
-        "compare, and write reports/index.html.",
-    )(demo_command)
+    app.command("demo")(demo_command)
 
 
 def demo_command(
@@ -53,6 +49,8 @@ def demo_command(
     ] = None,
     lang: LangOption = None,
 ) -> None:
+    """The main job: simulate every process before and after its LEAN redesign, compare, and
+    write reports/index.html."""
     started = time.perf_counter()
     with friendly_errors():
         workspace = Workspace.current()

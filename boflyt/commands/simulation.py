@@ -41,11 +41,7 @@ __all__ = ["register"]
 
 def register(app: typer.Typer) -> None:
     """Add ``simulate``."""
-    app.command(
-        "simulate",
-        help="Simulate cases of PROCESS@VERSION under a scenario and store them "
-        "(through Prefect's local mode unless --no-prefect).",
-    )(simulate_command)
+    app.command("simulate")(simulate_command)
 
 
 def simulate_command(
@@ -63,6 +59,8 @@ def simulate_command(
     ] = False,
     lang: LangOption = None,
 ) -> None:
+    """Simulate cases of PROCESS@VERSION under a scenario and store them (through Prefect's
+    local mode unless --no-prefect)."""
     with friendly_errors():
         workspace = Workspace.current()
         language = chosen(lang)
