@@ -1,10 +1,10 @@
 """The report flow: a facilitator's before/after report of one process, as a Prefect flow.
 
-:func:`write_report` reads one run set per version from the store (``live``, ``simulated:N``
+:func:`report_process` reads one run set per version from the store (``live``, ``simulated:N``
 or ``imported:NAME``; never several pooled) and writes the self-contained HTML report;
-:func:`report_process` is the flow around it, and :func:`write_index` writes ``index.html`` over
-several reports. Results are small: paths and the headline figures, never the logs. The store
-is the worker's (:func:`boflyt.flows.store.open_store`), never a parameter.
+:func:`write_index` writes ``index.html`` over several reports. Results are small: paths and
+the headline figures, never the logs. The store is the worker's
+(:func:`boflyt.flows.store.open_store`), never a parameter.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from prefect import flow, task
+from prefect import flow
 from sqlalchemy.engine import Engine
 
 from boflyt.engine.definition.load import load_library
@@ -26,7 +26,7 @@ from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.words import DEFAULT_LANGUAGE, Language
 from boflyt.visualize.report import ReportEntry, build_index, build_report
 
-__all__ = ["entry_of", "report_process", "run_set_logs", "write_index", "write_report"]
+__all__ = ["entry_of", "report_process", "run_set_logs", "write_index"]
 
 
 def entry_of(data: dict[str, Any]) -> ReportEntry:
@@ -54,12 +54,11 @@ def run_set_logs(
     return (b_info, a_info), (b_log, a_log)
 
 
-@task(name="write-report", retries=1, retry_delay_seconds=2)
-def write_report(
+@flow(name="report-process", retries=1, retry_delay_seconds=2)
+async def report_process(
     process: str,
     before: int,
     after: int,
-    *,
     path: str,
     before_runs: str | None = None,
     after_runs: str | None = None,
@@ -67,9 +66,13 @@ def write_report(
     seed: int = 0,
     processes_dir: str | None = None,
 ) -> dict[str, Any]:
-    """Write the report of ``process`` v``before`` → v``after``; run-based figures come from
-    the run set named for each version (``live``, ``simulated:N``, ``imported:NAME``) when
-    both are given."""
+    """Write one process's before/after report; return its path and headline figures.
+
+    ``before_runs``/``after_runs`` name one run set per version (e.g. ``live``,
+    ``simulated:3``, ``imported:NAME``) for the run-based figures; without them the report
+    shows design figures. The flow is the one unit of work (retried once): its parameters
+    are the report's, so no task repeats them.
+    """
     library = load_library(processes_or_default(processes_dir))
     versions = library.get(process, before), library.get(process, after)
     events: tuple[pl.DataFrame | None, pl.DataFrame | None] = (None, None)
@@ -92,36 +95,6 @@ def write_report(
         seed=seed,
     )
     return entry.as_dict()
-
-
-@flow(name="report-process")
-async def report_process(
-    process: str,
-    before: int,
-    after: int,
-    path: str,
-    before_runs: str | None = None,
-    after_runs: str | None = None,
-    lang: Language = DEFAULT_LANGUAGE,
-    seed: int = 0,
-    processes_dir: str | None = None,
-) -> dict[str, Any]:
-    """Write one process's before/after report; return its path and headline figures.
-
-    ``before_runs``/``after_runs`` name one run set per version (e.g. ``live``,
-    ``simulated:3``) for the run-based figures; without them the report shows design figures.
-    """
-    return write_report(
-        process,
-        before,
-        after,
-        path=path,
-        before_runs=before_runs,
-        after_runs=after_runs,
-        lang=lang,
-        seed=seed,
-        processes_dir=processes_dir,
-    )
 
 
 def write_index(
