@@ -112,10 +112,8 @@ def decision_version() -> Version:
 def test_a_loop_taken_with_p_0_2_is_visited_1_25_times() -> None:
     visits = expected_visits(loop_version())
     # check: v = 1 + 0.2 v  →  v = 1 / 0.8 = 1.25 ; fix: 0.2 × 1.25 = 0.25
-    assert visits["check"] == pytest.approx(1.25)
-    assert visits["fix"] == pytest.approx(0.25)
-    assert visits["start"] == pytest.approx(1.0)
-    assert visits["end"] == pytest.approx(1.0)
+    expected = {"check": 1.25, "fix": 0.25, "start": 1.0, "end": 1.0}
+    assert {step: visits[step] for step in expected} == pytest.approx(expected)
 
 
 def test_loop_handoffs_transactions_and_times() -> None:
