@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,15 +61,9 @@ class ReportEntry:
     lead_days: tuple[float, float]
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-friendly data (what a flow's task returns)."""
-        return {
-            "process": self.process,
-            "name": self.name,
-            "before": self.before,
-            "after": self.after,
-            "path": str(self.path),
-            **{key: list(getattr(self, key)) for key in _PAIRS},
-        }
+        """Plain JSON-friendly data (what the report flow returns)."""
+        pairs = {key: list(getattr(self, key)) for key in _PAIRS}
+        return {**asdict(self), "path": str(self.path), **pairs}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReportEntry:
