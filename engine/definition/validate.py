@@ -10,14 +10,15 @@ I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 import networkx as nx
 
+from boflyt.engine.definition.check import Check
+from boflyt.engine.definition.declarations import order_problems, outcome_problems
 from boflyt.engine.definition.graph import to_graph
 from boflyt.engine.definition.problems import did_you_mean
-from boflyt.engine.definition.safe_yaml import LineMap, PathKey, Tags, location
+from boflyt.engine.definition.safe_yaml import LineMap, PathKey
 from boflyt.models.definition import LaneCatalog, Step, Transition, Version
 from boflyt.models.errors import Problem
 from boflyt.models.vocabulary import StepKind
@@ -31,43 +32,11 @@ PROBABILITY_TOLERANCE = 1e-6
 # -- graph rules ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Check:
-    """What every rule needs: the version, its graph and how to place a problem."""
-
-    version: Version
-    lanes: LaneCatalog
-    file: str
-    lines: LineMap | None
-    tags: Tags
-    index: Mapping[str, int]
-    graph: nx.DiGraph
-
-    def at(self, path: PathKey, message: str) -> Problem:
-        line = self.lines.line(path) if self.lines is not None else 0
-        return Problem(self.file, line, location(path, self.tags), message)
-
-    def step_at(self, step_id: str, message: str) -> Problem:
-        return self.at(("steps", self.index[step_id]), message)
-
-    def edges(self) -> Iterator[tuple[int, Transition]]:
-        """Transitions between known steps (duplicates once), with their position in the file."""
-        seen: set[tuple[str, str]] = set()
-        for number, transition in enumerate(self.version.transitions):
-            pair = (transition.source, transition.target)
-            if pair[0] in self.index and pair[1] in self.index and pair not in seen:
-                seen.add(pair)
-                yield number, transition
-
-    def outgoing(self, step_id: str) -> list[tuple[int, Transition]]:
-        return [(n, t) for n, t in self.edges() if t.source == step_id]
-
-
 def _known(catalog: LaneCatalog) -> str:
     return ", ".join(sorted(catalog.ids))
 
 
-def _lane_problems(check: _Check) -> Iterator[Problem]:
+def _lane_problems(check: Check) -> Iterator[Problem]:
     listed, catalog = check.version.lanes, check.lanes
     for number, lane in enumerate(listed):
         if catalog.get(lane) is None:
@@ -94,7 +63,7 @@ def _lane_problems(check: _Check) -> Iterator[Problem]:
             )
 
 
-def _step_problems(check: _Check) -> Iterator[Problem]:
+def _step_problems(check: Check) -> Iterator[Problem]:
     for number, step in enumerate(check.version.steps):
         first = check.index[step.id]
         if first != number:
@@ -125,7 +94,7 @@ def _step_problems(check: _Check) -> Iterator[Problem]:
         )
 
 
-def _transition_problems(check: _Check) -> Iterator[Problem]:
+def _transition_problems(check: Check) -> Iterator[Problem]:
     known = sorted(check.index)
     seen: dict[tuple[str, str], int] = {}
     for number, transition in enumerate(check.version.transitions):
@@ -162,7 +131,7 @@ def _transition_problems(check: _Check) -> Iterator[Problem]:
 
 
 def _decision_problems(
-    check: _Check, step: Step, out: list[tuple[int, Transition]]
+    check: Check, step: Step, out: list[tuple[int, Transition]]
 ) -> Iterator[Problem]:
     if len(out) < 2:
         yield check.step_at(
@@ -197,7 +166,7 @@ def _decision_problems(
         )
 
 
-def _branching_problems(check: _Check) -> Iterator[Problem]:
+def _branching_problems(check: Check) -> Iterator[Problem]:
     for number in check.index.values():
         step = check.version.steps[number]
         out = check.outgoing(step.id)
@@ -232,14 +201,14 @@ def _branching_problems(check: _Check) -> Iterator[Problem]:
                 )
 
 
-def _forward(check: _Check) -> nx.DiGraph:
+def _forward(check: Check) -> nx.DiGraph:
     """The graph without rework edges: what must be acyclic, and where dominance is judged."""
     forward = nx.DiGraph(check.graph)
     forward.remove_edges_from([(t.source, t.target) for _, t in check.edges() if t.rework])
     return forward
 
 
-def _dominated_by_parallel(check: _Check, forward: nx.DiGraph, start: str, join: str) -> bool:
+def _dominated_by_parallel(check: Check, forward: nx.DiGraph, start: str, join: str) -> bool:
     dominators = nx.immediate_dominators(forward, start)
     node = join
     while node in dominators and dominators[node] != node:
@@ -249,7 +218,7 @@ def _dominated_by_parallel(check: _Check, forward: nx.DiGraph, start: str, join:
     return False
 
 
-def _join_problems(check: _Check, forward: nx.DiGraph) -> Iterator[Problem]:
+def _join_problems(check: Check, forward: nx.DiGraph) -> Iterator[Problem]:
     starts = [s.id for s in check.version.steps if s.kind is StepKind.START]
     for step in check.version.steps:
         if step.kind is not StepKind.JOIN:
@@ -271,7 +240,7 @@ def _join_problems(check: _Check, forward: nx.DiGraph) -> Iterator[Problem]:
             )
 
 
-def _reach_problems(check: _Check) -> Iterator[Problem]:
+def _reach_problems(check: Check) -> Iterator[Problem]:
     graph = check.graph
     starts = [s.id for s in check.version.steps if s.kind is StepKind.START]
     ends = [s.id for s in check.version.steps if s.kind is StepKind.END]
@@ -286,7 +255,7 @@ def _reach_problems(check: _Check) -> Iterator[Problem]:
             yield check.step_at(step_id, f"step '{step_id}' cannot reach an end step")
 
 
-def _first_steps(check: _Check, forward: nx.DiGraph) -> set[str] | None:
+def _first_steps(check: Check, forward: nx.DiGraph) -> set[str] | None:
     """Steps the start reaches without rework transitions; None without exactly one start."""
     starts = [s.id for s in check.version.steps if s.kind is StepKind.START]
     return {starts[0], *nx.descendants(forward, starts[0])} if len(starts) == 1 else None
@@ -300,7 +269,7 @@ def _goes_back(forward: nx.DiGraph, first: set[str] | None, source: str, target:
     return target in first and (target == source or nx.has_path(forward, target, source))
 
 
-def _rework_problems(check: _Check, forward: nx.DiGraph) -> Iterator[Problem]:
+def _rework_problems(check: Check, forward: nx.DiGraph) -> Iterator[Problem]:
     """A rework edge must close a cycle by going back: to an earlier step in flow order."""
     first = _first_steps(check, forward)
     for number, transition in check.edges():
@@ -324,7 +293,7 @@ def _rework_problems(check: _Check, forward: nx.DiGraph) -> Iterator[Problem]:
             )
 
 
-def _cycle_problems(check: _Check, forward: nx.DiGraph) -> Iterator[Problem]:
+def _cycle_problems(check: Check, forward: nx.DiGraph) -> Iterator[Problem]:
     order = {pair: n for n, t in check.edges() for pair in [(t.source, t.target)]}
     for component in nx.strongly_connected_components(forward):
         looped = forward.subgraph(component)
@@ -339,93 +308,6 @@ def _cycle_problems(check: _Check, forward: nx.DiGraph) -> Iterator[Problem]:
             f"cycle {path} has no rework transition; "
             "mark the transition that loops back with rework: true",
         )
-
-
-# -- declared orders and outcome metrics -------------------------------------------------------
-
-
-def _unknown_step(check: _Check, path: PathKey, step_id: str) -> Problem | None:
-    if step_id in check.index:
-        return None
-    hint = did_you_mean(step_id, sorted(check.index))
-    return check.at(path, f"unknown step '{step_id}'{hint or '; known steps: ' + _steps(check)}")
-
-
-def _steps(check: _Check) -> str:
-    return ", ".join(sorted(check.index))
-
-
-def _passed(check: _Check) -> dict[str, frozenset[str]]:
-    """Per step the start reaches: the steps every case has passed when it gets there (itself
-    included). A join waits for all its branches, so it has passed what each of them has; any
-    other step only what all its ways in have in common (dominance, as a fixed point)."""
-    starts = [s.id for s in check.version.steps if s.kind is StepKind.START]
-    if len(starts) != 1:
-        return {}
-    graph, start = check.graph, starts[0]
-    later = sorted(nx.descendants(graph, start) - {start}, key=check.index.__getitem__)
-    passed = {node: frozenset([start, *later]) for node in later} | {start: frozenset(starts)}
-    changed = True
-    while changed:
-        changed = False
-        for node in later:
-            edges = graph.in_edges(node, data="transition")
-            ways = [(passed[u], t.rework) for u, _, t in edges if u in passed]
-            if check.version.step(node).kind is StepKind.JOIN:
-                new = frozenset().union(*(steps for steps, back in ways if not back))
-                new = new.intersection(*(steps for steps, back in ways if back))
-            else:
-                new = frozenset.intersection(*(steps for steps, _ in ways))
-            if new | {node} != passed[node]:
-                passed[node], changed = new | {node}, True
-    return passed
-
-
-def _bypass(check: _Check, before: str, after: str) -> list[str]:
-    """A path from the start to ``after`` that never passes ``before`` (the shortest)."""
-    start = next(s.id for s in check.version.steps if s.kind is StepKind.START)
-    avoiding = nx.subgraph_view(check.graph, filter_node=lambda node: node != before)
-    path: list[str] = nx.shortest_path(avoiding, start, after)
-    return path
-
-
-def _order_problems(check: _Check) -> Iterator[Problem]:
-    """Each declared order holds on every path: no ``after`` step without ``before`` first."""
-    passed = _passed(check) if check.version.order else {}
-    for number, rule in enumerate(check.version.order):
-        bad = _unknown_step(check, ("order", number, "before"), rule.before)
-        if bad is not None:
-            yield bad
-        for k, after in enumerate(rule.after):
-            place: PathKey = ("order", number, "after", k)
-            unknown = _unknown_step(check, place, after)
-            if unknown is not None:
-                yield unknown
-            elif after == rule.before:
-                yield check.at(place, f"'{after}' cannot come after itself")
-            elif bad is None and after in passed and rule.before not in passed[after]:
-                path = " -> ".join(_bypass(check, rule.before, after))
-                yield check.at(
-                    place,
-                    f"'{after}' can be reached without '{rule.before}' before it: {path}; "
-                    f"every path to '{after}' must pass '{rule.before}'",
-                )
-
-
-def _outcome_problems(check: _Check) -> Iterator[Problem]:
-    """Outcome metrics have distinct ids and name steps of the version."""
-    seen: dict[str, int] = {}
-    for number, metric in enumerate(check.version.outcome_metrics):
-        if seen.setdefault(metric.id, number) != number:
-            line = check.lines.line(("outcome_metrics", seen[metric.id])) if check.lines else 0
-            yield check.at(
-                ("outcome_metrics", number, "id"),
-                f"duplicate outcome metric id '{metric.id}'; first on line {line}",
-            )
-        for k, step_id in enumerate(metric.steps):
-            unknown = _unknown_step(check, ("outcome_metrics", number, "steps", k), step_id)
-            if unknown is not None:
-                yield unknown
 
 
 # -- entry point -------------------------------------------------------------------------------
@@ -459,7 +341,7 @@ def validate(
     }
     tags |= {("order", n): rule.before for n, rule in enumerate(version.order)}
     tags |= {("outcome_metrics", n): m.id for n, m in enumerate(version.outcome_metrics)}
-    check = _Check(version, lanes, file, lines, tags, index, to_graph(version))
+    check = Check(version, lanes, file, lines, tags, index, to_graph(version))
     forward = _forward(check)
     problems = [
         *_lane_problems(check),
@@ -470,7 +352,7 @@ def validate(
         *_reach_problems(check),
         *_rework_problems(check, forward),
         *_cycle_problems(check, forward),
-        *_order_problems(check),
-        *_outcome_problems(check),
+        *order_problems(check),
+        *outcome_problems(check),
     ]
     return sorted(problems)

@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from boflyt.engine.definition.load import parse_version
-from boflyt.engine.definition.validate import location, validate
+from boflyt.engine.definition.safe_yaml import location
+from boflyt.engine.definition.validate import validate
 from boflyt.models.errors import DefinitionError, Problem
 from tests.engine.definition.snippets import BASE, LANES, declare, edit
 from tests.factories import linear_version, make_version
