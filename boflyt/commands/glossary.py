@@ -1,8 +1,9 @@
 """``boflyt glossary``: which word means what, in bokmål and English, from the word catalogue.
 
 Prints the glossary as Markdown (the docs' glossary page is this output, between its
-``<!-- glossary: start -->`` and ``<!-- glossary: end -->`` markers; ``--readme
-docs/reference/glossary.md`` rewrites that block, and a test checks the two agree).
+``<!-- glossary: start -->`` and ``<!-- glossary: end -->`` markers; ``--write
+docs/reference/glossary.md`` rewrites that block, and a test checks the two agree). ``--readme``
+is the option's older name, still accepted.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ def replace_block(text: str, glossary: str) -> str:
 
 
 def glossary(
-    readme: Annotated[
+    target: Annotated[
         Path | None,
         typer.Option(
+            "--write",
             "--readme",
             help="Rewrite the glossary block of this Markdown file instead of printing it.",
             show_default=False,
@@ -44,13 +46,13 @@ def glossary(
 ) -> None:
     """Print the glossary (identifier, bokmål, English) generated from the word catalogue."""
     text = glossary_markdown()
-    if readme is None:
+    if target is None:
         typer.echo(text, nl=False)
         return
     try:
-        readme.write_text(replace_block(readme.read_text(encoding="utf-8"), text), "utf-8")
+        target.write_text(replace_block(target.read_text(encoding="utf-8"), text), "utf-8")
     except (OSError, ValueError) as exc:
-        fail(f"{readme}: {exc}")
+        fail(f"{target}: {exc}")
 
 
 def register(app: typer.Typer) -> None:

@@ -110,7 +110,7 @@ def test_the_docs_glossary_is_generated_from_the_catalogue() -> None:
     assert start in page and end in page, f"{GLOSSARY_PAGE} has no generated glossary block"
     block = page.split(start, 1)[1].split(end, 1)[0]
     assert block.strip() == glossary_markdown().strip(), (
-        f"run: boflyt glossary --readme {GLOSSARY_PAGE}"
+        f"run: boflyt glossary --write {GLOSSARY_PAGE}"
     )
 
 
@@ -118,7 +118,7 @@ def test_boflyt_glossary_prints_it_and_rewrites_a_readme_block(tmp_path: Path) -
     assert _ok("glossary") == glossary_markdown()
     readme = tmp_path / "README.md"
     readme.write_text("# X\n<!-- glossary: start -->\nold\n<!-- glossary: end -->\ntail\n", "utf-8")
-    _ok("glossary", "--readme", str(readme))
+    _ok("glossary", "--write", str(readme))
     text = readme.read_text(encoding="utf-8")
     assert "old" not in text and "| `inventory` | lager | inventory |" in text
     assert text.startswith("# X\n") and text.endswith("<!-- glossary: end -->\ntail\n")
