@@ -9,6 +9,10 @@
   from the case so the analysis reads one table.
 * ``simulation_run`` — one row per simulated cohort (one run set ``simulated:<number>``).
 * ``store_meta`` — facts about the store itself (the reference key's fingerprint).
+* ``account``, ``account_org``, ``account_role`` — the people who use the store: an argon2
+  password hash (never the password), whether the account is active, its organisations (lane ids
+  of the library) and its roles (:class:`boflyt.models.vocabulary.Role`).
+* ``api_token`` — API tokens: only the SHA-256 of each token, and whose it is.
 
 Timestamps are timezone-naive UTC ``datetime`` values everywhere (SQLite has no time zones).
 Enumerations are stored as their string values.
@@ -22,6 +26,10 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "Account",
+    "AccountOrg",
+    "AccountRole",
+    "ApiToken",
     "CaseRun",
     "EventRow",
     "PublishedVersion",
@@ -168,3 +176,44 @@ class StoreMeta(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=256)
+
+
+class Account(SQLModel, table=True):
+    """One person who may use the store; disabled accounts are kept (never deleted)."""
+
+    __tablename__ = "account"
+
+    username: str = Field(primary_key=True, max_length=64)
+    password_hash: str = Field(max_length=200)
+    """Argon2id in its encoded form (``$argon2id$v=19$…``); never the password."""
+    active: bool = True
+    created_at: dt.datetime = Field(sa_type=_NAIVE)
+    disabled_at: dt.datetime | None = Field(default=None, sa_type=_NAIVE)
+
+
+class AccountOrg(SQLModel, table=True):
+    """One organisation (a lane id of the library) an account belongs to."""
+
+    __tablename__ = "account_org"
+
+    username: str = Field(foreign_key="account.username", primary_key=True, max_length=64)
+    org: str = Field(primary_key=True, max_length=64)
+
+
+class AccountRole(SQLModel, table=True):
+    """One role an account has (:class:`boflyt.models.vocabulary.Role`, stored as its value)."""
+
+    __tablename__ = "account_role"
+
+    username: str = Field(foreign_key="account.username", primary_key=True, max_length=64)
+    role: str = Field(primary_key=True, max_length=32)
+
+
+class ApiToken(SQLModel, table=True):
+    """An API token of an account: only its SHA-256 (hex) is kept, never the token."""
+
+    __tablename__ = "api_token"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    username: str = Field(foreign_key="account.username", index=True, max_length=64)
+    created_at: dt.datetime = Field(sa_type=_NAIVE)

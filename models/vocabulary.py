@@ -9,6 +9,7 @@ __all__ = [
     "EventKind",
     "ItemStatus",
     "Mode",
+    "Role",
     "RunStatus",
     "StepKind",
     "ValueClass",
@@ -99,3 +100,12 @@ class EventKind(StrEnum):
     CASE_FINISHED = "case_finished"
     CASE_CANCELLED = "case_cancelled"
     STEP_ESCALATED = "step_escalated"
+
+
+class Role(StrEnum):
+    """What an account may do: run cases, facilitate analyses, own processes, manage accounts."""
+
+    CASEWORKER = "caseworker"
+    FACILITATOR = "facilitator"
+    PROCESS_OWNER = "process_owner"
+    ADMIN = "admin"

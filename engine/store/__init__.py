@@ -11,7 +11,9 @@
 * :mod:`~boflyt.engine.store.eventlog` — the log in bulk: cohorts in, run sets out, frames read;
   :mod:`~boflyt.engine.store.frame` — the one event-frame schema and the rows derived from it;
 * :mod:`~boflyt.engine.store.pseudonym` and :mod:`~boflyt.engine.store.key` — case references
-  stored only as keyed pseudonyms, one key per store.
+  stored only as keyed pseudonyms, one key per store;
+* :mod:`~boflyt.engine.store.accounts` — the people who use the store: organisations, roles,
+  argon2 password hashes and API tokens (only their SHA-256 kept).
 
 The case wing decides (:mod:`boflyt.engine.case`); this wing only loads, checks and writes.
 The names below are loaded on first use, so importing one module of the wing (``db`` to open a
@@ -24,6 +26,16 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from boflyt.engine.store.accounts import (
+        Account,
+        account_for_token,
+        add_account,
+        authenticate,
+        disable_account,
+        get_account,
+        list_accounts,
+        new_token,
+    )
     from boflyt.engine.store.commands import (
         CommandInput,
         begin_step,
@@ -76,14 +88,18 @@ __all__ = [
     "FRAME_SCHEMA",
     "HEAD",
     "KEY_FILE",
+    "Account",
     "CaseSummary",
     "CommandInput",
     "DeletedRuns",
     "InboxEntry",
     "ReferenceKey",
     "StoreRevision",
+    "account_for_token",
+    "add_account",
     "append_frame",
     "append_simulated",
+    "authenticate",
     "begin_step",
     "cancel_case",
     "case_frame",
@@ -91,19 +107,23 @@ __all__ = [
     "complete_step",
     "delete_run_sets",
     "describe_run_set",
+    "disable_account",
     "empty_frame",
     "escalate_overdue",
     "event_frame",
     "find_case_by_ref",
     "find_simulation",
+    "get_account",
     "get_case",
     "get_version",
     "inbox",
     "item_frame",
+    "list_accounts",
     "list_cases",
     "list_run_sets",
     "make_engine",
     "migrate",
+    "new_token",
     "normalise_reference",
     "open_schema",
     "open_store_key",
@@ -122,7 +142,9 @@ __all__ = [
     "write_scope",
 ]
 
-_HOMES = ("commands", "versions", "queries", "eventlog", "frame", "db", "key", "pseudonym")
+_HOMES = (
+    "commands", "versions", "queries", "eventlog", "frame", "db", "key", "pseudonym", "accounts",
+)  # fmt: skip
 """The modules holding the names of ``__all__``, searched in this order."""
 
 

@@ -77,7 +77,7 @@ SQLITE_PRAGMAS = (
 
 PG_CONNECT_TIMEOUT_S = 5
 
-REVISIONS = ("0001_baseline", "0002_store_meta", "0003_run_sets")
+REVISIONS = ("0001_baseline", "0002_store_meta", "0003_run_sets", "0004_accounts")
 """The revisions in ``engine/migrations/versions``, oldest first (a test checks they agree)."""
 HEAD = REVISIONS[-1]
 VERSION_TABLE = "boflyt_revision"
@@ -297,8 +297,10 @@ def _unrevisioned_at(conn: Connection, tables: frozenset[str]) -> str:
     """The revision whose schema a store made before revisions were kept has."""
     if "store_meta" not in tables:
         return REVISIONS[0]
+    if "account" in tables:
+        return HEAD
     columns = {column["name"] for column in sa.inspect(conn).get_columns("simulation_run")}
-    return HEAD if "number" in columns else "0002_store_meta"
+    return "0003_run_sets" if "number" in columns else "0002_store_meta"
 
 
 def _refuse(engine: Engine, found: StoreRevision) -> None:
