@@ -75,6 +75,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "db": LazyCommand("store", "The store's schema revision: status, upgrade."),
     "glossary": LazyCommand("glossary", "Print the glossary (identifier, bokmål, English) "
                             "generated from the word catalogue."),
+    "serve": LazyCommand("serve", "Start the web app (login, inbox) on the workspace's store, "
+                         "at http://HOST:PORT/."),
 }  # fmt: skip
 """Every top-level command, in the order ``boflyt --help`` lists them."""
 

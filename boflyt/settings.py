@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from boflyt.models.errors import SettingsError
@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     """Graphviz renderer: the graphviz-pure wheel, the system ``dot``, or the first found."""
     lang: Language = DEFAULT_LANGUAGE
     """The language of every word (a file of the word catalogue: ``nb``, ``en``, …)."""
+    web_secure_cookies: bool = False
+    """Mark the web app's cookies ``Secure``: set it when ``boflyt serve`` is reached over https."""
+    web_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    """Minutes without a request after which a web session ends."""
 
     @field_validator("lang")
     @classmethod

@@ -1,0 +1,187 @@
+"""The pages: login, logout, the language switch and the caseworker's inbox.
+
+Every form carries a CSRF token (:mod:`boflyt.web.sessions`); every page is rendered in the
+language of the ``boflyt_lang`` cookie (default: the settings' language). A failed login says
+only that the username or password is wrong, never which, and after too many failures per
+account or address the form answers 429. The inbox shows the work every organisation of the
+logged-in account may act on, oldest first, with the case id, never its reference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from boflyt.engine.store import accounts
+from boflyt.models.words import Language, languages, word
+from boflyt.web.inbox import inbox_rows
+from boflyt.web.sessions import Session, new_nonce
+
+if TYPE_CHECKING:
+    from boflyt.engine.store.accounts import Account
+    from boflyt.web.app import WebContext
+
+__all__ = ["CSRF_COOKIE", "LANG_COOKIE", "SESSION_COOKIE", "router"]
+
+SESSION_COOKIE = "boflyt_session"
+CSRF_COOKIE = "boflyt_csrf"
+LANG_COOKIE = "boflyt_lang"
+MAX_FORM = 8192
+"""The largest form body accepted, in bytes."""
+
+router = APIRouter()
+
+
+def _ctx(request: Request) -> WebContext:
+    context: WebContext = request.app.state.boflyt
+    return context
+
+
+def _lang(request: Request) -> Language:
+    chosen = request.cookies.get(LANG_COOKIE, "")
+    return Language(chosen) if chosen in languages() else _ctx(request).config.lang
+
+
+def _cookie(request: Request, response: Response, name: str, value: str, **kw: Any) -> None:
+    secure = _ctx(request).config.secure_cookies or request.url.scheme == "https"
+    response.set_cookie(name, value, httponly=True, samesite="strict", secure=secure, **kw)
+
+
+def _render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """``template`` in the request's language, with a CSRF token (and its cookie if new)."""
+    ctx = _ctx(request)
+    lang = _lang(request)
+    seed = request.cookies.get(CSRF_COOKIE) or new_nonce()
+    html = ctx.templates.get_template(template).render(
+        t=lambda key, **fields: word(f"web.{key}", lang, **fields),
+        lang=lang,
+        languages=languages(),
+        path=request.url.path,
+        csrf=ctx.signer.csrf_token(seed),
+        idle_minutes=int(ctx.config.idle.total_seconds() // 60),
+        **values,
+    )
+    response = HTMLResponse(html, status_code=status)
+    if request.cookies.get(CSRF_COOKIE) != seed:
+        _cookie(request, response, CSRF_COOKIE, seed)
+    return response
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    """The posted form's fields (first value of each); None when the CSRF check fails or the
+    body is larger than :data:`MAX_FORM`."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM:
+            return None
+    fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    ok = _ctx(request).signer.csrf_ok(request.cookies.get(CSRF_COOKIE), fields.get("csrf"))
+    return fields if ok else None
+
+
+def _forbidden(request: Request) -> HTMLResponse:
+    return _render(request, "message.html", 403, message=word("web.csrf_failed", _lang(request)))
+
+
+def _logged_in(request: Request) -> tuple[Account, Session] | None:
+    """The active account of the request's session, if the session is valid and not idle."""
+    ctx = _ctx(request)
+    now = ctx.clock()
+    session = ctx.signer.session(request.cookies.get(SESSION_COOKIE), now=now)
+    if session is None:
+        return None
+    account = accounts.get_account(ctx.engine, session.username)
+    if account is None or not account.active:
+        return None
+    return account, Session(session.username, session.nonce, now)
+
+
+def _with_session(request: Request, response: Response, session: Session) -> Response:
+    _cookie(request, response, SESSION_COOKIE, _ctx(request).signer.session_cookie(session))
+    return response
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    """The inbox when logged in, else the login page."""
+    return RedirectResponse("/inbox" if _logged_in(request) else "/login", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    """The login form."""
+    return _render(request, "login.html")
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    """Check the username and password; start a session and go to the inbox."""
+    form = await _form(request)
+    if form is None:
+        return _forbidden(request)
+    ctx, lang = _ctx(request), _lang(request)
+    username = form.get("username", "").strip()
+    now = ctx.clock()
+    keys = (f"account:{username.casefold()}", f"address:{_address(request)}")
+    if ctx.limit.blocked(keys, now=now):
+        minutes = int(ctx.config.login_window.total_seconds() // 60)
+        message = word("web.too_many", lang, minutes=minutes)
+        return _render(request, "login.html", 429, error=message, username=username)
+    account = accounts.authenticate(ctx.engine, username, form.get("password", ""))
+    if account is None:
+        ctx.limit.fail(keys, now=now)
+        message = word("web.wrong_login", lang)
+        return _render(request, "login.html", 401, error=message, username=username)
+    response = RedirectResponse("/inbox", status_code=303)
+    _cookie(request, response, CSRF_COOKIE, new_nonce())  # a fresh CSRF seed per session
+    return _with_session(request, response, Session(account.username, new_nonce(), now))
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """End the session and go back to the login page."""
+    if await _form(request) is None:
+        return _forbidden(request)
+    response = RedirectResponse("/login", status_code=303)
+    secure = _ctx(request).config.secure_cookies or request.url.scheme == "https"
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=secure)
+    return response
+
+
+@router.get("/language/{code}")
+def switch_language(request: Request, code: str, next: str = "/") -> Response:
+    """Remember the language ``code`` in a cookie and go back to the page (a local path)."""
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    if code in languages():
+        year = int(dt.timedelta(days=365).total_seconds())
+        _cookie(request, response, LANG_COOKIE, code, max_age=year)
+    return response
+
+
+@router.get("/inbox")
+def inbox(request: Request) -> Response:
+    """The work the account's organisations may act on, oldest first."""
+    found = _logged_in(request)
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    account, session = found
+    ctx, lang = _ctx(request), _lang(request)
+    rows = inbox_rows(ctx.engine, ctx.library, account.orgs, now=session.last_seen, lang=lang)
+    orgs = [_lane_name(ctx, org, lang) for org in account.orgs]
+    page = _render(request, "inbox.html", account=account, orgs=orgs, rows=rows)
+    return _with_session(request, page, session)
+
+
+def _lane_name(ctx: WebContext, lane_id: str, lang: Language) -> str:
+    lane = ctx.library.lanes.get(lane_id)
+    return lane.name.get(lang) if lane else lane_id
