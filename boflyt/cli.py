@@ -73,6 +73,8 @@ COMMANDS: dict[str, LazyCommand] = {
                         "process library to edit (processes/), the store (data/, owner-only) and "
                         "reports (reports/). Commands run in the workspace or below it use it."),
     "db": LazyCommand("store", "The store's schema revision: status, upgrade."),
+    "user": LazyCommand("users", "Accounts: add, list and disable users of the store; make API "
+                        "tokens."),
     "glossary": LazyCommand("glossary", "Print the glossary (identifier, bokmål, English) "
                             "generated from the word catalogue."),
     "serve": LazyCommand("serve", "Start the web app (login, inbox) on the workspace's store, "

@@ -25,6 +25,7 @@ class InboxRow:
     """One line of the inbox page, every value as it is shown."""
 
     case: str
+    case_id: str
     process: str
     step_id: str
     step: str
@@ -81,6 +82,7 @@ def _row(
         names.append(lane.name.get(lang) if lane else org)
     return InboxRow(
         case=entry.case_id[:8],
+        case_id=entry.case_id,
         process=f"{entry.process}@v{entry.version}",
         step_id=entry.step,
         step=step,

@@ -1,4 +1,4 @@
-"""The pages: login, logout, the language switch and the caseworker's inbox.
+"""The pages: login, logout, the language switch, the caseworker's inbox and a case's timeline.
 
 Every form carries a CSRF token (:mod:`boflyt.web.sessions`); every page is rendered in the
 language of the ``boflyt_lang`` cookie (default: the settings' language). A failed login says
@@ -17,7 +17,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from boflyt.engine.store import accounts
+from boflyt.models.errors import NotFoundError
 from boflyt.models.words import Language, languages, word
+from boflyt.web.case_page import case_page
 from boflyt.web.inbox import inbox_rows
 from boflyt.web.sessions import Session, new_nonce
 
@@ -180,6 +182,24 @@ def inbox(request: Request) -> Response:
     orgs = [_lane_name(ctx, org, lang) for org in account.orgs]
     page = _render(request, "inbox.html", account=account, orgs=orgs, rows=rows)
     return _with_session(request, page, session)
+
+
+@router.get("/cases/{case_id}")
+def case(request: Request, case_id: str) -> Response:
+    """A case's timeline, for an account whose organisation has or had work in it."""
+    found = _logged_in(request)
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    account, session = found
+    ctx, lang = _ctx(request), _lang(request)
+    try:
+        page = case_page(ctx.engine, ctx.library, case_id[:64], account.orgs, lang=lang)
+    except NotFoundError:
+        message = word("web.case_not_found", lang)
+        missing = _render(request, "message.html", 404, account=account, message=message)
+        return _with_session(request, missing, session)
+    shown = _render(request, "case.html", account=account, case=page)
+    return _with_session(request, shown, session)
 
 
 def _lane_name(ctx: WebContext, lane_id: str, lang: Language) -> str:

@@ -85,7 +85,8 @@ def test_the_root_help_lists_every_command_with_its_summary() -> None:
 
 
 SUBCOMMANDS = {"case": ["start", "begin", "complete", "show", "list", "cancel"],
-               "runs": ["list", "delete"], "db": ["status", "upgrade"]}  # fmt: skip
+               "runs": ["list", "delete"], "db": ["status", "upgrade"],
+               "user": ["add", "list", "disable", "token"]}  # fmt: skip
 EVERY_COMMAND = [[name] for name in COMMANDS] + [
     [group, sub] for group, subs in SUBCOMMANDS.items() for sub in subs
 ]

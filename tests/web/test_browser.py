@@ -1,4 +1,4 @@
-"""A real browser (Debian's Chromium) logs in through the form and reads the inbox.
+"""A real browser (Debian's Chromium) logs in through the form, reads the inbox and a case.
 
 The app runs under uvicorn on 127.0.0.1 at a free port in a thread; the page may reach only
 that address. Screenshots at 1280 and 360 px wide go to pytest's tmp folder (printed with -s).
@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 
 from boflyt.web.app import create_app
-from tests.web.conftest import PASSWORD, REF_A
+from tests.web.conftest import PASSWORD, REF_B
 
 pytestmark = pytest.mark.browser
 
@@ -53,24 +53,30 @@ def _local_page(browser, base: str, width: int):
 
 
 @pytest.mark.parametrize("width", [1280, 360])
-def test_a_caseworker_logs_in_with_the_keyboard_and_sees_the_inbox(
+def test_a_caseworker_logs_in_with_the_keyboard_and_opens_a_case_from_the_inbox(
     browser, server, web_store, tmp_path, width
 ):
     page = _local_page(browser, server, width)
     try:
         page.goto(server + "/")
         assert page.url.endswith("/login")
-        page.get_by_label("Brukernavn").fill("ann")
+        page.get_by_label("Brukernavn").fill("bo")
         page.get_by_label("Passord").fill(PASSWORD)
         page.keyboard.press("Enter")
         page.wait_for_url(server + "/inbox")
         assert page.get_by_role("heading", name="Innboks").is_visible()
         body = page.inner_text("body")
-        assert web_store[1].a[:8] in body and REF_A not in body
+        case_b = web_store[1].b
+        assert case_b[:8] in body and REF_B not in body
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         shot = tmp_path / f"inbox-{width}.png"
         page.screenshot(path=str(shot), full_page=True)
-        print(shot)
+        page.get_by_role("link", name=case_b[:8]).click()
+        page.wait_for_url(f"{server}/cases/{case_b}")
+        assert "Boligkontoret → NAV-kontoret" in page.inner_text("main")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(tmp_path / f"case-{width}.png"), full_page=True)
+        print(shot, tmp_path / f"case-{width}.png")
         assert page.refused == []
     finally:
         page.close()
