@@ -1,4 +1,4 @@
-"""The pages: login, logout, the language switch, the caseworker's inbox and a case's timeline.
+"""The pages: login, logout, the language switch, the inbox, a case's timeline and its step forms.
 
 Every form carries a CSRF token (:mod:`boflyt.web.sessions`); every page is rendered in the
 language of the ``boflyt_lang`` cookie (default: the settings' language). A failed login says
@@ -16,9 +16,11 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from boflyt.engine.case.bounds import MAX_TOUCH_MINUTES
 from boflyt.engine.store import accounts
-from boflyt.models.errors import NotFoundError
+from boflyt.models.errors import AccessError, CommandError, ConflictError, NotFoundError
 from boflyt.models.words import Language, languages, word
+from boflyt.web import step_forms
 from boflyt.web.case_page import case_page
 from boflyt.web.inbox import inbox_rows
 from boflyt.web.sessions import Session, new_nonce
@@ -186,20 +188,89 @@ def inbox(request: Request) -> Response:
 
 @router.get("/cases/{case_id}")
 def case(request: Request, case_id: str) -> Response:
-    """A case's timeline, for an account whose organisation has or had work in it."""
+    """A case's timeline, for an account whose organisation has or had work in it, with forms
+    for the open steps of the account's organisations."""
     found = _logged_in(request)
     if found is None:
         return RedirectResponse("/login", status_code=303)
-    account, session = found
+    return _case_response(request, *found, case_id[:64])
+
+
+def _case_response(
+    request: Request, account: Account, session: Session, case_id: str, status: int = 200,
+    **errors: Any,
+) -> Response:  # fmt: skip
+    """The case page (404 when not the account's), with the step forms and any ``errors``."""
     ctx, lang = _ctx(request), _lang(request)
     try:
-        page = case_page(ctx.engine, ctx.library, case_id[:64], account.orgs, lang=lang)
+        page = case_page(ctx.engine, ctx.library, case_id, account.orgs, lang=lang)
     except NotFoundError:
         message = word("web.case_not_found", lang)
         missing = _render(request, "message.html", 404, account=account, message=message)
         return _with_session(request, missing, session)
-    shown = _render(request, "case.html", account=account, case=page)
+    forms = step_forms.step_forms(ctx.engine, case_id, account.orgs, lang=lang)
+    shown = _render(request, "case.html", status, account=account, case=page, forms=forms,
+                    **errors)  # fmt: skip
     return _with_session(request, shown, session)
+
+
+@router.post("/cases/{case_id}/steps/{step_id}/{action}")
+async def act_on_step(request: Request, case_id: str, step_id: str, action: str) -> Response:
+    """Begin or complete (``action``) a step of the case as the logged-in account."""
+    found = _logged_in(request)
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    form = await _form(request)
+    if form is None:
+        return _forbidden(request)
+    account, session = found
+    case_id, lang = case_id[:64], _lang(request)
+    try:
+        case_page(_ctx(request).engine, _ctx(request).library, case_id, account.orgs, lang=lang)
+    except NotFoundError:
+        return _case_response(request, account, session, case_id)
+    try:
+        _act(request, account, case_id, step_id, action, form)
+    except AccessError:
+        message = word("web.not_your_step", lang)
+        refused = _render(request, "message.html", 403, account=account, message=message)
+        return _with_session(request, refused, session)
+    except ConflictError:
+        by = step_forms.completed_by(_ctx(request).engine, case_id, step_id) or "?"
+        message = word("web.already_completed", lang, user=by)
+        return _case_response(request, account, session, case_id, 409, conflict=message)
+    except _BadMinutes:
+        bounds = word("web.minutes_bounds", lang, max=f"{MAX_TOUCH_MINUTES:,.0f}")
+        errors = {"minutes_error": bounds, "minutes_step": step_id}
+        return _case_response(request, account, session, case_id, 422, **errors)
+    except (CommandError, NotFoundError) as error:
+        return _case_response(request, account, session, case_id, 409, conflict=str(error))
+    return _with_session(request, RedirectResponse(f"/cases/{case_id}", 303), session)
+
+
+class _BadMinutes(Exception):
+    """The minutes field is not a number within the store's bounds."""
+
+
+def _act(
+    request: Request, account: Account, case_id: str, step_id: str, action: str,
+    form: dict[str, str],
+) -> None:  # fmt: skip
+    ctx = _ctx(request)
+    user, orgs, now = account.username, account.orgs, ctx.clock()
+    if action == "begin":
+        step_forms.begin(ctx.engine, ctx.library, case_id, step_id, username=user, orgs=orgs,
+                         now=now)  # fmt: skip
+        return
+    if action != "complete":
+        raise NotFoundError(f"no action {action[:20]}")
+    try:
+        minutes = step_forms.parse_minutes(form.get("minutes", ""))
+    except CommandError:
+        raise _BadMinutes from None
+    outcome = form.get("outcome") or None
+    step_forms.complete(ctx.engine, ctx.library, case_id, step_id, username=user, orgs=orgs,
+                        now=now, outcome=outcome, minutes=minutes)  # fmt: skip
 
 
 def _lane_name(ctx: WebContext, lane_id: str, lang: Language) -> str:

@@ -1,4 +1,4 @@
-"""A real browser (Debian's Chromium) logs in through the form, reads the inbox and a case.
+"""A real browser (Debian's Chromium) logs in, reads the inbox and a case, and completes a step.
 
 The app runs under uvicorn on 127.0.0.1 at a free port in a thread; the page may reach only
 that address. Screenshots at 1280 and 360 px wide go to pytest's tmp folder (printed with -s).
@@ -92,5 +92,27 @@ def test_a_wrong_password_in_the_browser_shows_the_message(browser, server, tmp_
         assert page.get_by_role("alert").inner_text().startswith("Feil brukernavn eller passord")
         page.screenshot(path=str(tmp_path / "login-wrong-360.png"), full_page=True)
         print(tmp_path / "login-wrong-360.png")
+    finally:
+        page.close()
+
+
+def test_a_caseworker_completes_a_step_in_the_browser_at_360_px(browser, server, web_store):
+    case_b = web_store[1].b
+    page = _local_page(browser, server, 360)
+    try:
+        page.goto(server + "/login")
+        page.get_by_label("Brukernavn").fill("bo")
+        page.get_by_label("Passord").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(server + "/inbox")
+        page.goto(f"{server}/cases/{case_b}")
+        page.get_by_label("Minutter brukt").fill("40")
+        page.get_by_role("button", name="Fullfør steget").click()
+        page.wait_for_load_state()
+        assert page.url == f"{server}/cases/{case_b}"
+        assert "bo · NAV-kontoret" in page.inner_text("main")
+        assert page.get_by_role("button", name="Fullfør steget").count() == 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert page.refused == []
     finally:
         page.close()
