@@ -21,6 +21,7 @@ separator of the language file (bokmål: ``1 234,5`` with a narrow no-break spac
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ __all__ = [
     "Language",
     "count",
     "entries",
+    "format_duration",
     "format_number",
     "glossary_markdown",
     "language",
@@ -194,6 +196,26 @@ def format_number(value: float, lang: Language, digits: int | None = 1) -> str:
     if text.startswith("-") and not text.strip("-0,."):
         text = text[1:]  # −0,0 reads as a change that is not there
     return text.replace(",", "\0").replace(".", decimal).replace("\0", group).replace("-", "−")
+
+
+def format_duration(delta: dt.timedelta, lang: Language) -> str:
+    """A waiting time in whole days, hours and minutes, e.g. ``2 d 3 t`` (``2 d 3 h`` in English).
+
+    The one wording of a wait, for the command line's inbox and timeline and the web's inbox; a
+    negative time (a clock set back) reads as no wait.
+
+    >>> format_duration(dt.timedelta(days=2, hours=3), ENGLISH)
+    '2 d 3 h'
+    >>> format_duration(dt.timedelta(minutes=5), DEFAULT_LANGUAGE)
+    '5 min'
+    """
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{format_number(days, lang, 0)} {word('unit.day_short', lang)}"] if days else []
+    parts += [f"{hours} {word('unit.hour_short', lang)}"] if hours else []
+    parts += [f"{mins} {word('unit.min', lang)}"] if mins or not parts else []
+    return " ".join(parts)
 
 
 def glossary_markdown(

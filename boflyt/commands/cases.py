@@ -37,7 +37,7 @@ from boflyt.models.definition import Version
 from boflyt.models.errors import CommandError, NotFoundError
 from boflyt.models.events import Event
 from boflyt.models.vocabulary import Channel, EventKind, ItemStatus, RunStatus
-from boflyt.models.words import Language, count, format_number, term, word
+from boflyt.models.words import Language, count, format_duration, format_number, term, word
 from boflyt.visualize.wording import outcome_text
 from boflyt.workspace import Workspace
 
@@ -113,16 +113,6 @@ def read_reference(lang: str | None = None) -> str:
 
 def _now(at: dt.datetime | None) -> dt.datetime:
     return at if at is not None else dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def _duration(delta: dt.timedelta, lang: Language) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{format_number(days, lang, 0)} {word('unit.day_short', lang)}"] if days else []
-    parts += [f"{hours} {word('unit.hour_short', lang)}"] if hours else []
-    parts += [f"{mins} {word('unit.min', lang)}"] if mins or not parts else []
-    return " ".join(parts)
 
 
 def _print_next(ctx: _Store, state: CaseState) -> None:
@@ -250,7 +240,7 @@ def inbox(
             version = store.get_version(ctx.engine, process=e.process, version=e.version)
             cells = (e.case_id[:8], f"{_v(e.process)}@v{e.version}",
                      f"{_v(e.step)} · {ctx.step(version, e.step)}", term(e.status, ctx.lang),
-                     _duration(e.waited, ctx.lang), "⚠" if e.escalated else "")  # fmt: skip
+                     format_duration(e.waited, ctx.lang), "⚠" if e.escalated else "")  # fmt: skip
             table.add_row(*(Text(cell) for cell in cells))
         console.print(table)
 
@@ -342,7 +332,7 @@ def _line(ctx: _Store, version: Version, e: Event, ready_at: dict[int, dt.dateti
     if e.actor or (e.org and e.kind is not EventKind.STEP_COMPLETED):
         text.append(f" · {_v(e.actor)} {ctx.lane(e.org)}".rstrip())
     if e.item in ready_at:
-        text.append(f" · {words['waited']} {_duration(e.at - ready_at[e.item], ctx.lang)}")
+        text.append(f" · {words['waited']} {format_duration(e.at - ready_at[e.item], ctx.lang)}")
     if e.outcome:
         text.append(f" · {word('field.outcome', ctx.lang)}: ")
         text.append(_v(outcome_text(version, e.step or "", e.outcome, ctx.lang)), style="bold")

@@ -15,9 +15,9 @@ from boflyt.engine.definition.load import Library
 from boflyt.engine.store import commands as store
 from boflyt.engine.store.queries import InboxEntry
 from boflyt.models.definition import Version
-from boflyt.models.words import Language, format_number, term, word
+from boflyt.models.words import Language, format_duration, term
 
-__all__ = ["InboxRow", "inbox_rows", "waited_text"]
+__all__ = ["InboxRow", "inbox_rows"]
 
 
 @dataclass(frozen=True)
@@ -34,21 +34,6 @@ class InboxRow:
     waited: str
     waited_minutes: int
     escalated: bool
-
-
-def waited_text(delta: dt.timedelta, lang: Language) -> str:
-    """A waiting time in days, hours and minutes, e.g. ``2 d 3 t`` (``2 d 3 h`` in English).
-
-    >>> waited_text(dt.timedelta(days=2, hours=3), "en")
-    '2 d 3 h'
-    """
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{format_number(days, lang, 0)} {word('unit.day_short', lang)}"] if days else []
-    parts += [f"{hours} {word('unit.hour_short', lang)}"] if hours else []
-    parts += [f"{mins} {word('unit.min', lang)}"] if mins or not parts else []
-    return " ".join(parts)
 
 
 def inbox_rows(
@@ -88,7 +73,7 @@ def _row(
         step=step,
         organisations=", ".join(names),
         status=term(entry.status, lang),
-        waited=waited_text(entry.waited, lang),
+        waited=format_duration(entry.waited, lang),
         waited_minutes=int(entry.waited.total_seconds() // 60),
         escalated=entry.escalated,
     )

@@ -6,7 +6,7 @@ import datetime as dt
 
 from boflyt.engine.store import accounts
 from boflyt.models.vocabulary import Role
-from boflyt.web.inbox import waited_text
+from boflyt.models.words import DEFAULT_LANGUAGE, format_duration
 from tests.web.conftest import MONDAY, PASSWORD, REF_A, REF_B, log_in
 
 
@@ -53,5 +53,5 @@ def test_an_empty_inbox_says_so(client, web_store):
 
 
 def test_waiting_time_reads_in_days_hours_and_minutes():
-    assert waited_text(dt.timedelta(minutes=5), "nb") == "5 min"
-    assert waited_text(dt.timedelta(days=1, hours=2), "nb") == "1 d 2 t"
+    assert format_duration(dt.timedelta(minutes=5), DEFAULT_LANGUAGE) == "5 min"
+    assert format_duration(dt.timedelta(days=1, hours=2), DEFAULT_LANGUAGE) == "1 d 2 t"
