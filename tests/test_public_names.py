@@ -39,7 +39,7 @@ _PINNED = {
     "boflyt.engine.store": """
         Account CaseSummary CommandInput DeletedRuns FRAME_SCHEMA HEAD InboxEntry
         KEY_FILE ReferenceKey StoreRevision account_for_token add_account append_frame
-        append_simulated authenticate begin_step cancel_case case_frame case_timeline
+        append_simulated authenticate begin_step cancel_case case_frame case_timeline check_actor
         complete_step delete_run_sets describe_run_set disable_account empty_frame
         escalate_overdue event_frame find_case_by_ref find_simulation get_account
         get_case get_version inbox item_frame list_accounts list_cases list_run_sets

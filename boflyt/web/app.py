@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from boflyt.engine.definition.load import Library, load_library
 from boflyt.engine.store.commands import wall_clock
 from boflyt.models.words import DEFAULT_LANGUAGE, Language
+from boflyt.web import api
 from boflyt.web.pages import router
 from boflyt.web.sessions import RateLimit, Signer, load_secret
 from boflyt.workspace import Workspace
@@ -88,6 +89,7 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
+    app.include_router(api.router)
 
     @app.middleware("http")
     async def security_headers(

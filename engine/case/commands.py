@@ -31,13 +31,15 @@ class BeginStep:
 
 @dataclass(frozen=True, slots=True)
 class CompleteStep:
-    """Complete the open work item of ``step``; a decision names its ``outcome``."""
+    """Complete the open work item of ``step``; a decision names its ``outcome``; ``note`` is
+    the caseworker's optional remark, kept as the completion event's ``detail``."""
 
     step: str
     actor: str
     org: str
     outcome: str | None = None
     touch_minutes: float | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

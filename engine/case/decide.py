@@ -186,6 +186,7 @@ def _complete(draft: Draft, command: CompleteStep, now: dt.datetime) -> None:
         command.outcome,
         command.touch_minutes,
         step.extra_transactions,
+        detail=command.note,
     )
     _follow(draft, draft.flow.routes.get((step.id, command.outcome)), now)
 

@@ -34,7 +34,7 @@ from boflyt.engine.case.bounds import MAX_ID, check_text, visible
 from boflyt.engine.store.db import read_scope, write_scope
 from boflyt.engine.store.statements import translate_errors, utc
 from boflyt.models import tables
-from boflyt.models.errors import CommandError, ConflictError, NotFoundError
+from boflyt.models.errors import AccessError, CommandError, ConflictError, NotFoundError
 from boflyt.models.vocabulary import Role
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "account_for_token",
     "add_account",
     "authenticate",
+    "check_actor",
     "check_password",
     "check_username",
     "disable_account",
@@ -78,6 +79,39 @@ class Account:
     roles: tuple[Role, ...]
     """Its roles, sorted."""
     active: bool
+
+    def may(self, role: Role) -> bool:
+        """Whether the account is active and has ``role``."""
+        return self.active and role in self.roles
+
+
+def check_actor(engine: Engine, username: str, org: str, role: Role = Role.CASEWORKER) -> Account:
+    """The active account ``username`` that acts for ``org`` with ``role``: the one rule for who
+    may give a command on a case, whether from the terminal (``--as``), a page or the API.
+
+    Raises:
+        AccessError: no such account, or it is disabled, does not act for ``org`` or lacks
+            ``role``; the message says which and how to fix it.
+    """
+    shown = visible(username, limit=MAX_ID)
+    account = get_account(engine, username)
+    if account is None:
+        raise AccessError(
+            f"'{shown}' is not an account of this store; case work is done as an account: "
+            f"'boflyt user add {shown} --org {visible(org, limit=MAX_ID)} --role {role.value}' "
+            "adds one ('boflyt user list' shows them)"
+        )
+    if not account.active:
+        raise AccessError(f"account '{shown}' is disabled")
+    if org not in account.orgs:
+        acts_for = ", ".join(account.orgs) or "no organisation"
+        raise AccessError(
+            f"account '{shown}' acts for {acts_for}, not for '{visible(org, limit=MAX_ID)}'"
+        )
+    if role not in account.roles:
+        has = ", ".join(r.value for r in account.roles) or "none"
+        raise AccessError(f"account '{shown}' lacks the role {role.value} (its roles: {has})")
+    return account
 
 
 def check_username(username: str) -> str:

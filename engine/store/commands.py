@@ -253,19 +253,25 @@ def complete_step(
     step: str,
     outcome: str | None = None,
     touch_minutes: float | None = None,
+    note: str | None = None,
     **given: Unpack[CommandInput],
 ) -> CaseState:
     """Complete the open step ``step`` (with the decision's ``outcome``) and move the case on.
 
-    ``touch_minutes`` is finite, 0 to :data:`boflyt.engine.case.bounds.MAX_TOUCH_MINUTES`; the
-    other input as for :func:`begin_step`.
+    ``touch_minutes`` is finite, 0 to :data:`boflyt.engine.case.bounds.MAX_TOUCH_MINUTES`;
+    ``note`` (the completion event's ``detail``) at most
+    :data:`boflyt.engine.case.bounds.MAX_REASON` characters on one line; the other input as for
+    :func:`begin_step`.
     """
     actor, org = _person(given)
     bounds.check_text(step, what="step", limit=bounds.MAX_ID)
     if outcome is not None:
         bounds.check_text(outcome, what="outcome", limit=bounds.MAX_ID)
+    if note is not None:
+        bounds.check_text(note, what="note", limit=bounds.MAX_REASON)
     bounds.check_minutes(touch_minutes)
-    return _give(engine, given, CompleteStep(step, actor, org, outcome, touch_minutes))
+    command = CompleteStep(step, actor, org, outcome, touch_minutes, note)
+    return _give(engine, given, command)
 
 
 def cancel_case(
