@@ -143,6 +143,9 @@ class EventRow(SQLModel, table=True):
     version: int
     mode: str = Field(max_length=16)
     simulation_id: str | None = Field(default=None, max_length=64)
+    entry_hash: str | None = Field(default=None, max_length=64)
+    """SHA-256 (hex) chaining a live case's events: this event's fields and the hash of the
+    case's previous event (:mod:`boflyt.engine.store.audit`); none for simulated or imported."""
 
 
 class SimulationRun(SQLModel, table=True):
@@ -217,3 +220,36 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(primary_key=True, max_length=64)
     username: str = Field(foreign_key="account.username", index=True, max_length=64)
     created_at: dt.datetime = Field(sa_type=_NAIVE)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One entry of the append-only, hash-chained audit log: who did or read what, when, from where.
+
+    Never a case reference, password or token; ``entry_hash`` covers the entry's fields and the
+    previous entry's hash (:mod:`boflyt.engine.store.audit`).
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (sa.Index("ix_audit_entry_case_id", "case_id"),)
+
+    seq: int = Field(primary_key=True)
+    at: dt.datetime = Field(sa_type=_NAIVE)
+    actor: str = Field(max_length=200)
+    org: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=32)
+    case_id: str | None = Field(default=None, max_length=64)
+    detail: str | None = Field(default=None, max_length=1000)
+    address: str | None = Field(default=None, max_length=64)
+    prev_hash: str = Field(max_length=64)
+    entry_hash: str = Field(max_length=64)
+
+
+class EndedSession(SQLModel, table=True):
+    """A web session ended by logging out: only the SHA-256 (hex) of its nonce, so the signed
+    cookie of an ended session is refused by every worker even before it expires."""
+
+    __tablename__ = "ended_session"
+
+    nonce_hash: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=64)
+    ended_at: dt.datetime = Field(sa_type=_NAIVE)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from boflyt.engine.definition.load import Library, load_library
 from boflyt.engine.store.commands import wall_clock
+from boflyt.engine.store.pseudonym import ReferenceKey
 from boflyt.models.words import DEFAULT_LANGUAGE, Language
 from boflyt.web import api
 from boflyt.web.pages import router
@@ -58,6 +59,8 @@ class WebContext:
 
     engine: Engine
     library: Library
+    key: ReferenceKey
+    """The store's reference key: a case reference typed in is kept only as its pseudonym."""
     config: WebConfig
     clock: Callable[[], dt.datetime]
     signer: Signer
@@ -75,13 +78,16 @@ def create_app(
     library: Library,
     config: WebConfig,
     *,
+    key: ReferenceKey,
     clock: Callable[[], dt.datetime] = wall_clock,
 ) -> FastAPI:
-    """The web app serving ``engine``'s cases under ``library``'s processes and organisations."""
+    """The web app serving ``engine``'s cases under ``library``'s processes and organisations;
+    ``key`` is the store's reference key (:meth:`boflyt.workspace.Workspace.reference_key`)."""
     app = FastAPI(title="Boflyt", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.boflyt = WebContext(
         engine=engine,
         library=library,
+        key=key,
         config=config,
         clock=clock,
         signer=Signer(config.secret, config.idle),
@@ -113,4 +119,5 @@ def app_from_workspace() -> FastAPI:
         idle=dt.timedelta(minutes=settings.web_idle_minutes),
         lang=settings.lang,
     )
-    return create_app(engine, load_library(workspace.processes_dir), config)
+    library = load_library(workspace.processes_dir)
+    return create_app(engine, library, config, key=workspace.reference_key(engine))

@@ -1,7 +1,8 @@
 """The case page's step forms: begin and complete an open step of the account's organisations.
 
 The account acts as itself (``actor`` = username) for the organisation of the step's lanes it
-belongs to; an account with none of them is refused (:class:`AccessError`). A completion that
+belongs to; an account with none of them, or without the caseworker role, is refused
+(:class:`AccessError`, :func:`boflyt.engine.store.accounts.check_actor`). A completion that
 finds the step already done (another tab, a colleague) is a :class:`ConflictError` naming who
 completed it; minutes outside the store's bounds are a :class:`CommandError` for the field.
 """
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 from boflyt.engine.case import bounds
 from boflyt.engine.case.state import CaseState
 from boflyt.engine.definition.load import Library
+from boflyt.engine.store import accounts
 from boflyt.engine.store import commands as store
 from boflyt.models.definition import Step, Version
 from boflyt.models.errors import AccessError, CommandError, ConflictError, NotFoundError
@@ -98,6 +100,7 @@ def begin(
     """Begin ``step_id`` as ``username`` for the account's organisation of its lane."""
     _, version = _case(engine, case_id)
     org = _org(version, step_id, orgs)
+    accounts.check_actor(engine, username, org)
     store.begin_step(engine, case_id=case_id, step=step_id, actor=username, org=org, now=now,
                      lanes=library.lanes, clock=lambda: now)  # fmt: skip
 
@@ -105,14 +108,16 @@ def begin(
 def complete(
     engine: Engine, library: Library, case_id: str, step_id: str, *,
     username: str, orgs: Sequence[str], now: dt.datetime,
-    outcome: str | None, minutes: float | None,
+    outcome: str | None, minutes: float | None, note: str | None = None,
 ) -> None:  # fmt: skip
-    """Complete ``step_id`` as ``username``; :class:`ConflictError` if it was already done."""
+    """Complete ``step_id`` as ``username`` (with an optional ``note``); :class:`ConflictError`
+    if it was already done."""
     _, version = _case(engine, case_id)
     org = _org(version, step_id, orgs)
+    accounts.check_actor(engine, username, org)
     try:
         store.complete_step(engine, case_id=case_id, step=step_id, actor=username, org=org,
-                            outcome=outcome, touch_minutes=minutes, now=now,
+                            outcome=outcome, touch_minutes=minutes, note=note, now=now,
                             lanes=library.lanes, clock=lambda: now)  # fmt: skip
     except CommandError:
         done_by = completed_by(engine, case_id, step_id)

@@ -77,7 +77,9 @@ SQLITE_PRAGMAS = (
 
 PG_CONNECT_TIMEOUT_S = 5
 
-REVISIONS = ("0001_baseline", "0002_store_meta", "0003_run_sets", "0004_accounts")
+REVISIONS = (
+    "0001_baseline", "0002_store_meta", "0003_run_sets", "0004_accounts", "0005_audit",
+)  # fmt: skip
 """The revisions in ``engine/migrations/versions``, oldest first (a test checks they agree)."""
 HEAD = REVISIONS[-1]
 VERSION_TABLE = "boflyt_revision"

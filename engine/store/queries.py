@@ -174,9 +174,8 @@ def _to_event(row: Any) -> Event:
 
 def case_timeline(engine: Engine, case_id: str) -> list[Event]:
     """Every event of one case in order."""
-    query = (
-        sa.select(EVENT_TABLE).where(EVENT_TABLE.c.case_id == case_id).order_by(EVENT_TABLE.c.seq)
-    )
+    columns = [EVENT_TABLE.c[name] for name in EVENT_COLUMNS]
+    query = sa.select(*columns).where(EVENT_TABLE.c.case_id == case_id).order_by(EVENT_TABLE.c.seq)
     with read_scope(engine) as conn:
         return [_to_event(row) for row in conn.execute(query)]
 

@@ -55,14 +55,18 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def web_store(sqlite_engine: Engine, tmp_path: Path, library: Library) -> tuple[Engine, Cases]:
+def key(tmp_path: Path) -> ReferenceKey:
+    return ReferenceKey.load_or_create(tmp_path / "keys" / "reference.key")
+
+
+@pytest.fixture
+def web_store(sqlite_engine: Engine, key: ReferenceKey, library: Library) -> tuple[Engine, Cases]:
     """Accounts ann (housing office), bo (NAV), cy (disabled) and the two cases."""
     engine = sqlite_engine
     for name, org in (("ann", "housing_office"), ("bo", "nav"), ("cy", "housing_office")):
         accounts.add_account(engine, username=name, password=PASSWORD, orgs=[org],
                              roles=[Role.CASEWORKER], now=MONDAY)  # fmt: skip
     accounts.disable_account(engine, "cy", now=MONDAY)
-    key = ReferenceKey.load_or_create(tmp_path / "keys" / "reference.key")
     given = {"key": key, "actor": "ann", "org": "housing_office", "lanes": library.lanes}
     b = store.start_case(engine, version=linear_version(), ref=REF_B, now=MONDAY, **given)
     store.complete_step(engine, case_id=b.case_id, step="a", actor="ann", org="housing_office",
@@ -78,8 +82,8 @@ def config() -> WebConfig:
 
 
 @pytest.fixture
-def client(web_store, library, config, clock) -> Iterator[TestClient]:
-    app = create_app(web_store[0], library, config, clock=clock)
+def client(web_store, library, config, clock, key) -> Iterator[TestClient]:
+    app = create_app(web_store[0], library, config, key=key, clock=clock)
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client
 

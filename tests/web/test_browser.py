@@ -21,11 +21,11 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def server(web_store, library, config, clock) -> Iterator[str]:
+def server(web_store, library, config, clock, key) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(web_store[0], library, config, clock=clock)
+    app = create_app(web_store[0], library, config, key=key, clock=clock)
     runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=runner.run, daemon=True)
     thread.start()

@@ -62,12 +62,13 @@ def test_the_session_cookie_is_signed_http_only_and_same_site_strict(client):
     assert client.get("/inbox", follow_redirects=False).status_code == 303
 
 
-def test_cookies_are_secure_when_the_setting_says_so(web_store, library, clock):
+def test_cookies_are_secure_when_the_setting_says_so(web_store, library, clock, key):
     from fastapi.testclient import TestClient
 
     from boflyt.web.app import WebConfig, create_app
 
-    app = create_app(web_store[0], library, WebConfig(b"s" * 32, secure_cookies=True), clock=clock)
+    config = WebConfig(b"s" * 32, secure_cookies=True)
+    app = create_app(web_store[0], library, config, key=key, clock=clock)
     with TestClient(app, base_url="https://testserver") as client:
         cookies = log_in(client, "ann").headers.get_list("set-cookie")
     assert cookies and all("Secure" in c for c in cookies)
