@@ -30,7 +30,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
-from boflyt.engine.case.bounds import MAX_ID, check_text, visible
+from boflyt.engine.case.bounds import MAX_ACTOR, MAX_ID, check_text, visible
 from boflyt.engine.store.db import read_scope, write_scope
 from boflyt.engine.store.statements import translate_errors, utc
 from boflyt.models import tables
@@ -90,17 +90,22 @@ def check_actor(engine: Engine, username: str, org: str, role: Role = Role.CASEW
     may give a command on a case, whether from the terminal (``--as``), a page or the API.
 
     Raises:
+        CommandError: ``username`` or ``org`` is empty, too long or holds a control character
+            (:func:`boflyt.engine.case.bounds.check_text`).
         AccessError: no such account, or it is disabled, does not act for ``org`` or lacks
             ``role``; the message says which and how to fix it.
     """
+    check_text(username, what="actor name", limit=MAX_ACTOR)
     shown = visible(username, limit=MAX_ID)
     account = get_account(engine, username)
     if account is None:
+        hint = visible(org, limit=MAX_ID) or "ORG"
         raise AccessError(
             f"'{shown}' is not an account of this store; case work is done as an account: "
-            f"'boflyt user add {shown} --org {visible(org, limit=MAX_ID)} --role {role.value}' "
-            "adds one ('boflyt user list' shows them)"
+            f"'boflyt user add {shown} --org {hint} --role {role.value}' adds one "
+            "('boflyt user list' shows them)"
         )
+    check_text(org, what="organisation", limit=MAX_ID)
     if not account.active:
         raise AccessError(f"account '{shown}' is disabled")
     if org not in account.orgs:
