@@ -29,8 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 from boflyt.engine.case.decide import open_items  # noqa: E402
 from boflyt.engine.definition.load import load_library  # noqa: E402
+from boflyt.engine.store import accounts  # noqa: E402
 from boflyt.engine.store import commands as store  # noqa: E402
 from boflyt.engine.store.db import HEAD, make_engine, store_revision  # noqa: E402
+from boflyt.models.vocabulary import Role  # noqa: E402
 from boflyt.workspace import Workspace  # noqa: E402
 from tests.engine.store.racing import classify, run_at_once  # noqa: E402
 from tests.fixtures.store import fresh_pg_database  # noqa: E402
@@ -74,14 +76,23 @@ def sqlite_race(processes: int) -> tuple[Counter[str], float, str]:
                 key=workspace.reference_key(engine), actor="bench", org="housing_office",
                 now=dt.datetime(2025, 1, 6, 9), lanes=library.lanes,
             )  # fmt: skip
+            lane = version.step(open_items(state)[0].step).lane
+            accounts.add_account(
+                engine,
+                username="racer",
+                password="correct horse battery",
+                orgs=[lane],
+                roles=[Role.CASEWORKER],
+                now=dt.datetime(2025, 1, 6),
+            )
             engine.dispose()
         finally:
             del os.environ["BOFLYT_DATA_DIR"]
         item = open_items(state)[0]
         lane = version.step(item.step).lane
         command = [str(BIN / "boflyt"), "case", "complete", state.case_id, item.step,
-                   "--as", "x", "--org", lane]  # fmt: skip
-        return _race([[*command[:-3], f"x{n}", *command[-2:]] for n in range(processes)], env)
+                   "--as", "racer", "--org", lane]  # fmt: skip
+        return _race([command] * processes, env)
 
 
 def pg_first_start(processes: int) -> tuple[Counter[str], float, str] | None:

@@ -7,6 +7,10 @@ national identity number, so it never appears on the command line (where ``ps`` 
 every local user) and is never printed back: it is read from standard input, or typed at a
 prompt that does not echo it, and only its short keyed pseudonym is shown.
 
+Every case command acts as an account of the store: ``--as`` names an active caseworker of the
+organisation given with ``--org`` (or of its only one), the rule the web app obeys too
+(:func:`boflyt.engine.store.accounts.check_actor`).
+
 Input is checked by the store (:mod:`boflyt.engine.case.bounds`) against the library's lanes; output
 is built as rich ``Text``, never as markup, and every stored or typed value goes through
 :func:`boflyt.engine.case.bounds.visible`, so a name such as ``[/]`` or one holding a line break
@@ -31,6 +35,7 @@ from boflyt.console import console, friendly_errors
 from boflyt.engine.case import bounds
 from boflyt.engine.case.decide import CaseState, open_items
 from boflyt.engine.definition.load import Library, load_library
+from boflyt.engine.store import accounts
 from boflyt.engine.store import commands as store
 from boflyt.engine.store.pseudonym import ReferenceKey
 from boflyt.models.definition import Version
@@ -43,8 +48,16 @@ from boflyt.workspace import Workspace
 
 __all__ = ["register"]
 
-Actor = Annotated[str, typer.Option("--as", help="Who you are (user name or initials).")]
-Org = Annotated[str, typer.Option("--org", help="Your organisation (lane id, e.g. nav).")]
+Actor = Annotated[
+    str,
+    typer.Option("--as", help="Your account: an active caseworker of the organisation "
+                 "('boflyt user add' makes one, 'boflyt user list' shows them)."),
+]  # fmt: skip
+Org = Annotated[
+    str | None,
+    typer.Option("--org", help="The organisation you act for (lane id, e.g. nav); may be left "
+                 "out when your account acts for one organisation only."),
+]  # fmt: skip
 CaseArg = Annotated[str, typer.Argument(help="Case id, or its first 6+ characters.")]
 StepArg = Annotated[str, typer.Argument(help="Step id, as listed by 'boflyt inbox'.")]
 LangOpt = LangOption
@@ -134,11 +147,39 @@ def _print_next(ctx: _Store, state: CaseState) -> None:
         console.print(listed, soft_wrap=True)
 
 
-def _record(lang: str | None, case: str, act: Callable[[_Store, str], CaseState]) -> None:
-    """Open the store, resolve ``case`` (id or prefix), record ``act`` on it, print what is next."""
+def _acting(ctx: _Store, actor: str, org: str | None) -> str:
+    """The organisation ``actor`` acts for: ``org``, or the account's only one when it is left out.
+
+    The account must be an active caseworker of that organisation
+    (:func:`boflyt.engine.store.accounts.check_actor`, the rule the web app obeys too).
+
+    Raises:
+        AccessError: no such active account, or not a caseworker of ``org``.
+        CommandError: ``org`` left out and the account acts for several organisations.
+    """
+    if org is None:
+        account = accounts.get_account(ctx.engine, actor)
+        if account is not None and len(account.orgs) > 1:
+            raise CommandError(
+                f"account '{_v(actor)}' acts for {', '.join(account.orgs)}; say which with --org"
+            )
+        org = account.orgs[0] if account is not None and account.orgs else ""
+    if org:
+        bounds.check_known_org(org, ctx.library.lanes.ids)  # a typo gets its suggestion first
+    accounts.check_actor(ctx.engine, actor, org)
+    return org
+
+
+def _record(
+    lang: str | None, case: str, actor: str, org: str | None,
+    act: Callable[[_Store, str, str], CaseState],
+) -> None:  # fmt: skip
+    """Open the store, check the account, resolve ``case`` (id or prefix), record ``act`` on it
+    for the acting organisation, print what is next."""
     with friendly_errors():
         ctx = _open(lang)
-        state = act(ctx, store.resolve_case_id(ctx.engine, case))
+        acting = _acting(ctx, actor, org)
+        state = act(ctx, store.resolve_case_id(ctx.engine, case), acting)
         _print_next(ctx, state)
 
 
@@ -164,7 +205,7 @@ def register(app: typer.Typer) -> None:
 def start(
     process: Annotated[str, typer.Argument(help="Process id, e.g. private_lease.")],
     actor: Actor,
-    org: Org,
+    org: Org = None,
     version: Annotated[int | None, typer.Option("--version", help="Version number.")] = None,
     at: AtOpt = None,
     lang: LangOpt = None,
@@ -175,19 +216,20 @@ def start(
         ref = read_reference(lang)
         bounds.check_text(process, what="process", limit=bounds.MAX_ID)
         ctx = _open(lang)
+        acting = _acting(ctx, actor, org)
         chosen = ctx.library.get(process, version)
         state = store.start_case(ctx.engine, version=chosen, ref=ref, key=ctx.key, actor=actor,
-                                 org=org, now=_now(at), lanes=ctx.library.lanes)  # fmt: skip
+                                 org=acting, now=_now(at), lanes=ctx.library.lanes)  # fmt: skip
         words = Words("case", ctx.lang)
         console.print(Text(f"{words['started']} {state.case_id} · {words['ref']} "
                            f"{ctx.key.pseudonym(ref)[:10]}"), soft_wrap=True)  # fmt: skip
         _print_next(ctx, state)
 
 
-def begin(case: CaseArg, step: StepArg, actor: Actor, org: Org, at: AtOpt = None,
+def begin(case: CaseArg, step: StepArg, actor: Actor, org: Org = None, at: AtOpt = None,
           lang: LangOpt = None) -> None:  # fmt: skip
-    _record(lang, case, lambda ctx, case_id: store.begin_step(
-        ctx.engine, case_id=case_id, step=step, actor=actor, org=org, now=_now(at),
+    _record(lang, case, actor, org, lambda ctx, case_id, acting: store.begin_step(
+        ctx.engine, case_id=case_id, step=step, actor=actor, org=acting, now=_now(at),
         lanes=ctx.library.lanes))  # fmt: skip
 
 
@@ -195,7 +237,7 @@ def complete(
     case: CaseArg,
     step: StepArg,
     actor: Actor,
-    org: Org,
+    org: Org = None,
     outcome: Annotated[
         str | None, typer.Option("--outcome", help="The decision's outcome.")
     ] = None,
@@ -203,24 +245,32 @@ def complete(
         float | None,
         typer.Option("--minutes", help="Hands-on minutes spent (0 to 10000)."),
     ] = None,
+    note: Annotated[
+        str | None,
+        typer.Option(
+            "--note",
+            help="A short remark kept with the completion (one line, at most "
+            "500 characters; never a national identity number).",
+        ),
+    ] = None,
     at: AtOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    _record(lang, case, lambda ctx, case_id: store.complete_step(
-        ctx.engine, case_id=case_id, step=step, actor=actor, org=org, now=_now(at),
-        outcome=outcome, touch_minutes=minutes, lanes=ctx.library.lanes))  # fmt: skip
+    _record(lang, case, actor, org, lambda ctx, case_id, acting: store.complete_step(
+        ctx.engine, case_id=case_id, step=step, actor=actor, org=acting, now=_now(at),
+        outcome=outcome, touch_minutes=minutes, note=note, lanes=ctx.library.lanes))  # fmt: skip
 
 
 def cancel(
     case: CaseArg,
     actor: Actor,
-    org: Org,
+    org: Org = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why.")] = None,
     at: AtOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    _record(lang, case, lambda ctx, case_id: store.cancel_case(
-        ctx.engine, case_id=case_id, actor=actor, org=org, now=_now(at),
+    _record(lang, case, actor, org, lambda ctx, case_id, acting: store.cancel_case(
+        ctx.engine, case_id=case_id, actor=actor, org=acting, now=_now(at),
         reason=reason, lanes=ctx.library.lanes))  # fmt: skip
 
 
@@ -339,6 +389,10 @@ def _line(ctx: _Store, version: Version, e: Event, ready_at: dict[int, dt.dateti
     if e.touch_minutes is not None:
         minutes = format_number(e.touch_minutes, ctx.lang, None)
         text.append(f" · {words['work']} {minutes} {word('unit.min', ctx.lang)}")
-    if e.detail and e.kind in (EventKind.CASE_CANCELLED, EventKind.STEP_ESCALATED):
+    if e.detail and e.kind in (
+        EventKind.CASE_CANCELLED,
+        EventKind.STEP_ESCALATED,
+        EventKind.STEP_COMPLETED,
+    ):  # a reason, the system's, a note
         text.append(f" · {_v(e.detail)}")
     return text

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from boflyt.engine.definition.load import load_library
+from boflyt.engine.store import accounts
+from boflyt.models.vocabulary import Role
+from boflyt.workspace import Workspace
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 """The process library shipped with Boflyt."""
@@ -24,3 +31,29 @@ def cli_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     for name in ("DATABASE_URL", "HOME", "LANG"):
         monkeypatch.delenv(f"BOFLYT_{name}", raising=False)
     return tmp_path
+
+
+STAFF = ("kari", "ole", "staff", "ann")
+"""The caseworker accounts :func:`staff` adds, each acting for every organisation."""
+PASSWORD = "correct horse battery"
+
+
+def add_staff(*names: str, orgs: tuple[str, ...] | None = None) -> None:
+    """Add active caseworker accounts ``names`` to the current workspace's store, acting for
+    ``orgs`` (default: every organisation of the library), as ``boflyt user add`` would."""
+    workspace = Workspace.current()
+    engine = workspace.open_store()
+    lanes = orgs or tuple(lane.id for lane in load_library(workspace.processes_dir).lanes.lanes)
+    for name in names:
+        if accounts.get_account(engine, name) is not None:  # a shared PostgreSQL test store
+            continue
+        accounts.add_account(engine, username=name, password=PASSWORD, orgs=lanes,
+                             roles=[Role.CASEWORKER], now=dt.datetime(2025, 1, 1))  # fmt: skip
+    engine.dispose()
+
+
+@pytest.fixture
+def staff(cli_folder: Path) -> Callable[..., None]:
+    """The store of ``cli_folder`` with the :data:`STAFF` accounts; call it to add more."""
+    add_staff(*STAFF)
+    return add_staff

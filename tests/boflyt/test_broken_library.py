@@ -84,6 +84,10 @@ def _program(tmp: Path) -> Run:
             env=env, cwd=tmp, timeout=120,
         )  # fmt: skip
 
+    staff = ("user", "add", "kari", "--org", "housing_office", "--org", "nav",
+             "--role", "caseworker")  # fmt: skip
+    added = run(*staff, stdin="correct horse battery\n")
+    assert added.returncode == 0, added.stderr
     return run
 
 

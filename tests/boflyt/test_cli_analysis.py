@@ -153,7 +153,7 @@ def test_compare_takes_one_run_set_per_version_and_names_both() -> None:
     assert one.exit_code == 1 and "give --runs twice (before, then after)" in one.output
 
 
-def test_registered_cases_are_the_default_and_called_registered() -> None:
+def test_registered_cases_are_the_default_and_called_registered(staff: object) -> None:
     simulate("eviction_prevention@v2", cases=5)
     started = runner.invoke(app, ["case", "start", "eviction_prevention", "--as", "ann",
                                   "--org", "accounting"], input="01017012345\n")  # fmt: skip

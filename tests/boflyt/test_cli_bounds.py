@@ -23,6 +23,7 @@ from boflyt.cli import app
 from boflyt.engine.case import bounds
 from boflyt.engine.case.decide import compile_flow
 from boflyt.engine.definition.load import load_library
+from tests.boflyt.conftest import PROCESSES, STAFF, add_staff
 
 FNR = "01017012345"  # synthetic
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +66,9 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     data = tmp_path_factory.mktemp("prepared") / "data"
     with pytest.MonkeyPatch.context() as monkeypatch:
         _set_env(monkeypatch, data)
+        monkeypatch.setenv("BOFLYT_PROCESSES_DIR", str(PROCESSES))
+        add_staff(*STAFF, "k" * 64)
+        add_staff("hilde", orgs=("housing_office",))
         output = _ok("case", "start", "private_lease", "--version", "1", "--as", "kari",
                      "--org", "nav", "--at", "2025-01-06T08:30", stdin=FNR)  # fmt: skip
         case_id = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", output).group(0)
@@ -164,6 +168,13 @@ BAD = [
     ("begin: far future", _begin(at="2100-01-01T00:00"), "in the future"),
     ("begin: 100,000-character actor", _begin(actor=HUGE), "100,000 characters"),
     ("begin: actor with a newline", _begin(actor=FORGED), "U+000A"),
+    ("begin: no such account", _begin(actor="nobody"),
+     "'nobody' is not an account of this store; case work is done as an account: "
+     "'boflyt user add nobody --org nav --role caseworker' adds one"),
+    ("begin: an account of another organisation", _begin(actor="hilde"),
+     "account 'hilde' acts for housing_office, not for 'nav'"),
+    ("complete: a note of 501 characters", [*_complete(), "--note", "n" * 501],
+     "note is 501 characters long; at most 500"),
     ("begin: tab in the step", _begin(step="nav\tregister"),
      "step contains a control character (U+0009"),
     *[(f"complete: minutes {m}", _complete(minutes=m),
@@ -239,10 +250,11 @@ def test_a_bad_case_reference_is_refused_without_repeating_it(
 def test_values_on_the_bounds_are_accepted(case: str) -> None:
     """Exactly at each limit: same time as the last event, 0 and 10,000 minutes, 100 and 500
     characters, and a time a minute or two ahead of the clock."""
-    _ok("case", "begin", case, "nav_register_assess", "--as", "k" * 100, "--org", "nav",
+    _ok("case", "begin", case, "nav_register_assess", "--as", "k" * 64, "--org", "nav",
         "--at", LAST)  # fmt: skip
-    _ok("case", "complete", case, "nav_register_assess", "--as", "Åse Ødegård-Nilsen", "--org",
-        "nav", "--outcome", "in_target_group", "--minutes", "10000", "--at", LAST)  # fmt: skip
+    _ok("case", "complete", case, "nav_register_assess", "--as", "ole", "--org", "nav",
+        "--outcome", "in_target_group", "--minutes", "10000", "--note", "n" * 500,
+        "--at", LAST)  # fmt: skip
     ahead = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)
     _ok("case", "cancel", case, "--as", "kari", "--org", "housing_office", "--reason", "r" * 500,
         "--at", ahead.isoformat(timespec="seconds"))  # fmt: skip
@@ -255,19 +267,24 @@ def test_values_on_the_bounds_are_accepted(case: str) -> None:
 
 
 def test_markup_in_names_prints_literally_and_case_show_keeps_working(case: str) -> None:
-    _ok("case", "begin", case, "nav_register_assess", "--as", "[/]", "--org", "nav",
+    for name in ("[/]", "[bold]ole[/bold] \\"):  # no account has such a name: refused, literally
+        refused = runner.invoke(app, ["case", "begin", case, "nav_register_assess", "--as", name,
+                                      "--org", "nav", "--at", "2025-01-07T09:00"])  # fmt: skip
+        assert f"error: '{name}' is not an account of this store" in _one_line_error(refused)
+    _ok("case", "begin", case, "nav_register_assess", "--as", "ole", "--org", "nav",
         "--at", "2025-01-07T09:00")  # fmt: skip
-    _ok("case", "complete", case, "nav_register_assess", "--as", "[bold]ole[/bold] \\",
-        "--org", "nav", "--outcome", "in_target_group", "--at", "2025-01-07T10:00")  # fmt: skip
-    _ok("case", "cancel", case, "--as", "kari\\", "--org", "nav", "--reason",
-        "[red]moved[/] away [/]", "--at", "2025-01-08T10:00")  # fmt: skip
+    _ok("case", "complete", case, "nav_register_assess", "--as", "ole", "--org", "nav",
+        "--outcome", "in_target_group", "--note", "[b]ring[/b] back", "--at",
+        "2025-01-07T10:00")  # fmt: skip
+    _ok("case", "cancel", case, "--as", "kari", "--reason", "[red]moved[/] away [/]",
+        "--org", "nav", "--at", "2025-01-08T10:00")  # fmt: skip
     for lang in ("nb", "en"):
         shown = _ok("case", "show", case, "--lang", lang)
         assert "påbegynt" in shown or "step started" in shown
-        assert "· [/] NAV" in shown
-        assert "· [bold]ole[/bold] \\ " in shown
-        assert "· kari\\ NAV" in shown
+        assert "· ole NAV" in shown
+        assert "· kari NAV" in shown
         assert "[red]moved[/] away [/]" in shown
+        assert "· [b]ring[/b] back" in shown  # the completion's note
     listed = _ok("case", "list")
     assert case[:8] in listed
 

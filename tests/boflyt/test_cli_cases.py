@@ -23,8 +23,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def data_dir(cli_folder: Path) -> Path:
-    """The store's folder."""
+def data_dir(cli_folder: Path, staff: object) -> Path:
+    """The store's folder (with the caseworker accounts of ``staff``)."""
     return cli_folder / "data"
 
 
@@ -93,12 +93,12 @@ def test_inbox_begin_and_the_timeline_show_waits_and_handoffs(data_dir: Path) ->
 def test_errors_are_one_clear_line_and_a_non_zero_exit(data_dir: Path) -> None:
     output = _ok("case", "start", "private_lease", "--as", "kari", "--org", "nav", stdin=FNR)
     case_id = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", output).group(0)
-    wrong = runner.invoke(app, ["case", "complete", case_id, "joint_assessment", "--as", "x",
+    wrong = runner.invoke(app, ["case", "complete", case_id, "joint_assessment", "--as", "ole",
                                 "--org", "accounting", "--outcome", "in_target_group"])  # fmt: skip
     assert wrong.exit_code == 1
     assert "Traceback" not in wrong.output
     assert "accounting may not complete step 'joint_assessment'" in wrong.output
-    again = runner.invoke(app, ["case", "start", "private_lease", "--as", "k", "--org", "nav"],
+    again = runner.invoke(app, ["case", "start", "private_lease", "--as", "ole", "--org", "nav"],
                           input=f" {FNR[:6]} {FNR[6:]} \n")  # fmt: skip
     assert again.exit_code == 1 and "already has this reference" in again.output
     assert FNR not in again.output

@@ -15,6 +15,7 @@ from typer.testing import CliRunner, Result
 
 import boflyt.commands.cases as cases_commands
 from boflyt.cli import app
+from tests.boflyt.conftest import add_staff
 
 FNR = "01017012345"  # synthetic
 runner = CliRunner()
@@ -139,6 +140,7 @@ def test_the_installed_command_reports_a_bad_setting_in_one_line(env: Path) -> N
 
 
 def _start(ref: str = FNR) -> Result:
+    add_staff("kari")
     return runner.invoke(app, ["case", "start", "private_lease", "--as", "kari", "--org", "nav"],
                          input=ref)  # fmt: skip
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from boflyt.cli import app
 from boflyt.engine.store.db import make_engine, read_scope
+from tests.boflyt.conftest import add_staff
 
 runner = CliRunner()
 
@@ -44,6 +45,7 @@ def counts(data: Path) -> dict[str, int]:
 
 
 def start_live_case() -> None:
+    add_staff("ann")
     invoke("case", "start", "eviction_prevention", "--as", "ann", "--org", "accounting",
            stdin="01017012345\n")  # fmt: skip
 

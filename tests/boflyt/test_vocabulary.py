@@ -145,7 +145,7 @@ def _ok(*args: str, stdin: str | None = None) -> str:
     return result.output
 
 
-def test_the_case_screens_are_bokmal(cli_folder: Path) -> None:
+def test_the_case_screens_are_bokmal(staff: object) -> None:
     started = _ok("case", "start", "private_lease", "--version", "1", "--as", "kari",
                   "--org", "nav", "--at", "2025-01-06T08:30", stdin=FNR + "\n")  # fmt: skip
     case = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", started).group(0)
