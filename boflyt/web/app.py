@@ -95,7 +95,7 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
-    app.include_router(api.router)
+    app.mount(api.PREFIX, api.create_api(app.state.boflyt))  # its own OpenAPI description
 
     @app.middleware("http")
     async def security_headers(
