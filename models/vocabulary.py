@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "AuditAction",
     "Channel",
     "EventKind",
     "ItemStatus",
@@ -109,3 +110,21 @@ class Role(StrEnum):
     FACILITATOR = "facilitator"
     PROCESS_OWNER = "process_owner"
     ADMIN = "admin"
+
+
+class AuditAction(StrEnum):
+    """What an audit entry records (:mod:`boflyt.engine.store.audit`): a change to a case or an
+    account, a read of a case, or a login event."""
+
+    CASE_STARTED = "case_started"
+    STEP_BEGUN = "step_begun"
+    STEP_COMPLETED = "step_completed"
+    CASE_CANCELLED = "case_cancelled"
+    STEP_ESCALATED = "step_escalated"
+    CASE_READ = "case_read"
+    USER_ADDED = "user_added"
+    USER_DISABLED = "user_disabled"
+    TOKEN_ISSUED = "token_issued"
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"

@@ -37,16 +37,17 @@ _PINNED = {
         decide open_items overdue_items ready_items replay working_minutes
     """,
     "boflyt.engine.store": """
-        Account CaseSummary CommandInput DeletedRuns FRAME_SCHEMA HEAD InboxEntry
-        KEY_FILE ReferenceKey StoreRevision account_for_token add_account append_frame
-        append_simulated authenticate begin_step cancel_case case_frame case_timeline check_actor
+        Account AuditRecord CaseSummary CommandInput DeletedRuns FRAME_SCHEMA HEAD InboxEntry
+        KEY_FILE Problem ReferenceKey StoreRevision Verification account_for_token add_account
+        append_frame append_simulated authenticate begin_step cancel_case case_frame case_log
+        case_timeline check_actor
         complete_step delete_run_sets describe_run_set disable_account empty_frame
         escalate_overdue event_frame find_case_by_ref find_simulation get_account
         get_case get_version inbox item_frame list_accounts list_cases list_run_sets
         make_engine migrate new_token normalise_reference open_schema open_store_key
-        outside_lanes publish_version read_scope resolve_case_id run_set_log
+        outside_lanes publish_version read_scope record record_in resolve_case_id run_set_log
         run_set_where shown_url start_case store_fingerprint store_revision
-        upgrade_schema wall_clock write_scope
+        upgrade_schema verify wall_clock write_scope
     """,
     "boflyt.analysis": """
         chain compare compare_text conformance design observed observed_tables outcomes

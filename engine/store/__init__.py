@@ -13,7 +13,9 @@
 * :mod:`~boflyt.engine.store.pseudonym` and :mod:`~boflyt.engine.store.key` — case references
   stored only as keyed pseudonyms, one key per store;
 * :mod:`~boflyt.engine.store.accounts` — the people who use the store: organisations, roles,
-  argon2 password hashes and API tokens (only their SHA-256 kept).
+  argon2 password hashes and API tokens (only their SHA-256 kept);
+* :mod:`~boflyt.engine.store.audit` — the tamper-evident record: the hash-chained audit log of
+  who changed or read what, the hash chain of each live case's events, and their verification.
 
 The case wing decides (:mod:`boflyt.engine.case`); this wing only loads, checks and writes.
 The names below are loaded on first use, so importing one module of the wing (``db`` to open a
@@ -36,6 +38,15 @@ if TYPE_CHECKING:
         get_account,
         list_accounts,
         new_token,
+    )
+    from boflyt.engine.store.audit import (
+        AuditRecord,
+        Problem,
+        Verification,
+        case_log,
+        record,
+        record_in,
+        verify,
     )
     from boflyt.engine.store.commands import (
         CommandInput,
@@ -90,12 +101,15 @@ __all__ = [
     "HEAD",
     "KEY_FILE",
     "Account",
+    "AuditRecord",
     "CaseSummary",
     "CommandInput",
     "DeletedRuns",
     "InboxEntry",
+    "Problem",
     "ReferenceKey",
     "StoreRevision",
+    "Verification",
     "account_for_token",
     "add_account",
     "append_frame",
@@ -104,6 +118,7 @@ __all__ = [
     "begin_step",
     "cancel_case",
     "case_frame",
+    "case_log",
     "case_timeline",
     "check_actor",
     "complete_step",
@@ -132,6 +147,8 @@ __all__ = [
     "outside_lanes",
     "publish_version",
     "read_scope",
+    "record",
+    "record_in",
     "resolve_case_id",
     "run_set_log",
     "run_set_where",
@@ -140,12 +157,14 @@ __all__ = [
     "store_fingerprint",
     "store_revision",
     "upgrade_schema",
+    "verify",
     "wall_clock",
     "write_scope",
 ]
 
 _HOMES = (
     "commands", "versions", "queries", "eventlog", "frame", "db", "key", "pseudonym", "accounts",
+    "audit",
 )  # fmt: skip
 """The modules holding the names of ``__all__``, searched in this order."""
 

@@ -46,6 +46,7 @@ from boflyt.engine.case.decide import (
     decide,
     overdue_items,
 )
+from boflyt.engine.store import audit
 from boflyt.engine.store.db import read_scope, write_scope
 from boflyt.engine.store.eventlog import append_frame, append_simulated, event_frame
 from boflyt.engine.store.pseudonym import ReferenceKey
@@ -63,7 +64,7 @@ from boflyt.engine.store.statements import (
     CASE_TABLE,
     ITEM_TABLE,
     compare_and_set,
-    last_event_at,
+    last_event,
     published_flow,
     translate_errors,
     utc,
@@ -76,7 +77,7 @@ from boflyt.engine.store.statements import (
 from boflyt.engine.store.versions import get_version, outside_lanes, publish_version
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import CommandError, ConflictError
-from boflyt.models.vocabulary import ItemStatus, Mode, RunStatus, VersionStatus
+from boflyt.models.vocabulary import AuditAction, ItemStatus, Mode, RunStatus, VersionStatus
 
 __all__ = [
     "CaseSummary",
@@ -126,14 +127,19 @@ def start_case(
     mode: Mode = Mode.LIVE,
     case_id: str | None = None,
     clock: Clock = wall_clock,
+    address: str | None = None,
 ) -> CaseState:
     """Publish ``version`` if needed and start a case on it for the reference ``ref``.
 
-    Only the keyed pseudonym of ``ref`` is stored. Raises :class:`CommandError` when ``version``
-    is not published (a draft can be simulated, not run) or an input is out of bounds
-    (:mod:`boflyt.engine.case.bounds`; checked before anything is written, the version included),
-    :class:`AccessError` when ``org`` may not start a case on it, and :class:`ConflictError` when
-    a running case of the same process already has this reference.
+    Only the keyed pseudonym of ``ref`` is stored. The start is recorded in the audit log
+    (:mod:`boflyt.engine.store.audit`) in the same transaction, with ``address`` (where the
+    command came from: the web client's address; None from the command line).
+
+    Raises :class:`CommandError` when ``version`` is not published (a draft can be simulated,
+    not run) or an input is out of bounds (:mod:`boflyt.engine.case.bounds`; checked before
+    anything is written, the version included), :class:`AccessError` when ``org`` may not
+    start a case on it, and :class:`ConflictError` when a running case of the same process
+    already has this reference.
     """
     _refuse_unpublished(version)
     bounds.check_reference(ref)
@@ -163,7 +169,11 @@ def start_case(
                 )
             )  # fmt: skip
             write_items(conn, state.case_id, (), state.items)
-            write_events(conn, decision.events, state, mode, None)
+            hashes = audit.chain_events(decision.events, state, mode, None, audit.GENESIS)
+            write_events(conn, decision.events, state, mode, None, hashes)
+            audit.record_in(conn, actor=actor, action=AuditAction.CASE_STARTED,
+                            now=utc(clock()), org=org, case_id=state.case_id,
+                            detail=version.key, address=address)  # fmt: skip
             return state
 
     return translate_errors(run)
@@ -209,7 +219,8 @@ class CommandInput(TypedDict):
 
     ``lanes`` (the library's lane catalogue) names the known organisations; without it they are
     the lanes of the case's version. ``clock`` gives the present that ``now`` is checked against
-    (the wall clock by default).
+    (the wall clock by default) and the audit entry is dated with; ``address`` is where the command
+    came from (the web client's address; None from the command line), kept in the audit log.
     """
 
     case_id: str
@@ -218,6 +229,7 @@ class CommandInput(TypedDict):
     now: dt.datetime
     lanes: NotRequired[LaneCatalog | None]
     clock: NotRequired[Clock]
+    address: NotRequired[str | None]
 
 
 def _person(given: CommandInput) -> tuple[str, str]:
@@ -233,7 +245,8 @@ def _give(
     """Run ``command`` on the case ``given`` names (:func:`_command`)."""
     clock = given.get("clock", wall_clock)
     check_known = given.get("lanes") is None
-    return _command(engine, given["case_id"], command, given["now"], clock, check_known)
+    return _command(engine, given["case_id"], command, given["now"], clock, check_known,
+                    given.get("address"))  # fmt: skip
 
 
 def begin_step(engine: Engine, *, step: str, **given: Unpack[CommandInput]) -> CaseState:
@@ -295,8 +308,10 @@ def _command(
     now: dt.datetime,
     clock: Clock = wall_clock,
     check_known: bool = True,
+    address: str | None = None,
 ) -> CaseState:
-    """Run one command in one write transaction; ``check_known``: check the organisation against
+    """Run one command in one write transaction, its audit entry last (on PostgreSQL the audit
+    log's lock is then held only for the commit); ``check_known``: check the organisation against
     the version's lanes (when no lane catalogue did already)."""
     now = utc(now)
 
@@ -306,14 +321,51 @@ def _command(
             flow = published_flow(conn, state.process, state.version, state.content_hash)
             _check_org(flow, command, state.case_id, check_known)
             decision = decide(flow, state, command, now=now)
-            last = last_event_at(conn, case_id, state.seq)
-            bounds.check_time(now, last=last, present=utc(clock()))
+            last, last_hash = last_event(conn, case_id, state.seq)
+            present = utc(clock())
+            bounds.check_time(now, last=last, present=present)
             compare_and_set(conn, decision.state, row_version)
             write_items(conn, case_id, state.items, decision.state.items)
-            write_events(conn, decision.events, decision.state, mode, simulation_id)
+            hashes = audit.chain_events(decision.events, decision.state, mode, simulation_id,
+                                        last_hash or audit.GENESIS)  # fmt: skip
+            write_events(conn, decision.events, decision.state, mode, simulation_id, hashes)
+            if mode is Mode.LIVE and simulation_id is None:
+                _audit(conn, command, decision.state, present, address)
             return decision.state
 
     return translate_errors(run)
+
+
+_ACTIONS = {
+    BeginStep: AuditAction.STEP_BEGUN,
+    CompleteStep: AuditAction.STEP_COMPLETED,
+    CancelCase: AuditAction.CASE_CANCELLED,
+    Escalate: AuditAction.STEP_ESCALATED,
+}
+
+
+def _audit(
+    conn: Connection,
+    command: BeginStep | CompleteStep | CancelCase | Escalate,
+    state: CaseState,
+    present: dt.datetime,
+    address: str | None,
+) -> None:
+    """The command's audit entry: who, for which organisation, what (the step and outcome;
+    never the note or reason, which are free text); an escalation's actor is ``system``."""
+    detail: str | None
+    org: str | None
+    if isinstance(command, Escalate):
+        steps = {item.number: item.step for item in state.items}
+        actor, org = "system", None
+        detail = ", ".join(steps.get(n, str(n)) for n in command.items)
+    else:
+        actor, org = command.actor, command.org
+        detail = None if isinstance(command, CancelCase) else command.step
+        if isinstance(command, CompleteStep) and command.outcome is not None:
+            detail = f"{detail} -> {command.outcome}"
+    audit.record_in(conn, actor=actor, action=_ACTIONS[type(command)], now=present, org=org,
+                    case_id=state.case_id, detail=detail, address=address)  # fmt: skip
 
 
 def _check_org(flow: Flow, command: object, case_id: str, check_known: bool) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import psycopg
@@ -29,10 +29,19 @@ from boflyt.engine.case.flow import Flow, compile_flow
 from boflyt.models.definition import Version
 from boflyt.models.errors import ConflictError, NotFoundError, StoreError
 from boflyt.models.events import EVENT_COLUMNS, Event
-from boflyt.models.tables import CaseRun, EventRow, PublishedVersion, SimulationRun, WorkItemRow
+from boflyt.models.tables import (
+    AuditEntry,
+    CaseRun,
+    EventRow,
+    PublishedVersion,
+    SimulationRun,
+    WorkItemRow,
+)
 from boflyt.models.vocabulary import ItemStatus, Mode, RunStatus
 
 __all__ = [
+    "AUDIT_COLUMNS",
+    "AUDIT_TABLE",
     "CASE_TABLE",
     "EVENT_TABLE",
     "ITEM_COLUMNS",
@@ -43,7 +52,7 @@ __all__ = [
     "VERSION_TABLE",
     "compare_and_set",
     "execute",
-    "last_event_at",
+    "last_event",
     "load_case",
     "published_flow",
     "published_hash",
@@ -61,6 +70,7 @@ ITEM_TABLE: sa.Table = WorkItemRow.__table__  # type: ignore[attr-defined]
 EVENT_TABLE: sa.Table = EventRow.__table__  # type: ignore[attr-defined]
 VERSION_TABLE: sa.Table = PublishedVersion.__table__  # type: ignore[attr-defined]
 SIMULATION_TABLE: sa.Table = SimulationRun.__table__  # type: ignore[attr-defined]
+AUDIT_TABLE: sa.Table = AuditEntry.__table__  # type: ignore[attr-defined]
 ITEM_FIELDS = ("started_at", "done_at", "actor", "org", "outcome", "touch_minutes", "escalated")
 _FLOWS: dict[tuple[sa.URL, str, int, str], Flow] = {}
 """Compiled flows by (engine, process, version, content hash)."""
@@ -127,6 +137,10 @@ _CASE_COLUMNS = (
 )  # fmt: skip
 ITEM_COLUMNS = ("number", "step", "status", "ready_at", *ITEM_FIELDS)
 LOG_COLUMNS = (*EVENT_COLUMNS, "process", "version", "mode", "simulation_id")
+AUDIT_COLUMNS = (
+    "seq", "at", "actor", "org", "action", "case_id", "detail", "address", "prev_hash",
+    "entry_hash",
+)  # fmt: skip
 _ITEM_UPDATED = ("status", *ITEM_FIELDS)
 _SQLITE = sqlite.dialect(paramstyle="named")
 
@@ -174,15 +188,24 @@ _STATEMENTS: dict[str, tuple[Any, tuple[str, ...] | None]] = {
         .order_by(ITEM_TABLE.c.number),
         None,
     ),
-    "last_at": (  # the time of a case's last event: one lookup in the (case_id, seq) index
-        sa.select(EVENT_TABLE.c.at).where(*_keyed(EVENT_TABLE, case_id="case_id", seq="seq")),
+    "last_event": (  # a case's last event's time and hash: one lookup in (case_id, seq)
+        sa.select(EVENT_TABLE.c.at, EVENT_TABLE.c.entry_hash).where(
+            *_keyed(EVENT_TABLE, case_id="case_id", seq="seq")
+        ),
         None,
     ),
     # the case stays running: leave the indexed status column alone
     "cas": (_compare_and_set("last_seq", "arrivals"), None),
     "cas_close": (_compare_and_set("status", "finished_at", "last_seq", "arrivals"), None),
     "upsert_item": (_UPSERT_ITEM["sqlite"], ("case_id", *ITEM_COLUMNS)),
-    "insert_event": (EVENT_TABLE.insert(), LOG_COLUMNS),
+    "insert_event": (EVENT_TABLE.insert(), (*LOG_COLUMNS, "entry_hash")),
+    "audit_last": (  # the audit log's last entry: the top of its primary key
+        sa.select(AUDIT_TABLE.c.seq, AUDIT_TABLE.c.entry_hash).where(
+            AUDIT_TABLE.c.seq == sa.select(sa.func.max(AUDIT_TABLE.c.seq)).scalar_subquery()
+        ),
+        None,
+    ),
+    "insert_audit": (AUDIT_TABLE.insert(), AUDIT_COLUMNS),
 }
 """Each statement, and the columns of an insert (the parameters every row gives)."""
 
@@ -250,10 +273,11 @@ def load_case(conn: Connection, case_id: str) -> tuple[CaseState, int, Mode, str
     return state, row_version, Mode(mode), simulation_id
 
 
-def last_event_at(conn: Connection, case_id: str, seq: int) -> dt.datetime | None:
-    """The time of the case's last event (number ``seq``; escalations included)."""
-    row = execute(conn, "last_at", {"case_id": case_id, "seq": seq}).fetchone()
-    return _when(row[0]) if row else None
+def last_event(conn: Connection, case_id: str, seq: int) -> tuple[dt.datetime | None, str | None]:
+    """The time and chain hash of the case's last event (number ``seq``; escalations included);
+    ``(None, None)`` when there is none, the hash None for a simulated or imported case."""
+    row = execute(conn, "last_event", {"case_id": case_id, "seq": seq}).fetchone()
+    return (_when(row[0]), row[1]) if row else (None, None)
 
 
 def compare_and_set(conn: Connection, state: CaseState, row_version: int) -> None:
@@ -291,10 +315,18 @@ def write_events(
     state: CaseState,
     mode: Mode,
     simulation_id: str | None,
+    hashes: Sequence[str | None] | None = None,
 ) -> None:
-    """Append a command's events to the log, with the case's process, version and mode."""
+    """Append a command's events to the log, with the case's process, version and mode, and
+    each event's chain hash from ``hashes`` (:func:`boflyt.engine.store.audit.chain_events`;
+    None for a simulated or imported case)."""
     extra = {"process": state.process, "version": state.version, "mode": mode.value,
              "simulation_id": simulation_id}  # fmt: skip
-    rows = [{**event._asdict(), "kind": event.kind.value, **extra} for event in events]
+    listed = list(events)
+    chain = hashes if hashes is not None else [None] * len(listed)
+    rows = [
+        {**event._asdict(), "kind": event.kind.value, **extra, "entry_hash": entry_hash}
+        for event, entry_hash in zip(listed, chain, strict=True)
+    ]
     if rows:
         execute(conn, "insert_event", rows)

@@ -2,13 +2,18 @@
 
 ``audit_entry`` is the append-only, hash-chained log of who changed or read what;
 ``event.entry_hash`` chains each live case's events; ``ended_session`` keeps the nonce hashes of
-web sessions ended by logging out. Existing events keep their rows (the new column is nullable).
+web sessions ended by logging out. Existing events keep their rows (the new column is nullable);
+every existing live event gets its chain hash
+(:func:`~boflyt.engine.store.audit.chain_existing_events`),
+so an upgraded store verifies clean (``boflyt audit verify``).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from boflyt.engine.store.audit import chain_existing_events
 
 revision = "0005_audit"
 down_revision: str | None = "0004_accounts"
@@ -43,6 +48,7 @@ def upgrade() -> None:
         sa.Column("ended_at", _NAIVE, nullable=False),
         sa.PrimaryKeyConstraint("nonce_hash"),
     )
+    chain_existing_events(op.get_bind())
 
 
 def downgrade() -> None:
