@@ -11,8 +11,11 @@ record of who did what keeps its names.
 * **API tokens** are 256 random bits shown once by :func:`new_token`; only their SHA-256 is
   stored. Disabling an account deletes its tokens.
 
-Passwords and tokens never appear in an error message. The SQL is written once, as SQLAlchemy
-Core statements on the tables of :mod:`boflyt.models.tables`.
+Every change (an account added, disabled, a token issued) is recorded in the audit log
+(:mod:`boflyt.engine.store.audit`) in the same transaction, by ``actor`` (the admin's account on
+the web; :data:`~boflyt.engine.store.audit.OPERATOR` from the command line) and from ``address``.
+Passwords and tokens never appear in an error message or the audit log. The SQL is written
+once, as SQLAlchemy Core statements on the tables of :mod:`boflyt.models.tables`.
 """
 
 from __future__ import annotations
@@ -31,11 +34,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
 from boflyt.engine.case.bounds import MAX_ACTOR, MAX_ID, check_text, visible
+from boflyt.engine.store.audit import OPERATOR, record_in
 from boflyt.engine.store.db import read_scope, write_scope
 from boflyt.engine.store.statements import translate_errors, utc
 from boflyt.models import tables
 from boflyt.models.errors import AccessError, CommandError, ConflictError, NotFoundError
-from boflyt.models.vocabulary import Role
+from boflyt.models.vocabulary import AuditAction, Role
 
 __all__ = [
     "MAX_PASSWORD",
@@ -175,8 +179,13 @@ def add_account(
     orgs: Sequence[str],
     roles: Sequence[Role],
     now: dt.datetime,
+    actor: str = OPERATOR,
+    address: str | None = None,
 ) -> Account:
     """Store a new active account with the argon2 hash of ``password``; the account.
+
+    ``actor`` (who adds it) and ``address`` go to the audit entry, with the organisations and
+    roles given.
 
     Raises:
         CommandError: a bad user name, no organisation, an unknown role or a weak password.
@@ -199,6 +208,10 @@ def add_account(
             if account.roles:
                 conn.execute(ROLE.insert(), [{"username": account.username, "role": role.value}
                                              for role in account.roles])  # fmt: skip
+            detail = (f"account={account.username} orgs={','.join(account.orgs)} "
+                      f"roles={','.join(r.value for r in account.roles)}")  # fmt: skip
+            record_in(conn, actor=actor, action=AuditAction.USER_ADDED, now=now, detail=detail,
+                      address=address)  # fmt: skip
 
     translate_errors(run)
     return account
@@ -250,10 +263,18 @@ def list_accounts(engine: Engine) -> list[Account]:
         return _accounts(conn)
 
 
-def disable_account(engine: Engine, username: str, *, now: dt.datetime) -> Account:
+def disable_account(
+    engine: Engine,
+    username: str,
+    *,
+    now: dt.datetime,
+    actor: str = OPERATOR,
+    address: str | None = None,
+) -> Account:
     """Disable the account (it can no longer log in) and delete its API tokens; the account.
 
-    Disabling a disabled account changes nothing (it keeps the first ``disabled_at``).
+    Disabling a disabled account changes nothing (it keeps the first ``disabled_at``); each
+    call is recorded in the audit log (``actor``, ``address``).
 
     Raises:
         NotFoundError: no account has this user name.
@@ -268,6 +289,8 @@ def disable_account(engine: Engine, username: str, *, now: dt.datetime) -> Accou
                 conn.execute(ACCOUNT.update().where(ACCOUNT.c.username == username)
                              .values(active=False, disabled_at=utc(now)))  # fmt: skip
             conn.execute(TOKEN.delete().where(TOKEN.c.username == username))
+            record_in(conn, actor=actor, action=AuditAction.USER_DISABLED, now=now,
+                      detail=f"account={username}", address=address)  # fmt: skip
             return _accounts(conn, [username])[0]
 
     return translate_errors(run)
@@ -310,8 +333,16 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_token(engine: Engine, username: str, *, now: dt.datetime) -> str:
-    """A new API token of the account: returned once here, only its SHA-256 is stored.
+def new_token(
+    engine: Engine,
+    username: str,
+    *,
+    now: dt.datetime,
+    actor: str = OPERATOR,
+    address: str | None = None,
+) -> str:
+    """A new API token of the account: returned once here, only its SHA-256 is stored (the
+    audit entry, by ``actor`` from ``address``, names the account, never the token).
 
     Raises:
         NotFoundError: no account has this user name.
@@ -329,6 +360,8 @@ def new_token(engine: Engine, username: str, *, now: dt.datetime) -> str:
             conn.execute(TOKEN.insert().values(
                 token_hash=_token_hash(token), username=username, created_at=utc(now),
             ))  # fmt: skip
+            record_in(conn, actor=actor, action=AuditAction.TOKEN_ISSUED, now=now,
+                      detail=f"account={username}", address=address)  # fmt: skip
 
     translate_errors(run)
     return token

@@ -56,6 +56,7 @@ __all__ = [
     "AUDIT_LOCK",
     "EVENT_FIELDS",
     "GENESIS",
+    "OPERATOR",
     "AuditRecord",
     "Problem",
     "Tamper",
@@ -71,6 +72,9 @@ __all__ = [
 
 GENESIS = "0" * 64
 """The "previous hash" of the first entry of a chain."""
+OPERATOR = "operator"
+"""The actor of account changes made at the command line: whoever may open the store there
+(the terminal has no login; the case commands name their account with ``--as``)."""
 AUDIT_LOCK = 0x626F666C7974_A0D1  # "boflyt" + "audit"
 """The ``pg_advisory_xact_lock`` key every audit append takes on PostgreSQL."""
 EVENT_FIELDS = (*EVENT_COLUMNS, "process", "version", "mode")
