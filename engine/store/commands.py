@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NotRequired, TypedDict, Unpack
 
 import sqlalchemy as sa
@@ -379,16 +379,23 @@ def _check_org(flow: Flow, command: object, case_id: str, check_known: bool) -> 
 
 
 def inbox(
-    engine: Engine, *, org: str, now: dt.datetime, lanes: LaneCatalog | None = None
+    engine: Engine,
+    *,
+    org: str | Sequence[str],
+    now: dt.datetime,
+    lanes: LaneCatalog | None = None,
 ) -> list[InboxEntry]:
-    """Ready and started work in running live cases that ``org`` may act on, oldest first.
+    """Ready and started work in running live cases that ``org`` (one organisation, or any of
+    several) may act on, each item once, oldest first; ``InboxEntry.orgs`` says which may.
 
     With ``lanes`` (the library's catalogue) an unknown organisation is an error with a
     suggestion, not an empty inbox.
     """
+    orgs = (org,) if isinstance(org, str) else tuple(org)
     if lanes is not None:
-        bounds.check_known_org(org, lanes.ids)
-    return _inbox(engine, org=org, now=now)
+        for one in orgs:
+            bounds.check_known_org(one, lanes.ids)
+    return _inbox(engine, orgs=orgs, now=now)
 
 
 # --------------------------------------------------------------------------- escalation

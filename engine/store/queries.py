@@ -8,13 +8,14 @@ changes anything. Case references are matched by their keyed pseudonym only
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from boflyt.engine.case.decide import CaseState
+from boflyt.engine.case.decide import CaseState, Flow
 from boflyt.engine.store.db import read_scope
 from boflyt.engine.store.pseudonym import ReferenceKey
 from boflyt.engine.store.statements import (
@@ -75,6 +76,8 @@ class InboxEntry:
     started_at: dt.datetime | None
     waited: dt.timedelta
     escalated: bool
+    orgs: tuple[str, ...] = ()
+    """Which of the organisations asked about may act on it (in the order they were asked)."""
 
 
 def resolve_case_id(engine: Engine, prefix: str) -> str:
@@ -142,8 +145,9 @@ def find_case_by_ref(
     return [_summary(row) for row in rows]
 
 
-def inbox(engine: Engine, *, org: str, now: dt.datetime) -> list[InboxEntry]:
-    """Ready and started work in running live cases that ``org`` may act on, oldest first."""
+def inbox(engine: Engine, *, orgs: Sequence[str], now: dt.datetime) -> list[InboxEntry]:
+    """Ready and started work in running live cases that any of ``orgs`` may act on, each item
+    once, oldest first, with the organisations of ``orgs`` that may act on it."""
     now = utc(now)
     query = (
         sa.select(ITEM_TABLE, CASE_TABLE.c.process, CASE_TABLE.c.version, CASE_TABLE.c.content_hash)
@@ -153,14 +157,18 @@ def inbox(engine: Engine, *, org: str, now: dt.datetime) -> list[InboxEntry]:
         .order_by(ITEM_TABLE.c.ready_at, ITEM_TABLE.c.case_id, ITEM_TABLE.c.number)
     )
     entries = []
+    flows: dict[tuple[str, int, str], Flow] = {}  # one lookup per version, not per row
     with read_scope(engine) as conn:
         for r in conn.execute(query):
-            flow = published_flow(conn, r.process, r.version, r.content_hash)
-            if org in flow.steps[r.step].allowed:
+            key = (r.process, r.version, r.content_hash)
+            flow = flows.get(key) or flows.setdefault(key, published_flow(conn, *key))
+            allowed = flow.steps[r.step].allowed
+            acting = tuple(org for org in orgs if org in allowed)
+            if acting:
                 entries.append(
                     InboxEntry(
                         r.case_id, r.process, r.version, r.number, r.step, ItemStatus(r.status),
-                        r.ready_at, r.started_at, now - r.ready_at, bool(r.escalated),
+                        r.ready_at, r.started_at, now - r.ready_at, bool(r.escalated), acting,
                     )
                 )  # fmt: skip
     return entries

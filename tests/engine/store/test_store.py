@@ -223,6 +223,10 @@ def test_the_inbox_shows_joint_and_outside_steps_with_their_waiting_time(any_eng
     steps = {e.step for e in store.inbox(any_engine, org="housing_office", now=later)}
     assert steps == {"contract"}  # in the outside lane landlord: any internal lane records it
     assert {e.step for e in store.inbox(any_engine, org="nav", now=later)} == {"contract", "pay"}
+    both = store.inbox(any_engine, org=["accounting", "housing_office", "nav"], now=later)
+    assert sorted((e.step, e.orgs) for e in both) == [  # each item once, with who may act
+        ("contract", ("housing_office", "nav")), ("pay", ("nav",)),
+    ]  # fmt: skip
 
 
 def test_overdue_work_is_escalated_once(any_engine, key):
