@@ -2,8 +2,10 @@
 
 A caseworker sees a case only while one of their organisations has or had work in it: the
 organisations named by its events (the lane of a step, the organisation that recorded it, both
-ends of a handoff). Any other case, and an unknown one, is the same "not found", so the page does
-not tell which case ids exist. The reference is never read: only the case id is shown.
+ends of a handoff) and those allowed on an open step (a joint step's other lanes, the
+organisations that record an outside party's step: what their inbox shows them). Any other
+case, and an unknown one, is the same "not found", so the page does not tell which case ids
+exist. The reference is never read: only the case id is shown.
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ from boflyt.engine.definition.load import Library
 from boflyt.engine.store import commands as store
 from boflyt.models.errors import NotFoundError
 from boflyt.models.events import Event
-from boflyt.models.vocabulary import RunStatus
+from boflyt.models.vocabulary import EventKind, ItemStatus, RunStatus
 from boflyt.models.words import Language, term
+from boflyt.web.step_forms import allowed_orgs
 
 __all__ = ["CasePage", "TimelineRow", "case_page", "involved_orgs"]
+
+NOTED = frozenset({EventKind.STEP_COMPLETED, EventKind.CASE_CANCELLED})
+"""Events whose ``detail`` is a person's note (a completion's note, a cancellation's reason);
+other details are the store's own (a start's version hash, an implied begin's "implicit")."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,8 @@ class TimelineRow:
     step: str
     who: str
     handoff: str
+    note: str
+    """A completion's note or a cancellation's reason; empty for any other event."""
 
 
 @dataclass(frozen=True)
@@ -58,11 +67,17 @@ def case_page(
     Raises:
         NotFoundError: no such case, or none of ``orgs`` has or had work in it.
     """
+    missing = NotFoundError(f"no case {case_id[:8]} for your organisations")
     events = store.case_timeline(engine, case_id)
-    if not events or not involved_orgs(events) & set(orgs):
-        raise NotFoundError(f"no case {case_id[:8]} for your organisations")
+    if not events:
+        raise missing
     state = store.get_case(engine, case_id)
     version = store.get_version(engine, process=state.process, version=state.version)
+    if not involved_orgs(events) & set(orgs):
+        open_steps = {i.step for i in state.items if i.status in (ItemStatus.READY,
+                                                                  ItemStatus.STARTED)}  # fmt: skip
+        if not any(allowed_orgs(version, s, library) & set(orgs) for s in open_steps):
+            raise missing
 
     def lane(lane_id: str | None) -> str:
         found = library.lanes.get(lane_id or "")
@@ -81,6 +96,7 @@ def case_page(
             step=step(e.step),
             who=" · ".join(p for p in (e.actor, lane(e.org) if e.org else "") if p),
             handoff=f"{lane(e.from_lane)} → {lane(e.to_lane)}" if e.from_lane else "",
+            note=(e.detail or "") if e.kind in NOTED else "",
         )
         for e in events
     ]

@@ -1,6 +1,10 @@
 """The inbox page's rows: the open work of several organisations, merged, oldest first.
 
 Each row names its case by the short case id (as ``boflyt inbox`` does), never by its reference.
+A ready step is due when it has waited as long as its step allows (``wait_days.high`` working
+days, at least one: the store's escalation rule, :mod:`boflyt.engine.case.overdue`); a row is
+overdue when it was escalated or has waited past that. :class:`InboxFilter` narrows the rows by
+organisation, process, status and overdue.
 """
 
 from __future__ import annotations
@@ -11,13 +15,47 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from boflyt.engine.calendar import DEFAULT_CALENDAR
 from boflyt.engine.definition.load import Library
 from boflyt.engine.store import commands as store
 from boflyt.engine.store.queries import InboxEntry
 from boflyt.models.definition import Version
+from boflyt.models.vocabulary import ItemStatus
 from boflyt.models.words import Language, format_duration, term
 
-__all__ = ["InboxRow", "inbox_rows"]
+__all__ = ["InboxFilter", "InboxRow", "due_at", "inbox_rows"]
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the inbox shows: one organisation and process (None: all), a status (``ready`` or
+    ``started``; None: both), and only overdue rows or all."""
+
+    org: str | None = None
+    process: str | None = None
+    status: ItemStatus | None = None
+    overdue: bool = False
+
+    @classmethod
+    def parse(cls, orgs: Sequence[str], query: dict[str, str]) -> InboxFilter:
+        """The filter of the page's query; a value the account cannot choose counts as none."""
+        org = query.get("org") or None
+        status = query.get("status", "")
+        return cls(
+            org=org if org in orgs else None,
+            process=(query.get("process") or "")[:64] or None,
+            status=ItemStatus(status) if status in ("ready", "started") else None,
+            overdue=query.get("overdue") in ("1", "on", "true"),
+        )
+
+    def keeps(self, row: InboxRow) -> bool:
+        """Whether ``row`` passes the filter."""
+        return (
+            (self.org is None or self.org in row.org_ids)
+            and (self.process is None or row.process_id == self.process)
+            and (self.status is None or row.status_id == self.status.value)
+            and (not self.overdue or row.overdue)
+        )
 
 
 @dataclass(frozen=True)
@@ -34,12 +72,26 @@ class InboxRow:
     waited: str
     waited_minutes: int
     escalated: bool
+    process_id: str
+    org_ids: tuple[str, ...]
+    status_id: str
+    due: dt.datetime | None
+    """When a ready step has waited as long as its step allows (naive UTC); None once begun."""
+    overdue: bool
+    """Escalated, or waited past ``due``."""
 
 
 def inbox_rows(
-    engine: Engine, library: Library, orgs: Sequence[str], *, now: dt.datetime, lang: Language
+    engine: Engine,
+    library: Library,
+    orgs: Sequence[str],
+    *,
+    now: dt.datetime,
+    lang: Language,
+    only: InboxFilter | None = None,
 ) -> list[InboxRow]:
-    """The work items any of ``orgs`` may act on, each once, oldest first."""
+    """The work items any of ``orgs`` may act on, each once, oldest first (those ``only`` keeps,
+    when given)."""
     found: dict[tuple[str, int], tuple[InboxEntry, list[str]]] = {}
     for org in orgs:
         for entry in store.inbox(engine, org=org, now=now):
@@ -50,15 +102,34 @@ def inbox_rows(
         key = (entry.process, entry.version)
         if key not in versions:
             versions[key] = store.get_version(engine, process=key[0], version=key[1])
-        rows.append(_row(entry, acting, versions[key], library, lang))
-    return rows
+        rows.append(_row(entry, acting, versions[key], library, lang, now))
+    return [row for row in rows if only is None or only.keeps(row)]
+
+
+def due_at(ready_at: dt.datetime, wait_days_high: float) -> dt.datetime:
+    """When an item ready at ``ready_at`` has waited ``wait_days_high`` working days (at least
+    one) on the default calendar: the instant after which the store escalates it.
+
+    >>> due_at(dt.datetime(2025, 1, 10, 14, 0), 1.0)  # Friday 14:00 + 7.5 working hours
+    datetime.datetime(2025, 1, 13, 14, 0)
+    """
+    calendar = DEFAULT_CALENDAR
+    midnight = dt.datetime.combine(ready_at.date(), dt.time())
+    into_day = calendar.minutes(ready_at) - calendar.minutes(midnight)
+    limit = max(wait_days_high, 1.0) * calendar.minutes_per_day
+    return calendar.to_datetime(ready_at.date(), into_day + limit)
 
 
 def _row(
-    entry: InboxEntry, orgs: list[str], version: Version, library: Library, lang: Language
-) -> InboxRow:
+    entry: InboxEntry, orgs: list[str], version: Version, library: Library, lang: Language,
+    now: dt.datetime,
+) -> InboxRow:  # fmt: skip
+    due = None
     try:
-        step = version.step(entry.step).name.get(lang)
+        found = version.step(entry.step)
+        step = found.name.get(lang)
+        if entry.status is ItemStatus.READY:
+            due = due_at(entry.ready_at, found.wait_days.high)
     except KeyError:
         step = entry.step
     names = []
@@ -76,4 +147,9 @@ def _row(
         waited=format_duration(entry.waited, lang),
         waited_minutes=int(entry.waited.total_seconds() // 60),
         escalated=entry.escalated,
+        process_id=entry.process,
+        org_ids=tuple(orgs),
+        status_id=entry.status.value,
+        due=due,
+        overdue=entry.escalated or (due is not None and now > due),
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from boflyt.engine.store import accounts
+from boflyt.engine.store import commands as store
 from boflyt.models.vocabulary import Role
 from tests.web.conftest import MONDAY, PASSWORD, REF_B, log_in
 
@@ -46,3 +49,28 @@ def test_an_organisation_never_involved_sees_no_case(client, web_store):
 def test_the_case_page_needs_a_login(client, web_store):
     response = client.get(f"/cases/{web_store[1].b}", follow_redirects=False)
     assert response.headers["location"] == "/login"
+
+
+def test_an_organisation_that_may_record_an_outside_party_s_step_sees_the_case_and_its_form(
+    client, web_store, library, key
+):
+    engine = web_store[0]
+    state = store.start_case(engine, version=library.get("private_lease", 2), ref="r-9", key=key,
+                             actor="ann", org="housing_office", now=MONDAY,
+                             lanes=library.lanes)  # fmt: skip
+    log_in(client, "bo")  # NAV: the tenant's application waits on whoever records it
+    assert state.case_id[:8] in client.get("/inbox").text
+    html = client.get(f"/cases/{state.case_id}").text
+    assert f'action="/cases/{state.case_id}/steps/apply_digital/complete"' in html
+
+
+def test_notes_show_in_the_timeline_only_for_completions(client, web_store, library, key):
+    engine, cases = web_store
+    store.complete_step(engine, case_id=cases.b, step="b", actor="bo", org="nav",
+                        now=MONDAY + dt.timedelta(days=1), note="Vedtak sendt",
+                        lanes=library.lanes)  # fmt: skip
+    log_in(client, "bo")
+    html = client.get(f"/cases/{cases.b}").text
+    assert '<th scope="col">Notat</th>' in html
+    assert '<td data-label="Notat">Vedtak sendt</td>' in html
+    assert "implicit" not in html and "test_process@v1 " not in html.split("<tbody>", 1)[1]

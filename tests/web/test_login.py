@@ -140,3 +140,44 @@ def test_a_login_gives_a_fresh_csrf_seed_and_refuses_an_oversized_form(client):
     assert client.post("/logout", data={"csrf": token}, follow_redirects=False).status_code == 403
     huge = {"csrf": csrf_of(client, "/inbox"), "pad": "x" * 10_000}
     assert client.post("/logout", data=huge, follow_redirects=False).status_code == 403
+
+
+def test_a_copied_cookie_of_a_logged_out_session_is_refused_by_every_worker(
+    client, web_store, library, config, clock, key
+):
+    from fastapi.testclient import TestClient
+
+    from boflyt.web.app import create_app
+
+    log_in(client, "ann")
+    copied = client.cookies["boflyt_session"]
+    other_worker = create_app(web_store[0], library, config, key=key, clock=clock)
+    with TestClient(other_worker, base_url="http://testserver") as thief:
+        thief.cookies.set("boflyt_session", copied)
+        assert thief.get("/inbox", follow_redirects=False).status_code == 200
+        client.post("/logout", data={"csrf": csrf_of(client, "/inbox")})
+        thief.cookies.set("boflyt_session", copied)
+        assert thief.get("/inbox", follow_redirects=False).headers["location"] == "/login"
+    client.cookies.set("boflyt_session", copied)
+    assert client.get("/inbox", follow_redirects=False).headers["location"] == "/login"
+    client.cookies.clear()
+    assert log_in(client, "ann").status_code == 303  # a new login is a new session
+    assert client.get("/inbox", follow_redirects=False).status_code == 200
+
+
+def test_only_the_sha256_of_an_ended_nonce_is_stored(sqlite_engine):
+    import hashlib
+
+    import sqlalchemy as sa
+
+    from boflyt.engine.store import web_sessions
+
+    now = dt.datetime(2025, 1, 6, 9)
+    assert not web_sessions.is_ended(sqlite_engine, "n0nce")
+    web_sessions.end_session(sqlite_engine, nonce="n0nce", username="ann", now=now)
+    web_sessions.end_session(sqlite_engine, nonce="n0nce", username="ann", now=now)  # again: no-op
+    assert web_sessions.is_ended(sqlite_engine, "n0nce")
+    assert not web_sessions.is_ended(sqlite_engine, "other")
+    with sqlite_engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT nonce_hash, username FROM ended_session")).all()
+    assert rows == [(hashlib.sha256(b"n0nce").hexdigest(), "ann")]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+from boflyt.engine.store import accounts
 from boflyt.engine.store import commands as store
 from boflyt.engine.store.pseudonym import ReferenceKey
+from boflyt.models.vocabulary import Role
+from boflyt.models.words import word
+from boflyt.web.refusals import refusal
 from tests.factories import branching_version
-from tests.web.conftest import MONDAY, csrf_of, log_in
+from tests.web.conftest import MONDAY, PASSWORD, csrf_of, log_in
 
 
 def _post(client, case_id: str, step: str, action: str, **fields: str):
@@ -89,3 +94,74 @@ def test_bad_minutes_show_the_store_bounds_next_to_the_field(client, web_store):
         assert response.status_code == 422
         assert "Minutter må være et tall fra 0 til 10,000." in response.text
         assert 'aria-describedby="minutes-error-a"' in response.text
+
+
+def test_a_note_is_kept_and_shown_in_the_timeline_but_implicit_begins_are_not(client, web_store):
+    case_a = web_store[1].a
+    log_in(client, "ann")
+    html = client.get(f"/cases/{case_a}").text
+    assert '<label for="note-a">Notat (valgfritt)</label>' in html and 'maxlength="500"' in html
+    done = _post(client, case_a, "a", "complete", minutes="5", note="Ringte leietaker <i>x</i>")
+    assert done.status_code == 303
+    html = client.get(f"/cases/{case_a}").text
+    assert "Ringte leietaker &lt;i&gt;x&lt;/i&gt;" in html
+    assert "implicit" not in html
+    completed = [e for e in store.case_timeline(web_store[0], case_a) if e.step == "a"]
+    assert completed[-1].detail == "Ringte leietaker <i>x</i>"
+
+
+def test_a_bad_note_is_refused_at_the_field_and_kept_for_correction(client, web_store):
+    case_a = web_store[1].a
+    log_in(client, "ann")
+    long = _post(client, case_a, "a", "complete", note="x" * 501)
+    assert long.status_code == 422
+    error = long.text.split('id="note-error-a">', 1)[1].split("</p>", 1)[0]
+    assert error == "Notatet er for langt: høyst 500 tegn."
+    assert 'aria-invalid="true"' in long.text.split('id="note-a"', 1)[1].split(">", 1)[0]
+    two_lines = _post(client, case_a, "a", "complete", note="first\r\nsecond")
+    assert two_lines.status_code == 422 and "må stå på én linje" in two_lines.text
+    assert "first\r\nsecond" in two_lines.text  # the typed note is kept in the field
+    assert _post(client, case_a, "a", "complete", note="   ").status_code == 303  # blank: none
+    assert [e.detail for e in store.case_timeline(web_store[0], case_a) if e.step == "a"
+            and e.kind.value == "step_completed"] == [None]  # fmt: skip
+
+
+def test_store_refusals_read_in_the_page_language(client, web_store, clock, library, tmp_path):
+    engine, cases = web_store
+    accounts.add_account(engine, username="di", password=PASSWORD, orgs=["nav", "housing_office"],
+                         roles=[Role.CASEWORKER], now=MONDAY)  # fmt: skip
+    log_in(client, "di")
+    not_ready = _post(client, cases.a, "b", "complete")  # a comes first
+    assert not_ready.status_code == 409
+    assert "Steget er ikke klart ennå" in not_ready.text
+    assert _post(client, cases.a, "a", "begin").status_code == 303
+    twice = _post(client, cases.a, "a", "begin")
+    assert twice.status_code == 409 and "Steget er allerede påbegynt av di." in twice.text
+    later = clock.now + dt.timedelta(minutes=2)  # bo's begin, a little ahead of the app's clock
+    store.begin_step(engine, case_id=cases.b, step="b", actor="bo", org="nav", now=later,
+                     clock=lambda: later)  # fmt: skip
+    late = _post(client, cases.b, "b", "complete")
+    assert late.status_code == 409 and "Saken har en hendelse senere enn nå" in late.text
+    client.cookies.set("boflyt_lang", "en")
+    again = _post(client, cases.a, "a", "begin")
+    assert again.status_code == 409 and "The step was already begun by di." in again.text
+
+
+def test_a_wrong_outcome_is_refused_at_the_outcome_field(client, web_store, library, key):
+    engine = web_store[0]
+    ann = {"actor": "ann", "org": "housing_office", "lanes": library.lanes}
+    case = store.start_case(engine, version=branching_version(), ref="x2", key=key, now=MONDAY,
+                            **ann)  # fmt: skip
+    store.complete_step(engine, case_id=case.case_id, step="intake", now=MONDAY, **ann)
+    log_in(client, "ann")
+    response = _post(client, case.case_id, "assess", "complete", outcome="maybe")
+    assert response.status_code == 422
+    error = response.text.split('id="outcome-error-assess">', 1)[1].split("</p>", 1)[0]
+    assert error.startswith("Utfallet må være ett av: ") and "approve" in error
+
+
+def test_an_unknown_refusal_keeps_the_store_s_words_under_a_translated_heading():
+    shown = refusal("case abc: something the pages do not know", "nb")
+    assert (shown.known, shown.status, shown.field) == (False, 409, None)
+    assert shown.message == "case abc: something the pages do not know"
+    assert word("web.refused_heading", "nb").startswith("Boflyt avviste handlingen")
