@@ -90,7 +90,7 @@ class ApiError(Exception):
 
 
 def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI ``responses`` of a route's refusals."""
+    """The OpenAPI ``responses`` of a route's refusals (400: a body that is not JSON)."""
     return {code: {"model": ValidationProblems if code == 422 else Problem} for code in codes}
 
 
@@ -112,12 +112,13 @@ def create_api(context: WebContext) -> FastAPI:
     api.add_exception_handler(BoflytError, _boflyt_error)  # type: ignore[arg-type]
     api.add_api_route("/inbox", inbox, methods=["GET"], response_model=Inbox)
     api.add_api_route("/cases", start, methods=["POST"], status_code=201,
-                      response_model=CaseStarted, responses=_problems(409, 422))  # fmt: skip
+                      response_model=CaseStarted, responses=_problems(400, 409, 422))  # fmt: skip
     api.add_api_route("/cases/{case_id}", read_case, methods=["GET"], response_model=CaseRecord,
                       responses=_problems(404))  # fmt: skip
-    for action, route in (("begin", begin), ("complete", complete)):
-        api.add_api_route(f"/cases/{{case_id}}/steps/{{step}}/{action}", route, methods=["POST"],
-                          response_model=StepDone, responses=_problems(404, 409, 422))  # fmt: skip
+    api.add_api_route("/cases/{case_id}/steps/{step}/begin", begin, methods=["POST"],
+                      response_model=StepDone, responses=_problems(404, 409))  # fmt: skip
+    api.add_api_route("/cases/{case_id}/steps/{step}/complete", complete, methods=["POST"],
+                      response_model=StepDone, responses=_problems(400, 404, 409, 422))  # fmt: skip
     return api
 
 
