@@ -75,6 +75,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "db": LazyCommand("store", "The store's schema revision: status, upgrade."),
     "user": LazyCommand("users", "Accounts: add, list and disable users of the store; make API "
                         "tokens."),
+    "audit": LazyCommand("audit", "Verify the audit log and the case event chains; show who read "
+                         "and changed a case."),
     "glossary": LazyCommand("glossary", "Print the glossary (identifier, bokmål, English) "
                             "generated from the word catalogue."),
     "serve": LazyCommand("serve", "Start the web app (login, inbox) on the workspace's store, "
