@@ -171,9 +171,10 @@ def start_case(
             write_items(conn, state.case_id, (), state.items)
             hashes = audit.chain_events(decision.events, state, mode, None, audit.GENESIS)
             write_events(conn, decision.events, state, mode, None, hashes)
-            audit.record_in(conn, actor=actor, action=AuditAction.CASE_STARTED,
-                            now=utc(clock()), org=org, case_id=state.case_id,
-                            detail=version.key, address=address)  # fmt: skip
+            if mode is Mode.LIVE:  # a simulated or imported run is nobody's act
+                audit.record_in(conn, actor=actor, action=AuditAction.CASE_STARTED,
+                                now=utc(clock()), org=org, case_id=state.case_id,
+                                detail=version.key, address=address)  # fmt: skip
             return state
 
     return translate_errors(run)
