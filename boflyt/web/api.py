@@ -27,15 +27,13 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
-from boflyt.engine.calendar import DEFAULT_CALENDAR
 from boflyt.engine.case import bounds
 from boflyt.engine.case.flow import Flow, FlowStep, compile_flow
 from boflyt.engine.case.state import CaseState, open_items
 from boflyt.engine.definition.load import Library
-from boflyt.engine.store import accounts
+from boflyt.engine.store import accounts, audit
 from boflyt.engine.store import commands as store
 from boflyt.engine.store.accounts import Account
-from boflyt.engine.store.queries import InboxEntry
 from boflyt.models.errors import (
     AccessError,
     BoflytError,
@@ -46,7 +44,14 @@ from boflyt.models.errors import (
     StoreError,
 )
 from boflyt.models.events import Event
-from boflyt.models.vocabulary import EventKind, ItemStatus, Role, StepKind, VersionStatus
+from boflyt.models.vocabulary import (
+    AuditAction,
+    EventKind,
+    ItemStatus,
+    Role,
+    StepKind,
+    VersionStatus,
+)
 from boflyt.models.words import Language
 from boflyt.web import case_start
 from boflyt.web.api_models import (
@@ -64,6 +69,7 @@ from boflyt.web.api_models import (
     ValidationProblems,
 )
 from boflyt.web.case_page import involved_orgs
+from boflyt.web.inbox import due_at
 from boflyt.web.step_forms import completed_by
 
 if TYPE_CHECKING:
@@ -194,6 +200,11 @@ def _caller(
 Caller = Annotated[Account, Depends(_caller)]
 
 
+def _address(request: Request) -> str:
+    """The client's address, kept in the audit log (``unknown`` when the server was not told)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _field(field: str, check: Any, *args: Any, **kw: Any) -> None:
     """Run the store's bound ``check``; a refusal is a 422 naming ``field``."""
     try:
@@ -235,35 +246,26 @@ def _open_steps(
 
 def inbox(context: Context, account: Caller) -> Inbox:
     """The open work of the caller's organisations, oldest first; each step once, with the
-    organisations of the caller that may act on it."""
+    organisations of the caller that may act on it, when it is due and whether it is overdue
+    (as the inbox page: :func:`boflyt.web.inbox.due_at`)."""
     now = context.clock()
-    found: dict[tuple[str, int], tuple[InboxEntry, list[str]]] = {}
-    for org in account.orgs:
-        for entry in store.inbox(context.engine, org=org, now=now):
-            found.setdefault((entry.case_id, entry.item), (entry, []))[1].append(org)
     flows: dict[tuple[str, int], Flow] = {}
     items = []
-    for entry, orgs in sorted(found.values(), key=lambda f: (f[0].ready_at, f[0].case_id)):
+    for entry in store.inbox(context.engine, org=account.orgs, now=now):
         key = (entry.process, entry.version)
         flow = flows.get(key) or flows.setdefault(key, _flow(context.engine, context.library, *key))
+        step = flow.version.step(entry.step)
+        ready = entry.status is ItemStatus.READY
+        due = due_at(entry.ready_at, step.wait_days.high) if ready else None
         items.append(InboxItem(
             case_id=entry.case_id, process=entry.process, version=entry.version, step=entry.step,
-            step_name=flow.version.step(entry.step).name.get(context.config.lang), orgs=orgs,
+            step_name=step.name.get(context.config.lang), orgs=list(entry.orgs),
             status=entry.status, ready_since=_utc(entry.ready_at),
             started_at=_utc(entry.started_at) if entry.started_at else None,
-            waited_minutes=_minutes(entry.waited),
-            overdue=entry.escalated or _overdue(flow.steps[entry.step], entry, now),
+            waited_minutes=_minutes(entry.waited), due=_utc(due) if due else None,
+            overdue=entry.escalated or (due is not None and now > due),
         ))  # fmt: skip
     return Inbox(items=items)
-
-
-def _overdue(step: FlowStep, entry: InboxEntry, now: dt.datetime) -> bool:
-    """A ready item waiting longer than its step allows, in working time
-    (the rule of :func:`boflyt.engine.case.overdue.overdue_items`)."""
-    if entry.status is not ItemStatus.READY:
-        return False
-    limit = max(step.wait_days_high, 1.0) * DEFAULT_CALENDAR.minutes_per_day
-    return DEFAULT_CALENDAR.minutes(now) - DEFAULT_CALENDAR.minutes(entry.ready_at) > limit
 
 
 def _visible(context: WebContext, case_id: str, account: Account) -> list[Event]:
@@ -279,19 +281,25 @@ def _visible(context: WebContext, case_id: str, account: Account) -> list[Event]
     return events
 
 
-def read_case(case_id: str, context: Context, account: Caller) -> CaseRecord:
-    """A case's state, open steps and timeline (with every handoff's channel and wait)."""
+def read_case(case_id: str, request: Request, context: Context, account: Caller) -> CaseRecord:
+    """A case's state, open steps and timeline (with every handoff's channel and wait); the
+    read is kept in the audit log (action ``case_read``, detail ``api``)."""
     events = _visible(context, case_id, account)
     state = store.get_case(context.engine, case_id)
     flow = _flow(context.engine, context.library, state.process, state.version)
     now = context.clock()
-    return CaseRecord(
+    record = CaseRecord(
         case_id=state.case_id, process=state.process, version=state.version, status=state.status,
         started_at=_utc(state.started_at),
         finished_at=_utc(state.finished_at) if state.finished_at else None,
         open_steps=_open_steps(flow, state, account.orgs, context.config.lang),
         timeline=[_event(e, state, now) for e in events],
     )  # fmt: skip
+    involved = involved_orgs(events)
+    audit.record(context.engine, actor=account.username, action=AuditAction.CASE_READ, now=now,
+                 org=next((o for o in account.orgs if o in involved), None),
+                 case_id=state.case_id, detail="api", address=_address(request))  # fmt: skip
+    return record
 
 
 _NOTED = frozenset({EventKind.STEP_COMPLETED, EventKind.CASE_CANCELLED})
@@ -322,7 +330,7 @@ def _handoff(e: Event, state: CaseState, now: dt.datetime) -> Handoff:
 # --------------------------------------------------------------------------- changing
 
 
-def start(body: StartCase, context: Context, account: Caller) -> CaseStarted:
+def start(body: StartCase, request: Request, context: Context, account: Caller) -> CaseStarted:
     """Start a case as the caller, for its organisation that may start one on the version."""
     _field("process", bounds.check_text, body.process, what="process", limit=bounds.MAX_ID)
     _field("reference", bounds.check_reference, body.reference)
@@ -341,7 +349,8 @@ def start(body: StartCase, context: Context, account: Caller) -> CaseStarted:
     try:
         state = case_start.start(context.engine, context.library, context.key, account=account,
                                  process=body.process, version=chosen.version,
-                                 reference=body.reference, now=now)  # fmt: skip
+                                 reference=body.reference, now=now,
+                                 address=_address(request))  # fmt: skip
     except ConflictError:
         raise ApiError(409, f"a running {chosen.process} case already has this reference; "
                             "continue that case or cancel it first") from None  # fmt: skip
@@ -396,14 +405,15 @@ def _done(context: WebContext, state: CaseState, flow: Flow, account: Account) -
     return StepDone(case_id=state.case_id, status=state.status, open_steps=steps)
 
 
-def begin(case_id: str, step: str, context: Context, account: Caller) -> StepDone:
+def begin(case_id: str, step: str, request: Request, context: Context, account: Caller) -> StepDone:
     """Record that the caller has begun work on a ready step."""
     flow, org = _prepare(context, case_id, step, account)
     now = context.clock()
     try:
         state = store.begin_step(context.engine, case_id=case_id, step=step,
                                  actor=account.username, org=org, now=now,
-                                 lanes=context.library.lanes, clock=lambda: now)  # fmt: skip
+                                 lanes=context.library.lanes, clock=lambda: now,
+                                 address=_address(request))  # fmt: skip
     except AccessError:
         raise
     except (CommandError, ConflictError) as exc:
@@ -412,8 +422,9 @@ def begin(case_id: str, step: str, context: Context, account: Caller) -> StepDon
 
 
 def complete(
-    case_id: str, step: str, context: Context, account: Caller, body: CompleteStep | None = None
-) -> StepDone:
+    case_id: str, step: str, request: Request, context: Context, account: Caller,
+    body: CompleteStep | None = None,
+) -> StepDone:  # fmt: skip
     """Complete an open step (begun or only ready) as the caller; a decision needs its outcome."""
     given = body or CompleteStep()
     flow, org = _prepare(context, case_id, step, account)
@@ -426,7 +437,8 @@ def complete(
         state = store.complete_step(context.engine, case_id=case_id, step=step,
                                     actor=account.username, org=org, outcome=given.outcome,
                                     touch_minutes=given.minutes, note=given.note, now=now,
-                                    lanes=context.library.lanes, clock=lambda: now)  # fmt: skip
+                                    lanes=context.library.lanes, clock=lambda: now,
+                                    address=_address(request))  # fmt: skip
     except AccessError:
         raise
     except (CommandError, ConflictError) as exc:

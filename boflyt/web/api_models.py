@@ -94,7 +94,10 @@ class InboxItem(BaseModel):
     ready_since: dt.datetime
     started_at: dt.datetime | None
     waited_minutes: int
-    overdue: bool = Field(description="Escalated, or ready longer than the step allows.")
+    due: dt.datetime | None = Field(
+        description="When a ready step has waited as long as it allows (working time)."
+    )
+    overdue: bool = Field(description="Escalated, or ready past its due time.")
 
 
 class Inbox(BaseModel):

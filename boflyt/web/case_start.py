@@ -92,11 +92,13 @@ def start(
     reference: str,
     now: dt.datetime,
     clock: Callable[[], dt.datetime] | None = None,
+    address: str | None = None,
 ) -> CaseState:
     """Start a case on ``process`` (``version``, or the newest published one when None) for
     ``reference``, as ``account`` for its organisation that may start it.
 
-    ``clock`` gives the present ``now`` is checked against (default: ``now`` itself).
+    ``clock`` gives the present ``now`` is checked against (default: ``now`` itself);
+    ``address`` is where the request came from, kept in the audit log.
 
     Raises:
         NotFoundError: unknown process or version, or nothing published.
@@ -119,4 +121,4 @@ def start(
     accounts.check_actor(engine, account.username, org)
     return store.start_case(engine, version=chosen, ref=reference, key=key,
                             actor=account.username, org=org, now=now, lanes=library.lanes,
-                            clock=clock or (lambda: now))  # fmt: skip
+                            clock=clock or (lambda: now), address=address)  # fmt: skip

@@ -11,9 +11,9 @@ import json
 import pytest
 from argon2 import PasswordHasher
 
-from boflyt.engine.store import accounts
+from boflyt.engine.store import accounts, audit
 from boflyt.engine.store import commands as store
-from boflyt.models.vocabulary import EventKind, Role
+from boflyt.models.vocabulary import AuditAction, EventKind, Role
 from tests.factories import branching_version
 from tests.web.conftest import MONDAY, PASSWORD, REF_A, log_in
 
@@ -91,6 +91,7 @@ def test_the_inbox_lists_the_caller_s_organisations_open_work(client, web_store,
     assert (item["process"], item["version"], item["status"]) == ("test_process", 1, "ready")
     assert item["ready_since"] == "2025-01-06T11:00:00Z"
     assert item["waited_minutes"] == 2 * 24 * 60 - 120
+    assert item["due"] == "2025-01-07T11:00:00Z"  # one working day
     assert item["overdue"] is True  # two days ready, the step allows one
     dua = client.get("/api/v1/inbox", headers=auth(tokens["dua"])).json()["items"]
     assert [(i["case_id"], i["step"]) for i in dua] == [(cases.b, "b"), (cases.a, "a")]
@@ -113,6 +114,8 @@ def test_start_a_case_returns_201_with_its_pseudonym_never_the_reference(
     assert body["open_steps"] and all(s["yours"] for s in body["open_steps"])
     found = store.find_case_by_ref(web_store[0], ref=FNR, key=key)
     assert [c.id for c in found] == [body["case_id"]]
+    (entry,) = audit.case_log(web_store[0], body["case_id"])
+    assert (entry.action, entry.actor, entry.address) == ("case_started", "ann", "testclient")
     again = client.post("/api/v1/cases", headers=auth(tokens["ann"]),
                         json={"process": "private_lease", "reference": FNR})  # fmt: skip
     assert again.status_code == 409 and body["case_id"] not in again.text
@@ -237,6 +240,15 @@ def test_another_organisation_s_step_is_403_and_nothing_changes(client, web_stor
     assert [i.status.value for i in items if i.step == "b"] == ["ready"]
 
 
+def test_a_nav_user_cannot_act_on_the_housing_office_s_step_of_a_case_it_sees(
+    client, web_store, tokens
+):
+    case_b = web_store[1].b  # NAV has work in it (step b); step a was the housing office's
+    assert client.get(f"/api/v1/cases/{case_b}", headers=auth(tokens["bo"])).status_code == 200
+    refused = complete(client, tokens["bo"], case_b, "a")
+    assert refused.status_code == 403 and "(nav) may act on step 'a'" in refused.json()["detail"]
+
+
 def test_unknown_case_or_step_is_404_and_a_step_not_ready_is_409(client, web_store, tokens):
     cases = web_store[1]
     assert complete(client, tokens["bo"], cases.a, "a").status_code == 404  # invisible to NAV
@@ -328,3 +340,20 @@ def test_no_response_ever_holds_the_reference(client, web_store, tokens):
     bodies.append(client.post("/api/v1/cases", headers=auth(tokens["ann"]), json=again).text)
     assert len(bodies) == 3 + 2 * len(tokens) + 2 * len(started.json()["open_steps"])
     assert not [b for b in bodies if FNR in b or FNR in json.dumps(json.loads(b))]
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def test_reads_and_changes_through_the_api_are_in_the_case_s_audit_log(client, web_store, tokens):
+    engine, case_a = web_store[0], web_store[1].a
+    before = len(audit.case_log(engine, case_a))
+    assert client.get(f"/api/v1/cases/{case_a}", headers=auth(tokens["bo"])).status_code == 404
+    assert client.get(f"/api/v1/cases/{case_a}", headers=auth(tokens["ann"])).status_code == 200
+    assert complete(client, tokens["ann"], case_a, "a", minutes=5).status_code == 200
+    entries = audit.case_log(engine, case_a)[before:]
+    assert [(e.action, e.actor, e.org, e.address) for e in entries] == [
+        (AuditAction.CASE_READ, "ann", "housing_office", "testclient"),
+        (AuditAction.STEP_COMPLETED, "ann", "housing_office", "testclient"),
+    ]  # the refused read (404) is no read
+    assert entries[0].detail == "api"
