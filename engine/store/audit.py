@@ -32,7 +32,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import Any
 
@@ -142,14 +142,14 @@ class Verification:
 
 def _plain(name: str, value: Any) -> Any:
     """A stored value as the one JSON value both databases give back for it."""
-    if value is None:
-        return None
+    if name == "touch_minutes" and value is not None:
+        return float(value)  # an int given is read back as a float
+    if value is None or type(value) in (str, int):  # most values: nothing to do
+        return value
     if isinstance(value, dt.datetime):
         return utc(value).isoformat(timespec="microseconds")
     if isinstance(value, Enum):
         return value.value
-    if name == "touch_minutes":
-        return float(value)
     return value
 
 
@@ -236,11 +236,11 @@ def record_in(
     last = execute(conn, "audit_last", {}).fetchone()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     texts = {"actor": actor, "org": org, "case_id": case_id, "detail": detail, "address": address}
-    cut = {k: v[: _LIMITS[k]] if v is not None else None for k, v in texts.items()}
-    entry = AuditRecord(seq=seq, at=utc(now), action=AuditAction(action), **cut)  # type: ignore[arg-type]
-    fields = asdict(entry) | {"action": entry.action.value}
-    entry_hash = _digest(prev, _ENTRY_FIELDS, fields)
-    execute(conn, "insert_audit", fields | {"prev_hash": prev, "entry_hash": entry_hash})
+    fields: dict[str, Any] = {"seq": seq, "at": utc(now), "action": AuditAction(action).value}
+    fields |= {k: v[: _LIMITS[k]] if v is not None else None for k, v in texts.items()}
+    entry = _record(fields)  # before the SQLite path turns ``at`` into text
+    fields |= {"prev_hash": prev, "entry_hash": _digest(prev, _ENTRY_FIELDS, fields)}
+    execute(conn, "insert_audit", fields)
     return entry
 
 
