@@ -308,6 +308,7 @@ def test_complete_without_a_body(client, web_store, tokens):
 def test_the_openapi_description_holds_only_the_api_and_its_bearer_scheme(client):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"  # the app's headers apply
     schema = response.json()
     assert set(schema["paths"]) == {
         "/inbox", "/cases", "/cases/{case_id}", "/cases/{case_id}/steps/{step}/begin",
@@ -357,3 +358,42 @@ def test_reads_and_changes_through_the_api_are_in_the_case_s_audit_log(client, w
         (AuditAction.STEP_COMPLETED, "ann", "housing_office", "testclient"),
     ]  # the refused read (404) is no read
     assert entries[0].detail == "api"
+
+
+# --------------------------------------------------------------------------- the matrix
+
+ROUTES = ["inbox", "start", "read", "begin", "complete"]
+MATRIX = {
+    # who: expected status per route, in ROUTES order, on case A (the housing office's step a)
+    "anonymous": (401, 401, 401, 401, 401),
+    "facilitator": (403, 403, 403, 403, 403),
+    "process_owner": (403, 403, 403, 403, 403),
+    "admin": (403, 403, 403, 403, 403),
+    "caseworker of the housing office": (200, 201, 200, 200, 200),
+    "caseworker of NAV": (200, 201, 404, 404, 404),
+}
+
+
+@pytest.mark.parametrize("who", MATRIX)
+def test_the_authorisation_matrix(client, web_store, who):
+    """Every API route × every role × own / other organisation × anonymous."""
+    engine, case_a = web_store[0], web_store[1].a
+    headers = {}
+    if who != "anonymous":
+        org = "nav" if who.endswith("NAV") else "housing_office"
+        role = Role.CASEWORKER if who.startswith("caseworker") else Role(who)
+        accounts.add_account(engine, username="eve", password=PASSWORD, orgs=[org], roles=[role],
+                             now=MONDAY)  # fmt: skip
+        headers = auth(accounts.new_token(engine, "eve", now=MONDAY))
+    calls = {
+        "inbox": ("GET", "/api/v1/inbox", None),
+        "start": ("POST", "/api/v1/cases", {"process": "private_lease", "reference": FNR}),
+        "read": ("GET", f"/api/v1/cases/{case_a}", None),
+        "begin": ("POST", f"/api/v1/cases/{case_a}/steps/a/begin", None),
+        "complete": ("POST", f"/api/v1/cases/{case_a}/steps/a/complete", {"minutes": 1}),
+    }
+    got = tuple(
+        client.request(method, path, headers=headers, json=body).status_code
+        for method, path, body in (calls[route] for route in ROUTES)
+    )
+    assert got == MATRIX[who]
