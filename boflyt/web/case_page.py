@@ -51,6 +51,8 @@ class CasePage:
     status: str
     running: bool
     timeline: list[TimelineRow]
+    involved: frozenset[str]
+    """The organisations that have or had work in the case (who may read it)."""
 
 
 def involved_orgs(events: Sequence[Event]) -> set[str]:
@@ -73,11 +75,13 @@ def case_page(
         raise missing
     state = store.get_case(engine, case_id)
     version = store.get_version(engine, process=state.process, version=state.version)
-    if not involved_orgs(events) & set(orgs):
-        open_steps = {i.step for i in state.items if i.status in (ItemStatus.READY,
-                                                                  ItemStatus.STARTED)}  # fmt: skip
-        if not any(allowed_orgs(version, s, library) & set(orgs) for s in open_steps):
-            raise missing
+    open_steps = {i.step for i in state.items if i.status in (ItemStatus.READY,
+                                                              ItemStatus.STARTED)}  # fmt: skip
+    involved = frozenset(involved_orgs(events)).union(
+        *(allowed_orgs(version, s, library) for s in open_steps)
+    )
+    if not involved & set(orgs):
+        raise missing
 
     def lane(lane_id: str | None) -> str:
         found = library.lanes.get(lane_id or "")
@@ -101,4 +105,4 @@ def case_page(
         for e in events
     ]
     return CasePage(case_id, f"{state.process}@v{state.version}", term(state.status, lang),
-                    state.status is RunStatus.RUNNING, rows)  # fmt: skip
+                    state.status is RunStatus.RUNNING, rows, involved)  # fmt: skip

@@ -92,17 +92,13 @@ def inbox_rows(
 ) -> list[InboxRow]:
     """The work items any of ``orgs`` may act on, each once, oldest first (those ``only`` keeps,
     when given)."""
-    found: dict[tuple[str, int], tuple[InboxEntry, list[str]]] = {}
-    for org in orgs:
-        for entry in store.inbox(engine, org=org, now=now):
-            found.setdefault((entry.case_id, entry.item), (entry, []))[1].append(org)
     versions: dict[tuple[str, int], Version] = {}
     rows = []
-    for entry, acting in sorted(found.values(), key=lambda f: (f[0].ready_at, f[0].case_id)):
+    for entry in store.inbox(engine, org=orgs, now=now):  # one query, oldest first
         key = (entry.process, entry.version)
         if key not in versions:
             versions[key] = store.get_version(engine, process=key[0], version=key[1])
-        rows.append(_row(entry, acting, versions[key], library, lang, now))
+        rows.append(_row(entry, list(entry.orgs), versions[key], library, lang, now))
     return [row for row in rows if only is None or only.keeps(row)]
 
 

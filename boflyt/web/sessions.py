@@ -1,11 +1,12 @@
 """Signed session cookies with an idle timeout, CSRF tokens, and the login rate limit.
 
 A session is a cookie ``username|nonce|last_seen`` with an HMAC-SHA256 of it under the web
-secret (kept in the data folder, owner-only, made on first start). The server keeps no session
-table: every request re-signs the cookie with a new ``last_seen``, and a cookie idle longer than
-the timeout, or naming an account that is now disabled, is no session. (Logging out clears the
-cookie in the browser; a copy taken before stays valid until it is idle — a server-side session
-list is issue 12's later part.)
+secret (kept in the data folder, owner-only, made on first start). The server keeps no table of
+live sessions: every request re-signs the cookie with a new ``last_seen``, and a cookie idle
+longer than the timeout, or naming an account that is now disabled, is no session. Logging out
+records the nonce (its SHA-256 only) as ended in the store
+(:mod:`boflyt.engine.store.web_sessions`), so a copy of the cookie taken before is refused by
+every worker (:func:`boflyt.web.page_kit.logged_in`).
 
 A CSRF token is the HMAC of a random cookie value (double submit, bound to the secret), so a
 form posted from another site has neither. The login rate limit counts failures per account and

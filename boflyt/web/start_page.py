@@ -17,7 +17,16 @@ from fastapi.responses import RedirectResponse
 from boflyt.models.errors import AccessError, CommandError, ConflictError, NotFoundError
 from boflyt.models.words import word
 from boflyt.web import case_start
-from boflyt.web.page_kit import caseworker, ctx, forbidden, form, lang_of, render, with_session
+from boflyt.web.page_kit import (
+    address,
+    caseworker,
+    ctx,
+    forbidden,
+    form,
+    lang_of,
+    render,
+    with_session,
+)
 
 if TYPE_CHECKING:
     from boflyt.engine.store.accounts import Account
@@ -81,6 +90,7 @@ async def start_case(request: Request) -> Response:
             context.engine, context.library, context.key, account=account, process=process,
             version=version,
             reference=fields.get("reference", ""), now=context.clock(), clock=context.clock,
+            address=address(request),
         )  # fmt: skip
     except NotFoundError:
         key = "version" if typed_version else "process"

@@ -117,20 +117,22 @@ def _org(version: Version, step_id: str, orgs: Sequence[str], library: Library) 
 
 def begin(
     engine: Engine, library: Library, case_id: str, step_id: str, *,
-    username: str, orgs: Sequence[str], now: dt.datetime,
+    username: str, orgs: Sequence[str], now: dt.datetime, address: str | None = None,
 ) -> None:  # fmt: skip
-    """Begin ``step_id`` as ``username`` for the account's organisation of its lane."""
+    """Begin ``step_id`` as ``username`` for the account's organisation of its lane (``address``:
+    where the request came from, kept in the audit log)."""
     _, version = _case(engine, case_id)
     org = _org(version, step_id, orgs, library)
     accounts.check_actor(engine, username, org)
     store.begin_step(engine, case_id=case_id, step=step_id, actor=username, org=org, now=now,
-                     lanes=library.lanes, clock=lambda: now)  # fmt: skip
+                     lanes=library.lanes, clock=lambda: now, address=address)  # fmt: skip
 
 
 def complete(
     engine: Engine, library: Library, case_id: str, step_id: str, *,
     username: str, orgs: Sequence[str], now: dt.datetime,
     outcome: str | None, minutes: float | None, note: str | None = None,
+    address: str | None = None,
 ) -> None:  # fmt: skip
     """Complete ``step_id`` as ``username`` (with an optional ``note``); :class:`ConflictError`
     if it was already done."""
@@ -140,7 +142,8 @@ def complete(
     try:
         store.complete_step(engine, case_id=case_id, step=step_id, actor=username, org=org,
                             outcome=outcome, touch_minutes=minutes, note=note, now=now,
-                            lanes=library.lanes, clock=lambda: now)  # fmt: skip
+                            lanes=library.lanes, clock=lambda: now,
+                            address=address)  # fmt: skip
     except CommandError:
         done_by = completed_by(engine, case_id, step_id)
         if done_by is None:

@@ -16,12 +16,15 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from boflyt.engine.case.bounds import MAX_REASON, MAX_TOUCH_MINUTES
+from boflyt.engine.store import audit
 from boflyt.models.errors import AccessError, CommandError, ConflictError, NotFoundError
+from boflyt.models.vocabulary import AuditAction
 from boflyt.models.words import word
 from boflyt.web import step_forms
 from boflyt.web.case_page import case_page
 from boflyt.web.inbox import InboxFilter, inbox_rows
 from boflyt.web.page_kit import (
+    address,
     caseworker,
     ctx,
     forbidden,
@@ -75,14 +78,15 @@ def case(request: Request, case_id: str) -> Response:
     found = caseworker(request)
     if isinstance(found, Response):
         return found
-    return case_response(request, *found, case_id[:64])
+    return case_response(request, *found, case_id[:64], read=True)
 
 
 def case_response(
     request: Request, account: Account, session: Session, case_id: str, status: int = 200,
-    **errors: Any,
+    errors: dict[str, str] | None = None, *, read: bool = False,
 ) -> Response:  # fmt: skip
-    """The case page (404 when not the account's), with the step forms and any ``errors``."""
+    """The case page (404 when not the account's), with the step forms and any ``errors``;
+    ``read``: record the read in the audit log (a page shown after a post is the post's)."""
     context, lang = ctx(request), lang_of(request)
     try:
         page = case_page(context.engine, context.library, case_id, account.orgs, lang=lang)
@@ -92,8 +96,13 @@ def case_response(
         return with_session(request, missing, session)
     forms = step_forms.step_forms(context.engine, case_id, account.orgs, lang=lang,
                                   library=context.library)  # fmt: skip
+    if read:
+        audit.record(context.engine, actor=account.username, action=AuditAction.CASE_READ,
+                     now=session.last_seen, case_id=page.case_id, detail="web",
+                     org=next((o for o in account.orgs if o in page.involved), None),
+                     address=address(request))  # fmt: skip
     shown = render(request, "case.html", status, account=account, case=page, forms=forms,
-                   note_max=MAX_REASON, **errors)  # fmt: skip
+                   note_max=MAX_REASON, **(errors or {}))  # fmt: skip
     return with_session(request, shown, session)
 
 
@@ -122,20 +131,20 @@ async def act_on_step(request: Request, case_id: str, step_id: str, action: str)
     except ConflictError:
         by = step_forms.completed_by(context.engine, case_id, step_id) or "?"
         message = word("web.already_completed", lang, user=by)
-        return case_response(request, account, session, case_id, 409, conflict=message)
+        return case_response(request, account, session, case_id, 409, {"conflict": message})
     except _BadMinutes:
         bounds = word("web.minutes_bounds", lang, max=f"{MAX_TOUCH_MINUTES:,.0f}")
         errors = {"minutes_error": bounds, "minutes_step": step_id, **kept}
-        return case_response(request, account, session, case_id, 422, **errors)
+        return case_response(request, account, session, case_id, 422, errors)
     except (CommandError, NotFoundError) as error:
         shown = refusal(str(error), lang)
         if shown.field is not None:
             at_field = {**kept, f"{shown.field}_error": shown.message,
                         f"{shown.field}_step": step_id}  # fmt: skip
-            return case_response(request, account, session, case_id, shown.status, **at_field)
+            return case_response(request, account, session, case_id, shown.status, at_field)
         key = "conflict" if shown.known else "refused"
         return case_response(request, account, session, case_id, shown.status,
-                             **{key: shown.message})  # fmt: skip
+                             {key: shown.message})  # fmt: skip
     return with_session(request, RedirectResponse(f"/cases/{case_id}", 303), session)
 
 
@@ -148,10 +157,10 @@ def _act(
     fields: dict[str, str],
 ) -> None:  # fmt: skip
     context = ctx(request)
-    user, orgs, now = account.username, account.orgs, context.clock()
+    user, orgs, now, where = account.username, account.orgs, context.clock(), address(request)
     if action == "begin":
         step_forms.begin(context.engine, context.library, case_id, step_id, username=user,
-                         orgs=orgs, now=now)  # fmt: skip
+                         orgs=orgs, now=now, address=where)  # fmt: skip
         return
     if action != "complete":
         raise NotFoundError(f"no action {action[:20]}")
@@ -162,5 +171,5 @@ def _act(
     outcome = fields.get("outcome") or None
     note = fields.get("note", "").strip() or None
     step_forms.complete(context.engine, context.library, case_id, step_id, username=user,
-                        orgs=orgs, now=now, outcome=outcome, minutes=minutes,
-                        note=note)  # fmt: skip
+                        orgs=orgs, now=now, outcome=outcome, minutes=minutes, note=note,
+                        address=where)  # fmt: skip

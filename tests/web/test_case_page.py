@@ -74,3 +74,17 @@ def test_notes_show_in_the_timeline_only_for_completions(client, web_store, libr
     assert '<th scope="col">Notat</th>' in html
     assert '<td data-label="Notat">Vedtak sendt</td>' in html
     assert "implicit" not in html and "test_process@v1 " not in html.split("<tbody>", 1)[1]
+
+
+def test_every_case_page_view_is_in_the_case_s_audit_log(client, web_store):
+    from boflyt.engine.store import audit
+
+    engine, cases = web_store
+    log_in(client, "bo")
+    client.get(f"/cases/{cases.b}")
+    client.get(f"/cases/{cases.a}")  # not NAV's: 404, no read
+    reads = [r for r in audit.case_log(engine, cases.b) if r.action.value == "case_read"]
+    assert [(r.actor, r.org, r.detail, r.address) for r in reads] == [
+        ("bo", "nav", "web", "testclient")
+    ]
+    assert not [r for r in audit.case_log(engine, cases.a) if r.action.value == "case_read"]

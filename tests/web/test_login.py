@@ -181,3 +181,28 @@ def test_only_the_sha256_of_an_ended_nonce_is_stored(sqlite_engine):
     with sqlite_engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT nonce_hash, username FROM ended_session")).all()
     assert rows == [(hashlib.sha256(b"n0nce").hexdigest(), "ann")]
+
+
+def _audit_rows(engine) -> list[tuple[str, str, str | None]]:
+    import sqlalchemy as sa
+
+    query = "SELECT actor, action, address FROM audit_entry WHERE action LIKE 'log%' ORDER BY seq"
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.text(query))]
+
+
+def test_logins_failures_and_logouts_go_to_the_audit_log_without_typed_secrets(client, web_store):
+    from boflyt.engine.store import audit
+
+    engine = web_store[0]
+    log_in(client, "ann", "wrong password!")
+    log_in(client, "correct horse battery", "x" * 12)  # a password typed as the user name
+    log_in(client, "ann")
+    client.post("/logout", data={"csrf": csrf_of(client, "/inbox")})
+    assert _audit_rows(engine) == [
+        ("ann", "login_failed", "testclient"),
+        ("(unknown account)", "login_failed", "testclient"),
+        ("ann", "login", "testclient"),
+        ("ann", "logout", "testclient"),
+    ]
+    assert audit.verify(engine).intact

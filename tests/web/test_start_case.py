@@ -87,3 +87,13 @@ def test_the_start_form_needs_a_login_and_its_csrf_token(client):
     log_in(client, "ann")
     refused = client.post("/cases/new", data={"process": "private_lease", "reference": REF})
     assert refused.status_code == 403 and REF not in refused.text
+
+
+def test_a_start_from_the_page_is_audited_with_the_client_s_address(client, web_store):
+    from boflyt.engine.store import audit
+
+    log_in(client, "ann")
+    case_id = _start(client, process="private_lease", reference=REF).headers["location"][7:]
+    started = [r for r in audit.case_log(web_store[0], case_id) if r.action.value == "case_started"]
+    assert [(r.actor, r.address) for r in started] == [("ann", "testclient")]
+    assert all(REF not in (r.detail or "") for r in audit.case_log(web_store[0], case_id))

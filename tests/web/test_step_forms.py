@@ -165,3 +165,14 @@ def test_an_unknown_refusal_keeps_the_store_s_words_under_a_translated_heading()
     assert (shown.known, shown.status, shown.field) == (False, 409, None)
     assert shown.message == "case abc: something the pages do not know"
     assert word("web.refused_heading", "nb").startswith("Boflyt avviste handlingen")
+
+
+def test_a_completion_from_the_page_is_audited_with_the_client_s_address(client, web_store):
+    from boflyt.engine.store import audit
+
+    case_a = web_store[1].a
+    log_in(client, "ann")
+    assert _post(client, case_a, "a", "complete", minutes="2", note="ok").status_code == 303
+    done = [r for r in audit.case_log(web_store[0], case_a) if r.action.value == "step_completed"]
+    assert [(r.actor, r.org, r.address) for r in done] == [("ann", "housing_office", "testclient")]
+    assert all(r.detail != "ok" for r in audit.case_log(web_store[0], case_a))  # never the note
