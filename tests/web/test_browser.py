@@ -324,3 +324,25 @@ def test_the_start_form_works_with_the_keyboard_alone_and_shows_the_focus(
         assert REF_NEW not in page.content()
     finally:
         page.close()
+
+
+def test_a_two_line_note_is_refused_at_its_field_and_kept(browser, server, web_store, tmp_path):
+    case_a = web_store[1].a
+    page = _local_page(browser, server, 360)
+    try:
+        _log_in(page, server, "ann")
+        page.goto(f"{server}/cases/{case_a}")
+        note = page.get_by_label("Notat (valgfritt)")
+        note.fill("Første linje\nAndre linje")
+        page.get_by_role("button", name="Fullfør steget").click()
+        page.wait_for_load_state()
+        error = page.locator("#note-error-a")
+        assert error.inner_text() == (
+            "Notatet må stå på én linje, uten linjeskift eller tabulatorer."
+        )
+        assert page.get_by_label("Notat (valgfritt)").input_value() == "Første linje\nAndre linje"
+        assert page.get_by_label("Notat (valgfritt)").get_attribute("aria-invalid") == "true"
+        _fits(page, 360)
+        _shot(page, tmp_path, "note-refused-360")
+    finally:
+        page.close()
