@@ -140,10 +140,8 @@ class Verification:
 # --------------------------------------------------------------------------- hashing
 
 
-def _plain(name: str, value: Any) -> Any:
+def _plain(value: Any) -> Any:
     """A stored value as the one JSON value both databases give back for it."""
-    if name == "touch_minutes" and value is not None:
-        return float(value)  # an int given is read back as a float
     if value is None or type(value) in (str, int):  # most values: nothing to do
         return value
     if isinstance(value, dt.datetime):
@@ -154,7 +152,21 @@ def _plain(name: str, value: Any) -> Any:
 
 
 def _digest(prev: str, names: Sequence[str], row: Fields) -> str:
-    values = [_plain(name, row[name]) for name in names]
+    values = [_plain(row[name]) for name in names]
+    text = json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{prev}\n{text}".encode()).hexdigest()
+
+
+_AT, _KIND, _TOUCH = (EVENT_FIELDS.index(name) for name in ("at", "kind", "touch_minutes"))
+
+
+def _event_digest(prev: str, values: list[Any]) -> str:
+    """:func:`_digest` of an event's values in :data:`EVENT_FIELDS` order, converting only the
+    three that need it (a command's path: a tenth of the general one's cost)."""
+    values[_AT] = utc(values[_AT]).isoformat(timespec="microseconds")
+    values[_KIND] = str(values[_KIND])  # a StrEnum, or the text read back
+    if values[_TOUCH] is not None:
+        values[_TOUCH] = float(values[_TOUCH])
     text = json.dumps(values, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{prev}\n{text}".encode()).hexdigest()
 
@@ -162,7 +174,7 @@ def _digest(prev: str, names: Sequence[str], row: Fields) -> str:
 def event_hash(prev: str, row: Fields) -> str:
     """The chain hash of an event given as its stored fields (:data:`EVENT_FIELDS`), after the
     case's previous event's hash ``prev`` (:data:`GENESIS` before the first)."""
-    return _digest(prev, EVENT_FIELDS, row)
+    return _event_digest(prev, [row[name] for name in EVENT_FIELDS])
 
 
 def chain_events(
@@ -173,9 +185,8 @@ def chain_events(
     if mode is not Mode.LIVE or simulation_id is not None:
         return None
     hashes: list[str | None] = []
-    extra = {"process": state.process, "version": state.version, "mode": mode.value}
     for event in events:
-        prev = event_hash(prev, {**event._asdict(), **extra})
+        prev = _event_digest(prev, [*event, state.process, state.version, mode.value])
         hashes.append(prev)
     return hashes
 
