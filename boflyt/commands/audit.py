@@ -24,6 +24,7 @@ from boflyt.engine.case.bounds import visible
 from boflyt.engine.store.audit import AuditRecord, case_log, verify
 from boflyt.engine.store.queries import resolve_case_id
 from boflyt.models.errors import NotFoundError
+from boflyt.models.words import term
 from boflyt.workspace import Workspace
 
 __all__ = ["audit_app", "register"]
@@ -114,7 +115,7 @@ def show(case: CaseOpt, json_out: JsonOpt = False, lang: LangOption = None) -> N
     for entry in entries:
         table.add_row(
             entry.at.strftime("%Y-%m-%d %H:%M:%S"), Text(visible(entry.actor)),
-            entry.org or "", words[f"action_{entry.action.value}"],
+            entry.org or "", term(entry.action, words.lang),
             Text(visible(entry.detail or "")), Text(visible(entry.address or words["cli"])),
         )  # fmt: skip
     console.print(table)
