@@ -39,7 +39,8 @@ _PINNED = {
     "boflyt.engine.store": """
         Account AuditRecord CaseSummary CommandInput DeletedRuns FRAME_SCHEMA HEAD InboxEntry
         KEY_FILE Problem ReferenceKey StoreRevision Verification account_for_token add_account
-        append_frame append_simulated authenticate begin_step cancel_case case_frame case_log
+        append_frame append_simulated authenticate begin_step cancel_case case_flow case_frame
+        case_log
         case_timeline check_actor
         complete_step delete_run_sets describe_run_set disable_account empty_frame
         escalate_overdue event_frame find_case_by_ref find_simulation get_account

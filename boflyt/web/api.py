@@ -6,9 +6,10 @@ API token (``Authorization: Bearer boflyt_…``, from ``boflyt user token``) of 
 with the caseworker role; cookies are never read, so there is no CSRF to guard against.
 
 The rules are the pages': a case is visible only to an account one of whose organisations has or
-had work in it (:func:`boflyt.web.case_page.involved_orgs`; any other case is the same 404 as an
-unknown one), a step is acted on for the account's organisation that the case core allows on it,
-checked by :func:`boflyt.engine.store.accounts.check_actor`, and a case is started through
+had work in it (:func:`boflyt.web.access.visible_case`; any other case is the same 404 as an
+unknown one), a step is acted on for the account's organisation that the case core allows on it
+(:func:`boflyt.web.access.acting_org`), checked by
+:func:`boflyt.engine.store.accounts.check_actor`, and a case is started through
 :mod:`boflyt.web.case_start`. Status codes: 401 (no or a bad token), 403 (another
 organisation's step, no caseworker role), 404 (unknown or invisible case, unknown step), 409 (the
 step is not open: already completed, say by whom, or not ready), 422 (bad input, naming the
@@ -54,6 +55,7 @@ from boflyt.models.vocabulary import (
 )
 from boflyt.models.words import Language
 from boflyt.web import case_start
+from boflyt.web.access import VisibleCase, acting_org, visible_case
 from boflyt.web.api_models import (
     CaseRecord,
     CaseStarted,
@@ -68,7 +70,6 @@ from boflyt.web.api_models import (
     TimelineEvent,
     ValidationProblems,
 )
-from boflyt.web.case_page import involved_orgs
 from boflyt.web.inbox import due_at
 from boflyt.web.step_forms import completed_by
 
@@ -268,25 +269,20 @@ def inbox(context: Context, account: Caller) -> Inbox:
     return Inbox(items=items)
 
 
-def _visible(context: WebContext, case_id: str, account: Account) -> list[Event]:
-    """The case's events if one of the account's organisations has or had work in it; else
-    404, the same for an unknown case (the id given is not repeated: it may be a reference)."""
+def _visible(context: WebContext, case_id: str, account: Account) -> VisibleCase:
+    """The case if one of the account's organisations has or had work in it; else 404, the same
+    for an unknown case (the id given is not repeated: it may be a reference)."""
     try:
-        bounds.check_text(case_id, what="case id", limit=bounds.MAX_ID)
-        events = store.case_timeline(context.engine, case_id)
-    except CommandError:
-        events = []
-    if not events or not involved_orgs(events) & set(account.orgs):
-        raise ApiError(404, "no such case for your organisations")
-    return events
+        return visible_case(context.engine, case_id, account.orgs)
+    except NotFoundError as exc:
+        raise ApiError(404, str(exc)) from None
 
 
 def read_case(case_id: str, request: Request, context: Context, account: Caller) -> CaseRecord:
     """A case's state, open steps and timeline (with every handoff's channel and wait); the
     read is kept in the audit log (action ``case_read``, detail ``api``)."""
-    events = _visible(context, case_id, account)
-    state = store.get_case(context.engine, case_id)
-    flow = _flow(context.engine, context.library, state.process, state.version)
+    seen = _visible(context, case_id, account)
+    state, events, flow = seen.state, seen.events, seen.flow
     now = context.clock()
     record = CaseRecord(
         case_id=state.case_id, process=state.process, version=state.version, status=state.status,
@@ -295,7 +291,7 @@ def read_case(case_id: str, request: Request, context: Context, account: Caller)
         open_steps=_open_steps(flow, state, account.orgs, context.config.lang),
         timeline=[_event(e, state, now) for e in events],
     )  # fmt: skip
-    involved = involved_orgs(events)
+    involved = seen.involved
     audit.record(context.engine, actor=account.username, action=AuditAction.CASE_READ, now=now,
                  org=next((o for o in account.orgs if o in involved), None),
                  case_id=state.case_id, detail="api", address=_address(request))  # fmt: skip
@@ -348,13 +344,13 @@ def start(body: StartCase, request: Request, context: Context, account: Caller) 
     now = context.clock()
     try:
         state = case_start.start(context.engine, context.library, context.key, account=account,
-                                 process=body.process, version=chosen.version,
+                                 process=body.process, version=body.version,
                                  reference=body.reference, now=now,
                                  address=_address(request))  # fmt: skip
     except ConflictError:
         raise ApiError(409, f"a running {chosen.process} case already has this reference; "
                             "continue that case or cancel it first") from None  # fmt: skip
-    flow = _flow(context.engine, context.library, state.process, state.version)
+    flow = store.case_flow(context.engine, state)
     return CaseStarted(
         case_id=state.case_id, reference_pseudonym=context.key.pseudonym(body.reference)[:10],
         process=state.process, version=state.version, status=state.status,
@@ -362,30 +358,16 @@ def start(body: StartCase, request: Request, context: Context, account: Caller) 
     )  # fmt: skip
 
 
-def _acting_org(flow: Flow, step: str, account: Account) -> str:
-    """The account's organisation that acts on ``step``: one of the step's own lanes first,
-    else one the case core allows (an outside party's step, recorded by the office it waits
-    on); 403 when none may."""
-    allowed = flow.steps[step].allowed
-    lanes = flow.version.step(step).lanes
-    for candidates in (lanes, allowed):
-        org = next((o for o in account.orgs if o in candidates), None)
-        if org is not None:
-            return org
-    raise ApiError(403, f"none of your organisations ({', '.join(account.orgs)}) may act on "
-                        f"step '{step}'; allowed: {', '.join(sorted(allowed))}")  # fmt: skip
-
-
 def _prepare(context: WebContext, case_id: str, step: str, account: Account) -> tuple[Flow, str]:
     """The case's flow and the organisation to act for: 404 for an invisible case or an
     unknown step, 403 when none of the account's organisations may act on it."""
-    _visible(context, case_id, account)
-    state = store.get_case(context.engine, case_id)
-    flow = _flow(context.engine, context.library, state.process, state.version)
-    if step not in flow.steps:
-        raise ApiError(404, f"{flow.version.key} has no step with that id; its steps: "
-                            f"{', '.join(sorted(flow.steps))}")  # fmt: skip
-    org = _acting_org(flow, step, account)
+    flow = _visible(context, case_id, account).flow
+    try:
+        org = acting_org(flow, step, account.orgs)
+    except NotFoundError as exc:
+        raise ApiError(404, str(exc)) from None
+    except AccessError as exc:
+        raise ApiError(403, str(exc)) from None
     accounts.check_actor(context.engine, account.username, org)
     return flow, org
 
@@ -399,8 +381,6 @@ def _not_open(context: WebContext, case_id: str, step: str, exc: BoflytError) ->
 
 
 def _done(context: WebContext, state: CaseState, flow: Flow, account: Account) -> StepDone:
-    if (state.process, state.version) != (flow.version.process, flow.version.version):
-        flow = _flow(context.engine, context.library, state.process, state.version)
     steps = _open_steps(flow, state, account.orgs, context.config.lang)
     return StepDone(case_id=state.case_id, status=state.status, open_steps=steps)
 

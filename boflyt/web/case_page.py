@@ -1,11 +1,8 @@
 """The case page's content: a case's timeline, read only, for an organisation that had work in it.
 
-A caseworker sees a case only while one of their organisations has or had work in it: the
-organisations named by its events (the lane of a step, the organisation that recorded it, both
-ends of a handoff) and those allowed on an open step (a joint step's other lanes, the
-organisations that record an outside party's step: what their inbox shows them). Any other
-case, and an unknown one, is the same "not found", so the page does not tell which case ids
-exist. The reference is never read: only the case id is shown.
+Who may see it is :func:`boflyt.web.access.visible_case` (the rule the API follows too); any
+other case, and an unknown one, is the same "not found". The reference is never read: only the
+case id is shown.
 """
 
 from __future__ import annotations
@@ -17,14 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from boflyt.engine.definition.load import Library
-from boflyt.engine.store import commands as store
-from boflyt.models.errors import NotFoundError
-from boflyt.models.events import Event
-from boflyt.models.vocabulary import EventKind, ItemStatus, RunStatus
+from boflyt.models.vocabulary import EventKind, RunStatus
 from boflyt.models.words import Language, term
-from boflyt.web.step_forms import allowed_orgs
+from boflyt.web.access import visible_case
 
-__all__ = ["CasePage", "TimelineRow", "case_page", "involved_orgs"]
+__all__ = ["CasePage", "TimelineRow", "case_page"]
 
 NOTED = frozenset({EventKind.STEP_COMPLETED, EventKind.CASE_CANCELLED})
 """Events whose ``detail`` is a person's note (a completion's note, a cancellation's reason);
@@ -55,12 +49,6 @@ class CasePage:
     """The organisations that have or had work in the case (who may read it)."""
 
 
-def involved_orgs(events: Sequence[Event]) -> set[str]:
-    """Every organisation an event of the case names."""
-    named = (name for e in events for name in (e.lane, e.org, e.from_lane, e.to_lane))
-    return {name for name in named if name}
-
-
 def case_page(
     engine: Engine, library: Library, case_id: str, orgs: Sequence[str], *, lang: Language
 ) -> CasePage:
@@ -69,19 +57,8 @@ def case_page(
     Raises:
         NotFoundError: no such case, or none of ``orgs`` has or had work in it.
     """
-    missing = NotFoundError(f"no case {case_id[:8]} for your organisations")
-    events = store.case_timeline(engine, case_id)
-    if not events:
-        raise missing
-    state = store.get_case(engine, case_id)
-    version = store.get_version(engine, process=state.process, version=state.version)
-    open_steps = {i.step for i in state.items if i.status in (ItemStatus.READY,
-                                                              ItemStatus.STARTED)}  # fmt: skip
-    involved = frozenset(involved_orgs(events)).union(
-        *(allowed_orgs(version, s, library) for s in open_steps)
-    )
-    if not involved & set(orgs):
-        raise missing
+    seen = visible_case(engine, case_id, orgs)
+    state, events, version = seen.state, seen.events, seen.flow.version
 
     def lane(lane_id: str | None) -> str:
         found = library.lanes.get(lane_id or "")
@@ -105,4 +82,4 @@ def case_page(
         for e in events
     ]
     return CasePage(case_id, f"{state.process}@v{state.version}", term(state.status, lang),
-                    state.status is RunStatus.RUNNING, rows, involved)  # fmt: skip
+                    state.status is RunStatus.RUNNING, rows, seen.involved)  # fmt: skip

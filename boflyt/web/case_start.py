@@ -94,8 +94,9 @@ def start(
     clock: Callable[[], dt.datetime] | None = None,
     address: str | None = None,
 ) -> CaseState:
-    """Start a case on ``process`` (``version``, or the newest published one when None) for
-    ``reference``, as ``account`` for its organisation that may start it.
+    """Start a case on ``process`` (``version``, or when None the newest published one the
+    account may start: after a redesign, e.g., an organisation that starts cases only on the
+    older version) for ``reference``, as ``account`` for its organisation that may start it.
 
     ``clock`` gives the present ``now`` is checked against (default: ``now`` itself);
     ``address`` is where the request came from, kept in the audit log.
@@ -109,6 +110,10 @@ def start(
     """
     bounds.check_text(process, what="process", limit=bounds.MAX_ID)
     chosen = library.get(process, version)
+    if version is None:
+        published = (v for v in library.versions(process) if v.status is VersionStatus.PUBLISHED)
+        yours = [v for v in published if start_org(library, v, account)]
+        chosen = yours[-1] if yours else chosen
     org = start_org(library, chosen, account)
     if org is None:
         flow = compile_flow(chosen, store.outside_lanes(chosen, library.lanes))

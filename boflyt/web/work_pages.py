@@ -94,8 +94,7 @@ def case_response(
         message = word("web.case_not_found", lang)
         missing = render(request, "message.html", 404, account=account, message=message)
         return with_session(request, missing, session)
-    forms = step_forms.step_forms(context.engine, case_id, account.orgs, lang=lang,
-                                  library=context.library)  # fmt: skip
+    forms = step_forms.step_forms(context.engine, case_id, account.orgs, lang=lang)
     if read:
         audit.record(context.engine, actor=account.username, action=AuditAction.CASE_READ,
                      now=session.last_seen, case_id=page.case_id, detail="web",

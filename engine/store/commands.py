@@ -53,6 +53,7 @@ from boflyt.engine.store.pseudonym import ReferenceKey
 from boflyt.engine.store.queries import (
     CaseSummary,
     InboxEntry,
+    case_flow,
     case_timeline,
     find_case_by_ref,
     get_case,
@@ -87,6 +88,7 @@ __all__ = [
     "append_simulated",
     "begin_step",
     "cancel_case",
+    "case_flow",
     "case_timeline",
     "complete_step",
     "escalate_overdue",

@@ -35,6 +35,7 @@ from boflyt.models.vocabulary import EventKind, ItemStatus, Mode, RunStatus
 __all__ = [
     "CaseSummary",
     "InboxEntry",
+    "case_flow",
     "case_timeline",
     "describe_run_set",
     "find_case_by_ref",
@@ -105,6 +106,13 @@ def get_case(engine: Engine, case_id: str) -> CaseState:
     """The stored state of one case; :class:`NotFoundError` if there is none."""
     with read_scope(engine) as conn:
         return load_case(conn, case_id)[0]
+
+
+def case_flow(engine: Engine, state: CaseState) -> Flow:
+    """The compiled flow ``state`` is pinned to, as the store's commands decide with it (its
+    published content and outside lanes; cached per version, the YAML is not read)."""
+    with read_scope(engine) as conn:
+        return published_flow(conn, state.process, state.version, state.content_hash)
 
 
 def _summary(row: Any) -> CaseSummary:

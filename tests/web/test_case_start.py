@@ -63,6 +63,16 @@ def test_start_on_a_given_version(sqlite_engine, library, key):
     assert state.version == 1
 
 
+def test_without_a_version_it_is_the_newest_the_account_may_start(sqlite_engine, library, key):
+    """eviction_prevention v2 starts in accounting only: NAV starts on v1, as its start page
+    and the API offer it, and accounting on v2."""
+    bo = _account(sqlite_engine, "bo", ["nav"])
+    per = _account(sqlite_engine, "per", ["accounting"])
+    given = {"process": "eviction_prevention", "version": None, "now": NOW}
+    assert start(sqlite_engine, library, key, account=bo, reference="x-1", **given).version == 1
+    assert start(sqlite_engine, library, key, account=per, reference="x-2", **given).version == 2
+
+
 def test_an_organisation_that_may_not_start_is_refused_and_nothing_is_stored(
     sqlite_engine, library, key
 ):
@@ -70,7 +80,7 @@ def test_an_organisation_that_may_not_start_is_refused_and_nothing_is_stored(
     with pytest.raises(AccessError, match=r"may not start a case on eviction_prevention@v2.*"
                        r"organisations that may: accounting") as refused:  # fmt: skip
         start(sqlite_engine, library, key, account=ann, process="eviction_prevention",
-              version=None, reference=REF_A, now=NOW)  # fmt: skip
+              version=2, reference=REF_A, now=NOW)  # fmt: skip
     assert REF_A not in str(refused.value)
     assert store.list_cases(sqlite_engine) == []
 
