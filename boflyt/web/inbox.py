@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from sqlalchemy.engine import Engine
 
@@ -35,18 +36,29 @@ class InboxFilter:
     process: str | None = None
     status: ItemStatus | None = None
     overdue: bool = False
+    page: int = 1
+    """Which page of :data:`PAGE_SIZE` rows (from 1)."""
 
     @classmethod
     def parse(cls, orgs: Sequence[str], query: dict[str, str]) -> InboxFilter:
         """The filter of the page's query; a value the account cannot choose counts as none."""
         org = query.get("org") or None
         status = query.get("status", "")
+        page = query.get("page", "1")
         return cls(
             org=org if org in orgs else None,
             process=(query.get("process") or "")[:64] or None,
             status=ItemStatus(status) if status in ("ready", "started") else None,
             overdue=query.get("overdue") in ("1", "on", "true"),
+            page=int(page) if page.isdigit() and 0 < len(page) <= 6 and int(page) > 0 else 1,
         )
+
+    def link(self, page: int) -> str:
+        """The inbox's URL with this filter on ``page``."""
+        query = {"org": self.org, "process": self.process,
+                 "status": self.status.value if self.status else None,
+                 "overdue": "1" if self.overdue else None, "page": str(page)}  # fmt: skip
+        return "/inbox?" + urlencode({k: v for k, v in query.items() if v})
 
     def keeps(self, row: InboxRow) -> bool:
         """Whether ``row`` passes the filter."""
@@ -56,6 +68,32 @@ class InboxFilter:
             and (self.status is None or row.status_id == self.status.value)
             and (not self.overdue or row.overdue)
         )
+
+
+PAGE_SIZE = 50
+"""Rows on one page of the inbox (the oldest first; the links go on to the next)."""
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """The rows of one page and where it lies among the filtered rows."""
+
+    rows: list[InboxRow]
+    page: int
+    pages: int
+    first: int
+    """1-based number of the page's first row among the filtered rows (0 when none)."""
+    matching: int
+    """How many rows pass the filter."""
+
+
+def page_of(rows: Sequence[InboxRow], page: int) -> InboxPage:
+    """Page ``page`` (clamped to the last) of ``rows``, :data:`PAGE_SIZE` rows each."""
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(page, pages)
+    start = (page - 1) * PAGE_SIZE
+    shown = list(rows[start : start + PAGE_SIZE])
+    return InboxPage(shown, page, pages, start + 1 if shown else 0, len(rows))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ account's roles otherwise, :func:`boflyt.web.page_kit.caseworker`). The inbox's 
 plain GET form; with JavaScript on, htmx fetches only the table (``HX-Request``) and pushes the
 filtered URL. A refused command keeps the case page with the store's refusal in the page
 language (:mod:`boflyt.web.refusals`), at its field where it has one: 409 when the case is not in
-a state for it, 422 for bad input, never an error page.
+a state for it, 422 for bad input, 404 for a step the case's version has not or an action other
+than begin and complete (as the API), never an error page.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from boflyt.models.vocabulary import AuditAction
 from boflyt.models.words import word
 from boflyt.web import step_forms
 from boflyt.web.case_page import case_page
-from boflyt.web.inbox import InboxFilter, inbox_rows
+from boflyt.web.inbox import InboxFilter, inbox_rows, page_of
 from boflyt.web.page_kit import (
     address,
     caseworker,
@@ -57,9 +58,10 @@ def inbox(request: Request) -> Response:
     everything = inbox_rows(context.engine, context.library, account.orgs,
                             now=session.last_seen, lang=lang)  # fmt: skip
     only = InboxFilter.parse(account.orgs, dict(request.query_params))
-    rows = [row for row in everything if only.keeps(row)]
+    shown = page_of([row for row in everything if only.keeps(row)], only.page)
     values: dict[str, Any] = {
-        "account": account, "rows": rows, "only": only, "total": len(everything),
+        "account": account, "rows": shown.rows, "shown": shown, "only": only,
+        "total": len(everything),
         "orgs": [(org, lane_name(request, org, lang)) for org in account.orgs],
         "processes": sorted({row.process_id for row in everything}),
     }  # fmt: skip
@@ -135,7 +137,9 @@ async def act_on_step(request: Request, case_id: str, step_id: str, action: str)
         bounds = word("web.minutes_bounds", lang, max=f"{MAX_TOUCH_MINUTES:,.0f}")
         errors = {"minutes_error": bounds, "minutes_step": step_id, **kept}
         return case_response(request, account, session, case_id, 422, errors)
-    except (CommandError, NotFoundError) as error:
+    except NotFoundError as error:  # no such step in the case's version, or no such action
+        return case_response(request, account, session, case_id, 404, {"refused": str(error)})
+    except CommandError as error:
         shown = refusal(str(error), lang)
         if shown.field is not None:
             at_field = {**kept, f"{shown.field}_error": shown.message,
@@ -162,7 +166,7 @@ def _act(
                          orgs=orgs, now=now, address=where)  # fmt: skip
         return
     if action != "complete":
-        raise NotFoundError(f"no action {action[:20]}")
+        raise NotFoundError("no such action on a step; actions: begin, complete")
     try:
         minutes = step_forms.parse_minutes(fields.get("minutes", ""))
     except CommandError:

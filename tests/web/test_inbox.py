@@ -11,6 +11,7 @@ from boflyt.engine.store import accounts
 from boflyt.engine.store import commands as store
 from boflyt.models.vocabulary import Role
 from boflyt.models.words import DEFAULT_LANGUAGE, format_duration
+from tests.factories import linear_version
 from tests.web.conftest import MONDAY, PASSWORD, REF_A, REF_B, log_in
 
 
@@ -140,3 +141,24 @@ def test_htmx_is_shipped_and_loaded_without_inline_script(client):
     assert "htmx-config" in html and '"allowEval": false' in html
     shipped = client.get("/static/htmx.min.js")
     assert shipped.status_code == 200 and "htmx" in shipped.text[:2000]
+
+
+def test_a_long_inbox_comes_in_pages_of_fifty_keeping_the_filter(client, web_store, key, library):
+    """120 more cases waiting on the housing office: pages of 50, oldest first, the links keep
+    the filter, a page past the last shows the last, and a bad page number the first."""
+    engine = web_store[0]
+    for n in range(120):
+        store.start_case(engine, version=linear_version(), ref=f"PAGE-{n}", key=key, actor="ann",
+                         org="housing_office", now=MONDAY + dt.timedelta(hours=3, minutes=n),
+                         lanes=library.lanes)  # fmt: skip
+    log_in(client, "ann")
+    first = client.get("/inbox?process=test_process").text
+    assert "Steg som venter: 121 · Viser 1–50" in first and "Side 1 av 3" in first
+    assert first.count("<tr class=") + first.count("<tr>") - 1 == 50  # rows, not the header
+    assert 'href="/inbox?process=test_process&amp;page=2" ' in first and 'rel="prev"' not in first
+    last = client.get("/inbox?process=test_process&page=3").text
+    assert "Viser 101–121" in last and "Side 3 av 3" in last and 'rel="next"' not in last
+    assert web_store[1].a[:8] in first and web_store[1].a[:8] not in last  # oldest first
+    assert "Side 3 av 3" in client.get("/inbox?page=99").text
+    assert "Side 1 av 3" in client.get("/inbox?page=-1").text
+    assert "Side 1 av 3" in client.get("/inbox?page=" + "9" * 50).text
