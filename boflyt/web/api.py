@@ -76,7 +76,7 @@ from boflyt.web.step_forms import completed_by
 if TYPE_CHECKING:
     from boflyt.web.app import WebContext
 
-__all__ = ["PREFIX", "ApiError", "create_api"]
+__all__ = ["PREFIX", "ApiError", "Bearer", "Context", "create_api", "require"]
 
 PREFIX = "/api/v1"
 """Where :func:`boflyt.web.app.create_app` mounts the API."""
@@ -126,6 +126,9 @@ def create_api(context: WebContext) -> FastAPI:
                       response_model=StepDone, responses=_problems(404, 409))  # fmt: skip
     api.add_api_route("/cases/{case_id}/steps/{step}/complete", complete, methods=["POST"],
                       response_model=StepDone, responses=_problems(400, 404, 409, 422))  # fmt: skip
+    from boflyt.web import api_processes
+
+    api.include_router(api_processes.router)
     return api
 
 
@@ -181,21 +184,36 @@ def _context(request: Request) -> WebContext:
 Context = Annotated["WebContext", Depends(_context)]
 
 
-def _caller(
+def _bearer(
     context: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
 ) -> Account:
-    """The account whose token the request carries; 401 without a valid one, 403 without the
-    caseworker role."""
+    """The active account whose token the request carries; 401 without a valid one."""
     if credentials is None:
         raise ApiError(401, "no API token; send 'Authorization: Bearer boflyt_…' "
                             "(boflyt user token USERNAME prints one)")  # fmt: skip
     account = accounts.account_for_token(context.engine, credentials.credentials)
     if account is None:
         raise ApiError(401, "unknown or revoked API token (or its account is disabled)")
-    if not account.may(Role.CASEWORKER):
-        raise ApiError(403, f"account '{account.username}' lacks the role caseworker")
     return account
+
+
+Bearer = Annotated[Account, Depends(_bearer)]
+"""Any active account with a valid token (routes check their own role: :func:`require`)."""
+
+
+def require(account: Account, *roles: Role) -> Account:
+    """``account`` if it has one of ``roles``; else 403 naming them."""
+    if not any(account.may(role) for role in roles):
+        needed = " or ".join(role.value for role in roles)
+        raise ApiError(403, f"account '{account.username}' lacks the role {needed}")
+    return account
+
+
+def _caller(account: Bearer) -> Account:
+    """The account whose token the request carries; 401 without a valid one, 403 without the
+    caseworker role."""
+    return require(account, Role.CASEWORKER)
 
 
 Caller = Annotated[Account, Depends(_caller)]

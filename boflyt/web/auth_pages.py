@@ -32,6 +32,7 @@ from boflyt.web.page_kit import (
     ctx,
     forbidden,
     form,
+    landing,
     lang_of,
     logged_in,
     render,
@@ -49,8 +50,9 @@ router = APIRouter()
 
 @router.get("/")
 def home(request: Request) -> Response:
-    """The inbox when logged in, else the login page."""
-    return RedirectResponse("/inbox" if logged_in(request) else "/login", status_code=303)
+    """The account's first page when logged in (:func:`landing`), else the login page."""
+    found = logged_in(request)
+    return RedirectResponse(landing(found[0]) if found else "/login", status_code=303)
 
 
 @router.get("/login")
@@ -61,7 +63,7 @@ def login_page(request: Request) -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    """Check the username and password; start a session and go to the inbox."""
+    """Check the username and password; start a session and go to the account's first page."""
     fields = await form(request)
     if fields is None:
         return forbidden(request)
@@ -85,7 +87,7 @@ async def login(request: Request) -> Response:
         return render(request, "login.html", 401, error=message, username=username)
     audit.record(context.engine, actor=account.username, action=AuditAction.LOGIN, now=now,
                  address=where)  # fmt: skip
-    response = RedirectResponse("/inbox", status_code=303)
+    response = RedirectResponse(landing(account), status_code=303)
     cookie(request, response, CSRF_COOKIE, new_nonce())  # a fresh CSRF seed per session
     return with_session(request, response, Session(account.username, new_nonce(), now))
 

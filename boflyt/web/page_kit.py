@@ -37,10 +37,12 @@ __all__ = [
     "ctx",
     "forbidden",
     "form",
+    "landing",
     "lane_name",
     "lang_of",
     "logged_in",
     "render",
+    "with_role",
     "with_session",
 ]
 
@@ -127,21 +129,36 @@ def with_session(request: Request, response: Response, session: Session) -> Resp
     return response
 
 
-def caseworker(request: Request) -> tuple[Account, Session] | Response:
-    """The logged-in caseworker; else the response to send: the login page for no session,
-    403 naming the role needed and the account's roles for an account without it."""
+def with_role(request: Request, *roles: Role) -> tuple[Account, Session] | Response:
+    """The logged-in account if it has one of ``roles``; else the response to send: the login
+    page for no session, 403 naming the roles needed and the account's roles otherwise."""
     found = logged_in(request)
     if found is None:
         return RedirectResponse("/login", status_code=303)
     account, session = found
-    if account.may(Role.CASEWORKER):
+    if any(account.may(role) for role in roles):
         return found
     lang = lang_of(request)
     has = ", ".join(word(f"role.{r.value}", lang) for r in account.roles)
-    message = word("web.role_needed", lang, role=word("role.caseworker", lang),
-                   roles=has or word("web.no_roles", lang))  # fmt: skip
+    needed = word("web.or", lang).join(word(f"role.{r.value}", lang) for r in roles)
+    message = word("web.role_needed", lang, role=needed, roles=has or word("web.no_roles", lang))
     page = render(request, "message.html", 403, account=account, message=message)
     return with_session(request, page, session)
+
+
+def landing(account: Account) -> str:
+    """Where an account starts: a caseworker at the inbox, a facilitator or process owner at the
+    process catalogue, anyone else at the inbox (whose 403 names the role it needs)."""
+    if account.may(Role.CASEWORKER):
+        return "/inbox"
+    if account.may(Role.FACILITATOR) or account.may(Role.PROCESS_OWNER):
+        return "/processes"
+    return "/inbox"
+
+
+def caseworker(request: Request) -> tuple[Account, Session] | Response:
+    """The logged-in caseworker (:func:`with_role`)."""
+    return with_role(request, Role.CASEWORKER)
 
 
 def address(request: Request) -> str:

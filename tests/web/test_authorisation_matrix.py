@@ -22,6 +22,7 @@ cannot be added without its row. docs/reference/permissions.md is this matrix in
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -54,6 +55,8 @@ from tests.web.test_api import auth
 LOGIN = (303, "/login")
 """Redirected to the login page."""
 INBOX = (303, "/inbox")
+PROCS = (303, "/processes")
+"""Redirected to the process catalogue (where a facilitator or process owner starts)."""
 CASE = (303, "/cases/{case}")
 """Redirected back to the case page (the step was begun or completed)."""
 STARTED = (303, "/cases/*")
@@ -108,9 +111,9 @@ PAGE_CALLS = {
 
 PAGES: dict[str, tuple[Expected, ...]] = {
     # row                          anonymous disabled own      other    facilit. proc.own admin
-    "home":                          (LOGIN, LOGIN,   INBOX,   INBOX,   INBOX,   INBOX,   INBOX),
+    "home":                          (LOGIN, LOGIN,   INBOX,   INBOX,   PROCS,   PROCS,   INBOX),
     "login form":                    (200,   200,     200,     200,     200,     200,     200),
-    "log in (own name and password)": (401,  401,     INBOX,   INBOX,   INBOX,   INBOX,   INBOX),
+    "log in (own name and password)": (401,  401,     INBOX,   INBOX,   PROCS,   PROCS,   INBOX),
     "log out":                       (LOGIN, LOGIN,   LOGIN,   LOGIN,   LOGIN,   LOGIN,   LOGIN),
     "switch language":               (INBOX, INBOX,   INBOX,   INBOX,   INBOX,   INBOX,   INBOX),
     "inbox":                         (LOGIN, LOGIN,   200,     200,     403,     403,     403),
@@ -168,6 +171,20 @@ API: dict[str, tuple[int, ...]] = {
     "complete {b} step b":        (401, 401,      401,     403, 200,  403,     403,     403),
     "complete {a} unknown step":  (401, 401,      401,     404, 404,  403,     403,     403),
 }  # fmt: skip
+
+
+def _extend() -> None:
+    """Take in the rows kept beside later pages' own tests: each ``tests/web/matrix_*.py``
+    may define ``PAGE_CALLS``, ``PAGES``, ``API_CALLS`` and ``API`` in the form used here
+    (importing :class:`Call` and the expected answers from this module)."""
+    for path in sorted(Path(__file__).parent.glob("matrix_*.py")):
+        module = importlib.import_module(f"tests.web.{path.stem}")
+        for name, rows in (("PAGE_CALLS", PAGE_CALLS), ("PAGES", PAGES),
+                           ("API_CALLS", API_CALLS), ("API", API)):  # fmt: skip
+            rows.update(getattr(module, name, {}))
+
+
+_extend()
 
 NOT_IN_THE_MATRIX = {
     ("GET", "/static"),  # the stylesheet and htmx: public files
