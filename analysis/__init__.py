@@ -5,6 +5,8 @@
 * :mod:`~boflyt.analysis.waste` — LEAN waste and duplicate registrations found in a definition;
 * :mod:`~boflyt.analysis.observed` (with :mod:`~boflyt.analysis.observed_tables`) and
   :mod:`~boflyt.analysis.outcomes` — measured figures from an event log, vectorised;
+* :mod:`~boflyt.analysis.trends` — the measured figures per calendar month, small groups
+  suppressed;
 * :mod:`~boflyt.analysis.conformance` — how far runs keep to their version;
 * :mod:`~boflyt.analysis.compare` (worded by :mod:`~boflyt.analysis.compare_text`) — before and
   after with confidence intervals; :mod:`~boflyt.analysis.report_data` gathers what a report needs;
@@ -26,5 +28,6 @@ __all__ = [
     "outcomes",
     "report_data",
     "simulation",
+    "trends",
     "waste",
 ]

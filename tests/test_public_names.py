@@ -52,7 +52,7 @@ _PINNED = {
     """,
     "boflyt.analysis": """
         chain compare compare_text conformance design observed observed_tables outcomes
-        report_data simulation waste
+        report_data simulation trends waste
     """,
     "boflyt.analysis.simulation": """
         Series SimulationResult build_result calendar_of chunk_size daily_levels
