@@ -128,3 +128,6 @@ class AuditAction(StrEnum):
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
     LOGOUT = "logout"
+    DRAFT_SAVED = "draft_saved"
+    VERSION_PUBLISHED = "version_published"
+    VERSION_RETIRED = "version_retired"
