@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from boflyt.engine.store import audit
 from boflyt.web.app import create_app
 from tests.web.conftest import PASSWORD, REF_A, REF_B
 
@@ -211,6 +212,13 @@ def test_two_organisations_move_a_case_between_them_in_their_browsers(
         _fits(ann, width)
         _shot(ann, tmp_path, f"journey-case-{width}")
         assert REF_NEW not in ann.content() and ann.refused == [] and bo.refused == []
+        verified = audit.verify(web_store[0])  # nobody changed the record
+        assert verified.intact and verified.events > 0, verified.problems
+        log = audit.case_log(web_store[0], case_id)  # the innsynslogg: both read and changed it
+        assert {(e.actor, e.action.value) for e in log} >= {
+            ("ann", "case_started"), ("ann", "case_read"), ("bo", "case_read"),
+            ("ann", "step_completed"), ("bo", "step_completed"),
+        }  # fmt: skip
     finally:
         housing.close()
         nav.close()
