@@ -126,9 +126,11 @@ def create_api(context: WebContext) -> FastAPI:
                       response_model=StepDone, responses=_problems(404, 409))  # fmt: skip
     api.add_api_route("/cases/{case_id}/steps/{step}/complete", complete, methods=["POST"],
                       response_model=StepDone, responses=_problems(400, 404, 409, 422))  # fmt: skip
-    from boflyt.web import api_processes
+    from boflyt.web import api_drafts, api_processes, api_publish
 
     api.include_router(api_processes.router)
+    api.include_router(api_publish.router)
+    api.include_router(api_drafts.router)
     return api
 
 
