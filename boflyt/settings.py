@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     """Mark the web app's cookies ``Secure``: set it when ``boflyt serve`` is reached over https."""
     web_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     """Minutes without a request after which a web session ends."""
+    min_cell: int = Field(default=5, ge=1, le=1000)
+    """The smallest group of cases a figure is shown for outside a case (the KPI trends); a
+    smaller group shows "–"."""
 
     @field_validator("lang")
     @classmethod

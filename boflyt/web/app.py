@@ -51,6 +51,8 @@ class WebConfig:
     lang: Language = DEFAULT_LANGUAGE
     login_failures: int = 5
     login_window: dt.timedelta = dt.timedelta(minutes=5)
+    min_cell: int = 5
+    """The smallest group of cases a figure is shown for (``BOFLYT_MIN_CELL``)."""
 
 
 @dataclass
@@ -118,6 +120,7 @@ def app_from_workspace() -> FastAPI:
         secure_cookies=settings.web_secure_cookies,
         idle=dt.timedelta(minutes=settings.web_idle_minutes),
         lang=settings.lang,
+        min_cell=settings.min_cell,
     )
     library = load_library(workspace.processes_dir)
     return create_app(engine, library, config, key=workspace.reference_key(engine))
