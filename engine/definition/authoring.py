@@ -38,6 +38,7 @@ __all__ = [
     "read_draft",
     "save_draft",
     "stamp",
+    "status_of",
     "upload_draft",
 ]
 
@@ -262,8 +263,9 @@ def new_draft(
     return read_draft(path)
 
 
-def _status_of(text: str, file: str) -> str:
-    """The ``status`` a version file's text declares (``draft`` when it declares none)."""
+def status_of(text: str, file: str) -> str:
+    """The ``status`` a version file's text declares (``draft`` when it declares none or the
+    text does not parse)."""
     try:
         data, _ = parse_yaml(text, file=file)
     except DefinitionError:
@@ -285,7 +287,7 @@ def _last_change(current: Draft) -> str:
 
 def _editable(current: Draft) -> None:
     """Refuse a version that is not a draft."""
-    status = _status_of(current.text, f"{current.process}/{current.path.name}")
+    status = status_of(current.text, f"{current.process}/{current.path.name}")
     if status != VersionStatus.DRAFT.value:
         raise ConflictError(
             f"{current.process}/{current.path.name} is {status}; published and retired versions "
