@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -27,9 +28,13 @@ from boflyt.models.runset import RunSet
 from boflyt.models.vocabulary import Mode, Role
 from boflyt.models.words import format_number, word
 from boflyt.web import compare_figures
+from tests.web import test_browser
 from tests.web.conftest import MONDAY, PASSWORD, log_in
+from tests.web.test_browser import SHOTS, _local_page, _shot
 
 PAGE = "/processes/private_lease/compare"
+server = test_browser.server
+"""The app under uvicorn for the browser tests (the fixture of tests/web/test_browser.py)."""
 
 
 @pytest.fixture(autouse=True)
@@ -225,3 +230,62 @@ def test_figures_are_rendered_once_per_pair(
     fay.get("/language/en?next=/")
     assert fay.get(PAGE).status_code == 200
     assert len(calls) == 2  # another language is another render
+
+
+# --------------------------------------------------------------------------- in a real browser
+
+SEEDS = ("private_lease", "eviction_prevention", "refugee_settlement")
+
+
+def _log_in_fay(page, base: str) -> None:
+    page.goto(base + "/login")
+    page.get_by_label("Brukernavn").fill("fay")
+    page.get_by_label("Passord").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/processes$"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("process", SEEDS)
+def test_a_facilitator_compares_v1_and_v2_in_the_browser(
+    browser, server: str, web_store, library, tmp_path, process: str
+) -> None:
+    """Before/after of each seed process with simulated run sets, at 1366×768, 1920×1080 and
+    360 px: every diagram loads from the app alone, nothing is wider than the window, and the
+    choice form works by keyboard."""
+    engine = web_store[0]
+    accounts.add_account(engine, username="fay", password=PASSWORD, orgs=["housing_office"],
+                         roles=[Role.FACILITATOR], now=MONDAY)  # fmt: skip
+    ra = simulated(engine, library, process, 1, 60)
+    rb = simulated(engine, library, process, 2, 60)
+    query = f"a=1&b=2&ra={ra}&rb={rb}"
+    for width, height in ((1366, 768), (1920, 1080), (360, 740)):
+        page = _local_page(browser, server, width)
+        page.set_viewport_size({"width": width, "height": height})
+        _log_in_fay(page, server)
+        page.goto(f"{server}/processes/{process}/compare?{query}")
+        page.wait_for_load_state("networkidle")
+        images = page.locator(".cmp-scroll img")
+        assert images.count() == 6  # before, after, ghost, timeline, two overlays
+        loaded = page.evaluate(
+            "[...document.querySelectorAll('.cmp-scroll img')].map(i => i.naturalWidth)"
+        )
+        assert all(w > 0 for w in loaded), loaded
+        assert page.refused == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        _shot(page, tmp_path, f"13-compare-{process}-{width}x{height}")
+        page.screenshot(path=str(SHOTS / f"13-compare-{process}-{width}x{height}-top.png"))
+        page.close()
+    # by keyboard: choose v2 → v1 and show it
+    page = _local_page(browser, server, 1366)
+    _log_in_fay(page, server)
+    page.goto(f"{server}/processes/{process}/compare")
+    page.locator("#cmp-a").focus()
+    page.keyboard.press("ArrowDown")
+    page.locator("#cmp-b").focus()
+    page.keyboard.press("ArrowUp")
+    page.get_by_role("button", name="Vis").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"a=2&b=1"))
+    assert "v2 → v1" in page.locator("h1").inner_text()
+    page.close()
