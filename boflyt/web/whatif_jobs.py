@@ -271,7 +271,11 @@ def _direct(path: Path, job: dict[str, Any], home: Path) -> dict[str, Any]:
 
 
 def _through_prefect(path: Path, job: dict[str, Any], home: Path) -> dict[str, Any]:
-    """The ``simulate_version`` flow in a thread; the chunk files it leaves are the progress."""
+    """The ``simulate_version`` flow in a thread; the chunk files it leaves are the progress.
+    Prefect's local-mode defaults are those of the command line (a patient first start)."""
+    from boflyt.prefect_local import use_local_defaults
+
+    use_local_defaults()  # before Prefect is first imported in this process
     from boflyt.analysis.simulation.cohort import chunk_size
     from boflyt.flows.simulate import simulate_version
 
