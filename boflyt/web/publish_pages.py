@@ -204,6 +204,7 @@ def diff_page(request: Request, process: str, number: str, against: str = "") ->
     page = render(request, "publish_diff.html", account=account, w=_words(lang), version=version,
                   others=others, shown=shown, owner=account.may(Role.PROCESS_OWNER),
                   status_word=term(version.status, lang),
+                  status_of=lambda status: term(status, lang),
                   done=done if done in ("published", "retired") else "")  # fmt: skip
     return with_session(request, page, session)
 

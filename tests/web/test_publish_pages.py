@@ -5,12 +5,15 @@ starts a case on v3; retire; the refusals (409, 422 with every problem, 403, 404
 from __future__ import annotations
 
 import shutil
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -232,3 +235,80 @@ def test_the_ghost_diagram_is_rendered_once_per_pair_of_versions(world) -> None:
     warm = time.perf_counter() - started
     assert len(publish_pages._SVGS) == 1 and first == again
     assert warm < cold
+
+
+# --------------------------------------------------------------------------- in a browser
+
+SHOTS = Path("/tmp/boflyt-shots")
+
+
+@pytest.fixture
+def server(world) -> Iterator[str]:
+    """The test app under uvicorn on a free local port, in a thread."""
+    client, _ = world
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning")
+    runner = uvicorn.Server(config)
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not runner.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    runner.should_exit = True
+    thread.join(timeout=10)
+
+
+def _page(browser, base: str, width: int, height: int):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.problems = []
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+
+    def guard(route) -> None:
+        if route.request.url.startswith(base + "/"):
+            route.continue_()
+        else:
+            page.problems.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", guard)
+    return page
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"13-publish-{name}.png"), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width, height", [(1366, 768), (1920, 1080), (360, 740)])
+def test_a_process_owner_diffs_confirms_and_publishes_with_the_keyboard(
+    browser, server, root: Path, width: int, height: int
+) -> None:
+    page = _page(browser, server, width, height)
+    try:
+        page.goto(server + "/login")
+        page.get_by_label("Brukernavn").fill("pia")
+        page.get_by_label("Passord").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(server + "/processes")
+        page.goto(server + DIFF + "?against=1")
+        assert page.locator("figure.publish-diagram svg").count() == 1
+        _shot(page, f"diff-{width}")
+        page.get_by_role("link", name="Publiser v3 …").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(server + PUBLISH)
+        assert page.get_by_role("table").get_by_text("utkast").count() == 1
+        _shot(page, f"confirm-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.get_by_role("button", name="Publiser v3").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(server + DIFF + "?done=published")
+        assert page.get_by_role("status").inner_text() == "private_lease v3 er publisert."
+        _shot(page, f"published-{width}")
+        assert page.problems == []
+    finally:
+        page.close()
+    assert "status: published" in (root / "private_lease" / "v3.yaml").read_text()
