@@ -190,11 +190,12 @@ def _live_log(engine: Engine, version: Version, events: int) -> pl.DataFrame:
     return _CACHE.get(("live-log", version.key, version.content_hash, events), make)
 
 
-def registered_figures(engine: Engine, version: Version, events: int) -> Figures:
+def registered_figures(engine: Engine, version: Version, events: int) -> Figures | None:
     """Mean handoffs, transactions and lead time over the registered finished cases;
-    suppressed below :data:`MIN_CASES` (``events``: the version's live event count)."""
+    suppressed below :data:`MIN_CASES`; None without registered cases (``events``: the
+    version's live event count)."""
     if events == 0:
-        return Figures(None, None, None, 0, False, str(RunSet.live()))
+        return None
     return _CACHE.get(
         ("registered", version.key, version.content_hash, events),
         lambda: _summary_figures(_live_log(engine, version, events), version, "live", True),
@@ -313,13 +314,13 @@ def registered_timeline(
     lanes: LaneCatalog,
     lang: Language,
     stats: dict[str, StepStats],
-    figures: Figures,
+    figures: Figures | None,
     title: str,
 ) -> Timeline | None:
     """The registered value stream: the design's steps in flow order, each with its registered
     median wait and touch time; steps of fewer than :data:`MIN_CASES` cases left out. None when
     the registered figures are suppressed or no step has enough cases."""
-    if figures.lead_days is None:
+    if figures is None or figures.lead_days is None:
         return None
     design = extract_timeline(version, lanes, lang=lang, metrics=designed(version, lanes))
     steps = []
