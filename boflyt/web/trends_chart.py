@@ -54,11 +54,17 @@ def month_position(day: dt.date, first: dt.date) -> float:
 
 
 def _nice_top(top: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above ``top`` (1 for nothing)."""
+    """The axis's top: four steps of 1, 2, 2.5 or 5 × 10ⁿ, the smallest reaching ``top`` (so every
+    gridline is a round number).
+
+    >>> _nice_top(4.0), _nice_top(4.1), _nice_top(90.0), _nice_top(0.0)
+    (4.0, 8.0, 100.0, 1.0)
+    """
     if top <= 0:
         return 1.0
-    power = 10.0 ** math.floor(math.log10(top))
-    return float(next(f * power for f in (1, 2, 2.5, 5, 10) if f * power >= top))
+    power = 10.0 ** math.floor(math.log10(top / 4))
+    step = next(f * power for f in (1, 2, 2.5, 5, 10) if 4 * f * power >= top)
+    return float(4 * step)
 
 
 def line_chart(
@@ -104,7 +110,7 @@ def line_chart(
         parts.append(
             f'<line x1="{_LEFT}" x2="{WIDTH - _RIGHT}" y1="{y(value)}" y2="{y(value)}" '
             f'stroke="#dddddd" stroke-width="1"/>'
-            f'<text x="{_LEFT - 6}" y="{y(value) + 4}" text-anchor="end" font-size="12" '
+            f'<text x="{_LEFT - 6}" y="{y(value) + 4}" text-anchor="end" font-size="13" '
             f'fill="#333333">{escape(number(value))}</text>'
         )
     step = max(1, math.ceil(len(months) / 12))
@@ -112,13 +118,13 @@ def line_chart(
         if i % step == 0:
             parts.append(
                 f'<text x="{x(i + 0.5)}" y="{HEIGHT - _BOTTOM + 18}" text-anchor="middle" '
-                f'font-size="12" fill="#333333">{escape(label)}</text>'
+                f'font-size="13" fill="#333333">{escape(label)}</text>'
             )
     for mark in marks:
         parts.append(
             f'<line x1="{x(mark.at)}" x2="{x(mark.at)}" y1="{_TOP - 8}" y2="{HEIGHT - _BOTTOM}" '
             f'stroke="{_MARK}" stroke-width="1.5" stroke-dasharray="4 3"/>'
-            f'<text x="{x(mark.at) + 3}" y="{_TOP - 12}" font-size="12" '
+            f'<text x="{x(mark.at) + 3}" y="{_TOP - 12}" font-size="13" '
             f'fill="{_MARK}">{escape(mark.label)}</text>'
         )
     for n, line in enumerate(series):
@@ -171,14 +177,14 @@ def _legend(series: Sequence[Series]) -> tuple[str, int]:
     for n, line in enumerate(series):
         colour, dash = _COLOURS[n % len(_COLOURS)], _DASHES[n % len(_DASHES)]
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        width = 36 + 7 * len(line.label)
+        width = 44 + 8 * len(line.label)
         if left > _LEFT and left + width > WIDTH - _RIGHT:
             left, rows = float(_LEFT), rows + 1
         top = HEIGHT - 10 + _ROW * (rows - 1)
         parts.append(
             f'<line x1="{left}" x2="{left + 24}" y1="{top - 4}" y2="{top - 4}" stroke="{colour}" '
             f'stroke-width="2.5"{dashed}/>'
-            f'<text x="{left + 28}" y="{top}" font-size="12" fill="#333333">'
+            f'<text x="{left + 28}" y="{top}" font-size="13" fill="#333333">'
             f"{escape(line.label)}</text>"
         )
         left += width

@@ -128,9 +128,10 @@ def _rows(trends: Trends, lang: Language) -> list[MonthRow]:
     ]
 
 
-def _formatter(lang: Language, digits: int) -> Callable[[float], str]:
-    """Numbers of an axis, written the way ``lang`` writes them."""
-    return lambda value: format_number(value, lang, digits)
+def _formatter(lang: Language) -> Callable[[float], str]:
+    """Numbers of an axis (round by construction), as many decimals as they need, written the
+    way ``lang`` writes them."""
+    return lambda value: format_number(round(value, 6), lang, None)
 
 
 def _num(value: float | None, lang: Language, digits: int = 1) -> str:
@@ -183,19 +184,19 @@ def _charts(
     values: Callable[[str], list[float | None]] = lambda c: months[c].to_list()  # noqa: E731
     specs = [
         ("chart_lead", [Series(tw("series_median"), values("lead_median_days")),
-                        Series(tw("series_p90"), values("lead_p90_days"))], 1),
-        ("chart_handoffs", [Series(tw("col_handoffs"), values("handoffs_per_case"))], 1),
-        ("chart_touch", [Series(tw("col_touch"), values("touch_minutes_per_case"))], 0),
+                        Series(tw("series_p90"), values("lead_p90_days"))]),
+        ("chart_handoffs", [Series(tw("col_handoffs"), values("handoffs_per_case"))]),
+        ("chart_touch", [Series(tw("col_touch"), values("touch_minutes_per_case"))]),
         ("chart_waits", [Series(label, vals) for label, vals in zip(pair_labels, pair_values,
-                                                                     strict=True)], 1),
+                                                                     strict=True)]),
     ]  # fmt: skip
     charts = []
-    for key, series, digits in specs:
+    for key, series in specs:
         if not series:
             continue
         svg = line_chart(
             axis, series, title=tw(key), description=tw("chart_description"), marks=marks,
-            number=_formatter(lang, digits),
+            number=_formatter(lang),
         )  # fmt: skip
         charts.append((tw(key), svg))
     return charts

@@ -1,9 +1,10 @@
-"""The KPI trends page over registered cases that span three months.
+"""The KPI trends page over registered cases that span five months.
 
 The library holds one process, ``test_process`` (:func:`tests.factories.linear_version`): v1
-published 2025-01-01 and v2 published 2025-03-10. Registered cases, each finished two working
-days after its start (housing office → NAV, one handoff): six in January on v1, three in February
-(fewer than five: suppressed), six in March on v2. One more case is left running.
+published 2025-01-01 and v2 published 2025-03-10. Registered cases, each finished two to four
+working days after its start (housing office → NAV, one handoff; see ``trend_db``): six in
+January on v1, three in February (fewer than five: suppressed), six in March, five each in April
+and May on v2. One more case is left running.
 """
 
 from __future__ import annotations
@@ -34,13 +35,16 @@ from tests.web.conftest import PASSWORD, Clock, log_in
 
 V1 = linear_version()
 V2 = V1.model_copy(update={"version": 2, "date": dt.date(2025, 3, 10)})
-NOW = dt.datetime(2025, 4, 1, 9)
+NOW = dt.datetime(2025, 6, 2, 9)
 REF_PREFIX = "0101701"  # references look like a fødselsnummer: never on the page
 
 
 def finish_case(engine: Engine, key: ReferenceKey, version: Version, start: dt.datetime,
-                n: int, library: Library, *, finish: bool = True) -> None:  # fmt: skip
-    """Start a case at ``start`` and (``finish``) take it through a (day 1) and b (day 2)."""
+                n: int, library: Library, *, days: int = 2, finish: bool = True
+                ) -> None:  # fmt: skip
+    """Start a case at ``start`` (a Monday) and (``finish``) complete a the next day and b
+    ``days`` days after the start: its lead time is ``days`` working days, its wait after the
+    handoff ``days - 1``."""
     given = {"key": key, "actor": "ann", "org": "housing_office", "lanes": library.lanes}
     ref = f"{REF_PREFIX}{n:04d}"
     case = store.start_case(engine, version=version, ref=ref, now=start, clock=lambda: NOW,
@@ -51,7 +55,7 @@ def finish_case(engine: Engine, key: ReferenceKey, version: Version, start: dt.d
     store.complete_step(engine, case_id=case.case_id, step="a", actor="ann", org="housing_office",
                         now=start + day, clock=lambda: NOW, touch_minutes=30)  # fmt: skip
     store.complete_step(engine, case_id=case.case_id, step="b", actor="bo", org="nav",
-                        now=start + 2 * day, clock=lambda: NOW, touch_minutes=60)  # fmt: skip
+                        now=start + days * day, clock=lambda: NOW, touch_minutes=60)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -83,14 +87,17 @@ def trend_db(tmp_path_factory: pytest.TempPathFactory, key: ReferenceKey, shippe
                             ("pat", "housing_office", Role.PROCESS_OWNER)):  # fmt: skip
         accounts.add_account(engine, username=name, password=PASSWORD, orgs=[org], roles=[role],
                              now=dt.datetime(2025, 1, 1))  # fmt: skip
-    months = ((dt.datetime(2025, 1, 6, 9), 6, V1), (dt.datetime(2025, 2, 3, 9), 3, V1),
-              (dt.datetime(2025, 3, 17, 9), 6, V2))  # fmt: skip
+    months = ((dt.datetime(2025, 1, 6, 9), [2, 3, 3, 4, 4, 4], V1),
+              (dt.datetime(2025, 2, 3, 9), [3, 3, 3], V1),
+              (dt.datetime(2025, 3, 17, 9), [2] * 6, V2),
+              (dt.datetime(2025, 4, 7, 9), [2] * 5, V2),
+              (dt.datetime(2025, 5, 5, 9), [2, 2, 2, 3, 3], V2))  # fmt: skip
     n = 0
-    for monday, cases, version in months:
-        for i in range(cases):
+    for monday, leads, version in months:
+        for i, days in enumerate(leads):
             n += 1
             start = monday + dt.timedelta(minutes=10 * i)
-            finish_case(engine, key, version, start, n, library)
+            finish_case(engine, key, version, start, n, library, days=days)
     finish_case(engine, key, V2, dt.datetime(2025, 3, 24, 9), 99, library, finish=False)
     engine.dispose()
     return path
@@ -134,7 +141,7 @@ def test_each_month_shows_its_figures_and_a_small_month_shows_dashes(
     facilitator: TestClient,
 ) -> None:
     html = facilitator.get("/trends/test_process").text
-    assert cells(html, "jan. 2025") == ["6", "2,0", "2,0", "1,0", "90", "v1"]
+    assert cells(html, "jan. 2025") == ["6", "3,5", "4,0", "1,0", "90", "v1"]
     assert cells(html, "feb. 2025") == ["–"] * 6
     assert cells(html, "mars 2025") == ["6", "2,0", "2,0", "1,0", "90", "v2"]
     assert "– betyr færre enn 5 saker" in html
@@ -144,7 +151,7 @@ def test_the_waits_per_organisation_pair_are_a_table(facilitator: TestClient) ->
     html = facilitator.get("/trends/test_process").text
     waits = html.split('id="trend-waits-c"', 1)[1]
     assert '<th scope="col" class="num">Boligkontoret → NAV-kontoret</th>' in waits
-    assert '<th scope="row">jan. 2025</th><td class="num">1,0</td>' in waits
+    assert '<th scope="row">jan. 2025</th><td class="num">2,5</td>' in waits
     assert '<th scope="row">feb. 2025</th><td class="num">–</td>' in waits
 
 
@@ -153,7 +160,7 @@ def test_the_charts_leave_the_small_month_out_and_mark_v2(facilitator: TestClien
     assert html.count('<svg class="trend-chart"') == 4
     lead = html.split('<svg class="trend-chart"', 2)[1]
     assert lead.count("<polyline") == 2 * 2  # median and p90, each broken at February
-    assert lead.count("<circle") == 2  # the median's points: January and March
+    assert lead.count("<circle") == 4  # the median's points: January, March, April, May
     assert ">v2</text>" in lead and ">v1</text>" in lead
     assert "v2 publisert 2025-03-10" in html
 
@@ -170,7 +177,7 @@ def test_the_csv_holds_the_same_figures_and_no_small_count(facilitator: TestClie
     assert "test_process-trends.csv" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     jan = {r["figure"]: r for r in rows if r["month"] == "2025-01" and not r["from_org"]}
-    assert jan["lead_median_days"]["value"] == "2.0" and jan["lead_median_days"]["cases"] == "6"
+    assert jan["lead_median_days"]["value"] == "3.5" and jan["lead_median_days"]["cases"] == "6"
     feb = [r for r in rows if r["month"] == "2025-02"]
     assert feb and all(r["value"] == "" and r["cases"] == "" for r in feb)
     assert all(r["note"] == "suppressed: fewer than 5 cases" for r in feb)
@@ -213,7 +220,7 @@ def test_the_analysis_is_cached_until_the_live_log_grows(
 def test_english_words(facilitator: TestClient) -> None:
     facilitator.get("/language/en?next=/trends")
     html = facilitator.get("/trends/test_process").text
-    assert "Trends: test_process" in html and cells(html, "Jan 2025")[1] == "2.0"
+    assert "Trends: test_process" in html and cells(html, "Jan 2025")[1] == "3.5"
     assert "– means fewer than 5 cases" in html
 
 
