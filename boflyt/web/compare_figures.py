@@ -54,6 +54,7 @@ __all__ = [
     "Pair",
     "clear_cache",
     "comparison_csv",
+    "content_hash",
     "figure_svg",
     "figures",
     "pair_of",
@@ -95,7 +96,26 @@ class Pair:
         runs = tuple(
             (str(i.runs), i.cases, now if i.runs.mode is Mode.LIVE else 0) for i in self.runs
         )
-        return (self.before.content_hash, self.after.content_hash, lang, runs)
+        return (content_hash(self.before), content_hash(self.after), lang, runs)
+
+
+_HASHES: OrderedDict[int, tuple[Version, str]] = OrderedDict()
+_HASHES_LOCK = threading.Lock()
+
+
+def content_hash(version: Version) -> str:
+    """``version.content_hash``, computed once per loaded version (it serialises the whole
+    version, milliseconds a request would otherwise pay twice for every cache hit)."""
+    with _HASHES_LOCK:
+        found = _HASHES.get(id(version))
+        if found is not None and found[0] is version:
+            return found[1]
+    digest = version.content_hash
+    with _HASHES_LOCK:
+        _HASHES[id(version)] = (version, digest)  # the reference keeps the id unique
+        while len(_HASHES) > 4 * _KEEP:
+            _HASHES.popitem(last=False)
+    return digest
 
 
 def pair_of(engine: Engine, before: Version, after: Version, runs: tuple[RunSet, RunSet]) -> Pair:
@@ -209,7 +229,7 @@ _CARD_KEYS = ("expected_handoffs", "expected_transactions", "lead_days", "activi
 
 def _design_svgs(data: ReportData, lanes: LaneCatalog, lang: Language) -> dict[str, bytes]:
     """Both swimlanes, the ghost view and the two timelines: the same for any run sets."""
-    key = (data.before.content_hash, data.after.content_hash, lang)
+    key = (content_hash(data.before), content_hash(data.after), lang)
     return _DESIGN.get(key, lambda: _render_design(data, lanes, lang))
 
 

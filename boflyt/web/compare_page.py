@@ -21,7 +21,7 @@ from boflyt.engine.store.queries import list_run_sets
 from boflyt.models.definition import Version
 from boflyt.models.errors import BoflytError
 from boflyt.models.runset import RunSet, RunSetInfo
-from boflyt.models.vocabulary import Role
+from boflyt.models.vocabulary import Mode, Role
 from boflyt.models.words import Language, word
 from boflyt.web.compare_figures import (
     FIGURES,
@@ -112,16 +112,16 @@ def _choose(request: Request, process: str, lang: Language) -> _Choice:
     return _Choice(versions, pair, names)
 
 
-def _run_options(request: Request, version: Version) -> list[RunSetInfo]:
-    """The run sets holding cases of ``version`` (always the registered cases first)."""
-    found = [
-        info
-        for info in list_run_sets(ctx(request).engine, process=version.process)
-        if info.version == version.version
-    ]
-    if not any(info.name == "live" for info in found):
-        found.insert(0, RunSetInfo(RunSet.live(), version.process, version.version, 0))
-    return found
+def _run_options(request: Request, pair: Pair) -> tuple[list[RunSetInfo], list[RunSetInfo]]:
+    """The run sets holding cases of each version (the registered cases always first)."""
+    stored = list_run_sets(ctx(request).engine, process=pair.before.process)
+    found: list[list[RunSetInfo]] = []
+    for version in (pair.before, pair.after):
+        infos = [info for info in stored if info.version == version.version]
+        if not any(info.runs.mode is Mode.LIVE for info in infos):
+            infos.insert(0, RunSetInfo(RunSet.live(), version.process, version.version, 0))
+        found.append(infos)
+    return found[0], found[1]
 
 
 def _refused(request: Request, error: _Refused, account: Account, session: Session) -> Response:
@@ -158,7 +158,7 @@ def compare_page(request: Request, process: str) -> Response:
         },
         pair=pair,
         figs=figs,
-        options=(_run_options(request, pair.before), _run_options(request, pair.after)),
+        options=_run_options(request, pair),
         small=[i for i in pair.runs if i.cases < MIN_CASES],
         min_cases=MIN_CASES,
         query=choice.query,
