@@ -51,6 +51,8 @@ COMMANDS: dict[str, LazyCommand] = {
                         "lanes, transitions, handoffs."),
     "versions": LazyCommand("definitions", "List processes and their versions: status, label, "
                             "what each is based on, content hash."),
+    "version": LazyCommand("publishing", "Publish a draft version or retire a published one "
+                           "(edits the version file in place)."),
     "schema": LazyCommand("definitions", "Print or write the JSON Schema of version files, for "
                           "editors (processes/schema.json)."),
     "case": LazyCommand("cases", "Run cases: start, begin and complete steps, show, list, "
