@@ -12,10 +12,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -263,3 +269,126 @@ def test_a_render_is_cached_by_content_hash(world, monkeypatch) -> None:
         assert client.get(PAGE).status_code == 200
     assert client.get(PAGE + "/swimlane.svg").status_code == 200
     assert len(calls) == 1  # the inline swimlane and the download share one render
+
+
+# --------------------------------------------------------------------------- in a browser
+
+SHOTS = Path(os.environ.get("BOFLYT_SHOTS", "/tmp/boflyt-shots"))
+
+
+@pytest.fixture
+def served(world, key) -> Iterator[str]:
+    """The app of :func:`world` under uvicorn on a free local port, with five registered cases
+    of test_process."""
+    client, engine, _ = world
+    register(engine, key, 5)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning")
+    runner = uvicorn.Server(config)
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not runner.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    runner.should_exit = True
+    thread.join(timeout=10)
+
+
+def _browser_page(browser, base: str, width: int, height: int):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.refused = []
+    page.errors = []
+
+    def guard(route) -> None:
+        if route.request.url.startswith(base + "/"):
+            route.continue_()
+        else:
+            page.refused.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.goto(base + "/login")
+    page.get_by_label("Brukernavn").fill("fay")
+    page.get_by_label("Passord").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/processes")
+    return page
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"13-process-{name}.png"), full_page=False)
+
+
+def _until(check, seconds: float = 5.0) -> None:
+    """Wait for ``check()`` (the page's CSP forbids Playwright's wait_for_function)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _scale(page) -> float:
+    return float(page.get_attribute("#swimlane", "data-scale"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (1920, 1080)])
+def test_a_facilitator_zooms_the_swimlane_and_opens_a_step(browser, served, width, height):
+    page = _browser_page(browser, served, width, height)
+    try:
+        _shot(page, f"catalogue-{width}")
+        page.get_by_role("link", name="v2: ").first.wait_for()
+        page.goto(served + "/processes/private_lease/versions/2")
+        fitted = _scale(page)
+        page.get_by_role("button", name="Zoom inn").click()
+        page.get_by_role("button", name="Zoom inn").click()
+        assert _scale(page) == pytest.approx(fitted * 1.25 * 1.25, rel=1e-2)
+        page.locator("#swimlane").scroll_into_view_if_needed()
+        box = page.locator("#swimlane").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.wheel(0, 300)  # down: out
+        zoomed = fitted * 1.25 * 1.25
+        _until(lambda: _scale(page) < zoomed)
+        page.get_by_role("button", name="Tilpass").click()
+        assert _scale(page) == pytest.approx(fitted, rel=1e-3)
+        step = page.locator('g[data-step="search_dwelling"]')
+        step.click()
+        panel = page.locator("#step-panel")
+        panel.get_by_role("heading", name="Boligsøk").wait_for()
+        assert "search_dwelling" in panel.inner_text()
+        _shot(page, f"version-{width}")
+        step.focus()  # the keyboard: a step is a button, Enter opens it
+        page.locator('g[data-step="sign_sublease"]').focus()
+        page.keyboard.press("Enter")
+        panel.locator("code", has_text="sign_sublease").wait_for()
+        page.goto(served + "/processes/test_process/versions/1")
+        page.locator('g[data-step="b"]').click()
+        panel.get_by_text("Median ventetid").wait_for()
+        assert "0,9 arbeidsdager" in panel.inner_text()
+        _shot(page, f"registered-{width}")
+        page.locator("#timeline-h").scroll_into_view_if_needed()
+        _shot(page, f"timeline-{width}")
+        assert page.refused == [] and page.errors == []
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_the_version_page_fits_a_phone(browser, served):
+    page = _browser_page(browser, served, 360, 740)
+    try:
+        page.goto(served + "/processes/private_lease/versions/2")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.get_by_role("button", name="Zoom ut").click()
+        page.locator('g[data-step="search_dwelling"]').focus()
+        page.keyboard.press("Enter")
+        page.locator("#step-panel code", has_text="search_dwelling").wait_for()
+        _shot(page, "version-360")
+        assert page.refused == [] and page.errors == []
+    finally:
+        page.close()
