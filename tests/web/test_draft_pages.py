@@ -10,9 +10,11 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
@@ -38,8 +40,13 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path, sqlite_engine: Engine, key, clock: Clock) -> Iterator[Site]:
-    """A process owner (pia) and a caseworker (ann) over a copy of the shipped library."""
+def site(
+    tmp_path: Path, sqlite_engine: Engine, key: Any, clock: Clock, monkeypatch: Any
+) -> Iterator[Site]:
+    """A process owner (pia) and a caseworker (ann) over a copy of the shipped library (the
+    cheapest password hashing: these tests are about drafts, not logins)."""
+    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8,
+                                                             parallelism=1))  # fmt: skip
     root = tmp_path / "processes"
     shutil.copytree(shipped_library(), root)
     for name, roles in (("pia", [Role.PROCESS_OWNER]), ("ann", [Role.CASEWORKER])):
