@@ -13,6 +13,7 @@ failure is shown with its error. Facilitators and process owners use it.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from typing import Any
@@ -122,7 +123,7 @@ def _form_page(
     lanes = [(x, _lane_name(request, x, lang)) for x in _staffed(request, version)]
     page = render(request, "whatif.html", status, account=account, w=_w(lang), version=version,
                   version_name=version.name.get(lang), lanes=lanes, values=values,
-                  errors=errors, max_cases=MAX_CASES, max_staff=MAX_STAFF, max_seed=MAX_SEED,
+                  errors=errors, max_cases=format_number(MAX_CASES, lang, 0),
                   action=BASE.format(process=version.process, number=version.version))  # fmt: skip
     return with_session(request, page, session)
 
@@ -244,11 +245,31 @@ def whatif_job(request: Request, process: str, number: int, job: str) -> Respons
                   here=f"{BASE.format(process=process, number=number)}/jobs/{job}",
                   form_url=BASE.format(process=process, number=number),
                   compare=_compare_links(request, version, state, lang),
-                  staff=[(_lane_name(request, x, lang), n)
-                         for x, n in state["scenario"]["capacity"].items()
-                         if x in version.lanes],
-                  percent=_percent(state))  # fmt: skip
+                  facts=_facts(request, version, state, lang), percent=_percent(state),
+                  done=format_number(state.get("done", 0), lang, 0),
+                  cases=format_number(state["cases"], lang, 0))  # fmt: skip
     return with_session(request, page, session)
+
+
+def _facts(
+    request: Request, version: Version, job: dict[str, Any], lang: Language
+) -> list[tuple[str, str]]:
+    """The run's scenario as label and value, numbers written the page language's way."""
+    w = _w(lang)
+    scenario = job["scenario"]
+    staff = [(w("staff_of", name=_lane_name(request, x, lang)), format_number(n, lang, 0))
+             for x, n in scenario["capacity"].items() if x in version.lanes]  # fmt: skip
+    try:
+        created = dt.datetime.fromisoformat(str(job["created"])).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        created = str(job["created"])
+    return [
+        (w("arrivals"), format_number(scenario["arrivals_per_week"], lang, None)),
+        *staff,
+        (w("cases"), format_number(job["cases"], lang, 0)),
+        (w("seed"), str(job["seed"])),
+        (w("started_by"), f"{job['owner']}, {created}"),
+    ]
 
 
 def _percent(job: dict[str, Any]) -> int:
