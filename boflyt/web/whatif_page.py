@@ -209,12 +209,16 @@ async def whatif_start(request: Request, process: str, number: int) -> Response:
     if scenario is None:
         return _form_page(request, account, session, version, values, errors, 422)
     context = ctx(request)
-    job = whatif_jobs.start_job(
-        whatif_jobs.jobs_dir(), library_root=context.library.root, process=process,
-        version=number, scenario=scenario, cases=parsed["cases"], seed=parsed["seed"],
-        database_url=context.engine.url.render_as_string(hide_password=False),
-        owner=account.username, prefect=getattr(request.app.state, "whatif_prefect", True),
-    )  # fmt: skip
+    try:
+        job = whatif_jobs.start_job(
+            whatif_jobs.jobs_dir(), library_root=context.library.root, process=process,
+            version=number, scenario=scenario, cases=parsed["cases"], seed=parsed["seed"],
+            database_url=context.engine.url.render_as_string(hide_password=False),
+            owner=account.username, prefect=getattr(request.app.state, "whatif_prefect", True),
+        )  # fmt: skip
+    except (BoflytError, OSError) as exc:  # no data folder to write, no process to start
+        errors["form"] = _w(lang)("not_started", error=str(exc))
+        return _form_page(request, account, session, version, values, errors, 503)
     target = f"{BASE.format(process=process, number=number)}/jobs/{job}"
     return with_session(request, RedirectResponse(target, status_code=303), session)
 

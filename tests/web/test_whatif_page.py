@@ -152,6 +152,15 @@ def test_a_post_without_csrf_changes_nothing(fia: TestClient, data_dir: Path) ->
     assert not (data_dir / "whatif").exists()
 
 
+def test_no_data_folder_to_write_is_said_on_the_form(fia: TestClient, data_dir: Path) -> None:
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    data_dir.write_text("a file where the data folder should be")
+    answer = fia.post(FORM, data=_fields(fia))
+    assert answer.status_code == 503
+    assert "Simuleringen kunne ikke startes" in answer.text
+    assert 'name="name" value="two_more"' in answer.text  # the typed values stay
+
+
 # --------------------------------------------------------------------------- the job page
 
 
