@@ -134,22 +134,27 @@ def designed_figures(version: Version, lanes: LaneCatalog) -> Figures:
     return Figures(m["expected_handoffs"], m["expected_transactions"], m["lead_days"])
 
 
-def live_event_counts(engine: Engine) -> dict[tuple[str, int], int]:
-    """Registered (live) events per process version: the registered figures' cache key."""
+def live_event_counts(engine: Engine, process: str | None = None) -> dict[tuple[str, int], int]:
+    """Registered (live) events per process version (of ``process`` only, when given): the
+    registered figures' cache key (live events are only ever added)."""
     t = EVENT_TABLE.c
     query = (
         sa.select(t.process, t.version, sa.func.count())
         .where(t.mode == Mode.LIVE.value)
         .group_by(t.process, t.version)
     )
+    if process is not None:
+        query = query.where(t.process == process)
     with read_scope(engine) as conn:
         return {(p, int(v)): int(n) for p, v, n in conn.execute(query)}
 
 
-def latest_simulations(engine: Engine) -> dict[tuple[str, int], RunSetInfo]:
-    """The newest simulation of each process version (by run number)."""
+def latest_simulations(
+    engine: Engine, process: str | None = None
+) -> dict[tuple[str, int], RunSetInfo]:
+    """The newest simulation of each process version (of ``process`` only, when given)."""
     found: dict[tuple[str, int], RunSetInfo] = {}
-    for info in list_run_sets(engine):
+    for info in list_run_sets(engine, process=process):
         if info.runs.mode is Mode.SIMULATED:
             found[(info.process, info.version)] = info  # sorted by run number: the last wins
     return found

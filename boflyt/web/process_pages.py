@@ -88,6 +88,12 @@ def _base(version: Version) -> str:
     return f"/processes/{version.process}/versions/{version.version}"
 
 
+def _events(request: Request, version: Version) -> int:
+    """The version's registered events: the key of its cached registered figures."""
+    counts = figures.live_event_counts(ctx(request).engine, version.process)
+    return counts.get((version.process, version.version), 0)
+
+
 def _not_found(request: Request, account: Account, session: Session) -> Response:
     message = word("web_process.not_found", lang_of(request))
     page = render(request, "message.html", 404, account=account, message=message)
@@ -152,8 +158,8 @@ def version_page(request: Request, process: str, number: str) -> Response:
         return _not_found(request, *found)
     context, lang = ctx(request), lang_of(request)
     lanes, engine = context.library.lanes, context.engine
-    events = figures.live_event_counts(engine).get((process, version.version), 0)
-    sim = figures.latest_simulations(engine).get((process, version.version))
+    events = _events(request, version)
+    sim = figures.latest_simulations(engine, process).get((process, version.version))
     headline = {
         "designed": figures.designed_figures(version, lanes),
         "simulated": figures.simulated_figures(engine, version, sim) if sim else None,
@@ -206,7 +212,7 @@ def step_panel(request: Request, process: str, number: str, step: str) -> Respon
     if version is None or chosen is None:
         return _not_found(request, *found)
     context, lang = ctx(request), lang_of(request)
-    events = figures.live_event_counts(context.engine).get((process, version.version), 0)
+    events = _events(request, version)
     stats: StepStats | None = figures.registered_steps(context.engine, version, events).get(step)
     dupes = {d.field for d in duplicate_registrations(version) if step in d.steps}
     partial = request.headers.get("HX-Request") == "true"
@@ -256,7 +262,7 @@ def timeline(request: Request, process: str, number: str, runs: str = "design") 
     if runs == "design":
         data: bytes | None = figures.timeline_svg(version, lanes, lang)
     else:
-        events = figures.live_event_counts(context.engine).get((process, version.version), 0)
+        events = _events(request, version)
         title = word("web_process.registered_title", lang, version=version.version)
         data = figures.registered_timeline_svg(context.engine, version, lanes, lang, events,
                                                title)  # fmt: skip
@@ -305,7 +311,7 @@ def table_download(request: Request, process: str, number: str, table: str) -> R
 
 def _step_table(request: Request, version: Version, lang: Language) -> list[list[object]]:
     engine = ctx(request).engine
-    events = figures.live_event_counts(engine).get((version.process, version.version), 0)
+    events = _events(request, version)
     stats = figures.registered_steps(engine, version, events)
     rows: list[list[object]] = [[
         "step", "name", "kind", "lanes", "value", "touch_minutes_mean", "wait_days_mean",
