@@ -143,7 +143,27 @@ def _default_against(version: Version, others: list[Version]) -> int | None:
     return max(earlier) if earlier else (min(numbers) if numbers else None)
 
 
+_SHOWN: OrderedDict[tuple[str, str, str], _Shown] = OrderedDict()
+
+
 def _shown(context: WebContext, before: Version, after: Version, lang: Language) -> _Shown:
+    """The diff as shown, cached by both content hashes and the language (a failed drawing is
+    not kept, so it is tried again)."""
+    key = (before.content_hash, after.content_hash, str(lang))
+    with _SVGS_LOCK:
+        if key in _SHOWN:
+            _SHOWN.move_to_end(key)
+            return _SHOWN[key]
+    shown = _diffed(context, before, after, lang)
+    if shown.svg is not None:
+        with _SVGS_LOCK:
+            _SHOWN[key] = shown
+            while len(_SHOWN) > _CACHE_SIZE:
+                _SHOWN.popitem(last=False)
+    return shown
+
+
+def _diffed(context: WebContext, before: Version, after: Version, lang: Language) -> _Shown:
     diff: VersionDiff = diff_versions(before, after)
     lines = [line.strip() for line in diff_text.lines(diff, lang, context.library.lanes)[1:]]
     svg, error = None, None
