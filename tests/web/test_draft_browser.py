@@ -121,7 +121,9 @@ def _marked_lines(page: Any) -> dict[int, str]:
     )
 
 
-@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=["1366x768", "1920x1080"])
+@pytest.mark.parametrize(
+    "size", [(1366, 768), (1920, 1080), (360, 800)], ids=["1366x768", "1920x1080", "360x800"]
+)
 def test_a_process_owner_writes_v3_from_v2_with_two_mistakes_fixed_in_the_browser(
     browser: Any, owner_server: tuple[str, Path], size: tuple[int, int]
 ) -> None:
@@ -160,6 +162,7 @@ def test_a_process_owner_writes_v3_from_v2_with_two_mistakes_fixed_in_the_browse
     assert "siste gyldige" in page.locator("#preview-note").inner_text()
     page.locator("#problems a[data-line]").first.click()  # jumps to the line in the editor
     _shot(page, f"{width}-two-mistakes")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     for problem in ("unknown lane 'navv'", "unknown step 'move_inn'"):
         expect(page.locator("#problems")).to_contain_text(problem)
 
