@@ -98,6 +98,11 @@ def test_the_diff_page_shows_the_changes_in_words_and_the_ghost_diagram(world) -
     assert f'href="{PUBLISH}"' in html
     older = client.get(DIFF + "?against=1").text
     assert '<option value="1" selected' in older and "private_lease v3 mot v1" in older
+    client.cookies.set("boflyt_lang", "en")
+    english = client.get(DIFF).text
+    assert "private_lease v3 against v2" in english and "Publish v3…" in english
+    assert "(published)" in english
+    client.cookies.set("boflyt_lang", "nb")
     assert client.get(DIFF + "?against=7").status_code == 404
     assert client.get("/versions/private_lease/x/diff").status_code == 404
     assert client.get("/versions/nosuch/1/diff").status_code == 404
