@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from boflyt.engine.definition.scenario import load_scenario
 from boflyt.engine.store.queries import list_run_sets
@@ -210,9 +211,10 @@ async def whatif_start(request: Request, process: str, number: int) -> Response:
         return _form_page(request, account, session, version, values, errors, 422)
     context = ctx(request)
     try:
-        job = whatif_jobs.start_job(
-            whatif_jobs.jobs_dir(), library_root=context.library.root, process=process,
-            version=number, scenario=scenario, cases=parsed["cases"], seed=parsed["seed"],
+        job = await run_in_threadpool(  # copying the library and forking: off the event loop
+            whatif_jobs.start_job, whatif_jobs.jobs_dir(), library_root=context.library.root,
+            process=process, version=number, scenario=scenario, cases=parsed["cases"],
+            seed=parsed["seed"],
             database_url=context.engine.url.render_as_string(hide_password=False),
             owner=account.username, prefect=getattr(request.app.state, "whatif_prefect", True),
         )  # fmt: skip
