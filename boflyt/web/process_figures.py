@@ -13,8 +13,10 @@ figure of fewer than :data:`MIN_CASES` cases is never shown (``suppressed``), on
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -89,6 +91,42 @@ class _Cache:
 
 _CACHE = _Cache()
 
+STORE_SECONDS = 2.0
+"""How long the store's look-ups (registered event counts, newest simulations) are reused: a
+new registration or simulation shows within this many seconds."""
+
+_HASHES: dict[int, tuple[object, str]] = {}
+
+
+def _digest(thing: Version | LaneCatalog) -> str:
+    """The content hash of a version (or of the lane catalogue), computed once per loaded
+    object: the library's objects live as long as the app, and each is kept with its hash, so
+    a reused id cannot lie."""
+    found = _HASHES.get(id(thing))
+    if found is not None and found[0] is thing:
+        return found[1]
+    if len(_HASHES) > 1024:
+        _HASHES.clear()
+    text = thing.canonical() if isinstance(thing, Version) else thing.model_dump_json()
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    _HASHES[id(thing)] = (thing, digest)
+    return digest
+
+
+def _hash(version: Version) -> str:
+    return _digest(version)
+
+
+def _store_key(engine: Engine) -> str:
+    """Which store a cached figure came from (tests and benchmarks run several)."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _fresh(key: Hashable, make: Callable[[], T]) -> T:
+    """``make()``, reused for :data:`STORE_SECONDS`."""
+    slot = int(time.monotonic() // STORE_SECONDS) if STORE_SECONDS > 0 else time.monotonic_ns()
+    return _CACHE.get((key, slot), make)
+
 
 @dataclass(frozen=True, slots=True)
 class Figures:
@@ -124,7 +162,7 @@ class StepStats:
 
 def designed(version: Version, lanes: LaneCatalog) -> DesignMetrics:
     """The version's design metrics (cached by its content hash)."""
-    return _CACHE.get(("design", version.content_hash, hash(lanes)),
+    return _CACHE.get(("design", _hash(version), _digest(lanes)),
                       lambda: design_metrics(version, lanes=lanes))  # fmt: skip
 
 
@@ -136,7 +174,8 @@ def designed_figures(version: Version, lanes: LaneCatalog) -> Figures:
 
 def live_event_counts(engine: Engine, process: str | None = None) -> dict[tuple[str, int], int]:
     """Registered (live) events per process version (of ``process`` only, when given): the
-    registered figures' cache key (live events are only ever added)."""
+    registered figures' cache key (live events are only ever added); read again after
+    :data:`STORE_SECONDS`."""
     t = EVENT_TABLE.c
     query = (
         sa.select(t.process, t.version, sa.func.count())
@@ -145,19 +184,28 @@ def live_event_counts(engine: Engine, process: str | None = None) -> dict[tuple[
     )
     if process is not None:
         query = query.where(t.process == process)
-    with read_scope(engine) as conn:
-        return {(p, int(v)): int(n) for p, v, n in conn.execute(query)}
+
+    def make() -> dict[tuple[str, int], int]:
+        with read_scope(engine) as conn:
+            return {(p, int(v)): int(n) for p, v, n in conn.execute(query)}
+
+    return _fresh(("counts", _store_key(engine), process), make)
 
 
 def latest_simulations(
     engine: Engine, process: str | None = None
 ) -> dict[tuple[str, int], RunSetInfo]:
-    """The newest simulation of each process version (of ``process`` only, when given)."""
-    found: dict[tuple[str, int], RunSetInfo] = {}
-    for info in list_run_sets(engine, process=process):
-        if info.runs.mode is Mode.SIMULATED:
-            found[(info.process, info.version)] = info  # sorted by run number: the last wins
-    return found
+    """The newest simulation of each process version (of ``process`` only, when given); read
+    again after :data:`STORE_SECONDS`."""
+
+    def make() -> dict[tuple[str, int], RunSetInfo]:
+        found: dict[tuple[str, int], RunSetInfo] = {}
+        for info in list_run_sets(engine, process=process):
+            if info.runs.mode is Mode.SIMULATED:
+                found[(info.process, info.version)] = info  # by run number: the last wins
+        return found
+
+    return _fresh(("simulations", _store_key(engine), process), make)
 
 
 def _summary_figures(frame: pl.DataFrame, version: Version, name: str, measured: bool) -> Figures:
@@ -182,7 +230,7 @@ def simulated_figures(engine: Engine, version: Version, info: RunSetInfo) -> Fig
                                version=version.version)  # fmt: skip
         return _summary_figures(frame, version, info.name, measured=False)
 
-    return _CACHE.get(("simulated", version.content_hash, str(info.runs)), make)
+    return _CACHE.get(("simulated", _store_key(engine), _hash(version), str(info.runs)), make)
 
 
 def _live_log(engine: Engine, version: Version, events: int) -> pl.DataFrame:
@@ -192,7 +240,7 @@ def _live_log(engine: Engine, version: Version, events: int) -> pl.DataFrame:
         return run_set_log(engine, RunSet.live(), process=version.process,
                            version=version.version)[1]  # fmt: skip
 
-    return _CACHE.get(("live-log", version.key, version.content_hash, events), make)
+    return _CACHE.get(("live-log", _store_key(engine), version.key, _hash(version), events), make)
 
 
 def registered_figures(engine: Engine, version: Version, events: int) -> Figures | None:
@@ -202,7 +250,7 @@ def registered_figures(engine: Engine, version: Version, events: int) -> Figures
     if events == 0:
         return None
     return _CACHE.get(
-        ("registered", version.key, version.content_hash, events),
+        ("registered", _store_key(engine), version.key, _hash(version), events),
         lambda: _summary_figures(_live_log(engine, version, events), version, "live", True),
     )
 
@@ -267,7 +315,7 @@ def registered_steps(engine: Engine, version: Version, events: int) -> dict[str,
     """:func:`step_stats` of the version's registered cases (cached while no event is added)."""
     if events == 0:
         return {}
-    return _CACHE.get(("steps", version.key, version.content_hash, events),
+    return _CACHE.get(("steps", _store_key(engine), version.key, _hash(version), events),
                       lambda: step_stats(_live_log(engine, version, events)))  # fmt: skip
 
 
@@ -290,7 +338,7 @@ def swimlane_inline(version: Version, lanes: LaneCatalog, lang: Language) -> str
 
         return _STEP_GROUP.sub(button, svg)
 
-    return _CACHE.get(("inline", version.content_hash, hash(lanes), lang), make)
+    return _CACHE.get(("inline", _hash(version), _digest(lanes), lang), make)
 
 
 def swimlane_file(version: Version, lanes: LaneCatalog, lang: Language, fmt: Format) -> bytes:
@@ -301,7 +349,7 @@ def swimlane_file(version: Version, lanes: LaneCatalog, lang: Language, fmt: For
         diagram = extract_swimlane(version, lanes, lang=lang, duplicates=m.duplicates)
         return render_swimlane(diagram, fmt)
 
-    return _CACHE.get(("swimlane", version.content_hash, hash(lanes), lang, fmt), make)
+    return _CACHE.get(("swimlane", _hash(version), _digest(lanes), lang, fmt), make)
 
 
 def timeline_svg(version: Version, lanes: LaneCatalog, lang: Language) -> bytes:
@@ -311,7 +359,7 @@ def timeline_svg(version: Version, lanes: LaneCatalog, lang: Language) -> bytes:
         line = extract_timeline(version, lanes, lang=lang, metrics=designed(version, lanes))
         return render_timelines([line], "svg")
 
-    return _CACHE.get(("timeline", version.content_hash, hash(lanes), lang), make)
+    return _CACHE.get(("timeline", _hash(version), _digest(lanes), lang), make)
 
 
 def registered_timeline(
@@ -358,5 +406,6 @@ def registered_timeline_svg(
 
     if events == 0:
         return None
-    return _CACHE.get(("registered-timeline", version.key, version.content_hash, hash(lanes),
-                       lang, events, title), make)  # fmt: skip
+    key = ("registered-timeline", _store_key(engine), version.key, _hash(version),
+           _digest(lanes), lang, events, title)  # fmt: skip
+    return _CACHE.get(key, make)

@@ -51,6 +51,7 @@ def world(
 ) -> Iterator[tuple[TestClient, Engine, str]]:
     """A facilitator (fay, logged in), an admin (ada) and a caseworker (ann) with a token
     (passwords hashed with argon2's cheapest parameters: these tests are not about logins)."""
+    monkeypatch.setattr(process_figures, "STORE_SECONDS", 0.0)  # a registration shows at once
     monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8,
                                                             parallelism=1))  # fmt: skip
     engine = sqlite_engine
