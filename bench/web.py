@@ -11,8 +11,14 @@ a person reading the page; ``--think 0`` is a stress test in which 20 users keep
 flight at all times). Printed: requests, errors (any status other than the expected
 one, or a failed connection), throughput, and p50/p95/p99 latency per kind and overall.
 
-Run: ``.venv/bin/python bench/web.py [--users 20] [--journeys 15] [--seconds 60] [--think 1]
-[--store sqlite|postgres|both]``. Goal (issue 12): p95 ≤ 50 ms, 0 errors.
+``--journey facilitator`` (issue 13) has N facilitators each open a version page and the
+before/after page (v1 against v2) of the library's processes in turn; goal p95 ≤ 100 ms on
+PostgreSQL (renders are cached by the versions' content hashes).
+
+Before the facilitators start, each page is opened once (printed as the cold render, not
+counted in the load). Run: ``.venv/bin/python bench/web.py [--journey caseworker|facilitator]
+[--users 20] [--journeys 15] [--seconds 60] [--think 1] [--store sqlite|postgres|both]``.
+Goal (issue 12): p95 ≤ 50 ms, 0 errors.
 """
 
 from __future__ import annotations
@@ -85,13 +91,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare(env: dict[str, str], users: int, journeys: int) -> Plan:
-    """Accounts and ``users`` × ``journeys`` running cases, each waiting on the same first step."""
+def prepare(env: dict[str, str], users: int, journeys: int, journey: str = "caseworker") -> Plan:
+    """Accounts and ``users`` × ``journeys`` running cases, each waiting on the same first step;
+    for the facilitators' journey, facilitator accounts and the processes each one visits."""
     saved = dict(os.environ)
     os.environ.update(env)
     try:
         workspace = Workspace.current()
         engine = workspace.open_store()
+        if journey == "facilitator":
+            names = sorted(load_library(workspace.processes_dir).processes())
+            visits: dict[str, list[str]] = {}
+            for n in range(users):
+                accounts.add_account(engine, username=f"fac{n:02d}", password=PASSWORD,
+                                     orgs=["housing_office"], roles=[Role.FACILITATOR],
+                                     now=dt.datetime(2025, 1, 6))  # fmt: skip
+                visits[f"fac{n:02d}"] = [names[(n + j) % len(names)] for j in range(journeys)]
+            engine.dispose()
+            return Plan(visits, "")
         key = workspace.reference_key(engine)
         library = load_library(workspace.processes_dir)
         version = library.get(PROCESS)
@@ -204,6 +221,66 @@ def user(
                 f"/cases/{case_id}/steps/{step}/complete", data=form))  # fmt: skip
 
 
+def facilitator(
+    base: str, name: str, processes: list[str], step: str, think: float,
+    start: threading.Barrier, tally: Tally, seconds: float,
+) -> None:  # fmt: skip
+    """Log in, wait until every user has, then a version page and the before/after page (v1
+    against v2) of each process in ``processes`` in turn, for at most ``seconds``."""
+    del step  # a facilitator changes nothing
+    pause = random.Random(name)
+    with httpx.Client(base_url=base, timeout=30, follow_redirects=False) as client:
+        page = client.get("/login").text
+        csrf = _CSRF.search(page)
+        login = client.post("/login", data={"username": name, "password": PASSWORD,
+                                            "csrf": csrf.group(1) if csrf else ""})  # fmt: skip
+        if login.status_code != 303:
+            tally.add("login", 0.0, f"login status {login.status_code}")
+        start.wait()
+        until = time.monotonic() + seconds
+        for process in processes if login.status_code == 303 else []:
+            for kind, url in (("version", f"/processes/{process}/versions/2"),
+                              ("compare", f"/processes/{process}/compare?a=1&b=2")):  # fmt: skip
+                if time.monotonic() > until:
+                    return
+                if think:
+                    time.sleep(think * pause.uniform(0.5, 1.5))
+                _timed(tally, kind, 200, lambda url=url: client.get(url))
+
+
+def warm(base: str, plan: Plan, workers: int) -> None:
+    """Open each facilitator page as the first facilitator, from ``3 × workers`` connections at
+    once so that every worker process renders it (each worker caches its own renders); print
+    the slowest of those cold renders per page. Not counted in the load."""
+    name = next(iter(plan.cases))
+    clients = [httpx.Client(base_url=base, timeout=300, follow_redirects=False)
+               for _ in range(3 * workers)]  # fmt: skip
+    try:
+        for client in clients:
+            csrf = _CSRF.search(client.get("/login").text)
+            client.post("/login", data={"username": name, "password": PASSWORD,
+                                        "csrf": csrf.group(1) if csrf else ""})  # fmt: skip
+        for process in sorted({p for visits in plan.cases.values() for p in visits}):
+            for url in (f"/processes/{process}/versions/2",
+                        f"/processes/{process}/compare?a=1&b=2"):  # fmt: skip
+                times: list[float] = []
+
+                def get(client: httpx.Client, url: str = url, times: list[float] = times) -> None:
+                    start = time.perf_counter()
+                    client.get(url)
+                    times.append((time.perf_counter() - start) * 1000)
+
+                threads = [threading.Thread(target=get, args=(c,)) for c in clients]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                print(f"  cold {url}: slowest of {len(times)} at once {max(times):.0f} ms")
+    finally:
+        for client in clients:
+            client.close()
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -211,11 +288,14 @@ def _percentile(values: list[float], share: float) -> float:
 
 def run(label: str, env: dict[str, str], workers: int, folder: Path, args: argparse.Namespace
         ) -> None:  # fmt: skip
-    plan = prepare(env, args.users, args.journeys)
+    plan = prepare(env, args.users, args.journeys, args.journey)
+    walk = facilitator if args.journey == "facilitator" else user
     tally = Tally()
     with server(env, workers, folder) as base:
+        if args.journey == "facilitator":
+            warm(base, plan, workers)
         logged_in = threading.Barrier(len(plan.cases) + 1)
-        threads = [threading.Thread(target=user, args=(base, name, ids, plan.step, args.think,
+        threads = [threading.Thread(target=walk, args=(base, name, ids, plan.step, args.think,
                                                        logged_in, tally, args.seconds))
                    for name, ids in plan.cases.items()]  # fmt: skip
         for thread in threads:
@@ -227,10 +307,11 @@ def run(label: str, env: dict[str, str], workers: int, folder: Path, args: argpa
         wall = time.monotonic() - start
     every = [ms for values in tally.latency.values() for ms in values]
     rate = len(every) / wall
-    print(f"\n{label}: {args.users} users (think {args.think:g} s), {workers} worker(s), "
+    print(f"\n{label}: {args.users} {args.journey}s (think {args.think:g} s), {workers} worker(s), "
           f"{len(every)} requests in {wall:.1f} s ({rate:.0f} requests/s), "
           f"errors: {len(tally.errors)}")  # fmt: skip
-    rows = [(kind, tally.latency.get(kind, [])) for kind in ("inbox", "case", "complete")]
+    kinds = ("inbox", "case", "complete", "version", "compare")
+    rows = [(kind, tally.latency.get(kind, [])) for kind in kinds]
     for kind, values in [*rows, ("all", every)]:
         if values:
             p50, p95, p99 = (_percentile(values, share) for share in (0.5, 0.95, 0.99))
@@ -246,6 +327,9 @@ def main() -> None:
     parser.add_argument("--journeys", type=int, default=15, help="cases per user (journeys)")
     parser.add_argument("--seconds", type=float, default=60.0, help="time limit of the load")
     parser.add_argument("--think", type=float, default=1.0, help="seconds between requests")
+    parser.add_argument("--journey", choices=("caseworker", "facilitator"), default="caseworker",
+                        help="caseworkers: inbox, case, complete; facilitators: a version page "
+                        "and the before/after page (goal p95 <= 100 ms)")  # fmt: skip
     parser.add_argument("--store", choices=("sqlite", "postgres", "both"), default="both")
     args = parser.parse_args()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("BOFLYT_", "PREFECT_"))}
