@@ -94,7 +94,7 @@ def test_a_facilitator_reads_the_monthly_trend(browser, server, tmp_path, width,
     page.get_by_role("link", name="test_process").click()
     page.wait_for_url(server + "/trends/test_process")
     assert page.locator("svg.trend-chart").count() == 4
-    assert page.get_by_role("img", name="Ledetid per sak (arbeidsdager)").is_visible()
+    assert page.get_by_role("img", name="Gjennomløpstid per sak (arbeidsdager)").is_visible()
     assert page.get_by_role("table", name="Nøkkeltall per måned").is_visible()
     assert page.get_by_text("– betyr færre enn 5 saker").is_visible()
     assert REF_PREFIX not in page.content()
