@@ -145,24 +145,37 @@ class Figures:
 
 
 class _Cache:
-    """A small thread-safe LRU dict: the page is served from a thread pool."""
+    """A small thread-safe LRU dict: the page is served from a thread pool. Requests for the
+    same missing key wait for one computation instead of each rendering it."""
 
     def __init__(self) -> None:
         self._items: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._lock = threading.Lock()
+        self._making: dict[tuple[object, ...], threading.Lock] = {}
 
-    def get(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
+    def _found(self, key: tuple[object, ...]) -> tuple[bool, object]:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                found: T = self._items[key]  # type: ignore[assignment]
-                return found
-        value = make()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > _KEEP:
-                self._items.popitem(last=False)
-        return value
+                return True, self._items[key]
+            return False, None
+
+    def get(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
+        hit, value = self._found(key)
+        if not hit:
+            with self._lock:
+                making = self._making.setdefault(key, threading.Lock())
+            with making:
+                hit, value = self._found(key)
+                if not hit:
+                    value = make()
+                    with self._lock:
+                        self._items[key] = value
+                        self._making.pop(key, None)
+                        while len(self._items) > _KEEP:
+                            self._items.popitem(last=False)
+        found: T = value  # type: ignore[assignment]
+        return found
 
     def clear(self) -> None:
         with self._lock:

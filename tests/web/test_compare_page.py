@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 import uuid
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from argon2 import PasswordHasher
@@ -289,3 +291,24 @@ def test_a_facilitator_compares_v1_and_v2_in_the_browser(
     page.wait_for_url(re.compile(r"a=2&b=1"))
     assert "v2 → v1" in page.locator("h1").inner_text()
     page.close()
+
+
+def test_concurrent_requests_for_a_new_pair_compute_it_once(
+    web_store, library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = web_store[0]
+    made: list[int] = []
+    compute = compare_figures._figures
+
+    def slow(*args, **kwargs):
+        made.append(1)
+        time.sleep(0.2)  # the other threads arrive while it computes
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(compare_figures, "_figures", slow)
+    v1, v2 = library.get("eviction_prevention", 1), library.get("eviction_prevention", 2)
+    pair = compare_figures.pair_of(engine, v1, v2, (RunSet.live(), RunSet.live()))
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda _: compare_figures.figures(engine, pair, library.lanes, "nb"),
+                              range(4)))  # fmt: skip
+    assert len(made) == 1 and all(f is found[0] for f in found)
