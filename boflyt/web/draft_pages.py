@@ -37,11 +37,10 @@ from boflyt.engine.definition.authoring import (
     new_draft,
     read_draft,
     save_draft,
-    status_of,
+    top_fields,
     upload_draft,
 )
 from boflyt.engine.definition.load import MAX_BYTES, load_library, parse_ref
-from boflyt.engine.definition.safe_yaml import parse_yaml
 from boflyt.engine.store import audit
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import (
@@ -119,13 +118,14 @@ _PREVIEWS_LOCK = threading.Lock()
 _PREVIEWS_KEPT = 64
 
 
-def preview_svg(text: str, version: Version, lanes: LaneCatalog, lang: Language) -> str | None:
+def preview_svg(version: Version, lanes: LaneCatalog, lang: Language) -> str | None:
     """The swimlane of a valid draft text as an inline SVG element; None if it cannot be drawn.
 
-    Cached by the text's content hash and the language (the newest 64), so an unchanged text is
-    drawn once however often the editor checks it.
+    Cached by the version's content hash (the same for texts that differ only in comments and
+    layout) and the language (the newest 64), so an unchanged flow is drawn once however often
+    the editor checks it.
     """
-    key = (content_hash(text), lang)
+    key = (version.content_hash, lang)
     with _PREVIEWS_LOCK:
         if key in _PREVIEWS:
             _PREVIEWS.move_to_end(key)
@@ -149,11 +149,27 @@ class Checked:
     svg: str | None
 
 
+_CHECKS: OrderedDict[tuple[str, str, int, str, int], Checked] = OrderedDict()
+_CHECKS_KEPT = 128
+
+
 def _check(request: Request, text: str, process: str, number: int) -> Checked:
+    """``text`` checked as ``process`` v``number``; the same text (and library) is checked
+    once: the editor checks the text it just loaded, a reload checks it again."""
     lanes, lang = ctx(request).library.lanes, lang_of(request)
+    key = (content_hash(text), process, number, lang, hash(lanes))
+    with _PREVIEWS_LOCK:
+        if key in _CHECKS:
+            _CHECKS.move_to_end(key)
+            return _CHECKS[key]
     version, problems = check_text(text, process=process, number=number, lanes=lanes)
-    svg = preview_svg(text, version, lanes, lang) if version is not None else None
-    return Checked(tuple(problems), svg)
+    svg = preview_svg(version, lanes, lang) if version is not None else None
+    checked = Checked(tuple(problems), svg)
+    with _PREVIEWS_LOCK:
+        _CHECKS[key] = checked
+        while len(_CHECKS) > _CHECKS_KEPT:
+            _CHECKS.popitem(last=False)
+    return checked
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -279,14 +295,6 @@ def _file(request: Request, process: str, number: str) -> Draft:
     return read_draft(library.root / process / f"v{_number(number)}.yaml")
 
 
-def _meta(text: str) -> dict[str, Any]:
-    try:
-        data, _ = parse_yaml(text, file="draft")
-    except DefinitionError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _editor(
     request: Request,
     account: Account,
@@ -300,11 +308,13 @@ def _editor(
     """The editor over ``draft`` (showing ``text`` when the visitor's text differs)."""
     lang, shown = lang_of(request), draft.text if text is None else text
     checked = _check(request, shown, draft.process, draft.number)
-    file_status = status_of(draft.text, f"{draft.process}/v{draft.number}.yaml")
+    meta = top_fields(draft.text)
+    file_status = meta.get("status", VersionStatus.DRAFT.value)
+    file_status = file_status if file_status in set(VersionStatus) else VersionStatus.DRAFT.value
     page = render(
         request, "draft.html", status, account=account, d=_words(lang), draft=draft,
         text=shown, checked=checked, editable=file_status == VersionStatus.DRAFT.value,
-        file_status=file_status, meta=_meta(draft.text), **values,
+        file_status=file_status, meta=meta, **values,
     )  # fmt: skip
     return with_session(request, page, session)
 

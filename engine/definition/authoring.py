@@ -39,6 +39,7 @@ __all__ = [
     "save_draft",
     "stamp",
     "status_of",
+    "top_fields",
     "upload_draft",
 ]
 
@@ -120,10 +121,30 @@ def stamp(text: str, **fields: str | int | None) -> str:
 # -- checking ---------------------------------------------------------------------------------
 
 
-def _name_problems(data: object, lines: list[str], process: str, number: int) -> list[Problem]:
+_TOP_SCALAR = re.compile(
+    r"""^([a-z_]+)\s*:\s*(?:"([^"]*)"|'([^']*)'|([^\s#"'][^#]*?))\s*(?:#.*)?$"""
+)
+
+
+def top_fields(text: str) -> dict[str, str]:
+    """The top-level one-line scalar fields of a version file's text, as written (``version:
+    3`` → ``{"version": "3"}``), read line by line without parsing the YAML: cheap, for
+    showing and for the checks that compare them with the file's name.
+
+    >>> top_fields('process: p\\nversion: 3 # next\\nowner: "Kari"\\nname:\\n  nb: x\\n')
+    {'process': 'p', 'version': '3', 'owner': 'Kari'}
+    """
+    found: dict[str, str] = {}
+    for line in text.replace("\r\n", "\n").split("\n"):
+        match = _TOP_SCALAR.match(line)
+        if match and match.group(1) not in found:
+            found[match.group(1)] = next(g for g in match.groups()[1:] if g is not None)
+    return found
+
+
+def _name_problems(text: str, process: str, number: int) -> list[Problem]:
     """The text must hold ``process`` version ``number`` and stay a draft."""
-    if not isinstance(data, dict):
-        return []
+    fields, lines = top_fields(text), text.replace("\r\n", "\n").split("\n")
     file = f"{process}/v{number}.yaml"
     found: list[Problem] = []
 
@@ -131,16 +152,13 @@ def _name_problems(data: object, lines: list[str], process: str, number: int) ->
         index = _key_line(lines, key)
         found.append(Problem(file, 1 if index is None else index + 1, key, message))
 
-    if isinstance(data.get("process"), str) and data["process"] != process:
-        at("process", f"process '{data['process']}' does not match its folder '{process}'")
-    if isinstance(data.get("version"), int) and data["version"] != number:
-        at("version", f"version {data['version']} does not match the file name v{number}.yaml")
-    status = data.get("status", VersionStatus.DRAFT.value)
-    if (
-        isinstance(status, str)
-        and status != VersionStatus.DRAFT.value
-        and status in set(VersionStatus)
-    ):
+    if fields.get("process", process) != process:
+        at("process", f"process '{fields['process']}' does not match its folder '{process}'")
+    written = fields.get("version", str(number))
+    if written.isdigit() and int(written) != number:
+        at("version", f"version {written} does not match the file name v{number}.yaml")
+    status = fields.get("status", VersionStatus.DRAFT.value)
+    if status != VersionStatus.DRAFT.value and status in set(VersionStatus):
         at("status", f"status '{status}' in a draft; a draft is saved as 'draft' and published "
                      "by the publish command or page")  # fmt: skip
     return found
@@ -152,14 +170,10 @@ def check_text(
     """The version in ``text`` (if it is valid) and every problem of it, sorted by line: the
     loader's rules, plus that it is ``process`` version ``number`` with status ``draft``.
 
-    Pure: nothing is read or written.
+    Pure: nothing is read or written. The YAML is parsed once.
     """
     file = f"{process}/v{number}.yaml"
-    try:
-        data, _ = parse_yaml(text, file=file)
-    except DefinitionError as exc:
-        return None, sorted(exc.problems)
-    problems = _name_problems(data, text.replace("\r\n", "\n").split("\n"), process, number)
+    problems = _name_problems(text, process, number)
     try:
         version: Version | None = parse_version(text, file=file, lanes=lanes)
     except DefinitionError as exc:
