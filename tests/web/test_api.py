@@ -310,10 +310,12 @@ def test_the_openapi_description_holds_only_the_api_and_its_bearer_scheme(client
     assert response.status_code == 200
     assert response.headers["x-content-type-options"] == "nosniff"  # the app's headers apply
     schema = response.json()
-    assert set(schema["paths"]) == {
+    caseworkers = {
         "/inbox", "/cases", "/cases/{case_id}", "/cases/{case_id}/steps/{step}/begin",
         "/cases/{case_id}/steps/{step}/complete",
     }  # fmt: skip
+    others = set(schema["paths"]) - caseworkers  # issue 13: processes, drafts, publishing
+    assert caseworkers <= set(schema["paths"]) and all(p.startswith("/processes") for p in others)
     assert schema["servers"] == [{"url": "/api/v1"}]
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     for path in schema["paths"].values():
