@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -118,17 +118,37 @@ def content_hash(version: Version) -> str:
     return digest
 
 
-def pair_of(engine: Engine, before: Version, after: Version, runs: tuple[RunSet, RunSet]) -> Pair:
+def pair_of(
+    engine: Engine,
+    before: Version,
+    after: Version,
+    runs: tuple[RunSet, RunSet],
+    stored: Sequence[RunSetInfo] = (),
+) -> Pair:
     """The two versions with each one's run set as stored (no event log is read here).
+
+    ``stored`` is the process's run sets as already listed (``list_run_sets``): a set found
+    there by its exact name or run number costs no query; any other is looked up.
 
     Raises:
         NotFoundError, CommandError: no such run set, or a simulation of another version.
     """
-    infos = tuple(
-        describe_run_set(engine, r, process=v.process, version=v.version)
-        for v, r in zip((before, after), runs, strict=True)
-    )
+    infos = tuple(_info(engine, v, r, stored) for v, r in zip((before, after), runs, strict=True))
     return Pair(before, after, (infos[0], infos[1]))
+
+
+def _info(
+    engine: Engine, version: Version, runs: RunSet, stored: Sequence[RunSetInfo]
+) -> RunSetInfo:
+    """``runs`` of ``version`` from the listing when it is there, else from the store."""
+    for info in stored:
+        if (info.process, info.version) != (version.process, version.version):
+            continue
+        if info.runs == runs or (runs.number is not None and info.number == runs.number):
+            return info
+    if runs.mode is Mode.LIVE:
+        return RunSetInfo(runs, version.process, version.version, 0)
+    return describe_run_set(engine, runs, process=version.process, version=version.version)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ class _Choice:
     versions: list[Version]
     pair: Pair
     names: tuple[str, str]
+    stored: list[RunSetInfo]
+    """The process's run sets as stored (the choices offered)."""
 
     @property
     def query(self) -> str:
@@ -104,17 +106,18 @@ def _choose(request: Request, process: str, lang: Language) -> _Choice:
     before = _version(versions, query.get("a"), versions[max(len(versions) - 2, 0)], lang)
     after = _version(versions, query.get("b"), versions[-1], lang)
     names = (query.get("ra") or "live", query.get("rb") or "live")
+    stored = list_run_sets(context.engine, process=process)
     try:
         runs = (RunSet.parse(names[0]), RunSet.parse(names[1]))
-        pair = pair_of(context.engine, before, after, runs)
+        pair = pair_of(context.engine, before, after, runs, stored)
     except BoflytError as error:
         raise _Refused(404, _w("no_runs", lang, detail=str(error))) from None
-    return _Choice(versions, pair, names)
+    return _Choice(versions, pair, names, stored)
 
 
-def _run_options(request: Request, pair: Pair) -> tuple[list[RunSetInfo], list[RunSetInfo]]:
+def _run_options(choice: _Choice) -> tuple[list[RunSetInfo], list[RunSetInfo]]:
     """The run sets holding cases of each version (the registered cases always first)."""
-    stored = list_run_sets(ctx(request).engine, process=pair.before.process)
+    pair, stored = choice.pair, choice.stored
     found: list[list[RunSetInfo]] = []
     for version in (pair.before, pair.after):
         infos = [info for info in stored if info.version == version.version]
@@ -158,7 +161,7 @@ def compare_page(request: Request, process: str) -> Response:
         },
         pair=pair,
         figs=figs,
-        options=_run_options(request, pair),
+        options=_run_options(choice),
         small=[i for i in pair.runs if i.cases < MIN_CASES],
         min_cases=MIN_CASES,
         query=choice.query,
