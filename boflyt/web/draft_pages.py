@@ -268,15 +268,15 @@ async def upload(request: Request) -> Response:
         return forbidden(request)
     account, session = found
     context = ctx(request)
-    text = fields.get("text", "").replace("\r\n", "\n")
+    text, chosen = fields.get("text", "").replace("\r\n", "\n"), fields.get("process", "")
+    kept = {"upload_text": text, "upload_process": chosen}
     try:
-        draft = upload_draft(context.library.root, fields.get("process", ""), text,
+        draft = upload_draft(context.library.root, chosen, text,
                              account.username, context.clock())  # fmt: skip
     except NotFoundError as exc:
-        return _list_page(request, account, session, 404, error=str(exc), upload_text=text)
+        return _list_page(request, account, session, 404, error=str(exc), **kept)
     except DefinitionError as exc:
-        return _list_page(request, account, session, 422, upload_problems=exc.problems,
-                          upload_text=text)  # fmt: skip
+        return _list_page(request, account, session, 422, upload_problems=exc.problems, **kept)
     _record(request, account, draft, "uploaded")
     return with_session(request, _to_editor(draft), session)
 
