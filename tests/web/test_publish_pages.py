@@ -174,6 +174,19 @@ def test_a_draft_with_problems_lists_them_at_their_lines_and_is_not_published(wo
     assert path.read_text() == broken and _audit(engine) == []
 
 
+def test_a_broken_draft_shows_its_problems_instead_of_a_diff_or_a_confirmation(
+    root: Path, request: pytest.FixtureRequest
+) -> None:
+    path = root / "private_lease" / "v3.yaml"
+    path.write_text(path.read_text().replace("lane: tenant\n", "lane: tennant\n", 1))
+    client, _ = request.getfixturevalue("world")  # the app loads the broken library
+    log_in(client, "pia")
+    for url in (DIFF, PUBLISH):
+        page = client.get(url)
+        assert page.status_code == 422, url
+        assert "unknown lane &#39;tennant&#39;" in page.text and "<svg" not in page.text
+
+
 def test_retiring_a_version_stops_new_cases_on_it(world, root: Path) -> None:
     client, engine = world
     log_in(client, "pia")
