@@ -211,3 +211,23 @@ def test_api_creates_a_draft_from_yaml_or_lists_every_problem(site: Site) -> Non
     )
     assert refused.status_code == 403
     assert not (site.root / "private_lease" / "v4.yaml").exists()
+
+
+def test_check_without_javascript_shows_the_problems_and_saves_nothing(site: Site) -> None:
+    url = _new_v3(site)
+    text, loaded, csrf = _editor(site, url)
+    before = (site.root / "private_lease" / "v3.yaml").read_bytes()
+    broken = text.replace("kind: end", "kind: ned", 1)
+    page = site.client.post(url, data={"text": broken, "hash": loaded, "csrf": csrf,
+                                       "action": "check"})  # fmt: skip
+    assert page.status_code == 200 and "unknown step kind &#39;ned&#39;" in page.text
+    assert "kind: ned" in page.text  # the visitor's text is in the editor
+    assert (site.root / "private_lease" / "v3.yaml").read_bytes() == before
+
+
+def test_the_editor_speaks_english_when_chosen(site: Site) -> None:
+    url = _new_v3(site)
+    site.client.cookies.set("boflyt_lang", "en")
+    html = site.client.get(url).text
+    assert "The version file private_lease/v3.yaml" in html and "No problems." in html
+    assert "Status: draft. Owner: pia." in html
