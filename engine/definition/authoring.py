@@ -229,15 +229,24 @@ def read_draft(path: Path) -> Draft:
     return Draft(path.parent.name, number, path, text, content_hash(text))
 
 
+def _folder(processes_dir: Path, process: str) -> Path:
+    """The folder of ``process``: a process id (never a path) with a folder in the library.
+
+    Raises:
+        NotFoundError: not an id, or no such folder.
+    """
+    if not _PLAIN.match(process) or not (processes_dir / process).is_dir():
+        raise NotFoundError(f"unknown process '{process}': no folder {processes_dir / process}")
+    return processes_dir / process
+
+
 def next_number(processes_dir: Path, process: str) -> int:
     """One more than the highest ``v<N>.yaml`` of the process (broken files count too).
 
     Raises:
         NotFoundError: the process has no folder.
     """
-    folder = processes_dir / process
-    if not folder.is_dir():
-        raise NotFoundError(f"unknown process '{process}': no folder {folder}")
+    folder = _folder(processes_dir, process)
     numbers = [int(m.group(1)) for p in folder.iterdir() if (m := VERSION_FILE_NAME.match(p.name))]
     return max(numbers, default=0) + 1
 
@@ -265,8 +274,8 @@ def new_draft(
         DefinitionError: the new text breaks a rule (say ``from_version`` is itself broken);
             nothing is written.
     """
-    source = read_draft(processes_dir / process / f"v{from_version}.yaml")
-    folder = processes_dir / process
+    folder = _folder(processes_dir, process)
+    source = read_draft(folder / f"v{from_version}.yaml")
     with _locked(folder):
         number = next_number(processes_dir, process)
         text = _stamped(source.text, owner, now, version=number, status="draft",
@@ -345,8 +354,8 @@ def upload_draft(
         NotFoundError: the process has no folder.
         DefinitionError: every problem of the text; nothing is written.
     """
-    folder = processes_dir / process
-    with _locked(folder) if folder.is_dir() else contextlib.nullcontext():
+    folder = _folder(processes_dir, process)
+    with _locked(folder):
         number = next_number(processes_dir, process)
         stamped = _stamped(text, owner, now, version=number, status="draft")
         _checked(processes_dir, process, number, stamped)

@@ -63,6 +63,15 @@ def test_new_draft_of_unknown_version_or_process_is_not_found(processes: Path) -
         new_draft(processes, "nowhere", 1, "eva", NOW)
 
 
+@pytest.mark.parametrize("process", ["..", "../processes", "private_lease/..", ""])
+def test_a_process_that_is_not_an_id_is_never_a_path(processes: Path, process: str) -> None:
+    text = (processes / "private_lease" / "v2.yaml").read_text(encoding="utf-8")
+    before = sorted(p.name for p in processes.parent.rglob("*"))
+    with pytest.raises(NotFoundError):
+        upload_draft(processes, process, text, "eva", NOW)
+    assert sorted(p.name for p in processes.parent.rglob("*")) == before
+
+
 def test_save_draft_writes_the_text_stamped_when_the_hash_matches(processes: Path) -> None:
     draft = new_draft(processes, "private_lease", 2, "eva", NOW)
     later = NOW + dt.timedelta(days=2)
