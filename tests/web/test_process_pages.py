@@ -357,6 +357,11 @@ def test_a_facilitator_zooms_the_swimlane_and_opens_a_step(browser, served, widt
         _until(lambda: _scale(page) < zoomed)
         page.get_by_role("button", name="Tilpass").click()
         assert _scale(page) == pytest.approx(fitted, rel=1e-3)
+        page.locator("#swimlane").focus()  # the keyboard: + zooms in, 0 fits again
+        page.keyboard.press("+")
+        assert _scale(page) == pytest.approx(fitted * 1.25, rel=1e-2)
+        page.keyboard.press("0")
+        assert _scale(page) == pytest.approx(fitted, rel=1e-3)
         step = page.locator('g[data-step="search_dwelling"]')
         step.click()
         panel = page.locator("#step-panel")
