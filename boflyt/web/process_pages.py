@@ -170,8 +170,9 @@ def version_page(request: Request, process: str, number: str) -> Response:
                                                      title) is not None  # fmt: skip
     return _page(
         request, *found, "process_version.html", version=version, name=version.name.get(lang),
-        version_status=term(version.status, lang), base=_base(version),
-        swimlane=figures.swimlane_inline(version, lanes, lang), headline=headline,
+        version_status=term(version.status, lang), version_status_id=version.status.value,
+        base=_base(version), swimlane=figures.swimlane_inline(version, lanes, lang),
+        headline=headline,
         wastes=_waste_rows(version, lang), duplicates=_duplicate_rows(request, version, lang),
         has_registered=has_registered, min_cases=figures.MIN_CASES,
     )  # fmt: skip

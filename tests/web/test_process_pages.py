@@ -398,3 +398,19 @@ def test_the_version_page_fits_a_phone(browser, served):
         assert page.refused == [] and page.errors == []
     finally:
         page.close()
+
+
+def test_the_version_page_leads_a_facilitator_to_compare_diff_and_what_if(world, library) -> None:
+    """The version page links its work: before/after against the version it is based on, what
+    changed, a what-if simulation; a caseworker reads the page without those links."""
+    client = world[0]
+    html = client.get("/processes/private_lease/versions/2").text
+    assert 'href="/processes/private_lease/compare?a=1&amp;b=2"' in html
+    assert 'href="/versions/private_lease/2/diff"' in html
+    assert 'href="/processes/private_lease/versions/2/whatif"' in html
+    assert "/publish" not in html  # publishing is the process owner's
+    for link in ("/processes/private_lease/compare?a=1&b=2", "/versions/private_lease/2/diff",
+                 "/processes/private_lease/versions/2/whatif"):  # fmt: skip
+        assert client.get(link).status_code == 200, link
+    assert log_in(client, "ann").status_code == 303
+    assert "/whatif" not in client.get("/processes/private_lease/versions/2").text
