@@ -50,6 +50,15 @@ def test_the_inbox_speaks_english_after_the_switch(client):
     assert "Inbox" in html and "Steps waiting: 1" in html and "Housing office" in html
 
 
+def test_the_language_switch_keeps_the_filter_of_the_page(client):
+    log_in(client, "ann")
+    html = client.get("/inbox?status=ready&overdue=1").text
+    link = re.search(r'href="(/language/en\?next=[^"]+)"', html).group(1).replace("&amp;", "&")
+    assert link == "/language/en?next=/inbox%3Fstatus%3Dready%26overdue%3D1"
+    switched = client.get(link, follow_redirects=False)
+    assert switched.headers["location"] == "/inbox?status=ready&overdue=1"
+
+
 def test_an_empty_inbox_says_so(client, web_store):
     accounts.add_account(web_store[0], username="ed", password=PASSWORD, orgs=["accounting"],
                          roles=[Role.CASEWORKER], now=MONDAY)  # fmt: skip
