@@ -60,7 +60,7 @@ _PINNED = {
         to_frame
     """,
     "boflyt.visualize": """
-        charts diagram extraction layout render report report_text run_set_text
+        charts diagram extraction layout measured_timeline render report report_text run_set_text
         side_by_side svg swimlane swimlane_header timeline value_stream wording
     """,
     "boflyt.flows": """

@@ -1,7 +1,8 @@
 """Diagrams and reports: extract, then render; renderers never read YAML or the database.
 
 * :mod:`~boflyt.visualize.diagram` and :mod:`~boflyt.visualize.value_stream` — the neutral
-  models; :mod:`~boflyt.visualize.extraction` builds them from versions and their figures;
+  models; :mod:`~boflyt.visualize.extraction` builds them from versions and their figures,
+  :mod:`~boflyt.visualize.measured_timeline` a value stream from a run set's event frame;
 * :mod:`~boflyt.visualize.swimlane`, :mod:`~boflyt.visualize.side_by_side`,
   :mod:`~boflyt.visualize.timeline` and :mod:`~boflyt.visualize.charts` — one renderer each, with
   :mod:`~boflyt.visualize.layout`, :mod:`~boflyt.visualize.swimlane_header`,
@@ -19,6 +20,7 @@ __all__ = [
     "diagram",
     "extraction",
     "layout",
+    "measured_timeline",
     "render",
     "report",
     "report_text",

@@ -4,6 +4,8 @@ Each work step is one row, in flow order; its expected wait is a grey bar (hatch
 wait is on an outside party) and its touch time a coloured bar in its lane's colour, laid end to
 end so the rows step down like a ladder towards the lead time. Several timelines (before and
 after) share one x scale; each has a summary box with lead time, activity ratio and rolled %C&A.
+A measured timeline (:mod:`boflyt.visualize.measured_timeline`) says so: its box gives the
+cases and medians, the footnote what was measured and what was left out.
 Drawn with matplotlib (Agg backend) to SVG or PNG.
 """
 
@@ -24,7 +26,7 @@ from matplotlib.patches import Patch
 from boflyt.models.words import Language, format_number, word
 from boflyt.visualize.render import Format
 from boflyt.visualize.swimlane_header import lane_colours
-from boflyt.visualize.value_stream import Timeline
+from boflyt.visualize.value_stream import MIN_GROUP, Timeline
 
 __all__ = ["render_timelines", "shared_x_max"]
 
@@ -36,6 +38,47 @@ _TOP, _BOTTOM, _ROW, _GAP = 0.45, 1.05, 0.24, 0.75
 
 def _t(key: str, lang: Language) -> str:
     return word(f"timeline.{key}", lang)
+
+
+def _m(key: str, lang: Language, **values: object) -> str:
+    return word(f"timeline_measured.{key}", lang).format(**values)
+
+
+def _summary(timeline: Timeline) -> str:
+    """The summary box: the design's expected figures, or a run set's medians and case count."""
+    lang, f = timeline.lang, format_number
+    hours = f"{f(timeline.touch_minutes / 60, lang)} {word('unit.hour_short', lang)}"
+    if timeline.cases is None:
+        rolled = "–" if timeline.rolled_ca is None else f(timeline.rolled_ca, lang, 0)
+        return (
+            f"{_t('lead', lang)}: {f(timeline.lead_days, lang)} d\n"
+            f"{_t('touch', lang)}: {hours}\n"
+            f"{_t('activity', lang)}: {f(timeline.activity_ratio, lang)} %\n"
+            f"{_t('rolled', lang)}: {rolled} %"
+        )
+    lines = [
+        _m("cases", lang, n=timeline.cases),
+        f"{_m('lead', lang)}: {f(timeline.lead_days, lang)} d",
+        f"{_m('touch', lang)}: {hours}",
+        f"{_m('activity', lang)}: {f(timeline.activity_ratio, lang)} %",
+    ]
+    if timeline.rolled_ca is not None:
+        lines.append(f"{_m('rolled', lang)}: {f(timeline.rolled_ca, lang, 0)} %")
+    return "\n".join(lines)
+
+
+def _note(timelines: Sequence[Timeline]) -> str:
+    """The figure's footnote: how the bars were computed (design or measured, never mixed)."""
+    lang = timelines[0].lang
+    if all(t.cases is None for t in timelines):
+        return _t("note", lang)
+    parts = [_m("note", lang)]
+    if any(t.rolled_ca is None for t in timelines):
+        parts.append(_m("no_rolled", lang))
+    hidden = sum(t.hidden for t in timelines)
+    if hidden:
+        parts.append(_m("hidden", lang, n=hidden, min=MIN_GROUP))
+    return " ".join(parts)
 
 
 def _short(text: str, width: int = 44) -> str:
@@ -87,16 +130,9 @@ def _draw(ax: Axes, timeline: Timeline, x_max: float) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color="#EEEEEE")
     ax.set_axisbelow(True)
-    f = format_number
-    summary = (
-        f"{_t('lead', lang)}: {f(timeline.lead_days, lang)} d\n"
-        f"{_t('touch', lang)}: {f(timeline.touch_minutes / 60, lang)} "
-        f"{word('unit.hour_short', lang)}\n"
-        f"{_t('activity', lang)}: {f(timeline.activity_ratio, lang)} %\n"
-        f"{_t('rolled', lang)}: {f(timeline.rolled_ca, lang, 0)} %"
-    )
-    ax.text(0.99, 0.97, summary, transform=ax.transAxes, ha="right", va="top", fontsize=9,
-            bbox={"boxstyle": "round,pad=0.5", "fc": "white", "ec": "#9AA5B1"})  # fmt: skip
+    box = {"boxstyle": "round,pad=0.5", "fc": "white", "ec": "#9AA5B1"}
+    ax.text(0.99, 0.97, _summary(timeline), transform=ax.transAxes, ha="right", va="top",
+            fontsize=9, bbox=box)  # fmt: skip
     ax.set_title(timeline.title, loc="left", fontsize=11, fontweight="bold")
 
 
@@ -145,7 +181,7 @@ def render_timelines(timelines: Sequence[Timeline], fmt: Format = "svg") -> byte
             for key, lane in lanes.items()
         ]
         fig.legend(handles=handles, loc="lower left", ncols=4, fontsize=8, frameon=False)
-        note = "\n".join(textwrap.wrap(_t("note", lang), 95))
+        note = "\n".join(textwrap.wrap(_note(timelines), 95))
         fig.text(0.99, 0.005, note, ha="right", va="bottom", fontsize=8, color="#555555")
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)

@@ -16,7 +16,10 @@ from boflyt.models.words import DEFAULT_LANGUAGE, Language
 from boflyt.visualize.diagram import DiagramLane, Swimlane, flow_order
 from boflyt.visualize.extraction import extract_swimlane
 
-__all__ = ["Timeline", "TimelineStep", "extract_timeline"]
+__all__ = ["MIN_GROUP", "Timeline", "TimelineStep", "extract_timeline"]
+
+MIN_GROUP = 5
+"""The smallest group of measured cases a figure is drawn for (privacy: fewer is never shown)."""
 
 _ENGINE = {StepKind.START, StepKind.END, StepKind.PARALLEL, StepKind.JOIN}
 
@@ -52,7 +55,13 @@ class Timeline:
     touch_minutes: float
     waiting_days: float
     activity_ratio: float
-    rolled_ca: float
+    rolled_ca: float | None
+    """The rolled %C&A; None when it cannot be measured (a measured timeline's run set)."""
+    cases: int | None = None
+    """None for the design (expected per case); for a measured timeline, the finished cases its
+    medians stand on (see :mod:`boflyt.visualize.measured_timeline`)."""
+    hidden: int = 0
+    """Measured steps left out because fewer than the smallest shown group had them."""
 
     @property
     def summed_days(self) -> float:

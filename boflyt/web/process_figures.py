@@ -28,22 +28,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from boflyt.analysis.design import DesignMetrics, design_metrics
-from boflyt.analysis.observed import observed_metrics, working_minutes
-from boflyt.engine.calendar import DEFAULT_CALENDAR
+from boflyt.analysis.observed import observed_metrics
 from boflyt.engine.store.db import read_scope
 from boflyt.engine.store.eventlog import run_set_log
 from boflyt.engine.store.queries import list_run_sets
 from boflyt.engine.store.statements import EVENT_TABLE
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.runset import RunSet, RunSetInfo
-from boflyt.models.vocabulary import EventKind, Mode
+from boflyt.models.vocabulary import Mode
 from boflyt.models.words import Language
 from boflyt.visualize.extraction import extract_swimlane
+from boflyt.visualize.measured_timeline import measured_timeline, step_measures
 from boflyt.visualize.render import Format
 from boflyt.visualize.svg import inline_svg
 from boflyt.visualize.swimlane import render_swimlane
 from boflyt.visualize.timeline import render_timelines
-from boflyt.visualize.value_stream import Timeline, TimelineStep, extract_timeline
+from boflyt.visualize.value_stream import MIN_GROUP, extract_timeline
 
 __all__ = [
     "MIN_CASES",
@@ -62,7 +62,7 @@ __all__ = [
     "timeline_svg",
 ]
 
-MIN_CASES = 5
+MIN_CASES = MIN_GROUP
 """The smallest group of registered cases a figure is shown for (a smaller one is "–")."""
 
 T = TypeVar("T")
@@ -255,59 +255,12 @@ def registered_figures(engine: Engine, version: Version, events: int) -> Figures
     )
 
 
-_STEP_EVENTS = (EventKind.STEP_READY.value, EventKind.STEP_STARTED.value,
-                EventKind.STEP_COMPLETED.value)  # fmt: skip
-
-
 def step_stats(events: pl.DataFrame) -> dict[str, StepStats]:
-    """Per step of an event log: cases, median and p90 wait (working days), median touch.
-
-    A work item's wait runs from ``step_ready`` to its own ``step_started`` or, without one (or
-    with only the engine's implied start), to ``step_completed`` less its touch minutes — the
-    observed analysis's definition.
-    """
-    log = events.filter(pl.col("kind").cast(pl.String).is_in(_STEP_EVENTS)
-                        & pl.col("item").is_not_null())  # fmt: skip
-    if log.is_empty():
-        return {}
-    per_day = DEFAULT_CALENDAR.minutes_per_day
-    kind = pl.col("kind").cast(pl.String)
-    implied = pl.col("detail").cast(pl.String).fill_null("") == "implicit"
-    items = (
-        log.with_columns(working_minutes(log["at"]).alias("wm"))
-        .group_by("case_id", "item")
-        .agg(
-            pl.col("step").first(),
-            pl.col("wm").filter(kind == EventKind.STEP_READY.value).first().alias("ready"),
-            pl.col("wm").filter((kind == EventKind.STEP_STARTED.value) & ~implied).first()
-            .alias("started"),
-            pl.col("wm").filter(kind == EventKind.STEP_COMPLETED.value).first().alias("done"),
-            pl.col("touch_minutes").filter(kind == EventKind.STEP_COMPLETED.value).first()
-            .cast(pl.Float64).alias("touch"),
-        )
-    )  # fmt: skip
-    wait = (
-        pl.coalesce(
-            pl.col("started") - pl.col("ready"),
-            pl.col("done") - pl.col("ready") - pl.col("touch").fill_null(0.0),
-        ).clip(lower_bound=0.0)
-        / per_day
-    )
-    table = (
-        items.with_columns(wait.alias("wait"))
-        .group_by("step")
-        .agg(
-            pl.col("case_id").n_unique().alias("cases"),
-            pl.col("wait").median().alias("median_wait"),
-            pl.col("wait").quantile(0.9, interpolation="linear").alias("p90_wait"),
-            pl.col("touch").median().alias("median_touch"),
-        )
-    )
+    """Per step of an event log: cases, median and p90 wait (working days), median touch
+    (:func:`~boflyt.visualize.measured_timeline.step_measures`, with the page's suppression)."""
     return {
-        row["step"]: StepStats(
-            row["cases"], row["median_wait"], row["p90_wait"], row["median_touch"]
-        )
-        for row in table.iter_rows(named=True)
+        step: StepStats(m.cases, m.median_wait_days, m.p90_wait_days, m.median_touch_minutes)
+        for step, m in step_measures(events).items()
     }
 
 
@@ -362,46 +315,17 @@ def timeline_svg(version: Version, lanes: LaneCatalog, lang: Language) -> bytes:
     return _CACHE.get(("timeline", _hash(version), _digest(lanes), lang), make)
 
 
-def registered_timeline(
-    version: Version,
-    lanes: LaneCatalog,
-    lang: Language,
-    stats: dict[str, StepStats],
-    figures: Figures | None,
-    title: str,
-) -> Timeline | None:
-    """The registered value stream: the design's steps in flow order, each with its registered
-    median wait and touch time; steps of fewer than :data:`MIN_CASES` cases left out. None when
-    the registered figures are suppressed or no step has enough cases."""
-    if figures is None or figures.lead_days is None:
-        return None
-    design = extract_timeline(version, lanes, lang=lang, metrics=designed(version, lanes))
-    steps = []
-    for step in design.steps:
-        found = stats.get(step.id)
-        if found is None or found.suppressed:
-            continue
-        steps.append(TimelineStep(step.id, step.number, step.label, step.lane,
-                                  found.median_wait_days or 0.0, found.median_touch_minutes or 0.0,
-                                  step.external))  # fmt: skip
-    if not steps:
-        return None
-    touch = sum(s.touch_minutes for s in steps)
-    lead = figures.lead_days
-    ratio = 100.0 * touch / (lead * DEFAULT_CALENDAR.minutes_per_day) if lead > 0 else 0.0
-    return Timeline(version.key, title, lang, design.lanes, tuple(steps), lead, touch,
-                    sum(s.wait_days for s in steps), ratio, design.rolled_ca)  # fmt: skip
-
-
 def registered_timeline_svg(
     engine: Engine, version: Version, lanes: LaneCatalog, lang: Language, events: int, title: str
 ) -> bytes | None:
-    """:func:`registered_timeline` drawn as an SVG file; None when there is none to draw."""
+    """The registered cases' measured value stream
+    (:func:`~boflyt.visualize.measured_timeline.measured_timeline`: medians, worded as measured)
+    as an SVG file; None without registered cases or with fewer than :data:`MIN_CASES` finished
+    (``events``: the version's live event count, the cache key)."""
 
     def make() -> bytes | None:
-        figures = registered_figures(engine, version, events)
-        stats = registered_steps(engine, version, events)
-        line = registered_timeline(version, lanes, lang, stats, figures, title)
+        line = measured_timeline(version, _live_log(engine, version, events), lanes, lang=lang,
+                                 title=title, metrics=designed(version, lanes))  # fmt: skip
         return None if line is None else render_timelines([line], "svg")
 
     if events == 0:
