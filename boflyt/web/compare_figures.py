@@ -3,11 +3,13 @@
 The web page is a thin shell over the same core calls as ``boflyt report``:
 :func:`~boflyt.analysis.report_data.report_data` (design metrics, diff, plain-language story and,
 with both run sets, the run-based rows with 95 % bootstrap intervals), the swimlane, ghost and
-timeline renderers of :mod:`boflyt.visualize`, and :func:`~boflyt.visualize.report.render_report`
-for the downloadable report. Rendering is the slow part (Graphviz, matplotlib), so every figure is
-kept in a bounded cache keyed by both versions' content hashes, the page language and each side's
-run set as stored (its exact name and case count; a live set's entry also ages out after
-:data:`LIVE_SECONDS`, as registrations change its waits without changing its count).
+timeline renderers of :mod:`boflyt.visualize` (the design's timelines, and with both run sets their
+measured ones, :mod:`~boflyt.visualize.measured_timeline`), and
+:func:`~boflyt.visualize.report.render_report` for the downloadable report. Rendering is the slow
+part (Graphviz, matplotlib), so every figure is kept in a bounded cache keyed by both versions'
+content hashes, the page language and each side's run set as stored (its exact name and case count;
+a live set's entry also ages out after :data:`LIVE_SECONDS`, as registrations change its waits
+without changing its count).
 
 A run set with fewer than :data:`MIN_CASES` cases of its version is not shown at all (the small
 group rule): neither its overlay nor any run-based row of the comparison.
@@ -38,6 +40,7 @@ from boflyt.models.runset import RunSet, RunSetInfo
 from boflyt.models.vocabulary import Mode
 from boflyt.models.words import Language
 from boflyt.visualize.extraction import extract_comparison, extract_swimlane, overlay_swimlane
+from boflyt.visualize.measured_timeline import measured_timeline
 from boflyt.visualize.render import Renderer, find_renderer
 from boflyt.visualize.report import render_report
 from boflyt.visualize.report_text import card, table_html
@@ -65,7 +68,8 @@ MIN_CASES = 5
 """The smallest run set shown outside a case (fewer cases: suppressed, with a note)."""
 LIVE_SECONDS = 300
 """How long a live run set's figures are kept (new events change them, not only new cases)."""
-FIGURES = ("before", "after", "ghost", "timeline", "overlay-before", "overlay-after")
+FIGURES = ("before", "after", "ghost", "timeline", "timeline-measured", "overlay-before",
+           "overlay-after")  # fmt: skip
 """The SVG figures of a pair, by the name in their download address."""
 _KEEP = 64
 """Cached pairs kept (design and run-based each), least recently used dropped first."""
@@ -244,6 +248,7 @@ def _figures(engine: Engine, pair: Pair, lanes: LaneCatalog, lang: Language) -> 
     svgs = dict(_design_svgs(data, lanes, lang))
     if data.runs is not None:
         svgs |= _overlays(data, lanes, lang)
+        svgs |= _measured_timelines(data, logs, lanes, lang)
     rows = data.comparison.rows
     measured = [r for r in rows if r.source == "observed"]
     cases = (len(data.lead_days(0)), len(data.lead_days(1)))
@@ -303,6 +308,24 @@ def _overlays(data: ReportData, lanes: LaneCatalog, lang: Language) -> dict[str,
                                        duplicates=metrics.duplicates)  # fmt: skip
             found[name] = render_swimlane(diagram, "svg", renderer=_renderer())
     return found
+
+
+def _measured_timelines(
+    data: ReportData, logs: Sequence[pl.DataFrame | None], lanes: LaneCatalog, lang: Language
+) -> dict[str, bytes]:
+    """Both versions' measured value streams in their run sets, on one time axis (a side with
+    fewer than :data:`MIN_CASES` finished cases left out; neither: no figure)."""
+    assert data.runs is not None
+    lines = [
+        measured_timeline(version, frame, lanes, lang=lang, metrics=metrics,
+                          title=f"v{version.version}: {version.label} · {runs.label(lang)}")
+        for version, frame, metrics, runs in zip(
+            (data.before, data.after), logs, data.design, data.runs, strict=True
+        )
+        if frame is not None
+    ]  # fmt: skip
+    drawn = [line for line in lines if line is not None]
+    return {"timeline-measured": render_timelines(drawn, "svg")} if drawn else {}
 
 
 def figure_svg(

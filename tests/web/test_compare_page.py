@@ -268,7 +268,7 @@ def test_a_facilitator_compares_v1_and_v2_in_the_browser(
         page.goto(f"{server}/processes/{process}/compare?{query}")
         page.wait_for_load_state("networkidle")
         images = page.locator(".cmp-scroll img")
-        assert images.count() == 6  # before, after, ghost, timeline, two overlays
+        assert images.count() == 7  # before, after, ghost, timeline, measured timeline, overlays
         loaded = page.evaluate(
             "[...document.querySelectorAll('.cmp-scroll img')].map(i => i.naturalWidth)"
         )
