@@ -29,12 +29,13 @@ from boflyt.models.vocabulary import VersionStatus
 from boflyt.models.words import ENGLISH, Language, format_number, word
 from boflyt.settings import get_settings
 from boflyt.visualize.extraction import extract_comparison, extract_swimlane, overlay_swimlane
+from boflyt.visualize.measured_timeline import measured_timeline
 from boflyt.visualize.render import Renderer, find_renderer, format_of
 from boflyt.visualize.report import build_report
 from boflyt.visualize.side_by_side import render_comparison
 from boflyt.visualize.swimlane import render_swimlane
 from boflyt.visualize.timeline import render_timelines
-from boflyt.visualize.value_stream import extract_timeline
+from boflyt.visualize.value_stream import MIN_GROUP, Timeline, extract_timeline
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]
@@ -107,6 +108,24 @@ def _logs(versions: list[Version], sets: list[RunSet]) -> list[tuple[RunSetInfo,
     return found
 
 
+def _measured(
+    versions: list[Version], runs: list[RunSet], lanes: LaneCatalog, lang: Language
+) -> list[Timeline]:
+    """Each version's measured value stream in its run set (medians per step); an error when a
+    set has fewer than :data:`~boflyt.visualize.value_stream.MIN_GROUP` finished cases of it."""
+    lines = []
+    for (info, frame), version in zip(_logs(versions, runs), versions, strict=True):
+        title = f"v{version.version}: {version.label} · {info.label(lang)}"
+        line = measured_timeline(version, frame, lanes, lang=lang, title=title)
+        if line is None:
+            raise NotFoundError(
+                f"fewer than {MIN_GROUP} finished cases of {version.key} in {info.runs.shown}: "
+                "a measured timeline is not drawn for so few; simulate or record more cases"
+            )
+        lines.append(line)
+    return lines
+
+
 def _draw(
     ref: str,
     output: Path,
@@ -123,8 +142,12 @@ def _draw(
     other = _load(*_other(process, compare), lanes) if compare else None
     if timeline:
         versions = [v for v in (other, version) if v is not None]
-        data = render_timelines([extract_timeline(v, lanes, lang=lang) for v in versions], fmt)
-        output.write_bytes(data)
+        lines = (
+            [extract_timeline(v, lanes, lang=lang) for v in versions]
+            if runs is None
+            else _measured(versions, runs, lanes, lang)
+        )
+        output.write_bytes(render_timelines(lines, fmt))
         return "matplotlib"
     chosen = _renderer(renderer)
     if other is not None:
@@ -160,7 +183,8 @@ def draw(
         typer.Option(
             "--timeline",
             help="Draw the value-stream ladder instead of the swimlane "
-            "(with --compare: both versions on one shared time scale).",
+            "(with --compare: both versions on one shared time scale; with --runs or "
+            "--observed: measured, the median wait and touch time per step of the run set).",
         ),
     ] = False,
     observed: Annotated[
@@ -177,7 +201,8 @@ def draw(
 ) -> None:
     """Draw a process version as a swimlane, a before/after view or a value-stream timeline."""
     with friendly_errors():
-        sets = chosen_run_sets(runs, observed=observed, versions=1)
+        pair = 2 if compare and timeline else 1  # a before/after timeline: a run set each
+        sets = chosen_run_sets(runs, observed=observed, versions=pair)
         output.parent.mkdir(parents=True, exist_ok=True)
         used = _draw(ref, output, compare, timeline, sets, chosen(lang), renderer)
     size = format_number(output.stat().st_size, chosen(lang), 0)
