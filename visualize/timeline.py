@@ -34,6 +34,8 @@ _WIDTH, _LEFT = 13.0, 3.4
 """Figure width and the left margin for step names, in inches (fixed: no tight_layout, which
 measures every label and costs seconds at 200 steps)."""
 _TOP, _BOTTOM, _ROW, _GAP = 0.45, 1.05, 0.24, 0.75
+_FEW, _PAD = 8, 5
+"""A ladder of fewer than ``_FEW`` steps is drawn with ``_PAD`` empty rows below it."""
 
 
 def _t(key: str, lang: Language) -> str:
@@ -102,6 +104,13 @@ def _bars(timeline: Timeline, x_max: float) -> dict[str, list[float]]:
     return bars
 
 
+def _rows(timeline: Timeline) -> int:
+    """The rows an axis is drawn with: a short ladder gets :data:`_PAD` empty rows below it,
+    for the summary box to sit in without covering a bar."""
+    steps = max(len(timeline.steps), 1)
+    return steps + _PAD if steps < _FEW else steps
+
+
 def _draw(ax: Axes, timeline: Timeline, x_max: float) -> None:
     lang = timeline.lang
     colours = {lane: pair[0] for lane, pair in lane_colours(timeline.lanes).items()}
@@ -124,15 +133,17 @@ def _draw(ax: Axes, timeline: Timeline, x_max: float) -> None:
                     color="#333333")  # fmt: skip
     labels = [f"{s.number or ''}  {_short(s.label)}" for s in timeline.steps]
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    ax.invert_yaxis()
+    rows = _rows(timeline)
+    ax.set_ylim(rows - 0.5, -0.5)  # top row first; a short ladder's empty rows at the bottom
     ax.axvline(timeline.lead_days, color="#222222", linestyle="--", linewidth=1)
     ax.set_xlim(0, x_max)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color="#EEEEEE")
     ax.set_axisbelow(True)
     box = {"boxstyle": "round,pad=0.5", "fc": "white", "ec": "#9AA5B1"}
-    ax.text(0.99, 0.97, _summary(timeline), transform=ax.transAxes, ha="right", va="top",
-            fontsize=9, bbox=box)  # fmt: skip
+    low = rows > len(timeline.steps)  # a short ladder: the box below it, else top right
+    ax.text(0.99, 0.03 if low else 0.97, _summary(timeline), transform=ax.transAxes,
+            ha="right", va="bottom" if low else "top", fontsize=9, bbox=box)  # fmt: skip
     ax.set_title(timeline.title, loc="left", fontsize=11, fontweight="bold")
 
 
@@ -153,7 +164,7 @@ def render_timelines(timelines: Sequence[Timeline], fmt: Format = "svg") -> byte
         raise ValueError("render_timelines: no timeline given")
     lang = timelines[0].lang
     x_max = shared_x_max(timelines)
-    rows = [max(len(t.steps), 1) for t in timelines]
+    rows = [_rows(t) for t in timelines]
     height = _TOP + _BOTTOM + sum(_ROW * r for r in rows) + _GAP * (len(rows) - 1)
     grid = {
         "height_ratios": rows,
