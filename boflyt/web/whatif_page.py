@@ -248,7 +248,7 @@ def whatif_job(request: Request, process: str, number: int, job: str) -> Respons
     template = "whatif_status.html" if request.headers.get("HX-Request") else "whatif_job.html"
     page = render(request, template, account=account, w=_w(lang), version=version,
                   version_name=version.name.get(lang), job=state,
-                  here=f"{BASE.format(process=process, number=number)}/jobs/{job}",
+                  job_url=f"{BASE.format(process=process, number=number)}/jobs/{job}",
                   form_url=BASE.format(process=process, number=number),
                   compare=_compare_links(request, version, state, lang),
                   facts=_facts(request, version, state, lang), percent=_percent(state),
