@@ -81,7 +81,7 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
         lang=lang,
         languages=languages(),
         path=request.url.path,
-        here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        current_url=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         csrf=context.signer.csrf_token(seed),
         idle_minutes=int(context.config.idle.total_seconds() // 60),
         **values,
