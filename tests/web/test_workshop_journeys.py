@@ -217,13 +217,14 @@ def test_a_facilitator_runs_a_before_after_workshop_from_the_browser(
         assert zoomed > fitted
         page.get_by_role("button", name="Zoom ut").click()
         assert fitted < _scale(page) < zoomed
+        _shot(page, "facilitator", "version-zoomed", width)
         page.get_by_role("button", name="Tilpass").click()  # the whole diagram in view
         assert _scale(page) == fitted
         first_step = page.locator("#swimlane g[data-step]:not(.kind-start)").first
         step = first_step.get_attribute("data-step")
         first_step.click()
         page.locator("#step-panel code", has_text=step).wait_for()
-        _shot(page, "facilitator", "version-zoomed-step", width)
+        _shot(page, "facilitator", "version-step", width)
 
         # what-if: small runs on the core, watched until they finish; first v2 from its page,
         # then v1 as the baseline (the before/after of two run sets needs one on each side)
