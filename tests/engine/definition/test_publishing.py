@@ -63,7 +63,7 @@ def test_publishing_a_draft_changes_only_its_status_owner_and_date_lines(root: P
 def test_a_draft_without_a_status_line_gets_one_after_its_version_line(root: Path) -> None:
     path = _file(root, 3)
     path.write_text(path.read_text().replace("status: draft  # being written\n", ""))
-    publish(root, "private_lease", 3, "Åse \"Sjef\" Ødegård", NOW)
+    publish(root, "private_lease", 3, 'Åse "Sjef" Ødegård', NOW)
     lines = path.read_text(encoding="utf-8").splitlines()
     at = lines.index("version: 3")
     assert lines[at + 1] == "status: published"
