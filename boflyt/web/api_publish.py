@@ -13,6 +13,8 @@ Included in the API application by :func:`boflyt.web.api.create_api`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -20,6 +22,7 @@ from pydantic import BaseModel
 from boflyt.models.errors import ConflictError, DefinitionError, NotFoundError
 from boflyt.models.vocabulary import Role, VersionStatus
 from boflyt.web.api import ApiError, Bearer, Context, require
+from boflyt.web.api_models import Problem
 from boflyt.web.publish_pages import Action, change_status
 
 __all__ = ["StatusChanged", "router"]
@@ -64,7 +67,11 @@ def _change(
                          date=version.date.isoformat(), by=account.username)  # fmt: skip
 
 
-@router.post(f"{_PATH}/publish", response_model=StatusChanged)
+_REFUSALS: dict[int | str, dict[str, Any]] = {404: {"model": Problem}, 409: {"model": Problem}}
+"""The answers besides 200, 401, 403 and 422: an unknown process or version, a wrong status."""
+
+
+@router.post(f"{_PATH}/publish", response_model=StatusChanged, responses=_REFUSALS)
 def publish_version(
     context: Context, request: Request, account: Bearer, process: str, number: int
 ) -> StatusChanged | JSONResponse:
@@ -72,7 +79,7 @@ def publish_version(
     return _change(context, request, account, "publish", process, number)
 
 
-@router.post(f"{_PATH}/retire", response_model=StatusChanged)
+@router.post(f"{_PATH}/retire", response_model=StatusChanged, responses=_REFUSALS)
 def retire_version(
     context: Context, request: Request, account: Bearer, process: str, number: int
 ) -> StatusChanged | JSONResponse:

@@ -36,6 +36,14 @@ OPERATIONS = [
     ("GET", "/cases/{case_id}"),
     ("POST", "/cases/{case_id}/steps/{step}/begin"),
     ("POST", "/cases/{case_id}/steps/{step}/complete"),
+    ("GET", "/processes"),
+    ("GET", "/processes/{process}/versions/{version}/swimlane.svg"),
+    # As a caseworker (403): generated input never writes to the shipped library these
+    # fixtures read; the process owner's answers are tested on a copy in test_draft_pages.py
+    # and test_publish_pages.py.
+    ("POST", "/processes/{process}/drafts"),
+    ("POST", "/processes/{process}/versions/{number}/publish"),
+    ("POST", "/processes/{process}/versions/{number}/retire"),
 ]
 
 
