@@ -6,7 +6,7 @@ changes nothing and shows no case), an administrator without those roles is refu
 
 from __future__ import annotations
 
-from tests.web.test_authorisation_matrix import LOGIN, Call, Expected
+from tests.web.cells import LOGIN, Call, Expected
 
 COMPARE = "/processes/{process}/compare"
 PAGE_CALLS = {

@@ -9,7 +9,7 @@ The writes themselves are tested in tests/web/test_draft_pages.py over a copy of
 
 from __future__ import annotations
 
-from tests.web.test_authorisation_matrix import LOGIN, Call, Expected
+from tests.web.cells import LOGIN, Call, Expected
 
 EDITOR = "/drafts/{process}/{number}"
 STALE = "0" * 64

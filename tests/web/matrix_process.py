@@ -8,7 +8,7 @@ personal data). Unknown versions are 404 for every reader.
 
 from __future__ import annotations
 
-from tests.web.test_authorisation_matrix import LOGIN, Call, Expected
+from tests.web.cells import LOGIN, Call, Expected
 
 VERSION = "/processes/{process}/versions/{number}"
 V2 = "/processes/private_lease/versions/2"

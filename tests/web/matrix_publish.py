@@ -10,7 +10,7 @@ tests/web/test_publish_pages.py.
 
 from __future__ import annotations
 
-from tests.web.test_authorisation_matrix import LOGIN, Call, Expected
+from tests.web.cells import LOGIN, Call, Expected
 
 VERSION = "/versions/{process}/{number}"
 PAGE_CALLS = {

@@ -3,7 +3,7 @@ facilitators and process owners only; everyone else signed in gets 403."""
 
 from __future__ import annotations
 
-from tests.web.test_authorisation_matrix import LOGIN, Call, Expected
+from tests.web.cells import LOGIN, Call, Expected
 
 PAGE_CALLS = {
     "trends: choose a process": Call("GET", "/trends", "/trends"),

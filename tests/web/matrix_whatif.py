@@ -7,7 +7,7 @@ with its error (422) and no simulation is started by the matrix; an unknown job 
 
 from __future__ import annotations
 
-from tests.web.test_authorisation_matrix import LOGIN, Call, Expected
+from tests.web.cells import LOGIN, Call, Expected
 
 WHATIF = "/processes/{process}/versions/{number}/whatif"
 FORM = "/processes/private_lease/versions/2/whatif"

@@ -26,7 +26,7 @@ import importlib
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,41 +47,20 @@ from boflyt.models.vocabulary import Role
 from boflyt.web.api import PREFIX
 from boflyt.web.app import WebConfig, create_app
 from tests.factories import linear_version
+from tests.web.cells import (
+    API_WHO,
+    CASE,
+    INBOX,
+    LOGIN,
+    PAGE_WHO,
+    PROCS,
+    STARTED,
+    UNKNOWN,
+    Call,
+    Expected,
+)
 from tests.web.conftest import MONDAY, PASSWORD, Clock, csrf_of
 from tests.web.test_api import auth
-
-# --------------------------------------------------------------------------- the vocabulary
-
-LOGIN = (303, "/login")
-"""Redirected to the login page."""
-INBOX = (303, "/inbox")
-PROCS = (303, "/processes")
-"""Redirected to the process catalogue (where a facilitator or process owner starts)."""
-CASE = (303, "/cases/{case}")
-"""Redirected back to the case page (the step was begun or completed)."""
-STARTED = (303, "/cases/*")
-"""Redirected to the page of the case just started (any case id)."""
-
-Expected = int | tuple[int, str]
-
-PAGE_WHO = ("anonymous", "disabled", "own", "other", "facilitator", "process_owner", "admin")
-API_WHO = ("anonymous", "bad_token", *PAGE_WHO[1:])
-
-UNKNOWN = "00000000-0000-0000-0000-000000000000"
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request: ``route`` is the app's route path it exercises; ``url`` may hold ``{a}``,
-    ``{b}`` (a fresh case, see the module doc) and ``{who}`` (the principal's user name)."""
-
-    method: str
-    route: str
-    url: str
-    body: dict[str, Any] = field(default_factory=dict)
-    """Form fields (pages; the CSRF token is added) or the JSON body (API)."""
-    htmx: bool = False
-
 
 # --------------------------------------------------------------------------- the pages
 
