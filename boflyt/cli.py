@@ -71,6 +71,18 @@ COMMANDS: dict[str, LazyCommand] = {
                         "redesign, compare, and write reports/index.html."),
     "runs": LazyCommand("runs", "Run sets: live (registered), simulated:N (one simulation), "
                         "imported:NAME. List them; delete simulated and imported ones."),
+    "import": LazyCommand("imports", "Import an event log (XES, CSV or Parquet) into the run set "
+                          "imported:NAME."),
+    "discover": LazyCommand("discovery", "Draft a version from an imported log: steps, lanes, "
+                            "decisions, rework and durations."),
+    "calibrate": LazyCommand("calibration", "Fit a simulation scenario (arrivals, staff, "
+                             "durations, branches) from an imported log."),
+    "conformance": LazyCommand("conformance", "Check a run set against a version: fitness, first "
+                               "deviations, deviations by step."),
+    "export": LazyCommand("exports", "Export a run set as XES, OCEL 2.0, CSV or Parquet "
+                          "(pseudonyms only)."),
+    "bpmn": LazyCommand("bpmn", "Write a version as BPMN 2.0 XML with one lane per organisation, "
+                        "drawn."),
     "init": LazyCommand("workspace", "Make a workspace in DIR (default: here): a copy of the "
                         "process library to edit (processes/), the store (data/, owner-only) and "
                         "reports (reports/). Commands run in the workspace or below it use it."),
