@@ -8,6 +8,8 @@
   of :data:`boflyt.models.events.EVENT_COLUMNS` plus process, version, mode and simulation id copied
   from the case so the analysis reads one table.
 * ``simulation_run`` — one row per simulated cohort (one run set ``simulated:<number>``).
+* ``imported_log`` — one row per imported event log (the run set ``imported:<name>``): where it
+  came from (file name and SHA-256, never the path), its size and the activity names it had.
 * ``store_meta`` — facts about the store itself (the reference key's fingerprint).
 * ``account``, ``account_org``, ``account_role`` — the people who use the store: an argon2
   password hash (never the password), whether the account is active, its organisations (lane ids
@@ -32,6 +34,7 @@ __all__ = [
     "ApiToken",
     "CaseRun",
     "EventRow",
+    "ImportedLog",
     "PublishedVersion",
     "SimulationRun",
     "StoreMeta",
@@ -170,6 +173,35 @@ class SimulationRun(SQLModel, table=True):
     """The short run number people use (``simulated:3``): given when stored, never reused."""
     origin: str = Field(default="simulate", max_length=16)
     """``simulate`` or ``demo`` (:class:`boflyt.models.runset.SimulationOrigin`)."""
+
+
+class ImportedLog(SQLModel, table=True):
+    """One imported event log: the run set ``imported:<name>`` (``boflyt import``).
+
+    Its cases, work items and events carry ``name`` in their ``simulation_id`` column and mode
+    ``imported``; deleting the run set deletes this row with them. Nothing here names a person
+    or a case: the file's name (not its path) and digest, counts, and the activities' own names.
+    """
+
+    __tablename__ = "imported_log"
+
+    name: str = Field(primary_key=True, max_length=64)
+    process: str = Field(max_length=64)
+    version: int
+    """0 when the log was imported without ``--process``: the log as logged."""
+    source: str = Field(max_length=255)
+    """The file's name, without its folder."""
+    sha256: str = Field(max_length=64)
+    events: int
+    """Events of the source log read (every lifecycle transition)."""
+    cases: int
+    start_share: float
+    """Share of completed steps with a paired start event (0: touch time unknown)."""
+    activities: str = Field(sa_type=sa.Text)
+    """JSON: step id → the activity's name in the log."""
+    organisation: str = Field(max_length=64)
+    """The log attribute (or column) the lanes came from, e.g. ``org:group``."""
+    imported_at: dt.datetime = Field(sa_type=_NAIVE)
 
 
 class StoreMeta(SQLModel, table=True):
