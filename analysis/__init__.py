@@ -10,7 +10,9 @@
 * :mod:`~boflyt.analysis.conformance` — how far runs keep to their version;
 * :mod:`~boflyt.analysis.compare` (worded by :mod:`~boflyt.analysis.compare_text`) — before and
   after with confidence intervals; :mod:`~boflyt.analysis.report_data` gathers what a report needs;
-* :mod:`~boflyt.analysis.simulation` — the discrete-event simulator that writes event logs.
+* :mod:`~boflyt.analysis.simulation` — the discrete-event simulator that writes event logs;
+  :mod:`~boflyt.analysis.calibration` fits its scenario from an imported log, and
+  :mod:`~boflyt.analysis.log_distance` measures how far a simulated log lies from a real one.
 
 Working time comes from :mod:`boflyt.engine.calendar`. ``__all__`` names the modules and this
 module imports none of them: each pulls in polars, numpy or the simulator, and a caller should pay
@@ -23,6 +25,7 @@ __all__ = [
     "compare_text",
     "conformance",
     "design",
+    "log_distance",
     "observed",
     "observed_tables",
     "outcomes",

@@ -51,7 +51,7 @@ _PINNED = {
         upgrade_schema verify wall_clock write_scope
     """,
     "boflyt.analysis": """
-        chain compare compare_text conformance design observed observed_tables outcomes
+        chain compare compare_text conformance design log_distance observed observed_tables outcomes
         report_data simulation trends waste
     """,
     "boflyt.analysis.simulation": """
