@@ -44,7 +44,7 @@ from boflyt.engine.store.statements import (
 from boflyt.models.errors import CommandError, NotFoundError
 from boflyt.models.events import Event
 from boflyt.models.runset import RunSet, RunSetInfo
-from boflyt.models.tables import SimulationRun, StoreMeta
+from boflyt.models.tables import ImportedLog, SimulationRun, StoreMeta
 from boflyt.models.vocabulary import Mode
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
 COUNTER = "last_simulation_number"
 """The ``store_meta`` row holding the last run number given, so numbers are never reused."""
 _META = StoreMeta.__table__  # type: ignore[attr-defined]
+_IMPORTS = ImportedLog.__table__  # type: ignore[attr-defined]
 
 _CASE_BULK = (
     "id", "ref_key", "process", "version", "content_hash", "mode", "status", "started_at",
@@ -300,13 +301,16 @@ def run_set_where(conn: Connection, table: sa.Table, runs: RunSet) -> sa.ColumnE
 
 
 def _delete(conn: Connection, mode: Mode, key: str | None) -> tuple[int, int]:
-    """Delete one non-live run set's events, work items, case runs (and simulation row)."""
+    """Delete one non-live run set's events, work items, case runs (and simulation or import
+    row)."""
     cases = sa.select(CASE_TABLE.c.id).where(_where(CASE_TABLE, mode, key))
     events = conn.execute(EVENT_TABLE.delete().where(_where(EVENT_TABLE, mode, key))).rowcount
     conn.execute(ITEM_TABLE.delete().where(ITEM_TABLE.c.case_id.in_(cases)))
     removed = conn.execute(CASE_TABLE.delete().where(_where(CASE_TABLE, mode, key))).rowcount
     if mode is Mode.SIMULATED:
         conn.execute(SIMULATION_TABLE.delete().where(SIMULATION_TABLE.c.id == key))
+    if mode is Mode.IMPORTED:
+        conn.execute(_IMPORTS.delete().where(_IMPORTS.c.name == key))
     return removed, events
 
 
