@@ -1,0 +1,355 @@
+"""Flat event logs as tables: CSV and Parquet read into the raw log frame, and written.
+
+:func:`read_table` reads a municipality's exported table with a
+:class:`~boflyt.formats.mapping.LogMapping`, column at a time (a lazy polars scan of only the
+mapped columns; no Python loop per row). Times become naive UTC: a value with an offset keeps
+its instant, a value without one is read in the mapping's time zone. In a naive local time that
+happens twice (the autumn DST change) the earlier instant is taken; one that never happens (the
+spring change) is refused. ``row`` is the row a spreadsheet shows (CSV: header = row 1, so data
+starts at row 2; Parquet: the row index + 1).
+
+:func:`write_table` writes a Boflyt event frame as the flat log that spreadsheets and
+process-mining tools read: one row per step start or completion, with the columns
+:data:`EXPORT_COLUMNS`. ``LogMapping()`` reads it back unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import polars as pl
+
+from boflyt.formats.log_frame import RAW_SCHEMA, LogError, Progress
+from boflyt.formats.mapping import ISO, LogMapping
+from boflyt.models.errors import CommandError
+from boflyt.models.vocabulary import EventKind
+
+__all__ = ["EXPORT_COLUMNS", "ISO_FORMAT", "flat_log", "read_table", "write_table"]
+
+EXPORT_COLUMNS = ("case", "activity", "timestamp", "lifecycle", "resource", "organisation",
+                  "process", "version")  # fmt: skip
+"""The columns :func:`write_table` writes, in order."""
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%:z"
+"""How :func:`write_table` writes times in CSV: ISO 8601 in UTC, ``2024-03-01T08:15:00+00:00``."""
+
+_SUFFIXES: dict[str, Literal["csv", "parquet"]] = {".csv": "csv", ".parquet": "parquet"}
+_OPTIONAL = ("resource", "organisation", "lifecycle")
+"""Mapping keys whose column is read by its own name when the mapping leaves them unset."""
+_TEXT_KEYS = {"case": "case", "activity": "activity", "resource": "resource",
+              "organisation": "org", "lifecycle": "lifecycle"}  # fmt: skip
+_ISO = (
+    r"^(?P<date>\d{4}-\d{2}-\d{2})(?:[Tt ](?P<hm>\d{2}:\d{2})(?::(?P<s>\d{2}(?:[.,]\d{1,9})?))?)?"
+    r"\s*(?P<zone>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_OFFSET = ("%z", "%:z", "%#z")
+_CANONICAL = "%Y-%m-%dT%H:%M:%S%.f"
+_T = TypeVar("_T")
+
+
+def read_table(
+    path: Path, mapping: LogMapping, *, progress: Progress | None = None
+) -> pl.DataFrame:
+    """Read the CSV or Parquet event log at ``path`` into the raw log frame.
+
+    Raises:
+        LogError: the file is not CSV/Parquet (by suffix or content), a column the mapping names
+            is missing (the columns found are listed), a case or activity is empty, a timestamp
+            is empty, unparseable or never happens (the row, the column, the value and the
+            expected format). Nothing is returned from a file that fails.
+    """
+    kind = _kind(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise LogError(path.name, "", None, f"cannot read the file: {exc.strerror}") from None
+    if progress is not None:
+        progress(0, size)
+    scan = _scan(path, kind, mapping).with_row_index("row", offset=2 if kind == "csv" else 1)
+    schema = _guard(path, mapping, scan.collect_schema)
+    columns = _columns(path, mapping, schema)
+    times = [key for key in columns if key.endswith("timestamp")]
+    frame = _guard(path, mapping, scan.select(
+        pl.col("row").cast(pl.Int64),
+        *(_text(pl.col(source)).alias(_TEXT_KEYS[key]) for key, source in columns.items()
+          if key in _TEXT_KEYS),
+        *(_instant(pl.col(columns[key]), schema[columns[key]], mapping).alias(key)
+          for key in times),
+        *(_given(pl.col(columns[key]), schema[columns[key]]).alias(f"{key}_given")
+          for key in times),
+    ).collect)  # fmt: skip
+    _check(path, mapping, frame, columns, scan)
+    if progress is not None:
+        progress(size, size)
+    return _raw(frame)
+
+
+def _kind(path: Path) -> Literal["csv", "parquet"]:
+    kind = _SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise LogError(
+            path.name, "", None, f"not a CSV or Parquet file ('{path.suffix}'); allowed: "
+            ".csv, .parquet (and .xes, .xes.gz for XES logs)"
+        )  # fmt: skip
+    return kind
+
+
+def _scan(path: Path, kind: str, mapping: LogMapping) -> pl.LazyFrame:
+    if kind == "csv":
+        return pl.scan_csv(path, separator=mapping.separator, infer_schema=False)
+    return pl.scan_parquet(path)
+
+
+def _guard(path: Path, mapping: LogMapping, call: Callable[[], _T]) -> _T:
+    """``call()``, with polars' refusal of the file as a :class:`LogError`."""
+    kind = _kind(path)
+    try:
+        return call()
+    except pl.exceptions.NoDataError:
+        raise LogError(path.name, "", None, "the file is empty (no header row)") from None
+    except pl.exceptions.PolarsError as exc:
+        if kind == "csv" and "utf-8" in str(exc).lower():
+            raise _not_utf8(path, mapping.separator) from None
+        shown = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LogError(path.name, "", None, f"not a readable {kind} file: {shown}") from None
+
+
+def _not_utf8(path: Path, separator: str) -> LogError:
+    """Where the first byte that is not UTF-8 stands: line, and column when the header says."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = exc.start
+    else:
+        return LogError(path.name, "", None, "not a readable CSV file: not UTF-8 text")
+    line, begins = data.count(b"\n", 0, at) + 1, data.rfind(b"\n", 0, at) + 1
+    index = data[begins:at].decode("utf-8", "replace").count(separator)
+    header = data.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r")
+    names = [name.strip().strip('"') for name in header.split(separator)]
+    return LogError(
+        path.name, f"line {line}", names[index] if index < len(names) else None,
+        f"byte 0x{data[at]:02x} is not UTF-8; allowed: UTF-8 text (save as 'CSV UTF-8')",
+    )  # fmt: skip
+
+
+def _columns(path: Path, mapping: LogMapping, schema: pl.Schema) -> dict[str, str]:
+    """Mapping key -> the file's column for every key read; refuses columns that are missing."""
+    names = [name for name in schema.names() if name != "row"]
+    wanted = {key: getattr(mapping, key) for key in ("case", "activity", "timestamp",
+              "start_timestamp", *_OPTIONAL)}  # fmt: skip
+    for key in _OPTIONAL:
+        paired = key == "lifecycle" and mapping.start_timestamp is not None
+        if wanted[key] is None and key in names and not paired:
+            wanted[key] = key
+    columns = {key: source for key, source in wanted.items() if source is not None}
+    missing = {key: source for key, source in columns.items() if source not in names}
+    if missing:
+        shown = ", ".join(f"'{source}'" for source in missing.values())
+        raise LogError(
+            path.name, "row 1" if _kind(path) == "csv" else "", ", ".join(missing),
+            f"no column {shown}; the file has: {', '.join(names) or 'no columns'}",
+        )  # fmt: skip
+    for key in columns:
+        dtype = schema[columns[key]]
+        if key.endswith("timestamp") and not (dtype == pl.String or dtype.is_temporal()):
+            raise LogError(
+                path.name, "", columns[key], f"holds {dtype}, not times; allowed: text in the "
+                "timestamp_format, or a date/datetime column"
+            )  # fmt: skip
+    return columns
+
+
+def _blank(text: pl.Expr) -> pl.Expr:
+    """``text`` stripped, with empty values as null."""
+    stripped = text.str.strip_chars()
+    return pl.when(stripped.str.len_bytes() > 0).then(stripped)
+
+
+def _text(column: pl.Expr) -> pl.Expr:
+    return _blank(column.cast(pl.String))
+
+
+def _given(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Whether a time cell holds anything (a blank text cell does not)."""
+    return _blank(column).is_not_null() if dtype == pl.String else column.is_not_null()
+
+
+def _local(naive: pl.Expr, zone: str) -> pl.Expr:
+    """Naive wall-clock times of ``zone`` as naive UTC (the earlier of two, null if none)."""
+    return (
+        naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        .dt.replace_time_zone(None)
+    )
+
+
+def _instant(column: pl.Expr, dtype: pl.DataType, mapping: LogMapping) -> pl.Expr:
+    """A time column as naive UTC; null where a text cell is blank or not a time."""
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is None:
+            return _local(column.cast(pl.Datetime("us")), mapping.time_zone)
+        return column.dt.convert_time_zone("UTC").dt.replace_time_zone(None).cast(pl.Datetime("us"))
+    if dtype == pl.Date:
+        return _local(column.cast(pl.Datetime("us")), mapping.time_zone)
+    text = _blank(column)
+    pattern = mapping.timestamp_format
+    if pattern == ISO:
+        return _iso(text, mapping.time_zone)
+    if any(code in pattern for code in _OFFSET):
+        parsed = text.str.to_datetime(pattern, time_unit="us", time_zone="UTC", strict=False)
+        return parsed.dt.replace_time_zone(None)
+    naive = text.str.to_datetime(pattern, time_unit="us", strict=False)
+    return naive if "%s" in pattern else _local(naive, mapping.time_zone)
+
+
+def _iso(text: pl.Expr, zone: str) -> pl.Expr:
+    """ISO 8601 text (``T`` or space, seconds and fraction optional, offset optional)."""
+    parts = text.str.extract_groups(_ISO)
+    offset = parts.struct.field("zone")
+    wall = pl.concat_str(
+        parts.struct.field("date"), pl.lit("T"),
+        parts.struct.field("hm").fill_null("00:00"), pl.lit(":"),
+        parts.struct.field("s").str.replace(",", ".", literal=True).fill_null("00"),
+    )  # fmt: skip
+    offset = (
+        offset.str.replace(r"^[Zz]$", "+00:00")
+        .str.replace(r"^([+-]\d{2}):?(\d{2})$", "$1:$2")
+        .str.replace(r"^([+-]\d{2})$", "$1:00")
+    )
+    aware = pl.concat_str(wall, offset).str.to_datetime(
+        _CANONICAL + "%:z", time_unit="us", time_zone="UTC", strict=False
+    )
+    naive = wall.str.to_datetime(_CANONICAL, time_unit="us", strict=False)
+    return (
+        pl.when(offset.is_null())
+        .then(_local(naive, zone))
+        .otherwise(aware.dt.replace_time_zone(None))
+    )
+
+
+def _check(
+    path: Path, mapping: LogMapping, frame: pl.DataFrame, columns: dict[str, str],
+    scan: pl.LazyFrame,
+) -> None:  # fmt: skip
+    """Refuse the log at its first bad row: blank case or activity, bad or missing times."""
+    checks: dict[str, pl.Expr] = {
+        "case": pl.col("case").is_null(),
+        "activity": pl.col("activity").is_null(),
+        "timestamp": ~pl.col("timestamp_given"),
+        "timestamp ": pl.col("timestamp").is_null() & pl.col("timestamp_given"),
+    }
+    if "start_timestamp" in columns:
+        checks["start_timestamp"] = pl.col("start_timestamp").is_null() & pl.col(
+            "start_timestamp_given"
+        )
+        checks["start_timestamp "] = pl.col("start_timestamp") > pl.col("timestamp")
+    bad = frame.select(pl.col("row"), **checks).filter(pl.any_horizontal(list(checks)))
+    if bad.is_empty():
+        return
+    first = bad.row(0, named=True)
+    check = next(name for name in checks if first[name])
+    key = check.strip()
+    count = int(bad[check].sum())
+    more = {1: "", 2: " (and 1 more row like it)"}.get(
+        count, f" (and {count - 1} more rows like it)"
+    )
+    raise LogError(
+        path.name, f"row {first['row']}", columns[key],
+        _message(check, _cell(path, mapping, scan, first["row"], columns[key]), mapping) + more,
+    )  # fmt: skip
+
+
+def _cell(path: Path, mapping: LogMapping, scan: pl.LazyFrame, row: int, column: str) -> str:
+    """The text of one cell, for a message."""
+    value = _guard(path, mapping, scan.filter(pl.col("row") == row).select(column).collect)
+    return str(value.item())
+
+
+def _message(check: str, value: str, mapping: LogMapping) -> str:
+    """What is wrong with ``value`` and what is allowed."""
+    wanted = (
+        "ISO 8601, such as 2024-03-01T08:15:00+01:00 or 2024-03-01 08:15"
+        if mapping.timestamp_format == ISO
+        else f"the format {mapping.timestamp_format}"
+    )
+    if check in ("case", "activity"):
+        return f"empty {check}; allowed: any text"
+    if check == "timestamp":
+        return f"empty timestamp; allowed: {wanted}"
+    if check == "start_timestamp ":
+        return f"'{value}' is after the row's timestamp; allowed: a start at or before it"
+    as_utc = pl.select(_instant(pl.lit(value), pl.String(), mapping.model_copy(
+        update={"time_zone": "UTC"}))).item()  # fmt: skip
+    if as_utc is not None:
+        return f"'{value}' never happens in {mapping.time_zone} (the clocks skip it)"
+    return f"'{value}' is not a time; allowed: {wanted}"
+
+
+def _raw(frame: pl.DataFrame) -> pl.DataFrame:
+    """The raw log frame: one event per row, or a start and a complete event per row with both."""
+    lifecycle = (
+        pl.col("lifecycle").str.to_lowercase() if "lifecycle" in frame.columns else pl.lit(None)
+    )
+    columns = [
+        pl.col("case"), pl.col("activity"), pl.col("timestamp").alias("at"),
+        lifecycle.alias("lifecycle"),
+        *(pl.col(name) if name in frame.columns else pl.lit(None).alias(name)
+          for name in ("resource", "org")),
+        pl.col("row"),
+    ]  # fmt: skip
+    if "start_timestamp" not in frame.columns:
+        return frame.select(columns).cast(RAW_SCHEMA)  # type: ignore[arg-type]
+    done = frame.select(columns).with_columns(lifecycle=pl.lit("complete"), order=pl.lit(1))
+    starts = frame.filter(pl.col("start_timestamp").is_not_null()).select(columns)
+    starts = starts.with_columns(
+        at=frame["start_timestamp"].drop_nulls(), lifecycle=pl.lit("start"), order=pl.lit(0)
+    )
+    both = pl.concat([starts.cast(done.schema), done]).sort("row", "order")
+    return both.drop("order").cast(RAW_SCHEMA)  # type: ignore[arg-type]
+
+
+def flat_log(events: pl.DataFrame) -> pl.DataFrame:
+    """A Boflyt event frame as the flat log :func:`write_table` writes (times tz-aware, UTC).
+
+    One row per ``step_started`` (lifecycle ``start``) and ``step_completed`` (``complete``)
+    event, in the frame's order; the organisation is the step's lane (the actor's organisation
+    when the event has no lane).
+    """
+    started = pl.col("kind") == EventKind.STEP_STARTED.value
+    kinds = [EventKind.STEP_STARTED.value, EventKind.STEP_COMPLETED.value]
+    return events.filter(pl.col("kind").is_in(kinds)).select(
+        pl.col("case_id").alias("case"),
+        pl.col("step").alias("activity"),
+        pl.col("at").dt.replace_time_zone("UTC").alias("timestamp"),
+        pl.when(started).then(pl.lit("start")).otherwise(pl.lit("complete")).alias("lifecycle"),
+        pl.col("actor").alias("resource"),
+        pl.coalesce("lane", "org").alias("organisation"),
+        pl.col("process"),
+        pl.col("version"),
+    )
+
+
+def write_table(
+    events: pl.DataFrame, path: Path, *, format: Literal["csv", "parquet"] | None = None
+) -> int:
+    """Write the Boflyt event frame ``events`` to ``path`` as a flat CSV or Parquet log.
+
+    ``format`` defaults to the suffix of ``path``. CSV times are ISO 8601 in UTC
+    (:data:`ISO_FORMAT`); Parquet times are UTC timestamps and the repeated text columns
+    are dictionary-encoded (categorical). Returns the number of rows (events) written.
+
+    Raises:
+        CommandError: no format given and ``path`` ends in neither ``.csv`` nor ``.parquet``.
+    """
+    kind = format or _SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise CommandError(f"{path.name}: write .csv or .parquet, or give the format")
+    table = flat_log(events)
+    if kind == "csv":
+        table.with_columns(pl.col("timestamp").dt.to_string(ISO_FORMAT)).write_csv(path)
+    else:
+        repeated = ("activity", "lifecycle", "resource", "organisation", "process")
+        table.with_columns(pl.col(repeated).cast(pl.Categorical)).write_parquet(path)
+    return table.height
