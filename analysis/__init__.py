@@ -20,6 +20,7 @@ only for what it uses.
 """
 
 __all__ = [
+    "calibration",
     "chain",
     "compare",
     "compare_text",

@@ -51,8 +51,8 @@ _PINNED = {
         upgrade_schema verify wall_clock write_scope
     """,
     "boflyt.analysis": """
-        chain compare compare_text conformance design log_distance observed observed_tables outcomes
-        report_data simulation trends waste
+        calibration chain compare compare_text conformance design log_distance observed
+        observed_tables outcomes report_data simulation trends waste
     """,
     "boflyt.analysis.simulation": """
         Series SimulationResult build_result calendar_of chunk_size daily_levels

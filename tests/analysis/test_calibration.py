@@ -1,0 +1,198 @@
+"""Calibration: hand-made logs with figures worked out by hand, and a simulated log whose
+true scenario and probabilities the fit must recover."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from boflyt.analysis.calibration import (
+    calibrate,
+    cut_of,
+    fit_duration,
+    split_log,
+    with_branches,
+    work_items,
+)
+from boflyt.analysis.simulation import simulate
+from boflyt.engine.calendar import WorkCalendar
+from boflyt.engine.definition import validate
+from boflyt.models.definition import Lane, LaneCatalog, Text
+from boflyt.models.scenario import Scenario
+from tests.factories import chain, decision_version, make_version
+
+LANES = LaneCatalog(
+    lanes=tuple(Lane(id=x, name=Text(nb=x, en=x)) for x in ("housing_office", "nav", "tenant"))
+)
+MONDAY = dt.datetime(2025, 1, 6, 8)
+H = dt.timedelta(hours=1)
+COLUMNS = {"case_id": pl.String, "seq": pl.Int64, "kind": pl.String, "at": pl.Datetime("us"),
+           "step": pl.String, "item": pl.Int64, "lane": pl.String, "actor": pl.String}  # fmt: skip
+
+
+def frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """An event frame with the columns calibration reads; ``seq`` in row order per case."""
+    numbered = []
+    for i, row in enumerate(rows):
+        numbered.append({"seq": i + 1, "item": None, "lane": None, "actor": None, **row})
+    return pl.DataFrame(numbered, schema=COLUMNS)
+
+
+def done(case: str, step: str, at: dt.datetime, item: int, **more: Any) -> dict[str, Any]:
+    return {"case_id": case, "kind": "step_completed", "step": step, "at": at, "item": item,
+            **more}  # fmt: skip
+
+
+def test_work_items_measure_wait_and_touch_in_working_minutes() -> None:
+    log = frame(
+        [
+            {"case_id": "a", "kind": "case_started", "at": MONDAY},
+            {"case_id": "a", "kind": "step_ready", "step": "x", "item": 1, "at": MONDAY},
+            {"case_id": "a", "kind": "step_started", "step": "x", "item": 1, "at": MONDAY + H},
+            done("a", "x", MONDAY + 2 * H, 1),
+            # no ready and no start: ready at the previous completion, touch unknown
+            done("a", "y", MONDAY + 24 * H, 2),
+        ]
+    )
+    items = work_items(log, WorkCalendar())  # 08:00-15:30 on weekdays
+    assert items.select("step", "wait", "touch").rows() == [
+        ("x", 60.0, 60.0),
+        ("y", 330.0, None),  # Monday 10:00 to Tuesday 08:00: 5.5 working hours
+    ]
+
+
+def test_the_first_item_of_a_case_is_ready_at_the_case_s_start() -> None:
+    log = frame(
+        [
+            {"case_id": "a", "kind": "case_started", "at": MONDAY},
+            done("a", "x", MONDAY + 3 * H, 1),
+        ]
+    )
+    assert work_items(log, WorkCalendar())["wait"].to_list() == [180.0]
+
+
+@pytest.mark.parametrize(
+    "samples", [[1.0, 2.0, 3.0, 10.0], [0.0, 0.0, 0.5, 1.0, 4.0, 4.5], list(range(100))]
+)
+def test_fitted_duration_keeps_the_mean_where_its_range_allows(samples: list[float]) -> None:
+    fitted = fit_duration(np.array(samples))
+    assert fitted is not None and fitted.dist == "triangular"
+    assert fitted.low == pytest.approx(np.quantile(samples, 0.05), abs=1e-3)
+    assert fitted.high == pytest.approx(np.quantile(samples, 0.95), abs=1e-3)
+    if fitted.low < fitted.mode < fitted.high:  # type: ignore[operator]
+        assert fitted.mean == pytest.approx(np.mean(samples), abs=2e-3)
+
+
+def test_no_samples_fit_no_duration() -> None:
+    assert fit_duration(np.array([])) is None
+
+
+def test_cut_by_share_or_date_and_split() -> None:
+    log = frame([done(c, "x", MONDAY + d * 24 * H, 1) for d, c in enumerate("abcde")])
+    cut = cut_of(log, train=0.6)
+    assert cut == MONDAY + 3 * 24 * H  # d, the fourth case, is the first held out
+    early, late = split_log(log, cut)
+    assert early["case_id"].to_list() == ["a", "b", "c"]
+    assert late["case_id"].to_list() == ["d", "e"]
+    assert cut_of(log, until=MONDAY + H) == MONDAY + H
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({}, "either a training share or a date"),
+        ({"train": 0.5, "until": MONDAY}, "either a training share or a date"),
+        ({"train": 1.0}, "between 0 and 1"),
+        ({"until": MONDAY}, "cases on both sides"),
+        ({"until": MONDAY + 999 * H}, "cases on both sides"),
+    ],
+)
+def test_a_cut_that_leaves_a_side_empty_is_refused(options: dict[str, Any], message: str) -> None:
+    log = frame([done(c, "x", MONDAY + d * 24 * H, 1) for d, c in enumerate("ab")])
+    with pytest.raises(ValueError, match=message):
+        cut_of(log, **options)
+
+
+def unrecorded_decision_version() -> Any:
+    """start -> a -> d (decision) -> b -> end | end: the log records only a and b."""
+    return make_version(
+        [
+            {"id": "start", "kind": "start"},
+            {"id": "a", "kind": "task"},
+            {"id": "d", "kind": "decision"},
+            {"id": "b", "kind": "task", "lane": "nav"},
+            {"id": "end", "kind": "end"},
+        ],
+        [
+            *chain("start", "a", "d"),
+            {"from": "d", "to": "b", "outcome": "more", "probability": 0.5},
+            {"from": "d", "to": "end", "outcome": "done", "probability": 0.5},
+            *chain("b", "end"),
+        ],
+    )
+
+
+def staffed_log() -> pl.DataFrame:
+    """Four cases a day apart; a then (in the first two) b. People p1, p2, p3 complete a in
+    the first week; two a's are touched at once on Monday."""
+    rows: list[dict[str, Any]] = []
+    for n, (case, person) in enumerate(zip("wxyz", ["p1", "p2", "p3", "p1"], strict=True)):
+        t = MONDAY + n * 24 * H
+        rows.append({"case_id": case, "kind": "case_started", "at": t})
+        start = MONDAY + H if n < 2 else t + H  # w and x are touched 09:00-10:00 Monday
+        rows.append({"case_id": case, "kind": "step_started", "step": "a", "item": 1,
+                     "at": start, "lane": "housing_office", "actor": person})  # fmt: skip
+        rows.append(done(case, "a", max(start, t) + H, 1, lane="housing_office", actor=person))
+        if n < 2:
+            rows.append(done(case, "b", t + 5 * H, 2, lane="nav", actor="q1"))
+    return frame(rows)
+
+
+def test_calibrate_a_hand_made_log() -> None:
+    log = staffed_log()
+    cut = MONDAY + 3 * 24 * H  # z is held out
+    fit = calibrate(log, unrecorded_decision_version(), cut=cut, name="fitted")
+    assert (fit.training_cases, fit.held_out_cases) == (3, 1)
+    assert fit.branches == {"d": {"b": 0.667, "end": 0.333}}  # a -> b twice, a -> end once
+    assert fit.people == {"housing_office": 3.0, "nav": 1.0}
+    assert fit.busy == {"housing_office": 2, "nav": 0}
+    assert fit.scenario.capacity == {"housing_office": 3, "nav": 1}
+    assert fit.scenario.arrivals_per_week == pytest.approx(3 / (3 / 7), rel=1e-3)
+    assert fit.scenario.start == cut.date()
+    assert fit.touch_known == {"a": True, "b": False}
+    assert fit.scenario.overrides["b"].touch_minutes.high == 0.0  # type: ignore[union-attr]
+    assert any("never started" in note for note in fit.notes)
+
+
+def test_with_branches_gives_a_valid_version_with_the_fitted_shares() -> None:
+    version = with_branches(unrecorded_decision_version(), {"d": {"b": 0.25, "end": 0.75}})
+    shares = {t.target: t.probability for t in version.transitions if t.source == "d"}
+    assert shares == {"b": 0.25, "end": 0.75}
+    assert validate(version, lanes=LANES) == []
+
+
+def test_calibration_recovers_a_simulated_scenario() -> None:
+    truth = decision_version(p_complete=0.7, rework=True)
+    scenario = Scenario(name="truth", arrivals_per_week=10, start="2025-01-06",
+                        holidays="none", capacity={"housing_office": 2, "nav": 1})  # fmt: skip
+    log = simulate(truth, scenario, cases=300, seed=3).events
+    cut = cut_of(log, train=0.7)
+    fit = calibrate(log, truth, cut=cut)
+    s = fit.scenario
+    assert s.working_days == ("mon", "tue", "wed", "thu", "fri")
+    assert s.hours_per_day == 7.5
+    assert s.arrivals_per_week == pytest.approx(10, rel=0.15)
+    assert fit.branches["check"]["approve"] == pytest.approx(0.7, abs=0.07)
+    check = s.overrides["check"].touch_minutes
+    assert check is not None and check.mean == pytest.approx(30, abs=3)  # uniform 20..40
+    fix = s.overrides["fix_docs"].wait_days
+    assert fix is not None and fix.mean == pytest.approx(5, abs=0.7)  # uniform 2..8 days
+    assert s.capacity["housing_office"] == 2  # two people every week
+    assert s.capacity["nav"] == 1
+    # the fitted scenario simulates
+    again = simulate(with_branches(truth, fit.branches), s, cases=20, seed=1)
+    assert again.summary()["cases"] == 20
