@@ -45,6 +45,9 @@ _ISO = (
 )
 _OFFSET = ("%z", "%:z", "%#z")
 _CANONICAL = "%Y-%m-%dT%H:%M:%S%.f"
+_ISO_FORMS = ((_CANONICAL + "%:z", True), (_CANONICAL, False), ("%Y-%m-%d %H:%M:%S%.f", False),
+              ("", False))  # fmt: skip
+"""The ISO forms tried in turn (format, has an offset); "" is the general pattern."""
 _T = TypeVar("_T")
 
 
@@ -75,10 +78,15 @@ def read_table(
         *(_text(pl.col(source)).alias(_TEXT_KEYS[key]) for key, source in columns.items()
           if key in _TEXT_KEYS),
         *(_instant(pl.col(columns[key]), schema[columns[key]], mapping).alias(key)
-          for key in times),
+          for key in times if schema[columns[key]] != pl.String),
+        *(_blank(pl.col(columns[key])).alias(key) for key in times
+          if schema[columns[key]] == pl.String),
         *(_given(pl.col(columns[key]), schema[columns[key]]).alias(f"{key}_given")
           for key in times),
     ).collect)  # fmt: skip
+    frame = frame.with_columns(
+        _parsed(frame[key], mapping) for key in times if frame[key].dtype == pl.String
+    )
     _check(path, mapping, frame, columns, scan)
     if progress is not None:
         progress(size, size)
@@ -204,6 +212,39 @@ def _instant(column: pl.Expr, dtype: pl.DataType, mapping: LogMapping) -> pl.Exp
     return naive if "%s" in pattern else _local(naive, mapping.time_zone)
 
 
+def _parsed(text: pl.Series, mapping: LogMapping) -> pl.Series:
+    """Text times as naive UTC, null where not a time.
+
+    ISO times are tried in the forms Boflyt and most systems write first, each on the rows
+    still unread, so only unusual values pay for the general pattern.
+    """
+    times = pl.Series(text.name, [None] * len(text), pl.Datetime("us"))
+    if mapping.timestamp_format != ISO:
+        return _over(text, lambda column: _instant(column, pl.String(), mapping))
+    for form, aware in _ISO_FORMS:
+        left = times.is_null() & text.is_not_null()
+        rows = left.arg_true()
+        if rows.is_empty():
+            break
+        part = text.gather(rows)
+        if aware:
+            read = part.str.to_datetime(form, time_unit="us", time_zone="UTC", strict=False)
+            read = read.dt.replace_time_zone(None)
+        elif form:
+            naive = part.str.to_datetime(form, time_unit="us", strict=False)
+            read = _over(naive, lambda column: _local(column, mapping.time_zone))
+        else:
+            read = _over(part, lambda column: _iso(column, mapping.time_zone))
+        times = times.scatter(rows, read)
+    return times
+
+
+def _over(values: pl.Series, expression: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
+    """``expression`` of a column evaluated over ``values``."""
+    frame = pl.DataFrame({"value": values})
+    return frame.select(expression(pl.col("value"))).to_series().alias(values.name)
+
+
 def _iso(text: pl.Expr, zone: str) -> pl.Expr:
     """ISO 8601 text (``T`` or space, seconds and fraction optional, offset optional)."""
     parts = text.str.extract_groups(_ISO)
@@ -280,8 +321,8 @@ def _message(check: str, value: str, mapping: LogMapping) -> str:
         return f"empty timestamp; allowed: {wanted}"
     if check == "start_timestamp ":
         return f"'{value}' is after the row's timestamp; allowed: a start at or before it"
-    as_utc = pl.select(_instant(pl.lit(value), pl.String(), mapping.model_copy(
-        update={"time_zone": "UTC"}))).item()  # fmt: skip
+    utc = mapping.model_copy(update={"time_zone": "UTC"})
+    as_utc = _over(pl.Series([value]), lambda column: _instant(column, pl.String(), utc)).item()
     if as_utc is not None:
         return f"'{value}' never happens in {mapping.time_zone} (the clocks skip it)"
     return f"'{value}' is not a time; allowed: {wanted}"
