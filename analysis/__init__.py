@@ -8,6 +8,7 @@
 * :mod:`~boflyt.analysis.trends` — the measured figures per calendar month, small groups
   suppressed;
 * :mod:`~boflyt.analysis.conformance` — how far runs keep to their version;
+  :mod:`~boflyt.analysis.discovery` — the as-is flow drafted from an event log;
 * :mod:`~boflyt.analysis.compare` (worded by :mod:`~boflyt.analysis.compare_text`) — before and
   after with confidence intervals; :mod:`~boflyt.analysis.report_data` gathers what a report needs;
 * :mod:`~boflyt.analysis.simulation` — the discrete-event simulator that writes event logs;
@@ -26,6 +27,7 @@ __all__ = [
     "compare_text",
     "conformance",
     "design",
+    "discovery",
     "log_distance",
     "observed",
     "observed_tables",
