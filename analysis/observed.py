@@ -79,8 +79,8 @@ class ObservedMetrics:
     summary: pl.DataFrame
     """process, version, metric, cases, mean, median, p90 — over finished cases."""
     handoff_waits: pl.DataFrame
-    """process, version, from_lane, to_lane, handoffs, mean_days, median_days: working days
-    from a handoff to the start of the step it handed to."""
+    """process, version, from_lane, to_lane, handoffs, mean_days, median_days, p90_days: working
+    days from a handoff to the start of the step it handed to."""
     bottlenecks: pl.DataFrame
     """process, version, step, items, mean_wait_days, p90_wait_days; longest mean wait first."""
     variants: pl.DataFrame

@@ -153,6 +153,7 @@ def handoff_wait_table(log: pl.LazyFrame, items: pl.LazyFrame, per_day: float) -
             pl.len().alias("handoffs"),
             days.mean().alias("mean_days"),
             days.median().alias("median_days"),
+            days.quantile(0.9, interpolation="linear").alias("p90_days"),
         )
         .with_columns(_text("process", "from_lane", "to_lane"))
         .sort(

@@ -5,11 +5,16 @@ A thin shell over :mod:`boflyt.analysis.design`, :mod:`boflyt.analysis.observed`
 rich tables with bokmål labels by default (``--lang en`` for English), or the same figures as
 JSON with ``--json``. ``--observed`` adds the metrics of one run set per version (``--runs``;
 default ``live``, the registered cases); every run-based table names its set and n, and a
-simulation's figures are called simulated, never observed.
+simulation's figures are called simulated, never observed. ``analyse --runs imported:NAME``
+needs no PROCESS: the import names its own process and version; for an imported set the JSON
+also has the import (``import``), whether touch time is known (``touch_time``), the handoffs
+per ordered organisation pair (``handoff_pairs``) and each case's start, end and lead time
+(``case_bounds``), and the tables say when the log had completions only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from typing import Annotated, Any
@@ -27,9 +32,13 @@ from boflyt.commands.language import LangOption, chosen
 from boflyt.commands.runs import RunsOption, chosen_run_sets, load_run_sets
 from boflyt.console import console, fail, friendly_errors
 from boflyt.engine.definition.load import Library, load_library, parse_ref
+from boflyt.engine.store.eventlog import run_set_log
+from boflyt.engine.store.imports import get_import
 from boflyt.models.definition import OutcomeMetric, Version
+from boflyt.models.errors import NotFoundError
 from boflyt.models.runset import RunSet, RunSetInfo
-from boflyt.models.vocabulary import Waste
+from boflyt.models.tables import ImportedLog
+from boflyt.models.vocabulary import EventKind, Mode, Waste
 from boflyt.models.words import Language, format_number, term, word
 from boflyt.visualize.run_set_text import comparison_summary, kind_of, run_text, runs_line
 from boflyt.workspace import Workspace
@@ -140,10 +149,11 @@ def _observed_tables(
     pairs = _titled(_t("pairs", lang), runs, lang)
     for key in ("pair", "handoffs", "mean", "median"):
         pairs.add_column(_t(key, lang), justify="left" if key == "pair" else "right")
+    pairs.add_column("p90", justify="right")
     for row in obs.handoff_waits.iter_rows(named=True):
         name = f"{_lane(library, row['from_lane'], lang)} → {_lane(library, row['to_lane'], lang)}"
         pairs.add_row(name, str(row["handoffs"]), _num(row["mean_days"], lang),
-                      _num(row["median_days"], lang))  # fmt: skip
+                      _num(row["median_days"], lang), _num(row["p90_days"], lang))  # fmt: skip
     variants = _titled(_t("variants", lang), runs, lang)
     for key in ("variant", "cases", "share"):
         variants.add_column(_t(key, lang), justify="left" if key == "variant" else "right")
@@ -193,7 +203,13 @@ def _conformance_line(obs: ObservedMetrics, runs: RunSetInfo, lang: Language) ->
 
 
 def analyse(
-    ref: Annotated[str, typer.Argument(help="PROCESS or PROCESS@vN (newest published if no N).")],
+    ref: Annotated[
+        str | None,
+        typer.Argument(
+            help="PROCESS or PROCESS@vN (newest published if no N); leave it out "
+            "with --runs imported:NAME."
+        ),
+    ] = None,
     observed: ObservedOption = False,
     runs: RunsOption = None,
     as_json: JsonOption = False,
@@ -201,6 +217,9 @@ def analyse(
 ) -> None:
     """Expected LEAN metrics of one version (and, with --observed or --runs, of one run set)."""
     language = chosen(lang)
+    if ref is None:
+        _analyse_import(runs, as_json, language)
+        return
     with friendly_errors():
         library = _library()
         process, number = parse_ref(ref)
@@ -208,15 +227,20 @@ def analyse(
         metrics = design_metrics(version, lanes=library.lanes)
         sets = chosen_run_sets(runs, observed=observed, versions=1)
         obs, logged, info = None, [], None
+        imported, extra = None, {}
         if sets:
             [(info, events)] = load_run_sets([version], sets)
             obs = observed_metrics(events, version=version) if events.height else None
             logged = logged_outcomes(events, version) if events.height else []
+            imported = _import_of(sets[0])
+            extra = _import_figures(imported, events, obs) if imported else {}
+            obs = _touch_unknown(obs, imported)
         outcomes = outcome_table(version, logged)
     if as_json:
         _print_json({"design": metrics.as_dict(), "observed": obs.as_dict() if obs else None,
                      "runs": info.as_dict() if info else None,
-                     "outcomes": [f.as_dict() for _, fs in outcomes for f in fs]})  # fmt: skip
+                     "outcomes": [f.as_dict() for _, fs in outcomes for f in fs],
+                     **extra})  # fmt: skip
         return
     console.print(_design_table(metrics, version, language))
     for table in _detail_tables(metrics, library, language):
@@ -232,6 +256,141 @@ def analyse(
         line = _conformance_line(obs, info, language)
         if line:
             console.print(Text(line))
+    if imported is not None:
+        _print_import_note(imported, language)
+
+
+# --- analyse an import ----------------------------------------------------------------------
+
+
+def _import_of(runs: RunSet) -> ImportedLog | None:
+    """The import row of ``imported:NAME``; None for another set, or an import without a row."""
+    if runs.mode is not Mode.IMPORTED:
+        return None
+    engine = Workspace.current().open_store()
+    try:
+        return get_import(engine, runs.key)
+    except NotFoundError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def _touch_time(imported: ImportedLog) -> str:
+    """``unknown`` (completions only), ``partly`` or ``measured``: whether touch time is known."""
+    if imported.start_share <= 0:
+        return "unknown"
+    return "measured" if imported.start_share >= 1 else "partly"
+
+
+def _handoff_pairs(events: pl.DataFrame, obs: ObservedMetrics | None) -> list[dict[str, Any]]:
+    """Handoffs per ordered organisation pair (every handoff event), with the waits after them
+    (working days to the start of the next step, median and p90) where measured."""
+    pairs = (
+        events.filter(pl.col("kind") == EventKind.HANDOFF.value)
+        .group_by("from_lane", "to_lane")
+        .agg(pl.len().alias("handoffs"))
+    )
+    if obs is not None and obs.handoff_waits.height:
+        waits = obs.handoff_waits.select("from_lane", "to_lane", "median_days", "p90_days")
+        pairs = pairs.join(waits, on=["from_lane", "to_lane"], how="left")
+    else:
+        pairs = pairs.with_columns(median_days=None, p90_days=None)
+    ordered = pairs.sort(["handoffs", "from_lane", "to_lane"], descending=[True, False, False])
+    return ordered.to_dicts()
+
+
+def _case_bounds(events: pl.DataFrame, obs: ObservedMetrics | None) -> list[dict[str, Any]]:
+    """Each case's first and last event (its bounds), lead time in working days and in hours."""
+    at = pl.col("at")
+    bounds = events.group_by("case_id").agg(at.min().alias("start"), at.max().alias("end"))
+    if obs is not None:
+        bounds = bounds.join(obs.cases.select("case_id", "lead_days"), on="case_id", how="left")
+    hours = (pl.col("end") - pl.col("start")).dt.total_microseconds() / 3_600_000_000
+    return (
+        bounds.with_columns(hours.alias("lead_hours"))
+        .with_columns(pl.col("start", "end").dt.strftime("%Y-%m-%dT%H:%M:%S%.6f"))
+        .sort("case_id")
+        .to_dicts()
+    )
+
+
+def _touch_unknown(
+    obs: ObservedMetrics | None, imported: ImportedLog | None
+) -> ObservedMetrics | None:
+    """``obs`` with touch time left empty (null, never 0) when the import's log has no start
+    events: the summary's touch row and the workload per organisation."""
+    if obs is None or imported is None or _touch_time(imported) != "unknown":
+        return obs
+    touch = pl.col("metric") == "touch_minutes"
+    summary = obs.summary.with_columns(
+        pl.when(touch).then(None).otherwise(pl.col(c)).alias(c) for c in ("mean", "median", "p90")
+    )
+    return dataclasses.replace(obs, summary=summary, workload=obs.workload.clear())
+
+
+def _import_figures(
+    imported: ImportedLog, events: pl.DataFrame, obs: ObservedMetrics | None
+) -> dict[str, Any]:
+    """What the JSON of an imported set adds: the import, touch time known or not, the handoffs
+    per ordered organisation pair and each case's bounds."""
+    return {
+        "import": imported.model_dump(mode="json"),
+        "touch_time": _touch_time(imported),
+        "handoff_pairs": _handoff_pairs(events, obs),
+        "case_bounds": _case_bounds(events, obs),
+    }
+
+
+def _print_import_note(imported: ImportedLog, lang: Language) -> None:
+    line = f"imported:{imported.name} — {imported.source} ({imported.process}@v{imported.version})"
+    console.print(Text(line))
+    touch = _touch_time(imported)
+    if touch != "measured":
+        console.print(Text(word(f"import.touch_{touch}", lang), style="yellow"))
+
+
+def _library_version(library: Library, imported: ImportedLog) -> Version | None:
+    """The library's version an import belongs to; None for the log as logged (version 0)."""
+    if imported.version < 1:
+        return None
+    try:
+        return library.get(imported.process, imported.version)
+    except NotFoundError:
+        return None
+
+
+def _analyse_import(runs: list[str] | None, as_json: bool, lang: Language) -> None:
+    """``analyse --runs imported:NAME`` without PROCESS: the import's own process and version."""
+    with friendly_errors():
+        sets = chosen_run_sets(runs, observed=False, versions=1)
+        if not sets or sets[0].mode is not Mode.IMPORTED:
+            fail("give PROCESS or PROCESS@vN, or --runs imported:NAME for an imported log")
+        engine = Workspace.current().open_store()
+        try:
+            imported = get_import(engine, sets[0].key)
+            info, events = run_set_log(engine, sets[0], process=imported.process,
+                                       version=imported.version)  # fmt: skip
+        finally:
+            engine.dispose()
+        library = _library()
+        version = _library_version(library, imported)
+        obs = observed_metrics(events, version=version) if events.height else None
+        figures = _import_figures(imported, events, obs)
+        obs = _touch_unknown(obs, imported)
+    if as_json:
+        _print_json({"design": None, "observed": obs.as_dict() if obs else None,
+                     "runs": info.as_dict(), **figures})  # fmt: skip
+        return
+    if obs is None:
+        console.print(Text(_rw("no_runs", lang, version=info.version_key, runs=info.name)))
+        return
+    for table in _observed_tables(obs, info, library, lang):
+        console.print(table)
+    line = _conformance_line(obs, info, lang)
+    if line:
+        console.print(Text(line))
+    _print_import_note(imported, lang)
 
 
 # --- compare ---------------------------------------------------------------------------------
