@@ -252,6 +252,7 @@ def conformance(
     case_ids: pl.DataFrame | pl.LazyFrame | None = None,
     finished: pl.DataFrame | pl.LazyFrame | None = None,
     every_run: bool = False,
+    ends: bool = True,
 ) -> Conformance:
     """Check the runs of an event log against ``version``'s graph: which conform, each run's
     fitness and first deviation, and the deviations by step.
@@ -262,7 +263,8 @@ def conformance(
     a log, in which case ``case_ids`` (columns c, case_id) may name the cases instead of a
     ``case_id`` column, and ``finished`` (column c) names the finished cases; a log with a
     ``kind`` column tells them by its case_finished events. A finished run must have reached
-    an end step (see the module's text); without either, runs are not checked at their end.
+    an end step (see the module's text); without either, or with ``ends`` false (a log cut at
+    a date, or of one phase of a longer process), runs are not checked at their end.
 
     Raises:
         polars.exceptions.ColumnNotFoundError: when the log lacks case_id, seq, kind, step,
@@ -294,8 +296,8 @@ def conformance(
         pl.col("process").cast(pl.String), pl.col("version").cast(pl.Int64),
     )  # fmt: skip
     moves = _moves(runs, version).collect().lazy()
-    ends = None if finished is None else finished.lazy().select("c").unique()
-    cases = _cases(moves, version, ends).collect().lazy()
+    stopped = None if finished is None or not ends else finished.lazy().select("c").unique()
+    cases = _cases(moves, version, stopped).collect().lazy()
     case_frame, steps = pl.collect_all([_named(cases, names), _by_step(moves, cases, version)])
     failing = case_frame.filter(pl.col("move").is_not_null())
     deviations = failing.select("case_id", "position", "from_step", "to_step")

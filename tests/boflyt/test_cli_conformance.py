@@ -1,0 +1,175 @@
+"""``boflyt conformance`` through CliRunner: simulated, live and imported run sets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from boflyt.cli import app
+from boflyt.engine.definition.load import load_library
+from boflyt.engine.store.imports import store_import
+from boflyt.formats.log_import import convert_log
+from boflyt.formats.mapping import LogMapping
+from boflyt.formats.table_log import read_table
+from boflyt.models.tables import ImportedLog
+from boflyt.workspace import Workspace
+from tests.boflyt.conftest import add_staff
+
+runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("cli_folder")
+
+
+def invoke(*args: str, code: int = 0, stdin: str | None = None) -> str:
+    result = runner.invoke(app, list(args), input=stdin)
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+def checked(*args: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(invoke("conformance", *args, "--json"))
+    return data
+
+
+def simulate(ref: str, cases: int = 12) -> None:
+    invoke("simulate", ref, "--cases", str(cases), "--seed", "3", "--no-prefect")
+
+
+def test_a_simulation_conforms_to_its_own_version() -> None:
+    simulate("private_lease@v1")
+    data = checked("simulated:1", "private_lease@v1")
+    assert (data["runs"], data["conforming"], data["share"], data["mean_fitness"]) == (
+        12, 12, 1.0, 1.0)  # fmt: skip
+    assert data["other_version"] is False and data["by_step"] == [] and data["deviations"] == []
+    text = invoke("conformance", "simulated:1", "private_lease@v1")
+    assert "Samsvar: simulert: kjøring 1, frø 3, 12 saker mot private_lease@v1" in text
+    assert "12 forløp · 12 i samsvar (100,0 %)" in text and "Ingen avvik" in text
+
+
+def test_a_simulation_against_the_redesign_says_so_and_shows_where_it_deviates() -> None:
+    simulate("private_lease@v1")
+    data = checked("simulated:1", "private_lease@v2", "--cases")
+    assert data["other_version"] is True and data["checked_against"] == "private_lease@v2"
+    assert data["own_versions"] == [{"process": "private_lease", "version": 1, "runs": 12}]
+    assert data["runs"] == 12 and data["conforming"] == 0 and data["mean_fitness"] < 1
+    steps = {row["step"]: row for row in data["by_step"]}
+    # v1's paper application is no step of v2: every run deviates there first
+    assert steps["apply_on_paper"]["first"] == 12 and steps["apply_on_paper"]["log_moves"] == 12
+    assert steps["apply_digital"]["model_moves"] == 12  # v2's new first step, skipped by all
+    assert len(data["cases"]) == 12 and {c["version"] for c in data["cases"]} == {1}
+    text = invoke("conformance", "simulated:1", "private_lease@v2", "--cases", "--lang", "en")
+    assert "12 of the runs ran on private_lease@v1, not on private_lease@v2" in text
+    assert "Deviations by step" in text and "First deviation per case" in text
+    assert "apply_on_paper" in text and "done where not allowed" in text
+
+
+def test_registered_cases_are_the_live_run_set_of_the_process() -> None:
+    add_staff("ann")
+    invoke("case", "start", "eviction_prevention", "--as", "ann", "--org", "accounting",
+           stdin="01017012345\n")  # fmt: skip
+    data = checked("live", "eviction_prevention@v2")
+    assert (data["runs"], data["conforming"], data["run_set"]) == (1, 1, "live")
+    assert "01017012345" not in json.dumps(data)
+    assert checked("live", "private_lease@v2")["runs"] == 0
+
+
+SMALL_LOG = """case,activity,timestamp,organisation
+A1,apply_digital,2025-01-06T08:00:00,housing_office
+A1,joint_assessment,2025-01-07T09:00:00,nav
+A2,apply_digital,2025-01-06T08:00:00,housing_office
+A2,search_dwelling,2025-01-08T09:00:00,housing_office
+A2,view_dwelling,2025-01-09T09:00:00,housing_office
+A2,sign_head_lease,2025-01-10T09:00:00,housing_office
+A2,generate_finance_records,2025-01-13T09:00:00,accounting
+A2,nav_deposit_guarantee,2025-01-14T09:00:00,nav
+A2,sign_sublease,2025-01-15T09:00:00,housing_office
+A2,move_in,2025-01-16T09:00:00,housing_office
+A2,rent_cycle,2025-01-17T09:00:00,accounting
+A3,apply_digital,2025-01-06T08:00:00,housing_office
+A3,Fax the form,2025-01-06T09:00:00,housing_office
+A3,joint_assessment,2025-01-07T09:00:00,nav
+A4,joint_assessment,2025-01-06T08:00:00,nav
+A4,apply_digital,2025-01-07T09:00:00,housing_office
+"""
+"""A1 follows private_lease@v2 to its guidance end; A2 skips the joint assessment; A3 does an
+activity v2 does not have; A4 does the first two steps the wrong way round and stops."""
+
+
+def import_log(path: Path, name: str, process: str, number: int) -> None:
+    """Store ``path`` as imported:NAME of PROCESS@vN, as ``boflyt import --process`` does."""
+    workspace = Workspace.current()
+    engine = workspace.open_store()
+    version = load_library(workspace.processes_dir).get(process, number)
+    raw = read_table(path, LogMapping())
+    converted = convert_log(raw, name=name, key=workspace.reference_key(engine),
+                            version=version, source=path.name)  # fmt: skip
+    found = converted.summary
+    row = ImportedLog(
+        name=name, process=found.process, version=found.version, source=path.name,
+        sha256="0" * 64, events=found.events, cases=found.cases, start_share=0.0,
+        activities=json.dumps(found.activities), organisation="organisation",
+        imported_at=dt.datetime(2025, 2, 1),
+    )  # fmt: skip
+    store_import(engine, log=row, events=converted.events)
+    engine.dispose()
+
+
+def test_an_imported_log_gets_the_hand_computed_fitness_and_deviations(tmp_path: Path) -> None:
+    log = tmp_path / "small.csv"
+    log.write_text(SMALL_LOG, encoding="utf-8")
+    import_log(log, "small", "private_lease", 2)
+    data = checked("imported:small", "private_lease@v2", "--cases")
+    assert (data["runs"], data["conforming"], data["other_version"]) == (4, 1, False)
+    # A1 1; A2 one skip in 9 steps: 1 − 1/10; A3 one log move in 3: 1 − 1/3; A4: skips
+    # apply_digital, does it after joint_assessment, and stops before joint_assessment: 1 − 3/4
+    assert data["mean_fitness"] == pytest.approx((1 + 0.9 + 2 / 3 + 0.25) / 4)
+    fitness = sorted(round(c["fitness"], 4) for c in data["cases"])
+    assert fitness == [0.25, round(2 / 3, 4), 0.9, 1.0]
+    firsts = sorted((d["position"], d["from_step"], d["to_step"]) for d in data["deviations"])
+    assert firsts == [
+        (1, "", "joint_assessment"),  # A4
+        (2, "apply_digital", "fax_the_form"),  # A3: the unmatched activity, as its slug
+        (2, "apply_digital", "search_dwelling"),  # A2
+    ]
+    assert [(r["step"], r["first"], r["log_moves"], r["model_moves"], r["predecessor"])
+            for r in data["by_step"]] == [
+        ("apply_digital", 0, 1, 1, "joint_assessment"),
+        ("joint_assessment", 1, 0, 2, ""),  # skipped by A2, and by A4 on its way to the end
+        ("search_dwelling", 1, 0, 0, "apply_digital"),
+        ("fax_the_form", 1, 1, 0, "apply_digital"),
+    ]  # fmt: skip
+    ids = [c["case_id"] for c in data["cases"]]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)  # pseudonyms, never A1..A4
+    text = invoke("conformance", "imported:small", "private_lease@v2", "--cases", "--lang", "en")
+    assert "4 runs · 1 conforming (25.0 %) · mean fitness 0.704" in text
+    assert "(start of the run) (1)" in text and "ran on" not in text
+    assert not re.search(r"\bA[1-4]\b", text)
+
+
+def test_an_imported_log_without_its_ends_is_not_held_to_them(tmp_path: Path) -> None:
+    log = tmp_path / "small.csv"
+    log.write_text(SMALL_LOG, encoding="utf-8")
+    import_log(log, "small", "private_lease", 2)
+    data = checked("imported:small", "private_lease@v2", "--no-ends")
+    # A4 loses its missing end: 2 of 2 + 1
+    assert data["mean_fitness"] == pytest.approx((1 + 0.9 + 2 / 3 + 1 / 3) / 4)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["imported:nope", "private_lease@v2"], "no imported run set 'imported:nope'"),
+        (["simulated:9", "private_lease@v2"], "simulated:9"),
+        (["everything", "private_lease@v2"], "'everything' is not a run set"),
+        (["live", "private_lease@v9"], "private_lease"),
+    ],
+)
+def test_a_bad_run_set_or_version_is_one_clear_error(args: list[str], message: str) -> None:
+    output = invoke("conformance", *args, code=1)
+    assert message in output and len(output.strip().splitlines()) == 1
