@@ -38,7 +38,7 @@ from boflyt.engine.definition.load import read_text
 from boflyt.engine.definition.problems import did_you_mean
 from boflyt.engine.definition.safe_yaml import LineMap, parse_yaml
 from boflyt.formats.log_frame import LogError
-from boflyt.models.errors import DefinitionError
+from boflyt.models.errors import DefinitionError, NotFoundError
 
 __all__ = ["DEFAULT_TIME_ZONE", "ISO", "LogMapping", "load_mapping", "parse_mapping"]
 
@@ -176,7 +176,7 @@ def load_mapping(path: Path) -> LogMapping:
         text = read_text(path)
     except DefinitionError as exc:
         raise LogError(path.name, "", None, exc.problems[0].message) from None
-    except FileNotFoundError:
+    except NotFoundError:
         raise LogError(path.name, "", None, "no such mapping file") from None
     return parse_mapping(text, file=path.name)
 

@@ -71,6 +71,8 @@ def read_table(
         progress(0, size)
     scan = _scan(path, kind, mapping).with_row_index("row", offset=2 if kind == "csv" else 1)
     schema = _guard(path, mapping, scan.collect_schema)
+    if kind == "csv" and any("\ufffd" in name for name in schema.names()):
+        raise _not_utf8(path, mapping.separator)  # polars reads the header leniently
     columns = _columns(path, mapping, schema)
     times = [key for key in columns if key.endswith("timestamp")]
     frame = _guard(path, mapping, scan.select(
@@ -137,7 +139,7 @@ def _not_utf8(path: Path, separator: str) -> LogError:
     header = data.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r")
     names = [name.strip().strip('"') for name in header.split(separator)]
     return LogError(
-        path.name, f"line {line}", names[index] if index < len(names) else None,
+        path.name, f"line {line}", names[index] if line > 1 and index < len(names) else None,
         f"byte 0x{data[at]:02x} is not UTF-8; allowed: UTF-8 text (save as 'CSV UTF-8')",
     )  # fmt: skip
 
