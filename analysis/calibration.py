@@ -45,9 +45,11 @@ from boflyt.engine.calendar import WorkCalendar
 from boflyt.models.definition import Duration, Version
 from boflyt.models.scenario import WEEKDAYS, Override, Scenario
 from boflyt.models.vocabulary import EventKind, StepKind
+from boflyt.models.words import Language, word
 
 __all__ = [
     "Calibration",
+    "Note",
     "calibrate",
     "cut_of",
     "fit_duration",
@@ -82,7 +84,24 @@ class Calibration:
     people: dict[str, float]
     busy: dict[str, int]
     touch_known: dict[str, bool]
-    notes: tuple[str, ...]
+    notes: tuple[Note, ...]
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the log could not tell: a key of the word catalogue's ``calibrate`` group
+    (``note_<key>``) and the fields its sentence names.
+
+    >>> Note("unstaffed", (("lane", "nav"),)).text("en")
+    "lane 'nav': nobody and no start in the log, so its staff is left unlimited"
+    """
+
+    key: str
+    fields: tuple[tuple[str, str], ...] = ()
+
+    def text(self, lang: Language) -> str:
+        """The sentence in ``lang``."""
+        return word(f"calibrate.note_{self.key}", lang, **dict(self.fields))
 
 
 def _case_starts(events: pl.DataFrame) -> pl.DataFrame:
@@ -131,7 +150,7 @@ def split_log(events: pl.DataFrame, cut: dt.datetime) -> tuple[pl.DataFrame, pl.
     return events.filter(before), events.filter(~before)
 
 
-def _calendar(events: pl.DataFrame) -> tuple[WorkCalendar, list[str]]:
+def _calendar(events: pl.DataFrame) -> tuple[WorkCalendar, list[Note]]:
     """The fitted working week and day (module doc), and notes on it."""
     at = events.filter(pl.col("kind").is_in([_DONE, _BEGUN]))["at"]
     days = at.dt.weekday().to_numpy() - 1
@@ -142,8 +161,8 @@ def _calendar(events: pl.DataFrame) -> tuple[WorkCalendar, list[str]]:
     late = float(np.quantile(hours, 0.99)) if len(hours) else START_HOUR + 7.5
     length = min(max(round((late - START_HOUR) * 2) / 2, 1.0), 16.0)
     early = float(np.mean(hours < START_HOUR)) if len(hours) else 0.0
-    notes = [f"{early:.0%} of the events fall before 08:00, where the simulated day starts"]
-    return WorkCalendar(hours_per_day=length, weekdays=weekdays), notes if early > 0.05 else []
+    notes = [Note("early", (("share", f"{early:.0%}"),))] if early > 0.05 else []
+    return WorkCalendar(hours_per_day=length, weekdays=weekdays), notes
 
 
 def work_items(events: pl.DataFrame, calendar: WorkCalendar) -> pl.DataFrame:
@@ -258,7 +277,7 @@ def _reached(target: str, version: Version, observed: set[str]) -> set[str]:
 
 def _branches(
     items: pl.DataFrame, version: Version
-) -> tuple[dict[str, dict[str, float]], list[str]]:
+) -> tuple[dict[str, dict[str, float]], list[Note]]:
     """The fitted probabilities of each decision's transitions (module doc), and notes."""
     observed = set(items["step"].unique().to_list())
     follows: Counter[tuple[str, str]] = Counter()
@@ -278,7 +297,7 @@ def _branches(
         }
         total = sum(counts.values())
         if total == 0:
-            notes.append(f"decision '{step.id}': no observed branching; its probabilities kept")
+            notes.append(Note("no_branching", (("decision", step.id),)))
             continue
         fitted[step.id] = _rounded({target: n / total for target, n in counts.items()})
     return fitted, notes
@@ -309,13 +328,13 @@ def calibrate(
     cut: dt.datetime,
     name: str = "calibrated",
     outside: frozenset[str] = frozenset(),
-    source: str = "the log",
+    description: str = "",
 ) -> Calibration:
     """Fit a scenario for ``version`` from the cases of ``events`` started before ``cut``.
 
     ``events`` is a Boflyt event frame (``case_id``, ``kind``, ``at``, ``step``, ``item``,
-    ``lane``, ``actor``); ``outside`` lanes get no capacity; ``source`` names the log in the
-    scenario's description. See the module doc for every rule.
+    ``lane``, ``actor``); ``outside`` lanes get no capacity; ``description`` is the scenario's.
+    See the module doc for every rule.
 
     Raises:
         ValueError: no case started before ``cut``, or none at or after it.
@@ -332,11 +351,11 @@ def calibrate(
     staffed = {lane for lane in version.lanes if lane not in outside}
     capacity, people, busy = _staff(items, version, staffed)
     for lane in sorted(staffed - set(capacity)):
-        notes.append(f"lane '{lane}': no people or starts in the log; left unlimited")
+        notes.append(Note("unstaffed", (("lane", lane),)))
     branches, branch_notes = _branches(items, version)
     scenario = Scenario(
         name=name,
-        description=f"Calibrated from {source}: {cases} cases started before {cut:%Y-%m-%d %H:%M}.",
+        description=description,
         arrivals_per_week=round(cases / weeks, 3),
         start=cut.date(),
         hours_per_day=calendar.hours_per_day,
@@ -352,16 +371,16 @@ def calibrate(
 
 
 def _overrides(
-    items: pl.DataFrame, version: Version, per_day: float, notes: list[str]
+    items: pl.DataFrame, version: Version, per_day: float, notes: list[Note]
 ) -> tuple[dict[str, Override], dict[str, bool]]:
     """Each observed step's fitted wait (working days) and touch (minutes; 0 when unknown)."""
     known = {s.id for s in version.steps}
     overrides, touch_known = {}, {}
     unknown = sorted(set(items["step"].unique().to_list()) - known)
     if unknown:
-        notes.append(
-            f"{len(unknown)} activities are no steps of {version.key}: {', '.join(unknown[:5])}"
-        )
+        shown = ", ".join(unknown[:5]) + (", …" if len(unknown) > 5 else "")
+        fields = (("n", str(len(unknown))), ("version", version.key), ("steps", shown))
+        notes.append(Note("unknown_steps", fields))
     for (step,), rows in items.filter(pl.col("step").is_in(list(known))).group_by("step"):
         touches = rows["touch"].drop_nulls().to_numpy()
         touch_known[str(step)] = len(touches) > 0
@@ -370,8 +389,5 @@ def _overrides(
         overrides[str(step)] = Override(touch_minutes=touch, wait_days=wait)
     blind = sorted(step for step, seen in touch_known.items() if not seen)
     if blind:
-        notes.append(
-            f"{len(blind)} of {len(touch_known)} steps were never started in the log: touch "
-            "unknown, their whole interval from ready to completion is modelled as waiting"
-        )
+        notes.append(Note("touch_unknown", (("n", str(len(blind))), ("of", str(len(touch_known))))))
     return dict(sorted(overrides.items())), dict(sorted(touch_known.items()))

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from boflyt.analysis.calibration import (
+    Note,
     calibrate,
     cut_of,
     fit_duration,
@@ -165,7 +166,7 @@ def test_calibrate_a_hand_made_log() -> None:
     assert fit.scenario.start == cut.date()
     assert fit.touch_known == {"a": True, "b": False}
     assert fit.scenario.overrides["b"].touch_minutes.high == 0.0  # type: ignore[union-attr]
-    assert any("never started" in note for note in fit.notes)
+    assert Note("touch_unknown", (("n", "1"), ("of", "2"))) in fit.notes
 
 
 def test_with_branches_gives_a_valid_version_with_the_fitted_shares() -> None:
