@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, BinaryIO
 
 import polars as pl
 
@@ -183,25 +183,47 @@ def write_ocel(
     relations = objects if objects is not None else pl.DataFrame(schema=STEP_OBJECTS_SCHEMA)
     log = _exported(events)
     links = _event_links(log, relations)
-    written = _event_rows(log, links)
-    domain = (
-        links.filter(~pl.col("object_type").is_in([CASE, ORGANISATION]))
-        .select("case_id", "object_type")
-        .unique()
-    )
-    objects_out = _objects(log, domain, links)
-    header = {
-        "objectTypes": _object_types(domain),
-        "eventTypes": _event_types(log),
-    }
-    with path.open("w", encoding="utf-8") as out:
-        text = json.dumps(header, ensure_ascii=False)
-        out.write(text[:-1] + ',\n"objects": [\n')
-        _write_rows(out, objects_out)
-        out.write('],\n"events": [\n')
-        _write_rows(out, written, progress)
-        out.write("]}\n")
-    return written.height
+    domain = links.filter(pl.col("domain")).select("case_id", "qcase", "object_type").unique()
+    header = {"objectTypes": _object_types(domain), "eventTypes": _event_types(log)}
+    with path.open("wb") as out:
+        out.write(json.dumps(header, ensure_ascii=False)[:-1].encode() + b',\n"objects": [\n')
+        _write_lines(out, _objects(log, domain, links))
+        out.write(b'],\n"events": [\n')
+        written = _write_lines(out, _events(log, links), progress)
+        out.write(b"]}\n")
+    return written
+
+
+# --- JSON text, built column-wise -----------------------------------------------------------
+
+
+def _quoted(values: pl.Series) -> pl.Series:
+    """Each string as a JSON string literal: each distinct value encoded once by :mod:`json`.
+
+    >>> _quoted(pl.Series(["a", 'say "hi"', None])).to_list()
+    ['"a"', '"say \\\\"hi\\\\""', None]
+    """
+    distinct = values.drop_nulls().unique().to_list()
+    literal = {value: json.dumps(value, ensure_ascii=False) for value in distinct}
+    return values.replace_strict(literal, default=None, return_dtype=pl.String)
+
+
+def _plain(text: str) -> pl.Expr:
+    """A literal piece of JSON text."""
+    return pl.lit(text, pl.String)
+
+
+def _id(prefix: str, quoted: str | pl.Expr) -> pl.Expr:
+    """The JSON string ``"<prefix>:<value>"`` from the quoted JSON string of the value."""
+    value = pl.col(quoted) if isinstance(quoted, str) else quoted
+    return pl.concat_str(_plain(f'"{prefix}:'), value.str.slice(1))
+
+
+def _joined(frame: pl.DataFrame, key: str, piece: str) -> pl.DataFrame:
+    """``piece`` of each ``key`` joined with commas (the frame's order kept). Gathered as a
+    list and joined after: far faster in polars than ``str.join`` inside the aggregation."""
+    grouped = frame.group_by(key, maintain_order=True).agg(pl.col(piece))
+    return grouped.with_columns(pl.col(piece).list.join(","))
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -209,7 +231,8 @@ def write_ocel(
 
 def _exported(events: pl.DataFrame) -> pl.DataFrame:
     """The exported events (completions with their item's ready and start times, case events,
-    escalations, handoffs), ordered by time, then case and ``seq``, with their id and type."""
+    escalations, handoffs), ordered by time, then case and ``seq``, numbered ``n``, with the
+    case id as JSON text (``qcase``) and the event type."""
     items = (
         events.filter(pl.col("kind").is_in([_READY, _STARTED]) & pl.col("item").is_not_null())
         .group_by("case_id", "item")
@@ -218,19 +241,18 @@ def _exported(events: pl.DataFrame) -> pl.DataFrame:
             pl.col("at").filter(pl.col("kind") == _STARTED).last().alias("started_at"),
         )
     )
-    kinds = [_DONE, *_TYPES]
-    log = events.filter(pl.col("kind").is_in(kinds)).select(
+    log = events.filter(pl.col("kind").is_in([_DONE, *_TYPES])).select(
         "case_id", "seq", "kind", "at", "step", "item", "lane", "actor", "org", "outcome",
         "touch_minutes", "transactions", "from_step", "to_step", "from_lane", "to_lane",
         "channel", "process", "version",
     )  # fmt: skip
     log = log.join(items, on=["case_id", "item"], how="left").sort("at", "case_id", "seq")
     kind = pl.col("kind")
-    return log.with_columns(
-        pl.concat_str(pl.col("case_id"), pl.col("seq").cast(pl.String), separator=":").alias("id"),
+    log = log.with_columns(
         pl.when(kind == _DONE).then(pl.col("step"))
         .otherwise(kind.replace_strict(_TYPES, default=None)).alias("type"),
     ).with_row_index("n")  # fmt: skip
+    return log.with_columns(_quoted(log["case_id"]).alias("qcase"))
 
 
 _ATTRIBUTES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -249,12 +271,6 @@ _ATTRIBUTES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 """The event attributes: (name, OCEL type, frame column, the kinds that carry it)."""
 
 
-def _text(column: str, kind: str) -> pl.Expr:
-    if kind == "time":
-        return pl.col(column).dt.strftime(_TIME)
-    return pl.col(column).cast(pl.String)
-
-
 def _event_types(log: pl.DataFrame) -> list[dict[str, Any]]:
     """Every event type in the log with the attributes its kind carries, in name order."""
     types = log.select("type", "kind").unique().sort("type")
@@ -266,28 +282,35 @@ def _event_types(log: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 def _event_links(log: pl.DataFrame, relations: pl.DataFrame) -> pl.DataFrame:
-    """Every event-to-object relation: (n, case_id, object_type, objectId, qualifier)."""
-    case = pl.concat_str(pl.lit(f"{CASE}:"), pl.col("case_id"))
+    """Every event-to-object relation: n, case_id, qcase, object_type, the object's id as JSON
+    text (``qobject``), qualifier, and whether the object is a domain object (``domain``)."""
+    lanes = pl.concat([log[c] for c in ("org", "lane", "from_lane", "to_lane")]).unique()
+    quoted = dict(zip(lanes.to_list(), _quoted(lanes).to_list(), strict=True))
 
     def org(column: str | pl.Expr) -> pl.Expr:
-        return pl.concat_str(pl.lit(f"{ORGANISATION}:"), column)
+        value = pl.col(column) if isinstance(column, str) else column
+        return _id(ORGANISATION, value.replace_strict(quoted, default=None, return_dtype=pl.String))
 
     def part(frame: pl.DataFrame, kind: str, object_id: pl.Expr, qualifier: str) -> pl.DataFrame:
         return frame.select(
-            "n", "case_id", pl.lit(kind).alias("object_type"), object_id.alias("objectId"),
-            pl.lit(qualifier).alias("qualifier"),
-        ).filter(pl.col("objectId").is_not_null())  # fmt: skip
+            "n", "case_id", "qcase", pl.lit(kind).alias("object_type"),
+            object_id.alias("qobject"), pl.lit(qualifier).alias("qualifier"),
+            pl.lit(value=False).alias("domain"),
+        ).filter(pl.col("qobject").is_not_null())  # fmt: skip
 
     acting = log.filter(pl.col("kind").is_in(_ACTING))
     handoffs = log.filter(pl.col("kind") == _HANDOFF)
-    done = log.filter(pl.col("kind") == _DONE).select("n", "case_id", "process", "version", "step")
+    done = log.filter(pl.col("kind") == _DONE).select(
+        "n", "case_id", "qcase", "process", "version", "step"
+    )
     domain = done.join(relations, on=["process", "version", "step"], how="inner").select(
-        "n", "case_id", "object_type",
-        pl.concat_str(pl.col("object_type"), pl.lit(":"), pl.col("case_id")).alias("objectId"),
-        "qualifier",
+        "n", "case_id", "qcase", "object_type",
+        pl.concat_str(_plain('"'), pl.col("object_type"), _plain(":"),
+                      pl.col("qcase").str.slice(1)).alias("qobject"),
+        "qualifier", (pl.col("object_type") != CASE).alias("domain"),
     )  # fmt: skip
     return pl.concat([
-        part(log, CASE, case, "part of"),
+        part(log, CASE, _id(CASE, "qcase"), "part of"),
         part(acting, ORGANISATION, org(pl.coalesce("org", "lane")), "performed by"),
         part(handoffs, ORGANISATION, org("from_lane"), "from"),
         part(handoffs, ORGANISATION, org("to_lane"), "to"),
@@ -295,22 +318,45 @@ def _event_links(log: pl.DataFrame, relations: pl.DataFrame) -> pl.DataFrame:
     ])  # fmt: skip
 
 
-def _event_rows(log: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
-    """The ``events`` array's rows: id, type, time, attributes, relationships."""
-    kind = pl.col("kind")
-    attributes = pl.concat_list([
-        pl.struct(pl.lit(name).alias("name"),
-                  pl.when(kind.is_in(kinds)).then(_text(column, ocel_type)).alias("value"))
-        for name, ocel_type, column, kinds in _ATTRIBUTES
-    ]).list.eval(pl.element().filter(pl.element().struct.field("value").is_not_null()))  # fmt: skip
-    related = links.group_by("n").agg(pl.struct("objectId", "qualifier").alias("relationships"))
+def _events(log: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """The ``events`` array: one JSON object per row (column ``json``), in time order.
+
+    Attributes and relationships are gathered long (one row per value), written as JSON text
+    and joined per event.
+    """
+    parts = []
+    for order, (name, ocel_type, column, kinds) in enumerate(_ATTRIBUTES):
+        rows = log.filter(pl.col("kind").is_in(kinds) & pl.col(column).is_not_null())
+        if ocel_type == "string":
+            value = _quoted(rows[column])
+        else:
+            text = pl.col(column).dt.strftime(_TIME) if ocel_type == "time" else pl.col(column)
+            value = rows.select(
+                pl.concat_str(_plain('"'), text.cast(pl.String), _plain('"'))
+            ).to_series()
+        parts.append(rows.select("n", pl.lit(order).alias("order")).with_columns(
+            pl.concat_str(_plain(f'{{"name":"{name}","value":'), value, _plain("}"))
+            .alias("piece")))  # fmt: skip
+    attributes = _joined(pl.concat(parts).sort("n", "order"), "n", "piece")
+    relations = _joined(
+        links.sort("n").select("n", pl.concat_str(
+            _plain('{"objectId":'), pl.col("qobject"), _plain(',"qualifier":"'),
+            pl.col("qualifier"), _plain('"}')).alias("piece")),
+        "n", "piece",
+    )  # fmt: skip
+    types = log["type"]
     return (
-        log.join(related, on="n", how="left")
+        log.select("n", "qcase", "seq", "at", _quoted(types).alias("qtype"))
+        .join(attributes.rename({"piece": "attributes"}), on="n", how="left")
+        .join(relations.rename({"piece": "relationships"}), on="n", how="left")
         .sort("n")
-        .select(
-            "id", "type", pl.col("at").dt.strftime(_TIME).alias("time"),
-            attributes.alias("attributes"), "relationships",
-        )
+        .select(pl.concat_str(
+            _plain('{"id":'), pl.col("qcase").str.head(-1), _plain(":"),
+            pl.col("seq").cast(pl.String), _plain('","type":'), pl.col("qtype"),
+            _plain(',"time":"'), pl.col("at").dt.strftime(_TIME), _plain('","attributes":['),
+            pl.col("attributes").fill_null(""), _plain('],"relationships":['),
+            pl.col("relationships").fill_null(""), _plain("]}"),
+        ).alias("json"))
     )  # fmt: skip
 
 
@@ -325,96 +371,114 @@ def _object_types(domain: pl.DataFrame) -> list[dict[str, Any]]:
     return [case, *({"name": name, "attributes": []} for name in others)]
 
 
+def _object(qid: pl.Expr, kind: str, attributes: pl.Expr, relations: pl.Expr) -> pl.Expr:
+    return pl.concat_str(
+        _plain('{"id":'),
+        qid,
+        _plain(f',"type":{json.dumps(kind)},"attributes":['),
+        attributes.fill_null(""),
+        _plain('],"relationships":['),
+        relations.fill_null(""),
+        _plain("]}"),
+    ).alias("json")
+
+
 def _objects(log: pl.DataFrame, domain: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
-    """The ``objects`` array's rows: id, type, attributes, relationships."""
-    cases = _case_objects(log, domain)
-    own = pl.concat_str(pl.col("object_type"), pl.lit(":"), pl.col("case_id"))
-    linked = (
-        domain.join(domain, on="case_id", suffix="_to")
-        .join(pl.DataFrame(OBJECT_LINKS, schema=["object_type", "object_type_to", "qualifier"],
-                           orient="row"), on=["object_type", "object_type_to"])
-        .select(own.alias("id"), pl.struct(
-            pl.concat_str(pl.col("object_type_to"), pl.lit(":"), pl.col("case_id"))
-            .alias("objectId"), "qualifier").alias("relation"))
-        .group_by("id").agg(pl.col("relation").alias("relationships"))
+    """The ``objects`` array (column ``json``): cases, then domain objects by type, then
+    organisations."""
+    rules = pl.DataFrame(OBJECT_LINKS, schema=["object_type", "object_type_to", "qualifier"],
+                         orient="row")  # fmt: skip
+    own = pl.concat_str(_plain('"'), pl.col("object_type"), _plain(":"),
+                        pl.col("qcase").str.slice(1))  # fmt: skip
+    linked = domain.join(domain, on=["case_id", "qcase"], suffix="_to").join(
+        rules, on=["object_type", "object_type_to"]
+    ).select(
+        own.alias("qid"),
+        pl.concat_str(
+            _plain('{"objectId":"'), pl.col("object_type_to"), _plain(":"),
+            pl.col("qcase").str.slice(1), _plain(',"qualifier":"'), pl.col("qualifier"),
+            _plain('"}'),
+        ).alias("piece"),
     )  # fmt: skip
-    no_attributes = pl.lit([], pl.List(pl.Struct(_OBJECT_ATTRIBUTE)))
-    no_relations = pl.lit([], pl.List(pl.Struct(_RELATION)))
-    objects = (
-        domain.sort("object_type", "case_id")
-        .select(own.alias("id"), pl.col("object_type").alias("type"))
-        .join(linked, on="id", how="left")
-        .select("id", "type", no_attributes.alias("attributes"),
-                pl.col("relationships").fill_null(no_relations))
-    )  # fmt: skip
-    names = links.filter(pl.col("object_type") == ORGANISATION)["objectId"].unique().sort()
-    organisations = pl.DataFrame({"id": names}).select(
-        "id",
-        pl.lit(ORGANISATION).alias("type"),
-        no_attributes.alias("attributes"),
-        no_relations.alias("relationships"),
-    )
-    return pl.concat([cases, objects, organisations])
-
-
-_OBJECT_ATTRIBUTE = {"name": pl.String(), "value": pl.String(), "time": pl.String()}
-_RELATION = {"objectId": pl.String(), "qualifier": pl.String()}
+    linked = _joined(linked.sort("qid", "piece"), "qid", "piece")
+    parts = [_case_objects(log, domain)]
+    for kind in sorted(set(domain["object_type"].to_list())):
+        mine = domain.filter(pl.col("object_type") == kind).sort("case_id")
+        parts.append(
+            mine.select(own.alias("qid")).join(linked, on="qid", how="left")
+            .select(_object(pl.col("qid"), kind, pl.lit(None, pl.String), pl.col("piece")))
+        )  # fmt: skip
+    organisations = links.filter(pl.col("object_type") == ORGANISATION)["qobject"].unique().sort()
+    none = pl.lit(None, pl.String)
+    parts.append(pl.DataFrame({"qid": organisations}).select(
+        _object(pl.col("qid"), ORGANISATION, none, none)))  # fmt: skip
+    return pl.concat(parts)
 
 
 def _case_objects(log: pl.DataFrame, domain: pl.DataFrame) -> pl.DataFrame:
     """One ``case`` object per case: process and version from its start, its status over time,
     and its relations to its domain objects (the household "for", the others "concerns")."""
-    first = log.group_by("case_id").agg(
-        pl.col("process").first(), pl.col("version").first(),
-        pl.col("at").min().dt.strftime(_TIME).alias("time"),
+    first = log.group_by("case_id", "qcase").agg(
+        pl.col("process").first(), pl.col("version").first(), pl.col("at").min(),
     )  # fmt: skip
     closed = log.filter(pl.col("kind").is_in(list(_CLOSED))).select(
-        "case_id", pl.col("kind").replace_strict(_CLOSED).alias("value"),
-        pl.col("at").dt.strftime(_TIME).alias("time"),
-    )  # fmt: skip
-    values = pl.concat([
-        first.select("case_id", pl.lit("process").alias("name"), pl.col("process").alias("value"),
-                     "time"),
-        first.select("case_id", pl.lit("version").alias("name"),
-                     pl.col("version").cast(pl.String).alias("value"), "time"),
-        first.select("case_id", pl.lit("status").alias("name"), pl.lit("running").alias("value"),
-                     "time"),
-        closed.select("case_id", pl.lit("status").alias("name"), "value", "time"),
-    ]).group_by("case_id", maintain_order=True).agg(
-        pl.struct("name", "value", "time").alias("attributes")
-    )  # fmt: skip
-    household = pl.col("object_type") == "household"
-    relations = domain.sort("object_type").group_by("case_id").agg(
-        pl.struct(
-            pl.concat_str(pl.col("object_type"), pl.lit(":"), pl.col("case_id")).alias("objectId"),
-            pl.when(household).then(pl.lit("for")).otherwise(pl.lit("concerns")).alias("qualifier"),
-        ).alias("relationships")
-    )  # fmt: skip
-    no_relations = pl.lit([], pl.List(pl.Struct(_RELATION)))
+        "case_id", pl.col("kind").replace_strict(_CLOSED).alias("status"), "at"
+    )
+    process = dict(zip(*(lambda s: (s.to_list(), _quoted(s).to_list()))(
+        first["process"].unique()), strict=True))  # fmt: skip
+
+    def value(name: str, text: pl.Expr, at: str, order: int) -> list[pl.Expr]:
+        return [
+            pl.col("case_id"), pl.lit(order).alias("order"),
+            pl.concat_str(_plain(f'{{"name":"{name}","value":'), text, _plain(',"time":"'),
+                          pl.col(at).dt.strftime(_TIME), _plain('"}')).alias("piece"),
+        ]  # fmt: skip
+
+    quoted_process = pl.col("process").replace_strict(process, return_dtype=pl.String)
+    version = pl.concat_str(_plain('"'), pl.col("version").cast(pl.String), _plain('"'))
+    status = pl.concat_str(_plain('"'), pl.col("status"), _plain('"'))
+    attributes = _joined(pl.concat([
+        first.select(value("process", quoted_process, "at", 0)),
+        first.select(value("version", version, "at", 1)),
+        first.select(value("status", _plain('"running"'), "at", 2)),
+        closed.select(value("status", status, "at", 3)),
+    ]).sort("case_id", "order"), "case_id", "piece")  # fmt: skip
+    qualifier = pl.when(pl.col("object_type") == "household").then(_plain("for"))
+    relations = _joined(domain.sort("case_id", "object_type").select(
+        "case_id",
+        pl.concat_str(_plain('{"objectId":"'), pl.col("object_type"), _plain(":"),
+                      pl.col("qcase").str.slice(1), _plain(',"qualifier":"'),
+                      qualifier.otherwise(_plain("concerns")), _plain('"}')).alias("piece"),
+    ), "case_id", "piece")  # fmt: skip
     return (
         first.sort("case_id")
-        .join(values, on="case_id", how="left")
-        .join(relations, on="case_id", how="left")
-        .select(
-            pl.concat_str(pl.lit(f"{CASE}:"), pl.col("case_id")).alias("id"),
-            pl.lit(CASE).alias("type"), "attributes",
-            pl.col("relationships").fill_null(no_relations),
-        )
-    )  # fmt: skip
+        .join(attributes.rename({"piece": "attributes"}), on="case_id", how="left")
+        .join(relations.rename({"piece": "relations"}), on="case_id", how="left")
+        .select(_object(_id(CASE, "qcase"), CASE, pl.col("attributes"), pl.col("relations")))
+    )
 
 
 # --- writing --------------------------------------------------------------------------------
 
 
-def _write_rows(out: IO[str], rows: pl.DataFrame, progress: Progress | None = None) -> None:
-    """``rows`` as JSON objects separated by commas, a slice at a time."""
-    done = 0
-    for part in rows.iter_slices(_SLICE):
-        encoded = part.select(pl.struct(pl.all()).struct.json_encode()).to_series()
-        if done:
-            out.write(",\n")
-        out.write(encoded.str.join(",\n").item())
-        done += part.height
+def _write_lines(out: BinaryIO, rows: pl.DataFrame, progress: Progress | None = None) -> int:
+    """The ``json`` column's objects, one a line, separated by commas, a slice at a time.
+
+    >>> import io
+    >>> out = io.BytesIO()
+    >>> _write_lines(out, pl.DataFrame({"json": ["{}", "[]", "1"]}))
+    3
+    >>> out.getvalue()
+    b'{}\\n,[]\\n,1\\n'
+    """
+    total = rows.height
+    for start in range(0, total, _SLICE):
+        part = rows.slice(start, _SLICE)
+        lead = _plain("," if start else "")  # each line but the first starts with a comma
+        lines = part.with_row_index("i").select(
+            pl.concat_str(pl.when(pl.col("i") == 0).then(lead).otherwise(_plain(",")), "json")
+        )
+        lines.write_csv(out, include_header=False, quote_style="never")
         if progress is not None:
-            progress(done, rows.height)
-    out.write("\n")
+            progress(start + part.height, total)
+    return total
