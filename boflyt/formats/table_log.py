@@ -220,7 +220,7 @@ def _parsed(text: pl.Series, mapping: LogMapping) -> pl.Series:
     ISO times are tried in the forms Boflyt and most systems write first, each on the rows
     still unread, so only unusual values pay for the general pattern.
     """
-    times = pl.Series(text.name, [None] * len(text), pl.Datetime("us"))
+    times = pl.Series(text.name, [], pl.Datetime("us")).extend_constant(None, len(text))
     if mapping.timestamp_format != ISO:
         return _over(text, lambda column: _instant(column, pl.String(), mapping))
     for form, aware in _ISO_FORMS:

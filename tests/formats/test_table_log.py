@@ -10,7 +10,7 @@ import pytest
 
 from boflyt.engine.store.frame import FRAME_SCHEMA
 from boflyt.formats.log_frame import RAW_SCHEMA, LogError
-from boflyt.formats.mapping import LogMapping
+from boflyt.formats.mapping import LogMapping, load_mapping
 from boflyt.formats.table_log import EXPORT_COLUMNS, flat_log, read_table, write_table
 from boflyt.models.errors import CommandError
 
@@ -349,3 +349,31 @@ def test_what_write_table_writes_the_default_mapping_reads_back_unchanged(
 def test_writing_needs_a_format(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match=r"out.txt: write .csv or .parquet"):
         write_table(events(), tmp_path / "out.txt")
+
+
+# -- the reference page's worked example ---------------------------------------------------------
+
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "formats-csv.md"
+
+
+def block(kind: str) -> str:
+    """The first fenced block of ``kind`` on the reference page."""
+    text = PAGE.read_text(encoding="utf-8")
+    return text.split(f"```{kind}\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize("suffix", ["toml", "yaml"])
+def test_the_worked_example_reads_as_the_page_says(tmp_path: Path, suffix: str) -> None:
+    log = tmp_path / "tildeling.csv"
+    log.write_text(block("text"), encoding="utf-8")
+    mapping = tmp_path / f"tildeling.{suffix}"
+    mapping.write_text(block(suffix), encoding="utf-8")
+    frame = read_table(log, load_mapping(mapping))
+    assert frame.select("activity", "lifecycle", "at", "resource", "org").rows() == [
+        ("Registrer søknad", "start", at(2024, 3, 1, 7, 2), "kari.n", "Servicetorget"),
+        ("Registrer søknad", "complete", at(2024, 3, 1, 7, 20), "kari.n", "Servicetorget"),
+        ("Kartlegg behov", "complete", at(2024, 3, 4, 12, 45), "ole.h", "NAV"),
+        ("Vedtak", "start", at(2024, 3, 31, 0, 50), "kari.n", "Boligkontoret"),
+        ("Vedtak", "complete", at(2024, 3, 31, 1, 10), "kari.n", "Boligkontoret"),
+    ]
+    assert set(frame["case"]) == {"2024-0117"}
