@@ -13,9 +13,9 @@ held out to judge the simulation by (:mod:`boflyt.analysis.log_distance`):
   start (its ``step_started`` event, else its completion), and its **touch** from start to
   completion, both in working time of the fitted calendar. A step never started in the log has
   touch 0: the log cannot tell work from waiting, so the whole interval is modelled as waiting
-  (and says so in :attr:`Calibration.notes`). Each is fitted as a triangular distribution from
-  the 5th to the 95th percentile whose mode gives the observed mean where it can
-  (:func:`fit_duration`);
+  (and says so in :attr:`Calibration.notes`). Each is fitted as a triangular distribution
+  with the observed mean, over the 5th to 95th percentile where a triangle with that mean fits
+  (:func:`fit_duration`: a long tail shortens the range instead);
 * **staff** — per lane (the version's lane of the step; else the event's), the larger of the
   median number of distinct people completing its human steps (tasks, decisions and activities
   the version lacks; start, end and system steps use no staff) in a working week and the peak number
@@ -202,22 +202,33 @@ def work_items(events: pl.DataFrame, calendar: WorkCalendar) -> pl.DataFrame:
 
 
 def fit_duration(samples: np.ndarray) -> Duration | None:
-    """A triangular duration from the 5th to the 95th percentile of ``samples``, its mode set
-    so that its mean is the samples' mean (clipped into the range); fixed when the range is
-    empty; None without samples.
+    """A triangular duration with the samples' mean, spanning their 5th to 95th percentile
+    where a triangle can: a long right tail (a mean below what a triangle on that range can
+    have, as with waits that are mostly nil) puts the mode at the low end and shortens the
+    range to keep the mean; a long left tail puts it at the high end and raises the low end.
+    Fixed when all samples are alike; None without samples.
 
     >>> fit_duration(np.array([1.0, 2.0, 3.0, 4.0, 5.0])).model_dump()
     {'dist': 'triangular', 'low': 1.2, 'high': 4.8, 'mode': 3.0}
+    >>> fit_duration(np.array([0.0] * 8 + [10.0, 30.0])).model_dump()  # mean 4
+    {'dist': 'triangular', 'low': 0.0, 'high': 12.0, 'mode': 0.0}
     >>> fit_duration(np.array([2.0, 2.0])).model_dump()
     {'dist': 'fixed', 'low': 2.0, 'high': 2.0, 'mode': None}
     """
     if len(samples) == 0:
         return None
-    low, high = (round(float(q), 3) for q in np.quantile(samples, [0.05, 0.95]))
-    if high <= low:
-        return Duration(dist="fixed", low=low, high=low)
-    mode = min(max(3 * float(np.mean(samples)) - low - high, low), high)
-    return Duration(dist="triangular", low=low, mode=round(mode, 3), high=high)
+    mean = float(np.mean(samples))
+    low, high = (float(q) for q in np.quantile(samples, [0.05, 0.95]))
+    if mean <= low + 1e-9:  # all alike (or all but a few far below)
+        return Duration(dist="fixed", low=round(mean, 3), high=round(mean, 3))
+    if mean > high or mean < (2 * low + high) / 3:
+        mode, high = low, 3 * mean - 2 * low
+    elif mean > (low + 2 * high) / 3:
+        mode, low = high, max(3 * mean - 2 * high, 0.0)
+    else:
+        mode = 3 * mean - low - high
+    low, mode, high = round(low, 3), round(mode, 3), round(high, 3)
+    return Duration(dist="triangular", low=low, mode=min(max(mode, low), high), high=high)
 
 
 def _lanes(items: pl.DataFrame, version: Version) -> pl.DataFrame:
