@@ -38,12 +38,11 @@ from boflyt.engine.definition.load import read_text
 from boflyt.engine.definition.problems import did_you_mean
 from boflyt.engine.definition.safe_yaml import LineMap, parse_yaml
 from boflyt.formats.log_frame import LogError
+from boflyt.formats.log_times import ISO
 from boflyt.models.errors import DefinitionError, NotFoundError
 
 __all__ = ["DEFAULT_TIME_ZONE", "ISO", "LogMapping", "load_mapping", "parse_mapping"]
 
-ISO = "iso"
-"""The ``timestamp_format`` of ISO 8601 times, with or without an offset (the default)."""
 DEFAULT_TIME_ZONE = "Europe/Oslo"
 """The time zone of timestamps written without an offset, unless the mapping names another."""
 

@@ -15,6 +15,7 @@ process-mining tools read: one row per step start or completion, with the column
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -22,7 +23,8 @@ from typing import Literal, TypeVar
 import polars as pl
 
 from boflyt.formats.log_frame import RAW_SCHEMA, LogError, Progress
-from boflyt.formats.mapping import ISO, LogMapping
+from boflyt.formats.log_times import ISO, column_times, text_times
+from boflyt.formats.mapping import LogMapping
 from boflyt.models.errors import CommandError
 from boflyt.models.vocabulary import EventKind
 
@@ -39,15 +41,7 @@ _OPTIONAL = ("resource", "organisation", "lifecycle")
 """Mapping keys whose column is read by its own name when the mapping leaves them unset."""
 _TEXT_KEYS = {"case": "case", "activity": "activity", "resource": "resource",
               "organisation": "org", "lifecycle": "lifecycle"}  # fmt: skip
-_ISO = (
-    r"^(?P<date>\d{4}-\d{2}-\d{2})(?:[Tt ](?P<hm>\d{2}:\d{2})(?::(?P<s>\d{2}(?:[.,]\d{1,9})?))?)?"
-    r"\s*(?P<zone>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
-)
-_OFFSET = ("%z", "%:z", "%#z")
-_CANONICAL = "%Y-%m-%dT%H:%M:%S%.f"
-_ISO_FORMS = ((_CANONICAL + "%:z", True), (_CANONICAL, False), ("%Y-%m-%d %H:%M:%S%.f", False),
-              ("", False))  # fmt: skip
-"""The ISO forms tried in turn (format, has an offset); "" is the general pattern."""
+_TIMES = ("timestamp", "start_timestamp")
 _T = TypeVar("_T")
 
 
@@ -74,20 +68,11 @@ def read_table(
     if kind == "csv" and any("\ufffd" in name for name in schema.names()):
         raise _not_utf8(path, mapping.separator)  # polars reads the header leniently
     columns = _columns(path, mapping, schema)
-    times = [key for key in columns if key.endswith("timestamp")]
-    frame = _guard(path, mapping, scan.select(
-        pl.col("row").cast(pl.Int64),
-        *(_text(pl.col(source)).alias(_TEXT_KEYS[key]) for key, source in columns.items()
-          if key in _TEXT_KEYS),
-        *(_instant(pl.col(columns[key]), schema[columns[key]], mapping).alias(key)
-          for key in times if schema[columns[key]] != pl.String),
-        *(_blank(pl.col(columns[key])).alias(key) for key in times
-          if schema[columns[key]] == pl.String),
-        *(_given(pl.col(columns[key]), schema[columns[key]]).alias(f"{key}_given")
-          for key in times),
-    ).collect)  # fmt: skip
+    frame = _guard(path, mapping, scan.select(_cells(columns, schema, mapping)).collect)
     frame = frame.with_columns(
-        _parsed(frame[key], mapping) for key in times if frame[key].dtype == pl.String
+        text_times(frame[key], pattern=mapping.timestamp_format, zone=mapping.time_zone)
+        for key in columns
+        if key in _TIMES and frame[key].dtype == pl.String
     )
     _check(path, mapping, frame, columns, scan)
     if progress is not None:
@@ -121,6 +106,8 @@ def _guard(path: Path, mapping: LogMapping, call: Callable[[], _T]) -> _T:
     except pl.exceptions.PolarsError as exc:
         if kind == "csv" and "utf-8" in str(exc).lower():
             raise _not_utf8(path, mapping.separator) from None
+        if kind == "csv" and (found := _malformed(path, mapping.separator)) is not None:
+            raise found from None
         shown = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LogError(path.name, "", None, f"not a readable {kind} file: {shown}") from None
 
@@ -142,6 +129,24 @@ def _not_utf8(path: Path, separator: str) -> LogError:
         path.name, f"line {line}", names[index] if line > 1 and index < len(names) else None,
         f"byte 0x{data[at]:02x} is not UTF-8; allowed: UTF-8 text (save as 'CSV UTF-8')",
     )  # fmt: skip
+
+
+def _malformed(path: Path, separator: str) -> LogError | None:
+    """The first CSV record with more fields than the header, or with broken quoting."""
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        records = csv.reader(file, delimiter=separator, strict=True)
+        try:
+            width = len(next(records, []))
+            for number, record in enumerate(records, start=2):
+                if len(record) > width:
+                    return LogError(
+                        path.name, f"row {number}", None, f"{len(record)} fields where the "
+                        f"header has {width}; allowed: at most {width} (quote a value that "
+                        f"holds '{separator}')",
+                    )  # fmt: skip
+        except csv.Error as exc:
+            return LogError(path.name, f"line {records.line_num}", None, f"malformed CSV: {exc}")
+    return None
 
 
 def _columns(path: Path, mapping: LogMapping, schema: pl.Schema) -> dict[str, str]:
@@ -171,105 +176,27 @@ def _columns(path: Path, mapping: LogMapping, schema: pl.Schema) -> dict[str, st
     return columns
 
 
+def _cells(columns: dict[str, str], schema: pl.Schema, mapping: LogMapping) -> list[pl.Expr]:
+    """The mapped columns as read: trimmed text, times (text times still as text), and for
+    each time column whether its cell holds anything."""
+    cells = [pl.col("row").cast(pl.Int64)]
+    for key, source in columns.items():
+        column, dtype = pl.col(source), schema[source]
+        if key not in _TIMES:
+            cells.append(_blank(column.cast(pl.String)).alias(_TEXT_KEYS[key]))
+            continue
+        given = _blank(column).is_not_null() if dtype == pl.String else column.is_not_null()
+        time = _blank(column) if dtype == pl.String else column_times(
+            column, dtype, pattern=mapping.timestamp_format, zone=mapping.time_zone
+        )  # fmt: skip
+        cells += [time.alias(key), given.alias(f"{key}_given")]
+    return cells
+
+
 def _blank(text: pl.Expr) -> pl.Expr:
     """``text`` stripped, with empty values as null."""
     stripped = text.str.strip_chars()
     return pl.when(stripped.str.len_bytes() > 0).then(stripped)
-
-
-def _text(column: pl.Expr) -> pl.Expr:
-    return _blank(column.cast(pl.String))
-
-
-def _given(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """Whether a time cell holds anything (a blank text cell does not)."""
-    return _blank(column).is_not_null() if dtype == pl.String else column.is_not_null()
-
-
-def _local(naive: pl.Expr, zone: str) -> pl.Expr:
-    """Naive wall-clock times of ``zone`` as naive UTC (the earlier of two, null if none)."""
-    return (
-        naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
-        .dt.convert_time_zone("UTC")
-        .dt.replace_time_zone(None)
-    )
-
-
-def _instant(column: pl.Expr, dtype: pl.DataType, mapping: LogMapping) -> pl.Expr:
-    """A time column as naive UTC; null where a text cell is blank or not a time."""
-    if isinstance(dtype, pl.Datetime):
-        if dtype.time_zone is None:
-            return _local(column.cast(pl.Datetime("us")), mapping.time_zone)
-        return column.dt.convert_time_zone("UTC").dt.replace_time_zone(None).cast(pl.Datetime("us"))
-    if dtype == pl.Date:
-        return _local(column.cast(pl.Datetime("us")), mapping.time_zone)
-    text = _blank(column)
-    pattern = mapping.timestamp_format
-    if pattern == ISO:
-        return _iso(text, mapping.time_zone)
-    if any(code in pattern for code in _OFFSET):
-        parsed = text.str.to_datetime(pattern, time_unit="us", time_zone="UTC", strict=False)
-        return parsed.dt.replace_time_zone(None)
-    naive = text.str.to_datetime(pattern, time_unit="us", strict=False)
-    return naive if "%s" in pattern else _local(naive, mapping.time_zone)
-
-
-def _parsed(text: pl.Series, mapping: LogMapping) -> pl.Series:
-    """Text times as naive UTC, null where not a time.
-
-    ISO times are tried in the forms Boflyt and most systems write first, each on the rows
-    still unread, so only unusual values pay for the general pattern.
-    """
-    times = pl.Series(text.name, [], pl.Datetime("us")).extend_constant(None, len(text))
-    if mapping.timestamp_format != ISO:
-        return _over(text, lambda column: _instant(column, pl.String(), mapping))
-    for form, aware in _ISO_FORMS:
-        left = times.is_null() & text.is_not_null()
-        rows = left.arg_true()
-        if rows.is_empty():
-            break
-        part = text.gather(rows)
-        if aware:
-            read = part.str.to_datetime(form, time_unit="us", time_zone="UTC", strict=False)
-            read = read.dt.replace_time_zone(None)
-        elif form:
-            naive = part.str.to_datetime(form, time_unit="us", strict=False)
-            read = _over(naive, lambda column: _local(column, mapping.time_zone))
-        else:
-            read = _over(part, lambda column: _iso(column, mapping.time_zone))
-        times = times.scatter(rows, read)
-    return times
-
-
-def _over(values: pl.Series, expression: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
-    """``expression`` of a column evaluated over ``values``."""
-    frame = pl.DataFrame({"value": values})
-    return frame.select(expression(pl.col("value"))).to_series().alias(values.name)
-
-
-def _iso(text: pl.Expr, zone: str) -> pl.Expr:
-    """ISO 8601 text (``T`` or space, seconds and fraction optional, offset optional)."""
-    parts = text.str.extract_groups(_ISO)
-    offset = parts.struct.field("zone")
-    wall = pl.concat_str(
-        parts.struct.field("date"), pl.lit("T"),
-        parts.struct.field("hm").fill_null("00:00"), pl.lit(":"),
-        parts.struct.field("s").str.replace(",", ".", literal=True).fill_null("00"),
-    )  # fmt: skip
-    offset = (
-        offset.str.replace(r"^[Zz]$", "+00:00")
-        .str.replace(r"^([+-]\d{2}):?(\d{2})$", "$1:$2")
-        .str.replace(r"^([+-]\d{2})$", "$1:00")
-    )
-    aware = pl.concat_str(wall, offset).str.to_datetime(
-        _CANONICAL + "%:z", time_unit="us", time_zone="UTC", strict=False
-    )
-    naive = wall.str.to_datetime(_CANONICAL, time_unit="us", strict=False)
-    return (
-        pl.when(offset.is_null())
-        .then(_local(naive, zone))
-        .otherwise(aware.dt.replace_time_zone(None))
-    )
 
 
 def _check(
@@ -277,30 +204,30 @@ def _check(
     scan: pl.LazyFrame,
 ) -> None:  # fmt: skip
     """Refuse the log at its first bad row: blank case or activity, bad or missing times."""
-    checks: dict[str, pl.Expr] = {
-        "case": pl.col("case").is_null(),
-        "activity": pl.col("activity").is_null(),
-        "timestamp": ~pl.col("timestamp_given"),
-        "timestamp ": pl.col("timestamp").is_null() & pl.col("timestamp_given"),
-    }
+    checks = [  # (problem, mapping key, the rows that have it)
+        ("empty", "case", pl.col("case").is_null()),
+        ("empty", "activity", pl.col("activity").is_null()),
+        ("empty", "timestamp", ~pl.col("timestamp_given")),
+        ("unread", "timestamp", pl.col("timestamp").is_null() & pl.col("timestamp_given")),
+    ]
     if "start_timestamp" in columns:
-        checks["start_timestamp"] = pl.col("start_timestamp").is_null() & pl.col(
-            "start_timestamp_given"
-        )
-        checks["start_timestamp "] = pl.col("start_timestamp") > pl.col("timestamp")
-    bad = frame.select(pl.col("row"), **checks).filter(pl.any_horizontal(list(checks)))
+        start = pl.col("start_timestamp")
+        checks += [
+            ("unread", "start_timestamp", start.is_null() & pl.col("start_timestamp_given")),
+            ("late", "start_timestamp", start > pl.col("timestamp")),
+        ]
+    flags = {f"{problem} {key}": rows for problem, key, rows in checks}
+    bad = frame.select("row", **flags).filter(pl.any_horizontal(list(flags)))
     if bad.is_empty():
         return
     first = bad.row(0, named=True)
-    check = next(name for name in checks if first[name])
-    key = check.strip()
-    count = int(bad[check].sum())
-    more = {1: "", 2: " (and 1 more row like it)"}.get(
-        count, f" (and {count - 1} more rows like it)"
-    )
+    problem, key, _ = next(check for check in checks if first[f"{check[0]} {check[1]}"])
+    count = int(bad[f"{problem} {key}"].sum())
+    more = f" (and {count - 1} more row{'s' * (count > 2)} like it)" if count > 1 else ""
+    value = _cell(path, mapping, scan, first["row"], columns[key])
     raise LogError(
         path.name, f"row {first['row']}", columns[key],
-        _message(check, _cell(path, mapping, scan, first["row"], columns[key]), mapping) + more,
+        _message(problem, key, value, mapping) + more,
     )  # fmt: skip
 
 
@@ -310,23 +237,20 @@ def _cell(path: Path, mapping: LogMapping, scan: pl.LazyFrame, row: int, column:
     return str(value.item())
 
 
-def _message(check: str, value: str, mapping: LogMapping) -> str:
+def _message(problem: str, key: str, value: str, mapping: LogMapping) -> str:
     """What is wrong with ``value`` and what is allowed."""
+    pattern, zone = mapping.timestamp_format, mapping.time_zone
     wanted = (
         "ISO 8601, such as 2024-03-01T08:15:00+01:00 or 2024-03-01 08:15"
-        if mapping.timestamp_format == ISO
-        else f"the format {mapping.timestamp_format}"
+        if pattern == ISO
+        else f"the format {pattern}"
     )
-    if check in ("case", "activity"):
-        return f"empty {check}; allowed: any text"
-    if check == "timestamp":
-        return f"empty timestamp; allowed: {wanted}"
-    if check == "start_timestamp ":
+    if problem == "empty":
+        return f"empty {key}; allowed: " + ("any text" if key in _TEXT_KEYS else wanted)
+    if problem == "late":
         return f"'{value}' is after the row's timestamp; allowed: a start at or before it"
-    utc = mapping.model_copy(update={"time_zone": "UTC"})
-    as_utc = _over(pl.Series([value]), lambda column: _instant(column, pl.String(), utc)).item()
-    if as_utc is not None:
-        return f"'{value}' never happens in {mapping.time_zone} (the clocks skip it)"
+    if text_times(pl.Series([value]), pattern=pattern, zone="UTC").item() is not None:
+        return f"'{value}' never happens in {zone} (the clocks skip it)"
     return f"'{value}' is not a time; allowed: {wanted}"
 
 

@@ -174,6 +174,10 @@ BAD_CSV = [
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", LogMapping(),
      "log.csv, line 1: byte 0x89 is not UTF-8"),
     ("", LogMapping(), "log.csv: the file is empty (no header row)"),
+    (HEAD + 'c1,a,2024-01-01\nc2,"b, c",2024-01-01,extra\n', LogMapping(),
+     "log.csv, row 3: 4 fields where the header has 3; allowed: at most 3 (quote a value that "
+     "holds ',')"),
+    (HEAD + 'c1,"a\n', LogMapping(), "log.csv, line 2: malformed CSV: unexpected end of data"),
     ("case;activity;timestamp\nc1;a;2024-01-01\n", LogMapping(),
      "log.csv, row 1, case, activity, timestamp: no column 'case', 'activity', 'timestamp'; "
      "the file has: case;activity;timestamp"),
