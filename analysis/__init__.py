@@ -7,7 +7,8 @@
   :mod:`~boflyt.analysis.outcomes` — measured figures from an event log, vectorised;
 * :mod:`~boflyt.analysis.trends` — the measured figures per calendar month, small groups
   suppressed;
-* :mod:`~boflyt.analysis.conformance` — how far runs keep to their version;
+* :mod:`~boflyt.analysis.conformance` — how far runs keep to a version (on the step pairs
+  :mod:`~boflyt.analysis.step_pairs` allows);
   :mod:`~boflyt.analysis.discovery` — the as-is flow drafted from an event log;
 * :mod:`~boflyt.analysis.compare` (worded by :mod:`~boflyt.analysis.compare_text`) — before and
   after with confidence intervals; :mod:`~boflyt.analysis.report_data` gathers what a report needs;
@@ -34,6 +35,7 @@ __all__ = [
     "outcomes",
     "report_data",
     "simulation",
+    "step_pairs",
     "trends",
     "waste",
 ]

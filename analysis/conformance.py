@@ -1,7 +1,8 @@
 """Conformance: does the version's graph allow the path each run took?
 
 A run is the sequence of a case's completed steps in ``seq`` order. Each consecutive pair of
-them is checked against the pairs the version allows (:func:`allowed_pairs`): the second step
+them is checked against the pairs the version allows
+(:func:`~boflyt.analysis.step_pairs.allowed_pairs`): the second step
 follows the first along one transition, possibly through steps the engine completes by itself
 (start, auto, parallel, join) — which imported logs may leave out — or the two steps lie on
 different branches of one parallel block (branches interleave). The first completed step must
@@ -26,9 +27,11 @@ version checked against, so logs with and without them compare. 1 is a run the v
 as it is; 0 a run of nothing but deviations. It has the form of the move-based alignment
 fitness (Adriansyah, van Dongen and van der Aalst, *Conformance checking using cost-based
 fitness analysis*, EDOC 2011: every log move and model move costs 1), but the moves are found
-pair by pair, not by an optimal alignment: a step done too early then again in its place counts
-as a skip and a log move where an alignment needs one log move, so the figure is a lower bound
-of alignment fitness against the version's pair relation. The pair relation itself is looser
+pair by pair, not by an optimal alignment, so the figure approximates alignment fitness against
+the version's pair relation from either side: a step done too early then again in its place
+counts as a skip and a log move where an alignment needs one log move; a run that jumps to
+another branch is checked on from the step it jumped to, where an alignment may need more
+moves. The pair relation itself is looser
 than the version: it does not see a parallel branch left out entirely, or two choices of one
 decision taken in one run far apart; those runs conform here. Token-based replay (Rozinat and
 van der Aalst 2008) would see the missing branch but needs a Petri net, which a version is not.
@@ -36,32 +39,28 @@ van der Aalst 2008) would see the missing branch but needs a Petri net, which a 
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from boflyt.analysis.chain import parallel_blocks
+from boflyt.analysis.step_pairs import (
+    BEGINNING,
+    ENGINE_KINDS,
+    allowed_pairs,
+    end_skips,
+    skipped_steps,
+)
 from boflyt.models.definition import Version
 from boflyt.models.vocabulary import EventKind, StepKind
 
-__all__ = [
-    "Conformance",
-    "allowed_pairs",
-    "completed_paths",
-    "conformance",
-    "skipped_steps",
-]
+__all__ = ["LOG_MOVE", "MODEL_MOVE", "Conformance", "completed_paths", "conformance"]
 
-_ENGINE = frozenset({StepKind.START, StepKind.AUTO, StepKind.PARALLEL, StepKind.JOIN})
-_OWN = _ENGINE | {StepKind.END}
+_OWN = ENGINE_KINDS | {StepKind.END}
 """The steps a run's step count leaves out: the engine completes them by itself."""
 _SEQ_SPAN = 1 << 32
 _PAIR_SPAN = 1 << 32
-_BEGINNING = ""
-"""The ``from_step`` of a run's first completed step."""
 LOG_MOVE, MODEL_MOVE = "log", "model"
 
 
@@ -111,104 +110,6 @@ class Conformance:
             "deviations": self.deviations.to_dicts(),
             "by_step": [] if self.steps is None else self.steps.to_dicts(),
         }
-
-
-def allowed_pairs(version: Version) -> set[tuple[str, str]]:
-    """Every (step, next completed step) pair the graph allows; ``""`` marks the beginning.
-
-    >>> from tests.factories import linear_version
-    >>> sorted(allowed_pairs(linear_version()))  # doctest: +NORMALIZE_WHITESPACE
-    [('', 'a'), ('', 'start'), ('a', 'b'), ('b', 'end'), ('start', 'a')]
-    """
-    successors: dict[str, list[str]] = {s.id: [] for s in version.steps}
-    for t in version.transitions:
-        successors.setdefault(t.source, []).append(t.target)
-    kinds = {s.id: s.kind for s in version.steps}
-    pairs: set[tuple[str, str]] = set()
-    for step in version.steps:
-        stack, seen = list(successors[step.id]), set()
-        while stack:
-            nxt = stack.pop()
-            if nxt in seen:
-                continue
-            seen.add(nxt)
-            pairs.add((step.id, nxt))
-            if kinds.get(nxt) in _ENGINE:
-                stack.extend(successors.get(nxt, []))
-    start = next((s.id for s in version.steps if s.kind is StepKind.START), None)
-    if start is not None:
-        pairs.add((_BEGINNING, start))
-        pairs |= {(_BEGINNING, b) for a, b in list(pairs) if a == start}
-    for block in parallel_blocks(version):
-        for i, one in enumerate(block.branches):
-            for other in block.branches[i + 1 :]:
-                pairs |= {(u, v) for u in one for v in other}
-                pairs |= {(v, u) for u in one for v in other}
-    return pairs
-
-
-def skipped_steps(version: Version) -> dict[tuple[str, str], tuple[str, ...]]:
-    """For every pair of steps the graph does not allow but whose second step is reachable
-    from the first: the steps a run skipped, on one shortest path of allowed pairs.
-
-    ``""`` as the first step is the beginning. A pair missing here (and from
-    :func:`allowed_pairs`) is a log move.
-
-    >>> from tests.factories import linear_version
-    >>> skips = skipped_steps(linear_version())
-    >>> skips[("start", "b")], skips[("", "end")]
-    (('a',), ('a', 'b'))
-    """
-    following: dict[str, list[str]] = {}
-    for a, b in sorted(allowed_pairs(version)):
-        following.setdefault(a, []).append(b)
-    kinds = {s.id: s.kind for s in version.steps}
-    skipped: dict[tuple[str, str], tuple[str, ...]] = {}
-    for source in (_BEGINNING, *kinds):
-        parent = _shortest_paths(source, following, kinds)
-        for target in parent:
-            path = _path(parent, target)
-            if len(path) > 1:
-                skipped[(source, target)] = path[:-1]
-    return skipped
-
-
-def _shortest_paths(
-    source: str, following: dict[str, list[str]], kinds: dict[str, StepKind]
-) -> dict[str, str | None]:
-    """Breadth first from ``source`` over allowed pairs: each reached step's step before it
-    (None: reached in one pair). Engine steps are reached but never passed through."""
-    parent: dict[str, str | None] = {}
-    queue: deque[tuple[str, str | None]] = deque((b, None) for b in following.get(source, []))
-    while queue:
-        step, before = queue.popleft()
-        if step in parent or step == source:
-            continue
-        parent[step] = before
-        if kinds.get(step) not in _OWN:
-            queue.extend((b, step) for b in following.get(step, []))
-    return parent
-
-
-def _path(parent: dict[str, str | None], target: str) -> tuple[str, ...]:
-    """The steps from the source's first successor to ``target``, both included."""
-    path = [target]
-    while (before := parent[path[-1]]) is not None:
-        path.append(before)
-    return tuple(reversed(path))
-
-
-def _end_paths(version: Version) -> dict[str, tuple[str, str, tuple[str, ...]]]:
-    """For each step not one pair from an end step: the nearest end step and the steps a
-    finished run stopping there skipped on the way. End steps themselves are left out."""
-    ends = {s.id for s in version.steps if s.kind is StepKind.END}
-    allowed = allowed_pairs(version)
-    near = {a for a, b in allowed if b in ends} | ends
-    found: dict[str, tuple[str, str, tuple[str, ...]]] = {}
-    for (a, b), skipped in sorted(skipped_steps(version).items(), key=lambda kv: len(kv[1])):
-        if a and b in ends and a not in near and a not in found:
-            found[a] = (a, b, skipped)
-    return found
 
 
 def completed_paths(events: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
@@ -339,7 +240,7 @@ def _moves(runs: pl.LazyFrame, version: Version) -> pl.LazyFrame:
     known = pl.col("to_step").is_in([s.id for s in version.steps])
     own = pl.col("to_step").is_in([s.id for s in version.steps if s.kind in _OWN])
     before = pl.when(known).then(pl.col("to_step")).shift(1)
-    previous = pl.when(first_row).then(pl.lit(_BEGINNING, pl.Categorical)).otherwise(before)
+    previous = pl.when(first_row).then(pl.lit(BEGINNING, pl.Categorical)).otherwise(before)
     verdict = pl.col("model_moves")
     return (
         runs.with_row_index("i")
@@ -396,7 +297,7 @@ def _cases(moves: pl.LazyFrame, version: Version, ends: pl.LazyFrame | None) -> 
 
 def _end_table(version: Version) -> pl.LazyFrame:
     """last (a step) → end (the nearest end step) and end_moves (steps skipped to reach it)."""
-    paths = _end_paths(version).values()
+    paths = end_skips(version).values()
     return pl.LazyFrame(
         {"last": [p[0] for p in paths], "end": [p[1] for p in paths],
          "end_moves": [len(p[2]) for p in paths]},
@@ -431,7 +332,7 @@ def _by_step(moves: pl.LazyFrame, cases: pl.LazyFrame, version: Version) -> pl.L
     to = pl.col("to_step").cast(pl.String).alias("step")
     one = pl.lit(1, pl.Int64)
     skip = _skip_lists((a, b, s) for (a, b), s in skipped_steps(version).items())
-    ends = _skip_lists(_end_paths(version).values())
+    ends = _skip_lists(end_skips(version).values())
     model = moves.filter(~pl.col("log") & (pl.col("model_moves") > 0))
     pair = _pair("from_step", "to_step").alias("pair")
     skipped = pl.concat([

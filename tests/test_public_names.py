@@ -52,7 +52,7 @@ _PINNED = {
     """,
     "boflyt.analysis": """
         calibration chain compare compare_text conformance design log_distance observed
-        observed_tables outcomes report_data simulation trends waste
+        observed_tables outcomes report_data simulation step_pairs trends waste
     """,
     "boflyt.analysis.simulation": """
         Series SimulationResult build_result calendar_of chunk_size daily_levels

@@ -7,8 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from boflyt.analysis.conformance import allowed_pairs, conformance, skipped_steps
+from boflyt.analysis.conformance import conformance
 from boflyt.analysis.simulation.cohort import simulate
+from boflyt.analysis.step_pairs import allowed_pairs, skipped_steps
 from boflyt.engine.definition.load import load_library
 from boflyt.engine.definition.scenario import load_scenario
 from boflyt.models.definition import Version

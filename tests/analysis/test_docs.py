@@ -15,6 +15,7 @@ MODULES = [
     "boflyt.analysis.design",
     "boflyt.analysis.observed",
     "boflyt.analysis.outcomes",
+    "boflyt.analysis.step_pairs",
     "boflyt.analysis.waste",
 ]
 
