@@ -25,10 +25,10 @@ held out to judge the simulation by (:mod:`boflyt.analysis.log_distance`):
   unlimited (noted);
 * **branches** — per decision of the version, the share of each outgoing transition: after each
   completion of the decision (or, when the log does not record it, of its one predecessor), the
-  next completed step of the case counts for the transition through which the version reaches it
-  (through steps the log does not record; the case's end counts for a transition that reaches an
-  end). Probabilities live in the version, not the scenario: :func:`with_branches` gives the
-  version with them.
+  next completed step of the case (activities the version lacks taken out) counts for the
+  transition through which the version reaches it (through steps the log does not record; the
+  case's end counts for a transition that reaches an end). Probabilities live in the version,
+  not the scenario: :func:`with_branches` gives the version with them.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ class Calibration:
 
     ``branches`` maps each decision to {target step: probability}; ``people`` and ``busy`` are
     per lane the median weekly people and the peak concurrent touches behind ``capacity``;
-    ``notes`` say what the log could not tell.
+    ``notes`` say what the log could not tell. A lane whose work the log never shows started
+    has no ``busy`` entry.
     """
 
     scenario: Scenario
@@ -257,10 +258,11 @@ def _staff(
         times = np.concatenate([touched["start"].to_numpy(), touched["end"].to_numpy()])
         order = np.lexsort((steps, times))  # an end before a start at the same instant
         peak = int(np.cumsum(steps[order]).max(initial=0))
-        if weekly.len() == 0 and peak == 0:
+        if weekly.len() == 0 and touched.is_empty():
             continue
         people[str(lane)] = float(weekly.median() or 0.0)  # type: ignore[arg-type]
-        busy[str(lane)] = peak
+        if not touched.is_empty():
+            busy[str(lane)] = peak
         capacity[str(lane)] = max(math.ceil(people[str(lane)]), peak, 1)
     return capacity, people, busy
 
@@ -289,7 +291,11 @@ def _reached(target: str, version: Version, observed: set[str]) -> set[str]:
 def _branches(
     items: pl.DataFrame, version: Version
 ) -> tuple[dict[str, dict[str, float]], list[Note]]:
-    """The fitted probabilities of each decision's transitions (module doc), and notes."""
+    """The fitted probabilities of each decision's transitions (module doc), and notes.
+
+    Activities the version lacks are taken out of the traces first, so their neighbours follow
+    each other directly (as discovery leaves rare activities out)."""
+    items = items.filter(pl.col("step").is_in([s.id for s in version.steps]))
     observed = set(items["step"].unique().to_list())
     follows: Counter[tuple[str, str]] = Counter()
     traces = items.group_by("case_id", maintain_order=True).agg("step")["step"]

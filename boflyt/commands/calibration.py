@@ -158,8 +158,11 @@ def _print(
     table.add_row(words["working_days"], ", ".join(s.working_days))
     table.add_row(words["hours"], format_number(s.hours_per_day, lang))
     for lane, capacity in s.capacity.items():
-        detail = words["staff_detail"].format(
-            capacity=capacity, people=format_number(fit.people[lane], lang), busy=fit.busy[lane]
+        people = format_number(fit.people[lane], lang)
+        detail = (
+            words["staff_detail"].format(capacity=capacity, people=people, busy=fit.busy[lane])
+            if lane in fit.busy
+            else words["staff_people"].format(capacity=capacity, people=people)
         )
         table.add_row(words["staff"].format(lane=lane_text(lane, library.lanes, lang)), detail)
     known = sum(fit.touch_known.values())
