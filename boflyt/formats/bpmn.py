@@ -24,7 +24,7 @@ every lane, node and flow where the swimlane places them
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -279,17 +279,18 @@ def write_bpmn(
 ) -> None:
     """Write :func:`bpmn_xml` to ``path`` through a temporary file beside it, then rename.
 
-    Nothing is left at ``path`` (nor beside it) when writing fails.
+    Nothing is left at ``path`` (nor beside it) when writing fails. The file gets the usual
+    permissions of a new file (the umask's), as it is meant for other tools and people.
 
     Raises:
         OSError: when the folder cannot be written to.
     """
     data = bpmn_xml(version, lanes, lang=lang)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
-        with os.fdopen(handle, "wb") as out:
+        with temporary.open("xb") as out:
             out.write(data)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise

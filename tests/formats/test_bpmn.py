@@ -4,7 +4,9 @@ from, and the swimlane it is laid out like."""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import xml.etree.ElementTree as ET
 from itertools import pairwise
 from pathlib import Path
@@ -312,6 +314,9 @@ def test_write_replaces_the_file_and_leaves_nothing_beside_it(tmp_path: Path) ->
     write_bpmn(linear_version(), out)
     assert out.read_bytes().startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
     assert [p.name for p in tmp_path.iterdir()] == ["v.bpmn"]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask  # readable as any new file
 
 
 def test_a_failed_write_leaves_no_file(tmp_path: Path) -> None:
