@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import multiprocessing as mp
+import os
 import resource
 import sys
 import tempfile
@@ -69,23 +70,27 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _write(path: str, n_events: int, out: mp.Queue[tuple[float, float, int]]) -> None:
+Result = tuple[float, float, float, int]
+"""Wall seconds, CPU seconds (all threads), peak RSS in MB, rows."""
+
+
+def _write(path: str, n_events: int, out: mp.Queue[Result]) -> None:
     events = event_frame(n_events)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     rows = write_table(events, Path(path))
-    out.put((time.perf_counter() - began, _peak_mb(), rows))
+    out.put((time.perf_counter() - began, time.process_time() - cpu, _peak_mb(), rows))
 
 
-def _read(path: str, n_events: int, out: mp.Queue[tuple[float, float, int]]) -> None:
-    began = time.perf_counter()
+def _read(path: str, n_events: int, out: mp.Queue[Result]) -> None:
+    began, cpu = time.perf_counter(), time.process_time()
     frame = read_table(Path(path), LogMapping())
-    out.put((time.perf_counter() - began, _peak_mb(), frame.height))
+    out.put((time.perf_counter() - began, time.process_time() - cpu, _peak_mb(), frame.height))
 
 
-def measure(target: object, path: Path, n_events: int) -> tuple[float, float, int]:
-    """(seconds, peak RSS in MB, rows) of ``target`` run in a fresh child process."""
+def measure(target: object, path: Path, n_events: int) -> Result:
+    """What ``target`` took, run in a fresh child process."""
     context = mp.get_context("spawn")
-    queue: mp.Queue[tuple[float, float, int]] = context.Queue()
+    queue: mp.Queue[Result] = context.Queue()
     child = context.Process(target=target, args=(str(path), n_events, queue))
     child.start()
     result = queue.get()
@@ -101,13 +106,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for suffix in ("parquet", "csv"):
             path = Path(folder) / f"log.{suffix}"
-            seconds, peak, rows = measure(_write, path, args.events)
+            seconds, cpu, peak, rows = measure(_write, path, args.events)
             size = path.stat().st_size / 1e6
-            print(f"  write_table {suffix:7}: {seconds:6.2f} s  {rows / seconds:12,.0f} events/s"
-                  f"  peak RSS {peak:6.0f} MB (with the frame)  file {size:6.1f} MB")  # fmt: skip
-            seconds, peak, rows = measure(_read, path, args.events)
-            print(f"  read_table  {suffix:7}: {seconds:6.2f} s  {rows / seconds:12,.0f} events/s"
-                  f"  peak RSS {peak:6.0f} MB")  # fmt: skip
+            print(f"  write_table {suffix:7}: {seconds:6.2f} s (CPU {cpu:5.2f} s)  "
+                  f"{rows / seconds:10,.0f} events/s  peak RSS {peak:5.0f} MB (with the frame)  "
+                  f"file {size:5.1f} MB")  # fmt: skip
+            seconds, cpu, peak, rows = measure(_read, path, args.events)
+            print(f"  read_table  {suffix:7}: {seconds:6.2f} s (CPU {cpu:5.2f} s)  "
+                  f"{rows / seconds:10,.0f} events/s  peak RSS {peak:5.0f} MB")  # fmt: skip
+    print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -68,7 +68,9 @@ def read_table(
     if kind == "csv" and any("\ufffd" in name for name in schema.names()):
         raise _not_utf8(path, mapping.separator)  # polars reads the header leniently
     columns = _columns(path, mapping, schema)
-    frame = _guard(path, mapping, scan.select(_cells(columns, schema, mapping)).collect)
+    frame = _guard(
+        path, mapping, scan.select(_cells(columns, schema, mapping, trim=kind == "csv")).collect
+    )
     frame = frame.with_columns(
         text_times(frame[key], pattern=mapping.timestamp_format, zone=mapping.time_zone)
         for key in columns
@@ -176,27 +178,30 @@ def _columns(path: Path, mapping: LogMapping, schema: pl.Schema) -> dict[str, st
     return columns
 
 
-def _cells(columns: dict[str, str], schema: pl.Schema, mapping: LogMapping) -> list[pl.Expr]:
-    """The mapped columns as read: trimmed text, times (text times still as text), and for
-    each time column whether its cell holds anything."""
+def _cells(
+    columns: dict[str, str], schema: pl.Schema, mapping: LogMapping, *, trim: bool
+) -> list[pl.Expr]:
+    """The mapped columns as read: text (trimmed when ``trim``; blank as null), times (text
+    times still as text), and for each time column whether its cell holds anything."""
     cells = [pl.col("row").cast(pl.Int64)]
     for key, source in columns.items():
         column, dtype = pl.col(source), schema[source]
         if key not in _TIMES:
-            cells.append(_blank(column.cast(pl.String)).alias(_TEXT_KEYS[key]))
+            cells.append(_blank(column.cast(pl.String), trim=trim).alias(_TEXT_KEYS[key]))
             continue
-        given = _blank(column).is_not_null() if dtype == pl.String else column.is_not_null()
-        time = _blank(column) if dtype == pl.String else column_times(
+        text = _blank(column, trim=True)
+        given = text.is_not_null() if dtype == pl.String else column.is_not_null()
+        time = text if dtype == pl.String else column_times(
             column, dtype, pattern=mapping.timestamp_format, zone=mapping.time_zone
         )  # fmt: skip
         cells += [time.alias(key), given.alias(f"{key}_given")]
     return cells
 
 
-def _blank(text: pl.Expr) -> pl.Expr:
-    """``text`` stripped, with empty values as null."""
-    stripped = text.str.strip_chars()
-    return pl.when(stripped.str.len_bytes() > 0).then(stripped)
+def _blank(text: pl.Expr, *, trim: bool) -> pl.Expr:
+    """``text`` (stripped when ``trim``), with empty values as null."""
+    kept = text.str.strip_chars() if trim else text
+    return pl.when(kept.str.len_bytes() > 0).then(kept)
 
 
 def _check(
