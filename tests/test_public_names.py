@@ -51,7 +51,7 @@ _PINNED = {
         upgrade_schema verify wall_clock write_scope
     """,
     "boflyt.analysis": """
-        calibration chain compare compare_text conformance design log_distance observed
+        calibration chain compare compare_text conformance design discovery log_distance observed
         observed_tables outcomes report_data simulation step_pairs trends waste
     """,
     "boflyt.analysis.simulation": """
