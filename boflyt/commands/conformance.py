@@ -81,18 +81,14 @@ def _elsewhere(result: Conformance) -> pl.DataFrame:
     return _own_versions(result).filter(~same)
 
 
-def _step_name(version: Version, lang: Language) -> dict[str, str]:
-    return {s.id: s.name.get(lang) for s in version.steps}
-
-
-def _shown(step: str | None, names: dict[str, str], lang: Language) -> str:
+def _shown(step: str | None, lang: Language) -> str:
+    """A step as the tables show it: its id (as in variants and the JSON), the run's start."""
     if step is None:
         return "–"
-    return _w("beginning", lang) if step == "" else names.get(step, step)
+    return _w("beginning", lang) if step == "" else step
 
 
-def _step_table(result: Conformance, version: Version, lang: Language) -> Table:
-    names = _step_name(version, lang)
+def _step_table(result: Conformance, lang: Language) -> Table:
     table = Table(title=_w("by_step", lang), title_justify="left")
     table.add_column(_w("step", lang))
     for key in ("first", "log_moves", "model_moves"):
@@ -101,18 +97,15 @@ def _step_table(result: Conformance, version: Version, lang: Language) -> Table:
     assert result.steps is not None
     for row in result.steps.iter_rows(named=True):
         before = row["predecessor"]
-        shown = (
-            "" if before is None else f"{_shown(before, names, lang)} ({row['predecessor_count']})"
-        )
+        shown = "" if before is None else f"{_shown(before, lang)} ({row['predecessor_count']})"
         table.add_row(
-            Text(names.get(row["step"], row["step"])), str(row["first"]), str(row["log_moves"]),
+            Text(row["step"]), str(row["first"]), str(row["log_moves"]),
             str(row["model_moves"]), Text(shown),
         )  # fmt: skip
     return table
 
 
-def _case_table(result: Conformance, version: Version, lang: Language) -> Table:
-    names = _step_name(version, lang)
+def _case_table(result: Conformance, lang: Language) -> Table:
     table = Table(title=_w("cases", lang), title_justify="left")
     table.add_column(_w("case", lang), no_wrap=True)
     table.add_column(_w("position", lang), justify="right")
@@ -121,7 +114,7 @@ def _case_table(result: Conformance, version: Version, lang: Language) -> Table:
     table.add_column(_w("fitness", lang), justify="right")
     assert result.cases is not None
     for row in result.cases.filter(pl.col("move").is_not_null()).iter_rows(named=True):
-        path = f"{_shown(row['from_step'], names, lang)} → {_shown(row['to_step'], names, lang)}"
+        path = f"{_shown(row['from_step'], lang)} → {_shown(row['to_step'], lang)}"
         move = _w("move_log" if row["move"] == LOG_MOVE else "move_model", lang)
         fitness = format_number(row["fitness"], lang, 2)
         table.add_row(Text(row["case_id"]), str(row["position"]), Text(path), move, fitness)
@@ -150,9 +143,9 @@ def _print(result: Conformance, version: Version, label: str, cases: bool, lang:
     if result.conforming == result.runs:
         console.print(Text(_w("none", lang, version=version.key)))
         return
-    console.print(_step_table(result, version, lang))
+    console.print(_step_table(result, lang))
     if cases:
-        console.print(_case_table(result, version, lang))
+        console.print(_case_table(result, lang))
     console.print(Text(_w("note", lang)))
 
 

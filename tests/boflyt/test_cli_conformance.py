@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -12,13 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from boflyt.cli import app
-from boflyt.engine.definition.load import load_library
-from boflyt.engine.store.imports import store_import
-from boflyt.formats.log_import import convert_log
-from boflyt.formats.mapping import LogMapping
-from boflyt.formats.table_log import read_table
-from boflyt.models.tables import ImportedLog
-from boflyt.workspace import Workspace
 from tests.boflyt.conftest import add_staff
 
 runner = CliRunner()
@@ -101,29 +93,36 @@ A4,apply_digital,2025-01-07T09:00:00,housing_office
 activity v2 does not have; A4 does the first two steps the wrong way round and stops."""
 
 
-def import_log(path: Path, name: str, process: str, number: int) -> None:
-    """Store ``path`` as imported:NAME of PROCESS@vN, as ``boflyt import --process`` does."""
-    workspace = Workspace.current()
-    engine = workspace.open_store()
-    version = load_library(workspace.processes_dir).get(process, number)
-    raw = read_table(path, LogMapping())
-    converted = convert_log(raw, name=name, key=workspace.reference_key(engine),
-                            version=version, source=path.name)  # fmt: skip
-    found = converted.summary
-    row = ImportedLog(
-        name=name, process=found.process, version=found.version, source=path.name,
-        sha256="0" * 64, events=found.events, cases=found.cases, start_share=0.0,
-        activities=json.dumps(found.activities), organisation="organisation",
-        imported_at=dt.datetime(2025, 2, 1),
-    )  # fmt: skip
-    store_import(engine, log=row, events=converted.events)
-    engine.dispose()
+def as_xes(table: str) -> str:
+    """The CSV log ``table`` as an XES log: one trace per case, org:group the organisation."""
+    rows = [line.split(",") for line in table.strip().splitlines()[1:]]
+    traces = []
+    for case in dict.fromkeys(row[0] for row in rows):
+        events = "".join(
+            f'<event><string key="concept:name" value="{activity}"/>'
+            f'<date key="time:timestamp" value="{at}.000+01:00"/>'
+            f'<string key="org:group" value="{org}"/></event>\n'
+            for c, activity, at, org in rows
+            if c == case
+        )
+        traces.append(f'<trace><string key="concept:name" value="{case}"/>\n{events}</trace>')
+    body = "\n".join(traces)
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0">\n{body}\n</log>\n'
 
 
-def test_an_imported_log_gets_the_hand_computed_fitness_and_deviations(tmp_path: Path) -> None:
-    log = tmp_path / "small.csv"
-    log.write_text(SMALL_LOG, encoding="utf-8")
-    import_log(log, "small", "private_lease", 2)
+def import_log(folder: Path, suffix: str) -> None:
+    """SMALL_LOG written as a .csv or .xes file and imported as imported:small of
+    private_lease@v2 with ``boflyt import``."""
+    log = folder / f"small.{suffix}"
+    log.write_text(SMALL_LOG if suffix == "csv" else as_xes(SMALL_LOG), encoding="utf-8")
+    invoke("import", str(log), "--name", "small", "--process", "private_lease@v2", "--no-prefect")
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xes"])
+def test_an_imported_log_gets_the_hand_computed_fitness_and_deviations(
+    tmp_path: Path, suffix: str
+) -> None:
+    import_log(tmp_path, suffix)
     data = checked("imported:small", "private_lease@v2", "--cases")
     assert (data["runs"], data["conforming"], data["other_version"]) == (4, 1, False)
     # A1 1; A2 one skip in 9 steps: 1 − 1/10; A3 one log move in 3: 1 − 1/3; A4: skips
@@ -153,9 +152,7 @@ def test_an_imported_log_gets_the_hand_computed_fitness_and_deviations(tmp_path:
 
 
 def test_an_imported_log_without_its_ends_is_not_held_to_them(tmp_path: Path) -> None:
-    log = tmp_path / "small.csv"
-    log.write_text(SMALL_LOG, encoding="utf-8")
-    import_log(log, "small", "private_lease", 2)
+    import_log(tmp_path, "csv")
     data = checked("imported:small", "private_lease@v2", "--no-ends")
     # A4 loses its missing end: 2 of 2 + 1
     assert data["mean_fitness"] == pytest.approx((1 + 0.9 + 2 / 3 + 1 / 3) / 4)
