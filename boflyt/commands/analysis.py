@@ -301,11 +301,13 @@ def _handoff_pairs(events: pl.DataFrame, obs: ObservedMetrics | None) -> list[di
 
 
 def _case_bounds(events: pl.DataFrame, obs: ObservedMetrics | None) -> list[dict[str, Any]]:
-    """Each case's first and last event (its bounds), lead time in working days and in hours."""
+    """Each case's first and last event (its bounds), lead time in working days and in hours,
+    its handoffs and rework."""
     at = pl.col("at")
     bounds = events.group_by("case_id").agg(at.min().alias("start"), at.max().alias("end"))
     if obs is not None:
-        bounds = bounds.join(obs.cases.select("case_id", "lead_days"), on="case_id", how="left")
+        figures = obs.cases.select("case_id", "lead_days", "handoffs", "rework")
+        bounds = bounds.join(figures, on="case_id", how="left")
     hours = (pl.col("end") - pl.col("start")).dt.total_microseconds() / 3_600_000_000
     return (
         bounds.with_columns(hours.alias("lead_hours"))

@@ -139,7 +139,14 @@ def _through_prefect(
             outcome["error"] = exc
 
     worker = threading.Thread(target=run, name="boflyt-import")
-    _follow(worker, import_folder(work_dir, import_id) / PROGRESS_FILE, words)
+    loggers = [logging.getLogger(name) for name in _RUN_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(_refusals_said_once)
+    try:
+        _follow(worker, import_folder(work_dir, import_id) / PROGRESS_FILE, words)
+    finally:
+        for logger in loggers:
+            logger.removeFilter(_refusals_said_once)
     logging.getLogger("prefect").setLevel(logging.WARNING)
     error = outcome.get("error")
     if isinstance(error, BoflytError):
@@ -150,6 +157,17 @@ def _through_prefect(
         raise error
     summary: dict[str, Any] = outcome["summary"]
     return summary
+
+
+_RUN_LOGGERS = ("prefect.task_runs", "prefect.flow_runs")
+"""Prefect's loggers of task and flow runs, which log a failed run's exception with its trace."""
+
+
+def _refusals_said_once(record: logging.LogRecord) -> bool:
+    """Keep a run's log record unless it carries a Boflyt refusal (a bad log, a name taken):
+    the command says that once, as one line, without Prefect's trace of it."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not isinstance(error, BoflytError)
 
 
 def _follow(worker: threading.Thread, progress_file: Path, words: Words) -> None:
