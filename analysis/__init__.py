@@ -9,7 +9,9 @@
   suppressed;
 * :mod:`~boflyt.analysis.conformance` — how far runs keep to a version (on the step pairs
   :mod:`~boflyt.analysis.step_pairs` allows);
-  :mod:`~boflyt.analysis.discovery` — the as-is flow drafted from an event log;
+  :mod:`~boflyt.analysis.discovery` — the as-is flow drafted from an event log (its
+  directly-follows graph in :mod:`~boflyt.analysis.follows`, the draft's data in
+  :mod:`~boflyt.analysis.draft`);
 * :mod:`~boflyt.analysis.compare` (worded by :mod:`~boflyt.analysis.compare_text`) — before and
   after with confidence intervals; :mod:`~boflyt.analysis.report_data` gathers what a report needs;
 * :mod:`~boflyt.analysis.simulation` — the discrete-event simulator that writes event logs;
@@ -29,6 +31,8 @@ __all__ = [
     "conformance",
     "design",
     "discovery",
+    "draft",
+    "follows",
     "log_distance",
     "observed",
     "observed_tables",

@@ -43,16 +43,26 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
+from boflyt.analysis.draft import (
+    FACILITATOR,
+    DraftStep,
+    DraftVersion,
+    LeftOut,
+    StepFigures,
+    draft_lanes,
+    summary,
+    version_data,
+)
+from boflyt.analysis.follows import Edges, back_edges, filtered
 from boflyt.analysis.observed import working_minutes
 from boflyt.engine.calendar import DEFAULT_CALENDAR, WorkCalendar
-from boflyt.models.definition import Lane, LaneCatalog, Text, Version
+from boflyt.models.definition import Text
 from boflyt.models.vocabulary import EventKind, StepKind
 
 __all__ = [
@@ -66,83 +76,12 @@ __all__ = [
     "lane_id",
 ]
 
-FACILITATOR = "to be set by the facilitator"
-"""The note on what a log cannot tell (value class, wastes)."""
-
 _DONE, _BEGIN = EventKind.STEP_COMPLETED.value, EventKind.CASE_STARTED.value
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _STEP_LIMIT = 60
 """Step ids stay short enough that ``to_<id>`` is an id (at most 64)."""
 _START, _END, _FIRST = "start", "end", "first_activity"
 _EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class LeftOut:
-    """An activity done in too few cases to become a step."""
-
-    activity: str
-    cases: int
-    share: float
-
-
-@dataclass(frozen=True)
-class StepFigures:
-    """What the log says about one step: how often, where, how long (working time)."""
-
-    id: str
-    activity: str
-    """The activity's name in the log (the step id itself when no name is known)."""
-    kind: StepKind
-    lane: str
-    lane_share: float
-    """Share of the step's completions done by its lane's organisation."""
-    done: int
-    cases: int
-    touch: tuple[float, float] | None
-    """p10 and p90 of the observed touch minutes; None when no completion has them."""
-    wait: tuple[float, float] | None
-    """p10 and p90 of the waiting before the step, in working days; None for added steps."""
-    touch_observed: int = 0
-
-
-@dataclass(frozen=True)
-class DraftVersion:
-    """A drafted version as plain data: :attr:`data` is the version file's mapping.
-
-    ``lanes`` are the lanes the draft uses, named by the log's organisations: those the library
-    does not know yet must be added to ``lanes.yaml`` (:meth:`lane_catalog`).
-    """
-
-    process: str
-    number: int
-    data: dict[str, Any]
-    lanes: tuple[Lane, ...]
-    steps: tuple[StepFigures, ...]
-    left_out: tuple[LeftOut, ...]
-    cases: int
-    events: int
-    edges: int
-    """Directly-follows pairs of the filtered traces (with the added start and end)."""
-    dropped_edges: tuple[tuple[str, str, int], ...] = field(default=())
-    """Edges left out by ``edge_threshold``: source, target, count."""
-    arrivals_per_week: float = 0.0
-    """New cases per calendar week over the log's span (for a scenario)."""
-
-    def version(self) -> Version:
-        """The draft as a :class:`~boflyt.models.definition.Version` (fields checked, not the
-        graph rules: :func:`boflyt.engine.definition.validate.validate` does those)."""
-        return Version.model_validate(self.data)
-
-    def lane_catalog(self, known: LaneCatalog) -> LaneCatalog:
-        """``known`` with the draft's lanes it lacks added at its end."""
-        extra = tuple(lane for lane in self.lanes if known.get(lane.id) is None)
-        return LaneCatalog(lanes=(*known.lanes, *extra))
-
-    @property
-    def touch_known(self) -> bool:
-        """True when any step has observed touch time (the log has start events)."""
-        return any(step.touch is not None for step in self.steps)
 
 
 _LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", "Å": "A", "ß": "ss"})
@@ -236,20 +175,21 @@ def discover(
     traces = _linked(traces.filter(pl.col("step").is_in(kept)), calendar)
     nodes = _nodes(traces, names or {})
     edges = _edges(traces, nodes)
-    kept_edges, dropped = _filtered(edges, nodes, edge_threshold)
+    ends = {n.id for n in nodes if n.figures.kind is StepKind.END}
+    kept_edges, dropped = filtered(edges, start=nodes[0].id, ends=ends, share=edge_threshold)
     nodes, kept_edges = _first_branch(nodes, kept_edges)
     nodes = _decisions(nodes, kept_edges)
-    rework = _back_edges(kept_edges, nodes[0].id)
+    rework = back_edges(kept_edges, nodes[0].id)
     last = traces["at"].dt.date().max()
     day = date or (last if isinstance(last, dt.date) else dt.date(1970, 1, 1))
-    data = _version_data(
+    data = version_data(
         nodes, kept_edges, rework, process=process, number=number, title=title,
         based_on=based_on, owner=owner, date=day,
-        summary=_summary(source, total, events.height, nodes, left_out, threshold),
+        summary=summary(source, total, events.height, nodes, left_out, threshold),
     )  # fmt: skip
     return DraftVersion(
         process=process, number=number, data=data,
-        lanes=_lanes(nodes), steps=tuple(n.figures for n in nodes), left_out=left_out,
+        lanes=draft_lanes(nodes), steps=tuple(n.figures for n in nodes), left_out=left_out,
         cases=total, events=events.height, edges=len(edges), dropped_edges=dropped,
         arrivals_per_week=_arrivals(traces),
     )  # fmt: skip
@@ -312,22 +252,6 @@ def _p10_p90(values: list[float | None]) -> tuple[float, float] | None:
 # -- steps ------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Node:
-    """A step of the draft: what the log says, and the activity it stands for (if any)."""
-
-    figures: StepFigures
-    activity: str | None
-    name: Text
-    position: float = 0.0
-    note: str = ""
-    organisation: str | None = None
-
-    @property
-    def id(self) -> str:
-        return self.figures.id
-
-
 def _unique(base: str, taken: set[str]) -> str:
     found, n = base, 1
     while found in taken:
@@ -342,12 +266,12 @@ def _text(name: str) -> Text:
     return Text(nb=short, en=short)
 
 
-def _nodes(traces: pl.DataFrame, names: Mapping[str, str]) -> list[_Node]:
+def _nodes(traces: pl.DataFrame, names: Mapping[str, str]) -> list[DraftStep]:
     """The draft's steps: start first, then the activities by mean position, then the ends."""
     cases = traces["case_id"].n_unique()
     stats = _activity_stats(traces)
     taken: set[str] = set()
-    nodes: list[_Node] = []
+    nodes: list[DraftStep] = []
     for row in stats.iter_rows(named=True):
         once, instant = row["most"] == 1, row["instant"]
         kind = StepKind.TASK
@@ -365,7 +289,7 @@ def _nodes(traces: pl.DataFrame, names: Mapping[str, str]) -> list[_Node]:
             wait=_p10_p90(row["waits"]) if kind is StepKind.TASK else None,
             touch_observed=row["touched"],
         )  # fmt: skip
-        node = _Node(figures, step, _text(figures.activity), row["position"])
+        node = DraftStep(figures, step, _text(figures.activity), row["position"])
         node.organisation = row["lane"]
         nodes.append(node)
     return _with_added(nodes, traces, taken)
@@ -404,9 +328,9 @@ def _activity_stats(traces: pl.DataFrame) -> pl.DataFrame:
 
 def _added(
     step_id: str, kind: StepKind, lane: str, name: Text, position: float, note: str
-) -> _Node:
+) -> DraftStep:
     figures = StepFigures(step_id, name.en, kind, lane, 1.0, 0, 0, None, None)
-    return _Node(figures, None, name, position, note)
+    return DraftStep(figures, None, name, position, note)
 
 
 def _main_lane(traces: pl.DataFrame, where: pl.Expr) -> str:
@@ -418,7 +342,7 @@ def _main_lane(traces: pl.DataFrame, where: pl.Expr) -> str:
     return lane_id(lane) if lane else "unassigned"
 
 
-def _with_added(nodes: list[_Node], traces: pl.DataFrame, taken: set[str]) -> list[_Node]:
+def _with_added(nodes: list[DraftStep], traces: pl.DataFrame, taken: set[str]) -> list[DraftStep]:
     """``nodes`` with the added start (and first-activity decision) and end where needed."""
     starts = [n for n in nodes if n.figures.kind is StepKind.START]  # one at most: the first
     middle = [n for n in nodes if n.figures.kind is StepKind.TASK]
@@ -437,17 +361,10 @@ def _with_added(nodes: list[_Node], traces: pl.DataFrame, taken: set[str]) -> li
     return [*starts, *middle, *ends]
 
 
-def _retyped(figures: StepFigures, kind: StepKind) -> StepFigures:
-    return StepFigures(**{**figures.__dict__, "kind": kind})
-
-
 # -- transitions ------------------------------------------------------------------------------
 
-Edges = dict[tuple[str, str], int]
-"""Directly-follows counts: (source step id, target step id) → how often."""
 
-
-def _edges(traces: pl.DataFrame, nodes: list[_Node]) -> Edges:
+def _edges(traces: pl.DataFrame, nodes: list[DraftStep]) -> Edges:
     """The directly-follows counts between the draft's steps, the added start and end too."""
     ids = {n.activity: n.id for n in nodes if n.activity is not None}
     start, end = nodes[0], nodes[-1]
@@ -466,50 +383,11 @@ def _edges(traces: pl.DataFrame, nodes: list[_Node]) -> Edges:
     return dict(sorted(found.items()))
 
 
-def _kind(nodes: list[_Node], step_id: str) -> StepKind:
+def _kind(nodes: list[DraftStep], step_id: str) -> StepKind:
     return next(n.figures.kind for n in nodes if n.id == step_id)
 
 
-def _reach(edges: Edges | set[tuple[str, str]], roots: set[str], *, back: bool) -> set[str]:
-    """The steps reached from ``roots`` along ``edges`` (against them when ``back``)."""
-    step: defaultdict[str, list[str]] = defaultdict(list)
-    for source, target in edges:
-        step[target if back else source].append(source if back else target)
-    seen, todo = set(roots), list(roots)
-    while todo:
-        for other in step[todo.pop()]:
-            if other not in seen:
-                seen.add(other)
-                todo.append(other)
-    return seen
-
-
-def _filtered(
-    edges: Edges, nodes: list[_Node], edge_threshold: float
-) -> tuple[Edges, tuple[tuple[str, str, int], ...]]:
-    """The edges carrying at least ``edge_threshold`` of what leaves their source, mended so
-    every step is reached from the start and reaches an end; and the edges dropped."""
-    out: Counter[str] = Counter()
-    for (source, _), n in edges.items():
-        out[source] += n
-    kept = {e: n for e, n in edges.items() if n >= edge_threshold * out[e[0]]}
-    ids = {n.id for n in nodes}
-    ends = {n.id for n in nodes if n.figures.kind is StepKind.END}
-    for back in (False, True):
-        while True:
-            reached = _reach(set(kept), ends if back else {nodes[0].id}, back=back)
-            if reached >= ids:
-                break
-            mend = [(n, e) for e, n in edges.items() if e not in kept
-                    and (e[1] in reached and e[0] not in reached if back
-                         else e[0] in reached and e[1] not in reached)]  # fmt: skip
-            n, edge = min(mend, key=lambda found: (-found[0], found[1]))
-            kept[edge] = n
-    dropped = tuple((s, t, n) for (s, t), n in edges.items() if (s, t) not in kept)
-    return dict(sorted(kept.items())), dropped
-
-
-def _first_branch(nodes: list[_Node], edges: Edges) -> tuple[list[_Node], Edges]:
+def _first_branch(nodes: list[DraftStep], edges: Edges) -> tuple[list[DraftStep], Edges]:
     """A start with several kept successors leads to an added decision ``first_activity``
     (a start step may not branch)."""
     start = nodes[0]
@@ -526,158 +404,13 @@ def _first_branch(nodes: list[_Node], edges: Edges) -> tuple[list[_Node], Edges]
     return [start, first, *nodes[1:]], dict(sorted(rest.items()))
 
 
-def _decisions(nodes: list[_Node], edges: Edges) -> list[_Node]:
+def _decisions(nodes: list[DraftStep], edges: Edges) -> list[DraftStep]:
     """Tasks with several outgoing transitions become decisions."""
     out = Counter(source for source, _ in edges)
     for node in nodes:
         if node.figures.kind is StepKind.TASK and out[node.id] > 1:
             node.figures = StepFigures(**{**node.figures.__dict__, "kind": StepKind.DECISION})
     return nodes
-
-
-def _back_edges(edges: Edges, start: str) -> set[tuple[str, str]]:
-    """The edges a depth-first walk from ``start`` (most frequent edge first) finds going back
-    to a step on its current path: the rework edges. Without them the graph has no cycle."""
-    out: defaultdict[str, list[tuple[int, str]]] = defaultdict(list)
-    for (source, target), n in edges.items():
-        out[source].append((-n, target))
-    walk = {source: iter(sorted(targets)) for source, targets in out.items()}
-    on_path, done, back = {start}, set(), set()
-    path = [start]
-    while path:
-        node = path[-1]
-        following = next(walk.get(node, iter(())), None)
-        if following is None:
-            on_path.discard(node)
-            done.add(node)
-            path.pop()
-            continue
-        target = following[1]
-        if target in on_path:
-            back.add((node, target))
-        elif target not in done:
-            on_path.add(target)
-            path.append(target)
-    return back
-
-
-# -- the version ------------------------------------------------------------------------------
-
-
-def _duration(span: tuple[float, float], digits: int) -> float | list[float]:
-    """``[p10, p90]`` rounded; one number when they are equal."""
-    low, high = (round(value, digits) for value in span)
-    return low if low == high else [low, high]
-
-
-def _step_note(node: _Node) -> str:
-    f = node.figures
-    if node.activity is None:
-        return node.note
-    parts = [
-        f"From the log: '{f.activity}', done {f.done} times in {f.cases} cases; "
-        f"by {node.organisation or 'no organisation'} in {f.lane_share:.0%} of them."
-    ]
-    if f.kind not in (StepKind.START, StepKind.END):
-        parts.append(f"value and wastes: {FACILITATOR}.")
-        if f.touch is None:
-            parts.append("touch_minutes unknown: the log has no start events for this activity "
-                         "(0 until set).")  # fmt: skip
-        elif f.touch_observed < f.done:
-            parts.append(f"touch_minutes from the {f.touch_observed} of {f.done} completions "
-                         "with a start event.")  # fmt: skip
-    return " ".join(parts)
-
-
-def _step_data(node: _Node) -> dict[str, Any]:
-    f = node.figures
-    data: dict[str, Any] = {"id": f.id, "kind": f.kind.value, "lane": f.lane,
-                            "name": {"nb": node.name.nb, "en": node.name.en}}  # fmt: skip
-    if node.activity is not None and f.kind not in (StepKind.START, StepKind.END):
-        if f.touch is not None:
-            data["touch_minutes"] = _duration(f.touch, 1)
-        if f.wait is not None and f.wait[1] > 0:
-            data["wait_days"] = _duration(f.wait, 2)
-        data["value"] = None
-        data["wastes"] = []
-    data["note"] = _step_note(node)
-    return data
-
-
-def _transition_data(
-    nodes: list[_Node], edges: Edges, rework: set[tuple[str, str]]
-) -> list[dict[str, Any]]:
-    """Transitions by source step, then most frequent first; decisions with outcomes and
-    probabilities (four decimals; the most frequent takes the rest, so they sum to 1)."""
-    order = {n.id: i for i, n in enumerate(nodes)}
-    decisions = {n.id for n in nodes if n.figures.kind is StepKind.DECISION}
-    found: list[dict[str, Any]] = []
-    for node in nodes:
-        leaving = sorted((-n, order[t], t) for (s, t), n in edges.items() if s == node.id)
-        total = -sum(n for n, _, _ in leaving)
-        shares = [round(-n / total, 4) for n, _, _ in leaving]
-        if shares:
-            shares[0] = round(1.0 - sum(shares[1:]), 4)
-        for (_, _, target), share in zip(leaving, shares, strict=True):
-            edge: dict[str, Any] = {"from": node.id, "to": target}
-            if node.id in decisions:
-                edge.update(outcome=f"to_{target}", probability=share)
-            if (node.id, target) in rework:
-                edge["rework"] = True
-            found.append(edge)
-    return found
-
-
-def _lanes(nodes: list[_Node]) -> tuple[Lane, ...]:
-    """The draft's lanes in the order its steps first use them, named by the organisation."""
-    names = {n.figures.lane: n.organisation for n in nodes if n.organisation is not None}
-    lanes: dict[str, Lane] = {}
-    for node in nodes:
-        lane = node.figures.lane
-        if lane not in lanes:
-            shown = names.get(lane)
-            name = _text(shown) if shown else Text(nb="Uten organisasjon", en="No organisation")
-            lanes[lane] = Lane(id=lane, name=name)
-    return tuple(lanes.values())
-
-
-def _summary(
-    source: str, cases: int, events: int, nodes: list[_Node], left_out: tuple[LeftOut, ...],
-    threshold: float,
-) -> str:  # fmt: skip
-    """The draft's summary, in the library's language (bokmål)."""
-    steps = sum(1 for n in nodes if n.activity is not None)
-    text = (
-        f"Utkast laget av boflyt discover fra {source}: {cases} saker, {events} hendelser. "
-        f"{steps} aktiviteter ble steg (utført i minst {threshold:.0%} av sakene)"
-    )
-    if left_out:
-        shown = ", ".join(f"{o.activity} ({o.cases})" for o in left_out[:10])
-        more = f" og {len(left_out) - 10} til" if len(left_out) > 10 else ""
-        text += f"; utelatt: {shown}{more}"
-    text += (
-        ". Verdiklasse og sløsing for hvert steg settes av fasilitator (value: null, wastes: "
-        "[]); det samme gjelder kanal, registrerte felt og %C&A."
-    )
-    if not any(n.figures.touch for n in nodes):
-        text += " Loggen har bare fullføringer: berøringstid er ukjent (0) til den settes."
-    return text[:4000]
-
-
-def _version_data(
-    nodes: list[_Node], edges: Edges, rework: set[tuple[str, str]], *, process: str,
-    number: int, title: Text | None, based_on: int | None, owner: str, date: dt.date,
-    summary: str,
-) -> dict[str, Any]:  # fmt: skip
-    name = title or Text(nb=process, en=process)
-    return {
-        "process": process, "version": number, "label": "Som i dag (utkast fra logg)",
-        "based_on": based_on, "status": "draft", "owner": owner, "date": date.isoformat(),
-        "summary": summary, "name": {"nb": name.nb, "en": name.en},
-        "lanes": [lane.id for lane in _lanes(nodes)],
-        "steps": [_step_data(n) for n in nodes],
-        "transitions": _transition_data(nodes, edges, rework),
-    }  # fmt: skip
 
 
 def _arrivals(traces: pl.DataFrame) -> float:

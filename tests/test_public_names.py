@@ -51,8 +51,9 @@ _PINNED = {
         upgrade_schema verify wall_clock write_scope
     """,
     "boflyt.analysis": """
-        calibration chain compare compare_text conformance design discovery log_distance observed
-        observed_tables outcomes report_data simulation step_pairs trends waste
+        calibration chain compare compare_text conformance design discovery draft follows
+        log_distance observed observed_tables outcomes report_data simulation step_pairs trends
+        waste
     """,
     "boflyt.analysis.simulation": """
         Series SimulationResult build_result calendar_of chunk_size daily_levels
