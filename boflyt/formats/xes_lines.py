@@ -266,15 +266,12 @@ def _classify(lines: pl.DataFrame) -> pl.DataFrame:
     if not lines.select(text.str.contains(_LINE).fill_null(value=True).all()).item():
         raise NotLines
     kind = sum(text.str.ends_with(ending).cast(pl.Int8) * code for ending, code in _ENDINGS.items())
-    opens = text.str.ends_with("<trace>") | text.str.ends_with("<event>")
-    closes = text.str.ends_with("</trace>") | text.str.ends_with("</event>")
-    delta = (opens.cast(pl.Int32) - closes.cast(pl.Int32)).fill_null(0)
-    return lines.select(
-        "n",
-        "text",
-        pl.lit(0, pl.Int8).add(kind).fill_null(0).alias("kind"),
-        delta.alias("delta"),
-        (delta.cum_sum() - delta).alias("depth"),
+    kinds = pl.col("kind")
+    delta = kinds.is_in([1, 3]).cast(pl.Int32) - kinds.is_in([2, 4]).cast(pl.Int32)
+    return (
+        lines.select("n", "text", pl.lit(0, pl.Int8).add(kind).fill_null(0).alias("kind"))
+        .with_columns(delta=delta)
+        .with_columns(depth=pl.col("delta").cum_sum() - pl.col("delta"))
     )
 
 
