@@ -12,6 +12,8 @@ it; every key is optional::
     organisation = "Enhet"
     timestamp_format = "%d.%m.%Y %H:%M"
     time_zone = "Europe/Oslo"
+    separator = ";"
+    encoding = "windows-1252"
 
 Without a file, :class:`LogMapping` ``()`` reads what Boflyt's own CSV/Parquet export writes
 (:mod:`boflyt.formats.table_log`). For XES logs only ``organisation`` applies: the event
@@ -23,6 +25,7 @@ attribute that is the lane (unset: ``org:group``, else ``org:resource``).
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 import tomllib
@@ -85,6 +88,8 @@ class LogMapping(BaseModel):
     """IANA time zone of timestamps written without an offset."""
     separator: str = ","
     """The CSV field separator (one character; ``;`` for many spreadsheet exports)."""
+    encoding: str = "utf-8"
+    """The CSV file's text encoding (``windows-1252`` for older Windows spreadsheet exports)."""
 
     @field_validator("case", "activity", "timestamp", "start_timestamp", "resource",
                      "organisation", "lifecycle")  # fmt: skip
@@ -113,6 +118,20 @@ class LogMapping(BaseModel):
                 f"unknown time zone '{value}'{hint}; allowed: an IANA name such as "
                 "Europe/Oslo or UTC"
             ) from None
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str) -> str:
+        try:
+            text = codecs.lookup(value)._is_text_encoding  # not rot13, zlib, base64, …
+        except LookupError:
+            text = False
+        if not text:
+            raise ValueError(
+                f"unknown encoding '{value}'; allowed: utf-8, windows-1252, iso-8859-1, "
+                "iso-8859-15 or another text encoding Python knows"
+            )
         return value
 
     @field_validator("separator")
@@ -190,7 +209,7 @@ def parse_mapping(text: str, *, file: str) -> LogMapping:
     ...
     boflyt.formats.log_frame.LogError: map.yaml, line 2, sak: unknown key; allowed: case, \
 activity, timestamp, start_timestamp, resource, organisation, lifecycle, timestamp_format, \
-time_zone, separator
+time_zone, separator, encoding
 
     Raises:
         LogError: every problem of the file (the first one's key and line as its place).

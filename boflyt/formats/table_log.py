@@ -15,6 +15,7 @@ process-mining tools read: one row per step start or completion, with the column
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Callable
 from pathlib import Path
@@ -66,7 +67,7 @@ def read_table(
     scan = _scan(path, kind, mapping).with_row_index("row", offset=2 if kind == "csv" else 1)
     schema = _guard(path, mapping, scan.collect_schema)
     if kind == "csv" and any("\ufffd" in name for name in schema.names()):
-        raise _not_utf8(path, mapping.separator)  # polars reads the header leniently
+        raise _undecodable(path, mapping)  # polars reads the header leniently
     columns = _columns(path, mapping, schema)
     frame = _guard(
         path, mapping, scan.select(_cells(columns, schema, mapping, trim=kind == "csv")).collect
@@ -93,9 +94,16 @@ def _kind(path: Path) -> Literal["csv", "parquet"]:
 
 
 def _scan(path: Path, kind: str, mapping: LogMapping) -> pl.LazyFrame:
-    if kind == "csv":
-        return pl.scan_csv(path, separator=mapping.separator, infer_schema=False)
-    return pl.scan_parquet(path)
+    """The lazy scan of the file; CSV in another encoding than UTF-8 is decoded first."""
+    if kind == "parquet":
+        return pl.scan_parquet(path)
+    source: Path | bytes = path
+    if codecs.lookup(mapping.encoding).name != "utf-8":
+        try:
+            source = path.read_bytes().decode(mapping.encoding).encode()
+        except UnicodeDecodeError:
+            raise _undecodable(path, mapping) from None
+    return pl.scan_csv(source, separator=mapping.separator, infer_schema=False)
 
 
 def _guard(path: Path, mapping: LogMapping, call: Callable[[], _T]) -> _T:
@@ -107,35 +115,38 @@ def _guard(path: Path, mapping: LogMapping, call: Callable[[], _T]) -> _T:
         raise LogError(path.name, "", None, "the file is empty (no header row)") from None
     except pl.exceptions.PolarsError as exc:
         if kind == "csv" and "utf-8" in str(exc).lower():
-            raise _not_utf8(path, mapping.separator) from None
-        if kind == "csv" and (found := _malformed(path, mapping.separator)) is not None:
+            raise _undecodable(path, mapping) from None
+        if kind == "csv" and (found := _malformed(path, mapping)) is not None:
             raise found from None
         shown = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LogError(path.name, "", None, f"not a readable {kind} file: {shown}") from None
 
 
-def _not_utf8(path: Path, separator: str) -> LogError:
-    """Where the first byte that is not UTF-8 stands: line, and column when the header says."""
-    data = path.read_bytes()
+def _undecodable(path: Path, mapping: LogMapping) -> LogError:
+    """Where the first byte that is not in the mapping's encoding stands: line, and column."""
+    data, encoding, separator = path.read_bytes(), mapping.encoding, mapping.separator
     try:
-        data.decode("utf-8")
+        data.decode(encoding)
     except UnicodeDecodeError as exc:
         at = exc.start
     else:
-        return LogError(path.name, "", None, "not a readable CSV file: not UTF-8 text")
+        return LogError(path.name, "", None, f"not a readable CSV file: not {encoding} text")
     line, begins = data.count(b"\n", 0, at) + 1, data.rfind(b"\n", 0, at) + 1
-    index = data[begins:at].decode("utf-8", "replace").count(separator)
-    header = data.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r")
+    index = data[begins:at].decode(encoding, "replace").count(separator)
+    header = data.split(b"\n", 1)[0].decode(encoding, "replace").lstrip("\ufeff").rstrip("\r")
     names = [name.strip().strip('"') for name in header.split(separator)]
     return LogError(
         path.name, f"line {line}", names[index] if line > 1 and index < len(names) else None,
-        f"byte 0x{data[at]:02x} is not UTF-8; allowed: UTF-8 text (save as 'CSV UTF-8')",
+        f"byte 0x{data[at]:02x} is not {encoding}; allowed: {encoding} text (save the file as "
+        "'CSV UTF-8', or name its encoding in the mapping, such as encoding = \"windows-1252\")",
     )  # fmt: skip
 
 
-def _malformed(path: Path, separator: str) -> LogError | None:
+def _malformed(path: Path, mapping: LogMapping) -> LogError | None:
     """The first CSV record with more fields than the header, or with broken quoting."""
-    with path.open(encoding="utf-8-sig", newline="") as file:
+    utf8 = codecs.lookup(mapping.encoding).name == "utf-8"
+    encoding, separator = "utf-8-sig" if utf8 else mapping.encoding, mapping.separator
+    with path.open(encoding=encoding, errors="replace", newline="") as file:
         records = csv.reader(file, delimiter=separator, strict=True)
         try:
             width = len(next(records, []))

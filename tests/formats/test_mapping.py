@@ -76,7 +76,7 @@ BAD = [
     # (file, text, the whole message)
     ("m.toml", 'sak = "Saksnummer"',
      "m.toml, sak: unknown key; allowed: case, activity, timestamp, start_timestamp, resource, "
-     "organisation, lifecycle, timestamp_format, time_zone, separator"),
+     "organisation, lifecycle, timestamp_format, time_zone, separator, encoding"),
     ("m.toml", 'time_zon = "UTC"', "m.toml, time_zon: unknown key (did you mean 'time_zone'?)"),
     ("m.toml", "case = 7", 'm.toml, case: found 7; allowed: text (quote it: "7")'),
     ("m.toml", 'case = ""', "m.toml, case: found an empty column name; allowed: the name of a"),
@@ -90,6 +90,7 @@ BAD = [
      "m.toml, timestamp_format: '%H:%M' names no date; allowed: iso, or a pattern with a year"),
     ("m.toml", 'timestamp_format = "%d.%m.%Y %I:%M"',
      "m.toml, timestamp_format: '%d.%m.%Y %I:%M' cannot read the times it writes"),
+    ("m.toml", 'encoding = "rot13"', "m.toml, encoding: unknown encoding 'rot13'; allowed: utf-8"),
     ("m.toml", 'separator = ";;"', "m.toml, separator: found ';;'; allowed: one character"),
     ("m.toml", 'start_timestamp = "Start"\nlifecycle = "Status"',
      "m.toml, lifecycle: found both start_timestamp and lifecycle; allowed: one of them"),

@@ -128,6 +128,26 @@ def test_a_spreadsheets_byte_order_mark_is_not_part_of_the_first_column(tmp_path
     assert column(read_table(path, LogMapping()), "case") == ["c1"]
 
 
+def test_a_windows_spreadsheet_export_is_read_in_the_encoding_the_mapping_names(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "eksport.csv"
+    path.write_bytes("Sak;Aktivitet;Tid\n1;Søknad mottatt;01.03.2024 08:00\n".encode("cp1252"))
+    mapping = LogMapping(
+        case="Sak", activity="Aktivitet", timestamp="Tid", timestamp_format="%d.%m.%Y %H:%M",
+        separator=";", encoding="windows-1252",
+    )  # fmt: skip
+    frame = read_table(path, mapping)
+    assert frame.select("activity", "at").row(0) == ("Søknad mottatt", at(2024, 3, 1, 7))
+    with pytest.raises(LogError) as refused:  # the same file, read as UTF-8
+        read_table(path, mapping.model_copy(update={"encoding": "utf-8"}))
+    assert str(refused.value).startswith(
+        "eksport.csv, line 2, Aktivitet: byte 0xf8 is not utf-8; allowed: utf-8 text (save the "
+        "file as 'CSV UTF-8', or name its encoding in the mapping, such as encoding = "
+        '"windows-1252")'
+    )
+
+
 def test_progress_is_told_the_bytes_read(tmp_path: Path) -> None:
     path = csv(tmp_path, "case,activity,timestamp\nc1,a,2024-01-01\n")
     told: list[tuple[int, int | None]] = []
@@ -170,9 +190,9 @@ BAD_CSV = [
     ("case,activity,start,timestamp\nc1,a,1. januar,2024-01-01\n",
      LogMapping(start_timestamp="start"), "log.csv, row 2, start: '1. januar' is not a time"),
     (b"case,activity,timestamp\nc1,a,2024-01-01\nc2,S\xf8knad,2024-01-01\n", LogMapping(),
-     "log.csv, line 3, activity: byte 0xf8 is not UTF-8; allowed: UTF-8 text"),
+     "log.csv, line 3, activity: byte 0xf8 is not utf-8; allowed: utf-8 text"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", LogMapping(),
-     "log.csv, line 1: byte 0x89 is not UTF-8"),
+     "log.csv, line 1: byte 0x89 is not utf-8"),
     ("", LogMapping(), "log.csv: the file is empty (no header row)"),
     (HEAD + 'c1,a,2024-01-01\nc2,"b, c",2024-01-01,extra\n', LogMapping(),
      "log.csv, row 3: 4 fields where the header has 3; allowed: at most 3 (quote a value that "
