@@ -167,7 +167,7 @@ def discover(
     if counts.filter(pl.col("step").is_in(kept)).is_empty():
         raise ValueError(f"no activity is done in {threshold:.0%} of the {total} case(s)")
     left_out = tuple(
-        LeftOut(step, n, n / total)
+        LeftOut((names or {}).get(step, step), n, n / total)
         for step, n in counts.filter(~pl.col("step").is_in(kept))
         .sort(["n", "step"], descending=[True, False])
         .iter_rows()

@@ -38,6 +38,7 @@ class LeftOut:
     """An activity done in too few cases to become a step."""
 
     activity: str
+    """Its name in the log (its step id when no name is known)."""
     cases: int
     share: float
 
