@@ -29,7 +29,8 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
-from boflyt.formats.bpmn_diagram import Box, DiagramGeometry, Point, diagram_geometry
+from boflyt.formats.bpmn_diagram import DiagramGeometry, diagram_geometry
+from boflyt.formats.bpmn_routes import Box, Point
 from boflyt.models.definition import Duration, LaneCatalog, Step, Transition, Version
 from boflyt.models.vocabulary import StepKind
 from boflyt.models.words import DEFAULT_LANGUAGE, Language, format_number, word
