@@ -91,7 +91,7 @@ def discover_flow(
     with friendly_errors():
         workspace = Workspace.current()
         run_set = RunSet.parse(runs)
-        events, names = _read(workspace, run_set)
+        events, names = _read(workspace, run_set, process)
         if events.is_empty():
             fail(words["no_events"].format(runs=run_set))
         root = workspace.processes_dir
@@ -117,11 +117,13 @@ def discover_flow(
     _report(draft, path, [lane.id for lane in added], words, written=output is None)
 
 
-def _read(workspace: Workspace, runs: RunSet) -> tuple[pl.DataFrame, dict[str, str]]:
-    """The run set's events and (for an import) its step ids' activity names."""
+def _read(workspace: Workspace, runs: RunSet, process: str) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The run set's events (of ``process`` only, for the live set: it holds every process's
+    cases) and, for an import, its step ids' activity names."""
     engine = workspace.open_store()
     try:
-        events = event_frame(engine, runs=runs)
+        live = runs.mode is Mode.LIVE
+        events = event_frame(engine, runs=runs, process=process if live else None)
         names: dict[str, str] = {}
         if runs.mode is Mode.IMPORTED:
             names = json.loads(get_import(engine, runs.key).activities)
