@@ -181,17 +181,20 @@ def write_ocel(
         OSError: ``path`` cannot be written.
     """
     relations = objects if objects is not None else pl.DataFrame(schema=STEP_OBJECTS_SCHEMA)
-    log = _exported(events)
-    links = _event_links(log, relations)
-    domain = links.filter(pl.col("domain")).select("case_id", "qcase", "object_type").unique()
+    log = _exported(events, relations)
+    domain = _domain(log, relations)
     header = {"objectTypes": _object_types(domain), "eventTypes": _event_types(log)}
+    total = log.height
     with path.open("wb") as out:
         out.write(json.dumps(header, ensure_ascii=False)[:-1].encode() + b',\n"objects": [\n')
-        _write_lines(out, _objects(log, domain, links))
+        _write_lines(out, _objects(log, domain, _organisations(log)), first=True)
         out.write(b'],\n"events": [\n')
-        written = _write_lines(out, _events(log, links), progress)
+        for start in range(0, total, _SLICE):
+            _write_lines(out, _events(log.slice(start, _SLICE)), first=start == 0)
+            if progress is not None:
+                progress(min(start + _SLICE, total), total)
         out.write(b"]}\n")
-    return written
+    return total
 
 
 # --- JSON text, built column-wise -----------------------------------------------------------
@@ -226,33 +229,72 @@ def _joined(frame: pl.DataFrame, key: str, piece: str) -> pl.DataFrame:
     return grouped.with_columns(pl.col(piece).list.join(","))
 
 
+def _time(column: str) -> pl.Expr:
+    """A time as JSON text: ``"2025-01-07T13:54:46.306187Z"``."""
+    return pl.concat_str(_plain('"'), pl.col(column).dt.strftime(_TIME), _plain('"'))
+
+
 # --- events ---------------------------------------------------------------------------------
 
 
-def _exported(events: pl.DataFrame) -> pl.DataFrame:
-    """The exported events (completions with their item's ready and start times, case events,
-    escalations, handoffs), ordered by time, then case and ``seq``, numbered ``n``, with the
-    case id as JSON text (``qcase``) and the event type."""
-    items = (
-        events.filter(pl.col("kind").is_in([_READY, _STARTED]) & pl.col("item").is_not_null())
-        .group_by("case_id", "item")
-        .agg(
-            pl.col("at").filter(pl.col("kind") == _READY).last().alias("ready_at"),
-            pl.col("at").filter(pl.col("kind") == _STARTED).last().alias("started_at"),
-        )
+def _exported(events: pl.DataFrame, relations: pl.DataFrame) -> pl.DataFrame:
+    """The exported events (completions, case events, escalations, handoffs) in time order
+    (ties in the frame's order), with what their JSON needs: the case id and the string
+    attributes as JSON text (``q…``), the event type, a completion's ready and start times and
+    the domain objects its step relates to (``object_1``…, ``qualifier_1``…)."""
+    keyed = events.lazy().with_columns(
+        pl.col("case_id").cast(pl.Categorical).to_physical().alias("key")
     )
-    log = events.filter(pl.col("kind").is_in([_DONE, *_TYPES])).select(
-        "case_id", "seq", "kind", "at", "step", "item", "lane", "actor", "org", "outcome",
-        "touch_minutes", "transactions", "from_step", "to_step", "from_lane", "to_lane",
-        "channel", "process", "version",
-    )  # fmt: skip
-    log = log.join(items, on=["case_id", "item"], how="left").sort("at", "case_id", "seq")
+    item = pl.col("item").is_not_null()
+    ready, started = (
+        keyed.filter((pl.col("kind") == kind) & item)
+        .select("key", "item", pl.col("at").alias(name))
+        .unique(["key", "item"], keep="last")
+        for kind, name in ((_READY, "ready_at"), (_STARTED, "started_at"))
+    )
     kind = pl.col("kind")
-    log = log.with_columns(
-        pl.when(kind == _DONE).then(pl.col("step"))
-        .otherwise(kind.replace_strict(_TYPES, default=None)).alias("type"),
-    ).with_row_index("n")  # fmt: skip
-    return log.with_columns(_quoted(log["case_id"]).alias("qcase"))
+    log = (
+        keyed.filter(kind.is_in([_DONE, *_TYPES]))
+        .select(
+            "key", "case_id", "seq", "kind", "at", "step", "item", "lane", "actor", "org",
+            "outcome", "touch_minutes", "transactions", "from_step", "to_step", "from_lane",
+            "to_lane", "channel", "process", "version",
+        )
+        .with_row_index("row")
+        .join(ready, on=["key", "item"], how="left")
+        .join(started, on=["key", "item"], how="left")
+        .join(_slots(relations).lazy(), on=["process", "version", "step"], how="left")
+        .sort("at", "row")
+        .with_columns(
+            pl.when(kind == _DONE).then(pl.col("step"))
+            .otherwise(kind.replace_strict(_TYPES, default=None)).alias("type"),
+            pl.coalesce("org", "lane").alias("acting"),
+        )
+        .collect()
+    )  # fmt: skip
+    texts = ("case_id", "type", "actor", "lane", "outcome", "step", "from_step", "to_step",
+             "channel", "acting", "from_lane", "to_lane")  # fmt: skip
+    return log.with_columns(_quoted(log[name]).alias(f"q{name}") for name in texts)
+
+
+_SLOTS = 6
+"""The most domain objects one step relates to (the catalogue has at most four)."""
+
+
+def _slots(relations: pl.DataFrame) -> pl.DataFrame:
+    """Each step's related object types and qualifiers as columns ``object_1``… (a step relates
+    to at most :data:`_SLOTS`), so an event's relationships need no grouping."""
+    numbered = relations.with_columns(
+        pl.int_range(pl.len()).over("process", "version", "step").alias("slot")
+    ).filter(pl.col("slot") < _SLOTS)
+    wide = numbered.select("process", "version", "step").unique()
+    for slot in range(_SLOTS):
+        mine = numbered.filter(pl.col("slot") == slot).select(
+            "process", "version", "step", pl.col("object_type").alias(f"object_{slot}"),
+            pl.col("qualifier").alias(f"qualifier_{slot}"),
+        )  # fmt: skip
+        wide = wide.join(mine, on=["process", "version", "step"], how="left")
+    return wide
 
 
 _ATTRIBUTES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -281,83 +323,81 @@ def _event_types(log: pl.DataFrame) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _event_links(log: pl.DataFrame, relations: pl.DataFrame) -> pl.DataFrame:
-    """Every event-to-object relation: n, case_id, qcase, object_type, the object's id as JSON
-    text (``qobject``), qualifier, and whether the object is a domain object (``domain``)."""
-    lanes = pl.concat([log[c] for c in ("org", "lane", "from_lane", "to_lane")]).unique()
-    quoted = dict(zip(lanes.to_list(), _quoted(lanes).to_list(), strict=True))
-
-    def org(column: str | pl.Expr) -> pl.Expr:
-        value = pl.col(column) if isinstance(column, str) else column
-        return _id(ORGANISATION, value.replace_strict(quoted, default=None, return_dtype=pl.String))
-
-    def part(frame: pl.DataFrame, kind: str, object_id: pl.Expr, qualifier: str) -> pl.DataFrame:
-        return frame.select(
-            "n", "case_id", "qcase", pl.lit(kind).alias("object_type"),
-            object_id.alias("qobject"), pl.lit(qualifier).alias("qualifier"),
-            pl.lit(value=False).alias("domain"),
-        ).filter(pl.col("qobject").is_not_null())  # fmt: skip
-
-    acting = log.filter(pl.col("kind").is_in(_ACTING))
-    handoffs = log.filter(pl.col("kind") == _HANDOFF)
-    done = log.filter(pl.col("kind") == _DONE).select(
-        "n", "case_id", "qcase", "process", "version", "step"
-    )
-    domain = done.join(relations, on=["process", "version", "step"], how="inner").select(
-        "n", "case_id", "qcase", "object_type",
-        pl.concat_str(_plain('"'), pl.col("object_type"), _plain(":"),
-                      pl.col("qcase").str.slice(1)).alias("qobject"),
-        "qualifier", (pl.col("object_type") != CASE).alias("domain"),
-    )  # fmt: skip
-    return pl.concat([
-        part(log, CASE, _id(CASE, "qcase"), "part of"),
-        part(acting, ORGANISATION, org(pl.coalesce("org", "lane")), "performed by"),
-        part(handoffs, ORGANISATION, org("from_lane"), "from"),
-        part(handoffs, ORGANISATION, org("to_lane"), "to"),
-        domain,
-    ])  # fmt: skip
+def _attribute(name: str, ocel_type: str, column: str, kinds: tuple[str, ...]) -> pl.Expr:
+    """The attribute's JSON object, or null where the event has no such value."""
+    if ocel_type == "string":
+        value = pl.col(f"q{column}")
+    elif ocel_type == "time":
+        value = _time(column)
+    else:
+        value = pl.concat_str(_plain('"'), pl.col(column).cast(pl.String), _plain('"'))
+    piece = pl.concat_str(_plain(f'{{"name":"{name}","value":'), value, _plain("}"))
+    return pl.when(pl.col("kind").is_in(kinds)).then(piece)
 
 
-def _events(log: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
-    """The ``events`` array: one JSON object per row (column ``json``), in time order.
+def _relation(object_id: pl.Expr, qualifier: str | pl.Expr) -> pl.Expr:
+    """An event-to-object relationship's JSON object (null when the object id is)."""
+    text = _plain(qualifier) if isinstance(qualifier, str) else qualifier
+    return pl.concat_str(_plain('{"objectId":'), object_id, _plain(',"qualifier":"'), text,
+                         _plain('"}'))  # fmt: skip
 
-    Attributes and relationships are gathered long (one row per value), written as JSON text
-    and joined per event.
+
+def _events(log: pl.DataFrame) -> pl.DataFrame:
+    """The ``events`` array's objects as JSON text (column ``json``) of a slice of the log.
+
+    Every event relates to its case ("part of"); the acting organisation ("performed by"); a
+    handoff's organisations ("from", "to"); a completion's domain objects (its step's slots).
     """
-    parts = []
-    for order, (name, ocel_type, column, kinds) in enumerate(_ATTRIBUTES):
-        rows = log.filter(pl.col("kind").is_in(kinds) & pl.col(column).is_not_null())
-        if ocel_type == "string":
-            value = _quoted(rows[column])
-        else:
-            text = pl.col(column).dt.strftime(_TIME) if ocel_type == "time" else pl.col(column)
-            value = rows.select(
-                pl.concat_str(_plain('"'), text.cast(pl.String), _plain('"'))
-            ).to_series()
-        parts.append(rows.select("n", pl.lit(order).alias("order")).with_columns(
-            pl.concat_str(_plain(f'{{"name":"{name}","value":'), value, _plain("}"))
-            .alias("piece")))  # fmt: skip
-    attributes = _joined(pl.concat(parts).sort("n", "order"), "n", "piece")
-    relations = _joined(
-        links.sort("n").select("n", pl.concat_str(
-            _plain('{"objectId":'), pl.col("qobject"), _plain(',"qualifier":"'),
-            pl.col("qualifier"), _plain('"}')).alias("piece")),
-        "n", "piece",
-    )  # fmt: skip
-    types = log["type"]
-    return (
-        log.select("n", "qcase", "seq", "at", _quoted(types).alias("qtype"))
-        .join(attributes.rename({"piece": "attributes"}), on="n", how="left")
-        .join(relations.rename({"piece": "relationships"}), on="n", how="left")
-        .sort("n")
-        .select(pl.concat_str(
-            _plain('{"id":'), pl.col("qcase").str.head(-1), _plain(":"),
-            pl.col("seq").cast(pl.String), _plain('","type":'), pl.col("qtype"),
-            _plain(',"time":"'), pl.col("at").dt.strftime(_TIME), _plain('","attributes":['),
-            pl.col("attributes").fill_null(""), _plain('],"relationships":['),
-            pl.col("relationships").fill_null(""), _plain("]}"),
-        ).alias("json"))
-    )  # fmt: skip
+    kind = pl.col("kind")
+    acting = pl.when(kind.is_in(_ACTING)).then(_id(ORGANISATION, "qacting"))
+    tail = pl.col("qcase_id").str.slice(1)
+    domain = [
+        pl.when(kind == _DONE).then(_relation(
+            pl.concat_str(_plain('"'), pl.col(f"object_{slot}"), _plain(":"), tail),
+            pl.col(f"qualifier_{slot}"),
+        ))
+        for slot in range(_SLOTS)
+    ]  # fmt: skip
+    relations = pl.concat_str(
+        [
+            _relation(_id(CASE, "qcase_id"), "part of"),
+            _relation(acting, "performed by"),
+            _relation(pl.when(kind == _HANDOFF).then(_id(ORGANISATION, "qfrom_lane")), "from"),
+            _relation(pl.when(kind == _HANDOFF).then(_id(ORGANISATION, "qto_lane")), "to"),
+            *domain,
+        ],
+        separator=",",
+        ignore_nulls=True,
+    )
+    attributes = pl.concat_str([_attribute(*a) for a in _ATTRIBUTES], separator=",",
+                               ignore_nulls=True)  # fmt: skip
+    return log.select(pl.concat_str(
+        _plain('{"id":'), pl.col("qcase_id").str.head(-1), _plain(":"),
+        pl.col("seq").cast(pl.String), _plain('","type":'), pl.col("qtype"), _plain(',"time":'),
+        _time("at"), _plain(',"attributes":['), attributes, _plain('],"relationships":['),
+        relations, _plain("]}"),
+    ).alias("json"))  # fmt: skip
+
+
+def _domain(log: pl.DataFrame, relations: pl.DataFrame) -> pl.DataFrame:
+    """Each case's domain objects: case_id, qcase_id (its JSON text), object_type."""
+    steps = (
+        log.filter(pl.col("kind") == _DONE)
+        .select("case_id", "qcase_id", "process", "version", "step")
+        .unique(["case_id", "process", "version", "step"])
+    )
+    found = steps.join(relations.filter(pl.col("object_type") != CASE),
+                       on=["process", "version", "step"])  # fmt: skip
+    return found.select("case_id", "qcase_id", "object_type").unique()
+
+
+def _organisations(log: pl.DataFrame) -> pl.Series:
+    """The organisation objects' ids as JSON text, sorted."""
+    acting = log.filter(pl.col("kind").is_in(_ACTING))["qacting"]
+    handoffs = log.filter(pl.col("kind") == _HANDOFF)
+    found = pl.concat([acting, handoffs["qfrom_lane"], handoffs["qto_lane"]]).drop_nulls()
+    ids = pl.DataFrame({"q": found.unique()}).select(_id(ORGANISATION, "q").alias("qid"))
+    return ids["qid"].sort()
 
 
 # --- objects --------------------------------------------------------------------------------
@@ -383,20 +423,20 @@ def _object(qid: pl.Expr, kind: str, attributes: pl.Expr, relations: pl.Expr) ->
     ).alias("json")
 
 
-def _objects(log: pl.DataFrame, domain: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+def _objects(log: pl.DataFrame, domain: pl.DataFrame, organisations: pl.Series) -> pl.DataFrame:
     """The ``objects`` array (column ``json``): cases, then domain objects by type, then
     organisations."""
     rules = pl.DataFrame(OBJECT_LINKS, schema=["object_type", "object_type_to", "qualifier"],
                          orient="row")  # fmt: skip
     own = pl.concat_str(_plain('"'), pl.col("object_type"), _plain(":"),
-                        pl.col("qcase").str.slice(1))  # fmt: skip
-    linked = domain.join(domain, on=["case_id", "qcase"], suffix="_to").join(
+                        pl.col("qcase_id").str.slice(1))  # fmt: skip
+    linked = domain.join(domain, on=["case_id", "qcase_id"], suffix="_to").join(
         rules, on=["object_type", "object_type_to"]
     ).select(
         own.alias("qid"),
         pl.concat_str(
             _plain('{"objectId":"'), pl.col("object_type_to"), _plain(":"),
-            pl.col("qcase").str.slice(1), _plain(',"qualifier":"'), pl.col("qualifier"),
+            pl.col("qcase_id").str.slice(1), _plain(',"qualifier":"'), pl.col("qualifier"),
             _plain('"}'),
         ).alias("piece"),
     )  # fmt: skip
@@ -408,7 +448,6 @@ def _objects(log: pl.DataFrame, domain: pl.DataFrame, links: pl.DataFrame) -> pl
             mine.select(own.alias("qid")).join(linked, on="qid", how="left")
             .select(_object(pl.col("qid"), kind, pl.lit(None, pl.String), pl.col("piece")))
         )  # fmt: skip
-    organisations = links.filter(pl.col("object_type") == ORGANISATION)["qobject"].unique().sort()
     none = pl.lit(None, pl.String)
     parts.append(pl.DataFrame({"qid": organisations}).select(
         _object(pl.col("qid"), ORGANISATION, none, none)))  # fmt: skip
@@ -418,7 +457,7 @@ def _objects(log: pl.DataFrame, domain: pl.DataFrame, links: pl.DataFrame) -> pl
 def _case_objects(log: pl.DataFrame, domain: pl.DataFrame) -> pl.DataFrame:
     """One ``case`` object per case: process and version from its start, its status over time,
     and its relations to its domain objects (the household "for", the others "concerns")."""
-    first = log.group_by("case_id", "qcase").agg(
+    first = log.group_by("case_id", "qcase_id").agg(
         pl.col("process").first(), pl.col("version").first(), pl.col("at").min(),
     )  # fmt: skip
     closed = log.filter(pl.col("kind").is_in(list(_CLOSED))).select(
@@ -447,38 +486,34 @@ def _case_objects(log: pl.DataFrame, domain: pl.DataFrame) -> pl.DataFrame:
     relations = _joined(domain.sort("case_id", "object_type").select(
         "case_id",
         pl.concat_str(_plain('{"objectId":"'), pl.col("object_type"), _plain(":"),
-                      pl.col("qcase").str.slice(1), _plain(',"qualifier":"'),
+                      pl.col("qcase_id").str.slice(1), _plain(',"qualifier":"'),
                       qualifier.otherwise(_plain("concerns")), _plain('"}')).alias("piece"),
     ), "case_id", "piece")  # fmt: skip
     return (
         first.sort("case_id")
         .join(attributes.rename({"piece": "attributes"}), on="case_id", how="left")
         .join(relations.rename({"piece": "relations"}), on="case_id", how="left")
-        .select(_object(_id(CASE, "qcase"), CASE, pl.col("attributes"), pl.col("relations")))
+        .select(_object(_id(CASE, "qcase_id"), CASE, pl.col("attributes"), pl.col("relations")))
     )
 
 
 # --- writing --------------------------------------------------------------------------------
 
 
-def _write_lines(out: BinaryIO, rows: pl.DataFrame, progress: Progress | None = None) -> int:
-    """The ``json`` column's objects, one a line, separated by commas, a slice at a time.
+def _write_lines(out: BinaryIO, rows: pl.DataFrame, *, first: bool) -> None:
+    """The ``json`` column's objects, one a line, each but the array's first after a comma.
 
     >>> import io
     >>> out = io.BytesIO()
-    >>> _write_lines(out, pl.DataFrame({"json": ["{}", "[]", "1"]}))
-    3
+    >>> _write_lines(out, pl.DataFrame({"json": ["{}", "[]"]}), first=True)
+    >>> _write_lines(out, pl.DataFrame({"json": ["1"]}), first=False)
     >>> out.getvalue()
     b'{}\\n,[]\\n,1\\n'
     """
-    total = rows.height
-    for start in range(0, total, _SLICE):
-        part = rows.slice(start, _SLICE)
-        lead = _plain("," if start else "")  # each line but the first starts with a comma
-        lines = part.with_row_index("i").select(
-            pl.concat_str(pl.when(pl.col("i") == 0).then(lead).otherwise(_plain(",")), "json")
-        )
-        lines.write_csv(out, include_header=False, quote_style="never")
-        if progress is not None:
-            progress(start + part.height, total)
-    return total
+    lead = (
+        pl.when(pl.int_range(pl.len()) > 0)
+        .then(_plain(","))
+        .otherwise(_plain("" if first else ","))
+    )
+    lines = rows.select(pl.concat_str(lead, pl.col("json")))
+    lines.write_csv(out, include_header=False, quote_style="never")
