@@ -4,6 +4,10 @@ true scenario and probabilities the fit must recover."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import math
+import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,11 +23,15 @@ from boflyt.analysis.calibration import (
     with_branches,
     work_items,
 )
+from boflyt.analysis.discovery import discover_before
 from boflyt.analysis.simulation import simulate
 from boflyt.engine.calendar import WorkCalendar
 from boflyt.engine.definition import validate
+from boflyt.engine.store.pseudonym import ReferenceKey
+from boflyt.formats.log_frame import RAW_SCHEMA
+from boflyt.formats.log_import import convert_log
 from boflyt.models.definition import Lane, LaneCatalog, Text
-from boflyt.models.scenario import Scenario
+from boflyt.models.scenario import WEEKDAYS, Scenario
 from tests.factories import chain, decision_version, make_version
 
 LANES = LaneCatalog(
@@ -208,3 +216,78 @@ def test_calibration_recovers_a_simulated_scenario() -> None:
     # the fitted scenario simulates
     again = simulate(with_branches(truth, fit.branches), s, cases=20, seed=1)
     assert again.summary()["cases"] == 20
+
+
+# --------------------------------------------------------------------------- the receipt log
+
+RECEIPT = Path(__file__).resolve().parents[3] / "shared" / "data" / "event-logs" / "receipt.xes.gz"
+
+
+def receipt_raw() -> pl.DataFrame:
+    """The receipt log's events read with xml.etree, independently of Boflyt's XES reader."""
+    rows: list[dict[str, Any]] = []
+    with gzip.open(RECEIPT, "rb") as handle:
+        for _, trace in ET.iterparse(handle):
+            if not trace.tag.endswith("trace"):
+                continue
+            case = next(a.get("value") for a in trace if a.get("key") == "concept:name")
+            for event in (e for e in trace if e.tag.endswith("event")):
+                attrs = {a.get("key"): a.get("value") for a in event}
+                at = dt.datetime.fromisoformat(str(attrs["time:timestamp"]))
+                rows.append({"case": case, "activity": attrs["concept:name"],
+                             "at": at.astimezone(dt.UTC).replace(tzinfo=None),
+                             "lifecycle": attrs.get("lifecycle:transition"),
+                             "resource": attrs.get("org:resource"), "org": attrs.get("org:group"),
+                             "row": len(rows) + 1})  # fmt: skip
+            trace.clear()
+    return pl.DataFrame(rows, schema=RAW_SCHEMA)
+
+
+@pytest.mark.skipif(not RECEIPT.is_file(), reason="the shared receipt log is not here")
+def test_calibration_of_the_receipt_log_agrees_with_a_plain_polars_count() -> None:
+    raw = receipt_raw()
+    assert raw["lifecycle"].unique().to_list() == ["complete"]  # every event a completion
+    converted = convert_log(raw, name="receipt", key=ReferenceKey(b"k" * 32))
+    events = converted.events
+    cut = cut_of(events, train=0.7)
+    names = converted.summary.activities
+    draft = discover_before(events, cut, process="receipt", names=names).version()
+    fit = calibrate(events, draft, cut=cut)
+    # independently: case starts are each trace's first event, the cut the 1004th start
+    starts = raw.group_by("case").agg(pl.col("at").min()).sort("at")["at"]
+    assert cut == starts[1003]
+    assert (fit.training_cases, fit.held_out_cases) == (1003, 431)
+    weeks = (cut - starts[0]).total_seconds() / (7 * 86400)
+    assert fit.scenario.arrivals_per_week == pytest.approx(1003 / weeks, abs=1e-3)
+    training = raw.join(
+        raw.group_by("case").agg(pl.col("at").min().alias("first")), on="case"
+    ).filter(pl.col("first") < cut)
+    days = training["at"].dt.weekday().value_counts(normalize=True)
+    working = days.filter(pl.col("proportion") >= 0.02)["at"].sort().to_list()
+    assert [WEEKDAYS[d - 1] for d in working] == list(fit.scenario.working_days)
+    # a decision's shares: the next activity of the draft after each completion, in time order
+    slug = {s.name.en: s.id for s in draft.steps}
+    traces = (
+        training.filter(pl.col("activity").is_in(list(slug)))
+        .sort("case", "at", "row")
+        .with_columns(pl.col("activity").shift(-1).over("case").alias("next"))
+    )
+    check = "T02 Check confirmation of receipt"
+    after = traces.filter(pl.col("activity") == check)["next"].value_counts()
+    counts = {slug[name]: n for name, n in after.iter_rows() if name in slug}
+    targets = fit.branches[slug[check]]
+    total = sum(counts[t] for t in targets)
+    for target, share in targets.items():
+        assert share == pytest.approx(counts[target] / total, abs=1.5e-3)
+    # staff: the median weekly people completing each lane's task and decision steps
+    lane_of = {s.name.en: s.lane for s in draft.steps if s.kind.value in ("task", "decision")}
+    weekly = (
+        training.filter(pl.col("activity").is_in(list(lane_of)) & pl.col("resource").is_not_null())
+        .with_columns(pl.col("activity").replace_strict(lane_of).alias("lane"))
+        .group_by("lane", pl.col("at").dt.truncate("1w"))
+        .agg(pl.col("resource").n_unique())
+        .group_by("lane")
+        .agg(pl.col("resource").median())
+    )
+    assert fit.people == dict(weekly.iter_rows())
+    assert all(fit.scenario.capacity[lane] == math.ceil(n) for lane, n in fit.people.items())
