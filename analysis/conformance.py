@@ -1,48 +1,48 @@
 """Conformance: does the version's graph allow the path each run took?
 
-A run is the sequence of a case's completed steps in ``seq`` order. Each consecutive pair of
-them is checked against the pairs the version allows
-(:func:`~boflyt.analysis.step_pairs.allowed_pairs`): the second step
-follows the first along one transition, possibly through steps the engine completes by itself
-(start, auto, parallel, join) — which imported logs may leave out — or the two steps lie on
-different branches of one parallel block (branches interleave). The first completed step must
-be the start step or reachable from it the same way.
+A run is the sequence of a case's completed steps in ``seq`` order, replayed against the pairs
+of steps the version allows (:mod:`boflyt.analysis.step_pairs`): the second step follows the
+first along one transition, possibly through steps the engine completes by itself (start, auto,
+parallel, join) — which imported logs may leave out — or the two steps lie on different branches
+of one parallel block (branches interleave). The first completed step must be the start step or
+reachable from it the same way.
 
-A pair the version does not allow is a *deviation*, of one of two kinds, after the *moves* of
-an alignment in process mining:
+The replay keeps a *state*: the last step the run did that the version allowed (the beginning
+at first). Each next step is one of, after the *moves* of an alignment in process mining:
 
-* a **log move**: the run completed a step the version does not allow there (the step is not
-  reachable from the one before it, or the version has no such step at all);
-* **model moves**: the step is reachable, but only through steps the run left out; each left-out
-  step on the shortest such path is one model move (a step the version requires that the run
-  skipped). A finished run whose last step is not an end step (nor one hop before one) skipped
-  the steps on the shortest path to an end step the same way.
+* allowed from the state: it becomes the state;
+* reachable from the state only through steps the run left out: each left-out step on the
+  shortest way is one **model move** (a step the version requires that the run skipped), and
+  the step becomes the state;
+* neither, or a step the version does not have: a **log move** (done where the version does
+  not allow it); the state stays where it was, so one stray step counts once.
 
-A step the version does not know is never the step before in a pair: the next step is checked
-against the last known step before it, so one unexpected activity counts once.
+A finished run whose state is not an end step, nor one pair before one, skipped the steps on the
+shortest way to the nearest end step: model moves too. The first step that is not allowed as it
+is, is the run's first deviation.
 
 **Fitness** of a run = 1 − (log moves + model moves) ÷ (steps in the run + model moves), where
 steps in the run leaves out the engine's own steps (start, auto, parallel, join, end) of the
 version checked against, so logs with and without them compare. 1 is a run the version allows
 as it is; 0 a run of nothing but deviations. It has the form of the move-based alignment
 fitness (Adriansyah, van Dongen and van der Aalst, *Conformance checking using cost-based
-fitness analysis*, EDOC 2011: every log move and model move costs 1), but the moves are found
-pair by pair, not by an optimal alignment, so the figure approximates alignment fitness against
-the version's pair relation from either side: a step done too early then again in its place
-counts as a skip and a log move where an alignment needs one log move; a run that jumps to
-another branch is checked on from the step it jumped to, where an alignment may need more
-moves. The pair relation itself is looser
-than the version: it does not see a parallel branch left out entirely, or two choices of one
-decision taken in one run far apart; those runs conform here. Token-based replay (Rozinat and
-van der Aalst 2008) would see the missing branch but needs a Petri net, which a version is not.
+fitness analysis*, EDOC 2011: every log move and model move costs 1), its moves found by a
+greedy replay rather than an optimal alignment. The replay is one alignment of the run with the
+version's pair relation, so its cost is never below an optimal alignment's, and it can be above:
+a step done too early and then again in its place counts as a skip and a log move where an
+optimal alignment needs one log move. The pair relation is
+itself looser than the version: it does not see a parallel branch left out entirely, nor two
+choices of one decision taken far apart in one run; those runs conform here. Token-based replay
+(Rozinat and van der Aalst 2008) would see the missing branch but needs a Petri net, which a
+version is not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from boflyt.analysis.step_pairs import (
@@ -60,7 +60,6 @@ __all__ = ["LOG_MOVE", "MODEL_MOVE", "Conformance", "completed_paths", "conforma
 _OWN = ENGINE_KINDS | {StepKind.END}
 """The steps a run's step count leaves out: the engine completes them by itself."""
 _SEQ_SPAN = 1 << 32
-_PAIR_SPAN = 1 << 32
 LOG_MOVE, MODEL_MOVE = "log", "model"
 
 
@@ -83,8 +82,8 @@ class Conformance:
     steps: pl.DataFrame | None = None
     """Deviations by step, in the version's step order then unknown steps: step, first (runs
     whose first deviation arrives at it), log_moves (completed where not allowed), model_moves
-    (skipped), predecessor (the most common step before it in a disallowed pair) and
-    predecessor_count."""
+    (skipped), predecessor (the step runs were at most often, their last allowed step, when
+    they reached it not as the version allows) and predecessor_count."""
 
     @property
     def share(self) -> float | None:
@@ -193,13 +192,16 @@ def conformance(
         mine = (pl.col("process") == version.process) & (pl.col("version") == version.version)
         frame = frame.filter(mine)
     runs = frame.select(
-        "c", pl.col("step").cast(pl.Categorical).alias("to_step"),
+        "c", pl.col("step").cast(pl.String).alias("to_step"),
         pl.col("process").cast(pl.String), pl.col("version").cast(pl.Int64),
-    )  # fmt: skip
-    moves = _moves(runs, version).collect().lazy()
+    ).collect()  # fmt: skip
+    graph = _Graph.of(version)
+    moves, states = _moves(runs, graph)
     stopped = None if finished is None or not ends else finished.lazy().select("c").unique()
-    cases = _cases(moves, version, stopped).collect().lazy()
-    case_frame, steps = pl.collect_all([_named(cases, names), _by_step(moves, cases, version)])
+    cases = _cases(moves.lazy(), states.lazy(), graph, stopped).collect().lazy()
+    case_frame, steps = pl.collect_all(
+        [_named(cases, names, graph), _by_step(moves.lazy(), cases, graph)]
+    )
     failing = case_frame.filter(pl.col("move").is_not_null())
     deviations = failing.select("case_id", "position", "from_step", "to_step")
     total = case_frame.height
@@ -209,72 +211,125 @@ def conformance(
     )  # fmt: skip
 
 
-def _code(column: str | pl.Expr) -> pl.Expr:
-    """A categorical column's 32-bit code, widened for packing into a 64-bit pair."""
-    expr = pl.col(column) if isinstance(column, str) else column
-    return expr.to_physical().cast(pl.UInt64)
+@dataclass(frozen=True)
+class _Graph:
+    """A version's steps as integer codes (``BEGINNING`` after them), and what a run may do
+    from each: ``moves[state, step]`` is the number of steps skipped to do ``step`` next (0:
+    allowed as it is), or -1 for a log move; the last column is any step the version lacks."""
+
+    ids: tuple[str, ...]
+    moves: np.ndarray[Any, np.dtype[np.int64]]
+    own: tuple[str, ...]
+    skipped: pl.DataFrame
+    """a, b (codes) → skipped: the steps a run skipped doing b after a."""
+    ends: pl.DataFrame
+    """state (code) → end (the nearest end step), end_moves and skipped (on the way there)."""
+
+    @property
+    def beginning(self) -> int:
+        return len(self.ids)
+
+    @property
+    def names(self) -> dict[int, str]:
+        """code → step id, ``BEGINNING`` included."""
+        return {**dict(enumerate(self.ids)), self.beginning: BEGINNING}
+
+    @classmethod
+    def of(cls, version: Version) -> _Graph:
+        ids = tuple(s.id for s in version.steps)
+        code = {step: i for i, step in enumerate(ids)} | {BEGINNING: len(ids)}
+        moves = np.full((len(ids) + 1, len(ids) + 1), -1, dtype=np.int64)
+        for a, b in allowed_pairs(version):
+            moves[code[a], code[b]] = 0
+        skips = skipped_steps(version)
+        for (a, b), steps in skips.items():
+            moves[code[a], code[b]] = len(steps)
+        skipped = pl.DataFrame(
+            {"a": [code[a] for a, _ in skips], "b": [code[b] for _, b in skips],
+             "skipped": [list(steps) for steps in skips.values()]},
+            schema={"a": pl.Int64, "b": pl.Int64, "skipped": pl.List(pl.String)},
+        )  # fmt: skip
+        paths = end_skips(version)
+        ends = pl.DataFrame(
+            {"state": [code[a] for a in paths], "end": [e for _, e, _ in paths.values()],
+             "end_moves": [len(p) for _, _, p in paths.values()],
+             "end_skipped": [list(p) for _, _, p in paths.values()]},
+            schema={"state": pl.Int64, "end": pl.String, "end_moves": pl.Int64,
+                    "end_skipped": pl.List(pl.String)},
+        )  # fmt: skip
+        own = tuple(s.id for s in version.steps if s.kind in _OWN)
+        return cls(ids, moves, own, skipped, ends)
 
 
-def _pair(a: str | pl.Expr, b: str | pl.Expr) -> pl.Expr:
-    return _code(a) * _PAIR_SPAN + _code(b)
+def _moves(runs: pl.DataFrame, graph: _Graph) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Each completed step of the runs as a move, and each run's state after its last step.
 
+    The runs are replayed greedily, all at once: at each position, every run still that long
+    takes its next step from its state (the last step that was no log move; the beginning at
+    first) by one lookup in :attr:`_Graph.moves`. A log move leaves the state where it was, as
+    in an alignment; any other move makes the step the state. Python loops over positions only
+    (the longest run's length), never over events or runs.
 
-def _verdicts(version: Version) -> pl.LazyFrame:
-    """pair (packed codes) → model_moves: 0 for an allowed pair, else the steps skipped."""
-    allowed = [(a, b, 0) for a, b in sorted(allowed_pairs(version))]
-    skips = [(a, b, len(s)) for (a, b), s in sorted(skipped_steps(version).items())]
-    rows = allowed + skips
-    frame = pl.LazyFrame(
-        {"a": [r[0] for r in rows], "b": [r[1] for r in rows], "model_moves": [r[2] for r in rows]},
-        schema={"a": pl.Categorical, "b": pl.Categorical, "model_moves": pl.Int64},
-    )
-    return frame.select(_pair("a", "b").alias("pair"), "model_moves")
-
-
-def _moves(runs: pl.LazyFrame, version: Version) -> pl.LazyFrame:
-    """Each completed step of the runs as a move: c, i (row), to_step, from_step (the last
-    step before it the version knows; "" at the beginning), counted (not an engine step of the
-    version), known, log (a log move) and model_moves (steps skipped to get there)."""
-    case = pl.col("c")
-    first_row = (case != case.shift(1)) | pl.int_range(pl.len()).eq(0)
-    known = pl.col("to_step").is_in([s.id for s in version.steps])
-    own = pl.col("to_step").is_in([s.id for s in version.steps if s.kind in _OWN])
-    before = pl.when(known).then(pl.col("to_step")).shift(1)
-    previous = pl.when(first_row).then(pl.lit(BEGINNING, pl.Categorical)).otherwise(before)
-    verdict = pl.col("model_moves")
-    return (
-        runs.with_row_index("i")
-        .with_columns(
-            previous.forward_fill().alias("from_step"), known.alias("known"),
-            (~own).alias("counted"), first_row.alias("first"),
-        )
-        .with_columns(_pair("from_step", "to_step").alias("pair"))
-        .join(_verdicts(version), on="pair", how="left", maintain_order="left")
-        .with_columns(verdict.is_null().alias("log"), verdict.fill_null(0))
-        .drop("pair")
+    Moves: c, i (row), to_step, to_code (the version's lack: one past its codes), from_code,
+    log, model_moves (steps skipped to get there), counted (no engine step of the version),
+    first (the run's first step). States: c, state.
+    """
+    size = len(graph.ids)
+    code = {step: i for i, step in enumerate(graph.ids)}
+    to = runs["to_step"].replace_strict(code, default=size, return_dtype=pl.Int64).to_numpy()
+    case = runs["c"].to_numpy()
+    first = np.ones(len(case), dtype=bool)
+    first[1:] = case[1:] != case[:-1]
+    starts = np.flatnonzero(first)
+    lengths = np.diff(np.append(starts, len(case)))
+    order = np.argsort(-lengths, kind="stable")
+    starts, lengths = starts[order], lengths[order]
+    state = np.full(len(starts), graph.beginning, dtype=np.int64)
+    before = np.empty(len(case), dtype=np.int64)
+    verdict = np.empty(len(case), dtype=np.int64)
+    alive = len(starts)
+    for position in range(int(lengths[0]) if alive else 0):
+        while lengths[alive - 1] <= position:
+            alive -= 1
+        rows = starts[:alive] + position
+        now, step = state[:alive], to[rows]
+        found = graph.moves[now, np.minimum(step, size)]
+        before[rows], verdict[rows] = now, found
+        state[:alive] = np.where(found >= 0, step, now)
+    moves = runs.with_row_index("i").with_columns(
+        pl.Series("to_code", to), pl.Series("from_code", before),
+        pl.Series("log", verdict < 0), pl.Series("model_moves", np.maximum(verdict, 0)),
+        (~pl.col("to_step").is_in(graph.own)).alias("counted"), pl.Series("first", first),
     )  # fmt: skip
+    states = pl.DataFrame({"c": case[starts], "state": state})
+    return moves, states
 
 
-def _cases(moves: pl.LazyFrame, version: Version, ends: pl.LazyFrame | None) -> pl.LazyFrame:
-    """One row per run (code c): its counts, fitness and first deviation (text categorical)."""
+def _cases(
+    moves: pl.LazyFrame, states: pl.LazyFrame, graph: _Graph, ends: pl.LazyFrame | None
+) -> pl.LazyFrame:
+    """One row per run (code c): its counts, fitness and first deviation (codes and text)."""
     dev = pl.col("log") | (pl.col("model_moves") > 0)
     per = moves.group_by("c", maintain_order=True).agg(
         pl.col("process", "version").first(), pl.col("counted").sum().alias("steps"),
         pl.col("log").sum().cast(pl.Int64).alias("log_moves"), pl.col("model_moves").sum(),
         pl.len().alias("n"), pl.col("i").first().alias("i0"),
         pl.col("i").filter(dev).first().alias("at"), pl.col("log").filter(dev).first(),
-        pl.col("from_step", "to_step").filter(dev).first(),
-        pl.col("to_step").filter(pl.col("known")).last().alias("last"),
-    )  # fmt: skip
+        pl.col("from_code", "to_step").filter(dev).first(),
+    ).join(states, on="c")  # fmt: skip
     if ends is None:
-        per = per.with_columns(pl.lit(None, pl.Categorical).alias("end"), end_moves=pl.lit(0))
+        per = per.with_columns(
+            pl.lit(None, pl.String).alias("end"), pl.lit(0, pl.Int64).alias("end_moves"),
+            pl.lit(None, pl.List(pl.String)).alias("end_skipped"),
+        )  # fmt: skip
     else:
         done = ends.with_columns(pl.lit(True).alias("finished"))
-        per = per.join(done, on="c", how="left").join(_end_table(version), on="last", how="left")
+        per = per.join(done, on="c", how="left").join(graph.ends.lazy(), on="state", how="left")
         stop = pl.col("finished").fill_null(False) & pl.col("end_moves").is_not_null()
         per = per.with_columns(
-            pl.when(stop).then("end"), pl.when(stop).then("end_moves").otherwise(0)
-        )
+            pl.when(stop).then("end"), pl.when(stop).then("end_moves").otherwise(0),
+            pl.when(stop).then("end_skipped"),
+        )  # fmt: skip
     paired, stopped = pl.col("at").is_not_null(), pl.col("end_moves") > 0
     model = pl.col("model_moves") + pl.col("end_moves")
     steps = pl.col("steps").cast(pl.Int64)
@@ -286,60 +341,43 @@ def _cases(moves: pl.LazyFrame, version: Version, ends: pl.LazyFrame | None) -> 
         fitness.clip(0.0, 1.0).alias("fitness"),
         pl.when(paired).then(pl.col("at") - pl.col("i0") + 1).when(stopped).then(pl.col("n") + 1)
         .cast(pl.Int64).alias("position"),
-        pl.when(paired).then(pl.col("from_step")).when(stopped).then(pl.col("last"))
-        .alias("from_step"),
+        pl.when(paired).then(pl.col("from_code")).when(stopped).then(pl.col("state"))
+        .alias("from_code"),
         pl.when(paired).then(pl.col("to_step")).when(stopped).then(pl.col("end"))
         .alias("to_step"),
         pl.when(paired).then(kind).when(stopped).then(pl.lit(MODEL_MOVE)).alias("move"),
-        "last", "end", "end_moves",
+        "state", "end", "end_moves", "end_skipped",
     )  # fmt: skip
 
 
-def _end_table(version: Version) -> pl.LazyFrame:
-    """last (a step) → end (the nearest end step) and end_moves (steps skipped to reach it)."""
-    paths = end_skips(version).values()
-    return pl.LazyFrame(
-        {"last": [p[0] for p in paths], "end": [p[1] for p in paths],
-         "end_moves": [len(p[2]) for p in paths]},
-        schema={"last": pl.Categorical, "end": pl.Categorical, "end_moves": pl.Int64},
-    )  # fmt: skip
+def _text(codes: str, graph: _Graph) -> pl.Expr:
+    """A column of step codes as step ids ("" for the beginning)."""
+    return pl.col(codes).replace_strict(graph.names, default=None, return_dtype=pl.String)
 
 
-def _named(cases: pl.LazyFrame, names: pl.LazyFrame) -> pl.LazyFrame:
+def _named(cases: pl.LazyFrame, names: pl.LazyFrame, graph: _Graph) -> pl.LazyFrame:
     """The per-run table as :attr:`Conformance.cases` has it: named, text, by case id."""
     return (
         cases.join(names.unique("c", keep="first"), on="c", how="left")
         .select(
             pl.col("case_id").cast(pl.String), "process", "version", "steps", "log_moves",
-            "model_moves", "fitness", "position",
-            pl.col("from_step", "to_step").cast(pl.String), "move",
+            "model_moves", "fitness", "position", _text("from_code", graph).alias("from_step"),
+            "to_step", "move",
         )
         .sort("case_id")
     )  # fmt: skip
 
 
-def _skip_lists(pairs: Iterable[tuple[str, str, tuple[str, ...]]]) -> pl.LazyFrame:
-    rows = list(pairs)
-    return pl.LazyFrame(
-        {"a": [r[0] for r in rows], "b": [r[1] for r in rows],
-         "skipped": [list(r[2]) for r in rows]},
-        schema={"a": pl.Categorical, "b": pl.Categorical, "skipped": pl.List(pl.String)},
-    )  # fmt: skip
-
-
-def _by_step(moves: pl.LazyFrame, cases: pl.LazyFrame, version: Version) -> pl.LazyFrame:
+def _by_step(moves: pl.LazyFrame, cases: pl.LazyFrame, graph: _Graph) -> pl.LazyFrame:
     """The deviations by step (see :attr:`Conformance.steps`)."""
-    to = pl.col("to_step").cast(pl.String).alias("step")
+    to = pl.col("to_step").alias("step")
     one = pl.lit(1, pl.Int64)
-    skip = _skip_lists((a, b, s) for (a, b), s in skipped_steps(version).items())
-    ends = _skip_lists(end_skips(version).values())
-    model = moves.filter(~pl.col("log") & (pl.col("model_moves") > 0))
-    pair = _pair("from_step", "to_step").alias("pair")
+    skips = moves.filter(~pl.col("log") & (pl.col("model_moves") > 0)).join(
+        graph.skipped.lazy(), left_on=["from_code", "to_code"], right_on=["a", "b"]
+    )
     skipped = pl.concat([
-        model.with_columns(pair).join(skip.select(_pair("a", "b").alias("pair"), "skipped"),
-                                      on="pair").select("skipped"),
-        cases.filter(pl.col("end_moves") > 0).join(ends, left_on=["last", "end"],
-                                                   right_on=["a", "b"]).select("skipped"),
+        skips.select("skipped"),
+        cases.filter(pl.col("end_moves") > 0).select(pl.col("end_skipped").alias("skipped")),
     ]).explode("skipped").select(pl.col("skipped").alias("step"), model_moves=one)  # fmt: skip
     counts = pl.concat(
         [
@@ -350,23 +388,23 @@ def _by_step(moves: pl.LazyFrame, cases: pl.LazyFrame, version: Version) -> pl.L
         how="diagonal",
     )
     wrong = pl.concat([
-        moves.filter(pl.col("log") | (pl.col("model_moves") > 0)).select("to_step", "from_step"),
-        cases.filter(pl.col("end_moves") > 0).select(pl.col("end").alias("to_step"),
-                                                     pl.col("last").alias("from_step")),
-    ]).select(to, pl.col("from_step").cast(pl.String).alias("predecessor"))  # fmt: skip
+        moves.filter(pl.col("log") | (pl.col("model_moves") > 0)).select(to, "from_code"),
+        cases.filter(pl.col("end_moves") > 0).select(pl.col("end").alias("step"),
+                                                     pl.col("state").alias("from_code")),
+    ])  # fmt: skip
     before = (
-        wrong.group_by("step", "predecessor")
+        wrong.group_by("step", "from_code")
         .agg(pl.len().cast(pl.Int64).alias("predecessor_count"))
+        .with_columns(_text("from_code", graph).alias("predecessor"))
         .sort(["step", "predecessor_count", "predecessor"], descending=[False, True, False])
         .group_by("step", maintain_order=True).first()
     )  # fmt: skip
-    order = pl.LazyFrame({"step": [s.id for s in version.steps],
-                          "order": range(len(version.steps))})  # fmt: skip
+    order = pl.LazyFrame({"step": list(graph.ids), "order": range(len(graph.ids))})
     tallies = ("first", "log_moves", "model_moves")
     return (
         counts.group_by("step").agg(pl.col(*tallies).sum().cast(pl.Int64))
         .join(before, on="step", how="left")
         .join(order, on="step", how="left")
-        .sort(pl.col("order").fill_null(len(version.steps)), "step")
+        .sort(pl.col("order").fill_null(len(graph.ids)), "step")
         .select("step", *tallies, "predecessor", "predecessor_count")
     )  # fmt: skip

@@ -13,7 +13,7 @@ from boflyt.analysis.step_pairs import allowed_pairs, skipped_steps
 from boflyt.engine.definition.load import load_library
 from boflyt.engine.definition.scenario import load_scenario
 from boflyt.models.definition import Version
-from tests.factories import branching_version, linear_version
+from tests.factories import branching_version, chain, linear_version, make_version, plain_steps
 
 LIBRARY = load_library(Path(__file__).resolve().parents[2] / "processes")
 SEEDS = [(p, v) for p in ("private_lease", "eviction_prevention", "refugee_settlement")
@@ -72,8 +72,9 @@ def test_each_run_gets_its_moves_and_fitness() -> None:
         "c3": (3, 1, 0, pytest.approx(1 - 1 / 3)),  # x counted once: b is checked against a
         "c4": (1, 0, 1, pytest.approx(1 - 1 / 2)),
         "c5": (1, 0, 0, 1.0),
-        # '' → b skips a; b → a is a log move; finished at a, so b is missing: 3 of 2 + 2
-        "c6": (2, 1, 2, pytest.approx(1 - 3 / 4)),
+        # '' → b skips a; then a is a log move (the run stays at b, as in an alignment), and b
+        # is one pair from the end: 2 moves of 2 + 1
+        "c6": (2, 1, 1, pytest.approx(1 - 2 / 3)),
     }
 
 
@@ -90,7 +91,7 @@ def test_the_first_deviation_says_where_and_which_move() -> None:
 def test_the_summary_counts_conforming_runs_and_mean_fitness() -> None:
     result = conformance(paths(HAND, finished=("c1", "c2", "c3", "c4", "c6")), linear_version())
     assert (result.runs, result.conforming) == (6, 2)
-    assert result.mean_fitness == pytest.approx((1 + 0.5 + 2 / 3 + 0.5 + 1 + 0.25) / 6)
+    assert result.mean_fitness == pytest.approx((1 + 0.5 + 2 / 3 + 0.5 + 1 + 1 / 3) / 6)
     assert result.deviations.columns == ["case_id", "position", "from_step", "to_step"]
     assert result.as_dict()["mean_fitness"] == result.mean_fitness
 
@@ -101,10 +102,20 @@ def test_deviations_by_step_count_first_deviations_and_both_moves() -> None:
     assert result.steps.rows() == [
         # step, first, log moves, model moves, most common unexpected predecessor, its count
         ("a", 0, 1, 2, "b", 1),  # skipped by c2 and c6; done after b by c6
-        ("b", 2, 0, 2, "", 1),  # c2 and c6 begin their deviations here; c4, c6 never did b
-        ("end", 1, 0, 0, "a", 2),  # c4 and c6 finished at a
+        ("b", 2, 0, 1, "", 1),  # c2 and c6 begin their deviations here; c4 never did b
+        ("end", 1, 0, 0, "a", 1),  # c4 finished at a
         ("x", 1, 1, 0, "a", 1),  # not a step of the version: listed after its steps
     ]
+
+
+def test_a_step_done_late_is_one_log_move_and_the_run_stays_where_it_was() -> None:
+    version = make_version(plain_steps(start="start", a="task", b="task", c="task", end="end"),
+                           chain("start", "a", "b", "c", "end"))  # fmt: skip
+    late = conformance(paths({"late": ["a", "c", "b"]}, finished=("late",)), version)
+    assert late.cases is not None
+    # a → c skips b; b after c is a log move, the run stays at c, which is one pair from the
+    # end: 2 moves, as an optimal alignment needs (a, b skipped, c, b as a log move)
+    assert late.cases.select("log_moves", "model_moves", "fitness").row(0) == (1, 1, 0.5)
 
 
 def test_without_finished_cases_runs_are_not_checked_at_their_end() -> None:
