@@ -29,6 +29,7 @@ from typing import Any
 import polars as pl
 
 from boflyt.formats.log_frame import RAW_SCHEMA, LogError, Progress, empty_raw_frame
+from boflyt.formats.log_times import ISO, text_times
 from boflyt.formats.xes_lines import (
     ACTIVITY,
     GROUP,
@@ -61,11 +62,6 @@ _BATCH = 250_000
 _EXTENSIONS = (
     ("Concept", "concept"), ("Time", "time"), ("Lifecycle", "lifecycle"), ("Organizational", "org")
 )  # fmt: skip
-_DATETIME = (
-    r"^\s*(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}:?\d{2})?\s*$"
-)
-"""An xs:dateTime: date, time, fraction, offset (none or ``Z`` is UTC); a space for the ``T``,
-a comma for the point and an offset without colon are accepted as well."""
 
 
 def read_xes(
@@ -214,7 +210,7 @@ def _assemble(
     Raises:
         LogError: At the earliest line with a problem (see :func:`read_xes`).
     """
-    at = _timestamps(found[TIME])
+    at = text_times(found[TIME], pattern=ISO, zone="UTC")
     problems = [
         *_first(traces.filter(pl.col("name").is_null()), ACTIVITY, "the trace has no case id"),
         *_first(found.filter(pl.col(ACTIVITY).is_null()), ACTIVITY, "the event has no activity"),
@@ -256,36 +252,6 @@ def _bad_times(rows: pl.DataFrame) -> list[tuple[int, str, str]]:
     value = rows[TIME][0]
     allowed = "an xs:dateTime such as 2024-03-01T09:30:00.000+01:00"
     return _first(rows, TIME, f"{value!r} is not a date and time; allowed: {allowed}")
-
-
-def _timestamps(text: pl.Series) -> pl.Series:
-    """Naive UTC from xs:dateTime text; null where the text is not one (or not a real date).
-
-    The form nearly every log uses (fraction and an offset with colon) is parsed in one step;
-    only when some text is not in that form are all parsed part by part.
-    """
-    common = (
-        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_unit="us", strict=False)
-        .dt.convert_time_zone("UTC")
-        .dt.replace_time_zone(None)
-    )
-    if common.null_count() == text.null_count():
-        return common.alias("at")
-    return text.to_frame().select(_parts(pl.col(text.name))).to_series()
-
-
-def _parts(text: pl.Expr) -> pl.Expr:
-    """Naive UTC from xs:dateTime text, part by part (see :data:`_DATETIME`)."""
-    part = text.str.extract_groups(_DATETIME).struct.field
-    base = pl.concat_str(part("1"), pl.lit("T"), part("2")).str.to_datetime(
-        "%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False
-    )
-    micros = part("3").str.slice(0, 6).str.pad_end(6, "0").cast(pl.Int64).fill_null(0)
-    zone = part("4").str.replace(":", "", literal=True)
-    minutes = zone.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
-    minutes = minutes + zone.str.slice(3, 2).cast(pl.Int64, strict=False)
-    signed = pl.when(zone.str.starts_with("-")).then(-minutes).otherwise(minutes).fill_null(0)
-    return (base + pl.duration(microseconds=micros) - pl.duration(minutes=signed)).alias("at")
 
 
 def _organisation(found: pl.DataFrame, organisation: str | None, source: str) -> str:
