@@ -173,11 +173,18 @@ def _columns(path: Path, mapping: LogMapping, schema: pl.Schema) -> dict[str, st
             wanted[key] = key
     columns = {key: source for key, source in wanted.items() if source is not None}
     missing = {key: source for key, source in columns.items() if source not in names}
+    header = "row 1" if _kind(path) == "csv" else ""
     if missing:
         shown = ", ".join(f"'{source}'" for source in missing.values())
+        found = ", ".join(f"'{name}'" for name in names) or "no columns"
         raise LogError(
-            path.name, "row 1" if _kind(path) == "csv" else "", ", ".join(missing),
-            f"no column {shown}; the file has: {', '.join(names) or 'no columns'}",
+            path.name, header, ", ".join(missing), f"no column {shown}; the file has: {found}"
+        )
+    twice = [key for key, source in columns.items() if f"{source}_duplicated_0" in names]
+    if twice:
+        raise LogError(
+            path.name, header, twice[0], f"the header names '{columns[twice[0]]}' more than "
+            "once; allowed: one column of each name the mapping uses",
         )  # fmt: skip
     for key in columns:
         dtype = schema[columns[key]]

@@ -162,10 +162,10 @@ HEAD = "case,activity,timestamp\n"
 BAD_CSV = [
     # (content, mapping, the whole message)
     (HEAD.replace("timestamp", "tid") + "c1,a,2024-01-01\n", LogMapping(),
-     "log.csv, row 1, timestamp: no column 'timestamp'; the file has: case, activity, tid"),
+     "log.csv, row 1, timestamp: no column 'timestamp'; the file has: 'case', 'activity', 'tid'"),
     (HEAD + "c1,a,2024-01-01\n", LogMapping(case="Saksnummer", resource="Saksbehandler"),
      "log.csv, row 1, case, resource: no column 'Saksnummer', 'Saksbehandler'; "
-     "the file has: case, activity, timestamp"),
+     "the file has: 'case', 'activity', 'timestamp'"),
     (HEAD + "c1,a,2024-01-01\nc1,a,2024-01-02\nc1,a,32.01.2024\nc2,b,2024-02-30\n", LogMapping(),
      "log.csv, row 4, timestamp: '32.01.2024' is not a time; allowed: ISO 8601, such as "
      "2024-03-01T08:15:00+01:00 or 2024-03-01 08:15 (and 1 more row like it)"),
@@ -200,7 +200,12 @@ BAD_CSV = [
     (HEAD + 'c1,"a\n', LogMapping(), "log.csv, line 2: malformed CSV: unexpected end of data"),
     ("case;activity;timestamp\nc1;a;2024-01-01\n", LogMapping(),
      "log.csv, row 1, case, activity, timestamp: no column 'case', 'activity', 'timestamp'; "
-     "the file has: case;activity;timestamp"),
+     "the file has: 'case;activity;timestamp'"),
+    ("case,case,activity,timestamp\nc1,c2,a,2024-01-01\n", LogMapping(),
+     "log.csv, row 1, case: the header names 'case' more than once; allowed: one column of each "
+     "name the mapping uses"),
+    ("Sak ,activity,timestamp\nc1,a,2024-01-01\n", LogMapping(case="Sak"),
+     "log.csv, row 1, case: no column 'Sak'; the file has: 'Sak ', 'activity', 'timestamp'"),
 ]  # fmt: skip
 
 
