@@ -12,6 +12,8 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from boflyt.analysis.log_distance import (
     INSTANCE_SCHEMA,
@@ -168,3 +170,19 @@ def test_activity_instances_pairs_starts_and_keeps_only_named_activities() -> No
         ("c", "a", t + HOUR, t + 2 * HOUR),
         ("c", "b", t + 3 * HOUR, t + 3 * HOUR),
     ]
+
+
+@given(
+    st.lists(st.integers(0, 500), min_size=1, max_size=40).flatmap(
+        lambda a: st.tuples(
+            st.just(a), st.lists(st.integers(0, 500), min_size=len(a), max_size=len(a))
+        )
+    )
+)
+def test_emd_of_equal_sized_samples_pairs_them_in_sorted_order(
+    pair: tuple[list[int], list[int]],
+) -> None:
+    # with equal weights and sizes, the optimal transport matches the i-th smallest to the i-th
+    first, second = (np.array(x, dtype=float) for x in pair)
+    expected = np.mean(np.abs(np.sort(first) - np.sort(second)))
+    assert emd(first, second) == pytest.approx(expected, abs=1e-9)
