@@ -23,6 +23,7 @@ from boflyt.engine.definition.load import load_library
 from boflyt.formats.bpmn import bpmn_xml, write_bpmn
 from boflyt.models.definition import Version
 from boflyt.models.vocabulary import StepKind
+from boflyt.models.words import ENGLISH, Language, language
 from boflyt.visualize.extraction import extract_swimlane
 from tests.factories import linear_version
 
@@ -45,6 +46,7 @@ SPIFF_CLASS = {
     StepKind.PARALLEL: "ParallelGateway",
     StepKind.JOIN: "ParallelGateway",
 }
+NB = language("nb")
 NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 Box = tuple[float, float, float, float]  # x, y, right, bottom
@@ -54,16 +56,16 @@ def by_key(version: Version) -> str:
     return version.key
 
 
-def spec_of(version: Version, lang: str) -> Any:
+def spec_of(version: Version, lang: Language) -> Any:
     """The workflow spec SpiffWorkflow parses from the export, after checking it against the
     BPMN 2.0 XSDs (its validator raises on any schema error)."""
     parser = BpmnParser(validator=BpmnValidator())
-    parser.add_bpmn_str(bpmn_xml(version, LIBRARY.lanes, lang=lang))  # type: ignore[arg-type]
+    parser.add_bpmn_str(bpmn_xml(version, LIBRARY.lanes, lang=lang))
     return parser.get_spec(f"Process_{version.process}_v{version.version}")
 
 
-def document(version: Version, lang: str = "nb") -> ET.Element:
-    return ET.fromstring(bpmn_xml(version, LIBRARY.lanes, lang=lang))  # type: ignore[arg-type]
+def document(version: Version, lang: Language = NB) -> ET.Element:
+    return ET.fromstring(bpmn_xml(version, LIBRARY.lanes, lang=lang))
 
 
 def bounds(element: ET.Element) -> Box:
@@ -111,10 +113,10 @@ def on_border(point: tuple[float, float], box: Box) -> bool:
     return on_x or on_y
 
 
-@pytest.mark.parametrize("lang", ["nb", "en"])
+@pytest.mark.parametrize("lang", [NB, ENGLISH])
 @pytest.mark.parametrize("version", VERSIONS, ids=by_key)
 def test_spiffworkflow_reads_every_step_with_its_name_kind_and_lane(
-    version: Version, lang: str
+    version: Version, lang: Language
 ) -> None:
     spec = spec_of(version, lang)
     parsed = {t.bpmn_id: t for t in spec.task_specs.values() if t.bpmn_id is not None}
@@ -123,7 +125,7 @@ def test_spiffworkflow_reads_every_step_with_its_name_kind_and_lane(
         task = parsed[step.id]
         lane = LIBRARY.lanes.get(step.lane)
         assert lane is not None
-        assert (task.bpmn_name, task.lane) == (step.name.get(lang), lane.name.get(lang))  # type: ignore[arg-type]
+        assert (task.bpmn_name, task.lane) == (step.name.get(lang), lane.name.get(lang))
         assert type(task).__name__ == SPIFF_CLASS[step.kind]
     edges = {(t.source, t.target) for t in version.transitions}
     parsed_edges = {(s.bpmn_id, o.bpmn_id) for s in parsed.values() for o in s.outputs if o.bpmn_id}
@@ -132,7 +134,7 @@ def test_spiffworkflow_reads_every_step_with_its_name_kind_and_lane(
 
 @pytest.mark.parametrize("version", VERSIONS, ids=by_key)
 def test_one_pool_with_every_lane_of_the_version_in_its_order(version: Version) -> None:
-    root = document(version, "en")
+    root = document(version, ENGLISH)
     [participant] = root.findall("bpmn:collaboration/bpmn:participant", NS)
     [process] = root.findall("bpmn:process", NS)
     assert participant.get("processRef") == process.get("id")
@@ -221,7 +223,7 @@ def test_labels_overlap_no_node_and_no_other_label(version: Version) -> None:
 
 @pytest.mark.parametrize("version", VERSIONS, ids=by_key)
 def test_decision_branches_carry_their_outcome_as_name_and_condition(version: Version) -> None:
-    root = document(version, "en")
+    root = document(version, ENGLISH)
     decisions = {s.id for s in version.steps if s.kind is StepKind.DECISION}
     out = {(f.get("sourceRef"), f.get("targetRef")): f for f in flows(root)}
     branches = [t for t in version.transitions if t.source in decisions]
@@ -287,7 +289,7 @@ def test_the_conditions_route_a_bpmn_engine_to_the_end_the_outcomes_lead_to(
 
 def test_names_and_documentation_follow_the_language() -> None:
     version = LIBRARY.get("refugee_settlement", 2)
-    nb, en = document(version, "nb"), document(version, "en")
+    nb, en = document(version, NB), document(version, ENGLISH)
     step = version.step("settlement_team_match")
 
     def node(root: ET.Element) -> ET.Element:
@@ -300,12 +302,19 @@ def test_names_and_documentation_follow_the_language() -> None:
     assert "Berøringstid 20–35 min" in doc_nb and "Touch time 20–35 min" in doc_en
     assert "Sammen med Boligkontoret" in doc_nb and "Together with" in doc_en
     assert step.note is not None and step.note.split(";")[0] in doc_en
-    wait = en.find("bpmn:message", NS)
-    assert wait is None  # v2 has no wait step; v1 of eviction prevention has one
-    receive = document(LIBRARY.get("eviction_prevention", 1), "en").find(
-        "bpmn:process/bpmn:receiveTask", NS
+
+
+def test_a_wait_step_is_a_receive_task_waiting_for_its_own_message() -> None:
+    version = LIBRARY.get("eviction_prevention", 1)
+    root = document(version, ENGLISH)
+    [receive] = root.findall("bpmn:process/bpmn:receiveTask", NS)
+    [message] = root.findall("bpmn:message", NS)
+    step = version.step("tenant_sends_documents")
+    assert (receive.get("id"), receive.get("messageRef")) == (step.id, message.get("id"))
+    assert message.get("name") == step.name.en
+    assert "Wait before the step 3–10 working days (waiting on an outside party)" in (
+        receive.findtext("bpmn:documentation", "", NS)
     )
-    assert receive is not None and receive.get("messageRef") == "Message_tenant_sends_documents"
 
 
 def test_write_replaces_the_file_and_leaves_nothing_beside_it(tmp_path: Path) -> None:
