@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import gzip
+import itertools
 import json
 import re
+import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from boflyt.analysis.step_pairs import allowed_pairs, end_skips, skipped_steps
 from boflyt.cli import app
-from tests.boflyt.conftest import add_staff
+from boflyt.engine.definition.load import load_library
+from boflyt.workspace import Workspace
+from tests.boflyt.conftest import PROCESSES, add_staff
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("cli_folder")
@@ -179,3 +187,95 @@ def test_an_imported_log_without_its_ends_is_not_held_to_them(tmp_path: Path) ->
 def test_a_bad_run_set_or_version_is_one_clear_error(args: list[str], message: str) -> None:
     output = invoke("conformance", *args, code=1)
     assert message in output and len(output.strip().splitlines()) == 1
+
+
+# -- the receipt log --------------------------------------------------------------------------
+
+RECEIPT = Path(__file__).resolve().parents[3] / "shared" / "data" / "event-logs" / "receipt.xes.gz"
+XES = "{http://www.xes-standard.org/}"
+MAIN_PATH = {
+    "confirm": "Confirmation of receipt",
+    "t02": "T02 Check confirmation of receipt",
+    "t04": "T04 Determine confirmation of receipt",
+    "t05": "T05 Print and send confirmation of receipt",
+    "t06": "T06 Determine necessity of stop advice",
+    "t10": "T10 Determine necessity to stop indication",
+}
+"""The receipt phase's main path as a version: step id → the log's activity (its name)."""
+
+
+def receipt_version(library: Path) -> None:
+    """Write receipt@v1 (start → the main path → end, one lane) into ``library``."""
+    steps = [
+        "  - {id: start, kind: start, lane: records_office, name: {nb: Start, en: Start}}",
+        *(f"  - {{id: {i}, kind: task, lane: records_office, name: {{nb: {n}, en: {n}}}}}"
+          for i, n in MAIN_PATH.items()),
+        "  - {id: end, kind: end, lane: records_office, name: {nb: Slutt, en: End}}",
+    ]  # fmt: skip
+    ids = ["start", *MAIN_PATH, "end"]
+    flows = [f"  - {{from: {a}, to: {b}}}" for a, b in itertools.pairwise(ids)]
+    (library / "receipt").mkdir()
+    (library / "receipt" / "v1.yaml").write_text(
+        "process: receipt\nversion: 1\nlabel: Main path\nbased_on: null\nstatus: draft\n"
+        'owner: tests\ndate: "2025-01-01"\nsummary: The main path, for a test.\n'
+        "name: {nb: Mottak, en: Receipt}\nlanes: [records_office]\n\nsteps:\n"
+        + "\n".join(steps) + "\n\ntransitions:\n" + "\n".join(flows) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+
+
+def replayed_receipt() -> list[tuple[int, int, int, int | None]]:
+    """Each case's (steps, log moves, model moves, first deviation's position), computed here
+    from the raw XES (xml.etree) by a plain Python replay over the version's step pairs."""
+    version = load_library(Workspace.current().processes_dir).get("receipt", 1)
+    allowed, skips, ends = allowed_pairs(version), skipped_steps(version), end_skips(version)
+    step_of = {name: step for step, name in MAIN_PATH.items()}
+    with gzip.open(RECEIPT) as handle:
+        root = ET.parse(handle).getroot()
+    found = []
+    for trace in root.iter(f"{XES}trace"):
+        events = []
+        for event in trace.iter(f"{XES}event"):
+            attrs = {a.get("key"): a.get("value") for a in event}
+            if attrs.get("lifecycle:transition", "complete").lower() == "complete":
+                at = dt.datetime.fromisoformat(str(attrs["time:timestamp"]))
+                events.append((at.astimezone(dt.UTC), len(events), attrs["concept:name"]))
+        state, log, model, first = "", 0, 0, None
+        for position, (_, _, activity) in enumerate(sorted(events), start=1):
+            step = step_of.get(str(activity))
+            if step is not None and (state, step) in allowed:
+                state = step
+                continue
+            first = first or position
+            if step is not None and (state, step) in skips:
+                model, state = model + len(skips[(state, step)]), step
+            else:
+                log += 1
+        if state in ends:  # every imported case is finished at its last event
+            model += len(ends[state][2])
+            first = first or len(events) + 1
+        found.append((len(events), log, model, first))
+    return sorted(found, key=lambda row: (row[0], row[1], row[2], row[3] or 0))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not RECEIPT.exists(), reason="the shared receipt log is not there")
+def test_the_receipt_log_against_its_main_path_agrees_with_a_plain_replay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = tmp_path / "processes"
+    shutil.copytree(PROCESSES, library)
+    receipt_version(library)
+    monkeypatch.setenv("BOFLYT_PROCESSES_DIR", str(library))
+    invoke("import", str(RECEIPT), "--name", "receipt", "--process", "receipt@v1", "--no-prefect")
+    data = checked("imported:receipt", "receipt@v1", "--cases")
+    expected = replayed_receipt()
+    assert data["runs"] == len(expected) == 1434
+    assert data["conforming"] == sum(1 for row in expected if row[3] is None)
+    got = sorted(
+        ((c["steps"], c["log_moves"], c["model_moves"], c["position"]) for c in data["cases"]),
+        key=lambda row: (row[0], row[1], row[2], row[3] or 0),
+    )
+    assert got == expected
+    fitness = [1 - (log + model) / (steps + model) for steps, log, model, _ in expected]
+    assert data["mean_fitness"] == pytest.approx(sum(fitness) / len(fitness))
