@@ -27,6 +27,7 @@ import os
 import secrets
 import xml.etree.ElementTree as ET
 from collections import Counter
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 from boflyt.formats.bpmn_diagram import DiagramGeometry, diagram_geometry
@@ -132,47 +133,63 @@ def _document(element: ET.Element, notes: list[str]) -> None:
         element.insert(0, doc)
 
 
-def _process(version: Version, lanes: dict[str, str], lang: Language) -> ET.Element:
-    process = ET.Element(
-        _q("bpmn:process"), id=f"Process_{version.process}_v{version.version}", isExecutable="true"
-    )
-    process.set("name", version.name.get(lang))
-    _document(process, [version.summary.strip()] if version.summary.strip() else [])
+def _lane_set(process: ET.Element, version: Version, lanes: dict[str, str]) -> None:
+    """One lane per organisation, in the version's order, listing the steps it owns."""
     lane_set = _sub(process, "bpmn:laneSet", id=f"LaneSet_{version.process}")
     for lane_id in version.lanes:
         lane = _sub(lane_set, "bpmn:lane", id=f"Lane_{lane_id}", name=lanes[lane_id])
         for step in version.steps:
             if step.lane == lane_id:
                 _sub(lane, "bpmn:flowNodeRef").text = step.id
+
+
+def _flow_node(
+    process: ET.Element, step: Step, lanes: dict[str, str], lang: Language
+) -> ET.Element:
+    node = _sub(process, f"bpmn:{ELEMENTS[step.kind]}", id=step.id, name=step.name.get(lang))
+    if step.kind is StepKind.WAIT:
+        node.set("messageRef", f"Message_{step.id}")
+    if step.kind in (StepKind.PARALLEL, StepKind.JOIN):
+        direction = "Diverging" if step.kind is StepKind.PARALLEL else "Converging"
+        node.set("gatewayDirection", direction)
+    _document(node, _step_notes(step, lanes, lang))
+    return node
+
+
+def _sequence_flow(
+    process: ET.Element, flow_id: str, transition: Transition, decision: bool, lang: Language
+) -> None:
+    """The flow of one transition; a decision's branch is named by and conditioned on its
+    outcome."""
+    flow = _sub(
+        process, "bpmn:sequenceFlow", id=flow_id,
+        sourceRef=transition.source, targetRef=transition.target,
+    )  # fmt: skip
+    name = transition.label.get(lang) if transition.label else transition.outcome
+    if name:
+        flow.set("name", name)
+    _document(flow, _flow_notes(transition, lang))
+    if decision and transition.outcome:
+        condition = _sub(flow, "bpmn:conditionExpression")
+        condition.set(_q("xsi:type"), "bpmn:tFormalExpression")
+        condition.text = f"{transition.source} == '{transition.outcome}'"
+
+
+def _process(version: Version, lanes: dict[str, str], lang: Language) -> ET.Element:
+    process = ET.Element(
+        _q("bpmn:process"), id=f"Process_{version.process}_v{version.version}", isExecutable="true"
+    )
+    process.set("name", version.name.get(lang))
+    _document(process, [version.summary.strip()] if version.summary.strip() else [])
+    _lane_set(process, version, lanes)
+    nodes = {step.id: _flow_node(process, step, lanes, lang) for step in version.steps}
     ids = flow_ids(version)
-    nodes = {}
-    for step in version.steps:
-        node = _sub(process, f"bpmn:{ELEMENTS[step.kind]}", id=step.id, name=step.name.get(lang))
-        if step.kind is StepKind.WAIT:
-            node.set("messageRef", f"Message_{step.id}")
-        if step.kind in (StepKind.PARALLEL, StepKind.JOIN):
-            node.set(
-                "gatewayDirection", "Diverging" if step.kind is StepKind.PARALLEL else "Converging"
-            )
-        _document(node, _step_notes(step, lanes, lang))
-        nodes[step.id] = node
     for end, side in (("incoming", "target"), ("outgoing", "source")):  # BPMN's order
         for flow_id, transition in zip(ids, version.transitions, strict=True):
             _sub(nodes[getattr(transition, side)], f"bpmn:{end}").text = flow_id
     decisions = {s.id for s in version.steps if s.kind is StepKind.DECISION}
     for flow_id, transition in zip(ids, version.transitions, strict=True):
-        flow = _sub(
-            process, "bpmn:sequenceFlow", id=flow_id,
-            sourceRef=transition.source, targetRef=transition.target,
-        )  # fmt: skip
-        name = transition.label.get(lang) if transition.label else transition.outcome
-        if name:
-            flow.set("name", name)
-        _document(flow, _flow_notes(transition, lang))
-        if transition.outcome and transition.source in decisions:
-            condition = _sub(flow, "bpmn:conditionExpression")
-            condition.set(_q("xsi:type"), "bpmn:tFormalExpression")
-            condition.text = f"{transition.source} == '{transition.outcome}'"
+        _sequence_flow(process, flow_id, transition, transition.source in decisions, lang)
     return process
 
 
@@ -240,7 +257,7 @@ def bpmn_document(
         id=f"Definitions_{version.process}_v{version.version}",
         targetNamespace=TARGET_NAMESPACE,
         exporter="Boflyt",
-        exporterVersion="1",
+        exporterVersion=package_version("boflyt"),
     )
     for step in version.steps:
         if step.kind is StepKind.WAIT:
