@@ -258,9 +258,14 @@ def export(
             except OSError as exc:
                 raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from None
     count = format_number(written, words.lang, 0)
-    console.print(Text(words["done"].format(events=count, runs=str(runs), file=str(output),
-                                            format=chosen_format.value,
-                                            versions=", ".join(versions))))  # fmt: skip
+    said = words["done"].format(
+        events=count,
+        runs=str(runs),
+        file=str(output),
+        format=chosen_format.value,
+        versions=", ".join(versions),
+    )
+    console.print(Text(said), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
