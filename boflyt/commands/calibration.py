@@ -11,6 +11,7 @@ a comment at the top of the file.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +36,19 @@ from boflyt.workspace import Workspace
 __all__ = ["register"]
 
 
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def scenario_name(text: str) -> str:
+    """``text`` when it can name a scenario (an identifier); else a usage error saying why."""
+    if not _NAME.fullmatch(text):
+        raise typer.BadParameter(
+            f"'{text}' is not a scenario name: lower-case letters, digits and _, "
+            "starting with a letter, at most 64"
+        )
+    return text
+
+
 def calibrate_command(
     runs: Annotated[str, typer.Argument(help="The measured run set, e.g. imported:receipt.")],
     process: Annotated[
@@ -50,7 +64,8 @@ def calibrate_command(
         typer.Option("--until", help="Fit on the cases started before this date (UTC)."),
     ] = None,
     name: Annotated[
-        str, typer.Option("--name", help="The scenario's name (and file name).")
+        str,
+        typer.Option("--name", parser=scenario_name, help="The scenario's name (and file name)."),
     ] = "calibrated",
     output: Annotated[
         Path | None,

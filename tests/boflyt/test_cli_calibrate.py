@@ -122,6 +122,7 @@ def test_by_default_it_lands_in_the_library_and_boflyt_simulate_runs_it(
         (["imported:small", "--process", REF, "--train", "1.5"], "between 0 and 1"),
         (["imported:small", "--process", REF, "--until", "2020-01-01"], "cases on both sides"),
         (["imported:small", "--process", "private_lease@v9"], "private_lease"),
+        (["imported:small", "--process", REF, "--name", "Bad-Name"], "not a scenario name"),
         (
             ["imported:small", "--process", REF, "--train", "0.5", "--until", "2025-02-01"],
             "either a training share or a date",
@@ -133,6 +134,6 @@ def test_bad_requests_are_refused_and_write_nothing(
 ) -> None:
     import_log()
     out = tmp_path / "fitted.yaml"
-    text = invoke("calibrate", *args, "-o", str(out), code=1)
+    text = invoke("calibrate", *args, "-o", str(out), code=2 if "--name" in args else 1)
     assert message in text
     assert not out.exists()
