@@ -49,7 +49,8 @@ __all__ = ["DEFAULT_TIME_ZONE", "ISO", "LogMapping", "load_mapping", "parse_mapp
 DEFAULT_TIME_ZONE = "Europe/Oslo"
 """The time zone of timestamps written without an offset, unless the mapping names another."""
 
-_DIRECTIVE = re.compile(r"%(?:\.?[369]?f|:z|#z|[a-zA-Z%])")
+_DIRECTIVE = re.compile(r"%(?:\.?[369]?f|:z|#z|[a-zA-Z%])?")
+"""A directive, or a lone ``%`` (which is unknown)."""
 _ALLOWED = "%Y %y %m %b %B %d %e %j %a %A %H %k %I %l %p %P %M %S %f %.f %z %:z %F %D %T %R %s %%"
 _KNOWN = frozenset(_ALLOWED.split()) | {"%.3f", "%.6f", "%.9f", "%3f", "%6f", "%9f", "%#z", "%h"}
 _DAY = (("%F",), ("%D",), ("%s",), ("%Y", "%m", "%d"), ("%Y", "%b", "%d"), ("%Y", "%B", "%d"),
@@ -159,10 +160,9 @@ def _check_format(pattern: str) -> None:
     """Refuse a strftime pattern that does not name a day or that cannot read its own output."""
     used = _DIRECTIVE.findall(pattern)
     unknown = [part for part in used if part not in _KNOWN]
-    if unknown or "%" in _DIRECTIVE.sub("", pattern):
-        shown = unknown[0] if unknown else pattern[_DIRECTIVE.sub("", pattern).index("%") :]
+    if unknown:
         raise ValueError(
-            f"'{pattern}' has an unknown directive {shown}; allowed: iso or {_ALLOWED}"
+            f"'{pattern}' has an unknown directive {unknown[0]}; allowed: iso or {_ALLOWED}"
         )
     if not any(all(part in used for part in day) for day in _DAY):
         raise ValueError(

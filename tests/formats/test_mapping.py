@@ -66,7 +66,16 @@ def test_the_mapping_is_frozen() -> None:
 
 
 @pytest.mark.parametrize(
-    "pattern", ["%d.%m.%Y %H:%M", "%Y-%m-%d %H:%M:%S%.f", "%d/%m/%Y %H:%M %z", "%F %T", "%d.%m.%y"]
+    "pattern",
+    [
+        "%d.%m.%Y %H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%d/%m/%Y %H:%M %z",
+        "%F %T",
+        "%d.%m.%y",
+        "%d.%m.%Y kl. %H.%M",
+        "%Y-%m-%d %H:%M %%",
+    ],
 )
 def test_a_strftime_pattern_that_reads_its_own_output_is_accepted(pattern: str) -> None:
     assert LogMapping(timestamp_format=pattern).timestamp_format == pattern
@@ -86,6 +95,8 @@ BAD = [
     ("m.toml", 'time_zone = "CEST"', "m.toml, time_zone: unknown time zone 'CEST'"),
     ("m.toml", 'timestamp_format = "%d.%m.%Q"',
      "m.toml, timestamp_format: '%d.%m.%Q' has an unknown directive %Q; allowed: iso or %Y"),
+    ("m.toml", 'timestamp_format = "%Y-%m-%d %"',
+     "m.toml, timestamp_format: '%Y-%m-%d %' has an unknown directive %; allowed: iso or %Y"),
     ("m.toml", 'timestamp_format = "%H:%M"',
      "m.toml, timestamp_format: '%H:%M' names no date; allowed: iso, or a pattern with a year"),
     ("m.toml", 'timestamp_format = "%d.%m.%Y %I:%M"',

@@ -406,3 +406,8 @@ def test_the_worked_example_reads_as_the_page_says(tmp_path: Path, suffix: str) 
         ("Vedtak", "complete", at(2024, 3, 31, 1, 10), "kari.n", "Boligkontoret"),
     ]
     assert set(frame["case"]) == {"2024-0117"}
+
+
+def test_a_log_with_only_its_header_is_an_empty_raw_frame(tmp_path: Path) -> None:
+    frame = read_table(csv(tmp_path, "case,activity,timestamp\n"), LogMapping())
+    assert frame.is_empty() and frame.schema == pl.Schema(RAW_SCHEMA)
