@@ -182,10 +182,11 @@ def conformance(
     """
     frame = events.lazy()
     if "kind" in frame.collect_schema().names():
-        frame = _coded(frame)
+        kind = pl.col("kind").cast(pl.String)
+        wanted = (EventKind.STEP_COMPLETED.value, EventKind.CASE_FINISHED.value)
+        frame = _coded(frame.filter(kind.is_in(wanted)))  # the other rows never count
         if finished is None:
-            done = pl.col("kind").cast(pl.String) == EventKind.CASE_FINISHED.value
-            finished = frame.filter(done).select("c")
+            finished = frame.filter(kind == EventKind.CASE_FINISHED.value).select("c")
         frame = completed_paths(frame)
     names = frame.select("c", "case_id") if case_ids is None else case_ids.lazy()
     if not every_run:
