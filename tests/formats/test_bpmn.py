@@ -25,11 +25,14 @@ from boflyt.models.definition import Version
 from boflyt.models.vocabulary import StepKind
 from boflyt.models.words import ENGLISH, Language, language
 from boflyt.visualize.extraction import extract_swimlane
-from tests.factories import linear_version
+from tests.factories import branching_version, linear_version
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 LIBRARY = load_library(PROCESSES)
-VERSIONS = [v for p in LIBRARY.processes() for v in LIBRARY.versions(p)]
+VERSIONS = [
+    *(v for p in LIBRARY.processes() for v in LIBRARY.versions(p)),
+    branching_version(),  # every routing feature at once: a three-way decision, parallel, wait
+]
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
@@ -249,7 +252,8 @@ def test_ids_are_unique_ncnames(version: Version) -> None:
 
 def finished_end(version: Version, end: str) -> list[str]:
     """Run the export in SpiffWorkflow along one path from the start to ``end``: each decision on
-    it takes the outcome the path takes (the data names it); returns the end events reached."""
+    it takes the outcome the path takes (the data names it), people's tasks are done, a wait
+    step's message arrives, a system's work finishes; returns the end events reached."""
     graph = nx.DiGraph([(t.source, t.target) for t in version.transitions])
     start = next(s.id for s in version.steps if s.kind is StepKind.START)
     path = nx.shortest_path(graph, start, end)
@@ -271,6 +275,8 @@ def finished_end(version: Version, end: str) -> list[str]:
             workflow.send_event(BpmnEvent(task.task_spec.event_definition, {}))
         for task in workflow.get_tasks(state=TaskState.READY):
             task.run()
+        for task in workflow.get_tasks(state=TaskState.STARTED):  # a system's work is done
+            task.complete()
     assert workflow.is_completed()
     done = workflow.get_tasks(state=TaskState.COMPLETED)
     return [t.task_spec.bpmn_id for t in done if type(t.task_spec).__name__ == "EndEvent"]
