@@ -325,3 +325,42 @@ def test_writing_reports_progress_in_events(tmp_path: Path) -> None:
     told: list[tuple[int, int | None]] = []
     write_xes(EVENTS, tmp_path / "out.xes", progress=lambda done, total: told.append((done, total)))
     assert told == [(4, 4)]
+
+
+def test_blocks_of_whole_traces_keep_lines_and_cases_across_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xes_lines, "_READ", 64)
+    monkeypatch.setattr(xes_lines, "_BLOCK", 300)  # a block every trace or two
+    blocks: list[int] = []
+    read_block = xes_lines._read_block
+
+    def counted(lines: pl.DataFrame, *args: object) -> tuple[pl.DataFrame, pl.DataFrame]:
+        blocks.append(lines.height)
+        return read_block(lines, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(xes_lines, "_read_block", counted)
+    traces = [trace(f"c{n}", *(event(f"a{n}.{k}") for k in range(n % 3 + 1))) for n in range(9)]
+    text = HEAD + "".join(traces) + "</log>\n"
+    found = both_paths(write(tmp_path, text))
+    assert len(blocks) >= 5
+    assert found["case"].to_list() == [f"c{n}" for n in range(9) for _ in range(n % 3 + 1)]
+    lines = text.splitlines()
+    assert all(lines[row - 1].strip() == "<event>" for row in found["row"])
+    assert [lines[row].split('"')[3] for row in found["row"]] == found["activity"].to_list()
+
+
+def test_a_late_line_out_of_the_layout_sends_the_whole_file_element_by_element(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xes_lines, "_BLOCK", 300)
+    traces = "".join(trace(f"c{n}", event(), event("Check")) for n in range(6))
+    path = write(tmp_path, HEAD + traces + "<!-- the end -->\n</log>\n")
+    assert not uses_line_path(path)
+    assert read_xes(path)["case"].to_list() == [f"c{n}" for n in range(6) for _ in range(2)]
+
+
+def test_an_empty_frame_writes_a_log_without_traces(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xes"
+    assert write_xes(EVENTS.clear(), path) == 0
+    assert read_xes(path).is_empty()
