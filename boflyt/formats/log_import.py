@@ -54,6 +54,7 @@ __all__ = [
     "ConvertedLog",
     "ImportSummary",
     "case_pseudonym",
+    "case_pseudonyms",
     "convert_log",
     "lane_names",
     "resource_pseudonym",
@@ -73,8 +74,20 @@ _LAST = 1 << 40
 
 def case_pseudonym(key: ReferenceKey, name: str, case: str) -> str:
     """The stored id of case ``case`` of the import ``name``: a keyed digest, 32 hex digits."""
-    message = b"\x1f".join((_CASE_LABEL, name.encode(), case.encode()))
-    return hmac.new(key.secret, message, hashlib.sha256).hexdigest()[:32]
+    return case_pseudonyms(key, name, [case])[0]
+
+
+def case_pseudonyms(key: ReferenceKey, name: str, cases: Iterable[str]) -> list[str]:
+    """:func:`case_pseudonym` of many cases: HMAC-SHA256 of ``label 0x1f name 0x1f case``, the
+    keyed state of the common prefix made once and copied per case."""
+    prefix = hmac.new(key.secret, b"\x1f".join((_CASE_LABEL, name.encode(), b"")), hashlib.sha256)
+
+    def one(case: str) -> str:
+        digest = prefix.copy()
+        digest.update(case.encode())
+        return digest.hexdigest()[:32]
+
+    return [one(case) for case in cases]
 
 
 def resource_pseudonym(key: ReferenceKey, resource: str) -> str:
@@ -238,24 +251,32 @@ def convert_log(
     process, number = (version.process, version.version) if version else (name, LOG_VERSION)
     steps = step_ids(raw["activity"].unique().to_list(), version)
     lanes = lane_names(raw["org"].drop_nulls().unique().to_list())
-    cases = {c: case_pseudonym(key, name, c) for c in raw["case"].unique().to_list()}
+    cases = _case_codes(raw["case"], key, name)
     people = {
         r: resource_pseudonym(key, r) for r in raw["resource"].drop_nulls().unique().to_list()
     }
-    log = raw.select(
-        _mapped("case", cases).alias("case_id"),
-        _mapped("activity", steps).alias("step"),
-        "at",
-        pl.col("lifecycle").str.strip_chars().str.to_lowercase().fill_null(_COMPLETE).alias("lc"),
-        _mapped("resource", people).alias("actor"),
-        _mapped("org", lanes).alias("lane"),
-        "row",
-    ).sort("case_id", "at", "row")
+    lifecycle = pl.col("lifecycle").str.strip_chars().str.to_lowercase().fill_null(_COMPLETE)
+    log = (
+        raw.join(cases.select("case", "c"), on="case", how="left")
+        .select(
+            "c",
+            _mapped("activity", steps).alias("step"),
+            "at",
+            lifecycle.alias("lc"),
+            _mapped("resource", people).alias("actor"),
+            _mapped("org", lanes).alias("lane"),
+            "row",
+        )
+        .sort("c", "at", "row")
+    )
     items, unpaired = _items(log, calendar)
-    events = _events(log, items).with_columns(
-        pl.lit(process).alias("process"), pl.lit(number, pl.Int64).alias("version"),
+    events = _events(log, items)
+    events = events.with_columns(
+        cases["case_id"].gather(events["c"]).alias("case_id"),
+        pl.lit(process).alias("process"),
+        pl.lit(number, pl.Int64).alias("version"),
         pl.lit(Mode.IMPORTED.value).alias("mode"),
-    )  # fmt: skip
+    )
     events = events.select(
         (pl.col(c) if c in events.columns else pl.lit(None)).cast(t).alias(c)
         for c, t in FRAME_SCHEMA.items()
@@ -263,7 +284,7 @@ def convert_log(
     version_steps = {s.id for s in version.steps} if version is not None else set()
     transitions = log.filter(~pl.col("lc").is_in([_START, _COMPLETE]))["lc"].value_counts()
     summary = ImportSummary(
-        process=process, version=number, events=raw.height, cases=len(cases),
+        process=process, version=number, events=raw.height, cases=cases.height,
         steps=items.height, paired=int(items["start_at"].is_not_null().sum()),
         unpaired_starts=unpaired,
         other_transitions=dict(sorted(transitions.iter_rows())),
@@ -277,32 +298,58 @@ def convert_log(
     return ConvertedLog(events, summary)
 
 
+def _case_codes(case: pl.Series, key: ReferenceKey, name: str) -> pl.DataFrame:
+    """Per distinct case: its ``case_id`` (pseudonym) and ``c``, an integer code in pseudonym
+    order (so events sorted by code come out in the store's case order)."""
+    distinct = case.unique().to_list()
+    return (
+        pl.DataFrame({"case": distinct, "case_id": case_pseudonyms(key, name, distinct)})
+        .sort("case_id")
+        .with_row_index("c")
+    )
+
+
+_NEW_CASE = (pl.col("c") != pl.col("c").shift(1)).fill_null(True)
+"""True on the first row of each case in a frame sorted by case code."""
+
+
+def _before(column: str) -> pl.Expr:
+    """The column's value on the case's previous row (null on its first): a frame sorted by
+    case, with no window."""
+    return pl.when(_NEW_CASE).then(None).otherwise(pl.col(column).shift(1))
+
+
+def _number() -> pl.Expr:
+    """1, 2, … within each case of a frame sorted by case code."""
+    index = pl.int_range(pl.len(), dtype=pl.Int64)
+    return index - pl.when(_NEW_CASE).then(index).forward_fill() + 1
+
+
 def _items(log: pl.DataFrame, calendar: WorkCalendar) -> tuple[pl.DataFrame, int]:
     """One row per completed step, in case and completion order, with its paired start, ready
     time, touch minutes and whether a handoff leads into it; and the count of unpaired starts.
     """
-    nth = (pl.int_range(pl.len()).over("case_id", "step")).alias("n")
-    bounds = log.group_by("case_id").agg(pl.col("at").min().alias("first"))
+    nth = pl.int_range(pl.len()).over("c", "step").alias("n")
+    first = log.filter(_NEW_CASE).select("c", pl.col("at").alias("first"))
     starts = log.filter(pl.col("lc") == _START).select(
-        "case_id", "step", nth, pl.col("at").alias("start_at"),
+        "c", "step", nth, pl.col("at").alias("start_at"),
         pl.col("actor").alias("start_actor"), pl.col("lane").alias("start_lane"),
     )  # fmt: skip
     done = log.filter(pl.col("lc") == _COMPLETE).with_columns(nth)
-    paired = done.join(starts, on=["case_id", "step", "n"], how="left", maintain_order="left")
+    paired = done.join(starts, on=["c", "step", "n"], how="left", maintain_order="left")
     late = pl.col("start_at") > pl.col("at")
     paired = paired.with_columns(
         pl.when(late).then(None).otherwise(pl.col(c)).alias(c)
         for c in ("start_at", "start_actor", "start_lane")
-    ).join(bounds, on="case_id", how="left", maintain_order="left")
-    previous = pl.col("at").shift(1).over("case_id")
-    before = pl.col("lane").shift(1).over("case_id")
+    ).join(first, on="c", how="left", maintain_order="left")
     began = paired.select(pl.col("start_at").fill_null(pl.col("at"))).to_series()
     touch = working_minutes(paired["at"], calendar) - working_minutes(began, calendar)
+    before = _before("lane")
     items = paired.with_columns(touch.alias("touch")).with_columns(
-        (pl.int_range(pl.len()).over("case_id") + 1).alias("item"),
-        pl.min_horizontal(pl.coalesce(previous, "first"), "start_at").alias("ready"),
+        _number().alias("item"),
+        pl.min_horizontal(pl.coalesce(_before("at"), "first"), "start_at").alias("ready"),
         pl.when(pl.col("start_at").is_not_null()).then("touch").alias("touch"),
-        pl.col("step").shift(1).over("case_id").alias("from_step"),
+        _before("step").alias("from_step"),
         before.alias("from_lane"),
         (before.is_not_null() & pl.col("lane").is_not_null() & (before != pl.col("lane")))
         .fill_null(False)
@@ -337,40 +384,40 @@ def _filled(part: pl.DataFrame) -> pl.DataFrame:
     return (
         part.with_columns(blank)
         .with_columns(pl.col("item").cast(pl.Int64))
-        .select("case_id", "kind", "at", "_i", "_sub", *_COLUMNS)
+        .select("c", "kind", "at", "_i", "_sub", *_COLUMNS)
     )
 
 
 def _events(log: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
     """Every event of every case, sorted by time (ties: item order, then handoff, ready,
     started, completed), numbered ``seq`` from 1 per case."""
-    bounds = log.group_by("case_id").agg(
+    bounds = log.group_by("c").agg(
         pl.col("at").min().alias("first"), pl.col("at").max().alias("last")
     )
     item, lane = pl.col("item"), pl.col("lane")
     step_columns = ("step", "item", "lane")
     started = items.filter(pl.col("start_at").is_not_null())
     parts = [
-        bounds.select("case_id", *_slot(EventKind.CASE_STARTED, "first", 0, 0)),
-        bounds.select("case_id", *_slot(EventKind.CASE_FINISHED, "last", _LAST, 0)),
+        bounds.select("c", *_slot(EventKind.CASE_STARTED, "first", 0, 0)),
+        bounds.select("c", *_slot(EventKind.CASE_FINISHED, "last", _LAST, 0)),
         items.filter("handoff").select(
-            "case_id",
+            "c",
             *_slot(EventKind.HANDOFF, "ready", item, 0),
             "from_step",
             pl.col("step").alias("to_step"),
             "from_lane",
             lane.alias("to_lane"),
         ),
-        items.select("case_id", *_slot(EventKind.STEP_READY, "ready", item, 1), *step_columns),
+        items.select("c", *_slot(EventKind.STEP_READY, "ready", item, 1), *step_columns),
         started.select(
-            "case_id",
+            "c",
             *_slot(EventKind.STEP_STARTED, "start_at", item, 2),
             *step_columns,
             pl.col("start_actor").alias("actor"),
             pl.col("start_lane").alias("org"),
         ),
         items.select(
-            "case_id",
+            "c",
             *_slot(EventKind.STEP_COMPLETED, "at", item, 3),
             *step_columns,
             "actor",
@@ -380,7 +427,7 @@ def _events(log: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
     ]
     return (
         pl.concat([_filled(part) for part in parts])
-        .sort("case_id", "at", "_i", "_sub")
-        .with_columns((pl.int_range(pl.len()).over("case_id") + 1).alias("seq"))
+        .sort("c", "at", "_i", "_sub")
+        .with_columns(_number().alias("seq"))
         .drop("_i", "_sub")
     )
