@@ -10,6 +10,8 @@
 * :mod:`~boflyt.engine.store.queries` — the reads: cases, timelines, inboxes, run sets;
 * :mod:`~boflyt.engine.store.eventlog` — the log in bulk: cohorts in, run sets out, frames read;
   :mod:`~boflyt.engine.store.frame` — the one event-frame schema and the rows derived from it;
+  :mod:`~boflyt.engine.store.imports` — imported event logs (``imported:<name>``) stored in one
+  transaction with their ``imported_log`` row;
 * :mod:`~boflyt.engine.store.pseudonym` and :mod:`~boflyt.engine.store.key` — case references
   stored only as keyed pseudonyms, one key per store;
 * :mod:`~boflyt.engine.store.accounts` — the people who use the store: organisations, roles,
