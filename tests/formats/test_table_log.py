@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv as stdlib_csv
 import datetime as dt
 from pathlib import Path
 
@@ -411,3 +412,22 @@ def test_the_worked_example_reads_as_the_page_says(tmp_path: Path, suffix: str) 
 def test_a_log_with_only_its_header_is_an_empty_raw_frame(tmp_path: Path) -> None:
     frame = read_table(csv(tmp_path, "case,activity,timestamp\n"), LogMapping())
     assert frame.is_empty() and frame.schema == pl.Schema(RAW_SCHEMA)
+
+
+def test_the_csv_is_read_by_pythons_own_csv_and_iso_readers(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    write_table(events(), path)
+    with path.open(encoding="utf-8", newline="") as file:
+        rows = list(stdlib_csv.DictReader(file))
+    when = [dt.datetime.fromisoformat(row["timestamp"]) for row in rows]
+    assert when == [
+        dt.datetime(2024, 3, 1, 8, 5, 1, 250, tzinfo=UTC),
+        dt.datetime(2024, 3, 1, 8, 35, tzinfo=UTC),
+        dt.datetime(2024, 3, 2, 9, tzinfo=UTC),
+        dt.datetime(2024, 3, 31, 1, tzinfo=UTC),
+    ]
+    assert [(row["case"], row["lifecycle"], row["version"]) for row in rows] == [
+        ("c-1", "start", "2"), ("c-1", "complete", "2"), ("c-1", "complete", "2"),
+        ("c-2", "complete", "2"),
+    ]  # fmt: skip
+    assert rows[3]["resource"] == ""  # an automatic step: no one did it
