@@ -77,6 +77,8 @@ def read_table(
         for key in columns
         if key in _TIMES and frame[key].dtype == pl.String
     )
+    cells = [name for name in frame.columns if name != "row" and not name.endswith("_given")]
+    frame = frame.filter(~pl.all_horizontal(pl.col(cells).is_null()))  # blank lines hold nothing
     _check(path, mapping, frame, columns, scan)
     if progress is not None:
         progress(size, size)

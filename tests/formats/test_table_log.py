@@ -123,6 +123,15 @@ def test_a_pattern_with_an_offset_keeps_the_instant(tmp_path: Path) -> None:
     assert column(read_table(path, mapping), "at") == [at(2024, 7, 1, 8)]
 
 
+def test_blank_lines_are_skipped_and_rows_keep_their_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "windows.csv"
+    path.write_bytes(
+        b"case,activity,timestamp\r\nc1,a,2024-01-01\r\n\r\n,,\r\nc2,b,2024-01-02\r\n\r\n"
+    )
+    frame = read_table(path, LogMapping())
+    assert frame.select("case", "row").rows() == [("c1", 2), ("c2", 5)]
+
+
 def test_a_spreadsheets_byte_order_mark_is_not_part_of_the_first_column(tmp_path: Path) -> None:
     path = tmp_path / "excel.csv"
     path.write_bytes("\ufeffcase,activity,timestamp\nc1,a,2024-01-01\n".encode())
