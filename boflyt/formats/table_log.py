@@ -78,7 +78,9 @@ def read_table(
         if key in _TIMES and frame[key].dtype == pl.String
     )
     cells = [name for name in frame.columns if name != "row" and not name.endswith("_given")]
-    frame = frame.filter(~pl.all_horizontal(pl.col(cells).is_null()))  # blank lines hold nothing
+    blank = frame.select(pl.all_horizontal(pl.col(cells).is_null())).to_series()
+    if blank.any():  # blank lines hold nothing
+        frame = frame.filter(~blank)
     _check(path, mapping, frame, columns, scan)
     if progress is not None:
         progress(size, size)
