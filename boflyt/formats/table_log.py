@@ -252,6 +252,8 @@ def _check(
     count = int(bad[f"{problem} {key}"].sum())
     more = f" (and {count - 1} more row{'s' * (count > 2)} like it)" if count > 1 else ""
     value = _cell(path, mapping, scan, first["row"], columns[key])
+    if scan.collect_schema()[columns[key]].is_temporal():  # a timestamp column: as ISO text
+        mapping = mapping.model_copy(update={"timestamp_format": ISO})
     raise LogError(
         path.name, f"row {first['row']}", columns[key],
         _message(problem, key, value, mapping) + more,

@@ -288,6 +288,18 @@ def test_parquet_times_may_be_timestamps_with_or_without_a_zone_or_text(tmp_path
     assert column(frame, "at") == [at(2024, 6, 30, 22)] * 3
 
 
+def test_a_parquet_local_time_the_clocks_skip_is_refused_at_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "log.parquet"
+    walls = [dt.datetime(2024, 3, 31, 1, 59), dt.datetime(2024, 3, 31, 2, 30)]
+    pl.DataFrame({"case": ["c", "c"], "activity": ["a", "b"], "tid": walls}).write_parquet(path)
+    with pytest.raises(LogError) as refused:
+        read_table(path, LogMapping(timestamp="tid", timestamp_format="%d.%m.%Y %H:%M"))
+    assert str(refused.value) == (
+        "log.parquet, row 2, tid: '2024-03-31 02:30:00' never happens in Europe/Oslo "
+        "(the clocks skip it)"
+    )
+
+
 def test_a_parquet_column_of_numbers_is_not_a_time(tmp_path: Path) -> None:
     path = tmp_path / "log.parquet"
     pl.DataFrame({"case": ["c"], "activity": ["a"], "timestamp": [1.5]}).write_parquet(path)
