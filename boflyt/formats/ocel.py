@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import polars as pl
+import polars.selectors as cs
 
 from boflyt.models.definition import Version
 from boflyt.models.vocabulary import EventKind
@@ -182,7 +183,7 @@ def write_ocel(
     """
     relations = objects if objects is not None else pl.DataFrame(schema=STEP_OBJECTS_SCHEMA)
     log = _exported(events, relations)
-    domain = _domain(log, relations)
+    domain = _domain(log)
     header = {"objectTypes": _object_types(domain), "eventTypes": _event_types(log)}
     total = log.height
     with path.open("wb") as out:
@@ -198,17 +199,6 @@ def write_ocel(
 
 
 # --- JSON text, built column-wise -----------------------------------------------------------
-
-
-def _quoted(values: pl.Series) -> pl.Series:
-    """Each string as a JSON string literal: each distinct value encoded once by :mod:`json`.
-
-    >>> _quoted(pl.Series(["a", 'say "hi"', None])).to_list()
-    ['"a"', '"say \\\\"hi\\\\""', None]
-    """
-    distinct = values.drop_nulls().unique().to_list()
-    literal = {value: json.dumps(value, ensure_ascii=False) for value in distinct}
-    return values.replace_strict(literal, default=None, return_dtype=pl.String)
 
 
 def _plain(text: str) -> pl.Expr:
@@ -239,9 +229,18 @@ def _time(column: str) -> pl.Expr:
 
 def _exported(events: pl.DataFrame, relations: pl.DataFrame) -> pl.DataFrame:
     """The exported events (completions, case events, escalations, handoffs) in time order
-    (ties in the frame's order), with what their JSON needs: the case id and the string
-    attributes as JSON text (``q…``), the event type, a completion's ready and start times and
-    the domain objects its step relates to (``object_1``…, ``qualifier_1``…)."""
+    (ties in the frame's order), with what their JSON needs and nothing more: a case number
+    (``key``), the texts as JSON string literals (``q…``: case id, type, attributes, the acting
+    organisation, a handoff's organisations, the process), a completion's ready and start
+    times, and the domain objects its step relates to (``object_0``…, ``qualifier_0``…)."""
+    lanes = pl.concat([events[c] for c in ("org", "lane", "from_lane", "to_lane")])
+    quoted = {name: _literals(events[name]) for name in _TEXTS} | {"lane": _literals(lanes)}
+    types = {kind: json.dumps(name) for kind, name in _TYPES.items()}
+
+    def text(name: str, column: str | None = None) -> pl.Expr:
+        literal = quoted["lane" if name in _LANES else name]
+        return pl.col(column or name).replace_strict(literal, default=None, return_dtype=pl.String)
+
     keyed = events.lazy().with_columns(
         pl.col("case_id").cast(pl.Categorical).to_physical().alias("key")
     )
@@ -253,28 +252,41 @@ def _exported(events: pl.DataFrame, relations: pl.DataFrame) -> pl.DataFrame:
         for kind, name in ((_READY, "ready_at"), (_STARTED, "started_at"))
     )
     kind = pl.col("kind")
-    log = (
+    return (
         keyed.filter(kind.is_in([_DONE, *_TYPES]))
-        .select(
-            "key", "case_id", "seq", "kind", "at", "step", "item", "lane", "actor", "org",
-            "outcome", "touch_minutes", "transactions", "from_step", "to_step", "from_lane",
-            "to_lane", "channel", "process", "version",
-        )
         .with_row_index("row")
         .join(ready, on=["key", "item"], how="left")
         .join(started, on=["key", "item"], how="left")
         .join(_slots(relations).lazy(), on=["process", "version", "step"], how="left")
-        .sort("at", "row")
-        .with_columns(
-            pl.when(kind == _DONE).then(pl.col("step"))
-            .otherwise(kind.replace_strict(_TYPES, default=None)).alias("type"),
-            pl.coalesce("org", "lane").alias("acting"),
+        .select(
+            "row", "key", "seq", "kind", "at", "ready_at", "started_at", "touch_minutes",
+            "transactions", "version", cs.starts_with("object_", "qualifier_"),
+            *(text(name).alias(f"q{name}") for name in _TEXTS if name not in _LANES),
+            *(text(name).alias(f"q{name}") for name in ("lane", "from_lane", "to_lane")),
+            pl.coalesce(text("org"), text("lane")).alias("qacting"),
+            pl.when(kind == _DONE).then(text("step"))
+            .otherwise(kind.replace_strict(types, default=None)).alias("qtype"),
         )
+        .sort("at", "row")
         .collect()
     )  # fmt: skip
-    texts = ("case_id", "type", "actor", "lane", "outcome", "step", "from_step", "to_step",
-             "channel", "acting", "from_lane", "to_lane")  # fmt: skip
-    return log.with_columns(_quoted(log[name]).alias(f"q{name}") for name in texts)
+
+
+_TEXTS = ("case_id", "actor", "outcome", "step", "from_step", "to_step", "channel", "process",
+          "org", "lane", "from_lane", "to_lane")  # fmt: skip
+"""The frame's text columns written into the JSON."""
+_LANES = ("org", "lane", "from_lane", "to_lane")
+"""Those naming organisations (one mapping of lane ids to JSON text)."""
+
+
+def _literals(values: pl.Series) -> dict[str, str]:
+    """Each distinct string and its JSON string literal (each encoded once by :mod:`json`).
+
+    >>> _literals(pl.Series(["a", 'say "hi"', None, "a"]))
+    {'a': '"a"', 'say "hi"': '"say \\\\"hi\\\\""'}
+    """
+    distinct = values.drop_nulls().unique(maintain_order=True).to_list()
+    return {value: json.dumps(value, ensure_ascii=False) for value in distinct}
 
 
 _SLOTS = 6
@@ -315,11 +327,11 @@ _ATTRIBUTES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 
 def _event_types(log: pl.DataFrame) -> list[dict[str, Any]]:
     """Every event type in the log with the attributes its kind carries, in name order."""
-    types = log.select("type", "kind").unique().sort("type")
+    types = {(json.loads(q), kind) for q, kind in log.select("qtype", "kind").unique().iter_rows()}
     return [
         {"name": name, "attributes": [{"name": a, "type": t} for a, t, _, kinds in _ATTRIBUTES
                                       if kind in kinds]}
-        for name, kind in types.iter_rows()
+        for name, kind in sorted(types)
     ]  # fmt: skip
 
 
@@ -379,22 +391,23 @@ def _events(log: pl.DataFrame) -> pl.DataFrame:
     ).alias("json"))  # fmt: skip
 
 
-def _domain(log: pl.DataFrame, relations: pl.DataFrame) -> pl.DataFrame:
-    """Each case's domain objects: case_id, qcase_id (its JSON text), object_type."""
-    steps = (
-        log.filter(pl.col("kind") == _DONE)
-        .select("case_id", "qcase_id", "process", "version", "step")
-        .unique(["case_id", "process", "version", "step"])
+def _domain(log: pl.DataFrame) -> pl.DataFrame:
+    """Each case's domain objects: key, qcase_id (the case id's JSON text), object_type."""
+    done = log.select("kind", "key", "qcase_id", *(f"object_{slot}" for slot in range(_SLOTS)))
+    done = done.filter(pl.col("kind") == _DONE)
+    found = pl.concat(
+        done.select("key", "qcase_id", pl.col(f"object_{slot}").alias("object_type"))
+        for slot in range(_SLOTS)
     )
-    found = steps.join(relations.filter(pl.col("object_type") != CASE),
-                       on=["process", "version", "step"])  # fmt: skip
-    return found.select("case_id", "qcase_id", "object_type").unique()
+    kind = pl.col("object_type")
+    return found.filter(kind.is_not_null() & (kind != CASE)).unique(["key", "object_type"])
 
 
 def _organisations(log: pl.DataFrame) -> pl.Series:
     """The organisation objects' ids as JSON text, sorted."""
-    acting = log.filter(pl.col("kind").is_in(_ACTING))["qacting"]
-    handoffs = log.filter(pl.col("kind") == _HANDOFF)
+    texts = log.select("kind", "qacting", "qfrom_lane", "qto_lane")
+    acting = texts.filter(pl.col("kind").is_in(_ACTING))["qacting"]
+    handoffs = texts.filter(pl.col("kind") == _HANDOFF)
     found = pl.concat([acting, handoffs["qfrom_lane"], handoffs["qto_lane"]]).drop_nulls()
     ids = pl.DataFrame({"q": found.unique()}).select(_id(ORGANISATION, "q").alias("qid"))
     return ids["qid"].sort()
@@ -430,7 +443,7 @@ def _objects(log: pl.DataFrame, domain: pl.DataFrame, organisations: pl.Series) 
                          orient="row")  # fmt: skip
     own = pl.concat_str(_plain('"'), pl.col("object_type"), _plain(":"),
                         pl.col("qcase_id").str.slice(1))  # fmt: skip
-    linked = domain.join(domain, on=["case_id", "qcase_id"], suffix="_to").join(
+    linked = domain.join(domain, on=["key", "qcase_id"], suffix="_to").join(
         rules, on=["object_type", "object_type_to"]
     ).select(
         own.alias("qid"),
@@ -443,7 +456,7 @@ def _objects(log: pl.DataFrame, domain: pl.DataFrame, organisations: pl.Series) 
     linked = _joined(linked.sort("qid", "piece"), "qid", "piece")
     parts = [_case_objects(log, domain)]
     for kind in sorted(set(domain["object_type"].to_list())):
-        mine = domain.filter(pl.col("object_type") == kind).sort("case_id")
+        mine = domain.filter(pl.col("object_type") == kind).sort("qcase_id")
         parts.append(
             mine.select(own.alias("qid")).join(linked, on="qid", how="left")
             .select(_object(pl.col("qid"), kind, pl.lit(None, pl.String), pl.col("piece")))
@@ -457,42 +470,41 @@ def _objects(log: pl.DataFrame, domain: pl.DataFrame, organisations: pl.Series) 
 def _case_objects(log: pl.DataFrame, domain: pl.DataFrame) -> pl.DataFrame:
     """One ``case`` object per case: process and version from its start, its status over time,
     and its relations to its domain objects (the household "for", the others "concerns")."""
-    first = log.group_by("case_id", "qcase_id").agg(
-        pl.col("process").first(), pl.col("version").first(), pl.col("at").min(),
+    cases = log.select("key", "qcase_id", "qprocess", "version", "kind", "at")
+    first = cases.group_by("key").agg(
+        pl.col("qcase_id").first(), pl.col("qprocess").first(), pl.col("version").first(),
+        pl.col("at").min(),
     )  # fmt: skip
-    closed = log.filter(pl.col("kind").is_in(list(_CLOSED))).select(
-        "case_id", pl.col("kind").replace_strict(_CLOSED).alias("status"), "at"
+    closed = cases.filter(pl.col("kind").is_in(list(_CLOSED))).select(
+        "key", pl.col("kind").replace_strict(_CLOSED).alias("status"), "at"
     )
-    process = dict(zip(*(lambda s: (s.to_list(), _quoted(s).to_list()))(
-        first["process"].unique()), strict=True))  # fmt: skip
 
     def value(name: str, text: pl.Expr, at: str, order: int) -> list[pl.Expr]:
         return [
-            pl.col("case_id"), pl.lit(order).alias("order"),
+            pl.col("key"), pl.lit(order).alias("order"),
             pl.concat_str(_plain(f'{{"name":"{name}","value":'), text, _plain(',"time":"'),
                           pl.col(at).dt.strftime(_TIME), _plain('"}')).alias("piece"),
         ]  # fmt: skip
 
-    quoted_process = pl.col("process").replace_strict(process, return_dtype=pl.String)
     version = pl.concat_str(_plain('"'), pl.col("version").cast(pl.String), _plain('"'))
     status = pl.concat_str(_plain('"'), pl.col("status"), _plain('"'))
     attributes = _joined(pl.concat([
-        first.select(value("process", quoted_process, "at", 0)),
+        first.select(value("process", pl.col("qprocess"), "at", 0)),
         first.select(value("version", version, "at", 1)),
         first.select(value("status", _plain('"running"'), "at", 2)),
         closed.select(value("status", status, "at", 3)),
-    ]).sort("case_id", "order"), "case_id", "piece")  # fmt: skip
+    ]).sort("key", "order"), "key", "piece")  # fmt: skip
     qualifier = pl.when(pl.col("object_type") == "household").then(_plain("for"))
-    relations = _joined(domain.sort("case_id", "object_type").select(
-        "case_id",
+    relations = _joined(domain.sort("key", "object_type").select(
+        "key",
         pl.concat_str(_plain('{"objectId":"'), pl.col("object_type"), _plain(":"),
                       pl.col("qcase_id").str.slice(1), _plain(',"qualifier":"'),
                       qualifier.otherwise(_plain("concerns")), _plain('"}')).alias("piece"),
-    ), "case_id", "piece")  # fmt: skip
+    ), "key", "piece")  # fmt: skip
     return (
-        first.sort("case_id")
-        .join(attributes.rename({"piece": "attributes"}), on="case_id", how="left")
-        .join(relations.rename({"piece": "relations"}), on="case_id", how="left")
+        first.sort("qcase_id")
+        .join(attributes.rename({"piece": "attributes"}), on="key", how="left")
+        .join(relations.rename({"piece": "relations"}), on="key", how="left")
         .select(_object(_id(CASE, "qcase_id"), CASE, pl.col("attributes"), pl.col("relations")))
     )
 
