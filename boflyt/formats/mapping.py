@@ -254,6 +254,8 @@ def _problem(error: Mapping[str, Any], lines: LineMap | None) -> tuple[int, str,
         allowed = ", ".join(LogMapping.model_fields)
         hint = did_you_mean(str(loc[-1]), list(LogMapping.model_fields))
         return line, key, f"unknown key{hint}; allowed: {allowed}"
+    if error["type"] == "string_type" and found is None:
+        return line, key, "found nothing; allowed: text (leave the key out for its default)"
     if error["type"] == "string_type":
         return line, key, f'found {found!r}; allowed: text (quote it: "{found}")'
     return line, key, str(error["msg"]).removeprefix("Value error, ")

@@ -109,6 +109,8 @@ BAD = [
     ("m.yaml", "case: Sak\ntidssone: UTC",
      "m.yaml, line 2, tidssone: unknown key; allowed: case, activity"),
     ("m.yaml", "case: 2024", 'm.yaml, line 1, case: found 2024; allowed: text (quote it: "2024")'),
+    ("m.yaml", "case:\nresource:",
+     "m.yaml, line 1, case: found nothing; allowed: text (leave the key out for its default)"),
     ("m.yaml", "case: Sak\ncase: Saksnr", "m.yaml, line 2: duplicate key 'case'"),
     ("m.yaml", "- case", "m.yaml: expected keys and values such as case: Saksnummer"),
     ("m.yaml", "case: [", "m.yaml, line 1:"),
