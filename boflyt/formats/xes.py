@@ -23,6 +23,7 @@ import gzip
 import io
 import os
 import pyexpat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -302,14 +303,17 @@ def write_xes(events: pl.DataFrame, path: Path, *, progress: Progress | None = N
     work = _work_steps(events)
     declared = [key for key, column in ((RESOURCE, "actor"), (GROUP, "lane"))
                 if work[column].null_count() == 0]  # fmt: skip
+    xml = _event_xml(_needs_escapes(work))
     partial = path.with_name(f"{path.name}.part")
-    with _opened(partial, gzipped=path.name.endswith(".gz")) as out:
-        out.write(_head(declared).encode())
+    with _opened(partial, gzipped=path.name.endswith(".gz")) as out, ThreadPoolExecutor(1) as pool:
+        written = pool.submit(out.write, _head(declared).encode())
         for start in range(0, work.height, _BATCH):
-            text = work.slice(start, _BATCH).select(_event_xml().str.join("")).item()
-            out.write(text.encode())
+            text = work.slice(start, _BATCH).select(xml.str.join("")).item().encode()
+            written.result()
+            written = pool.submit(out.write, text)  # compressed while the next batch is built
             if progress is not None:
                 progress(min(start + _BATCH, work.height), work.height)
+        written.result()
         out.write(b"</log>\n")
     os.replace(partial, path)
     return work.height
@@ -322,17 +326,32 @@ def _opened(path: Path, *, gzipped: bool) -> io.BufferedIOBase:
 
 def _work_steps(events: pl.DataFrame) -> pl.DataFrame:
     """The step events :func:`write_xes` writes: cases in order of first appearance, each
-    case's events by ``seq``."""
+    case's events by ``seq``; ``opens``/``closes`` mark a case's first and last event."""
+    case = pl.col("case_id")
     return (
         events.filter(pl.col("kind").is_in(list(TRANSITIONS)) & pl.col("step").is_not_null())
         .with_row_index("row")
         .with_columns(first=pl.col("row").min().over("case_id"))
         .sort("first", "seq", "row")
+        .with_columns(opens=case.ne_missing(case.shift(1)), closes=case.ne_missing(case.shift(-1)))
     )
 
 
-def _escaped(column: str) -> pl.Expr:
-    return pl.col(column).cast(pl.String).str.replace_many(*_ESCAPES)
+_TEXT_COLUMNS = ("case_id", "process", "version", "step", "actor", "lane")
+
+
+def _needs_escapes(work: pl.DataFrame) -> frozenset[str]:
+    """The text columns with a character XML must escape in an attribute value."""
+    special = work.select(
+        pl.col(column).cast(pl.String).str.contains(r'[&<>"\t\n\r]').any()
+        for column in _TEXT_COLUMNS
+    ).row(0)
+    return frozenset(column for column, found in zip(_TEXT_COLUMNS, special, strict=True) if found)
+
+
+def _escaped(column: str, escaping: frozenset[str]) -> pl.Expr:
+    text = pl.col(column).cast(pl.String)
+    return text.str.replace_many(*_ESCAPES) if column in escaping else text
 
 
 def _attribute(kind: str, key: str, value: pl.Expr, indent: str = "\t\t\t") -> pl.Expr:
@@ -341,27 +360,26 @@ def _attribute(kind: str, key: str, value: pl.Expr, indent: str = "\t\t\t") -> p
     return pl.concat_str(start, value, pl.lit('"/>\n')).fill_null("")
 
 
-def _event_xml() -> pl.Expr:
+def _event_xml(escaping: frozenset[str]) -> pl.Expr:
     """Each event's XML text, opening its trace when it is the case's first, closing it when
-    the case's last."""
-    case = pl.col("case_id")
+    the case's last; ``escaping`` names the columns whose text needs escapes."""
     opening = pl.concat_str(
         pl.lit("\t<trace>\n"),
-        *(_attribute("string", key, _escaped(column), "\t\t")
+        *(_attribute("string", key, _escaped(column, escaping), "\t\t")
           for key, column in ((ACTIVITY, "case_id"), ("process", "process"),
                               ("version", "version"))),
     )  # fmt: skip
     stamp = pl.col("at").dt.strftime("%Y-%m-%dT%H:%M:%S%.3f+00:00")
     return pl.concat_str(
-        pl.when(case.ne_missing(case.shift(1))).then(opening).otherwise(pl.lit("")),
+        pl.when(pl.col("opens")).then(opening).otherwise(pl.lit("")),
         pl.lit("\t\t<event>\n"),
-        _attribute("string", ACTIVITY, _escaped("step")),
+        _attribute("string", ACTIVITY, _escaped("step", escaping)),
         _attribute("string", LIFECYCLE, pl.col("kind").replace_strict(TRANSITIONS)),
         _attribute("date", TIME, stamp),
-        _attribute("string", RESOURCE, _escaped("actor")),
-        _attribute("string", GROUP, _escaped("lane")),
+        _attribute("string", RESOURCE, _escaped("actor", escaping)),
+        _attribute("string", GROUP, _escaped("lane", escaping)),
         pl.lit("\t\t</event>\n"),
-        pl.when(case.ne_missing(case.shift(-1))).then(pl.lit("\t</trace>\n")).otherwise(pl.lit("")),
+        pl.when(pl.col("closes")).then(pl.lit("\t</trace>\n")).otherwise(pl.lit("")),
     )  # fmt: skip
 
 

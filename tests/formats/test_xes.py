@@ -364,3 +364,19 @@ def test_an_empty_frame_writes_a_log_without_traces(tmp_path: Path) -> None:
     path = tmp_path / "empty.xes"
     assert write_xes(EVENTS.clear(), path) == 0
     assert read_xes(path).is_empty()
+
+
+def test_a_case_that_spans_batches_stays_one_trace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xes, "_BATCH", 2)
+    path = tmp_path / "out.xes"
+    told: list[tuple[int, int | None]] = []
+    write_xes(EVENTS, path, progress=lambda done, total: told.append((done, total)))
+    text = path.read_text()
+    assert text.count("<trace>") == text.count("</trace>") == 2
+    assert (
+        read_xes(path).select("case", "activity", "lifecycle", "at", "resource", "org").rows()
+        == WRITTEN
+    )
+    assert told == [(2, 4), (4, 4)]
