@@ -325,17 +325,32 @@ def _number() -> pl.Expr:
     return index - pl.when(_NEW_CASE).then(index).forward_fill() + 1
 
 
+def _nth(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (sorted by case and time) with ``n`` = 0, 1, … per case and step, in its order.
+
+    A stable sort by one integer key (case × 2³² + step code) and a change flag: several times
+    faster than a window over two columns.
+    """
+    step = pl.col("step").cast(pl.Categorical).to_physical().cast(pl.UInt64)
+    key = pl.col("c").cast(pl.UInt64) * (1 << 32) + step
+    grouped = frame.with_row_index("_r").with_columns(key.alias("_k"))
+    grouped = grouped.sort("_k", maintain_order=True)
+    index = pl.int_range(pl.len(), dtype=pl.Int64)
+    new = (pl.col("_k") != pl.col("_k").shift(1)).fill_null(True)
+    numbered = grouped.with_columns((index - pl.when(new).then(index).forward_fill()).alias("n"))
+    return numbered.sort("_r").drop("_r", "_k")
+
+
 def _items(log: pl.DataFrame, calendar: WorkCalendar) -> tuple[pl.DataFrame, int]:
     """One row per completed step, in case and completion order, with its paired start, ready
     time, touch minutes and whether a handoff leads into it; and the count of unpaired starts.
     """
-    nth = pl.int_range(pl.len()).over("c", "step").alias("n")
     first = log.filter(_NEW_CASE).select("c", pl.col("at").alias("first"))
-    starts = log.filter(pl.col("lc") == _START).select(
-        "c", "step", nth, pl.col("at").alias("start_at"),
+    starts = _nth(log.filter(pl.col("lc") == _START)).select(
+        "c", "step", "n", pl.col("at").alias("start_at"),
         pl.col("actor").alias("start_actor"), pl.col("lane").alias("start_lane"),
     )  # fmt: skip
-    done = log.filter(pl.col("lc") == _COMPLETE).with_columns(nth)
+    done = _nth(log.filter(pl.col("lc") == _COMPLETE))
     paired = done.join(starts, on=["c", "step", "n"], how="left", maintain_order="left")
     late = pl.col("start_at") > pl.col("at")
     paired = paired.with_columns(
