@@ -178,7 +178,9 @@ def _lines(block: bytes) -> pl.DataFrame:
 
 def _after_head(lines: pl.DataFrame, source: str) -> pl.DataFrame:
     """The lines from the first ``<trace>`` on, once expat has checked the head up to it."""
-    first = lines.filter(pl.col("text").str.strip_chars(" \t\r") == "<trace>")["n"]
+    text = pl.col("text")
+    ending = lines.filter(text.str.ends_with("<trace>"))  # one line per trace: few to strip
+    first = ending.filter(text.str.strip_chars(" \t") == "<trace>")["n"]
     if first.is_empty():
         raise NotLines
     start = int(first[0])
