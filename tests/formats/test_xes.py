@@ -380,3 +380,19 @@ def test_a_case_that_spans_batches_stays_one_trace(
         == WRITTEN
     )
     assert told == [(2, 4), (4, 4)]
+
+
+@pytest.mark.parametrize(
+    ("start", "newline"), [(b"", "\n"), (b"\xef\xbb\xbf", "\n"), (b"", "\r\n")],
+    ids=["utf-8", "byte order mark", "crlf"],
+)  # fmt: skip
+def test_utf8_with_a_byte_order_mark_or_crlf_stays_on_the_line_path(
+    tmp_path: Path, start: bytes, newline: str
+) -> None:
+    text = HEAD + trace("sak-ø", event("Registrér søknad")) + "</log>\n"
+    path = tmp_path / "log.xes"
+    path.write_bytes(start + text.replace("\n", newline).encode())
+    assert uses_line_path(path)
+    assert both_paths(path).rows() == [
+        ("sak-ø", "Registrér søknad", dt.datetime(2024, 3, 1, 8, 30), None, None, None, 5)
+    ]
