@@ -7,7 +7,8 @@ held out to judge the simulation by (:mod:`boflyt.analysis.log_distance`):
 * **working time** — the working days are the weekdays holding at least 2 % of the events; a
   working day starts at 08:00 (the simulator's calendar) and lasts until the 99th percentile of
   the events' time of day on working days (whole half hours, 1-16 h); holidays ``none``;
-* **arrivals** — the training cases per calendar week between the first case's start and the cut;
+* **arrivals** — the training cases per calendar week between the first case's start (or the
+  start of the window, when one is given) and the cut;
 * **durations** — per step of the version, from each completed work item: its **wait** from
   ready (its ``step_ready`` event, else the case's previous completion or its start) to its
   start (its ``step_started`` event, else its completion), and its **touch** from start to
@@ -346,23 +347,27 @@ def calibrate(
     name: str = "calibrated",
     outside: frozenset[str] = frozenset(),
     description: str = "",
+    since: dt.datetime | None = None,
 ) -> Calibration:
-    """Fit a scenario for ``version`` from the cases of ``events`` started before ``cut``.
+    """Fit a scenario for ``version`` from the cases of ``events`` started before ``cut`` (and,
+    with ``since``, not before ``since``: a recent window, for a process that has changed).
 
     ``events`` is a Boflyt event frame (``case_id``, ``kind``, ``at``, ``step``, ``item``,
     ``lane``, ``actor``); ``outside`` lanes get no capacity; ``description`` is the scenario's.
     See the module doc for every rule.
 
     Raises:
-        ValueError: no case started before ``cut``, or none at or after it.
+        ValueError: no case started in the window before ``cut``, or none at or after it.
     """
     training, held_out = split_log(events, cut)
+    if since is not None:
+        training = split_log(training, since)[1]
     cases, rest = training["case_id"].n_unique(), held_out["case_id"].n_unique()
     if cases == 0 or rest == 0:
-        raise ValueError(f"the cut {cut} leaves {cases} cases before it and {rest} after it")
+        raise ValueError(f"the cut {cut} leaves {cases} cases to fit on and {rest} after it")
     calendar, notes = _calendar(training)
     items = _lanes(work_items(training, calendar), version)
-    first: dt.datetime = training["at"].min()  # type: ignore[assignment]
+    first: dt.datetime = since or training["at"].min()  # type: ignore[assignment]
     weeks = (cut - first).total_seconds() / (7 * 86400)
     overrides, touch_known = _overrides(items, version, calendar.minutes_per_day, notes)
     staffed = {lane for lane in version.lanes if lane not in outside}

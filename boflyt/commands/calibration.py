@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -63,6 +63,14 @@ def calibrate_command(
         dt.datetime | None,
         typer.Option("--until", help="Fit on the cases started before this date (UTC)."),
     ] = None,
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--since",
+            help="Fit only on cases started from this date (UTC): a recent window, when the "
+            "process has changed.",
+        ),
+    ] = None,
     name: Annotated[
         str,
         typer.Option("--name", parser=scenario_name, help="The scenario's name (and file name)."),
@@ -91,14 +99,15 @@ def calibrate_command(
         events = _events(workspace, run_set)
         if events.is_empty():
             fail(words["no_events"].format(runs=run_set))
+        window = _Window(train, until, _utc(since))
         try:
-            fit = _fit(events, version, library, run_set, train, until, name, words)
+            fit = _fit(events, version, library, run_set, window, name, words)
         except ValueError as exc:
             fail(str(exc))
         path = output or workspace.processes_dir / version.process / "scenarios" / f"{name}.yaml"
         if path.exists() and not force:
             fail(words["exists"].format(path=path))
-        text = scenario_text(fit, version, run_set, words)
+        text = scenario_text(fit, version, run_set, words, since=window.since)
         parse_scenario(text, file=path.name, version=version, lanes=library.lanes)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -106,6 +115,20 @@ def calibrate_command(
     console.print(words["wrote"].format(path=path))
     if output is None:
         console.print(words["next"].format(version=version.key, name=name))
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Which cases to fit on: a training share or a cut date, and where a recent window starts."""
+
+    train: float | None
+    until: dt.datetime | None
+    since: dt.datetime | None
+
+
+def _utc(at: dt.datetime | None) -> dt.datetime | None:
+    """A date as naive UTC, as the store keeps times (a naive one is taken as UTC)."""
+    return at.astimezone(dt.UTC).replace(tzinfo=None) if at and at.tzinfo else at
 
 
 def _events(workspace: Workspace, run_set: RunSet) -> pl.DataFrame:
@@ -121,28 +144,42 @@ def _fit(
     version: Version,
     library: Library,
     run_set: RunSet,
-    train: float | None,
-    until: dt.datetime | None,
+    window: _Window,
     name: str,
     words: Words,
 ) -> Calibration:
     """The calibration at the cut asked for (a 0.7 share when neither is given)."""
-    if until is not None:
-        until = until.astimezone(dt.UTC).replace(tzinfo=None) if until.tzinfo else until
+    train, until = window.train, _utc(window.until)
     cut = cut_of(events, train=0.7 if train is None and until is None else train, until=until)
     outside = frozenset(lane.id for lane in library.lanes.lanes if lane.outside)
-    fit = calibrate(events, version, cut=cut, name=name, outside=outside)
+    fit = calibrate(events, version, cut=cut, name=name, outside=outside, since=window.since)
     described = words["description"].format(
-        runs=run_set, cases=fit.training_cases, cut=f"{cut:%Y-%m-%d %H:%M}"
+        runs=run_set, cases=fit.training_cases, window=_window_text(fit, window.since, words)
     )
     return replace(fit, scenario=fit.scenario.model_copy(update={"description": described}))
 
 
-def scenario_text(fit: Calibration, version: Version, run_set: RunSet, words: Words) -> str:
+def _window_text(fit: Calibration, since: dt.datetime | None, words: Words) -> str:
+    """The training window in words: before the cut, or from ``since`` to the cut."""
+    cut = f"{fit.cut:%Y-%m-%d %H:%M}"
+    if since is None:
+        return words["window_before"].format(cut=cut)
+    return words["window_between"].format(since=f"{since:%Y-%m-%d %H:%M}", cut=cut)
+
+
+def scenario_text(
+    fit: Calibration,
+    version: Version,
+    run_set: RunSet,
+    words: Words,
+    *,
+    since: dt.datetime | None = None,
+) -> str:
     """The scenario as YAML, headed by a comment with the fitted branch probabilities."""
     header = words["header"].format(
-        runs=run_set, version=version.key, cut=f"{fit.cut:%Y-%m-%d %H:%M}", cases=fit.training_cases
-    )
+        runs=run_set, version=version.key, window=_window_text(fit, since, words),
+        cases=fit.training_cases,
+    )  # fmt: skip
     lines = [f"# {header}"]
     for decision, shares in fit.branches.items():
         parts = ", ".join(f"{target} {p:g}" for target, p in shares.items())

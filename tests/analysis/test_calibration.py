@@ -188,6 +188,18 @@ def test_calibrate_a_hand_made_log() -> None:
     assert Note("touch_unknown", (("n", "1"), ("of", "2"))) in fit.notes
 
 
+def test_a_recent_window_fits_only_the_cases_started_in_it() -> None:
+    log = staffed_log()
+    # w starts Monday 08:00, before the window; x (its first event Monday 09:00) and y in it
+    cut, since = MONDAY + 3 * 24 * H, MONDAY + H / 2
+    fit = calibrate(log, unrecorded_decision_version(), cut=cut, since=since)
+    assert (fit.training_cases, fit.held_out_cases) == (2, 1)
+    assert fit.scenario.arrivals_per_week == pytest.approx(2 / ((3 * 24 - 0.5) / 168), rel=1e-3)
+    assert fit.branches == {"d": {"b": 0.5, "end": 0.5}}  # x goes on to b, y ends
+    with pytest.raises(ValueError, match="0 cases to fit on"):
+        calibrate(log, unrecorded_decision_version(), cut=cut, since=cut)
+
+
 def test_with_branches_gives_a_valid_version_with_the_fitted_shares() -> None:
     version = with_branches(unrecorded_decision_version(), {"d": {"b": 0.25, "end": 0.75}})
     shares = {t.target: t.probability for t in version.transitions if t.source == "d"}

@@ -137,3 +137,13 @@ def test_bad_requests_are_refused_and_write_nothing(
     text = invoke("calibrate", *args, "-o", str(out), code=2 if "--name" in args else 1)
     assert message in text
     assert not out.exists()
+
+
+def test_a_recent_window_fits_fewer_cases(tmp_path: Path) -> None:
+    import_log()
+    out = tmp_path / "recent.yaml"
+    invoke("calibrate", "imported:small", "--process", REF, "--train", "0.6",
+           "--since", "2025-02-01", "-o", str(out), "--lang", "en")  # fmt: skip
+    text = out.read_text(encoding="utf-8")
+    whole = int(text.split("trained it")[0].rsplit("(", 1)[1].split(")")[0])
+    assert 0 < whole < 24  # fewer than the 24 cases before the cut
