@@ -208,3 +208,22 @@ def test_the_conversion_is_the_same_whatever_the_row_order_of_the_frame():
     shuffled = convert_log(log.reverse(), name="log", key=KEY).events
     key = ["case_id", "seq"]
     assert straight.sort(key).equals(shuffled.sort(key))
+
+
+@pytest.mark.parametrize("starts", [False, True], ids=["completions only", "overlapping starts"])
+def test_events_are_numbered_in_time_order_within_each_case(starts: bool):
+    rows = []
+    for c in range(30):
+        for n in range(8):
+            done = at(c + n * 1.5)
+            if starts and n % 3 == 1:  # begins before the previous step completed
+                rows.append((f"c{c}", f"A{n}", done - dt.timedelta(hours=2), "start", None, "X"))
+            rows.append((f"c{c}", f"A{n}", done, "complete", None, "XY"[n % 2]))
+    events = convert_log(raw(*rows), name="log", key=KEY).events.sort("case_id", "seq")
+    in_order = events.select(
+        (pl.col("at").diff().over("case_id").fill_null(dt.timedelta(0)) >= dt.timedelta(0)).all()
+    )
+    assert in_order.item()
+    assert (events.group_by("case_id").agg(pl.col("seq").max())["seq"] > 0).all()
+    numbers = events.group_by("case_id").agg((pl.col("seq").diff().drop_nulls() == 1).all())
+    assert numbers["seq"].all()
