@@ -270,32 +270,43 @@ def convert_log(
         .sort("c", "at", "row")
     )
     items, unpaired = _items(log, calendar)
-    events = _events(log, items)
-    events = events.with_columns(
-        cases["case_id"].gather(events["c"]).alias("case_id"),
-        pl.lit(process).alias("process"),
-        pl.lit(number, pl.Int64).alias("version"),
-        pl.lit(Mode.IMPORTED.value).alias("mode"),
-    )
-    events = events.select(
-        (pl.col(c) if c in events.columns else pl.lit(None)).cast(t).alias(c)
-        for c, t in FRAME_SCHEMA.items()
-    )
-    version_steps = {s.id for s in version.steps} if version is not None else set()
+    events = _in_store_shape(_events(log, items), cases, process, number)
     transitions = log.filter(~pl.col("lc").is_in([_START, _COMPLETE]))["lc"].value_counts()
     summary = ImportSummary(
         process=process, version=number, events=raw.height, cases=cases.height,
         steps=items.height, paired=int(items["start_at"].is_not_null().sum()),
-        unpaired_starts=unpaired,
-        other_transitions=dict(sorted(transitions.iter_rows())),
+        unpaired_starts=unpaired, other_transitions=dict(sorted(transitions.iter_rows())),
         activities={step: activity for activity, step in sorted(steps.items())},
-        unmatched=tuple(a for a, s in sorted(steps.items())
-                        if version is not None and s not in version_steps),
+        unmatched=_unmatched(steps, version),
         shortened_lanes={lane: org for org, lane in lanes.items() if lane != org},
-        handoffs=int(items["handoff"].sum()),
-        without_org=int(items["lane"].is_null().sum()),
+        handoffs=int(items["handoff"].sum()), without_org=int(items["lane"].is_null().sum()),
     )  # fmt: skip
     return ConvertedLog(events, summary)
+
+
+def _unmatched(steps: Mapping[str, str], version: Version | None) -> tuple[str, ...]:
+    """The activities ``version`` has no step for (none without a version)."""
+    if version is None:
+        return ()
+    known = {step.id for step in version.steps}
+    return tuple(activity for activity, step in sorted(steps.items()) if step not in known)
+
+
+def _in_store_shape(
+    events: pl.DataFrame, cases: pl.DataFrame, process: str, version: int
+) -> pl.DataFrame:
+    """The events with their case ids (pseudonyms), process, version and mode, in the columns
+    and dtypes of :data:`FRAME_SCHEMA`."""
+    events = events.with_columns(
+        cases["case_id"].gather(events["c"]).alias("case_id"),
+        pl.lit(process).alias("process"),
+        pl.lit(version, pl.Int64).alias("version"),
+        pl.lit(Mode.IMPORTED.value).alias("mode"),
+    )
+    return events.select(
+        (pl.col(c) if c in events.columns else pl.lit(None)).cast(t).alias(c)
+        for c, t in FRAME_SCHEMA.items()
+    )
 
 
 def _case_codes(case: pl.Series, key: ReferenceKey, name: str) -> pl.DataFrame:
