@@ -10,6 +10,8 @@ over both.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import os
 import shutil
 import stat
@@ -26,12 +28,34 @@ from boflyt.settings import Settings, get_settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from boflyt.engine.calendar import WorkCalendar
     from boflyt.engine.store.pseudonym import ReferenceKey
 
-__all__ = ["MARKER", "Workspace", "create_workspace", "find_root", "shipped_library"]
+__all__ = [
+    "CLOSED_DAYS",
+    "MARKER",
+    "Workspace",
+    "create_workspace",
+    "find_root",
+    "read_closed_days",
+    "shipped_library",
+    "workspace_calendar",
+]
 
 MARKER = "boflyt.toml"
 """The file that makes a folder a workspace."""
+
+CLOSED_DAYS = "closed-days.txt"
+"""The workspace file listing the municipality's extra closed days, one ISO date a line."""
+
+_CLOSED_DAYS_TEXT = """\
+# Kommunens ekstra stengte dager (i tillegg til helligdager og 1. og 17. mai).
+# The municipality's extra closed days (besides Norwegian public holidays and 1 and 17 May).
+# One date a line as YYYY-MM-DD, optionally followed by a note; '#' starts a comment.
+# Working-day deadlines skip these days; a deadline ending on one moves to the next working day.
+# Example:
+# 2026-12-24  julaften
+"""
 
 _MARKER_TEXT = """\
 # Boflyt workspace. Commands run in this folder or below it use:
@@ -119,6 +143,15 @@ class Workspace:
         )
 
     @property
+    def closed_days_file(self) -> Path | None:
+        """The workspace's :data:`CLOSED_DAYS` file; ``None`` outside any workspace."""
+        return self.root / CLOSED_DAYS if self.root is not None else None
+
+    def calendar(self) -> WorkCalendar:
+        """The working calendar of this workspace: :func:`workspace_calendar` of its root."""
+        return workspace_calendar(self.root)
+
+    @property
     def simulations_dir(self) -> Path:
         """Where simulation chunks are written between tasks."""
         return self.data_dir / "simulations"
@@ -200,7 +233,60 @@ def create_workspace(folder: Path) -> Path:
         readme = folder / "README.md"
         if not readme.exists():
             readme.write_text(_README, encoding="utf-8")
+        closed = folder / CLOSED_DAYS
+        if not closed.exists():
+            closed.write_text(_CLOSED_DAYS_TEXT, encoding="utf-8")
         (folder / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
     except OSError as exc:
         raise SettingsError(f"cannot create a workspace in {folder}: {exc.strerror}") from None
     return folder.resolve()
+
+
+def read_closed_days(path: Path) -> frozenset[dt.date]:
+    """The dates listed in a :data:`CLOSED_DAYS` file; none when there is no such file.
+
+    Each line holds a date as ``YYYY-MM-DD``, optionally followed by a note; blank lines and
+    text after ``#`` are ignored.
+
+    Raises:
+        SettingsError: a line that does not start with such a date (naming file and line), or a
+            file that cannot be read.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return frozenset()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise SettingsError(f"{path}: cannot read the closed days: {reason}") from None
+    days: set[dt.date] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        try:
+            days.add(dt.date.fromisoformat(words[0]))
+        except ValueError:
+            raise SettingsError(
+                f"{path}:{number}: '{words[0][:40]}' is not a date; allowed: one date a line "
+                "as YYYY-MM-DD (e.g. 2026-12-24), optionally followed by a note"
+            ) from None
+    return frozenset(days)
+
+
+def workspace_calendar(root: Path | None) -> WorkCalendar:
+    """The working calendar of the workspace at ``root``: Monday–Friday, 08:00–15:30, Norwegian
+    public holidays (:data:`~boflyt.engine.calendar.DEFAULT_CALENDAR`) and the days listed in its
+    :data:`CLOSED_DAYS` file; outside any workspace (``None``) the default calendar.
+
+    Raises:
+        SettingsError: the closed-days file has a line that is not a date.
+    """
+    from boflyt.engine.calendar import DEFAULT_CALENDAR  # numpy and polars: not at startup
+
+    if root is None:
+        return DEFAULT_CALENDAR
+    closed = read_closed_days(root / CLOSED_DAYS)
+    if not closed:
+        return DEFAULT_CALENDAR
+    return dataclasses.replace(DEFAULT_CALENDAR, holidays=DEFAULT_CALENDAR.holidays | closed)

@@ -18,6 +18,7 @@ from boflyt.models.vocabulary import Channel, StepKind, ValueClass, VersionStatu
 from boflyt.models.words import Language
 
 __all__ = [
+    "Deadline",
     "Duration",
     "Identifier",
     "IsoDate",
@@ -111,6 +112,26 @@ class Duration(_Frozen):
         return cls(dist="fixed", low=0.0, high=0.0)
 
 
+class Deadline(_Frozen):
+    """A deadline the law or the routine sets on a step, with its legal basis.
+
+    ``days`` counts working days (the municipality's calendar: Monday–Friday without Norwegian
+    public holidays and its closed days) or, with ``calendar: true``, calendar days. The clock
+    starts when the step's work item became ready or, with ``from``, when the named earlier step
+    last completed before that. In YAML:
+    ``deadline: {days: 14, calendar: true, from: eviction_warning, basis: "husleieloven § 4-18"}``.
+    How the due date is counted: :mod:`boflyt.engine.case.deadlines`.
+    """
+
+    days: Annotated[int, Field(ge=1, le=3660)]
+    calendar: bool = False
+    """True: ``days`` are calendar days; false (default): working days."""
+    start: Identifier | None = Field(default=None, alias="from")
+    """The earlier step whose completion starts the clock; unset: the step becoming ready."""
+    basis: Annotated[str | None, Field(min_length=1, max_length=500)] = None
+    """The legal or administrative basis, as shown to staff (e.g. ``tvfbl. § 13-6``)."""
+
+
 class Lane(_Frozen):
     """An organisation doing work in a case, or an outside party (``outside: true``)."""
 
@@ -157,6 +178,8 @@ class Step(_Frozen):
     extra_transactions: Annotated[int, Field(ge=0, le=100)] = 0
     """Exchanges of information in the step beyond the handoff that brings the case to it."""
     note: str | None = None
+    deadline: Deadline | None = None
+    """When the step's work must be done (:class:`Deadline`); unset: no deadline."""
 
     @property
     def lanes(self) -> tuple[str, ...]:
@@ -214,6 +237,9 @@ _ADDED_FIELDS = ("order", "outcome_metrics")
 """Version fields added after versions were first stored: left out of the canonical form while
 empty, so a version stored before they existed keeps its content hash."""
 
+_ADDED_STEP_FIELDS = ("deadline",)
+"""Step fields added later: left out of the canonical form while unset (hashes stay stable)."""
+
 
 class Version(_Frozen):
     """An immutable revision of one process's flow graph."""
@@ -251,12 +277,17 @@ class Version(_Frozen):
     def canonical(self) -> str:
         """The canonical form: sorted-key JSON of the model with defaults, by alias.
 
-        The fields of :data:`_ADDED_FIELDS` are left out while empty (hashes stay stable).
+        The fields of :data:`_ADDED_FIELDS` are left out while empty, and a step's
+        :data:`_ADDED_STEP_FIELDS` while unset (hashes stay stable).
         """
         data = self.model_dump(mode="json", by_alias=True)
         for name in _ADDED_FIELDS:
             if not data[name]:
                 del data[name]
+        for step in data["steps"]:
+            for name in _ADDED_STEP_FIELDS:
+                if step[name] is None:
+                    del step[name]
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     @property
