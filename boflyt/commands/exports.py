@@ -112,9 +112,11 @@ def _writable(output: Path) -> None:
         raise CommandError(f"cannot write {output}: the folder {folder} is not writable")
 
 
-def _read(runs: RunSet, process: str | None) -> tuple[pl.DataFrame, ReferenceKey, list[str]]:
+def _read(
+    runs: RunSet, process: str | None
+) -> tuple[pl.DataFrame, ReferenceKey, list[tuple[str, int]]]:
     """The run set's events (of one process version when asked), the store's key, and the
-    process versions (``P@vN``) the events run on.
+    process versions (process, number) the events run on.
 
     Raises:
         NotFoundError: the run set is not in the store. CommandError: it holds no events.
@@ -137,14 +139,14 @@ def _read(runs: RunSet, process: str | None) -> tuple[pl.DataFrame, ReferenceKey
     finally:
         engine.dispose()
     pairs = events.select("process", "version").unique().sort("process", "version")
-    return events, key, [f"{p}@v{v}" for p, v in pairs.iter_rows()]
+    return events, key, [(p, v) for p, v in pairs.iter_rows()]
 
 
 Writer = Callable[[pl.DataFrame, Path, Callable[[int, int | None], None]], int]
 """A format's writer: (events, path, progress) -> the number of events written."""
 
 
-def _writer(kind: ExportFormat, versions: list[str]) -> Writer:
+def _writer(kind: ExportFormat, versions: list[tuple[str, int]]) -> Writer:
     """The format's writer (each imported only when chosen)."""
     if kind is ExportFormat.XES:
         from boflyt.formats.xes import write_xes
@@ -161,16 +163,14 @@ def _writer(kind: ExportFormat, versions: list[str]) -> Writer:
     return lambda events, path, told: write_table(events, path, format=table)
 
 
-def _versions(keys: list[str]) -> list[Version]:
-    """The library's versions among ``keys`` (an import's own log version has none)."""
-    from boflyt.engine.definition.load import load_library, parse_ref
+def _versions(keys: list[tuple[str, int]]) -> list[Version]:
+    """The library's versions among ``keys``; an import's own "log as logged" version (0), or
+    a process the library lacks, has none."""
+    from boflyt.engine.definition.load import load_library
 
     library = load_library(Workspace.current().processes_dir)
-    found: list[Version] = []
-    for key in keys:
-        process, number = parse_ref(key)
-        found += [v for v in library.by_process.get(process, ()) if v.version == number]
-    return found
+    return [v for process, number in keys for v in library.by_process.get(process, ())
+            if v.version == number]  # fmt: skip
 
 
 def _write_atomically(output: Path, write: Callable[[Path], int]) -> int:
@@ -263,7 +263,7 @@ def export(
         runs=str(runs),
         file=str(output),
         format=chosen_format.value,
-        versions=", ".join(versions),
+        versions=", ".join(f"{p}@v{v}" for p, v in versions),
     )
     console.print(Text(said), soft_wrap=True)
 

@@ -253,3 +253,18 @@ def test_export_then_import_gives_the_same_metrics(workspace: Path, name: str) -
             assert second[key] == pytest.approx(values, rel=1e-6, abs=1e-6), (part, key)
     rework = before["summary"]["rework"]  # type: ignore[index]
     assert rework[1] > 0  # the round trip carries some rework
+
+
+def test_an_import_of_its_own_version_exports(workspace: Path) -> None:
+    """An import without --process stands on version 0 ("the log as logged"), which the
+    library does not have: its OCEL file has cases and organisations only."""
+    invoke("simulate", "private_lease@v2", "--cases", "5", "--no-prefect")
+    invoke("export", "simulated:1", "-o", str(workspace / "sim.xes"))
+    invoke("import", str(workspace / "sim.xes"), "--name", "plain", "--no-prefect")
+    path = workspace / "plain.json"
+    said = invoke("export", "imported:plain", "-o", str(path), "--lang", "en")
+    assert "imported:plain (plain@v0)" in " ".join(said.split())
+    log = json.loads(path.read_text())
+    assert_valid_ocel(log)
+    assert [t["name"] for t in log["objectTypes"]] == ["case", "organisation"]
+    assert exported(said) == len(log["events"]) > 5
