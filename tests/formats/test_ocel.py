@@ -222,20 +222,30 @@ def test_without_a_version_only_cases_and_organisations(
 
 
 def test_detail_is_never_written_and_text_is_escaped(
-    lease: tuple[pl.DataFrame, Any], tmp_path: Path
+    library: Library, lease: tuple[pl.DataFrame, Any], tmp_path: Path
 ) -> None:
     events, _ = lease
+    odd = 'Front "desk" \\ 1\n'  # an imported log's names may hold anything
+    lanes = [pl.col(c).str.replace("^nav$", odd) for c in ("lane", "org", "from_lane", "to_lane")]
     noted = events.with_columns(
         pl.lit("Ring Kari Nordmann, 99 88 77 66").alias("detail"),
-        pl.when(pl.col("actor").is_not_null()).then(pl.lit('nav "kontor" \\ 1\n')).alias("actor"),
+        pl.when(pl.col("actor").is_not_null()).then(pl.lit(odd)).alias("actor"),
+        pl.concat_str(pl.col("case_id"), pl.lit('"é')).alias("case_id"),
+        *lanes,
     )
     path = tmp_path / "noted.json"
-    log = written(noted, path, None)
+    log = written(noted, path, step_objects([library.get("private_lease", 1)]))
+    assert_valid_ocel(log)
     assert b"Kari Nordmann" not in path.read_bytes()
     resources = {
         a["value"] for e in log["events"] for a in e["attributes"] if a["name"] == "resource"
     }
-    assert resources == {'nav "kontor" \\ 1\n'}
+    assert resources == {odd}
+    ids = {o["id"] for o in log["objects"]}
+    assert f"organisation:{odd}" in ids
+    case = noted["case_id"][0]
+    assert {f"case:{case}", f"household:{case}", f"lease:{case}"} <= ids
+    assert f"{case}:1" in {e["id"] for e in log["events"]}
 
 
 def test_the_validator_refuses_a_broken_log(lease: tuple[pl.DataFrame, Any]) -> None:
