@@ -1,8 +1,10 @@
-"""The rules a version declares about itself: ``order:`` rules and outcome metrics.
+"""The rules a version declares about itself: ``order:`` rules, outcome metrics, deadlines.
 
 Checked by :func:`~boflyt.engine.definition.validate.validate` after the graph rules: every
 declared order must hold on every path from the start (no ``after`` step without its ``before``
-first), and outcome metrics must have distinct ids and name steps of the version. Pure: no I/O.
+first), outcome metrics must have distinct ids and name steps of the version, and a step's
+deadline must sit on a step that becomes a work item and start its clock (``from``) at an
+earlier step. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from boflyt.engine.definition.safe_yaml import PathKey
 from boflyt.models.errors import Problem
 from boflyt.models.vocabulary import StepKind
 
-__all__ = ["order_problems", "outcome_problems"]
+__all__ = ["WORK_KINDS", "deadline_problems", "order_problems", "outcome_problems"]
+
+WORK_KINDS = (StepKind.TASK, StepKind.DECISION, StepKind.WAIT)
+"""The kinds of step that become work items someone completes, so may carry a deadline."""
 
 
 def _unknown_step(check: Check, path: PathKey, step_id: str) -> Problem | None:
@@ -102,3 +107,45 @@ def outcome_problems(check: Check) -> Iterator[Problem]:
             unknown = _unknown_step(check, ("outcome_metrics", number, "steps", k), step_id)
             if unknown is not None:
                 yield unknown
+
+
+def deadline_problems(check: Check) -> Iterator[Problem]:
+    """A deadline sits on a task, decision or wait step, and its ``from`` names an earlier step:
+    one from which the step can be reached without going back over a rework transition."""
+    forward: nx.DiGraph | None = None
+    for number, step in enumerate(check.version.steps):
+        deadline = step.deadline
+        if deadline is None:
+            continue
+        if step.kind not in WORK_KINDS:
+            kinds = ", ".join(kind.value for kind in WORK_KINDS)
+            yield check.at(
+                ("steps", number, "deadline"),
+                f"a deadline on {step.kind.value} step '{step.id}', which never waits for "
+                f"anyone; allowed on steps of kind {kinds}",
+            )
+        if deadline.start is None:
+            continue
+        place: PathKey = ("steps", number, "deadline", "from")
+        unknown = _unknown_step(check, place, deadline.start)
+        if unknown is not None:
+            yield unknown
+            continue
+        if deadline.start == step.id:
+            yield check.at(
+                place,
+                f"'{step.id}' cannot start its own deadline; name an earlier step whose "
+                "completion starts the clock, or leave 'from' out to count from when the step "
+                "becomes ready",
+            )
+            continue
+        if forward is None:
+            forward = nx.DiGraph(check.graph)
+            forward.remove_edges_from([(t.source, t.target) for _, t in check.edges() if t.rework])
+        if step.id in check.graph and not nx.has_path(forward, deadline.start, step.id):
+            yield check.at(
+                place,
+                f"'{deadline.start}' is not an earlier step of '{step.id}': no path leads from "
+                f"it to '{step.id}' (rework transitions aside); 'from' names a step whose "
+                "completion comes before this step",
+            )

@@ -2,9 +2,9 @@
 
 :func:`validate` checks a version that pydantic has already accepted: lanes, ids, one start and
 some end, branching, decision outcomes and probabilities, parallel splits and joins,
-reachability, cycles and rework, declared orders and outcome metrics. Each problem names its
-line, its place (``steps[7](nav_assess).lane``), what was found and what is allowed. Pure: no
-I/O.
+reachability, cycles and rework, declared orders, outcome metrics and deadlines. Each problem
+names its line, its place (``steps[7](nav_assess).lane``), what was found and what is allowed.
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -15,7 +15,11 @@ from collections.abc import Iterator
 import networkx as nx
 
 from boflyt.engine.definition.check import Check
-from boflyt.engine.definition.declarations import order_problems, outcome_problems
+from boflyt.engine.definition.declarations import (
+    deadline_problems,
+    order_problems,
+    outcome_problems,
+)
 from boflyt.engine.definition.graph import to_graph
 from boflyt.engine.definition.problems import did_you_mean
 from boflyt.engine.definition.safe_yaml import LineMap, PathKey
@@ -354,5 +358,6 @@ def validate(
         *_cycle_problems(check, forward),
         *order_problems(check),
         *outcome_problems(check),
+        *deadline_problems(check),
     ]
     return sorted(problems)
