@@ -2,10 +2,12 @@
 
 Most XES files put one element on a line and write each attribute as
 ``<string key="…" value="…"/>``. Such a file is read here in blocks of whole traces (about
-32 MiB of text each): polars splits a block into lines, and each line is classified and checked
-by column expressions, never by a Python loop over elements. The head — everything up to the
-first ``<trace>`` line: declaration, extensions, globals, classifiers, the log's own attributes
-— is parsed by expat, so malformed XML there is found with its line and column.
+8 MiB of text each): polars splits a block into lines, and each line is classified and checked
+by column expressions, never by a Python loop over elements. Two blocks are parsed at once, in
+threads, while a third thread inflates the next (zlib and polars let go of the GIL). The
+head — everything up to the first ``<trace>`` line: declaration, extensions, globals,
+classifiers, the log's own attributes — is parsed by expat, so malformed XML there is found
+with its line and column.
 
 The line path accepts a line only if it is blank, ``<trace>``, ``</trace>``, ``<event>``,
 ``</event>``, the closing ``</log>``, or a value attribute ``<T key="K" value="V"/>`` (T one of
@@ -21,8 +23,9 @@ from __future__ import annotations
 
 import pyexpat
 import zlib
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +53,10 @@ VALUE_TYPES = frozenset({"string", "date", "int", "float", "boolean", "id"})
 
 _READ = 1 << 20
 """Bytes read from the file at a time (compressed bytes for a .gz file)."""
-_BLOCK = 1 << 25
+_BLOCK = 1 << 23
 """Bytes of XML text gathered before a block (cut after its last ``</trace>`` line) is read."""
+_WORKERS = 2
+"""Blocks parsed at once, each in a thread (polars lets go of the GIL, so they use two cores)."""
 _UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 _ENTITIES = ["&lt;", "&gt;", "&quot;", "&apos;", "&amp;"]
 _CHARACTERS = ["<", ">", '"', "'", "&"]
@@ -114,23 +119,46 @@ def read_lines(
         NotLines: The file is in another layout (or is malformed after its head).
         LogError: The head is malformed XML, or the gzip stream is broken.
     """
-    found, traces = [], []
-    lines_before, traces_before, head = 0, 0, True
     reached: list[tuple[int, int | None]] = [(0, None)]
     inflated = chunks(path, lambda done, total: reached.__setitem__(0, (done, total)))
-    for block, final in _ahead(_blocks(inflated)):
-        lines = _lines(block)
-        if not final and lines.height != block.count(b"\n"):
-            raise NotLines
-        if head:
-            lines, head = _after_head(lines, path.name), False
-        events, trace_rows = _read_block(lines, keys, final, traces_before, lines_before)
-        found.append(events)
-        traces.append(trace_rows)
-        lines_before += lines.height if final else block.count(b"\n")
-        traces_before += trace_rows.height
-        if progress is not None:
-            progress(*reached[0])
+    parts: list[tuple[pl.DataFrame, pl.DataFrame]] = []
+    lines_before = 0
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        pending: deque[Future[tuple[pl.DataFrame, pl.DataFrame]]] = deque()
+        for block, final in _ahead(_blocks(inflated)):
+            first = lines_before == 0
+            pending.append(pool.submit(_block, block, keys, final, first, lines_before, path.name))
+            lines_before += block.count(b"\n")
+            if len(pending) >= _WORKERS:
+                parts.append(pending.popleft().result())
+                if progress is not None:
+                    progress(*reached[0])
+        parts.extend(part.result() for part in pending)
+    if progress is not None:
+        progress(*reached[0])
+    return _joined(parts)
+
+
+def _block(
+    block: bytes, keys: tuple[str, ...], final: bool, first: bool, lines_before: int, source: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The events and traces of one block, trace numbers counted from 0 in the block."""
+    lines = _lines(block)
+    if not final and lines.height != block.count(b"\n"):
+        raise NotLines
+    if first:
+        lines = _after_head(lines, source)
+    return _read_block(lines, keys, final, lines_before)
+
+
+def _joined(parts: list[tuple[pl.DataFrame, pl.DataFrame]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The blocks' events and traces as one, trace numbers counted over the whole file."""
+    before = 0
+    found, traces = [], []
+    for events, trace_rows in parts:
+        found.append(events.with_columns(pl.col("trace") + before))
+        traces.append(trace_rows.with_columns(pl.col("trace") + before))
+        before += trace_rows.height
     return pl.concat(found), pl.concat(traces)
 
 
@@ -219,14 +247,14 @@ def _check_head(text: str, source: str) -> None:
 
 
 def _read_block(
-    lines: pl.DataFrame, keys: tuple[str, ...], final: bool, traces_before: int, lines_before: int
+    lines: pl.DataFrame, keys: tuple[str, ...], final: bool, lines_before: int
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The events and traces of a block of whole traces, once its lines pass the layout."""
     frame = _classify(lines)
     _check_nesting(frame, final)
     kind = pl.col("kind")
     frame = frame.with_columns(
-        trace=(kind == 1).cum_sum().cast(pl.Int64) - 1 + traces_before,
+        trace=(kind == 1).cum_sum().cast(pl.Int64) - 1,
         event=(kind == 3).cum_sum().cast(pl.Int64) - 1,
     )
     pairs = _pairs(frame.filter(kind == 5))

@@ -221,6 +221,8 @@ BAD_LOGS = [
      "an event outside a trace"),
     ("event in an event", HEAD + trace("c1", event().replace("  </event>", event() + "</event>"))
      + "</log>\n", "line 8", None, "an event outside a trace"),
+    ("bad head", HEAD + '<string key="n" value="a&b"/>\n' + GOOD + "</log>\n",
+     "line 3, column 27", None, "not well-formed"),
     ("not a log", '<?xml version="1.0"?>\n<html/>\n', "line 2", None, "not an XES log"),
     ("empty", "", "line 1, column 1", None, "no element found"),
 ]  # fmt: skip
