@@ -3,7 +3,8 @@ case page and step forms (:mod:`boflyt.web.work_pages`) and starting a case
 (:mod:`boflyt.web.start_page`); the facilitators' and process owners' pages (issue 13):
 :mod:`boflyt.web.process_pages`, :mod:`boflyt.web.compare_page`, :mod:`boflyt.web.whatif_page`,
 :mod:`boflyt.web.trends_page`, :mod:`boflyt.web.draft_pages`,
-:mod:`boflyt.web.publish_pages`.
+:mod:`boflyt.web.publish_pages`; moving running cases to another version (issue 15):
+:mod:`boflyt.web.migration_pages`.
 
 What every page shares (rendering in the page language, CSRF-checked forms, the session and the
 caseworker role) is :mod:`boflyt.web.page_kit`; :func:`boflyt.web.app.create_app` mounts
@@ -18,6 +19,7 @@ from boflyt.web import (
     auth_pages,
     compare_page,
     draft_pages,
+    migration_pages,
     process_pages,
     publish_pages,
     start_page,
@@ -39,3 +41,4 @@ router.include_router(whatif_page.router)
 router.include_router(trends_page.router)
 router.include_router(draft_pages.router)
 router.include_router(publish_pages.router)
+router.include_router(migration_pages.router)
