@@ -157,7 +157,8 @@ def _calendar(events: pl.DataFrame) -> tuple[WorkCalendar, list[Note]]:
     at = events.filter(pl.col("kind").is_in([_DONE, _BEGUN]))["at"]
     days = at.dt.weekday().to_numpy() - 1
     counts = np.bincount(days, minlength=7) / max(len(days), 1)
-    weekdays = frozenset(int(d) for d in np.flatnonzero(counts >= _DAY_SHARE)) or frozenset({0})
+    found = frozenset(int(d) for d in np.flatnonzero(counts >= _DAY_SHARE))
+    weekdays = found or frozenset(range(5))  # no step events: Boflyt's default week
     on_days = np.isin(days, list(weekdays))
     hours = (at.dt.hour() + at.dt.minute() / 60).to_numpy()[on_days]
     late = float(np.quantile(hours, 0.99)) if len(hours) else START_HOUR + 7.5
@@ -188,9 +189,13 @@ def work_items(events: pl.DataFrame, calendar: WorkCalendar) -> pl.DataFrame:
         .join(at_of(_BEGUN, "start"), on=keys, how="left")
         .with_columns(pl.coalesce("ready_at", "previous", "case_start").alias("ready"))
     )
-    minutes = calendar.minutes_expr
-    waited = minutes(pl.coalesce("start", "at")) - minutes("ready")
-    return items.select(
+    minutes = calendar.minutes_expr  # each instant converted once: the costly part
+    marks = items.with_columns(
+        minutes("at").alias("_end"),
+        minutes("start").alias("_start"),
+        minutes("ready").alias("_ready"),
+    )
+    return marks.select(
         "case_id",
         "step",
         "lane",
@@ -198,8 +203,8 @@ def work_items(events: pl.DataFrame, calendar: WorkCalendar) -> pl.DataFrame:
         "ready",
         "start",
         pl.col("at").alias("end"),
-        waited.clip(lower_bound=0.0).alias("wait"),
-        (minutes("at") - minutes("start")).clip(lower_bound=0.0).alias("touch"),
+        (pl.coalesce("_start", "_end") - pl.col("_ready")).clip(lower_bound=0.0).alias("wait"),
+        (pl.col("_end") - pl.col("_start")).clip(lower_bound=0.0).alias("touch"),
     )
 
 

@@ -22,8 +22,9 @@ municipality's environmental-permit receipt phase):
    be expected to beat; and the calibrated model against the training part it was fitted on
    (in-sample: what the model misses even where the process did not change).
 
-Run: ``.venv/bin/python bench/calibration.py`` (about a minute). ``--seeds N`` changes the count,
-``--log PATH`` another XES log, ``--train SHARE`` the cut.
+Run: ``.venv/bin/python bench/calibration.py`` (a few seconds). ``--seeds N`` changes the count,
+``--log PATH`` another XES log, ``--train SHARE`` the cut, ``--recent WEEKS`` the window;
+``--scale N`` also times ``calibrate`` alone on a simulated log of N cases.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from boflyt.analysis.log_distance import (  # noqa: E402
     log_distances,
 )
 from boflyt.analysis.simulation import simulate  # noqa: E402
+from boflyt.engine.definition.load import load_library  # noqa: E402
 from boflyt.engine.store.pseudonym import ReferenceKey  # noqa: E402
 from boflyt.formats.log_frame import RAW_SCHEMA  # noqa: E402
 from boflyt.formats.log_import import convert_log  # noqa: E402
@@ -167,6 +169,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--train", type=float, default=0.7)
     parser.add_argument("--recent", type=int, default=13, help="weeks of the recent window")
+    parser.add_argument("--scale", type=int, default=0, help="also time calibrate on N cases")
     args = parser.parse_args()
     began = time.perf_counter()
     raw = read_log(args.log)
@@ -246,6 +249,25 @@ def main() -> None:
         f"{mean_cycle_hours(activity_instances(training, activities=activities)):.1f} h"
     )
     print(f"\npeak RSS {peak_rss_mb():.0f} MB; total {time.perf_counter() - began:.1f} s")
+    if args.scale:
+        scale(args.scale)
+
+
+def scale(cases: int) -> None:
+    """Time ``calibrate`` alone on a large log: a simulation of refugee settlement v1."""
+    library = load_library(ROOT / "processes")
+    version = library.get("refugee_settlement", 1)
+    world = Scenario(name="big", arrivals_per_week=50, start="2025-01-06",
+                     capacity={"refugee_service": 8, "property_company": 4})  # fmt: skip
+    events = simulate(version, world, cases=cases, seed=1, lanes=library.lanes).events
+    cut = cut_of(events, train=0.7)
+    t, cpu = time.perf_counter(), time.process_time()
+    fit = calibrate(events, version, cut=cut)
+    wall, used = time.perf_counter() - t, time.process_time() - cpu
+    print(
+        f"\ncalibrate on {events.height:,} events ({cases:,} cases, {fit.training_cases:,} before "
+        f"the cut): {wall:.2f} s wall, {used:.2f} s CPU; peak RSS {peak_rss_mb():.0f} MB"
+    )
 
 
 if __name__ == "__main__":
