@@ -101,6 +101,7 @@ class EventKind(StrEnum):
     CASE_FINISHED = "case_finished"
     CASE_CANCELLED = "case_cancelled"
     STEP_ESCALATED = "step_escalated"
+    CASE_MIGRATED = "case_migrated"
 
 
 class Role(StrEnum):
@@ -121,6 +122,7 @@ class AuditAction(StrEnum):
     STEP_COMPLETED = "step_completed"
     CASE_CANCELLED = "case_cancelled"
     STEP_ESCALATED = "step_escalated"
+    CASE_MIGRATED = "case_migrated"
     CASE_READ = "case_read"
     USER_ADDED = "user_added"
     USER_DISABLED = "user_disabled"
