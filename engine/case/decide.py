@@ -28,7 +28,7 @@ All timestamps are naive UTC datetimes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from boflyt.engine.case.commands import BeginStep as BeginStep
 from boflyt.engine.case.commands import CancelCase as CancelCase
@@ -40,6 +40,7 @@ from boflyt.engine.case.draft import Draft
 from boflyt.engine.case.flow import Flow as Flow
 from boflyt.engine.case.flow import FlowStep as FlowStep
 from boflyt.engine.case.flow import compile_flow as compile_flow
+from boflyt.engine.case.migration import apply_migration
 from boflyt.engine.case.overdue import overdue_items as overdue_items
 from boflyt.engine.case.overdue import working_minutes as working_minutes
 from boflyt.engine.case.routes import MoveKind, Route
@@ -59,7 +60,7 @@ __all__ = ["decide", "replay"]
 _OPEN = OPEN_STATUSES
 _HANDOFF, _READY, _FINISH = MoveKind.HANDOFF, MoveKind.READY, MoveKind.FINISH
 _STEP_READY, _STEP_COMPLETED = EventKind.STEP_READY, EventKind.STEP_COMPLETED
-_CASE_FINISHED = EventKind.CASE_FINISHED
+_CASE_FINISHED, _CASE_MIGRATED = EventKind.CASE_FINISHED, EventKind.CASE_MIGRATED
 _new = tuple.__new__  # builds a named tuple from its values in field order, in one C call
 
 
@@ -261,19 +262,40 @@ def _follow(draft: Draft, route: Route | None, now: dt.datetime) -> None:
 
 
 def replay(
-    version: Version | Flow, events: Iterable[Event], *, outside: frozenset[str] = frozenset()
+    version: Version | Flow,
+    events: Iterable[Event],
+    *,
+    outside: frozenset[str] = frozenset(),
+    earlier: Sequence[Version | Flow] = (),
 ) -> CaseState:
     """Rebuild a case's state from its events (in ``seq`` order).
 
-    Raises :class:`CommandError` when the log does not begin with ``case_started``.
+    A case moved between versions (a ``case_migrated`` event,
+    :mod:`boflyt.engine.case.migration`) ran on each of ``earlier`` in turn, oldest first,
+    before ``version``: its events are applied on the version they were recorded on, and each
+    migration applies :func:`~boflyt.engine.case.migration.apply_migration`.
+
+    Raises :class:`CommandError` when the log does not begin with ``case_started``, or has more
+    migrations than ``earlier`` names versions.
     """
-    flow = version if isinstance(version, Flow) else compile_flow(version, outside)
+    flows = [v if isinstance(v, Flow) else compile_flow(v, outside) for v in (*earlier, version)]
+    flow = flows.pop(0)
     draft: Draft | None = None
     for event in events:
         if draft is None:
             if event.kind is not EventKind.CASE_STARTED:
                 raise CommandError(f"case {event.case_id}: the log must begin with case_started")
             draft = Draft(flow, None, event.case_id, event.at)
+        if event.kind is _CASE_MIGRATED:
+            if not flows:
+                raise CommandError(
+                    f"case {event.case_id}: event {event.seq} migrates the case, and no later "
+                    "version was given to replay it on"
+                )
+            target = flows.pop(0)
+            moved = apply_migration(draft.state(), draft.flow, target, event)
+            draft = Draft(target, moved, event.case_id, moved.started_at)
+            continue
         draft.apply(event)
     if draft is None:
         raise CommandError("cannot replay an empty event log")
