@@ -336,15 +336,15 @@ def _event_types(log: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 def _attribute(name: str, ocel_type: str, column: str, kinds: tuple[str, ...]) -> pl.Expr:
-    """The attribute's JSON object, or null where the event has no such value."""
+    """The attribute's JSON object, or null where the event has no such value (``kinds`` is
+    for the caller: which kinds carry it)."""
     if ocel_type == "string":
         value = pl.col(f"q{column}")
     elif ocel_type == "time":
         value = _time(column)
     else:
         value = pl.concat_str(_plain('"'), pl.col(column).cast(pl.String), _plain('"'))
-    piece = pl.concat_str(_plain(f'{{"name":"{name}","value":'), value, _plain("}"))
-    return pl.when(pl.col("kind").is_in(kinds)).then(piece)
+    return pl.concat_str(_plain(f'{{"name":"{name}","value":'), value, _plain("}"))
 
 
 def _relation(object_id: pl.Expr, qualifier: str | pl.Expr) -> pl.Expr:
@@ -359,35 +359,43 @@ def _events(log: pl.DataFrame) -> pl.DataFrame:
 
     Every event relates to its case ("part of"); the acting organisation ("performed by"); a
     handoff's organisations ("from", "to"); a completion's domain objects (its step's slots).
+    Each kind is built with only its own attributes and relations, then the slice's order is
+    restored.
     """
     kind = pl.col("kind")
-    acting = pl.when(kind.is_in(_ACTING)).then(_id(ORGANISATION, "qacting"))
-    tail = pl.col("qcase_id").str.slice(1)
-    domain = [
-        pl.when(kind == _DONE).then(_relation(
-            pl.concat_str(_plain('"'), pl.col(f"object_{slot}"), _plain(":"), tail),
-            pl.col(f"qualifier_{slot}"),
-        ))
-        for slot in range(_SLOTS)
+    part = log.with_row_index("i")
+    built = [
+        _kind_json(part.filter(kind == _DONE), _DONE),
+        _kind_json(part.filter(kind == _HANDOFF), _HANDOFF),
+        *(_kind_json(part.filter(kind == other), other)
+          for other in (_OPENED, *_CLOSED, _ESCALATED)),
     ]  # fmt: skip
-    relations = pl.concat_str(
-        [
-            _relation(_id(CASE, "qcase_id"), "part of"),
-            _relation(acting, "performed by"),
-            _relation(pl.when(kind == _HANDOFF).then(_id(ORGANISATION, "qfrom_lane")), "from"),
-            _relation(pl.when(kind == _HANDOFF).then(_id(ORGANISATION, "qto_lane")), "to"),
-            *domain,
-        ],
-        separator=",",
-        ignore_nulls=True,
-    )
-    attributes = pl.concat_str([_attribute(*a) for a in _ATTRIBUTES], separator=",",
-                               ignore_nulls=True)  # fmt: skip
-    return log.select(pl.concat_str(
+    return pl.concat(built).sort("i").select("json")
+
+
+def _kind_json(rows: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """The events of one kind as JSON text (columns ``i``, ``json``)."""
+    tail = pl.col("qcase_id").str.slice(1)
+    relations = [_relation(_id(CASE, "qcase_id"), "part of")]
+    if kind in _ACTING:
+        relations.append(_relation(_id(ORGANISATION, "qacting"), "performed by"))
+    if kind == _HANDOFF:
+        relations += [_relation(_id(ORGANISATION, "qfrom_lane"), "from"),
+                      _relation(_id(ORGANISATION, "qto_lane"), "to")]  # fmt: skip
+    if kind == _DONE:
+        relations += [
+            _relation(pl.concat_str(_plain('"'), pl.col(f"object_{slot}"), _plain(":"), tail),
+                      pl.col(f"qualifier_{slot}"))
+            for slot in range(_SLOTS)
+        ]  # fmt: skip
+    attributes = [_attribute(*a) for a in _ATTRIBUTES if kind in a[3]]
+    return rows.select("i", pl.concat_str(
         _plain('{"id":'), pl.col("qcase_id").str.head(-1), _plain(":"),
         pl.col("seq").cast(pl.String), _plain('","type":'), pl.col("qtype"), _plain(',"time":'),
-        _time("at"), _plain(',"attributes":['), attributes, _plain('],"relationships":['),
-        relations, _plain("]}"),
+        _time("at"), _plain(',"attributes":['),
+        pl.concat_str(attributes, separator=",", ignore_nulls=True) if attributes else _plain(""),
+        _plain('],"relationships":['),
+        pl.concat_str(relations, separator=",", ignore_nulls=True), _plain("]}"),
     ).alias("json"))  # fmt: skip
 
 
