@@ -5,6 +5,8 @@
   them, publish the comparison as Prefect artifacts.
 * :func:`boflyt.flows.report.report_process` — write a process's before/after report.
 * :func:`boflyt.flows.escalate.escalate_overdue` — mark overdue work items (daily deployment).
+* :func:`boflyt.flows.imports.import_event_log` — read an event log, convert it, store the run
+  set ``imported:<name>``.
 
 Parameters are JSON-friendly (strings and numbers); every task wraps one core call and returns
 something small (ids, paths, small dicts). Flows are ``async def``: a sync Prefect flow run waits
