@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from boflyt.engine.calendar import WorkCalendar
+    from boflyt.engine.store.outbox import Recipient
     from boflyt.engine.store.pseudonym import ReferenceKey
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "create_workspace",
     "find_root",
     "read_closed_days",
+    "read_notifications",
     "shipped_library",
     "workspace_calendar",
 ]
@@ -171,6 +173,10 @@ class Workspace:
         engine = make_engine(self.database_url)
         try:
             open_schema(engine)
+            if self.root is not None:  # who gets e-mail: boflyt.toml's [notifications]
+                from boflyt.engine.store.outbox import subscribe
+
+                subscribe(engine, read_notifications(self.root / MARKER))
         except BaseException:
             engine.dispose()
             raise
@@ -290,3 +296,56 @@ def workspace_calendar(root: Path | None) -> WorkCalendar:
     if not closed:
         return DEFAULT_CALENDAR
     return dataclasses.replace(DEFAULT_CALENDAR, holidays=DEFAULT_CALENDAR.holidays | closed)
+
+
+def read_notifications(path: Path) -> dict[str, Recipient]:
+    """The ``[notifications]`` of a workspace's ``boflyt.toml``: organisation → where its e-mail
+    goes; none when the file or the table is missing.
+
+    One table per organisation (a lane id), e.g.::
+
+        [notifications.nav]
+        address = "bolig@nav.example"   # reminders and escalations of NAV's work go here
+        handoffs = true                 # and a notice when a case is handed to NAV (default false)
+
+    Raises:
+        SettingsError: the file is not TOML, or an entry is not such a table (naming the file,
+            the organisation and the field).
+    """
+    import tomllib
+
+    from boflyt.engine.store.outbox import Recipient
+
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot read it as TOML: {exc}") from None
+    table = document.get("notifications", {})
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path}: [notifications] must be a table of organisations")
+    found: dict[str, Recipient] = {}
+    for org, entry in table.items():
+        where = f"{path}: [notifications.{org}]"
+        if not isinstance(entry, dict):
+            raise SettingsError(f"{where} must be a table with address (and handoffs)")
+        address, handoffs = entry.get("address"), entry.get("handoffs", False)
+        if (
+            not isinstance(address, str)
+            or address.count("@") != 1
+            or any(c.isspace() or c in "<>,;" for c in address)
+        ):
+            raise SettingsError(
+                f"{where} address: found {address!r}; allowed: one e-mail address "
+                "(name@domain), no spaces"
+            )
+        if not isinstance(handoffs, bool):
+            raise SettingsError(f"{where} handoffs: found {handoffs!r}; allowed: true or false")
+        unknown = sorted(set(entry) - {"address", "handoffs"})
+        if unknown:
+            raise SettingsError(
+                f"{where}: unknown field {unknown[0]!r}; allowed: address, handoffs"
+            )
+        found[org] = Recipient(address, handoffs)
+    return found

@@ -10,6 +10,8 @@
 * ``simulation_run`` — one row per simulated cohort (one run set ``simulated:<number>``).
 * ``imported_log`` — one row per imported event log (the run set ``imported:<name>``): where it
   came from (file name and SHA-256, never the path), its size and the activity names it had.
+* ``outbox`` — e-mail notifications (reminders, escalations, handoffs) written with the event
+  that caused them, claimed and sent by a worker (:mod:`boflyt.engine.store.outbox`).
 * ``store_meta`` — facts about the store itself (the reference key's fingerprint).
 * ``account``, ``account_org``, ``account_role`` — the people who use the store: an argon2
   password hash (never the password), whether the account is active, its organisations (lane ids
@@ -35,6 +37,7 @@ __all__ = [
     "CaseRun",
     "EventRow",
     "ImportedLog",
+    "OutboxRow",
     "PublishedVersion",
     "SimulationRun",
     "StoreMeta",
@@ -285,3 +288,42 @@ class EndedSession(SQLModel, table=True):
     nonce_hash: str = Field(primary_key=True, max_length=64)
     username: str = Field(max_length=64)
     ended_at: dt.datetime = Field(sa_type=_NAIVE)
+
+
+class OutboxRow(SQLModel, table=True):
+    """One e-mail notice waiting, being sent or sent (:mod:`boflyt.engine.store.outbox`).
+
+    Written in the transaction of the event that caused it: a reminder before a deadline, an
+    escalation after it, a handoff to an organisation that asked for them. ``dedupe_key`` is
+    unique (one reminder and one escalation per missed deadline); ``message_id`` is fixed when
+    the row is written, so every attempt sends the same Message-ID. No personal data: the case
+    id, process, step and due date, never a reference, name or note.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
+        sa.Index("ix_outbox_status", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=200)
+    kind: str = Field(max_length=16)
+    """:class:`boflyt.models.vocabulary.NoticeKind`: reminder, escalation or handoff."""
+    org: str = Field(max_length=64)
+    """The organisation (lane id) it goes to; its address is the workspace's to say."""
+    case_id: str = Field(max_length=64)
+    process: str = Field(max_length=64)
+    version: int
+    step: str | None = Field(default=None, max_length=64)
+    due_at: dt.datetime | None = Field(default=None, sa_type=_NAIVE)
+    created_at: dt.datetime = Field(sa_type=_NAIVE)
+    status: str = Field(max_length=16)
+    """:class:`boflyt.models.vocabulary.OutboxStatus`."""
+    attempts: int
+    next_attempt_at: dt.datetime = Field(sa_type=_NAIVE)
+    claim_token: str | None = Field(default=None, max_length=36)
+    claimed_at: dt.datetime | None = Field(default=None, sa_type=_NAIVE)
+    message_id: str = Field(max_length=255)
+    sent_at: dt.datetime | None = Field(default=None, sa_type=_NAIVE)
+    last_error: str | None = Field(default=None, max_length=500)

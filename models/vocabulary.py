@@ -10,6 +10,8 @@ __all__ = [
     "EventKind",
     "ItemStatus",
     "Mode",
+    "NoticeKind",
+    "OutboxStatus",
     "Role",
     "RunStatus",
     "StepKind",
@@ -101,6 +103,7 @@ class EventKind(StrEnum):
     CASE_FINISHED = "case_finished"
     CASE_CANCELLED = "case_cancelled"
     STEP_ESCALATED = "step_escalated"
+    STEP_REMINDED = "step_reminded"
     CASE_MIGRATED = "case_migrated"
 
 
@@ -133,3 +136,27 @@ class AuditAction(StrEnum):
     DRAFT_SAVED = "draft_saved"
     VERSION_PUBLISHED = "version_published"
     VERSION_RETIRED = "version_retired"
+
+class NoticeKind(StrEnum):
+    """Why an e-mail notification was written to the outbox (:mod:`boflyt.engine.store.outbox`)."""
+
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+    HANDOFF = "handoff"
+
+
+class OutboxStatus(StrEnum):
+    """Life of an outbox row: pending -> sending -> committing -> sent; or failed, or uncertain.
+
+    ``sending``: claimed, the SMTP conversation has not yet sent the message's end; a crash here
+    delivered nothing, so the row is sent again. ``committing``: the end of the message is going
+    out; a crash here may or may not have delivered it, so the row becomes ``uncertain`` and is
+    never sent again by itself. ``failed``: refused for good (5xx) or out of attempts.
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    COMMITTING = "committing"
+    SENT = "sent"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"

@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NotRequired, TypedDict, Unpack
 
 import sqlalchemy as sa
@@ -46,7 +46,7 @@ from boflyt.engine.case.decide import (
     decide,
     overdue_items,
 )
-from boflyt.engine.store import audit
+from boflyt.engine.store import audit, outbox
 from boflyt.engine.store.db import read_scope, write_scope
 from boflyt.engine.store.eventlog import append_frame, append_simulated, event_frame
 from boflyt.engine.store.pseudonym import ReferenceKey
@@ -312,10 +312,13 @@ def _command(
     clock: Clock = wall_clock,
     check_known: bool = True,
     address: str | None = None,
+    due: Mapping[int, dt.datetime] | None = None,
 ) -> CaseState:
     """Run one command in one write transaction, its audit entry last (on PostgreSQL the audit
     log's lock is then held only for the commit); ``check_known``: check the organisation against
-    the version's lanes (when no lane catalogue did already)."""
+    the version's lanes (when no lane catalogue did already). The notices its events cause
+    (escalations, handoffs; :func:`boflyt.engine.store.outbox.notify_in`, ``due`` giving due
+    dates of escalated items) are queued in the same transaction."""
     now = utc(now)
 
     def run() -> CaseState:
@@ -333,6 +336,7 @@ def _command(
                                         last_hash or audit.GENESIS)  # fmt: skip
             write_events(conn, decision.events, decision.state, mode, simulation_id, hashes)
             if mode is Mode.LIVE and simulation_id is None:
+                outbox.notify_in(conn, decision.events, decision.state, now=now, due=due)
                 _audit(conn, command, decision.state, present, address)
             return decision.state
 

@@ -79,7 +79,7 @@ PG_CONNECT_TIMEOUT_S = 5
 
 REVISIONS = (
     "0001_baseline", "0002_store_meta", "0003_run_sets", "0004_accounts", "0005_audit",
-    "0006_imports",
+    "0006_imports", "0007_outbox",
 )  # fmt: skip
 """The revisions in ``engine/migrations/versions``, oldest first (a test checks they agree)."""
 HEAD = REVISIONS[-1]

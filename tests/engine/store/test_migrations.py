@@ -82,7 +82,7 @@ def _fill(engine: Engine, tmp_path: Path) -> list[str]:
 
 def test_the_revisions_named_in_code_are_the_scripts_shipped():
     assert migrations.revisions() == REVISIONS
-    assert HEAD == REVISIONS[-1] == "0006_imports"
+    assert HEAD == REVISIONS[-1] == "0007_outbox"
 
 
 def test_an_empty_store_opens_at_head_with_no_drift_from_the_tables_module(empty_store_url):
