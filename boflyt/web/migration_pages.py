@@ -115,6 +115,23 @@ def _version_of(
     return None, False
 
 
+def _newest_other(targets: Sequence[Version], source: Version | None) -> Version | None:
+    """The newest published version other than ``source`` (the default target)."""
+    others = [v for v in targets if source is None or v.version != source.version]
+    return others[-1] if others else None
+
+
+def _busiest_other(
+    sources: Sequence[Version], running: Counter[int], target: Version | None
+) -> Version | None:
+    """The newest version other than ``target`` with running cases, else the newest other one
+    (the default source)."""
+    others = [v for v in sources if target is None or v.version != target.version]
+    busy = [v for v in others if running[v.version]]
+    chosen = busy or others
+    return chosen[-1] if chosen else None
+
+
 def _running(request: Request, process: str) -> Counter[int]:
     cases = queries.list_cases(ctx(request).engine, process=process, status=RunStatus.RUNNING)
     return Counter(case.version for case in cases)
@@ -144,16 +161,16 @@ def read_choice(request: Request, process: str, given: Mapping[str, str]) -> Cho
     sources = [(v, running[v.version]) for v in versions if v.status is not VersionStatus.DRAFT]
     targets = [v for v in versions if v.status is VersionStatus.PUBLISHED]
     errors: dict[str, str] = {}
-    target, ok = _version_of(targets, given.get("to", "").strip(), targets[-1] if targets else None)
-    if not ok or target is None:
-        errors["to"] = word("web_migrate.bad_to", lang)
-    earlier = [v for v, _ in sources if target is None or v.version != target.version]
-    default = next((v for v in reversed(earlier) if running[v.version]), None)
-    default = default or (earlier[-1] if earlier else None)
-    source, ok = _version_of([v for v, _ in sources], given.get("from", "").strip(), default)
-    if not ok or source is None:
+    raw_from, raw_to = given.get("from", "").strip(), given.get("to", "").strip()
+    source, from_ok = _version_of([v for v, _ in sources], raw_from, None)
+    target, to_ok = _version_of(targets, raw_to, _newest_other(targets, source))
+    if not raw_from:
+        source = _busiest_other([v for v, _ in sources], running, target)
+    if not from_ok or source is None:
         errors["from"] = word("web_migrate.bad_from", lang)
-    elif target is not None and source.version == target.version:
+    if not to_ok or target is None:
+        errors["to"] = word("web_migrate.bad_to", lang)
+    elif source is not None and source.version == target.version:
         errors["to"] = word("web_migrate.same", lang, number=source.version)
     removed: list[str] = []
     mapping: dict[str, str] = {}

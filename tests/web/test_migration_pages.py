@@ -207,3 +207,19 @@ def test_a_post_without_the_csrf_token_is_refused(world: World) -> None:
     del fields["csrf"]
     assert client.post(PAGE, data=fields).status_code == 403
     assert set(_versions(world.engine).values()) == {1}
+
+
+def test_the_version_page_and_the_diff_page_lead_a_process_owner_here(world: World) -> None:
+    client = _as(world, "pia")
+    version = client.get("/processes/private_lease/versions/1").text
+    assert 'href="/processes/private_lease/migrate?from=1"' in version
+    assert "Flytt løpende saker fra v1" in version
+    diff = client.get("/versions/private_lease/2/diff").text
+    assert 'href="/processes/private_lease/migrate?to=2"' in diff
+    form = client.get(PAGE + "?from=2").text  # from the newest: to the newest other
+    assert '<option value="1" selected>' in form.split('id="m-to"', 1)[1]
+
+
+def test_a_facilitator_is_not_led_here(world: World) -> None:
+    client = _as(world, "fay")
+    assert "/migrate" not in client.get("/processes/private_lease/versions/1").text
