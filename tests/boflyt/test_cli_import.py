@@ -228,3 +228,21 @@ def test_the_import_runs_through_the_prefect_flow(cli_folder: Path, workspace: P
     assert result.exit_code == 1
     assert "error: bad.csv, row 2, timestamp: 'never' is not a time" in result.output
     assert counts(workspace) == before
+
+
+def test_a_malformed_xes_file_is_refused_at_its_line_and_nothing_is_stored(
+    cli_folder: Path, workspace: Path
+):
+    invoke("import", str(write_csv(cli_folder, CSV, "good.csv")), "--name", "good", "--no-prefect")
+    before = counts(workspace)
+    cut_short = '<trace>\n<string key="concept:name" value="A-1"/>\n<event>\n'
+    broken = write_csv(cli_folder, XES_START + cut_short, "broken.xes")
+    out = invoke("import", str(broken), "--name", "bad", "--no-prefect", code=1)
+    assert out.strip().startswith("error: broken.xes, line ")
+    assert counts(workspace) == before
+
+
+XES_START = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<log xes.version="1.0" xmlns="http://www.xes-standard.org/">\n'
+)
