@@ -55,6 +55,8 @@ _READ = 1 << 20
 """Bytes read from the file at a time (compressed bytes for a .gz file)."""
 _BLOCK = 1 << 23
 """Bytes of XML text gathered before a block (cut after its last ``</trace>`` line) is read."""
+_LARGEST = 8 * _BLOCK
+"""Bytes gathered without a place to cut a block after which the line path gives up."""
 _WORKERS = 2
 """Blocks parsed at once, each in a thread (polars lets go of the GIL, so they use two cores)."""
 _UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
@@ -173,20 +175,28 @@ def _ahead(blocks: Iterator[tuple[bytes, bool]]) -> Iterator[tuple[bytes, bool]]
 
 
 def _blocks(pieces: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
-    """Blocks of whole lines, each (but the last) ending with a ``</trace>`` line."""
+    """Blocks of whole lines, each (but the last) ending with a ``</trace>`` line.
+
+    Raises:
+        NotLines: No block can be cut within :data:`_LARGEST` bytes (one line, or one trace,
+            that big): the element path reads such a file in bounded memory.
+    """
     pending: list[bytes] = []
-    size = 0
+    size, closing = 0, False
     for piece in pieces:
+        seam = pending[-1][-8:] + piece[:8] if pending else b""
+        closing = closing or b"</trace>" in piece or b"</trace>" in seam
         pending.append(piece)
         size += len(piece)
-        if size >= _BLOCK:
+        if size >= _BLOCK and closing:
             data = b"".join(pending)
-            end = data.rfind(b"</trace>")
-            cut = data.find(b"\n", end) + 1 if end >= 0 else 0
+            cut = data.find(b"\n", data.rfind(b"</trace>")) + 1
             if cut > 0:
                 yield data[:cut], False
                 data = data[cut:]
-            pending, size = [data], len(data)
+            pending, size, closing = [data], len(data), False
+        if size > _LARGEST:
+            raise NotLines
     yield b"".join(pending), True
 
 

@@ -398,3 +398,17 @@ def test_utf8_with_a_byte_order_mark_or_crlf_stays_on_the_line_path(
     assert both_paths(path).rows() == [
         ("sak-ø", "Registrér søknad", dt.datetime(2024, 3, 1, 8, 30), None, None, None, 5)
     ]
+
+
+def test_one_line_or_one_huge_trace_is_read_element_by_element(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xes_lines, "_READ", 64)
+    monkeypatch.setattr(xes_lines, "_BLOCK", 200)
+    monkeypatch.setattr(xes_lines, "_LARGEST", 1000)  # no place to cut a block within it
+    huge = HEAD + trace("c", *(event(f"a{n}") for n in range(12))) + "</log>\n"
+    one_line = huge.replace("\n", " ").replace("?> ", "?>\n", 1)
+    for name, text in (("huge.xes", huge), ("one-line.xes", one_line)):
+        path = write(tmp_path, text, name)
+        assert not uses_line_path(path)
+        assert read_xes(path)["activity"].to_list() == [f"a{n}" for n in range(12)]
