@@ -209,7 +209,7 @@ def _warnings(
     done = [i for i in state.items if i.status is ItemStatus.DONE]
     passed = dict.fromkeys(i.step for i in done)
     for step in passed:
-        if step not in target.steps and step not in mapping:
+        if step not in target.steps:
             found.append(MigrationWarning("passed_step_removed", step))
     open_items = [i for i in state.items if i.status in OPEN_STATUSES]
     for item in open_items:
