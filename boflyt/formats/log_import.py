@@ -228,7 +228,10 @@ def _check(raw: pl.DataFrame, source: str) -> pl.DataFrame:
 
 
 def _mapped(column: str, mapping: Mapping[str, str]) -> pl.Expr:
-    return pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String)
+    """The column's values mapped, as a categorical: 4 bytes a row while the events are built
+    (text again only in the store's frame)."""
+    mapped = pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String)
+    return mapped.cast(pl.Categorical)
 
 
 def convert_log(
@@ -403,7 +406,7 @@ def _slot(kind: EventKind, at: str, item: pl.Expr | int, sub: int) -> list[pl.Ex
 def _filled(part: pl.DataFrame) -> pl.DataFrame:
     """``part`` with every column of :data:`_COLUMNS` (nulls where it has none), in order."""
     blank = [
-        pl.lit(None, pl.Float64 if c == "touch_minutes" else pl.String).alias(c)
+        pl.lit(None, pl.Float64 if c == "touch_minutes" else pl.Categorical).alias(c)
         for c in _COLUMNS
         if c not in part.columns
     ]
