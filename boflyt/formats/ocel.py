@@ -252,24 +252,43 @@ def _exported(events: pl.DataFrame, relations: pl.DataFrame) -> pl.DataFrame:
         for kind, name in ((_READY, "ready_at"), (_STARTED, "started_at"))
     )
     kind = pl.col("kind")
-    return (
-        keyed.filter(kind.is_in([_DONE, *_TYPES]))
-        .with_row_index("row")
+    exported = keyed.filter(kind.is_in([_DONE, *_TYPES])).with_row_index("row")
+    common: list[str | pl.Expr] = ["row", "key", "seq", "kind", "at", "version"]
+    common += [text(name).alias(f"q{name}") for name in ("case_id", "process", "actor")]
+    acting = pl.coalesce(text("org"), text("lane")).alias("qacting")
+    done = (
+        exported.filter(kind == _DONE)
         .join(ready, on=["key", "item"], how="left")
         .join(started, on=["key", "item"], how="left")
         .join(_slots(relations).lazy(), on=["process", "version", "step"], how="left")
         .select(
-            "row", "key", "seq", "kind", "at", "ready_at", "started_at", "touch_minutes",
-            "transactions", "version", cs.starts_with("object_", "qualifier_"),
-            *(text(name).alias(f"q{name}") for name in _TEXTS if name not in _LANES),
-            *(text(name).alias(f"q{name}") for name in ("lane", "from_lane", "to_lane")),
-            pl.coalesce(text("org"), text("lane")).alias("qacting"),
-            pl.when(kind == _DONE).then(text("step"))
-            .otherwise(kind.replace_strict(types, default=None)).alias("qtype"),
+            *common,
+            "ready_at",
+            "started_at",
+            "touch_minutes",
+            "transactions",
+            cs.starts_with("object_", "qualifier_"),
+            text("lane").alias("qlane"),
+            text("outcome").alias("qoutcome"),
+            acting,
+            text("step").alias("qtype"),
         )
-        .sort("at", "row")
-        .collect()
-    )  # fmt: skip
+    )
+    handoffs = exported.filter(kind == _HANDOFF).select(
+        *common,
+        *(
+            text(name).alias(f"q{name}")
+            for name in ("from_step", "to_step", "channel", "from_lane", "to_lane")
+        ),
+        pl.lit(types[_HANDOFF]).alias("qtype"),
+    )
+    others = exported.filter(~kind.is_in([_DONE, _HANDOFF])).select(
+        *common,
+        text("step").alias("qstep"),
+        acting,
+        kind.replace_strict(types, default=None).alias("qtype"),
+    )
+    return pl.concat([done, handoffs, others], how="diagonal").sort("at", "row").collect()
 
 
 _TEXTS = ("case_id", "actor", "outcome", "step", "from_step", "to_step", "channel", "process",
