@@ -22,7 +22,7 @@ their own. Event ids are ``<case id>:<seq>``.
 * domain objects, one of each type per case, id ``<type>:<case id>`` — derived from what the
   version's steps register (:data:`OBJECT_FIELDS`): a step that registers a field of ``lease``
   ``"registers"`` the case's lease; a step whose id names the object (``search_dwelling``,
-  ``sign_sublease``, :data:`OBJECT_WORDS`) ``"concerns"`` it. A registered field of no object
+  ``eviction_warning``, :data:`OBJECT_WORDS`) ``"concerns"`` it. A registered field of no object
   type (a journal entry) is registered on the case itself.
 
 **Object-to-object relations** within a case: the case to its household ``"for"`` and to every

@@ -258,3 +258,11 @@ def test_the_validator_refuses_a_broken_log(lease: tuple[pl.DataFrame, Any]) -> 
     numeric["events"][0]["attributes"] = [{"name": "resource", "value": 1}]
     with pytest.raises(jsonschema.ValidationError):
         assert_valid_ocel(numeric)
+
+
+def test_an_empty_frame_is_an_empty_valid_log(tmp_path: Path) -> None:
+    from boflyt.engine.store.frame import empty_frame
+
+    log = written(empty_frame(), tmp_path / "empty.json", None)
+    assert_valid_ocel(log)
+    assert log["events"] == [] and log["objects"] == [] and log["eventTypes"] == []
