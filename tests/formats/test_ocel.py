@@ -17,6 +17,7 @@ from boflyt.analysis.simulation.cohort import simulate
 from boflyt.engine.definition.library import Library
 from boflyt.engine.definition.load import load_library
 from boflyt.engine.definition.scenario import load_scenario
+from boflyt.engine.store.frame import empty_frame
 from boflyt.formats.ocel import step_objects, write_ocel
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
@@ -261,8 +262,6 @@ def test_the_validator_refuses_a_broken_log(lease: tuple[pl.DataFrame, Any]) -> 
 
 
 def test_an_empty_frame_is_an_empty_valid_log(tmp_path: Path) -> None:
-    from boflyt.engine.store.frame import empty_frame
-
     log = written(empty_frame(), tmp_path / "empty.json", None)
     assert_valid_ocel(log)
     assert log["events"] == [] and log["objects"] == [] and log["eventTypes"] == []
