@@ -32,7 +32,9 @@ from sqlalchemy.engine import Engine
 
 from boflyt.commands.language import LangOption, Words, chosen
 from boflyt.console import console, friendly_errors
+from boflyt.engine.calendar import WorkCalendar
 from boflyt.engine.case import bounds
+from boflyt.engine.case.deadlines import due_items
 from boflyt.engine.case.decide import CaseState, open_items
 from boflyt.engine.definition.load import Library, load_library
 from boflyt.engine.store import accounts
@@ -44,6 +46,7 @@ from boflyt.models.events import Event
 from boflyt.models.vocabulary import Channel, EventKind, ItemStatus, RunStatus
 from boflyt.models.words import Language, count, format_duration, format_number, term, word
 from boflyt.visualize.wording import outcome_text
+from boflyt.web.inbox import EntryDue, entry_due
 from boflyt.workspace import Workspace
 
 __all__ = ["register"]
@@ -76,6 +79,8 @@ class _Store:
     key: ReferenceKey
     library: Library
     lang: Language
+    calendar: WorkCalendar
+    """The workspace's working calendar, with its closed days: due dates are counted on it."""
 
     def lane(self, lane_id: str | None) -> str:
         lane = self.library.lanes.get(lane_id or "")
@@ -102,7 +107,7 @@ def _open(lang: str | None) -> _Store:
     engine = workspace.open_store()
     key = workspace.reference_key(engine)
     library = load_library(workspace.processes_dir)
-    return _Store(engine, key, library, chosen(lang))
+    return _Store(engine, key, library, chosen(lang), workspace.calendar())
 
 
 def read_reference(lang: str | None = None) -> str:
@@ -281,18 +286,34 @@ def inbox(
 ) -> None:
     with friendly_errors():
         ctx = _open(lang)
-        entries = store.inbox(ctx.engine, org=org, now=_now(at), lanes=ctx.library.lanes)
+        now = _now(at)
+        entries = store.inbox(ctx.engine, org=org, now=now, lanes=ctx.library.lanes)
         table = Table(title=Text(f"{ctx.lane(org)} ({len(entries)})"), title_justify="left")
         for column in ("case", "process", "step", "status", "waiting"):
             table.add_column(word(f"field.{column}", ctx.lang))
+        table.add_column(Words("case", ctx.lang)["due"])
         table.add_column("")
         for e in entries:
             version = store.get_version(ctx.engine, process=e.process, version=e.version)
+            found = entry_due(ctx.engine, e, version, ctx.calendar, now)
             cells = (e.case_id[:8], f"{_v(e.process)}@v{e.version}",
                      f"{_v(e.step)} · {ctx.step(version, e.step)}", term(e.status, ctx.lang),
-                     format_duration(e.waited, ctx.lang), "⚠" if e.escalated else "")  # fmt: skip
+                     format_duration(e.waited, ctx.lang), _due_text(ctx, found),
+                     "⚠" if found.overdue or e.escalated else "")  # fmt: skip
             table.add_row(*(Text(cell) for cell in cells))
         console.print(table)
+
+
+def _due_text(ctx: _Store, found: EntryDue) -> str:
+    """When work is due, as the inbox shows it: a deadline's day and its legal basis, or the
+    wait rule's instant; ``overdue`` in front when it is past."""
+    if found.due is None:
+        return ""
+    words = Words("case", ctx.lang)
+    when = f"{found.due:%Y-%m-%d}" if found.deadline else f"{found.due:%Y-%m-%d %H:%M}"
+    late = f"{words['overdue']} " if found.overdue else ""
+    basis = f" ({_v(found.basis)})" if found.basis else ""
+    return f"{late}{when}{basis}"
 
 
 def list_(
@@ -350,6 +371,29 @@ def show(
             line = _line(ctx, version, event, ready_at if waited else {})
             console.print(line, soft_wrap=True)
         _print_next(ctx, state)
+        if state.status is RunStatus.RUNNING:
+            _print_dues(ctx, version, state, events)
+
+
+def _print_dues(ctx: _Store, version: Version, state: CaseState, events: list[Event]) -> None:
+    """When each open step is due (:func:`~boflyt.engine.case.deadlines.due_items`): a declared
+    deadline as its day with its legal basis, the wait rule as an instant."""
+    now = _now(None)
+    found = due_items(version, state, now=now, calendar=ctx.calendar, events=events)
+    if not found:
+        return
+    words = Words("case", ctx.lang)
+    listed = Text(f"{words['dues']}: ")
+    for n, due in enumerate(found):
+        listed.append("; " if n else "")
+        listed.append(_v(due.step), style="cyan")
+        when = f"{due.due_at:%Y-%m-%d}" if due.declared else f"{due.due_at:%Y-%m-%d %H:%M}"
+        listed.append(f" {words['due']} {when}")
+        if due.basis:
+            listed.append(f" ({words['basis']}: {_v(due.basis)})")
+        if due.overdue:
+            listed.append(f" ⚠ {words['overdue']}", style="red")
+    console.print(listed, soft_wrap=True)
 
 
 def _by_reference(ctx: _Store) -> str:

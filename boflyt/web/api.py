@@ -70,7 +70,7 @@ from boflyt.web.api_models import (
     TimelineEvent,
     ValidationProblems,
 )
-from boflyt.web.inbox import due_at
+from boflyt.web.inbox import entry_due
 from boflyt.web.step_forms import completed_by
 
 if TYPE_CHECKING:
@@ -268,7 +268,7 @@ def _open_steps(
 def inbox(context: Context, account: Caller) -> Inbox:
     """The open work of the caller's organisations, oldest first; each step once, with the
     organisations of the caller that may act on it, when it is due and whether it is overdue
-    (as the inbox page: :func:`boflyt.web.inbox.due_at`)."""
+    (as the inbox page: :func:`boflyt.web.inbox.entry_due`)."""
     now = context.clock()
     flows: dict[tuple[str, int], Flow] = {}
     items = []
@@ -276,15 +276,15 @@ def inbox(context: Context, account: Caller) -> Inbox:
         key = (entry.process, entry.version)
         flow = flows.get(key) or flows.setdefault(key, _flow(context.engine, context.library, *key))
         step = flow.version.step(entry.step)
-        ready = entry.status is ItemStatus.READY
-        due = due_at(entry.ready_at, step.wait_days.high) if ready else None
+        found = entry_due(context.engine, entry, flow.version, context.config.calendar, now)
+        due = found.due
         items.append(InboxItem(
             case_id=entry.case_id, process=entry.process, version=entry.version, step=entry.step,
             step_name=step.name.get(context.config.lang), orgs=list(entry.orgs),
             status=entry.status, ready_since=_utc(entry.ready_at),
             started_at=_utc(entry.started_at) if entry.started_at else None,
             waited_minutes=_minutes(entry.waited), due=_utc(due) if due else None,
-            overdue=entry.escalated or (due is not None and now > due),
+            overdue=found.overdue, basis=found.basis or None,
         ))  # fmt: skip
     return Inbox(items=items)
 

@@ -95,9 +95,15 @@ class InboxItem(BaseModel):
     started_at: dt.datetime | None
     waited_minutes: int
     due: dt.datetime | None = Field(
-        description="When a ready step has waited as long as it allows (working time)."
+        description="When the work is due: the end of the step's deadline day when it declares "
+        "a deadline, else when a ready step has waited as long as it allows (working time)."
     )
-    overdue: bool = Field(description="Escalated, or ready past its due time.")
+    overdue: bool = Field(
+        description="Past its deadline; without one: escalated, or ready past its due time."
+    )
+    basis: str | None = Field(
+        default=None, description="The legal basis of the step's deadline, when it has one."
+    )
 
 
 class Inbox(BaseModel):

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 
+from boflyt.engine.calendar import DEFAULT_CALENDAR, WorkCalendar
 from boflyt.engine.definition.load import Library, load_library
 from boflyt.engine.store.commands import wall_clock
 from boflyt.engine.store.pseudonym import ReferenceKey
@@ -53,6 +54,8 @@ class WebConfig:
     login_window: dt.timedelta = dt.timedelta(minutes=5)
     min_cell: int = 5
     """The smallest group of cases a figure is shown for (``BOFLYT_MIN_CELL``)."""
+    calendar: WorkCalendar = DEFAULT_CALENDAR
+    """The working calendar due dates are counted on (the workspace's, with its closed days)."""
 
 
 @dataclass
@@ -121,6 +124,7 @@ def app_from_workspace() -> FastAPI:
         idle=dt.timedelta(minutes=settings.web_idle_minutes),
         lang=settings.lang,
         min_cell=settings.min_cell,
+        calendar=workspace.calendar(),
     )
     library = load_library(workspace.processes_dir)
     return create_app(engine, library, config, key=workspace.reference_key(engine))

@@ -1,10 +1,13 @@
 """The inbox page's rows: the open work of several organisations, merged, oldest first.
 
 Each row names its case by the short case id (as ``boflyt inbox`` does), never by its reference.
-A ready step is due when it has waited as long as its step allows (``wait_days.high`` working
-days, at least one: the store's escalation rule, :mod:`boflyt.engine.case.overdue`); a row is
-overdue when it was escalated or has waited past that. :class:`InboxFilter` narrows the rows by
-organisation, process, status and overdue.
+A step that declares a deadline is due by it, begun or not, and the row shows its legal basis;
+any other ready step is due when it has waited as long as its step allows (``wait_days.high``
+working days, at least one: the store's escalation rule). Both rules are
+:func:`boflyt.engine.case.deadlines.step_due`, on the workspace's working calendar (public
+holidays and its closed days). A row with a deadline is overdue past its due day; any other
+when it was escalated or has waited past its due time. :class:`InboxFilter` narrows the rows
+by organisation, process, status and overdue.
 """
 
 from __future__ import annotations
@@ -16,15 +19,16 @@ from urllib.parse import urlencode
 
 from sqlalchemy.engine import Engine
 
-from boflyt.engine.calendar import DEFAULT_CALENDAR
+from boflyt.engine.calendar import DEFAULT_CALENDAR, WorkCalendar
+from boflyt.engine.case.deadlines import completions, deadline_due, step_due, wait_due
 from boflyt.engine.definition.load import Library
 from boflyt.engine.store import commands as store
-from boflyt.engine.store.queries import InboxEntry
+from boflyt.engine.store.queries import InboxEntry, get_case
 from boflyt.models.definition import Version
 from boflyt.models.vocabulary import ItemStatus
 from boflyt.models.words import Language, format_duration, term
 
-__all__ = ["InboxFilter", "InboxRow", "due_at", "inbox_rows"]
+__all__ = ["EntryDue", "InboxFilter", "InboxRow", "due_at", "entry_due", "inbox_rows"]
 
 
 @dataclass(frozen=True)
@@ -114,9 +118,14 @@ class InboxRow:
     org_ids: tuple[str, ...]
     status_id: str
     due: dt.datetime | None
-    """When a ready step has waited as long as its step allows (naive UTC); None once begun."""
+    """When the work is due (naive UTC): the end of the deadline's due day for a step with a
+    deadline, else when a ready step has waited as long as its step allows (None once begun)."""
     overdue: bool
-    """Escalated, or waited past ``due``."""
+    """Past a deadline's ``due``; without one: escalated, or waited past ``due``."""
+    basis: str = ""
+    """The legal basis of the step's deadline (empty without one, or without a basis)."""
+    deadline: bool = False
+    """Whether ``due`` is the step's declared deadline (shown as a day) or the wait rule's."""
 
 
 def inbox_rows(
@@ -127,66 +136,66 @@ def inbox_rows(
     now: dt.datetime,
     lang: Language,
     only: InboxFilter | None = None,
+    calendar: WorkCalendar = DEFAULT_CALENDAR,
 ) -> list[InboxRow]:
     """The work items any of ``orgs`` may act on, each once, oldest first (those ``only`` keeps,
-    when given)."""
+    when given), due by ``calendar`` (:meth:`boflyt.workspace.Workspace.calendar`)."""
     versions: dict[tuple[str, int], Version] = {}
     rows = []
     for entry in store.inbox(engine, org=orgs, now=now):  # one query, oldest first
         key = (entry.process, entry.version)
         if key not in versions:
             versions[key] = store.get_version(engine, process=key[0], version=key[1])
-        rows.append(_row(entry, list(entry.orgs), versions[key], library, lang, now))
+        found = entry_due(engine, entry, versions[key], calendar, now)
+        rows.append(_row(entry, list(entry.orgs), versions[key], library, lang, found))
     return [row for row in rows if only is None or only.keeps(row)]
 
 
 def due_at(ready_at: dt.datetime, wait_days_high: float) -> dt.datetime:
     """When an item ready at ``ready_at`` has waited ``wait_days_high`` working days (at least
-    one) on the default calendar: the instant after which the store escalates it.
-
-    Walks the working days in plain Python (a few set look-ups a row; the calendar's numpy
-    functions cost ten times more per call, which a 200-row inbox felt).
+    one) on the default calendar (:func:`boflyt.engine.case.deadlines.wait_due`).
 
     >>> due_at(dt.datetime(2025, 1, 10, 14, 0), 1.0)  # Friday 14:00 + 7.5 working hours
     datetime.datetime(2025, 1, 13, 14, 0)
-    >>> due_at(dt.datetime(2025, 5, 16, 18, 0), 1.0)  # after hours; 17 May is a Saturday
-    datetime.datetime(2025, 5, 19, 15, 30)
     """
-    calendar = DEFAULT_CALENDAR
-    per_day = calendar.minutes_per_day
-    remaining = max(wait_days_high, 1.0) * per_day
-    day = ready_at.date()
-    into = 0.0
-    if calendar.is_working_day(day):
-        minute = ready_at.hour * 60 + ready_at.minute + ready_at.second / 60
-        into = min(max(minute - calendar.start_hour * 60, 0.0), per_day)
-        if remaining <= per_day - into:
-            return _at(day, into + remaining)
-        remaining -= per_day - into
-    while True:
-        day += dt.timedelta(days=1)
-        if calendar.is_working_day(day):
-            if remaining <= per_day:
-                return _at(day, remaining)
-            remaining -= per_day
+    return wait_due(ready_at, wait_days_high, DEFAULT_CALENDAR)
 
 
-def _at(day: dt.date, minutes: float) -> dt.datetime:
-    """``minutes`` working minutes into ``day`` (from the calendar's opening hour)."""
-    opening = dt.datetime.combine(day, dt.time()) + dt.timedelta(hours=DEFAULT_CALENDAR.start_hour)
-    return opening + dt.timedelta(microseconds=round(minutes * 60_000_000))
+@dataclass(frozen=True)
+class EntryDue:
+    """When an inbox entry is due, by which rule, on what basis, and whether it is overdue."""
+
+    due: dt.datetime | None
+    overdue: bool
+    basis: str = ""
+    deadline: bool = False
+
+
+def entry_due(
+    engine: Engine, entry: InboxEntry, version: Version, calendar: WorkCalendar, now: dt.datetime
+) -> EntryDue:
+    """When ``entry`` is due (:func:`~boflyt.engine.case.deadlines.step_due`); a deadline
+    counted ``from`` an earlier step reads the case's completions from the store."""
+    try:
+        step = version.step(entry.step)
+    except KeyError:
+        return EntryDue(None, entry.escalated)
+    deadline = step.deadline
+    if deadline is None:
+        begun = entry.status is not ItemStatus.READY
+        due = step_due(step, entry.ready_at, begun=begun, calendar=calendar)
+        return EntryDue(due, entry.escalated or (due is not None and now > due))
+    done = completions(get_case(engine, entry.case_id)) if deadline.start is not None else None
+    due_day = deadline_due(deadline, entry.ready_at, calendar, done)
+    return EntryDue(due_day, now > due_day, deadline.basis or "", True)
 
 
 def _row(
     entry: InboxEntry, orgs: list[str], version: Version, library: Library, lang: Language,
-    now: dt.datetime,
+    found: EntryDue,
 ) -> InboxRow:  # fmt: skip
-    due = None
     try:
-        found = version.step(entry.step)
-        step = found.name.get(lang)
-        if entry.status is ItemStatus.READY:
-            due = due_at(entry.ready_at, found.wait_days.high)
+        step = version.step(entry.step).name.get(lang)
     except KeyError:
         step = entry.step
     names = []
@@ -207,6 +216,8 @@ def _row(
         process_id=entry.process,
         org_ids=tuple(orgs),
         status_id=entry.status.value,
-        due=due,
-        overdue=entry.escalated or (due is not None and now > due),
+        due=found.due,
+        overdue=found.overdue,
+        basis=found.basis,
+        deadline=found.deadline,
     )

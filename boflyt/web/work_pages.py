@@ -56,7 +56,8 @@ def inbox(request: Request) -> Response:
     account, session = found
     context, lang = ctx(request), lang_of(request)
     everything = inbox_rows(context.engine, context.library, account.orgs,
-                            now=session.last_seen, lang=lang)  # fmt: skip
+                            now=session.last_seen, lang=lang,
+                            calendar=context.config.calendar)  # fmt: skip
     only = InboxFilter.parse(account.orgs, dict(request.query_params))
     shown = page_of([row for row in everything if only.keeps(row)], only.page)
     values: dict[str, Any] = {
@@ -91,7 +92,8 @@ def case_response(
     ``read``: record the read in the audit log (a page shown after a post is the post's)."""
     context, lang = ctx(request), lang_of(request)
     try:
-        page = case_page(context.engine, context.library, case_id, account.orgs, lang=lang)
+        page = case_page(context.engine, context.library, case_id, account.orgs, lang=lang,
+                         now=session.last_seen, calendar=context.config.calendar)  # fmt: skip
     except NotFoundError:
         message = word("web.case_not_found", lang)
         missing = render(request, "message.html", 404, account=account, message=message)

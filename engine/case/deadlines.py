@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from boflyt.engine.calendar import WorkCalendar
 from boflyt.engine.case.flow import Flow
 from boflyt.engine.case.state import CaseState
-from boflyt.models.definition import Deadline, Version
+from boflyt.models.definition import Deadline, Step, Version
 from boflyt.models.events import Event
 from boflyt.models.vocabulary import EventKind, ItemStatus
 
@@ -49,6 +49,7 @@ __all__ = [
     "deadline_day",
     "deadline_due",
     "due_items",
+    "step_due",
     "wait_due",
 ]
 
@@ -192,6 +193,32 @@ def _at(day: dt.date, minutes: float, calendar: WorkCalendar) -> dt.datetime:
     return opening + dt.timedelta(microseconds=round(minutes * 60_000_000))
 
 
+def step_due(
+    step: Step,
+    ready_at: dt.datetime,
+    *,
+    begun: bool,
+    calendar: WorkCalendar,
+    done: Mapping[str, list[dt.datetime]] | None = None,
+) -> dt.datetime | None:
+    """When an open work item of ``step``, ready at ``ready_at``, is due: by the step's deadline
+    (``done``: :func:`completions`, needed for its ``from``), else by the wait rule while it is
+    not ``begun``; ``None`` for a begun item of a step without a deadline.
+
+    >>> from boflyt.engine.calendar import DEFAULT_CALENDAR
+    >>> from tests.factories import linear_version
+    >>> step = linear_version().step("a")
+    >>> step_due(step, dt.datetime(2025, 1, 10, 14), begun=False, calendar=DEFAULT_CALENDAR)
+    datetime.datetime(2025, 1, 13, 14, 0)
+    >>> step_due(step, dt.datetime(2025, 1, 10, 14), begun=True, calendar=DEFAULT_CALENDAR)
+    """
+    if step.deadline is not None:
+        return deadline_due(step.deadline, ready_at, calendar, done)
+    if begun:
+        return None
+    return wait_due(ready_at, step.wait_days.high, calendar)
+
+
 def due_items(
     version_or_flow: Version | Flow,
     state: CaseState,
@@ -203,28 +230,24 @@ def due_items(
     """The due date of each open work item of ``state``, in item order.
 
     A step's declared deadline gives a ready or begun item's due date; without one, a ready
-    item is due by the wait rule and a begun one is left out (see the module). ``events`` (the
-    case's events) add completions the state does not hold for a deadline's ``from`` step.
+    item is due by the wait rule and a begun one is left out (:func:`step_due`). ``events``
+    (the case's events) add completions the state does not hold for a deadline's ``from`` step.
     """
     version = version_or_flow.version if isinstance(version_or_flow, Flow) else version_or_flow
     steps = {step.id: step for step in version.steps}
     done: dict[str, list[dt.datetime]] | None = None
     found = []
     for item in state.items:
-        if item.status not in _OPEN:
-            continue
-        step = steps.get(item.step)
+        step = steps.get(item.step) if item.status in _OPEN else None
         if step is None:
             continue
-        if step.deadline is not None:
-            if done is None:
-                done = completions(state, events)
-            due = deadline_due(step.deadline, item.ready_at, calendar, done)
-            basis, declared = step.deadline.basis, True
-        elif item.status is ItemStatus.READY:
-            due = wait_due(item.ready_at, step.wait_days.high, calendar)
-            basis, declared = None, False
-        else:
+        if done is None and step.deadline is not None and step.deadline.start is not None:
+            done = completions(state, events)
+        begun = item.status is ItemStatus.STARTED
+        due = step_due(step, item.ready_at, begun=begun, calendar=calendar, done=done)
+        if due is None:
             continue
+        basis = step.deadline.basis if step.deadline is not None else None
+        declared = step.deadline is not None
         found.append(Due(item.number, item.step, step.lane, due, basis, now > due, declared))
     return tuple(found)
