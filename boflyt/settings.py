@@ -52,6 +52,21 @@ class Settings(BaseSettings):
     """The smallest group of cases a figure is shown for outside a case (the KPI trends); a
     smaller group shows "–"."""
 
+    smtp_host: str | None = None
+    """The SMTP server the outbox sends through (:mod:`boflyt.flows.outbox`); unset: no e-mail."""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "boflyt@localhost"
+    """The sender address of notices."""
+    smtp_user: str | None = None
+    """Log in with this user (and ``smtp_password``) when set."""
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    """Upgrade the connection with STARTTLS before logging in or sending."""
+    smtp_timeout: float = Field(default=30.0, gt=0, le=600)
+    """Seconds to wait for the SMTP server; a claim is held ten times this long."""
+    base_url: str = "http://localhost:8000"
+    """Where the web app is reached: notices link to ``{base_url}/cases/{case id}``."""
+
     @field_validator("lang")
     @classmethod
     def _known_language(cls, lang: str) -> Language:

@@ -10,4 +10,9 @@ os.environ.setdefault("PREFECT_HOME", _prefect_home)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
-pytest_plugins = ["tests.fixtures.store", "tests.fixtures.prefect", "tests.fixtures.browser"]
+pytest_plugins = [
+    "tests.fixtures.store",
+    "tests.fixtures.prefect",
+    "tests.fixtures.browser",
+    "tests.fixtures.smtp",
+]

@@ -63,6 +63,7 @@ __all__ = [
     "mark_failed",
     "mark_retry",
     "mark_sent",
+    "mark_uncertain",
     "message_id",
     "notify_in",
     "recipients_of",
@@ -404,6 +405,11 @@ def mark_retry(engine: Engine, message: OutboxMessage, *, now: dt.datetime, erro
     )
 
 
+def mark_uncertain(engine: Engine, message: OutboxMessage, *, error: str) -> bool:
+    """The connection was lost after ``committing``: maybe delivered, never sent again by itself."""
+    return _move(engine, message, OutboxStatus.UNCERTAIN, claim_token=None, last_error=error[:500])
+
+
 def mark_failed(engine: Engine, message: OutboxMessage, *, error: str) -> bool:
     """A refusal for good (5xx, no address): ``failed``, never sent again by itself."""
     return _move(
@@ -439,11 +445,17 @@ def requeue(engine: Engine, row_id: int, *, now: dt.datetime) -> OutboxMessage |
 
 
 def list_outbox(
-    engine: Engine, *, statuses: Sequence[OutboxStatus] = (), limit: int = 1000
+    engine: Engine,
+    *,
+    statuses: Sequence[OutboxStatus] = (),
+    ids: Sequence[int] = (),
+    limit: int = 1000,
 ) -> list[OutboxMessage]:
-    """Outbox rows, newest first, of the given statuses (all when none)."""
+    """Outbox rows, newest first, of the given statuses and ids (all when none given)."""
     table = OUTBOX_TABLE
     query = table.select().order_by(table.c.id.desc()).limit(limit)
+    if ids:
+        query = query.where(table.c.id.in_(list(ids)))
     if statuses:
         query = query.where(table.c.status.in_([s.value for s in statuses]))
     with read_scope(engine) as conn:
