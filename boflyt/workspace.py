@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from boflyt.engine.calendar import WorkCalendar
     from boflyt.engine.store.outbox import Recipient
     from boflyt.engine.store.pseudonym import ReferenceKey
+    from boflyt.engine.store.retention import RetentionPolicy
 
 __all__ = [
     "CLOSED_DAYS",
@@ -152,6 +153,34 @@ class Workspace:
     def calendar(self) -> WorkCalendar:
         """The working calendar of this workspace: :func:`workspace_calendar` of its root."""
         return workspace_calendar(self.root)
+
+    def retention_policy(self) -> RetentionPolicy:
+        """How long each process keeps the links of its ended cases: the ``[retention]`` table of
+        ``boflyt.toml`` (:mod:`boflyt.engine.store.retention`); none outside a workspace or
+        without the table (nothing is ever removed then). E.g.::
+
+            [retention]
+            default = "5y"             # every process not named below
+            private_lease = "18m"      # y, m or d; "never" keeps a process's links
+
+        Raises:
+            SettingsError: the file is not TOML, or an entry is not a period (naming the file and
+                every bad key).
+        """
+        import tomllib
+
+        from boflyt.engine.store.retention import RetentionPolicy, policy_from_table
+
+        if self.root is None:
+            return RetentionPolicy()
+        path = self.root / MARKER
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"{path}: cannot read it as TOML: {exc}") from None
+        if "retention" not in document:
+            return RetentionPolicy()
+        return policy_from_table(document["retention"], where=str(path))
 
     @property
     def simulations_dir(self) -> Path:

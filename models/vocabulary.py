@@ -136,6 +136,9 @@ class AuditAction(StrEnum):
     DRAFT_SAVED = "draft_saved"
     VERSION_PUBLISHED = "version_published"
     VERSION_RETIRED = "version_retired"
+    RETENTION = "retention"
+    """The link to a person (the reference pseudonym) of an ended case was removed after its
+    process's retention period (:mod:`boflyt.engine.store.retention`)."""
 
 class NoticeKind(StrEnum):
     """Why an e-mail notification was written to the outbox (:mod:`boflyt.engine.store.outbox`)."""
