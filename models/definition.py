@@ -116,20 +116,33 @@ class Deadline(_Frozen):
     """A deadline the law or the routine sets on a step, with its legal basis.
 
     ``days`` counts working days (the municipality's calendar: Monday–Friday without Norwegian
-    public holidays and its closed days) or, with ``calendar: true``, calendar days. The clock
-    starts when the step's work item became ready or, with ``from``, when the named earlier step
-    last completed before that. In YAML:
-    ``deadline: {days: 14, calendar: true, from: eviction_warning, basis: "husleieloven § 4-18"}``.
+    public holidays and its closed days) or, with ``calendar: true``, calendar days;
+    ``day_of_month`` instead names a day of the month (e.g. 25 for housing allowance: the next
+    25th). The clock starts when the step's work item became ready or, with ``from``, when the
+    named earlier step last completed before that. In YAML:
+    ``deadline: {days: 14, calendar: true, from: eviction_warning, basis: "tvfbl. § 4-18"}``.
     How the due date is counted: :mod:`boflyt.engine.case.deadlines`.
     """
 
-    days: Annotated[int, Field(ge=1, le=3660)]
+    days: Annotated[int | None, Field(ge=1, le=3660)] = None
     calendar: bool = False
     """True: ``days`` are calendar days; false (default): working days."""
+    day_of_month: Annotated[int | None, Field(ge=1, le=28)] = None
+    """Due on the next such day of a month (1–28, so every month has it) instead of ``days``."""
     start: Identifier | None = Field(default=None, alias="from")
     """The earlier step whose completion starts the clock; unset: the step becoming ready."""
     basis: Annotated[str | None, Field(min_length=1, max_length=500)] = None
     """The legal or administrative basis, as shown to staff (e.g. ``tvfbl. § 13-6``)."""
+
+    @model_validator(mode="after")
+    def _one_count(self) -> Deadline:
+        if (self.days is None) == (self.day_of_month is None):
+            raise ValueError(
+                "give either days (a number of days) or day_of_month (a day of the month)"
+            )
+        if self.day_of_month is not None and self.calendar:
+            raise ValueError("calendar: true applies to days, not to day_of_month")
+        return self
 
 
 class Lane(_Frozen):

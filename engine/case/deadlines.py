@@ -11,6 +11,9 @@ Two rules, each in one place here:
   - ``days`` working days: the item is due on the ``days``-th working day after that day;
     working days are the municipality's calendar (Monday–Friday, no Norwegian public holiday,
     no closed day of the workspace);
+  - ``day_of_month``: due on the first such day of a month on or after that day (ready on
+    26 May with ``day_of_month: 25``: 25 June), moved to the next working day like a calendar-day
+    deadline;
   - ``calendar: true``: due ``days`` calendar days after that day; a due day that is a Saturday,
     Sunday, public holiday or closed day moves to the next working day (domstolloven § 148,
     which forvaltningsloven § 30 follows for administrative deadlines: a deadline ending on a
@@ -88,19 +91,27 @@ def deadline_day(deadline: Deadline, start: dt.date, calendar: WorkCalendar) -> 
     datetime.date(2025, 4, 24)
     >>> deadline_day(Deadline(days=14, calendar=True), dt.date(2025, 5, 3), calendar)
     datetime.date(2025, 5, 19)
+    >>> deadline_day(Deadline(day_of_month=25), dt.date(2025, 5, 26), calendar)  # 25 June
+    datetime.date(2025, 6, 25)
     """
     day = start
+    if deadline.day_of_month is not None:
+        month = start.replace(day=deadline.day_of_month)
+        if month < start:
+            month = (month.replace(day=1) + dt.timedelta(days=31)).replace(day=month.day)
+        return _next_working_day(month, calendar)
+    days = deadline.days or 1
     if deadline.calendar:
-        day += dt.timedelta(days=deadline.days)
+        day += dt.timedelta(days=days)
         return _next_working_day(day, calendar)
-    left = deadline.days
+    left = days
     for _ in range(_MAX_DAYS):
         day += dt.timedelta(days=1)
         if calendar.is_working_day(day):
             left -= 1
             if left == 0:
                 return day
-    raise ValueError(f"no {deadline.days} working days within {_MAX_DAYS} days of {start}")
+    raise ValueError(f"no {days} working days within {_MAX_DAYS} days of {start}")
 
 
 def _next_working_day(day: dt.date, calendar: WorkCalendar) -> dt.date:

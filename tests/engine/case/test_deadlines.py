@@ -53,6 +53,12 @@ def day(text: str) -> dt.date:
         (Deadline(days=14, calendar=True), "2025-03-03", "2025-03-17"),
         # a start on a holiday: the next working days count (Easter Monday -> Tue, Wed)
         (Deadline(days=2), "2025-04-21", "2025-04-23"),
+        # the 25th of the month (housing allowance): the next one, the same day included
+        (Deadline(day_of_month=25), "2025-05-26", "2025-06-25"),
+        (Deadline(day_of_month=25), "2025-06-25", "2025-06-25"),
+        # ... a 25th on a Sunday moves to Monday; December rolls into January
+        (Deadline(day_of_month=25), "2025-05-20", "2025-05-26"),
+        (Deadline(day_of_month=25), "2025-12-26", "2026-01-26"),
     ],
 )
 def test_the_due_day_is_counted_on_the_norwegian_calendar(

@@ -55,6 +55,26 @@ BAD = {
         f"{FILE}:43 steps[5](nav_part).deadline.form:",
         "",
     ),
+    "neither days nor a day of the month": (
+        "{basis: tvfbl.}",
+        f"{FILE}:43 steps[5](nav_part).deadline:",
+        "give either days (a number of days) or day_of_month (a day of the month)",
+    ),
+    "both days and a day of the month": (
+        "{days: 3, day_of_month: 25}",
+        f"{FILE}:43 steps[5](nav_part).deadline:",
+        "give either days",
+    ),
+    "a day of the month past 28": (
+        "{day_of_month: 31}",
+        f"{FILE}:43 steps[5](nav_part).deadline.day_of_month:",
+        "",
+    ),
+    "calendar days with a day of the month": (
+        "{day_of_month: 25, calendar: true}",
+        f"{FILE}:43 steps[5](nav_part).deadline:",
+        "calendar: true applies to days, not to day_of_month",
+    ),
     "unknown from step": (
         "{days: 3, from: aply}",
         f"{FILE}:43 steps[5](nav_part).deadline.from:",
