@@ -14,10 +14,13 @@ once here and quoted in ``docs/guide/discovery.md``:
 * **Lanes.** A step's lane is the organisation (the ``lane`` column, else ``org``) that completed
   it most often (ties: the first by name); an organisation is a lane id as it is when it is one,
   else its slug, named by the organisation in both languages.
-* **Start and ends.** An activity done once, first, in every case and at once (no waiting, no
-  touch time) *is* the start step (a simulated log's start); else a ``start`` step is added.
-  An activity done at most once per case, always last and at once is an end step (a simulated
-  log's ends); a case whose trace ends with any other activity goes on to an added ``end``.
+* **Start and ends.** In a log of Boflyt's own (live or simulated), an activity done once,
+  first, in every case and at once (no waiting, no touch time) *is* the start step; else a
+  ``start`` step is added. An activity done at most once per case, always last and at once is
+  an end step (a simulated log's ends); a case whose trace ends with any other activity goes on
+  to an added ``end``. An imported log records people's work only, so its activities are never
+  taken for the engine's start or end steps: its first activity (which waits for nothing, since
+  an imported case begins at its first event) stays a step of its organisation.
   When cases begin with different activities, the start leads to an added decision
   ``first_activity`` (a start step may not branch).
 * **Transitions.** The directly-follows relation of the traces: ``a -> b`` counted each time
@@ -63,7 +66,7 @@ from boflyt.analysis.follows import Edges, back_edges, filtered
 from boflyt.analysis.observed import working_minutes
 from boflyt.engine.calendar import DEFAULT_CALENDAR, WorkCalendar
 from boflyt.models.definition import Text
-from boflyt.models.vocabulary import EventKind, StepKind
+from boflyt.models.vocabulary import EventKind, Mode, StepKind
 
 __all__ = [
     "FACILITATOR",
@@ -173,7 +176,8 @@ def discover(
         .iter_rows()
     )
     traces = _linked(traces.filter(pl.col("step").is_in(kept)), calendar)
-    nodes = _nodes(traces, names or {})
+    logged = "mode" in events.columns and bool((events["mode"] == Mode.IMPORTED.value).all())
+    nodes = _nodes(traces, names or {}, engine_steps=not logged)
     edges = _edges(traces, nodes)
     ends = {n.id for n in nodes if n.figures.kind is StepKind.END}
     kept_edges, dropped = filtered(edges, start=nodes[0].id, ends=ends, share=edge_threshold)
@@ -266,8 +270,11 @@ def _text(name: str) -> Text:
     return Text(nb=short, en=short)
 
 
-def _nodes(traces: pl.DataFrame, names: Mapping[str, str]) -> list[DraftStep]:
-    """The draft's steps: start first, then the activities by mean position, then the ends."""
+def _nodes(
+    traces: pl.DataFrame, names: Mapping[str, str], *, engine_steps: bool
+) -> list[DraftStep]:
+    """The draft's steps: start first, then the activities by mean position, then the ends;
+    ``engine_steps``: the log may hold the engine's start and end steps (not an import)."""
     cases = traces["case_id"].n_unique()
     stats = _activity_stats(traces)
     taken: set[str] = set()
@@ -275,10 +282,11 @@ def _nodes(traces: pl.DataFrame, names: Mapping[str, str]) -> list[DraftStep]:
     for row in stats.iter_rows(named=True):
         once, instant = row["most"] == 1, row["instant"]
         kind = StepKind.TASK
-        if once and instant and row["firsts"] == cases == row["done"]:
-            kind = StepKind.START
-        elif once and instant and row["lasts"] == row["done"] and row["touched"] == 0:
-            kind = StepKind.END
+        if engine_steps and once and instant:
+            if row["firsts"] == cases == row["done"]:
+                kind = StepKind.START
+            elif row["lasts"] == row["done"] and row["touched"] == 0:
+                kind = StepKind.END
         step: str = row["step"]
         plain = step if _ID.match(step) and len(step) <= _STEP_LIMIT else _slug(step, _STEP_LIMIT)
         figures = StepFigures(
