@@ -100,9 +100,19 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
+_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", "Å": "A",
+                          "ß": "ss", "đ": "d", "Đ": "D", "ŋ": "n", "Ŋ": "N"})  # fmt: skip
+"""Letters without an ASCII decomposition, as Norwegian (and Sámi) ids write them."""
+
+
 def _slug(text: str) -> str:
-    """Lower-case ASCII letters, digits and ``_``; at most 64 (a digest of the whole kept)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    """Lower-case ASCII letters, digits and ``_``; at most 64 (a digest of the whole kept).
+
+    >>> _slug("Søknad mottatt / Æ på Ålesund")
+    'soknad_mottatt_ae_pa_alesund'
+    """
+    plain = unicodedata.normalize("NFKD", text.translate(_LETTERS))
+    ascii_text = plain.encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "activity"
     return slug if len(slug) <= _LIMIT else f"{slug[: _LIMIT - 9]}_{_digest(text)}"
 
