@@ -8,25 +8,34 @@ events hash-chained like any command's) and queues the e-mail notices in that sa
 (:func:`boflyt.engine.store.outbox.notify_in`), so an event and its notice commit together.
 ``step_reminded`` changes no state: :func:`boflyt.engine.case.decide.replay` passes over it.
 
-Which items are due and when is the caller's (the deadlines of
-:mod:`boflyt.engine.case.deadlines`, computed by :mod:`boflyt.flows.deadlines`).
+:func:`scan_deadlines` finds what to do: each open item of a running live case whose step
+declares a deadline (:func:`boflyt.engine.case.deadlines.due_items`) is reminded once when its
+due date is at most ``ahead`` working days away and escalated once when it has passed. Items
+due only by their step's wait rule are the daily escalation's
+(:func:`boflyt.engine.store.commands.escalate_overdue`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from boflyt.engine.calendar import WorkCalendar
 from boflyt.engine.case import bounds
 from boflyt.engine.case.commands import Escalate
+from boflyt.engine.case.deadlines import due_items
 from boflyt.engine.case.state import OPEN_STATUSES
 from boflyt.engine.store import audit, outbox
 from boflyt.engine.store.commands import Clock, _command, wall_clock
 from boflyt.engine.store.db import read_scope, write_scope
+from boflyt.engine.store.queries import case_timeline
 from boflyt.engine.store.statements import (
+    CASE_TABLE,
     EVENT_TABLE,
+    ITEM_TABLE,
     compare_and_set,
     last_event,
     load_case,
@@ -35,10 +44,21 @@ from boflyt.engine.store.statements import (
     utc,
     write_events,
 )
+from boflyt.models.errors import CommandError, ConflictError
 from boflyt.models.events import Event
-from boflyt.models.vocabulary import EventKind, Mode, RunStatus
+from boflyt.models.vocabulary import EventKind, ItemStatus, Mode, RunStatus
 
-__all__ = ["escalate_due", "remind"]
+__all__ = ["DeadlineScan", "escalate_due", "remind", "scan_deadlines"]
+
+
+@dataclass(frozen=True)
+class DeadlineScan:
+    """What one :func:`scan_deadlines` did: items reminded and escalated, cases skipped
+    (changed meanwhile, or with events later than ``now``; the next scan takes them)."""
+
+    reminded: int
+    escalated: int
+    skipped: int
 
 
 def remind(
@@ -137,3 +157,53 @@ def escalate_due(
         return 0
     _command(engine, case_id, Escalate(items, "the deadline has passed"), now, clock, due=due)
     return len(items)
+
+
+def scan_deadlines(
+    engine: sa.Engine,
+    *,
+    now: dt.datetime,
+    calendar: WorkCalendar,
+    ahead: float = 2,
+    clock: Clock = wall_clock,
+) -> DeadlineScan:
+    """Remind and escalate the open items of running live cases by their steps' deadlines.
+
+    An item whose declared deadline is at most ``ahead`` working days of ``calendar`` away is
+    reminded (:func:`remind`); one whose deadline has passed is escalated (:func:`escalate_due`).
+    Each case in its own transactions; running it again changes nothing.
+    """
+    now = utc(now)
+    query = (
+        sa.select(ITEM_TABLE.c.case_id)
+        .join(CASE_TABLE, CASE_TABLE.c.id == ITEM_TABLE.c.case_id)
+        .where(CASE_TABLE.c.status == RunStatus.RUNNING.value, CASE_TABLE.c.mode == Mode.LIVE.value)
+        .where(CASE_TABLE.c.simulation_id.is_(None))
+        .where(ITEM_TABLE.c.status.in_([ItemStatus.READY.value, ItemStatus.STARTED.value]))
+        .where(ITEM_TABLE.c.escalated.is_(False))
+        .distinct()
+    )
+    with read_scope(engine) as conn:
+        case_ids = sorted(conn.execute(query).scalars())
+    reach = ahead * calendar.minutes_per_day
+    reminded = escalated = skipped = 0
+    for case_id in case_ids:
+        with read_scope(engine) as conn:
+            state = load_case(conn, case_id)[0]
+            flow = published_flow(conn, state.process, state.version, state.content_hash)
+        if not any(step.deadline is not None for step in flow.version.steps):
+            continue
+        events = case_timeline(engine, case_id)
+        dues = [d for d in due_items(flow, state, now=now, calendar=calendar, events=events)
+                if d.declared]  # fmt: skip
+        late = {d.item: d.due_at for d in dues if d.overdue}
+        near = {d.item: d.due_at for d in dues if not d.overdue
+                and calendar.minutes(d.due_at) - calendar.minutes(now) <= reach}  # fmt: skip
+        try:
+            if near:
+                reminded += remind(engine, case_id, near, now=now, clock=clock)
+            if late:
+                escalated += escalate_due(engine, case_id, late, now=now, clock=clock)
+        except (ConflictError, CommandError):
+            skipped += 1
+    return DeadlineScan(reminded, escalated, skipped)

@@ -14,7 +14,7 @@ DEPLOYMENTS = CONFIG["deployments"]
 
 def test_there_is_one_deployment_per_flow_on_the_process_pool() -> None:
     names = {d["name"] for d in DEPLOYMENTS}
-    assert names == {"simulate-version", "compare-versions", "escalate-overdue"}
+    assert names == {"simulate-version", "compare-versions", "escalate-overdue", "deadline-notices"}
     assert {d["work_pool"]["name"] for d in DEPLOYMENTS} == {"boflyt-process"}
 
 
@@ -49,3 +49,12 @@ def test_escalation_runs_daily_in_oslo_time() -> None:
     assert schedule["timezone"] == "Europe/Oslo"
     _, _, day, month, weekday = schedule["cron"].split()
     assert (day, month, weekday) == ("*", "*", "*")
+
+
+def test_deadline_notices_run_on_weekday_mornings_in_oslo_time() -> None:
+    (notices,) = [d for d in DEPLOYMENTS if d["name"] == "deadline-notices"]
+    (schedule,) = notices["schedules"]
+    assert schedule["timezone"] == "Europe/Oslo"
+    _, hour, day, month, weekday = schedule["cron"].split()
+    assert (day, month, weekday) == ("*", "*", "1-5")  # holidays: the flow skips them
+    assert 6 <= int(hour) <= 8
