@@ -56,9 +56,9 @@ _PINNED = {
         waste
     """,
     "boflyt.analysis.simulation": """
-        Series SimulationResult build_result calendar_of chunk_size daily_levels
-        log_records merge_results simulate simulate_chunk store_cohort summarise
-        to_frame
+        SLICE_ROWS Series SimulationResult build_result calendar_of chunk_size daily_levels
+        frame_slices log_records merge_results simulate simulate_chunk store_cohort
+        store_cohort_files summarise to_frame
     """,
     "boflyt.visualize": """
         charts diagram extraction layout measured_timeline render report report_text run_set_text

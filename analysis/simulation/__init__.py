@@ -18,23 +18,27 @@ from boflyt.analysis.simulation.cohort import (
     simulate,
     simulate_chunk,
     store_cohort,
+    store_cohort_files,
 )
-from boflyt.analysis.simulation.log import log_records, to_frame
+from boflyt.analysis.simulation.log import SLICE_ROWS, frame_slices, log_records, to_frame
 from boflyt.analysis.simulation.result import SimulationResult, build_result, merge_results
 from boflyt.analysis.simulation.series import Series, daily_levels, summarise
 
 __all__ = [
+    "SLICE_ROWS",
     "Series",
     "SimulationResult",
     "build_result",
     "calendar_of",
     "chunk_size",
     "daily_levels",
+    "frame_slices",
     "log_records",
     "merge_results",
     "simulate",
     "simulate_chunk",
     "store_cohort",
+    "store_cohort_files",
     "summarise",
     "to_frame",
 ]

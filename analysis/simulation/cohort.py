@@ -30,10 +30,12 @@ full log (``bench/simulate.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
+from os import PathLike
 from typing import Literal
 
 import numpy as np
@@ -41,12 +43,13 @@ import polars as pl
 from sqlalchemy.engine import Engine
 
 from boflyt.analysis.simulation.drivers import EngineDriver, FastDriver
-from boflyt.analysis.simulation.log import to_frame
+from boflyt.analysis.simulation.log import SLICE_ROWS, frame_slices, to_frame
 from boflyt.analysis.simulation.result import SimulationResult, build_result, merge_results
 from boflyt.analysis.simulation.world import Plan, World
 from boflyt.engine.calendar import WorkCalendar, norwegian_holidays
 from boflyt.engine.case.decide import compile_flow
-from boflyt.engine.store.eventlog import append_frame
+from boflyt.engine.store.eventlog import append_files, append_frame
+from boflyt.engine.store.frame import empty_frame
 from boflyt.engine.store.versions import outside_lanes
 from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.runset import SimulationOrigin
@@ -60,6 +63,7 @@ __all__ = [
     "simulate",
     "simulate_chunk",
     "store_cohort",
+    "store_cohort_files",
 ]
 
 
@@ -130,8 +134,17 @@ def simulate_chunk(
     progress: Callable[[int], None] | None = None,
     driver: Literal["fast", "engine"] = "fast",
     case_prefix: str = "sim",
+    sink: Callable[[pl.DataFrame], None] | None = None,
+    slice_rows: int = SLICE_ROWS,
 ) -> SimulationResult:
-    """One independent replication; its generator is seeded with ``(seed, chunk)``."""
+    """One independent replication; its generator is seeded with ``(seed, chunk)``.
+
+    With ``sink`` the event log is not kept: it is handed to ``sink`` in frames of about
+    ``slice_rows`` events, whole cases each (:func:`~boflyt.analysis.simulation.log.frame_slices`;
+    the frames concatenated are the ``events`` it would have had), and the result's ``events``
+    is empty, with ``streamed`` counting them. Memory then stays near the event loop's own
+    (a caller writes each frame to a file and drops it).
+    """
     outside = frozenset(x.id for x in lanes.lanes if x.outside) if lanes else frozenset()
     flow = compile_flow(version, outside)
     plan = Plan(flow, scenario)
@@ -146,15 +159,18 @@ def simulate_chunk(
     world.run(cases)
     years = math.ceil(world.clock / scenario.minutes_per_day / (len(scenario.working_days) * 50))
     calendar = calendar_of(scenario, years=years + 1)
-    events = to_frame(
-        engine,
-        case_ids=ids,
-        step_ids=plan.step_ids,
-        names=plan.names,
-        flow=flow,
-        calendar=calendar,
-        origin=scenario.start,
-    )
+    log = {"case_ids": ids, "step_ids": plan.step_ids, "names": plan.names, "flow": flow,
+           "calendar": calendar, "origin": scenario.start}  # fmt: skip
+    if sink is None:
+        events = to_frame(engine, **log)  # type: ignore[arg-type]
+        return _result(world, plan, scenario, version, seed, cases, events, calendar)
+    streamed = 0
+    for part in frame_slices(engine, rows=slice_rows, **log):  # type: ignore[arg-type]
+        streamed += part.height
+        sink(part)
+        del part
+    result = _result(world, plan, scenario, version, seed, cases, empty_frame(), calendar)
+    return dataclasses.replace(result, streamed=streamed)
     return _result(world, plan, scenario, version, seed, cases, events, calendar)
 
 
@@ -186,6 +202,32 @@ def store_cohort(
     )  # fmt: skip
     flow = compile_flow(version, outside_lanes(version, lanes))
     return append_frame(engine, simulation=run, events=events, flow=flow, replace=replace)
+
+
+def store_cohort_files(
+    engine: Engine,
+    version: Version,
+    paths: Sequence[str | PathLike[str]],
+    *,
+    simulation_id: str,
+    scenario: str,
+    seed: int,
+    cases: int,
+    lanes: LaneCatalog | None = None,
+    origin: SimulationOrigin = SimulationOrigin.SIMULATE,
+    replace: bool = False,
+) -> int:
+    """:func:`store_cohort` from Parquet files of the event frame, each of whole cases (what a
+    ``sink`` of :func:`simulate_chunk` wrote), read and stored one at a time in the one
+    transaction (:func:`~boflyt.engine.store.eventlog.append_files`): memory is bounded by the
+    largest file, however many cases the cohort has."""
+    run = SimulationRun(
+        id=simulation_id, process=version.process, version=version.version, scenario=scenario,
+        seed=seed, cases=cases, created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        content_hash=version.content_hash, origin=SimulationOrigin(origin).value,
+    )  # fmt: skip
+    flow = compile_flow(version, outside_lanes(version, lanes))
+    return append_files(engine, simulation=run, paths=paths, flow=flow, replace=replace)
 
 
 # --------------------------------------------------------------------------- results

@@ -13,7 +13,8 @@ against the case engine; storing a cohort never needs them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import polars as pl
@@ -32,7 +33,10 @@ from boflyt.engine.store.frame import FRAME_SCHEMA
 from boflyt.models.events import EVENT_COLUMNS, Event
 from boflyt.models.vocabulary import EventKind, Mode
 
-__all__ = ["log_records", "to_frame"]
+__all__ = ["SLICE_ROWS", "frame_slices", "log_records", "to_frame"]
+
+SLICE_ROWS = 500_000
+"""Events per slice of :func:`frame_slices` (about 40 MB of columns)."""
 
 
 def to_frame(
@@ -46,11 +50,36 @@ def to_frame(
     origin: dt.date,
 ) -> pl.DataFrame:
     """The simulated log as the store's frame shape, stamped through ``calendar``."""
+    slices = frame_slices(
+        driver, case_ids=case_ids, step_ids=step_ids, names=names, flow=flow,
+        calendar=calendar, origin=origin, rows=0,
+    )  # fmt: skip
+    return next(slices)
+
+
+def frame_slices(
+    driver: FastDriver | EngineDriver,
+    *,
+    case_ids: Sequence[str],
+    step_ids: Sequence[str],
+    names: Sequence[str],
+    flow: Flow,
+    calendar: WorkCalendar,
+    origin: dt.date,
+    rows: int = SLICE_ROWS,
+) -> Iterator[pl.DataFrame]:
+    """The simulated log as :func:`to_frame` gives it, in frames of about ``rows`` events
+    (``0``: one frame), each holding whole cases: the pieces concatenated are
+    :func:`to_frame`'s frame. Only one slice's columns are built at a time, so a cohort can be
+    written out (or stored) in bounded memory; the reference driver gives one frame."""
     if isinstance(driver, FastDriver):
-        return _unpack(driver, case_ids, step_ids, names, flow, lambda m: calendar.stamp(origin, m))
+        yield from _unpack(
+            driver, case_ids, step_ids, names, flow, lambda m: calendar.stamp(origin, m), rows
+        )
+        return
     frame, minutes = _engine_rows(driver)
     version = flow.version
-    return frame.with_columns(
+    yield frame.with_columns(
         pl.Series("at", calendar.stamp(origin, minutes), dtype=pl.Datetime("us")),
         pl.lit(version.process, pl.String).alias("process"),
         pl.lit(version.version, pl.Int64).alias("version"),
@@ -65,29 +94,52 @@ def _unpack(
     names: Sequence[str],
     flow: Flow,
     stamps: Callable[[np.ndarray], np.ndarray],
-) -> pl.DataFrame:
+    rows: int,
+) -> Iterator[pl.DataFrame]:
     """Expand the fast driver's command rows into the event columns (null where ``decide``
-    leaves a field unset): per-row values with numpy, the rest gathered from one small frame
-    with a row per template piece."""
+    leaves a field unset), a slice of whole cases at a time: per-row values with numpy, the
+    rest gathered from one small frame with a row per template piece."""
     cases, seq, piece, cmd, minute, item, base, actor, touch = driver.packed()
     table = driver.piece_table()
-    rule, offset, who = table[:, 3][piece], table[:, 4][piece], table[:, 5][piece]
-    person = (who == 1) | (who == 3)
-    columns = {
-        "case_id": _strings(case_ids, cases),
-        "seq": pl.Series(seq),
-        "at": pl.Series(stamps(minute)[cmd], dtype=pl.Datetime("us")),
-        "item": _nullable(
-            np.where(rule == 1, item[cmd], np.where(rule == 2, base[cmd] + offset, -1)), pl.Int64()
-        ),
-        "actor": _strings(names, np.where(person, actor[cmd], -1)),
-        "touch_minutes": _nullable(np.where(who == 3, touch[cmd], -1.0), pl.Float64()),
-    }
-    del cases, seq, cmd, minute, item, base, actor, touch, rule, offset, who, person
+    stamped = stamps(minute)
+    del minute
     constant = _piece_frame(driver, table, step_ids, names, flow)
-    gathered = constant.select(pl.all().gather(pl.Series(piece)))
-    del piece
-    return pl.DataFrame(columns).hstack(gathered).select(list(FRAME_SCHEMA))
+    for start, end in _cuts(cases, rows):
+        at = cmd[start:end]
+        pieces = piece[start:end]
+        rule, offset, who = table[:, 3][pieces], table[:, 4][pieces], table[:, 5][pieces]
+        person = (who == 1) | (who == 3)
+        columns = {
+            "case_id": _strings(case_ids, cases[start:end]),
+            "seq": pl.Series(seq[start:end]),
+            "at": pl.Series(stamped[at], dtype=pl.Datetime("us")),
+            "item": _nullable(
+                np.where(rule == 1, item[at], np.where(rule == 2, base[at] + offset, -1)),
+                pl.Int64(),
+            ),
+            "actor": _strings(names, np.where(person, actor[at], -1)),
+            "touch_minutes": _nullable(np.where(who == 3, touch[at], -1.0), pl.Float64()),
+        }
+        del rule, offset, who, person, at
+        gathered = constant.select(pl.all().gather(pl.Series(pieces)))
+        del pieces
+        yield pl.DataFrame(columns).hstack(gathered).select(list(FRAME_SCHEMA))
+        del columns, gathered
+
+
+def _cuts(cases: np.ndarray, rows: int) -> list[tuple[int, int]]:
+    """``[start, end)`` row ranges of about ``rows`` rows (``0``: all) that split no case
+    (``cases`` is sorted)."""
+    total = len(cases)
+    if rows <= 0 or total <= rows:
+        return [(0, total)]
+    edges = [0]
+    for target in range(rows, total, rows):
+        edge = int(np.searchsorted(cases, cases[target], side="left"))
+        if edge > edges[-1]:
+            edges.append(edge)
+    edges.append(total)
+    return list(itertools.pairwise(edges))
 
 
 def _piece_frame(

@@ -41,6 +41,8 @@ class SimulationResult:
     busy_minutes: dict[str, float] = field(default_factory=dict)
     capacity_minutes: dict[str, float] = field(default_factory=dict)
     horizon_minutes: float = 0.0
+    streamed: int = 0
+    """Events handed to a sink while simulating instead of kept in ``events``."""
 
     def utilisation(self) -> dict[str, float]:
         """Busy person-minutes / available person-minutes per staffed organisation."""
@@ -53,7 +55,10 @@ class SimulationResult:
     def summary(self) -> dict[str, object]:
         """Small JSON-friendly figures: cases, events, lead time mean/median/p90, utilisation."""
         return summarise(
-            self.lead_times, self.busy_minutes, self.capacity_minutes, events=self.events.height
+            self.lead_times,
+            self.busy_minutes,
+            self.capacity_minutes,
+            events=self.events.height + self.streamed,
         )
 
 
@@ -145,4 +150,5 @@ def merge_results(parts: Sequence[SimulationResult]) -> SimulationResult:
         busy_minutes={lane: sum(p.busy_minutes[lane] for p in parts) for lane in lanes},
         capacity_minutes={lane: sum(p.capacity_minutes[lane] for p in parts) for lane in lanes},
         horizon_minutes=max(p.horizon_minutes for p in parts),
+        streamed=sum(p.streamed for p in parts),
     )

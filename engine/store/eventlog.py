@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from os import PathLike
 from typing import Any
 
 import polars as pl
@@ -50,6 +51,7 @@ from boflyt.models.vocabulary import Mode
 __all__ = [
     "COUNTER",
     "DeletedRuns",
+    "append_files",
     "append_frame",
     "append_simulated",
     "delete_run_sets",
@@ -173,7 +175,42 @@ def append_frame(
     replaying every case would give, without a Python loop over events or cases. Otherwise as
     :func:`append_simulated`. Returns the number of events written.
     """
-    sim = simulation
+    return _store(engine, simulation, mode, replace, _frame_rows(simulation, events, flow, mode))
+
+
+def append_files(
+    engine: Engine,
+    *,
+    simulation: SimulationRun,
+    paths: Sequence[str | PathLike[str]],
+    flow: Flow,
+    replace: bool = False,
+) -> int:
+    """Bulk-insert a simulated cohort from Parquet files of its event frame, one transaction.
+
+    Each file holds whole cases in :data:`FRAME_SCHEMA`'s columns (as
+    :func:`boflyt.analysis.simulation.log.frame_slices` cuts them; categorical text is read as
+    text); the files are read and stored one at a time (``COPY`` on PostgreSQL), so memory is
+    bounded by the largest file, not the cohort. Otherwise as :func:`append_frame`; returns the
+    number of events written. A missing or unreadable file fails the whole cohort.
+    """
+    columns = list(FRAME_SCHEMA)
+    parts = (
+        _frame_rows(
+            simulation,
+            pl.read_parquet(path, columns=columns).cast(FRAME_SCHEMA),  # type: ignore[arg-type]
+            flow,
+            Mode.SIMULATED,
+        )
+        for path in paths
+    )
+    return _store_parts(engine, simulation, Mode.SIMULATED, replace, parts)
+
+
+def _frame_rows(
+    sim: SimulationRun, events: pl.DataFrame, flow: Flow, mode: Mode
+) -> tuple[Rows, Rows, Rows]:
+    """The case, work-item and event rows of an event frame (whole cases)."""
     cases = case_frame(events, flow).rename({"case_id": "id"}).with_columns(
         pl.lit(None, pl.String).alias("ref_key"), pl.lit(sim.process).alias("process"),
         pl.lit(sim.version).alias("version"), pl.lit(sim.content_hash).alias("content_hash"),
@@ -181,7 +218,7 @@ def append_frame(
         pl.lit(sim.id).alias("simulation_id"),
     )  # fmt: skip
     log = events.with_columns(pl.lit(sim.id, pl.String).alias("simulation_id"))
-    return _store(engine, sim, mode, replace, (cases, item_frame(events), log))
+    return cases, item_frame(events), log
 
 
 def append_simulated(
@@ -222,7 +259,18 @@ def _store(
 ) -> int:
     """Write the run row (numbered; earlier ones replaced), then the case, item and event rows,
     in one transaction."""
-    cases, items, events = rows
+    return _store_parts(engine, sim, mode, replace, [rows])
+
+
+def _store_parts(
+    engine: Engine,
+    sim: SimulationRun,
+    mode: Mode,
+    replace: bool,
+    parts: Iterable[tuple[Rows, Rows, Rows]],
+) -> int:
+    """:func:`_store` for rows that come in parts (each part's case, item and event rows made
+    only when it is reached), all in the one transaction."""
 
     def run() -> int:
         with write_scope(engine) as conn:
@@ -231,9 +279,12 @@ def _store(
                 if replace:
                     _delete_earlier(conn, sim)
                 conn.execute(SIMULATION_TABLE.insert().values(**row))
-            _bulk(conn, CASE_TABLE, _CASE_BULK, cases)
-            _bulk(conn, ITEM_TABLE, _ITEM_BULK, items)
-            return _bulk(conn, EVENT_TABLE, LOG_COLUMNS, events)
+            written = 0
+            for cases, items, events in parts:
+                _bulk(conn, CASE_TABLE, _CASE_BULK, cases)
+                _bulk(conn, ITEM_TABLE, _ITEM_BULK, items)
+                written += _bulk(conn, EVENT_TABLE, LOG_COLUMNS, events)
+            return written
 
     return translate_errors(run)
 
