@@ -36,8 +36,10 @@ from boflyt.engine.calendar import WorkCalendar
 from boflyt.engine.case import bounds
 from boflyt.engine.case.deadlines import due_items
 from boflyt.engine.case.decide import CaseState, open_items
+from boflyt.engine.case.migration import CasePlan, CaseResult
 from boflyt.engine.definition.load import Library, load_library
 from boflyt.engine.store import accounts
+from boflyt.engine.store import case_migration as migration
 from boflyt.engine.store import commands as store
 from boflyt.engine.store.pseudonym import ReferenceKey
 from boflyt.models.definition import Version
@@ -189,7 +191,7 @@ def _record(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``case`` (start, begin, complete, show, list, cancel) and ``inbox``."""
+    """Add ``case`` (start, begin, complete, show, list, cancel, migrate) and ``inbox``."""
     cases = typer.Typer(help="Run cases: start, begin and complete steps, show, list, cancel.",
                         no_args_is_help=True)  # fmt: skip
     app.add_typer(cases, name="case")
@@ -203,6 +205,8 @@ def register(app: typer.Typer) -> None:
                        "reference (read like 'case start' reads it)."),
         ("list", list_, "Cases, newest first."),
         ("cancel", cancel, "Cancel a running case."),
+        ("migrate", migrate, "Move running cases from one version to another: --dry-run shows "
+                             "where each stands, where it will stand and what to know first."),
     ):  # fmt: skip
         cases.command(name, help=text)(command)
 
@@ -437,6 +441,127 @@ def _line(ctx: _Store, version: Version, e: Event, ready_at: dict[int, dt.dateti
         EventKind.CASE_CANCELLED,
         EventKind.STEP_ESCALATED,
         EventKind.STEP_COMPLETED,
-    ):  # a reason, the system's, a note
+        EventKind.CASE_MIGRATED,
+    ):  # a reason, the system's, a note, the versions and mapped steps
         text.append(f" · {_v(e.detail)}")
     return text
+
+
+def _version_of(ctx: _Store, text: str, option: str) -> Version:
+    """The version ``PROCESS@vN`` (or ``PROCESS@N``) names in the library."""
+    process, at, number = text.partition("@")
+    digits = number.removeprefix("v")
+    if not at or not process or not digits.isdigit():
+        raise CommandError(f"{option} {_v(text)}: expected PROCESS@vN, e.g. private_lease@v1")
+    return ctx.library.get(process, int(digits))
+
+
+def _mapping(pairs: list[str]) -> dict[str, str]:
+    """``old=new`` pairs as a dict; :class:`CommandError` naming a malformed or repeated one."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        old, eq, new = pair.partition("=")
+        if not eq or not old.strip() or not new.strip():
+            raise CommandError(f"--map {_v(pair)}: expected OLD_STEP=NEW_STEP")
+        if old.strip() in mapping:
+            raise CommandError(f"--map names step '{_v(old.strip())}' twice")
+        mapping[old.strip()] = new.strip()
+    return mapping
+
+
+def migrate(
+    source: Annotated[
+        str, typer.Option("--from", help="The version the cases run on now, e.g. private_lease@v1.")
+    ],
+    target: Annotated[
+        str,
+        typer.Option("--to", help="The published version to move them to, e.g. private_lease@v2."),
+    ],
+    actor: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            help="Your account: an active process owner ('boflyt user add NAME "
+            "--org ORG --role process_owner' makes one).",
+        ),
+    ],
+    case: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--case",
+            help="Only this case (id or its first 6+ characters); repeat for "
+            "more. Default: every running case of --from.",
+        ),
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="OLD=NEW: work standing on step OLD (which --to may lack) moves "
+            "to step NEW of --to; repeat for more.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show the plan; change nothing.")
+    ] = False,
+    lang: LangOpt = None,
+) -> None:
+    """Move running cases from one version to another: --dry-run shows where each stands, where
+    it will stand and what to know first."""
+    with friendly_errors():
+        ctx = _open(lang)
+        migration.check_owner(ctx.engine, actor)
+        old, new = _version_of(ctx, source, "--from"), _version_of(ctx, target, "--to")
+        ids = [store.resolve_case_id(ctx.engine, c) for c in case] if case else None
+        given = _mapping(mapping or [])
+        plans = migration.plan_migrations(ctx.engine, source=old, target=new, case_ids=ids,
+                                          mapping=given, lanes=ctx.library.lanes)  # fmt: skip
+        words = Words("migrate", ctx.lang)
+        if not plans:
+            console.print(Text(word("migrate.none", ctx.lang, source=old.key)))
+            return
+        results = None
+        if not dry_run:
+            results = {r.case_id: r for r in migration.apply_migrations(
+                ctx.engine, source=old, target=new, case_ids=[p.case_id for p in plans],
+                mapping=given, actor=actor, lanes=ctx.library.lanes)}  # fmt: skip
+        _print_plans(ctx, plans, results, old.key, new.key)
+        if results is None:
+            console.print(Text(words["dry_run"]), soft_wrap=True)
+            return
+        moved = sum(r.migrated for r in results.values())
+        console.print(Text(word("migrate.summary", ctx.lang, moved=moved, total=len(plans))))
+        if moved < len(plans):
+            raise typer.Exit(1)
+
+
+def _print_plans(
+    ctx: _Store,
+    plans: list[CasePlan],
+    results: dict[str, CaseResult] | None,
+    source: str,
+    target: str,
+) -> None:
+    """A block per case: where it stands, where it will stand, what to know (or why not), and
+    whether it moved; one line each, so long warnings wrap as sentences."""
+    words = Words("migrate", ctx.lang)
+    title = word("migrate.title", ctx.lang, source=source, target=target)
+    console.print(Text(title, style="bold"), soft_wrap=True)
+    for plan in plans:
+        result = results.get(plan.case_id) if results is not None else None
+        head = Text.assemble(f"{words['case']} ", (plan.case_id, "bold"))
+        if result is not None:
+            moved = result.migrated
+            head.append(f" · {words['moved'] if moved else words['untouched']}",
+                        style="green" if moved else "red")  # fmt: skip
+        console.print(head, soft_wrap=True)
+        console.print(Text(f"  {words['now']}: {', '.join(map(_v, plan.now)) or '-'}"),
+                      soft_wrap=True)  # fmt: skip
+        reason = plan.refused or (result.reason if result else None)
+        if reason:
+            console.print(Text(f"  {words['refused']}: {_v(reason)}", style="red"), soft_wrap=True)
+            continue
+        console.print(Text(f"  {words['after']}: {', '.join(map(_v, plan.after)) or '-'}"),
+                      soft_wrap=True)  # fmt: skip
+        for warning in plan.warnings:
+            console.print(Text(f"  - {_v(warning.text(ctx.lang))}"), soft_wrap=True)

@@ -60,7 +60,7 @@ from boflyt.models.errors import (
 )
 from boflyt.models.vocabulary import AuditAction, Mode, Role, RunStatus, VersionStatus
 
-__all__ = ["apply_migrations", "plan_migrations"]
+__all__ = ["apply_migrations", "check_owner", "plan_migrations"]
 
 Clock = Callable[[], dt.datetime]
 
@@ -84,7 +84,6 @@ def plan_migrations(
         CommandError: ``target`` is not published or is another process, the two are the same
             version, or ``mapping`` names a step the versions lack
             (:func:`~boflyt.engine.case.migration.check_mapping`).
-        NotFoundError: ``source`` is not published in this store.
     """
     with read_scope(engine) as conn:
         source_flow, target_flow = _flows(conn, source, target, lanes)
@@ -126,9 +125,9 @@ def apply_migrations(
 
     Raises:
         AccessError: ``actor`` is not an active account with the process owner role.
-        CommandError, NotFoundError: as :func:`plan_migrations`.
+        CommandError: as :func:`plan_migrations`.
     """
-    _check_owner(engine, actor)
+    check_owner(engine, actor)
     _check_target(source, target)
     publish_version(engine, target, lanes=lanes, now=utc(clock()))
     plans = plan_migrations(engine, source=source, target=target, case_ids=case_ids,
@@ -147,7 +146,14 @@ def apply_migrations(
     return results
 
 
-def _check_owner(engine: Engine, actor: str) -> None:
+def check_owner(engine: Engine, actor: str) -> None:
+    """``actor`` is an active account with the process owner role.
+
+    Raises:
+        AccessError: no such account, disabled, or without the role; the message says how to
+            get one.
+        CommandError: ``actor`` is empty, too long or holds a control character.
+    """
     bounds.check_text(actor, what="actor name", limit=bounds.MAX_ACTOR)
     account = accounts.get_account(engine, actor)
     shown = bounds.visible(actor, limit=bounds.MAX_ID)
@@ -182,9 +188,10 @@ def _flows(
     """The stored source flow and the target's (stored, or compiled when not yet published)."""
     _check_target(source, target)
     stored = published_hash(conn, source.process, source.version)
-    if stored is None:
-        raise NotFoundError(f"{source.key} is not published in this store; no case runs on it")
-    source_flow = published_flow(conn, source.process, source.version, stored)
+    if stored is None:  # no case runs on it: its flow serves to check the mapping
+        source_flow = compile_flow(source, outside_lanes(source, lanes))
+    else:
+        source_flow = published_flow(conn, source.process, source.version, stored)
     target_hash = compile_flow(target).content_hash
     if published_hash(conn, target.process, target.version) == target_hash:
         return source_flow, published_flow(conn, target.process, target.version, target_hash)

@@ -84,7 +84,7 @@ def test_the_root_help_lists_every_command_with_its_summary() -> None:
         assert f"{name}  " in result.output and entry.summary in " ".join(result.output.split())
 
 
-SUBCOMMANDS = {"case": ["start", "begin", "complete", "show", "list", "cancel"],
+SUBCOMMANDS = {"case": ["start", "begin", "complete", "show", "list", "cancel", "migrate"],
                "runs": ["list", "delete"], "db": ["status", "upgrade"],
                "user": ["add", "list", "disable", "token"]}  # fmt: skip
 EVERY_COMMAND = [[name] for name in COMMANDS] + [
