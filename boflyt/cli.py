@@ -91,6 +91,9 @@ COMMANDS: dict[str, LazyCommand] = {
                         "tokens."),
     "audit": LazyCommand("audit", "Verify the audit log and the case event chains; show who read "
                          "and changed a case."),
+    "retention": LazyCommand("retention", "Remove the link to the person (the reference "
+                             "pseudonym) of cases ended longer ago than their process keeps "
+                             "them; the anonymous events stay."),
     "glossary": LazyCommand("glossary", "Print the glossary (identifier, bokmål, English) "
                             "generated from the word catalogue."),
     "serve": LazyCommand("serve", "Start the web app (login, inbox) on the workspace's store, "
