@@ -3,12 +3,13 @@ version to another, knowing in advance what will happen to each.
 
 * ``GET /processes/{process}/migrate?from=A&to=B``: the form (the version the cases run on,
   the published version they move to, a row for each step of vA that vB no longer has, where
-  a case standing there should stand instead, and an optional list of case ids). With
-  ``show`` ("Vis plan") it also shows the plan of
+  a case standing there should stand instead, and an optional list of case ids).
+* ``POST`` the same URL (CSRF form, "Vis plan"; posted so that case ids, or a reference
+  typed by mistake, stay out of addresses and logs) shows the plan of
   :func:`boflyt.engine.store.case_migration.plan_migrations`: each case, where it stands now
   and where it will stand, the warnings in the page language, and the refused cases with the
   reason. Nothing is written.
-* ``POST`` the same URL (CSRF form) applies the plan just shown through
+* ``POST`` with ``action=apply`` ("Flytt saker") applies the plan just shown through
   :func:`~boflyt.engine.store.case_migration.apply_migrations` (each case in its own
   transaction, recorded in its timeline and the audit log) and shows the result of each case
   (moved, or untouched and why) with links to the case pages. When the plan is no longer the
@@ -26,14 +27,15 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 
+from boflyt.engine.case.migration import MigrationWarning
 from boflyt.engine.store import case_migration, queries
 from boflyt.engine.store.accounts import Account
-from boflyt.models.definition import Version
+from boflyt.models.definition import LaneCatalog, Version
 from boflyt.models.errors import BoflytError, NotFoundError
 from boflyt.models.vocabulary import Role, RunStatus, VersionStatus
 from boflyt.models.words import Language, count, term, word
@@ -90,8 +92,8 @@ class Choice:
     removed: list[str] = field(default_factory=list)
     """Steps of the source the target no longer has (each a mapping row)."""
     mapping: dict[str, str] = field(default_factory=dict)
-    cases_text: str = ""
     case_ids: tuple[str, ...] | None = None
+    """The cases to plan (None: every running case of the source); the form shows them."""
     errors: dict[str, str] = field(default_factory=dict)
     """Form field -> what is wrong with it, in the page language."""
 
@@ -137,20 +139,22 @@ def _running(request: Request, process: str) -> Counter[int]:
     return Counter(case.version for case in cases)
 
 
-def _case_ids(request: Request, text: str, lang: Language) -> tuple[tuple[str, ...] | None, str]:
+def _case_ids(request: Request, text: str, lang: Language) -> tuple[tuple[str, ...], str]:
     """The case ids typed (one per line, or separated by commas; a unique prefix of at least six
-    characters will do) and the error, if any. A wrong line is named by its number, never
-    repeated (it might be a reference typed in the wrong place)."""
-    engine, ids = ctx(request).engine, []
+    characters will do) and the error, if any. A wrong line is named by its number and left out
+    of the form shown again, never repeated (it might be a reference typed in the wrong place)."""
+    engine, ids, wrong = ctx(request).engine, list[str](), list[str]()
     for number, line in enumerate(text.splitlines(), start=1):
         for token in filter(None, _SPLIT.split(line)):
             try:
                 found = queries.resolve_case_id(engine, token)
             except BoflytError:
-                return None, word("web_migrate.bad_case", lang, line=number)
+                wrong.append(str(number))
+                continue
             if found not in ids:
                 ids.append(found)
-    return (tuple(ids) or None), ""
+    problem = word("web_migrate.bad_case", lang, lines=", ".join(dict.fromkeys(wrong)))
+    return tuple(ids), problem if wrong else ""
 
 
 def read_choice(request: Request, process: str, given: Mapping[str, str]) -> Choice:
@@ -183,11 +187,10 @@ def read_choice(request: Request, process: str, given: Mapping[str, str]) -> Cho
                 errors[_MAP + step] = word("web_migrate.bad_map", lang, number=target.version)
             elif chosen:
                 mapping[step] = chosen
-    cases_text = given.get("cases", "")
-    case_ids, problem = _case_ids(request, cases_text, lang)
+    case_ids, problem = _case_ids(request, given.get("cases", ""), lang)
     if problem:
         errors["cases"] = problem
-    return Choice(sources, targets, source, target, removed, mapping, cases_text, case_ids,
+    return Choice(sources, targets, source, target, removed, mapping, case_ids or None,
                   errors)  # fmt: skip
 
 
@@ -222,6 +225,8 @@ class Plan:
     between showing and applying is shown again instead of applied."""
     standing: Counter[str] = field(default_factory=Counter)
     """How many cases stand on each step of the source (the mapping rows that matter)."""
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Why each refused case will not move, in the page language, by case id."""
 
 
 def _names(version: Version, steps: Sequence[str], lang: Language) -> list[str]:
@@ -232,6 +237,28 @@ def _names(version: Version, steps: Sequence[str], lang: Language) -> list[str]:
         except KeyError:
             names.append(step)
     return names
+
+
+def _lane_name(lanes: LaneCatalog, lane_id: str, lang: Language) -> str:
+    lane = lanes.get(lane_id)
+    return lane.name.get(lang) if lane else lane_id
+
+
+def _shown_warning(warning: MigrationWarning, choice: Choice, lanes: LaneCatalog,
+                   lang: Language) -> str:  # fmt: skip
+    """``warning`` in ``lang`` with the names people know instead of ids: the step's name (in
+    the source, else the target), a mapped step's name in the target, organisations' names."""
+    assert choice.source is not None and choice.target is not None
+    step = warning.step
+    if step is not None:
+        known = {s.id for s in choice.source.steps}
+        step = _names(choice.source if step in known else choice.target, [step], lang)[0]
+    values = warning.values
+    if warning.code == "step_mapped":
+        values = tuple(_names(choice.target, values, lang))
+    elif warning.code == "reopened_elsewhere":
+        values = tuple(_lane_name(lanes, v, lang) for v in values)
+    return replace(warning, step=step, values=values).text(lang)
 
 
 def digest_of(choice: Choice, plans: Sequence[CasePlan]) -> str:
@@ -274,7 +301,7 @@ def make_plan(request: Request, choice: Choice) -> Plan:
         BoflytError: the store refused the question (its sentence is shown).
     """
     assert choice.source is not None and choice.target is not None
-    lang = lang_of(request)
+    lang, lanes = lang_of(request), ctx(request).library.lanes
     plans = case_migration.plan_migrations(
         ctx(request).engine, source=choice.source, target=choice.target,
         case_ids=choice.case_ids, mapping=choice.mapping or None,
@@ -283,15 +310,17 @@ def make_plan(request: Request, choice: Choice) -> Plan:
         PlanRow(
             p.case_id, _names(choice.source, p.now, lang),
             [] if p.refused else _names(choice.target, p.after, lang),
-            [w.text(lang) for w in p.warnings], reason_of(p, choice, lang),
+            [_shown_warning(w, choice, lanes, lang) for w in p.warnings],
+            reason_of(p, choice, lang),
         )
         for p in plans[:MAX_ROWS]
     ]  # fmt: skip
     refused = sum(1 for p in plans if p.refused)
     warned = sum(1 for p in plans if p.warnings and not p.refused)
     standing = Counter(step for p in plans for step in dict.fromkeys(p.now))
+    reasons = {p.case_id: reason_of(p, choice, lang) or "" for p in plans if p.refused}
     return Plan(rows, len(plans), len(plans) - refused, warned, refused,
-                digest_of(choice, plans), standing)  # fmt: skip
+                digest_of(choice, plans), standing, reasons)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- the pages
@@ -338,23 +367,17 @@ def _unknown(request: Request, found: tuple[Account, Session], process: str) -> 
 
 @router.get(_PATH)
 def migration_page(request: Request, process: str) -> Response:
-    """The migration form; with ``show``, the plan of every case it covers (nothing written)."""
+    """The migration form, its versions and mapping taken from the query (``from``, ``to``,
+    ``map.<step>``; case ids are only posted, so they stay out of addresses and logs)."""
     found = with_role(request, Role.PROCESS_OWNER)
     if isinstance(found, Response):
         return found
     unknown = _unknown(request, found, process)
     if unknown is not None:
         return unknown
-    given = dict(request.query_params.items())
+    given = {k: v for k, v in request.query_params.items() if k != "cases"}
     choice = read_choice(request, process, given)
-    if "show" not in given or not choice.ready:
-        status = 422 if "show" in given and choice.errors else 200
-        return _form_page(request, found, process, choice, status=status)
-    try:
-        plan = make_plan(request, choice)
-    except BoflytError as exc:
-        return _form_page(request, found, process, choice, problem=str(exc))
-    return _form_page(request, found, process, choice, plan=plan)
+    return _form_page(request, found, process, choice, status=200)
 
 
 @dataclass(frozen=True)
@@ -366,10 +389,18 @@ class ResultRow:
     reason: str | None
 
 
+def _failed(result: CaseResult, lang: Language) -> str | None:
+    """Why a case the plan let move was left untouched (the store's sentence), or None."""
+    if result.migrated or not result.reason:
+        return None
+    return word("web_migrate.failed", lang, reason=result.reason)
+
+
 @router.post(_PATH)
 async def migrate(request: Request, process: str) -> Response:
-    """Apply the plan shown (CSRF form) and show each case's result; 409 with the new plan
-    when it changed since it was shown; 422 with the form when it is wrong."""
+    """The plan of the form posted (CSRF form; nothing written); with ``action=apply``, apply
+    the plan shown and show each case's result (409 with the new plan when it changed since it
+    was shown). 422 with the form when it is wrong."""
     found = with_role(request, Role.PROCESS_OWNER)
     if isinstance(found, Response):
         return found
@@ -386,6 +417,8 @@ async def migrate(request: Request, process: str) -> Response:
         plan = make_plan(request, choice)
     except BoflytError as exc:
         return _form_page(request, found, process, choice, problem=str(exc))
+    if given.get("action") != "apply":
+        return _form_page(request, found, process, choice, plan=plan)
     if plan.digest != given.get("plan", ""):
         return _form_page(request, found, process, choice, plan=plan, changed=True, status=409)
     assert choice.source is not None and choice.target is not None
@@ -401,7 +434,10 @@ async def migrate(request: Request, process: str) -> Response:
     except BoflytError as exc:
         return _form_page(request, found, process, choice, problem=str(exc), status=409)
     lang = lang_of(request)
-    rows = [ResultRow(r.case_id, r.migrated, r.reason) for r in results[:MAX_ROWS]]
+    rows = [
+        ResultRow(r.case_id, r.migrated, plan.reasons.get(r.case_id) or _failed(r, lang))
+        for r in results[:MAX_ROWS]
+    ]
     moved = sum(1 for r in results if r.migrated)
     page = render(request, "migrate_result.html", account=account, w=_words(lang),
                   c=_counts(lang), process=process, choice=choice, rows=rows,
