@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from boflyt.analysis.observed import observed_metrics
 from boflyt.engine.case import bounds
 from boflyt.engine.case.decide import compile_flow, open_items, replay
 from boflyt.engine.case.migration import parse_detail
@@ -302,3 +303,29 @@ def test_a_sigkill_during_a_batch_leaves_each_case_moved_or_untouched(sqlite_eng
     assert time.monotonic() - started < 90
     assert {store.get_case(sqlite_engine, c).status for (c,) in _sql(
         sqlite_engine, "SELECT id FROM case_run")} == {RunStatus.RUNNING}  # fmt: skip
+
+
+def test_observed_metrics_count_a_migrated_case_once_under_its_first_version(sqlite_engine, key):
+    """As docs/guide/migration.md says: case-level figures under the version the case started
+    on, once; each event keeps the version it was recorded on (handoffs are grouped by it)."""
+    v1, v2 = _versions()
+    ids = [_start(sqlite_engine, key, v1, f"R-{n}") for n in range(2)]
+    for case_id in ids:
+        store.complete_step(sqlite_engine, case_id=case_id, step="a", actor="kari",
+                            org="housing_office", now=T0 + dt.timedelta(days=1))  # fmt: skip
+    _owner(sqlite_engine)
+    migration.apply_migrations(sqlite_engine, source=v1, target=v2, case_ids=ids[:1],
+                               actor="olga", clock=lambda: T0 + dt.timedelta(days=2))  # fmt: skip
+    for case_id in ids:
+        store.complete_step(sqlite_engine, case_id=case_id, step="b", actor="kari", org="nav",
+                            now=T0 + dt.timedelta(days=3), touch_minutes=20)  # fmt: skip
+    log = store.event_frame(sqlite_engine)
+    kinds = log.filter(log["case_id"] == ids[0]).select("kind", "version").rows()
+    at = kinds.index(("case_migrated", 2))
+    assert {v for _, v in kinds[:at]} == {1} and {v for _, v in kinds[at:]} == {2}
+    metrics = observed_metrics(log)
+    assert metrics.cases.height == 2 and set(metrics.cases["version"]) == {1}
+    lead = metrics.summary.filter(metrics.summary["metric"] == "lead_days")
+    assert lead.select("version", "cases").rows() == [(1, 2)]
+    handoffs = metrics.handoff_waits.filter(metrics.handoff_waits["from_lane"] == "nav")
+    assert sorted(handoffs.select("version", "handoffs").rows()) == [(1, 1), (2, 1)]
