@@ -49,6 +49,7 @@ STEP_FIELDS: tuple[str, ...] = (
     "channel",
     "complete_accurate",
     "extra_transactions",
+    "deadline",
 )
 """The step fields compared, in the order changes are reported."""
 

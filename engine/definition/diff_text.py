@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from boflyt.models.definition import Duration, LaneCatalog, Text
+from boflyt.models.definition import Deadline, Duration, LaneCatalog, Text
 from boflyt.models.words import ENGLISH, Language, count, format_number, term, word
 
 if TYPE_CHECKING:
@@ -57,11 +57,32 @@ def format_value(value: Any, lang: Language = ENGLISH) -> str:
         return _format_duration(value, lang)
     if isinstance(value, Text):
         return value.get(lang)
+    if isinstance(value, Deadline):
+        return _format_deadline(value, lang)
     if isinstance(value, float):
         return format_number(value, lang, None)
     if isinstance(value, tuple | frozenset):
         return ", ".join(format_value(item, lang) for item in value)
     return str(value)
+
+
+def _format_deadline(deadline: Deadline, lang: Language) -> str:
+    """``14 calendar days from eviction_warning (basis)``, or ``the 25th (basis)``.
+
+    >>> format_value(Deadline(days=3, basis="fvl. § 29"), "en")
+    '3 working days (fvl. § 29)'
+    >>> format_value(Deadline(day_of_month=25, **{"from": "move_in"}), "nb")
+    'den 25. i måneden fra move_in'
+    """
+    w = _words(lang)
+    if deadline.day_of_month is not None:
+        text = w["deadline_monthly"].format(day=deadline.day_of_month)
+    else:
+        unit = "deadline_calendar_days" if deadline.calendar else "deadline_working_days"
+        text = count(f"diff.{unit}", deadline.days or 0, lang)
+    if deadline.start is not None:
+        text += " " + w["deadline_from"].format(step=deadline.start)
+    return text + (f" ({deadline.basis})" if deadline.basis else "")
 
 
 def _format_duration(duration: Duration, lang: Language) -> str:
