@@ -89,6 +89,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "db": LazyCommand("store", "The store's schema revision: status, upgrade."),
     "user": LazyCommand("users", "Accounts: add, list and disable users of the store; make API "
                         "tokens."),
+    "outbox": LazyCommand("outbox", "E-mail notices (reminders, escalations, handoffs): send, "
+                          "list, requeue."),
+    "deadlines": LazyCommand("outbox", "Remind before steps' deadlines, escalate after them and "
+                             "send the outbox, once."),
     "audit": LazyCommand("audit", "Verify the audit log and the case event chains; show who read "
                          "and changed a case."),
     "retention": LazyCommand("retention", "Remove the link to the person (the reference "

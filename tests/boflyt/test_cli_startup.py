@@ -86,7 +86,8 @@ def test_the_root_help_lists_every_command_with_its_summary() -> None:
 
 SUBCOMMANDS = {"case": ["start", "begin", "complete", "show", "list", "cancel", "migrate"],
                "runs": ["list", "delete"], "db": ["status", "upgrade"],
-               "user": ["add", "list", "disable", "token"]}  # fmt: skip
+               "user": ["add", "list", "disable", "token"],
+               "outbox": ["send", "list", "requeue"], "deadlines": ["run"]}  # fmt: skip
 EVERY_COMMAND = [[name] for name in COMMANDS] + [
     [group, sub] for group, subs in SUBCOMMANDS.items() for sub in subs
 ]
