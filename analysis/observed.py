@@ -28,6 +28,7 @@ from boflyt.models.vocabulary import EventKind, RunStatus
 __all__ = [
     "CASE_METRICS",
     "ObservedMetrics",
+    "compact_log",
     "complete_columns",
     "observed_metrics",
     "per_case",
@@ -153,7 +154,7 @@ def _date(day: int) -> dt.date:
 
 def _cat(name: str) -> pl.Expr:
     """A text column as a categorical: one 4-byte code a row; codes agree across frames."""
-    return pl.col(name).cast(pl.String).cast(pl.Categorical)
+    return pl.col(name).cast(pl.Categorical)
 
 
 def _int(name: str) -> pl.Expr:
@@ -169,24 +170,76 @@ _VERSION: tuple[str | pl.Expr, ...] = ("process", _int("version"))
 """The version keys as the internal frames carry them (process is a categorical)."""
 
 
-def _prepare(events: pl.DataFrame, calendar: WorkCalendar) -> pl.DataFrame:
-    """The log in compact form: case code ``c``, ``kind`` as an enum, ``step`` and ``process``
-    as categoricals, working minute ``wm``.
+_TEXT = ("step", "org", "to_step", "from_lane", "to_lane", "detail", "process", "mode")
+"""The log's text columns the analysis reads, other than case_id: read as categoricals."""
+_READ = ("case_id", "seq", "kind", "at", "item", "touch_minutes", "transactions", "version", *_TEXT)
+"""Every column the analysis reads; the log's other columns (lane, actor, outcome, channel,
+from_step) are never touched."""
 
-    Every other column is the log's own (no copy); the queries below cast the few they need
-    after filtering the rows they concern, so no wide copy of the whole log is made.
+
+def compact_log(events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """The columns of an event log that the observed metrics read, in compact types: ``kind``
+    an enum, the other text but ``case_id`` categoricals (4 bytes a row, not 16 and up).
+
+    Given a lazy scan (``pl.scan_parquet(path)``), only these columns are read, in streaming
+    batches, so the log's other columns and its text never sit in memory whole. The result can
+    be passed to :func:`observed_metrics` and :func:`per_case` like any log.
+
+    Raises:
+        ValueError: when the log lacks a column the analysis reads (an event-schema column
+            other than lane, actor, outcome, channel and from_step).
+
+    >>> log = pl.DataFrame({c: [None] for c in (*EVENT_COLUMNS, *_VERSION_KEYS, "mode")})
+    >>> compact = compact_log(log.with_columns(kind=pl.lit("handoff"), step=pl.lit("a")))
+    >>> compact["kind"].dtype == _KINDS, compact["step"].dtype, "lane" in compact.columns
+    (True, Categorical, False)
     """
-    missing = [c for c in (*EVENT_COLUMNS, *_VERSION_KEYS, "mode") if c not in events.columns]
+    return _typed(events, _TEXT)
+
+
+def _typed(events: pl.DataFrame | pl.LazyFrame, text: tuple[str, ...]) -> pl.DataFrame:
+    """The columns the analysis reads, ``kind`` as an enum and ``text`` as categoricals (a
+    column already of that type is kept as it is); a lazy log is read in streaming batches."""
+    frame = events.lazy()
+    schema = frame.collect_schema()
+    missing = [c for c in _READ if c not in schema]
     if missing:
         raise ValueError(f"event log lacks column(s) {', '.join(missing)}")
-    compact = ("kind", "at", "step", "process")
-    return events.select(
-        _cat("case_id").to_physical().alias("c"),
-        pl.col("kind").cast(pl.String).cast(_KINDS, strict=False),
-        _cat("step"),
-        _cat("process"),
-        working_minutes(events["at"], calendar),
-        *(c for c in (*EVENT_COLUMNS, *_VERSION_KEYS, "mode") if c not in compact),
+    typed = {
+        c: pl.col(c).cast(pl.Categorical) for c in text if not isinstance(schema[c], pl.Categorical)
+    }
+    if schema["kind"] != _KINDS:
+        typed["kind"] = pl.col("kind").cast(pl.String).cast(_KINDS, strict=False)
+    selected = frame.select(typed.get(c, pl.col(c)) for c in _READ)
+    if isinstance(events, pl.LazyFrame):
+        return selected.collect(engine="streaming")
+    return selected.collect()
+
+
+def _case_codes(case_id: pl.Series) -> pl.Series:
+    """An integer code per case: the run number when each case's events are together (as the
+    store and the importers give them: no hashing of the ids), else a categorical code."""
+    runs = case_id.rle_id()
+    heads = case_id.filter(runs.diff().fill_null(1) != 0)
+    if heads.n_unique() == heads.len():
+        return runs.alias("c")
+    return case_id.cast(pl.String).cast(pl.Categorical).to_physical().alias("c")
+
+
+def _prepare(events: pl.DataFrame | pl.LazyFrame, calendar: WorkCalendar) -> pl.DataFrame:
+    """The log's columns that the analysis reads, with its case code ``c`` and working minute
+    ``wm`` in place of ``at``; ``kind`` an enum, ``step`` and ``process`` categoricals.
+
+    A lazy log is read as :func:`compact_log` (every text column a categorical); of a frame
+    in memory only ``step`` and ``process`` are converted, the other columns shared as they
+    are (no copy): the queries cast the few they need after filtering the rows they concern.
+    """
+    lazy = isinstance(events, pl.LazyFrame)
+    frame = _typed(events, _TEXT if lazy else ("step", "process"))
+    return frame.select(
+        _case_codes(frame["case_id"]),
+        working_minutes(frame["at"], calendar),
+        pl.exclude("at"),
     )
 
 
@@ -285,14 +338,17 @@ def _paths(done: pl.LazyFrame) -> pl.LazyFrame:
     return variants.join(rework, on="c", how="left")
 
 
-def per_case(events: pl.DataFrame, *, calendar: WorkCalendar = DEFAULT_CALENDAR) -> pl.DataFrame:
+def per_case(
+    events: pl.DataFrame | pl.LazyFrame, *, calendar: WorkCalendar = DEFAULT_CALENDAR
+) -> pl.DataFrame:
     """One row per case with its observed LEAN figures (definitions in :data:`CASE_METRICS`).
 
     Columns: case_id, process, version, mode, status, lead_days, touch_minutes, waiting_days,
     handoffs, transactions, rework, variant (the completed steps in order, joined by "→").
 
     Raises:
-        ValueError: when the log lacks a column of the event schema.
+        ValueError: when the log lacks a column the analysis reads (an event-schema column
+            other than lane, actor, outcome, channel and from_step).
 
     >>> import datetime as dt
     >>> t = dt.datetime(2025, 1, 6, 8)  # a Monday, 08:00
@@ -354,7 +410,7 @@ def complete_columns(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def observed_metrics(
-    events: pl.DataFrame,
+    events: pl.DataFrame | pl.LazyFrame,
     *,
     version: Version | None = None,
     calendar: WorkCalendar = DEFAULT_CALENDAR,
@@ -365,7 +421,8 @@ def observed_metrics(
     begun. With ``version``, the runs of that version are also checked for conformance.
 
     Raises:
-        ValueError: when the log lacks a column of the event schema.
+        ValueError: when the log lacks a column the analysis reads (an event-schema column
+            other than lane, actor, outcome, channel and from_step).
 
     >>> import datetime as dt
     >>> t = dt.datetime(2025, 1, 6, 8)

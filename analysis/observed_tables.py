@@ -213,7 +213,7 @@ def workload_table(done: pl.LazyFrame, cases: pl.LazyFrame) -> pl.LazyFrame:
 
 def _cat(name: str) -> pl.Expr:
     """A text column of the log as a categorical (codes shared with the other frames)."""
-    return pl.col(name).cast(pl.String).cast(pl.Categorical)
+    return pl.col(name).cast(pl.Categorical)
 
 
 def _text(*names: str) -> pl.Expr:

@@ -7,10 +7,16 @@ organisations and one rework loop; each case follows one of three path variants 
 loop, two loops), with engine-style events (case_started, step_ready / step_started /
 step_completed per work item, handoff on every lane change, case_finished). The log is written
 to Parquet in chunks of cases (so the generating process stays small); a fresh child process
-reads it as one frame with the store's column types (text as ``pl.String``), times
-``observed_metrics`` (conformance included) and reports its resident memory: with the log
-loaded, peak during the first analysis, peak over all runs. ``--jemalloc`` passes allocator
-options to that child (polars' default keeps freed pages for 0.5 s).
+reads it (``--read compact``, the default: ``compact_log`` of a lazy Parquet scan, so only the
+columns the analysis reads, text as categoricals; ``--read string``: every column with the
+store's column types, text as ``pl.String``), times ``observed_metrics`` (conformance included)
+and reports its resident memory: with the log loaded, peak during the first analysis, peak over
+all runs. ``--jemalloc`` passes allocator options to that child (polars' default keeps freed
+pages for 0.5 s).
+
+After timing, the child checks the result against an independent computation in plain Python
+over the log's rows: handoff counts per pair of organisations (lanes), rework per case and the
+count of every variant; a difference fails the run.
 """
 
 from __future__ import annotations
@@ -32,7 +38,9 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from boflyt.analysis.observed import observed_metrics
+from collections import Counter
+
+from boflyt.analysis.observed import ObservedMetrics, compact_log, observed_metrics
 from boflyt.engine.calendar import DEFAULT_CALENDAR
 from boflyt.models.definition import Version
 
@@ -198,8 +206,11 @@ def _status_mb(field: str) -> float:
     return float("nan")
 
 
-def _measure(path: str, repeat: int, queue: mp.Queue) -> None:  # type: ignore[type-arg]
-    events = pl.read_parquet(path)
+def _measure(path: str, repeat: int, read: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+    c0 = time.process_time()
+    scan = pl.scan_parquet(path)
+    events = compact_log(scan) if read == "compact" else scan.collect()
+    read_cpu = time.process_time() - c0
     version = bench_version()
     loaded = _status_mb("VmRSS")
     with contextlib.suppress(OSError):  # reset the high-water mark to the analysis (Linux)
@@ -213,7 +224,52 @@ def _measure(path: str, repeat: int, queue: mp.Queue) -> None:  # type: ignore[t
         peaks.append(_status_mb("VmHWM"))
     life = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert result.conformance is not None
-    queue.put((times, cpu, (loaded, peaks, life), result.cases.height, result.conformance.share))
+    del events
+    checked = _cross_check(path, result)
+    figures = (times, cpu, read_cpu, (loaded, peaks, life), result.cases.height)
+    queue.put((*figures, result.conformance.share, checked))
+
+
+def _cross_check(path: str, result: ObservedMetrics) -> str:
+    """Handoffs per lane pair, rework per case and variant counts, computed again in plain
+    Python over the log's rows (one pass, dictionaries), must equal the analysis's."""
+    rows = pl.read_parquet(path, columns=["case_id", "seq", "kind", "step", "from_lane", "to_lane"])
+    handoffs: Counter[tuple[str, str]] = Counter()
+    paths: dict[str, list[tuple[int, str]]] = {}
+    finished: set[str] = set()
+    cases: set[str] = set()
+    for case, seq, kind, step, from_lane, to_lane in rows.iter_rows():
+        cases.add(case)
+        if kind == "handoff":
+            handoffs[from_lane, to_lane] += 1
+        elif kind == "step_completed":
+            paths.setdefault(case, []).append((seq, step))
+        elif kind == "case_finished":
+            finished.add(case)
+    steps = {case: [step for _, step in sorted(done)] for case, done in paths.items()}
+    rework = {case: sum(n > 1 for n in Counter(steps.get(case, ())).values()) for case in cases}
+    variants = Counter("→".join(s) for case, s in steps.items() if case in finished)
+    got_handoffs = {
+        (r["from_lane"], r["to_lane"]): r["handoffs"] for r in result.handoff_waits.to_dicts()
+    }
+    got_rework = dict(result.cases.select("case_id", "rework").iter_rows())
+    got_variants = dict(result.variants.select("variant", "cases").iter_rows())
+    failed = [
+        name
+        for name, mine, theirs in (
+            ("handoffs per lane pair", dict(handoffs), got_handoffs),
+            ("rework per case", rework, got_rework),
+            ("variant counts", dict(variants), got_variants),
+        )
+        if mine != theirs
+    ]
+    if failed:
+        raise AssertionError(f"differs from the independent computation: {', '.join(failed)}")
+    return (
+        f"{sum(handoffs.values()):,} handoffs in {len(handoffs)} lane pairs, rework of "
+        f"{len(rework):,} cases ({sum(rework.values()):,} steps), {len(variants)} variants: "
+        "equal to a plain-Python computation"
+    )
 
 
 def main() -> None:
@@ -221,6 +277,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--cases", type=int, default=None, help="generate this many cases")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--read", choices=("compact", "string"), default="compact",
+        help="compact: compact_log of a lazy scan (the columns read, text as categoricals); "
+        "string: the whole log with text as pl.String (as before issue 16)",
+    )  # fmt: skip
     parser.add_argument(
         "--jemalloc", default=None,
         help="allocator options for the measuring process (_RJEM_MALLOC_CONF), e.g. "
@@ -236,9 +297,11 @@ def main() -> None:
         parent_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         path = str(Path(tmp) / "*.parquet")
         queue: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
-        child = mp.get_context("spawn").Process(target=_measure, args=(path, args.repeat, queue))
+        child = mp.get_context("spawn").Process(
+            target=_measure, args=(path, args.repeat, args.read, queue)
+        )
         child.start()
-        times, cpu, (loaded, peaks, life), cases, share = queue.get()
+        times, cpu, read_cpu, (loaded, peaks, life), cases, share, checked = queue.get()
         child.join()
         if child.exitcode != 0:
             raise SystemExit(f"the measuring process failed (exit code {child.exitcode})")
@@ -250,6 +313,8 @@ def main() -> None:
     print(f"  wall time   best {best:.3f} s, median {median:.3f} s")
     print(f"  CPU time    best {min(cpu):.3f} s (user + system, all threads)")
     print(f"  throughput  {n_events / best:,.0f} events/s (best run)")
+    print(f"  CPU time    median {float(np.median(cpu)):.3f} s")
+    print(f"  read        --read {args.read}: {read_cpu:.3f} s CPU")
     print(f"  RSS         {loaded:,.0f} MB with the log loaded (Python + polars + frame)")
     print(f"  peak RSS    {peaks[0]:,.0f} MB during the first analysis (log included), "
           f"{peaks[-1]:,.0f} MB over all {args.repeat} runs, "
@@ -258,6 +323,7 @@ def main() -> None:
     conf = args.jemalloc or "polars' default (dirty_decay_ms:500,muzzy_decay_ms:1000)"
     print(f"  allocator   jemalloc options of the measuring process: {conf}")
     print(f"  conformance {share:.3f} (every generated run follows the graph)")
+    print(f"  checked     {checked}")
     print(f"  load        {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min, 2 cores)")
 
 
