@@ -14,7 +14,13 @@ DEPLOYMENTS = CONFIG["deployments"]
 
 def test_there_is_one_deployment_per_flow_on_the_process_pool() -> None:
     names = {d["name"] for d in DEPLOYMENTS}
-    assert names == {"simulate-version", "compare-versions", "escalate-overdue", "deadline-notices"}
+    assert names == {
+        "simulate-version",
+        "compare-versions",
+        "escalate-overdue",
+        "deadline-notices",
+        "retention",
+    }
     assert {d["work_pool"]["name"] for d in DEPLOYMENTS} == {"boflyt-process"}
 
 
@@ -58,3 +64,12 @@ def test_deadline_notices_run_on_weekday_mornings_in_oslo_time() -> None:
     _, hour, day, month, weekday = schedule["cron"].split()
     assert (day, month, weekday) == ("*", "*", "1-5")  # holidays: the flow skips them
     assert 6 <= int(hour) <= 8
+
+
+def test_retention_runs_nightly_in_oslo_time_with_no_parameters() -> None:
+    (retention,) = [d for d in DEPLOYMENTS if d["name"] == "retention"]
+    (schedule,) = retention["schedules"]
+    assert schedule["timezone"] == "Europe/Oslo" and schedule["active"] is True
+    _, hour, day, month, weekday = schedule["cron"].split()
+    assert (day, month, weekday) == ("*", "*", "*") and 0 <= int(hour) <= 5
+    assert retention["parameters"] == {}  # the periods are the worker's boflyt.toml
