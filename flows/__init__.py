@@ -5,6 +5,8 @@
   them, publish the comparison as Prefect artifacts.
 * :func:`boflyt.flows.report.report_process` — write a process's before/after report.
 * :func:`boflyt.flows.escalate.escalate_overdue` — mark overdue work items (daily deployment).
+* :func:`boflyt.flows.deadlines.deadline_notices` — remind before steps' deadlines, escalate
+  after them and send the e-mail outbox (:mod:`boflyt.flows.outbox`; working-day deployment).
 * :func:`boflyt.flows.imports.import_event_log` — read an event log, convert it, store the run
   set ``imported:<name>``.
 

@@ -89,10 +89,11 @@ def _run(now: str | None, ahead_days: float) -> dict[str, object]:
 
 
 @flow(name="deadline-notices")
-def deadline_notices(now: str | None = None, ahead_days: float = 2) -> dict[str, object]:
+async def deadline_notices(now: str | None = None, ahead_days: float = 2) -> dict[str, object]:
     """Remind before deadlines, escalate after them and send the outbox; skip closed days.
 
     ``now`` (ISO date-time, naive UTC) defaults to the current time; ``ahead_days``: how many
-    working days before its deadline an item is reminded.
+    working days before its deadline an item is reminded. ``async`` like the other flows (a
+    sync flow run waits for its heartbeat thread on exit).
     """
     return _run(now, ahead_days)

@@ -16,6 +16,9 @@
   stored only as keyed pseudonyms, one key per store;
 * :mod:`~boflyt.engine.store.accounts` — the people who use the store: organisations, roles,
   argon2 password hashes and API tokens (only their SHA-256 kept);
+* :mod:`~boflyt.engine.store.outbox` — e-mail notices written with the event that caused them,
+  claimed and marked by the sender so none is sent twice; :mod:`~boflyt.engine.store.reminders`
+  — reminders before and escalations after steps' deadlines, each with its notice;
 * :mod:`~boflyt.engine.store.audit` — the tamper-evident record: the hash-chained audit log of
   who changed or read what, the hash chain of each live case's events, and their verification.
 

@@ -5,6 +5,7 @@ notice sent once to the organisation's address from boflyt.toml; the Prefect flo
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,6 +166,6 @@ def test_the_prefect_flow_does_the_same_on_the_workers_store(workspace, engine, 
     from boflyt.flows.deadlines import deadline_notices
 
     _start(workspace, engine)
-    result = deadline_notices(now=_on(dt.date(2025, 4, 23)).isoformat())
+    result = asyncio.run(deadline_notices(now=_on(dt.date(2025, 4, 23)).isoformat()))
     assert (result["day"], result["closed"], result["reminded"]) == ("2025-04-23", False, 1)
     assert len(smtp_server.messages) == 1
