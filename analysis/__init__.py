@@ -5,6 +5,7 @@
 * :mod:`~boflyt.analysis.waste` — LEAN waste and duplicate registrations found in a definition;
 * :mod:`~boflyt.analysis.observed` (with :mod:`~boflyt.analysis.observed_tables`) and
   :mod:`~boflyt.analysis.outcomes` — measured figures from an event log, vectorised;
+  :mod:`~boflyt.analysis.accuracy` — observed %C&A (from go-backs) and the activity ratio;
 * :mod:`~boflyt.analysis.trends` — the measured figures per calendar month, small groups
   suppressed;
 * :mod:`~boflyt.analysis.conformance` — how far runs keep to a version (on the step pairs
@@ -24,6 +25,7 @@ only for what it uses.
 """
 
 __all__ = [
+    "accuracy",
     "calibration",
     "chain",
     "compare",

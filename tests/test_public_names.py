@@ -51,7 +51,7 @@ _PINNED = {
         upgrade_schema verify wall_clock write_scope
     """,
     "boflyt.analysis": """
-        calibration chain compare compare_text conformance design discovery draft follows
+        accuracy calibration chain compare compare_text conformance design discovery draft follows
         log_distance observed observed_tables outcomes report_data simulation step_pairs trends
         waste
     """,

@@ -24,6 +24,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from boflyt.analysis.accuracy import Accuracy, observed_accuracy
 from boflyt.analysis.compare import Comparison, compare
 from boflyt.analysis.design import DESIGN_METRICS, DesignMetrics, design_metrics
 from boflyt.analysis.observed import CASE_METRICS, ObservedMetrics, observed_metrics
@@ -31,6 +32,7 @@ from boflyt.analysis.outcomes import DESIGNED, OutcomeFigure, logged_outcomes, o
 from boflyt.commands.language import LangOption, chosen
 from boflyt.commands.runs import RunsOption, chosen_run_sets, load_run_sets
 from boflyt.console import console, fail, friendly_errors
+from boflyt.engine.calendar import DEFAULT_CALENDAR
 from boflyt.engine.definition.load import Library, load_library, parse_ref
 from boflyt.engine.store.eventlog import run_set_log
 from boflyt.engine.store.imports import get_import
@@ -193,6 +195,31 @@ def _outcome_table(version: Version, rows: _Outcomes, lang: Language) -> Table:
     return table
 
 
+def _accuracy(events: pl.DataFrame, obs: ObservedMetrics | None) -> Accuracy | None:
+    """The observed %C&A and activity ratio of a run set's log (None without runs)."""
+    if obs is None:
+        return None
+    return observed_accuracy(events, obs.cases, minutes_per_day=DEFAULT_CALENDAR.minutes_per_day)
+
+
+def _accuracy_table(found: Accuracy, runs: RunSetInfo, lang: Language) -> Table:
+    """Observed %C&A per step, with the rolled %C&A and activity ratio as its caption."""
+    table = _titled(_t("accuracy", lang), runs, lang)
+    for key in ("steps", "completions", "went_back", "ca"):
+        table.add_column(_t(key, lang), justify="left" if key == "steps" else "right")
+    for row in found.steps.iter_rows(named=True):
+        table.add_row(row["step"], str(row["completions"]), str(row["went_back"]),
+                      _num(row["ca_percent"], lang))  # fmt: skip
+    lines = [
+        _t("rolled", lang).format(share=_num(row["rolled_ca_percent"], lang),
+                                  first=row["first_pass"], cases=row["cases"],
+                                  ratio=_num(row["activity_ratio_median"], lang))
+        for row in found.versions.iter_rows(named=True)
+    ]  # fmt: skip
+    table.caption, table.caption_justify = "\n".join(lines), "left"
+    return table
+
+
 def _conformance_line(obs: ObservedMetrics, runs: RunSetInfo, lang: Language) -> str | None:
     c = obs.conformance
     if c is None or c.share is None:
@@ -227,7 +254,7 @@ def analyse(
         metrics = design_metrics(version, lanes=library.lanes)
         sets = chosen_run_sets(runs, observed=observed, versions=1)
         obs, logged, info = None, [], None
-        imported, extra = None, {}
+        imported, extra, accuracy = None, {}, None
         if sets:
             [(info, events)] = load_run_sets([version], sets)
             obs = observed_metrics(events, version=version) if events.height else None
@@ -235,9 +262,11 @@ def analyse(
             imported = _import_of(sets[0])
             extra = _import_figures(imported, events, obs) if imported else {}
             obs = _touch_unknown(obs, imported)
+            accuracy = _accuracy(events, obs)
         outcomes = outcome_table(version, logged)
     if as_json:
         _print_json({"design": metrics.as_dict(), "observed": obs.as_dict() if obs else None,
+                     "accuracy": accuracy.as_dict() if accuracy else None,
                      "runs": info.as_dict() if info else None,
                      "outcomes": [f.as_dict() for _, fs in outcomes for f in fs],
                      **extra})  # fmt: skip
@@ -253,6 +282,8 @@ def analyse(
     if info is not None and obs is not None:
         for table in _observed_tables(obs, info, library, language):
             console.print(table)
+        if accuracy is not None:
+            console.print(_accuracy_table(accuracy, info, language))
         line = _conformance_line(obs, info, language)
         if line:
             console.print(Text(line))
@@ -380,8 +411,10 @@ def _analyse_import(runs: list[str] | None, as_json: bool, lang: Language) -> No
         obs = observed_metrics(events, version=version) if events.height else None
         figures = _import_figures(imported, events, obs)
         obs = _touch_unknown(obs, imported)
+        accuracy = _accuracy(events, obs)
     if as_json:
         _print_json({"design": None, "observed": obs.as_dict() if obs else None,
+                     "accuracy": accuracy.as_dict() if accuracy else None,
                      "runs": info.as_dict(), **figures})  # fmt: skip
         return
     if obs is None:
@@ -389,6 +422,8 @@ def _analyse_import(runs: list[str] | None, as_json: bool, lang: Language) -> No
         return
     for table in _observed_tables(obs, info, library, lang):
         console.print(table)
+    if accuracy is not None:
+        console.print(_accuracy_table(accuracy, info, lang))
     line = _conformance_line(obs, info, lang)
     if line:
         console.print(Text(line))
