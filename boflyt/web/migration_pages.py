@@ -58,8 +58,9 @@ __all__ = ["MAX_ROWS", "router"]
 
 router = APIRouter()
 
-MAX_ROWS = 1000
-"""The most cases the plan and result tables list (the counts above them cover every case)."""
+MAX_ROWS = 500
+"""The most cases the plan and result tables list (the counts above them cover every case; a
+plan row with its warnings is about 0.5 KiB of HTML, so 500 rows stay under half a megabyte)."""
 
 _PATH = "/processes/{process}/migrate"
 _NUMBER = re.compile(r"^[1-9][0-9]{0,5}$")
@@ -294,6 +295,11 @@ def reason_of(plan: CasePlan, choice: Choice, lang: Language) -> str | None:
     return word("web_migrate.refused", lang, reason=plan.refused)
 
 
+def _order(plan: CasePlan) -> int:
+    """Refused cases first, then those with warnings, then the rest (the table's order)."""
+    return 0 if plan.refused else 1 if plan.warnings else 2
+
+
 def make_plan(request: Request, choice: Choice) -> Plan:
     """The plan of ``choice`` (which must be :attr:`Choice.ready`), as the page shows it.
 
@@ -313,7 +319,7 @@ def make_plan(request: Request, choice: Choice) -> Plan:
             [_shown_warning(w, choice, lanes, lang) for w in p.warnings],
             reason_of(p, choice, lang),
         )
-        for p in plans[:MAX_ROWS]
+        for p in sorted(plans, key=_order)[:MAX_ROWS]
     ]  # fmt: skip
     refused = sum(1 for p in plans if p.refused)
     warned = sum(1 for p in plans if p.warnings and not p.refused)
@@ -436,7 +442,7 @@ async def migrate(request: Request, process: str) -> Response:
     lang = lang_of(request)
     rows = [
         ResultRow(r.case_id, r.migrated, plan.reasons.get(r.case_id) or _failed(r, lang))
-        for r in results[:MAX_ROWS]
+        for r in sorted(results, key=lambda r: r.migrated)[:MAX_ROWS]  # untouched ones first
     ]
     moved = sum(1 for r in results if r.migrated)
     page = render(request, "migrate_result.html", account=account, w=_words(lang),

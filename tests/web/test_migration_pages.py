@@ -22,6 +22,7 @@ from boflyt.engine.store import accounts, queries
 from boflyt.engine.store import commands as store
 from boflyt.engine.store.pseudonym import ReferenceKey
 from boflyt.models.vocabulary import Role
+from boflyt.web import migration_pages
 from boflyt.web.app import WebConfig, create_app
 from tests.web.conftest import MONDAY, PASSWORD, Clock, csrf_of, log_in
 
@@ -250,3 +251,16 @@ def test_a_case_the_plan_refuses_is_left_untouched_and_the_result_says_why(world
     row = done.text.split(f'href="/cases/{world.paper}"', 1)[1].split("</tr>", 1)[0]
     assert "Urørt" in row and "som v2 ikke har" in row
     assert _versions(world.engine) == {world.paper: 1, world.searching: 2}
+
+
+def test_a_long_plan_lists_the_refused_cases_first(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(migration_pages, "MAX_ROWS", 1)
+    client = _as(world, "pia")
+    html = _plan(client).text
+    assert "2 saker: 1 kan flyttes" in html  # the counts cover every case
+    assert "Tabellen viser 1 av sakene, først dem som ikke blir flyttet" in html
+    assert f'href="/cases/{world.paper}"' in html  # refused: listed
+    assert f'href="/cases/{world.searching}"' not in html
+    assert "Flytt 1 sak til v2" in html
