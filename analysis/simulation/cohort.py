@@ -141,7 +141,8 @@ def simulate_chunk(
 
     With ``sink`` the event log is not kept: it is handed to ``sink`` in frames of about
     ``slice_rows`` events, whole cases each (:func:`~boflyt.analysis.simulation.log.frame_slices`;
-    the frames concatenated are the ``events`` it would have had), and the result's ``events``
+    the frames concatenated, text columns cast from categorical, are the ``events`` it would
+    have had), and the result's ``events``
     is empty, with ``streamed`` counting them. Memory then stays near the event loop's own
     (a caller writes each frame to a file and drops it).
     """
@@ -165,7 +166,7 @@ def simulate_chunk(
         events = to_frame(engine, **log)  # type: ignore[arg-type]
         return _result(world, plan, scenario, version, seed, cases, events, calendar)
     streamed = 0
-    for part in frame_slices(engine, rows=slice_rows, **log):  # type: ignore[arg-type]
+    for part in frame_slices(engine, rows=slice_rows, categorical=True, **log):  # type: ignore[arg-type]
         streamed += part.height
         sink(part)
         del part

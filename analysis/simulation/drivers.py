@@ -20,8 +20,9 @@ write a begin late, with its completion, and still put each case's events in com
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -260,7 +261,7 @@ class FastDriver:
     def commands(self) -> dict[str, np.ndarray]:
         """Every command as columns named like :data:`ROW`'s fields (without the begin
         fields): begins split off their completions, ordered by case and ``order`` (stable:
-        rows of one route keep their order)."""
+        rows of one route keep their order). The packed rows are released (call it once)."""
         rows = np.frombuffer(self.rows, dtype=ROW)
         late = np.flatnonzero(rows["begin_order"] >= 0)
         head_step = np.array([p[0][1] if p else 0 for p in self.pieces], dtype=np.int32)
@@ -278,34 +279,65 @@ class FastDriver:
         del late
         columns = {name: np.concatenate([rows[name], more]) for name, more in extra.items()}
         del rows, extra
+        self.rows = bytearray()  # the columns are copies: free the packed rows
         span = int(columns["order"].max(initial=0)) + 1
         order = np.argsort(
-            columns["case"].astype(np.int64) * span + columns["order"], kind="stable"
+            columns["case"].astype(np.int64) * span + columns.pop("order"), kind="stable"
         )
-        return {name: column[order] for name, column in columns.items() if name != "order"}
+        for name in list(columns):  # one column at a time: one extra column in memory
+            columns[name] = columns[name][order]
+        return columns
 
     def packed(self) -> tuple[np.ndarray, ...]:
         """Every event, ordered by case and ``seq``: case, seq, piece (row of
         :meth:`piece_table`), command index; and per command its minute, item, base, actor,
         touch (``-1`` = none). The packed rows are released (call it once, at the end)."""
-        rows = self.commands()
-        self.rows = bytearray()  # the command columns are copies: free the packed rows
+        return next(self.packed_slices(0))
+
+    def packed_slices(self, rows: int) -> Iterator[tuple[np.ndarray, ...]]:
+        """:meth:`packed` in slices of about ``rows`` events (``0``: one slice), each of whole
+        cases and with its own command indices; only one slice is expanded at a time."""
+        commands = self.commands()
         sizes = np.array([len(p) for p in self.pieces], dtype=np.int64)
         first = (np.cumsum(sizes) - sizes).astype(np.int32)
-        template = rows.pop("template")
-        repeat = sizes[template]
-        cmd = np.repeat(np.arange(len(template), dtype=np.int32), repeat)
-        starts = np.repeat(np.cumsum(repeat) - repeat, repeat)
-        del repeat
-        within = (np.arange(len(cmd), dtype=np.int64) - starts).astype(np.int32)
-        del starts
-        cases = rows.pop("case")[cmd]
-        edge = np.r_[0, np.flatnonzero(cases[1:] != cases[:-1]) + 1]
-        seq = np.arange(1, len(cmd) + 1, dtype=np.int64)
-        seq -= np.repeat(edge, np.diff(np.r_[edge, len(cmd)]))
-        piece = first[template[cmd]] + within
-        fields = ("minute", "item", "base", "actor", "touch")
-        return (cases, seq, piece, cmd, *(rows[f] for f in fields))
+        cuts = _case_cuts(commands["case"], np.cumsum(sizes[commands["template"]]), rows)
+        for start, end in itertools.pairwise(cuts):
+            part = {name: column[start:end] for name, column in commands.items()}
+            yield _expand(part, sizes, first)
+
+
+def _case_cuts(case: np.ndarray, ends: np.ndarray, rows: int) -> list[int]:
+    """Command indices that cut the commands (sorted by ``case``; ``ends`` the running count of
+    their events) into runs of about ``rows`` events of whole cases (``0``: one run)."""
+    cuts = [0]
+    total = int(ends[-1]) if len(ends) else 0
+    for target in range(rows, total, rows) if rows > 0 else ():
+        command = min(int(np.searchsorted(ends, target, side="right")), len(case) - 1)
+        cut = int(np.searchsorted(case, case[command], side="left"))
+        if cut > cuts[-1]:
+            cuts.append(cut)
+    return [*cuts, len(case)]
+
+
+def _expand(
+    rows: dict[str, np.ndarray], sizes: np.ndarray, first: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Commands (whole cases, in case order) as one row per event: see
+    :meth:`FastDriver.packed`."""
+    template = rows["template"]
+    repeat = sizes[template]
+    cmd = np.repeat(np.arange(len(template), dtype=np.int32), repeat)
+    starts = np.repeat(np.cumsum(repeat) - repeat, repeat)
+    del repeat
+    within = (np.arange(len(cmd), dtype=np.int64) - starts).astype(np.int32)
+    del starts
+    cases = rows["case"][cmd]
+    edge = np.r_[0, np.flatnonzero(cases[1:] != cases[:-1]) + 1]
+    seq = np.arange(1, len(cmd) + 1, dtype=np.int64)
+    seq -= np.repeat(edge, np.diff(np.r_[edge, len(cmd)]))
+    piece = first[template[cmd]] + within
+    fields = ("minute", "item", "base", "actor", "touch")
+    return (cases, seq, piece, cmd, *(rows[f] for f in fields))
 
 
 class EngineDriver:

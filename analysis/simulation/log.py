@@ -13,7 +13,6 @@ against the case engine; storing a cohort never needs them.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -67,14 +66,24 @@ def frame_slices(
     calendar: WorkCalendar,
     origin: dt.date,
     rows: int = SLICE_ROWS,
+    categorical: bool = False,
 ) -> Iterator[pl.DataFrame]:
     """The simulated log as :func:`to_frame` gives it, in frames of about ``rows`` events
     (``0``: one frame), each holding whole cases: the pieces concatenated are
     :func:`to_frame`'s frame. Only one slice's columns are built at a time, so a cohort can be
-    written out (or stored) in bounded memory; the reference driver gives one frame."""
+    written out (or stored) in bounded memory; the reference driver gives one frame.
+    ``categorical`` gives the text columns as :class:`polars.Categorical` (the same values, far
+    cheaper to build and to write; cast to :data:`FRAME_SCHEMA` to compare)."""
     if isinstance(driver, FastDriver):
         yield from _unpack(
-            driver, case_ids, step_ids, names, flow, lambda m: calendar.stamp(origin, m), rows
+            driver,
+            case_ids,
+            step_ids,
+            names,
+            flow,
+            lambda m: calendar.stamp(origin, m),
+            rows,
+            pl.Categorical() if categorical else pl.String(),
         )
         return
     frame, minutes = _engine_rows(driver)
@@ -95,51 +104,33 @@ def _unpack(
     flow: Flow,
     stamps: Callable[[np.ndarray], np.ndarray],
     rows: int,
+    text: pl.DataType,
 ) -> Iterator[pl.DataFrame]:
     """Expand the fast driver's command rows into the event columns (null where ``decide``
     leaves a field unset), a slice of whole cases at a time: per-row values with numpy, the
     rest gathered from one small frame with a row per template piece."""
-    cases, seq, piece, cmd, minute, item, base, actor, touch = driver.packed()
     table = driver.piece_table()
-    stamped = stamps(minute)
-    del minute
     constant = _piece_frame(driver, table, step_ids, names, flow)
-    for start, end in _cuts(cases, rows):
-        at = cmd[start:end]
-        pieces = piece[start:end]
-        rule, offset, who = table[:, 3][pieces], table[:, 4][pieces], table[:, 5][pieces]
+    constant = constant.with_columns(pl.col(pl.String).cast(text))
+    for cases, seq, piece, cmd, minute, item, base, actor, touch in driver.packed_slices(rows):
+        rule, offset, who = table[:, 3][piece], table[:, 4][piece], table[:, 5][piece]
         person = (who == 1) | (who == 3)
         columns = {
-            "case_id": _strings(case_ids, cases[start:end]),
-            "seq": pl.Series(seq[start:end]),
-            "at": pl.Series(stamped[at], dtype=pl.Datetime("us")),
+            "case_id": _strings(case_ids, cases, text),
+            "seq": pl.Series(seq),
+            "at": pl.Series(stamps(minute)[cmd], dtype=pl.Datetime("us")),
             "item": _nullable(
-                np.where(rule == 1, item[at], np.where(rule == 2, base[at] + offset, -1)),
+                np.where(rule == 1, item[cmd], np.where(rule == 2, base[cmd] + offset, -1)),
                 pl.Int64(),
             ),
-            "actor": _strings(names, np.where(person, actor[at], -1)),
-            "touch_minutes": _nullable(np.where(who == 3, touch[at], -1.0), pl.Float64()),
+            "actor": _strings(names, np.where(person, actor[cmd], -1), text),
+            "touch_minutes": _nullable(np.where(who == 3, touch[cmd], -1.0), pl.Float64()),
         }
-        del rule, offset, who, person, at
-        gathered = constant.select(pl.all().gather(pl.Series(pieces)))
-        del pieces
+        del cases, seq, cmd, minute, item, base, actor, touch, rule, offset, who, person
+        gathered = constant.select(pl.all().gather(pl.Series(piece)))
+        del piece
         yield pl.DataFrame(columns).hstack(gathered).select(list(FRAME_SCHEMA))
         del columns, gathered
-
-
-def _cuts(cases: np.ndarray, rows: int) -> list[tuple[int, int]]:
-    """``[start, end)`` row ranges of about ``rows`` rows (``0``: all) that split no case
-    (``cases`` is sorted)."""
-    total = len(cases)
-    if rows <= 0 or total <= rows:
-        return [(0, total)]
-    edges = [0]
-    for target in range(rows, total, rows):
-        edge = int(np.searchsorted(cases, cases[target], side="left"))
-        if edge > edges[-1]:
-            edges.append(edge)
-    edges.append(total)
-    return list(itertools.pairwise(edges))
 
 
 def _piece_frame(
@@ -185,9 +176,9 @@ def _piece_frame(
     return pl.DataFrame(rows, schema=schema)
 
 
-def _strings(values: Sequence[str], index: np.ndarray) -> pl.Series:
-    """``values[index]`` as a string column (index ``-1`` = null)."""
-    table = pl.Series([*values, None], dtype=pl.String)
+def _strings(values: Sequence[str], index: np.ndarray, text: pl.DataType) -> pl.Series:
+    """``values[index]`` as a ``text`` column (index ``-1`` = null)."""
+    table = pl.Series([*values, None], dtype=pl.String).cast(text)
     return table.gather(np.where(index < 0, len(values), index))
 
 
