@@ -13,7 +13,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from boflyt.analysis.observed import complete_columns, observed_metrics, per_case, working_minutes
+from boflyt.analysis.observed import (
+    compact_log,
+    complete_columns,
+    observed_metrics,
+    per_case,
+    working_minutes,
+)
 from boflyt.engine.calendar import DEFAULT_CALENDAR
 from boflyt.engine.case.decide import BeginStep, CompleteStep, StartCase, decide
 from boflyt.models.vocabulary import EventKind
@@ -197,3 +203,37 @@ def test_working_minutes_agree_with_the_calendar_expression() -> None:
 def test_a_log_without_a_schema_column_is_refused() -> None:
     with pytest.raises(ValueError, match="lacks column"):
         per_case(hand_log().drop("seq"))
+
+
+def _tables(result: Any) -> dict[str, pl.DataFrame]:
+    names = ("cases", "summary", "handoff_waits", "bottlenecks", "variants", "workload")
+    return {name: getattr(result, name) for name in names}
+
+
+def test_a_lazy_scan_and_a_compact_log_give_the_frames_figures(tmp_path: Any) -> None:
+    path = tmp_path / "log.parquet"
+    hand_log().write_parquet(path)
+    expected = observed_metrics(hand_log(), version=linear_version())
+    compact = compact_log(pl.scan_parquet(path))
+    assert "lane" not in compact.columns  # only the columns the analysis reads
+    assert compact.schema["org"] == pl.Categorical
+    for source in (pl.scan_parquet(path), compact):
+        got = observed_metrics(source, version=linear_version())
+        for name, table in _tables(got).items():
+            assert table.equals(_tables(expected)[name]), name
+        assert got.conformance is not None and expected.conformance is not None
+        assert got.conformance.cases.equals(expected.conformance.cases)
+
+
+def test_a_case_whose_events_are_apart_is_still_one_case() -> None:
+    # c2's events split by c1's: the case codes cannot be run numbers, the figures are the same
+    frame = hand_log()
+    apart = pl.concat([frame.filter(pl.col("case_id") == "c2").head(4), frame.filter(
+        pl.col("case_id") != "c2"), frame.filter(pl.col("case_id") == "c2").slice(4)])  # fmt: skip
+    assert per_case(apart).equals(per_case(frame))
+    assert per_case(apart).height == 4
+
+
+def test_a_log_lacking_only_unread_columns_is_analysed() -> None:
+    figures = per_case(hand_log().drop("lane", "actor", "outcome", "channel", "from_step"))
+    assert figures.equals(per_case(hand_log()))
