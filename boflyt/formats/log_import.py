@@ -270,7 +270,7 @@ def convert_log(
     }
     lifecycle = pl.col("lifecycle").str.strip_chars().str.to_lowercase().fill_null(_COMPLETE)
     log = (
-        raw.join(cases.select("case", "c"), on="case", how="left")
+        raw.join(cases.select("case", "c"), on="case", how="left", maintain_order="left")
         .select(
             "c",
             _mapped("activity", steps).alias("step"),
@@ -280,7 +280,7 @@ def convert_log(
             _mapped("org", lanes).alias("lane"),
             "row",
         )
-        .sort("c", "at", "row")
+        .sort("c", "at", "row", maintain_order=True)  # ties: the log's order, also on one line
     )
     items, unpaired = _items(log, calendar)
     events = _in_store_shape(_events(log, items), cases, process, number)

@@ -109,6 +109,22 @@ def test_ties_in_time_keep_the_logs_order():
     assert [s for k, s in kinds(converted.events, "c1") if k == "step_completed"] == ["a", "b", "c"]
 
 
+def test_ties_keep_the_files_order_when_every_event_has_the_same_row():
+    """A one-line XES gives every event row 1: the order in the frame decides ties."""
+    same = at(1)
+    log = raw(
+        ("c1", "A", at(0), None, None, "Front"),
+        ("c1", "C", same, None, None, "Back"),
+        ("c1", "B", same, None, None, "Front"),
+        ("c1", "D", same, None, None, "Back"),
+    ).with_columns(row=pl.lit(1, pl.Int64))
+    converted = convert_log(log, name="log", key=KEY)
+    done = [s for k, s in kinds(converted.events, "c1") if k == "step_completed"]
+    assert done == ["a", "c", "b", "d"]
+    pairs = converted.events.filter(pl.col("kind") == "handoff").sort("seq")
+    assert pairs.select("from_step", "to_step").rows() == [("a", "c"), ("c", "b"), ("b", "d")]
+
+
 def test_a_step_completed_twice_is_rework():
     log = raw(
         ("c1", "A", at(0), None, None, "X"),
