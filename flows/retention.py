@@ -38,7 +38,9 @@ def remove_expired_links(now: str, dry_run: bool = False) -> int:
     try:
         if dry_run:
             return len(expired_cases(engine, policy, now=moment))
-        return len(remove_links(engine, policy, now=moment, actor=SYSTEM).removed)
+        present = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        done = remove_links(engine, policy, now=moment, actor=SYSTEM, audit_now=present)
+        return len(done.removed)
     finally:
         engine.dispose()
 

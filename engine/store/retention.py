@@ -294,7 +294,8 @@ def remove_links(
     still linked and expired (so concurrent runs and a repeated run remove nothing twice), clears
     their links (only where the case is still ended and linked) and appends one audit entry per
     case by ``actor`` dated ``audit_now`` (default: ``now``). A failure rolls its batch back whole;
-    earlier batches stay done.
+    earlier batches stay done. On SQLite the write-ahead log is then checkpointed
+    (:func:`_checkpoint`).
 
     Raises:
         StoreError, ConflictError: the store failed (the batch that failed changed nothing).
@@ -308,12 +309,27 @@ def remove_links(
     batches = 0
     while True:
         done = translate_errors(lambda: _remove_batch(engine, policy, now, actor, stamp, batch))
-        if not done:
-            return RetentionRun(tuple(removed), batches)
         removed.extend(done)
-        batches += 1
+        batches += bool(done)
         if len(done) < batch:
-            return RetentionRun(tuple(removed), batches)
+            break
+    if removed:
+        _checkpoint(engine)
+    return RetentionRun(tuple(removed), batches)
+
+
+def _checkpoint(engine: Engine) -> None:
+    """On SQLite, copy the write-ahead log into the database file and empty it, so the removed
+    pseudonyms' old pages are overwritten (``secure_delete`` zeroes the freed cells) rather
+    than kept in the log; best effort: a reader holding an old snapshot leaves it for the next
+    checkpoint. PostgreSQL keeps old row versions until ``VACUUM`` (docs/guide/operator.md)."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # outside any transaction: the pragma refuses to run in one
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # type: ignore[union-attr]
+    finally:
+        raw.close()
 
 
 def _remove_batch(

@@ -212,3 +212,20 @@ def test_batches_commit_one_by_one_and_a_failed_batch_leaves_nothing_half_done(a
 def test_a_batch_below_one_is_refused(sqlite_engine):
     with pytest.raises(ValueError, match="batch: found 0; allowed: 1 or more"):
         remove_links(sqlite_engine, FIVE_YEARS, now=MONDAY, batch=0)
+
+
+def test_on_sqlite_the_removed_pseudonym_is_left_in_neither_the_file_nor_its_log(
+    sqlite_engine, key, tmp_path
+):
+    _finished(sqlite_engine, key, "A-1")
+    kept = _finished(sqlite_engine, key, "A-2", at=dt.datetime(2024, 12, 2, 9))
+    gone, stays = key.pseudonym("A-1").encode(), key.pseudonym("A-2").encode()
+    files = [tmp_path / "boflyt.db", tmp_path / "boflyt.db-wal"]
+
+    def stored() -> bytes:
+        return b"".join(f.read_bytes() for f in files if f.exists())
+
+    assert gone in stored()
+    remove_links(sqlite_engine, FIVE_YEARS, now=dt.datetime(2025, 6, 1))
+    assert gone not in stored()
+    assert stays in stored() and _ref_keys(sqlite_engine)[kept] == stays.decode()
