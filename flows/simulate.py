@@ -1,14 +1,19 @@
 """The ``simulate_version`` flow: simulate a version in chunks, store the cohort, summarise.
 
-Each chunk is an independent replication run by one task (:func:`simulate_part`), which writes
-its event log to a Parquet file in the work directory and returns only the file's path and a
-few numbers; the store task (with retries) hands the chunks' frames, concatenated, to the core
-call :func:`boflyt.analysis.simulation.cohort.store_cohort`, which writes them under one
-simulation id, the run set ``simulated:<number>`` (:mod:`boflyt.models.runset`).
+Each chunk is an independent replication run by one task (:func:`simulate_part`), which streams
+its event log to Parquet files in the work directory (slices of whole cases, written while the
+log is expanded, so no task holds its chunk's whole table) and returns only the files' paths and
+a few numbers; the store task (with retries) stores the files one at a time in one transaction
+through the core call :func:`boflyt.analysis.simulation.cohort.store_cohort_files` (``COPY`` on
+PostgreSQL), under one simulation id, the run set ``simulated:<number>``
+(:mod:`boflyt.models.runset`). No task gathers the chunks' events: memory per process is one
+chunk's event loop or one file, however many cases the run has.
 The same chunking gives the same log as :func:`boflyt.analysis.simulation.cohort.simulate` with
 ``chunks=``.
-Run the chunk tasks on a Dask cluster with ``simulate_version.with_options(task_runner=
-DaskTaskRunner(address=...))`` (the work directory must then be shared by the workers).
+Run the chunk tasks in worker processes with ``simulate_version.with_options(task_runner=
+DaskTaskRunner(cluster_kwargs={"n_workers": 2, "processes": True, "threads_per_worker": 1}))``
+(prefect-dask), or on a Dask cluster of several machines with ``DaskTaskRunner(address=...)``
+(the work directory must then be shared by the workers): see the simulation guide.
 
 The store is never a parameter: the store task opens it with :func:`boflyt.flows.store.open_store`
 (a Prefect Secret block named by ``BOFLYT_DATABASE_URL_SECRET``, else the worker's
@@ -19,6 +24,7 @@ workspace and are resolved once in the flow, so chunk tasks on other machines ge
 from __future__ import annotations
 
 import json
+import resource
 import uuid
 from functools import partial
 from pathlib import Path
@@ -29,7 +35,7 @@ import polars as pl
 from prefect import flow, task
 from prefect.artifacts import acreate_table_artifact
 
-from boflyt.analysis.simulation.cohort import chunk_size, simulate_chunk, store_cohort
+from boflyt.analysis.simulation.cohort import chunk_size, simulate_chunk, store_cohort_files
 from boflyt.analysis.simulation.series import summarise
 from boflyt.engine.definition.load import Library, load_library
 from boflyt.engine.definition.scenario import load_scenario
@@ -41,6 +47,7 @@ from boflyt.models.runset import RunSet, SimulationOrigin
 from boflyt.models.scenario import Scenario
 
 __all__ = [
+    "peak_rss_mb",
     "publish_summary",
     "remove_chunks",
     "simulate_and_store",
@@ -74,8 +81,23 @@ def simulate_part(
     case_prefix: str,
     processes_dir: str | None = None,
 ) -> dict[str, Any]:
-    """Simulate one replication; write its events and lead times as Parquet; return paths."""
+    """Simulate one replication, writing its events as it goes to Parquet files of about
+    :data:`~boflyt.analysis.simulation.log.SLICE_ROWS` events (whole cases each) and its lead
+    times to one more; return the paths and a few numbers, never the log.
+
+    ``events`` is a glob of the event files (``pl.read_parquet`` reads it whole), ``files``
+    lists them for the store; ``peak_rss_mb`` is the peak memory of the process that ran it.
+    """
     library, chosen, world = _load(processes_dir, process, version, scenario)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{process}-v{version}-chunk{chunk}"
+    files: list[str] = []
+
+    def write(frame: pl.DataFrame) -> None:
+        files.append(str(folder / f"{stem}-events-{len(files):04d}.parquet"))
+        frame.write_parquet(files[-1], compression="lz4", statistics=False)
+
     result = simulate_chunk(
         chosen,
         world,
@@ -84,21 +106,25 @@ def simulate_part(
         chunk=chunk,
         lanes=library.lanes,
         case_prefix=case_prefix,
+        sink=write,
     )
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    events_path = folder / f"{process}-v{version}-chunk{chunk}.parquet"
-    leads_path = folder / f"{process}-v{version}-chunk{chunk}-leads.parquet"
-    result.events.write_parquet(events_path)
+    leads_path = folder / f"{stem}-leads.parquet"
     pl.DataFrame({"lead_time_days": result.lead_times}).write_parquet(leads_path)
     return {
-        "events": str(events_path),
+        "events": str(folder / f"{stem}-events-*.parquet"),
+        "files": files,
         "leads": str(leads_path),
         "cases": result.cases,
-        "rows": result.events.height,
+        "rows": result.streamed,
         "busy_minutes": result.busy_minutes,
         "capacity_minutes": result.capacity_minutes,
+        "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def peak_rss_mb() -> float:
+    """The peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @task(name="summarise-simulation")
@@ -133,19 +159,21 @@ def store_parts(
     origin: str = SimulationOrigin.SIMULATE.value,
     replace: bool = False,
 ) -> dict[str, Any]:
-    """Bulk-insert every chunk under one simulation run (one transaction); return the stored
+    """Bulk-insert every chunk's files under one simulation run (one transaction, a file at a
+    time, so memory is bounded by one file: ``COPY`` on PostgreSQL); return the stored
     run set (:meth:`~boflyt.models.runset.RunSetInfo.as_dict`, with its run number) and
-    ``events``, the number of events written. With ``replace`` the earlier simulations of this
-    version and ``origin`` go in the same transaction (the demo keeps one per version).
+    ``events``, the number of events written, and ``peak_rss_mb``. With ``replace`` the
+    earlier simulations of this version and ``origin`` go in the same transaction (the demo
+    keeps one per version).
 
     The store comes from the worker (:func:`boflyt.flows.store.open_store`), never a parameter.
     """
     library, chosen, _ = _load(processes_dir, process, version, scenario)
-    events = pl.concat([pl.read_parquet(p["events"]) for p in parts])
+    files = [path for part in parts for path in part["files"]]
     engine = open_store()
     try:
-        written = store_cohort(
-            engine, chosen, events, simulation_id=simulation_id, scenario=scenario, seed=seed,
+        written = store_cohort_files(
+            engine, chosen, files, simulation_id=simulation_id, scenario=scenario, seed=seed,
             cases=cases, lanes=library.lanes, origin=SimulationOrigin(origin), replace=replace,
         )  # fmt: skip
         stored = describe_run_set(
@@ -153,7 +181,7 @@ def store_parts(
         )
     finally:
         engine.dispose()
-    return {**stored.as_dict(), "events": written}
+    return {**stored.as_dict(), "events": written, "peak_rss_mb": peak_rss_mb()}
 
 
 def summary_path(work_dir: str | None, simulation_id: str) -> Path:
@@ -273,5 +301,5 @@ async def publish_summary(
 def remove_chunks(parts: list[dict[str, Any]]) -> None:
     """Delete the chunk files once stored (the summary stays)."""
     for part in parts:
-        for key in ("events", "leads"):
-            Path(part[key]).unlink(missing_ok=True)
+        for path in [*part["files"], part["leads"]]:
+            Path(path).unlink(missing_ok=True)
