@@ -7,6 +7,8 @@
 * :func:`boflyt.flows.escalate.escalate_overdue` — mark overdue work items (daily deployment).
 * :func:`boflyt.flows.deadlines.deadline_notices` — remind before steps' deadlines, escalate
   after them and send the e-mail outbox (:mod:`boflyt.flows.outbox`; working-day deployment).
+* :func:`boflyt.flows.retention.retention` — remove the personal links of ended cases past
+  their retention period (nightly deployment).
 * :func:`boflyt.flows.imports.import_event_log` — read an event log, convert it, store the run
   set ``imported:<name>``.
 

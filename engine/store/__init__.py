@@ -19,6 +19,8 @@
 * :mod:`~boflyt.engine.store.outbox` — e-mail notices written with the event that caused them,
   claimed and marked by the sender so none is sent twice; :mod:`~boflyt.engine.store.reminders`
   — reminders before and escalations after steps' deadlines, each with its notice;
+* :mod:`~boflyt.engine.store.retention` — retention: the reference pseudonyms of ended cases
+  removed after their process's period, the anonymous events kept;
 * :mod:`~boflyt.engine.store.audit` — the tamper-evident record: the hash-chained audit log of
   who changed or read what, the hash chain of each live case's events, and their verification.
 
