@@ -75,7 +75,7 @@ def test_the_inbox_shows_the_deadline_day_and_its_legal_basis(due_client, clock)
         '<time datetime="2025-01-10" title="Hjemmel: husleieloven § 4-18">2025-01-10</time>' in html
     )
     assert "Hjemmel: husleieloven § 4-18" in html
-    assert "class=\"late\"" not in html
+    assert 'class="late"' not in html
 
 
 def test_past_its_deadline_day_the_row_is_overdue(due_client, clock) -> None:
