@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request, Response
 
 from boflyt.analysis.waste import duplicate_registrations, wastes_by_category
+from boflyt.engine.definition.diff_text import format_value
 from boflyt.engine.definition.library import BrokenFile
 from boflyt.models.definition import Duration, Version
 from boflyt.models.errors import DefinitionError, NotFoundError
@@ -225,6 +226,7 @@ def step_panel(request: Request, process: str, number: str, step: str) -> Respon
         kind=term(chosen.kind, lang), value=term(chosen.value, lang) if chosen.value else None,
         channel=term(chosen.channel, lang) if chosen.channel else None,
         touch=_duration(chosen.touch_minutes, lang), wait=_duration(chosen.wait_days, lang),
+        deadline=format_value(chosen.deadline, lang) if chosen.deadline else None,
         wastes=[term(w, lang) for w in chosen.wastes],
         registers=[(f, f in dupes) for f in chosen.registers], stats=stats,
         min_cases=figures.MIN_CASES,

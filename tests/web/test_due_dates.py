@@ -119,3 +119,16 @@ def test_a_step_without_a_deadline_keeps_the_wait_rule(
     # one working day of 7.5 h from Thursday 10:00: Friday 10:00, shown with its time
     assert '<time datetime="2025-01-10T10:00:00Z">2025-01-10 10:00</time>' in html
     assert "Hjemmel" not in html
+
+
+def test_the_step_panel_of_a_process_shows_the_deadline(due_client, sqlite_engine) -> None:
+    accounts.add_account(sqlite_engine, username="fay", password=PASSWORD,
+                         orgs=["housing_office"], roles=[Role.FACILITATOR],
+                         now=MONDAY)  # fmt: skip
+    log_in(due_client, "fay")
+    page = "/processes/eviction_prevention/versions/1/steps/nav_register_copy"
+    text = due_client.get(page, headers={"HX-Request": "true"}).text
+    deadline = text.split("<dt>Frist</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert deadline.startswith("14 kalenderdager fra serve_petition (Tvangsfullbyrdelsesloven")
+    other = "/processes/eviction_prevention/versions/1/steps/file_petition"
+    assert "<dt>Frist</dt>" not in due_client.get(other, headers={"HX-Request": "true"}).text
