@@ -222,7 +222,7 @@ def _case_codes(case_id: pl.Series) -> pl.Series:
     runs = case_id.rle_id()
     heads = case_id.filter(runs.diff().fill_null(1) != 0)
     if heads.n_unique() == heads.len():
-        return runs.alias("c")
+        return runs.alias("c").set_sorted()
     return case_id.cast(pl.String).cast(pl.Categorical).to_physical().alias("c")
 
 
