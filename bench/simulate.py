@@ -10,16 +10,27 @@ Prints, on one core:
 5. the wall-time overhead of the ``simulate_version`` Prefect flow (ephemeral local mode) over
    calling the same task functions directly, both including the store write.
 
+Item 1 runs twice, each in a fresh process so each peak RSS is its own: the cohort streamed to
+Parquet files a slice of whole cases at a time (``simulate_chunk(sink=)``, what the flow's chunk
+tasks do) and kept as one in-memory table (``simulate``); both print the event loop's CPU time
+apart from the log's, and the RSS when the loop ends.
+
 Run: ``.venv/bin/python bench/simulate.py`` (about 5 minutes). ``--quick`` runs smaller sizes;
 ``--core`` runs only item 1 and ``--store`` only item 4 (the wall time is noisy on a shared
 machine, so the process CPU time is printed too).
+``--scale-out CASES`` runs only the flow on a local Dask cluster of 2 worker processes
+(prefect-dask; ``--chunks N``, default 20) storing to a fresh PostgreSQL database (SQLite when no
+server answers), and prints every process's peak RSS, sampled each second (psutil), and each
+task's own. 1,000,000 cases are about 72 M events: the store's ``COPY`` is most of the time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,9 +45,8 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import simpy  # noqa: E402
 
-from boflyt.analysis.simulation.cohort import simulate, store_cohort  # noqa: E402
+from boflyt.analysis.simulation.cohort import simulate, simulate_chunk, store_cohort  # noqa: E402
 from boflyt.engine.definition.load import load_library  # noqa: E402
 from boflyt.engine.definition.scenario import load_scenario  # noqa: E402
 from boflyt.engine.store.db import make_engine, open_schema  # noqa: E402
@@ -53,20 +63,105 @@ def peak_rss_mb() -> float:
 
 
 def core(library, version, world) -> None:
+    """Item 1, each way in its own process."""
+    for way in ("streamed", "kept"):
+        args = [sys.executable, __file__, "--one", way, *(["--quick"] if QUICK else [])]
+        print(subprocess.run(args, check=True, capture_output=True, text=True).stdout, end="")
+
+
+def one(library, version, world, way: str) -> None:
+    """Simulate CASES cases streamed to Parquet (``streamed``) or kept in memory (``kept``)."""
+    folder, files, loop = tempfile.mkdtemp(prefix="boflyt-bench-stream-"), [], {}
+
+    def write(frame) -> None:
+        files.append(f"{folder}/part-{len(files):04d}.parquet")
+        frame.write_parquet(files[-1], compression="lz4", statistics=False)
+
+    def progress(done: int) -> None:
+        if done == CASES:
+            loop["cpu"], loop["rss"] = time.process_time(), peak_rss_mb()
+
     start, cpu = time.perf_counter(), time.process_time()
-    result = simulate(version, world, cases=CASES, seed=1, lanes=library.lanes)
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    events = result.events.height
+    sink = write if way == "streamed" else None
+    result = simulate_chunk(version, world, cases=CASES, seed=1, lanes=library.lanes,
+                            progress=progress, sink=sink)  # fmt: skip
+    wall, total = time.perf_counter() - start, time.process_time() - cpu
+    events = result.streamed or result.events.height
+    where = f"{len(files)} Parquet files" if files else "one table"
     print(
-        f"core, fast driver: {CASES:,} cases, {events:,} events in {wall:.2f} s "
-        f"(process CPU {cpu:.2f} s) = {CASES / wall:,.0f} cases/s, {events / wall:,.0f} events/s;"
-        f" peak RSS {peak_rss_mb():,.0f} MB"
+        f"core, fast driver, {way} ({where}): {CASES:,} cases, {events:,} events in {wall:.2f} s"
+        f" (process CPU {total:.2f} s: event loop {loop['cpu'] - cpu:.2f} s, log "
+        f"{total - loop['cpu'] + cpu:.2f} s) = {CASES / wall:,.0f} cases/s; peak RSS "
+        f"{loop['rss']:,.0f} MB when the loop ends, {peak_rss_mb():,.0f} MB in all"
     )
     lead = result.summary()["lead_time_days"]
     print(
         f"  lead time (working days): mean {lead['mean']:.1f}, median {lead['median']:.1f}, "
         f"p90 {lead['p90']:.1f}; utilisation {result.summary()['utilisation']}"
     )
+
+
+def scale_out(cases: int, chunks: int) -> None:
+    """The flow on 2 worker processes (Dask LocalCluster), every process's peak RSS sampled."""
+    import threading
+
+    import psutil
+    from prefect_dask import DaskTaskRunner
+
+    from boflyt.flows.simulate import simulate_version
+
+    work = tempfile.mkdtemp(prefix="boflyt-bench-scale-")
+    peaks: dict[int, tuple[str, float]] = {}
+    stop = threading.Event()
+
+    def sample() -> None:
+        me = psutil.Process()
+        while not stop.wait(1.0):
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    rss, name = proc.memory_info().rss / 2**20, " ".join(proc.cmdline()[1:3])
+                except psutil.Error:
+                    continue
+                if rss > peaks.get(proc.pid, ("", 0.0))[1]:
+                    peaks[proc.pid] = (name[:60], rss)
+
+    runner = DaskTaskRunner(
+        cluster_kwargs={"n_workers": 2, "processes": True, "threads_per_worker": 1,
+                        "memory_limit": "4GiB", "dashboard_address": None}
+    )  # fmt: skip
+    with _store_url(work) as url:
+        os.environ["BOFLYT_DATABASE_URL"] = url
+        threading.Thread(target=sample, daemon=True).start()
+        start, cpu = time.perf_counter(), time.process_time()
+        flow = simulate_version.with_options(task_runner=runner)
+        simulation_id = asyncio.run(flow("refugee_settlement", 1, cases=cases, seed=1,
+                                         chunks=chunks, work_dir=work))  # fmt: skip
+        wall = time.perf_counter() - start
+        stop.set()
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            stored = conn.exec_driver_sql(
+                f"SELECT count(*) FROM event WHERE simulation_id = '{simulation_id}'"
+            ).scalar()
+        engine.dispose()
+    print(f"scale-out: {cases:,} cases in {chunks} chunks on 2 Dask worker processes, stored "
+          f"{stored:,} events ({url.split(':')[0]}) in {wall:.1f} s wall "
+          f"(driver CPU {time.process_time() - cpu:.1f} s)")  # fmt: skip
+    for pid, (name, rss) in sorted(peaks.items(), key=lambda kv: -kv[1][1]):
+        print(f"  pid {pid}: peak RSS {rss:,.0f} MB  {name}")
+    print(f"  this (driver) process: peak RSS {peak_rss_mb():,.0f} MB")
+
+
+@contextlib.contextmanager
+def _store_url(work: str):
+    """A fresh PostgreSQL database when a server answers, else a SQLite file in ``work``."""
+    try:
+        with fresh_pg_database() as url:
+            yield url
+            return
+    except pytest.skip.Exception as skipped:
+        print(f"({skipped.msg}; SQLite instead)")
+    yield f"sqlite:///{work}/store.db"
 
 
 def reference(library, version, world) -> None:
@@ -83,6 +178,11 @@ def reference(library, version, world) -> None:
 
 def simpy_versus_heapq() -> None:
     """18 tasks in a row, one lane of 3 people, uniform waits and touch times."""
+    try:
+        import simpy
+    except ImportError:
+        print("(SimPy is not installed: the SimPy comparison is skipped)")
+        return
     steps, cases = 18, (2_000 if QUICK else 10_000)
     rng_seed = 3
     rng = np.random.default_rng(rng_seed)
@@ -221,6 +321,13 @@ def main() -> None:
     library = load_library(ROOT / "processes")
     version = library.get("refugee_settlement", 1)
     world = load_scenario(library.scenario_path("refugee_settlement"), lanes=library.lanes)
+    if "--one" in sys.argv:
+        one(library, version, world, sys.argv[sys.argv.index("--one") + 1])
+        return
+    if "--scale-out" in sys.argv:
+        chunks = int(sys.argv[sys.argv.index("--chunks") + 1]) if "--chunks" in sys.argv else 20
+        scale_out(int(sys.argv[sys.argv.index("--scale-out") + 1]), chunks)
+        return
     print(f"refugee_settlement v1, {len(version.steps)} steps; scenario {world.name}")
     if "--store" not in sys.argv:
         core(library, version, world)
