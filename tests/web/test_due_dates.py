@@ -26,20 +26,21 @@ CLOSED = dt.date(2025, 1, 8)  # a Wednesday the municipality is closed
 
 
 def deadline_version() -> Version:
-    """start -> notice (housing office, 3 working days) -> answer (NAV, 14 calendar days from
-    the notice) -> end."""
+    """start -> notice (housing office, 3 working days) -> relay -> answer (NAV, 14 calendar
+    days from the notice) -> follow_up (the wait rule) -> end."""
     return make_version(
         [
             {"id": "start", "kind": "start"},
             {"id": "notice", "kind": "task",
              "deadline": {"days": 3, "basis": "husleieloven § 4-18"}},
+            {"id": "relay", "kind": "task"},
             {"id": "answer", "kind": "task", "lane": "nav", "wait_days": 1,
              "deadline": {"days": 14, "calendar": True, "from": "notice",
                           "basis": "tvangsfullbyrdelsesloven § 13-6"}},
             {"id": "follow_up", "kind": "task", "wait_days": 1},
             {"id": "end", "kind": "end"},
         ],
-        chain("start", "notice", "answer", "follow_up", "end"),
+        chain("start", "notice", "relay", "answer", "follow_up", "end"),
         process="deadline_process",
     )  # fmt: skip
 
@@ -89,17 +90,19 @@ def test_past_its_deadline_day_the_row_is_overdue(due_client, clock) -> None:
 def test_the_case_page_lists_when_the_open_steps_are_due(
     due_client, clock, sqlite_engine, case_id, library
 ) -> None:
-    store.complete_step(sqlite_engine, case_id=case_id, step="notice", actor="ann",
-                        org="housing_office", now=dt.datetime(2025, 1, 7, 10),
-                        lanes=library.lanes)  # fmt: skip
+    for step, day in (("notice", 7), ("relay", 9)):
+        store.complete_step(sqlite_engine, case_id=case_id, step=step, actor="ann",
+                            org="housing_office", now=dt.datetime(2025, 1, day, 10),
+                            lanes=library.lanes)  # fmt: skip
     clock.now = dt.datetime(2025, 1, 20, 9)
     log_in(due_client, "bo")
     html = due_client.get(f"/cases/{case_id}").text
     assert "Frister for åpne steg" in html
-    # 14 calendar days after Tuesday 7 January: Tuesday 21 January
+    # 14 calendar days after the notice on Tuesday 7 January (not after the relay on the 9th)
     assert '<time datetime="2025-01-21"' in html
     assert "Hjemmel: tvangsfullbyrdelsesloven § 13-6" in html
     assert "forfalt" not in html.split("Frister for åpne steg", 1)[1]
+    assert '<time datetime="2025-01-21"' in due_client.get("/inbox").text  # the same in the inbox
     clock.now = dt.datetime(2025, 1, 22, 9)
     log_in(due_client, "bo")  # the session idled out
     later = due_client.get(f"/cases/{case_id}").text
@@ -109,7 +112,7 @@ def test_the_case_page_lists_when_the_open_steps_are_due(
 def test_a_step_without_a_deadline_keeps_the_wait_rule(
     due_client, clock, sqlite_engine, case_id, library
 ) -> None:
-    for step, org in (("notice", "housing_office"), ("answer", "nav")):
+    for step, org in (("notice", "housing_office"), ("relay", "housing_office"), ("answer", "nav")):
         store.complete_step(sqlite_engine, case_id=case_id, step=step, actor="ann" if
                             org == "housing_office" else "bo", org=org,
                             now=dt.datetime(2025, 1, 9, 10), lanes=library.lanes)  # fmt: skip

@@ -194,3 +194,24 @@ def test_finished_work_has_no_due_date() -> None:
         ("act", "housing_office", at),
     )  # fmt: skip
     assert due_items(VERSION, state, now=at, calendar=DEFAULT_CALENDAR) == ()
+
+
+def test_from_counts_from_a_step_further_back_not_from_readiness() -> None:
+    version = make_version(
+        [
+            {"id": "start", "kind": "start"},
+            {"id": "notice", "kind": "task"},
+            {"id": "letter", "kind": "task"},
+            {"id": "answer", "kind": "task", "lane": "nav",
+             "deadline": {"days": 14, "calendar": True, "from": "notice"}},
+            {"id": "end", "kind": "end"},
+        ],
+        chain("start", "notice", "letter", "answer", "end"),
+    )  # fmt: skip
+    state = _run(
+        version,
+        ("notice", "housing_office", dt.datetime(2027, 5, 3, 14)),  # 14 days: 17 May -> 18 May
+        ("letter", "housing_office", dt.datetime(2027, 5, 10, 9)),  # answer ready 10 May
+    )
+    (due,) = due_items(version, state, now=dt.datetime(2027, 5, 11), calendar=CALENDAR)
+    assert due.due_at.date() == day("2027-05-18")  # from ready it would be 24 May
