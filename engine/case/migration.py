@@ -14,8 +14,8 @@ the target; only the steps a case stands on need it):
   the version they were recorded on.
 * Each open work item (ready or started) moves to the target's step of the same id, or the
   mapped one; that step must hold work (a task, decision or wait step), else the case is
-  refused. An item whose step is owned by another organisation on the target, or a started
-  item whose organisation may no longer act on the step, is re-opened there: ready again from
+  refused. A ready item whose organisation may not act on the target's step, or a started item
+  whose organisation may not, is re-opened in the step's organisation there: ready again from
   the moment of the migration, nobody on it.
 * The branches that have reached a join keep their place where the target's join waits for the
   same branch; other arrivals are dropped (and warned about).
@@ -293,14 +293,13 @@ def _behind(flow: Flow, ahead: frozenset[str]) -> tuple[str, ...]:
 
 
 def _reopened(item: WorkItem, source: Flow, target: Flow, new: str) -> bool:
-    """Whether open ``item`` moves to another organisation on ``target``'s step ``new``."""
-    step = target.steps[new]
+    """Whether open ``item`` moves to another organisation on ``target``'s step ``new``: begun
+    by an organisation that may not act on it there, or ready in a lane that may not."""
+    allowed = target.steps[new].allowed
+    if item.status is ItemStatus.STARTED:
+        return item.org is None or item.org not in allowed
     old = source.steps.get(item.step)
-    if old is None or old.lane != step.lane:
-        return True
-    return (
-        item.status is ItemStatus.STARTED and item.org is not None and item.org not in step.allowed
-    )
+    return old is None or old.lane not in allowed
 
 
 def migrate_case(
