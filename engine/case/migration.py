@@ -316,9 +316,11 @@ def migrate_case(
     event (``actor`` of ``org`` gave the command; its detail names both versions and the
     mapped steps this case uses).
 
+    The store checks ``now`` against the case's last event and the clock before it writes.
+
     Raises:
-        CommandError: the case is refused (:func:`plan_case` says why), ``mapping`` is wrong,
-            or ``now`` lies before the case's last event... (the store checks the time).
+        CommandError: the case is refused (:func:`plan_case` says why) or ``mapping`` names a
+            step the versions lack.
     """
     plan = plan_case(state, source, target, mapping)
     if plan.refused is not None:
