@@ -68,7 +68,7 @@ def test_dry_run_lists_then_run_removes_and_the_reference_no_longer_finds_the_ca
 
     code, output = _run("retention", "run", "--now", "2025-01-01")
     assert code == 0, output
-    assert "Fjernet koblingen til personen for 1 saker (1 omganger)" in output
+    assert "Fjernet koblingen mellom sak og person for 1 saker (1 omganger)" in output
     code, output = _run("case", "show", "--ref", "--lang", "en", stdin=FNR + "\n")
     assert code != 0 and "no case has that reference" in output
     assert _run("case", "show", "--ref", stdin=OTHER + "\n")[0] == 0  # running: untouched
