@@ -135,3 +135,14 @@ def test_the_step_panel_of_a_process_shows_the_deadline(due_client, sqlite_engin
     assert deadline.startswith("14 kalenderdager fra serve_petition (Tvangsfullbyrdelsesloven")
     other = "/processes/eviction_prevention/versions/1/steps/file_petition"
     assert "<dt>Frist</dt>" not in due_client.get(other, headers={"HX-Request": "true"}).text
+
+
+def test_the_api_inbox_gives_the_deadline_and_its_basis(due_client, clock, sqlite_engine) -> None:
+    token = accounts.new_token(sqlite_engine, "ann", now=MONDAY)
+    clock.now = dt.datetime(2025, 1, 10, 12)
+    items = due_client.get("/api/v1/inbox", headers={"Authorization": f"Bearer {token}"}).json()[
+        "items"
+    ]
+    assert [(i["step"], i["due"], i["basis"], i["overdue"]) for i in items] == [
+        ("notice", "2025-01-10T23:59:59.999999Z", "husleieloven § 4-18", False)
+    ]
