@@ -16,6 +16,7 @@ from rich.text import Text
 
 from boflyt.commands.labels import cells, lane_text, plain, value_text
 from boflyt.engine.definition.diff import transition_key
+from boflyt.engine.definition.diff_text import format_value
 from boflyt.engine.definition.graph import flow_order, handoffs
 from boflyt.models.definition import Duration, LaneCatalog, Step, Transition, Version
 from boflyt.models.vocabulary import ValueClass
@@ -68,8 +69,13 @@ def _step_row(number: int, step: Step, catalog: LaneCatalog, lang: Language) -> 
     wait = _duration_cell(step.wait_days, lang)
     if step.external_wait:
         wait += "*"
+    deadline = (
+        f"\n{word('field.deadline', lang)}: {format_value(step.deadline, lang)}"
+        if step.deadline is not None
+        else ""
+    )
     return [
-        f"{number}. {step.id}\n{step.name.get(lang)}",
+        f"{number}. {step.id}\n{step.name.get(lang)}{deadline}",
         " + ".join(lane_text(lane, catalog, lang) for lane in step.lanes),
         term(step.kind, lang),
         _duration_cell(step.touch_minutes, lang),

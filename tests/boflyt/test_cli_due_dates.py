@@ -60,3 +60,10 @@ def test_case_show_lists_when_the_open_steps_are_due(case_id: str) -> None:
     shown = _ok("case", "show", case_id[:8])
     assert "Frister: log_and_forward frist 2025-03-17 (hjemmel: IMDi:" in shown
     assert "⚠ forfalt" in shown  # it is later than 17 March 2025 now
+
+
+def test_show_lists_a_steps_deadline_under_its_name(cli_folder: Path) -> None:
+    shown = _ok("show", "refugee_settlement@v1")
+    assert "frist: 2 kalenderdager fra imdi_settlement_decision (IMDi: vedtaket" in shown
+    english = _ok("show", "private_lease@v2", "--lang", "en")
+    assert "deadline: day 25 of the month (Husbanken, bostøtte:" in english
