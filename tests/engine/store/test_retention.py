@@ -100,6 +100,25 @@ def test_expiry_counts_calendar_months_from_the_end() -> None:
     assert not expired(ended, Period(90, "d"), ended + dt.timedelta(days=89, hours=23))
 
 
+@pytest.mark.parametrize(
+    "period", [Period(1, "m"), Period(18, "m"), Period(1, "y"), Period(30, "d")]
+)
+def test_the_databases_sieve_never_leaves_out_an_expired_case(period: Period) -> None:
+    """Every end (each day of two years, at 23:59) expired at each month's end and start is at
+    or before :func:`sieve_end`, which is at most a day past the last expired end."""
+    ends = [dt.datetime(2022, 12, 1, 23, 59) + dt.timedelta(days=n) for n in range(800)]
+    for now in [dt.datetime(2025, m, d, 8, 0) for m in range(1, 13) for d in (1, 28)] + [
+        dt.datetime(2025, 1, 31, 8),
+        dt.datetime(2025, 3, 31, 8),
+        dt.datetime(2024, 2, 29, 8),
+    ]:
+        cut = retention.sieve_end(period, now)
+        gone = [end for end in ends if expired(end, period, now)]
+        assert all(end <= cut for end in gone), (period, now)
+        if gone and cut < ends[-1]:  # within the ends tried: the sieve is tight, too
+            assert cut - max(gone) <= dt.timedelta(days=2), (period, now)
+
+
 def test_a_bad_retention_table_names_every_bad_key_sorted() -> None:
     table = {"default": "5 years", "private_lease": 18, "eviction": "never", "refugee": "2y"}
     with pytest.raises(SettingsError) as caught:
