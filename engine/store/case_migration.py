@@ -264,21 +264,33 @@ def _migrate_one(
     translate_errors(run)
 
 
+_ITEM_COLUMNS = ("step", "status", "ready_at", "started_at", "done_at", "actor", "org", "outcome",
+                 "touch_minutes", "escalated")  # fmt: skip
+_MOVE_CASE = (
+    CASE_TABLE.update()
+    .where(CASE_TABLE.c.id == sa.bindparam("key_id"),
+           CASE_TABLE.c.row_version == sa.bindparam("key_read"))
+    .values(row_version=sa.bindparam("new_row_version"), version=sa.bindparam("new_version"),
+            content_hash=sa.bindparam("new_hash"), last_seq=sa.bindparam("new_seq"),
+            arrivals=sa.bindparam("new_arrivals"))
+)  # fmt: skip
+"""Point a case at another version, unless its ``row_version`` moved since it was read."""
+_MOVE_ITEM = (
+    ITEM_TABLE.update()
+    .where(ITEM_TABLE.c.case_id == sa.bindparam("key_case"),
+           ITEM_TABLE.c.number == sa.bindparam("key_number"))
+    .values({name: sa.bindparam(f"new_{name}") for name in _ITEM_COLUMNS})
+)  # fmt: skip
+"""Rewrite one work item whole: step, status and times may all change."""
+
+
 def _compare_and_set(conn: Connection, state: CaseState, row_version: int) -> None:
     """Point the case at its new version, raising ``row_version`` by one, unless someone else
     changed the case since it was read: then :class:`ConflictError`, and nothing is written."""
-    statement = (
-        CASE_TABLE.update()
-        .where(CASE_TABLE.c.id == state.case_id, CASE_TABLE.c.row_version == row_version)
-        .values(
-            row_version=row_version + 1,
-            version=state.version,
-            content_hash=state.content_hash,
-            last_seq=state.seq,
-            arrivals=json.dumps(state.arrivals),
-        )
-    )
-    if conn.execute(statement).rowcount != 1:
+    values = {"key_id": state.case_id, "key_read": row_version, "new_row_version": row_version + 1,
+              "new_version": state.version, "new_hash": state.content_hash,
+              "new_seq": state.seq, "new_arrivals": json.dumps(state.arrivals)}  # fmt: skip
+    if conn.execute(_MOVE_CASE, values).rowcount != 1:
         raise ConflictError(f"case {state.case_id} was changed by someone else; reload and retry")
 
 
@@ -287,18 +299,12 @@ def _write_items(
 ) -> None:
     """Rewrite the work items the migration changed (their step, status and times may all
     change; the shared upsert of the commands leaves step and ready time alone)."""
-    changed: list[dict[str, Any]] = [
-        {**item._asdict(), "status": item.status.value, "key_number": item.number}
+    rows: list[dict[str, Any]] = [
+        {"key_case": case_id, "key_number": item.number,
+         **{f"new_{name}": getattr(item, name) for name in _ITEM_COLUMNS},
+         "new_status": item.status.value}
         for item, before in zip(new, old, strict=True)
         if item is not before
-    ]
-    if not changed:
-        return
-    columns = ("step", "status", "ready_at", "started_at", "done_at", "actor", "org", "outcome",
-               "touch_minutes", "escalated")  # fmt: skip
-    statement = (
-        ITEM_TABLE.update()
-        .where(ITEM_TABLE.c.case_id == case_id, ITEM_TABLE.c.number == sa.bindparam("key_number"))
-        .values({name: sa.bindparam(name) for name in columns})
-    )
-    conn.execute(statement, [{k: row[k] for k in (*columns, "key_number")} for row in changed])
+    ]  # fmt: skip
+    if rows:
+        conn.execute(_MOVE_ITEM, rows)
