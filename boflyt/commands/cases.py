@@ -300,10 +300,11 @@ def inbox(
         for e in entries:
             version = store.get_version(ctx.engine, process=e.process, version=e.version)
             found = entry_due(ctx.engine, e, version, ctx.calendar, now)
+            mark = "⚠" if found.overdue or e.escalated else "⏰" if e.reminded else ""
             cells = (e.case_id[:8], f"{_v(e.process)}@v{e.version}",
                      f"{_v(e.step)} · {ctx.step(version, e.step)}", term(e.status, ctx.lang),
                      format_duration(e.waited, ctx.lang), _due_text(ctx, found),
-                     "⚠" if found.overdue or e.escalated else "")  # fmt: skip
+                     mark)  # fmt: skip
             table.add_row(*(Text(cell) for cell in cells))
         console.print(table)
 

@@ -126,6 +126,8 @@ class InboxRow:
     """The legal basis of the step's deadline (empty without one, or without a basis)."""
     deadline: bool = False
     """Whether ``due`` is the step's declared deadline (shown as a day) or the wait rule's."""
+    reminded: bool = False
+    """A reminder of its deadline was sent (a ``step_reminded`` event)."""
 
 
 def inbox_rows(
@@ -220,4 +222,5 @@ def _row(
         overdue=found.overdue,
         basis=found.basis,
         deadline=found.deadline,
+        reminded=entry.reminded,
     )

@@ -79,6 +79,8 @@ class InboxEntry:
     escalated: bool
     orgs: tuple[str, ...] = ()
     """Which of the organisations asked about may act on it (in the order they were asked)."""
+    reminded: bool = False
+    """A reminder of its deadline was sent (a ``step_reminded`` event names the item)."""
 
 
 def resolve_case_id(engine: Engine, prefix: str) -> str:
@@ -157,8 +159,15 @@ def inbox(engine: Engine, *, orgs: Sequence[str], now: dt.datetime) -> list[Inbo
     """Ready and started work in running live cases that any of ``orgs`` may act on, each item
     once, oldest first, with the organisations of ``orgs`` that may act on it."""
     now = utc(now)
+    reminded = (  # per row, through the (case_id, seq) index: a case's few events
+        sa.exists()
+        .where(EVENT_TABLE.c.case_id == ITEM_TABLE.c.case_id)
+        .where(EVENT_TABLE.c.kind == EventKind.STEP_REMINDED.value)
+        .where(EVENT_TABLE.c.item == ITEM_TABLE.c.number)
+    )
     query = (
         sa.select(ITEM_TABLE, CASE_TABLE.c.process, CASE_TABLE.c.version, CASE_TABLE.c.content_hash)
+        .add_columns(reminded.label("reminded"))
         .join(CASE_TABLE, CASE_TABLE.c.id == ITEM_TABLE.c.case_id)
         .where(CASE_TABLE.c.status == RunStatus.RUNNING.value, CASE_TABLE.c.mode == Mode.LIVE.value)
         .where(ITEM_TABLE.c.status.in_([ItemStatus.READY.value, ItemStatus.STARTED.value]))
@@ -177,6 +186,7 @@ def inbox(engine: Engine, *, orgs: Sequence[str], now: dt.datetime) -> list[Inbo
                     InboxEntry(
                         r.case_id, r.process, r.version, r.number, r.step, ItemStatus(r.status),
                         r.ready_at, r.started_at, now - r.ready_at, bool(r.escalated), acting,
+                        bool(r.reminded),
                     )
                 )  # fmt: skip
     return entries

@@ -121,6 +121,16 @@ def test_a_reminder_two_working_days_ahead_counting_easter_then_one_escalation(
     assert {r.due_at.date() for r in rows if r.due_at} == {DUE_DAY}
 
 
+def test_the_inbox_marks_a_reminded_item(workspace, engine, smtp_server):
+    case_id = _start(workspace, engine)
+    wednesday = _on(dt.date(2025, 4, 23))
+    (before,) = store.inbox(engine, org="housing_office", now=wednesday)
+    assert (before.case_id, before.reminded) == (case_id, False)
+    scan_deadlines(engine, now=wednesday, calendar=workspace.calendar(), ahead=2)
+    (after,) = store.inbox(engine, org="housing_office", now=wednesday)
+    assert after.reminded and not after.escalated
+
+
 def test_a_closed_day_does_nothing(workspace, engine, smtp_server):
     case_id = _start(workspace, engine)
     easter_monday = run_deadlines(workspace, now=_on(dt.date(2025, 4, 21)))
