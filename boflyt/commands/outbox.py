@@ -22,6 +22,7 @@ from rich.text import Text
 from boflyt.commands.language import LangOption, Words, chosen
 from boflyt.console import console, fail, friendly_errors
 from boflyt.models.vocabulary import OutboxStatus
+from boflyt.models.words import term
 from boflyt.workspace import Workspace
 
 __all__ = ["deadlines_app", "outbox_app", "register"]
@@ -120,9 +121,10 @@ def list_(
         table.add_column(words[heading])
     for r in rows:
         table.add_row(
-            str(r.id), r.kind.value, r.org, r.case_id[:8],
+            str(r.id), term(r.kind, words.lang), r.org, r.case_id[:8],
             f"{r.process}@v{r.version} {r.step or ''}",
-            f"{r.due_at:%Y-%m-%d %H:%M}" if r.due_at else "", r.status.value, str(r.attempts),
+            f"{r.due_at:%Y-%m-%d %H:%M}" if r.due_at else "", term(r.status, words.lang),
+            str(r.attempts),
             Text(r.last_error or ""),
         )  # fmt: skip
     console.print(table)
