@@ -59,8 +59,8 @@ __all__ = ["decide", "replay"]
 
 _OPEN = OPEN_STATUSES
 _HANDOFF, _READY, _FINISH = MoveKind.HANDOFF, MoveKind.READY, MoveKind.FINISH
-_STEP_READY, _STEP_COMPLETED = EventKind.STEP_READY, EventKind.STEP_COMPLETED
 _CASE_FINISHED, _CASE_MIGRATED = EventKind.CASE_FINISHED, EventKind.CASE_MIGRATED
+_ITEM_READY = ItemStatus.READY
 _new = tuple.__new__  # builds a named tuple from its values in field order, in one C call
 
 
@@ -119,16 +119,7 @@ def _start(draft: Draft, command: StartCase, now: dt.datetime) -> None:
         org=command.org,
         detail=f"{flow.version.key} {flow.content_hash[:12]}",
     )
-    draft.emit(
-        EventKind.STEP_COMPLETED,
-        now,
-        start.id,
-        1,
-        start.lane,
-        actor=command.actor,
-        org=command.org,
-        transactions=start.extra_transactions,
-    )
+    draft.completed(now, start, 1, command.actor, command.org)
     _follow(draft, flow.routes.get((start.id, None)), now)
 
 
@@ -163,7 +154,7 @@ def _begin(draft: Draft, command: BeginStep, now: dt.datetime) -> None:
             f"step '{command.step}' of case {draft.case_id} was already begun by "
             f"{item.actor} ({item.org})"
         )
-    _started(draft, step, item, command, now, None)
+    draft.begun(now, step, item.number, command.actor, command.org, None)
 
 
 def _complete(draft: Draft, command: CompleteStep, now: dt.datetime) -> None:
@@ -173,39 +164,13 @@ def _complete(draft: Draft, command: CompleteStep, now: dt.datetime) -> None:
     if command.touch_minutes is not None and command.touch_minutes < 0:
         raise CommandError(f"touch minutes must be 0 or more, not {command.touch_minutes:g}")
     item = _open_item(draft, step.id, "complete")
-    if item.status is ItemStatus.READY:
-        _started(draft, step, item, command, now, "implicit")
-    # positional, in Event's field order: this is the hot path of every simulation
-    draft.emit(
-        EventKind.STEP_COMPLETED,
-        now,
-        step.id,
-        item.number,
-        step.lane,
-        command.actor,
-        command.org,
-        command.outcome,
-        command.touch_minutes,
-        step.extra_transactions,
-        detail=command.note,
-    )
-    _follow(draft, draft.flow.routes.get((step.id, command.outcome)), now)
-
-
-def _started(
-    draft: Draft,
-    step: FlowStep,
-    item: WorkItem,
-    command: BeginStep | CompleteStep,
-    now: dt.datetime,
-    detail: str | None,
-) -> None:
-    """Emit the begin of ``item`` by the command's actor (``detail`` "implicit" when a
-    completion implies it)."""
-    draft.emit(
-        EventKind.STEP_STARTED, now, step.id, item.number, step.lane, command.actor,
-        command.org, detail=detail,
+    if item.status is _ITEM_READY:  # completing a ready item implies beginning it
+        draft.begun(now, step, item.number, command.actor, command.org, "implicit")
+    draft.completed(
+        now, step, item.number, command.actor, command.org, command.outcome,
+        command.touch_minutes, command.note,
     )  # fmt: skip
+    _follow(draft, draft.flow.routes.get((step.id, command.outcome)), now)
 
 
 def _check_outcome(draft: Draft, step: FlowStep, outcome: str | None) -> None:
@@ -243,18 +208,17 @@ def _escalate(draft: Draft, command: Escalate, now: dt.datetime) -> None:
 def _follow(draft: Draft, route: Route | None, now: dt.datetime) -> None:
     """Execute a completion's route: its moves in order, then, at a join, the route its
     arrivals choose (:meth:`~boflyt.engine.case.routes.Route.after`)."""
-    emit, items = draft.emit, draft.items
+    items = draft.items
     while route is not None:
         for kind, step, source in route.moves:
-            if kind is _HANDOFF:
+            if kind is _READY:
+                draft.ready(now, step)
+            elif kind is _HANDOFF:
                 draft.handoff(now, source, step)  # type: ignore[arg-type]
-            elif kind is _READY:
-                emit(_STEP_READY, now, step.id, len(items) + 1, step.lane)
-            else:  # positional, in Event's field order: the hot path of every simulation
-                emit(_STEP_COMPLETED, now, step.id, len(items) + 1, step.lane, None, step.lane,
-                     None, None, step.extra_transactions)  # fmt: skip
+            else:
+                draft.completed(now, step, len(items) + 1, None, step.lane)
                 if kind is _FINISH:
-                    emit(_CASE_FINISHED, now, step.id, None, step.lane)
+                    draft.emit(_CASE_FINISHED, now, step.id, None, step.lane)
         route = route.after(draft.arrivals) if route.join else None
 
 

@@ -23,14 +23,16 @@ _OPEN = OPEN_STATUSES
 
 _new = tuple.__new__  # builds a named tuple from its values in field order, in one C call
 _READY, _STARTED, _DONE = ItemStatus.READY, ItemStatus.STARTED, ItemStatus.DONE
+_STEP_READY, _STEP_STARTED = EventKind.STEP_READY, EventKind.STEP_STARTED
+_STEP_COMPLETED = EventKind.STEP_COMPLETED
 
 
 class Draft:
     """A mutable working copy of a case state; every change goes through :meth:`apply`."""
 
     __slots__ = (
-        "arrivals", "case_id", "events", "finished_at", "flow", "items", "seq", "started_at",
-        "status",
+        "arrivals", "case_id", "events", "finished_at", "flow", "items", "joined", "seq",
+        "started_at", "status",
     )  # fmt: skip
 
     def __init__(self, flow: Flow, state: CaseState | None, case_id: str, at: dt.datetime):
@@ -40,6 +42,7 @@ class Draft:
         if state is None:
             self.items: list[WorkItem] = []
             self.arrivals: dict[str, frozenset[str]] = {}
+            self.joined: tuple[tuple[str, tuple[str, ...]], ...] | None = ()
             self.seq, self.status, self.started_at = 0, RunStatus.RUNNING, at
             self.finished_at: dt.datetime | None = None
         else:
@@ -47,6 +50,7 @@ class Draft:
             self.arrivals = (
                 {join: frozenset(src) for join, src in state.arrivals} if state.arrivals else {}
             )
+            self.joined = state.arrivals  # as long as no branch arrives, the state keeps them
             self.seq, self.status, self.started_at = state.seq, state.status, state.started_at
             self.finished_at = state.finished_at
 
@@ -69,7 +73,12 @@ class Draft:
         channel: str | None = None,
         detail: str | None = None,
     ) -> None:
-        """Make the next event of the case (fields as in :class:`Event`) and apply it."""
+        """Make the next event of the case (fields as in :class:`Event`) and apply it.
+
+        The hot paths of every command have their own emitters (:meth:`ready`, :meth:`begun`,
+        :meth:`completed`, :meth:`handoff`): each builds its event positionally and calls its
+        applier directly, the same applier :meth:`apply` looks up.
+        """
         seq = self.seq = self.seq + 1
         event = _new(
             Event,
@@ -79,6 +88,58 @@ class Draft:
         applier = _APPLIERS.get(kind)  # a handoff changes nothing but ``seq``
         if applier is not None:
             applier(self, event)
+        self.events.append(event)
+
+    def ready(self, at: dt.datetime, step: FlowStep) -> None:
+        """Emit ``step_ready``: the next work item, of ``step``, becomes ready."""
+        seq = self.seq = self.seq + 1
+        event = _new(
+            Event,
+            (self.case_id, seq, _STEP_READY, at, step.id, len(self.items) + 1, step.lane, None,
+             None, None, None, None, None, None, None, None, None, None)
+        )  # fmt: skip
+        self._apply_ready(event)
+        self.events.append(event)
+
+    def begun(
+        self,
+        at: dt.datetime,
+        step: FlowStep,
+        number: int,
+        actor: str,
+        org: str,
+        detail: str | None,
+    ) -> None:
+        """Emit ``step_started``: work item ``number`` of ``step`` is begun by ``actor``."""
+        seq = self.seq = self.seq + 1
+        event = _new(
+            Event,
+            (self.case_id, seq, _STEP_STARTED, at, step.id, number, step.lane, actor, org, None,
+             None, None, None, None, None, None, None, detail)
+        )  # fmt: skip
+        self._apply_started(event)
+        self.events.append(event)
+
+    def completed(
+        self,
+        at: dt.datetime,
+        step: FlowStep,
+        number: int,
+        actor: str | None,
+        org: str | None,
+        outcome: str | None = None,
+        touch_minutes: float | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Emit ``step_completed`` of work item ``number`` (a new one: an automatic step)."""
+        seq = self.seq = self.seq + 1
+        event = _new(
+            Event,
+            (self.case_id, seq, _STEP_COMPLETED, at, step.id, number, step.lane, actor, org,
+             outcome, touch_minutes, step.extra_transactions, None, None, None, None, None,
+             detail)
+        )  # fmt: skip
+        self._apply_completed(event)
         self.events.append(event)
 
     def handoff(self, at: dt.datetime, source: FlowStep, target: FlowStep) -> None:
@@ -139,7 +200,10 @@ class Draft:
         flow = self.flow
         if flow.join_inputs:  # the branch reaches its joins; a completed join starts afresh
             route = flow.routes.get((step, e.outcome))
-            arrive(self.arrivals, step, route.reaches if route else ())
+            reaches = route.reaches if route else ()
+            if reaches or step in self.arrivals:  # else arrive() would change nothing
+                arrive(self.arrivals, step, reaches)
+                self.joined = None
 
     def _close(self, e: Event) -> None:
         finished = e.kind is EventKind.CASE_FINISHED
@@ -151,11 +215,9 @@ class Draft:
 
     def state(self) -> CaseState:
         flow = self.flow
-        arrivals = (
-            tuple(sorted((j, tuple(sorted(s))) for j, s in self.arrivals.items() if s))
-            if self.arrivals
-            else ()
-        )
+        arrivals = self.joined
+        if arrivals is None:
+            arrivals = tuple(sorted((j, tuple(sorted(s))) for j, s in self.arrivals.items() if s))
         version = flow.version
         return _new(
             CaseState,
