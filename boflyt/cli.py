@@ -16,7 +16,6 @@ settings, so it works even when a setting is bad.)
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import version
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
@@ -167,6 +166,8 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
+        from importlib.metadata import version  # only here: --help need not pay for it
+
         typer.echo(f"boflyt {version('boflyt')}")
         raise typer.Exit()
 

@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import platformdirs
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 from typer.core import TyperGroup
 
 from boflyt.models.errors import BoflytError
 
 if TYPE_CHECKING:  # typer vendors click; TyperGroup.invoke takes the vendored Context
+    from rich.progress import Progress
     from typer._click.core import Context
 
 __all__ = [
@@ -72,8 +72,17 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
 def progress() -> Progress:
     """The progress bar of a long command: what it does, the bar, done/total, time so far.
 
-    Transient: it disappears when done, leaving the command's own output.
+    Transient: it disappears when done, leaving the command's own output. rich's progress
+    module is imported here, so ``--help`` does not pay for it.
     """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
