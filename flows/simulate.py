@@ -203,9 +203,9 @@ def simulate_and_store(
     origin: str = SimulationOrigin.SIMULATE.value,
     replace: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
-    """Run one :func:`simulate_part` per chunk on the flow's task runner, write the summary
-    file, store the cohort; return the parts, the summary and the stored run set
-    (:func:`store_parts`).
+    """Run one :func:`simulate_part` per chunk on the flow's task runner, then the summary and
+    the store on it too (on a Dask cluster, in worker processes: the flow's own process never
+    reads an event); return the parts, the summary and the stored run set (:func:`store_parts`).
 
     Unset folders are the workspace's, resolved here once for every task. The chunk files stay
     until the caller is done with them (:func:`remove_chunks`).
@@ -218,8 +218,8 @@ def simulate_and_store(
                     processes_dir=processes_dir)  # fmt: skip
     futures = [chunk(cases=chunk_size(cases, count, i), chunk=i) for i in range(count)]
     parts = [future.result() for future in futures]
-    summary = summarise_parts(parts, str(summary_path(work_dir, simulation_id)))
-    stored = store_parts(
+    summary = summarise_parts.submit(parts, str(summary_path(work_dir, simulation_id)))
+    stored = store_parts.submit(
         simulation_id,
         process,
         version,
@@ -231,7 +231,7 @@ def simulate_and_store(
         origin=origin,
         replace=replace,
     )
-    return parts, summary, stored
+    return parts, summary.result(), stored.result()
 
 
 @flow(name="simulate-version")

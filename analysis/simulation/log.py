@@ -34,8 +34,8 @@ from boflyt.models.vocabulary import EventKind, Mode
 
 __all__ = ["SLICE_ROWS", "frame_slices", "log_records", "to_frame"]
 
-SLICE_ROWS = 500_000
-"""Events per slice of :func:`frame_slices` (about 40 MB of columns)."""
+SLICE_ROWS = 250_000
+"""Events per slice of :func:`frame_slices`: storing a slice of 500,000 took about 300 MB."""
 
 
 def to_frame(

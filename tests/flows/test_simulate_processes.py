@@ -1,0 +1,46 @@
+"""The simulation flow with its chunk tasks in Dask worker processes (slow: spawns a cluster)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from boflyt.analysis.simulation.cohort import simulate
+from boflyt.engine.definition.load import load_library
+from boflyt.engine.definition.scenario import load_scenario
+from boflyt.engine.store import commands as store
+from boflyt.engine.store.db import make_engine
+from boflyt.flows.simulate import simulate_version
+
+ROOT = Path(__file__).resolve().parents[2] / "processes"
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.slow]
+
+
+def test_chunks_in_worker_processes_store_the_core_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefect_dask = pytest.importorskip("prefect_dask", reason="prefect-dask is not installed")
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    for name in ("BOFLYT_HOME", "BOFLYT_DATABASE_URL_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BOFLYT_DATABASE_URL", url)  # the workers inherit it
+    monkeypatch.setenv("BOFLYT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    runner = prefect_dask.DaskTaskRunner(
+        cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True,
+                        "dashboard_address": None}
+    )  # fmt: skip
+    flow = simulate_version.with_options(task_runner=runner)
+    work = str(tmp_path / "simulations")
+    simulation_id = asyncio.run(
+        flow("refugee_settlement", 1, cases=30, seed=4, chunks=3, work_dir=work)
+    )
+    stored = store.event_frame(make_engine(url), simulation_id=simulation_id)
+    library = load_library(ROOT)
+    world = load_scenario(library.scenario_path("refugee_settlement"), lanes=library.lanes)
+    direct = simulate(library.get("refugee_settlement", 1), world, cases=30, seed=4, chunks=3,
+                      lanes=library.lanes, case_prefix=simulation_id[:8])  # fmt: skip
+    assert stored.equals(direct.events)
+    assert not list(Path(work, simulation_id).glob("*.parquet"))  # chunk files removed
