@@ -128,9 +128,10 @@ def read_lines(
     with ThreadPoolExecutor(_WORKERS) as pool:
         pending: deque[Future[tuple[pl.DataFrame, pl.DataFrame]]] = deque()
         for block, final in _ahead(_blocks(inflated)):
-            first = lines_before == 0
-            pending.append(pool.submit(_block, block, keys, final, first, lines_before, path.name))
-            lines_before += block.count(b"\n")
+            count = block.count(b"\n")
+            at = (lines_before, count)
+            pending.append(pool.submit(_block, block, keys, final, at, path.name))
+            lines_before += count
             if len(pending) >= _WORKERS:
                 parts.append(pending.popleft().result())
                 if progress is not None:
@@ -142,13 +143,15 @@ def read_lines(
 
 
 def _block(
-    block: bytes, keys: tuple[str, ...], final: bool, first: bool, lines_before: int, source: str
+    block: bytes, keys: tuple[str, ...], final: bool, at: tuple[int, int], source: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The events and traces of one block, trace numbers counted from 0 in the block."""
+    """The events and traces of one block, trace numbers counted from 0 in the block; ``at``
+    is the lines before the block and the block's own (counted once, by the caller)."""
+    lines_before, count = at
     lines = _lines(block)
-    if not final and lines.height != block.count(b"\n"):
+    if not final and lines.height != count:
         raise NotLines
-    if first:
+    if lines_before == 0:
         lines = _after_head(lines, source)
     return _read_block(lines, keys, final, lines_before)
 
