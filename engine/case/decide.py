@@ -60,7 +60,12 @@ __all__ = ["decide", "replay"]
 _OPEN = OPEN_STATUSES
 _HANDOFF, _READY, _FINISH = MoveKind.HANDOFF, MoveKind.READY, MoveKind.FINISH
 _CASE_FINISHED, _CASE_MIGRATED = EventKind.CASE_FINISHED, EventKind.CASE_MIGRATED
-_ITEM_READY = ItemStatus.READY
+_CASE_STARTED = EventKind.CASE_STARTED
+_ITEM_READY, _ITEM_STARTED = ItemStatus.READY, ItemStatus.STARTED
+_RUNNING, _DECISION = RunStatus.RUNNING, StepKind.DECISION
+# Module constants, not ``EnumClass.MEMBER`` in the functions: on Python 3.11 reading an enum
+# member from its class costs about ten times a global's lookup, and decide() is the hot path
+# of every simulation.
 _new = tuple.__new__  # builds a named tuple from its values in field order, in one C call
 
 
@@ -87,7 +92,7 @@ def decide(
         return _new(Decision, (draft.state(), tuple(draft.events)))
     if state is None:
         raise CommandError(f"{type(command).__name__} needs a case; start one first")
-    if state.status is not RunStatus.RUNNING:
+    if state.status is not _RUNNING:
         raise CommandError(f"case {state.case_id} is {state.status.value}; it takes no commands")
     draft = Draft(flow, state, state.case_id, state.started_at)
     if isinstance(command, CompleteStep):
@@ -110,14 +115,14 @@ def decide(
 def _start(draft: Draft, command: StartCase, now: dt.datetime) -> None:
     flow = draft.flow
     if not flow.start:
-        raise CommandError(f"{flow.version.key} has no start step")
+        raise CommandError(f"{flow.key} has no start step")
     start = flow.steps[flow.start]
     draft.emit(
-        EventKind.CASE_STARTED,
+        _CASE_STARTED,
         now,
         actor=command.actor,
         org=command.org,
-        detail=f"{flow.version.key} {flow.content_hash[:12]}",
+        detail=f"{flow.key} {flow.content_hash[:12]}",
     )
     draft.completed(now, start, 1, command.actor, command.org)
     _follow(draft, flow.routes.get((start.id, None)), now)
@@ -149,7 +154,7 @@ def _allowed_step(draft: Draft, step_id: str, org: str, verb: str) -> FlowStep:
 def _begin(draft: Draft, command: BeginStep, now: dt.datetime) -> None:
     step = _allowed_step(draft, command.step, command.org, "begin")
     item = _open_item(draft, command.step, "begin")
-    if item.status is ItemStatus.STARTED:
+    if item.status is _ITEM_STARTED:
         raise CommandError(
             f"step '{command.step}' of case {draft.case_id} was already begun by "
             f"{item.actor} ({item.org})"
@@ -159,7 +164,7 @@ def _begin(draft: Draft, command: BeginStep, now: dt.datetime) -> None:
 
 def _complete(draft: Draft, command: CompleteStep, now: dt.datetime) -> None:
     step = _allowed_step(draft, command.step, command.org, "complete")
-    if command.outcome is not None or step.kind is StepKind.DECISION:
+    if command.outcome is not None or step.kind is _DECISION:
         _check_outcome(draft, step, command.outcome)
     if command.touch_minutes is not None and command.touch_minutes < 0:
         raise CommandError(f"touch minutes must be 0 or more, not {command.touch_minutes:g}")
@@ -174,7 +179,7 @@ def _complete(draft: Draft, command: CompleteStep, now: dt.datetime) -> None:
 
 
 def _check_outcome(draft: Draft, step: FlowStep, outcome: str | None) -> None:
-    if step.kind is StepKind.DECISION:
+    if step.kind is _DECISION:
         if outcome not in step.outcomes:
             found = f"outcome '{outcome}'" if outcome else "no outcome"
             raise CommandError(
@@ -247,7 +252,7 @@ def replay(
     draft: Draft | None = None
     for event in events:
         if draft is None:
-            if event.kind is not EventKind.CASE_STARTED:
+            if event.kind is not _CASE_STARTED:
                 raise CommandError(f"case {event.case_id}: the log must begin with case_started")
             draft = Draft(flow, None, event.case_id, event.at)
         if event.kind is _CASE_MIGRATED:

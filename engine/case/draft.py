@@ -23,8 +23,12 @@ _OPEN = OPEN_STATUSES
 
 _new = tuple.__new__  # builds a named tuple from its values in field order, in one C call
 _READY, _STARTED, _DONE = ItemStatus.READY, ItemStatus.STARTED, ItemStatus.DONE
+_ITEM_CANCELLED, _CASE_FINISHED = ItemStatus.CANCELLED, EventKind.CASE_FINISHED
 _STEP_READY, _STEP_STARTED = EventKind.STEP_READY, EventKind.STEP_STARTED
-_STEP_COMPLETED = EventKind.STEP_COMPLETED
+_STEP_COMPLETED, _HANDOFF = EventKind.STEP_COMPLETED, EventKind.HANDOFF
+_RUNNING, _FINISHED, _CANCELLED = RunStatus.RUNNING, RunStatus.FINISHED, RunStatus.CANCELLED
+# Module constants, not ``EnumClass.MEMBER`` in the methods: on Python 3.11 reading an enum
+# member from its class costs about ten times a global's lookup.
 
 
 class Draft:
@@ -43,7 +47,7 @@ class Draft:
             self.items: list[WorkItem] = []
             self.arrivals: dict[str, frozenset[str]] = {}
             self.joined: tuple[tuple[str, tuple[str, ...]], ...] | None = ()
-            self.seq, self.status, self.started_at = 0, RunStatus.RUNNING, at
+            self.seq, self.status, self.started_at = 0, _RUNNING, at
             self.finished_at: dt.datetime | None = None
         else:
             self.items = list(state.items)
@@ -149,7 +153,7 @@ class Draft:
         """
         seq = self.seq = self.seq + 1
         self.events.append(
-            _new(Event, (self.case_id, seq, EventKind.HANDOFF, at, None, None, None, None, None,
+            _new(Event, (self.case_id, seq, _HANDOFF, at, None, None, None, None, None,
                          None, None, None, source.id, target.id, source.lane, target.lane,
                          source.channel, None))
         )  # fmt: skip
@@ -162,7 +166,7 @@ class Draft:
             applier(self, e)
 
     def _apply_started_case(self, e: Event) -> None:
-        self.status, self.started_at = RunStatus.RUNNING, e.at
+        self.status, self.started_at = _RUNNING, e.at
 
     def _apply_ready(self, e: Event) -> None:
         self.items.append(
@@ -206,22 +210,20 @@ class Draft:
                 self.joined = None
 
     def _close(self, e: Event) -> None:
-        finished = e.kind is EventKind.CASE_FINISHED
-        self.status = RunStatus.FINISHED if finished else RunStatus.CANCELLED
+        self.status = _FINISHED if e.kind is _CASE_FINISHED else _CANCELLED
         self.finished_at = e.at
         for i, item in enumerate(self.items):
             if item.status in _OPEN:
-                self.items[i] = item._replace(status=ItemStatus.CANCELLED)
+                self.items[i] = item._replace(status=_ITEM_CANCELLED)
 
     def state(self) -> CaseState:
         flow = self.flow
         arrivals = self.joined
         if arrivals is None:
             arrivals = tuple(sorted((j, tuple(sorted(s))) for j, s in self.arrivals.items() if s))
-        version = flow.version
         return _new(
             CaseState,
-            (self.case_id, version.process, version.version, flow.content_hash, self.status,
+            (self.case_id, flow.process, flow.number, flow.content_hash, self.status,
              tuple(self.items), arrivals, self.seq, self.started_at, self.finished_at),
         )  # fmt: skip
 

@@ -55,6 +55,13 @@ class Flow:
     outside: frozenset[str]
     routes: Mapping[tuple[str, str | None], Route]
     every_route: tuple[Route, ...]
+    process: str
+    """``version.process``, copied: a field of the pydantic model is ~30 times slower to read,
+    and every decided command names it in the new state."""
+    number: int
+    """``version.version``, copied for the same reason."""
+    key: str
+    """``version.key`` (``process@vN``), for messages and the ``case_started`` event."""
 
     def step(self, step_id: str) -> FlowStep:
         """The compiled step; :class:`NotFoundError` naming the known steps otherwise."""
@@ -122,4 +129,7 @@ def _compile(version: Version, content_hash: str, outside: frozenset[str]) -> Fl
     start = next((s.id for s in version.steps if s.kind is StepKind.START), "")
     joins = {k: frozenset(v) for k, v in inputs.items() if steps[k].kind is StepKind.JOIN}
     routes, every = compile_routes(version.key, steps, targets, joins)
-    return Flow(version, content_hash, start, steps, targets, joins, outside, routes, every)
+    return Flow(
+        version, content_hash, start, steps, targets, joins, outside, routes, every,
+        version.process, version.version, version.key,
+    )  # fmt: skip
