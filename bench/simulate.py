@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -94,6 +95,7 @@ def one(library, version, world, way: str) -> None:
         f"{total - loop['cpu'] + cpu:.2f} s) = {CASES / wall:,.0f} cases/s; peak RSS "
         f"{loop['rss']:,.0f} MB when the loop ends, {peak_rss_mb():,.0f} MB in all"
     )
+    shutil.rmtree(folder)
     lead = result.summary()["lead_time_days"]
     print(
         f"  lead time (working days): mean {lead['mean']:.1f}, median {lead['median']:.1f}, "
