@@ -140,6 +140,7 @@ class AuditAction(StrEnum):
     """The link to a person (the reference pseudonym) of an ended case was removed after its
     process's retention period (:mod:`boflyt.engine.store.retention`)."""
 
+
 class NoticeKind(StrEnum):
     """Why an e-mail notification was written to the outbox (:mod:`boflyt.engine.store.outbox`)."""
 
