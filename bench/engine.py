@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 import os
+import re
 import resource
 import sys
 import tempfile
@@ -24,6 +26,7 @@ import uuid
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -100,10 +103,61 @@ def bench_pure(version: Version, outside: frozenset[str], cases: int) -> tuple[f
     return time.process_time() - started, calls, events
 
 
+class Durable(NamedTuple):
+    """One durable run: wall seconds, completions, this process's CPU seconds and the server
+    round trips (PostgreSQL: protocol syncs, counted from libpq's trace; SQLite: statements the
+    driver ran, ``BEGIN`` and ``COMMIT`` included) spent on the completions alone."""
+
+    seconds: float
+    completions: int
+    cpu: float
+    round_trips: int
+
+
+class RoundTrips:
+    """Counts an engine's server round trips from the moment it is attached.
+
+    PostgreSQL: every ``Sync`` or simple ``Query`` message the client sends (one each per
+    statement answered, ``BEGIN`` and ``COMMIT`` and the pool's ping included), read from
+    libpq's protocol trace; SQLite: every statement the driver runs (its trace callback).
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.sqlite = engine.dialect.name == "sqlite"
+        self._count = 0
+        self._trace = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives as long as the engine
+        engine.pool.dispose()  # new connections get the trace
+        sa.event.listen(engine, "connect", self._attach)
+
+    def _attach(self, dbapi_connection: Any, _record: object) -> None:
+        if self.sqlite:
+            dbapi_connection.set_trace_callback(self._statement)
+        else:
+            from psycopg import pq
+
+            dbapi_connection.pgconn.trace(self._trace.fileno())
+            dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    def _statement(self, _sql: str) -> None:
+        self._count += 1
+
+    def total(self) -> int:
+        """Round trips since attached."""
+        if self.sqlite:
+            return self._count
+        self._trace.flush()
+        self._trace.seek(0)
+        return sum(1 for line in self._trace if _SYNC.match(line))
+
+
+_SYNC = re.compile(r"F\t\d+\t(Sync|Query)\b")
+
+
 def bench_durable(
-    engine: sa.Engine, version: Version, lanes: object, cases: int, writers: int
-) -> tuple[float, int]:
-    """(seconds, completions) for ``writers`` threads completing steps of their own cases."""
+    engine: sa.Engine, version: Version, lanes: object, cases: int, writers: int,
+    trips: RoundTrips | None = None,
+) -> Durable:  # fmt: skip
+    """``writers`` threads completing steps of their own cases (started before the timing)."""
     key = ReferenceKey(b"k" * 32)
     flow, forward = compile_flow(version, store.outside_lanes(version, lanes)), _forward(version)  # type: ignore[arg-type]
     states = [
@@ -130,11 +184,14 @@ def bench_durable(
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
     for thread in threads:
         thread.start()
+    before = trips.total() if trips else 0
+    cpu = time.process_time()
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
         thread.join()
-    return time.perf_counter() - started, sum(counts)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return Durable(seconds, sum(counts), cpu, (trips.total() - before) if trips else 0)
 
 
 def bench_bulk(engine: sa.Engine, version: Version, cases: int) -> tuple[float, int]:
@@ -185,10 +242,64 @@ def _pg_database() -> tuple[str, Callable[[], None]] | None:
     return PG_SERVER.rsplit("/", 1)[0] + f"/{name}", drop
 
 
+def _durable_row(
+    name: str, engine: sa.Engine, version: Version, lanes: object, args: argparse.Namespace,
+    writers: int,
+) -> tuple[str, str, str]:  # fmt: skip
+    """The durable completions row: best rate of ``args.repeat`` runs, every run's rate, and
+    (load-independent) CPU time and round trips per completion."""
+    trips = RoundTrips(engine)
+    runs = [
+        bench_durable(engine, version, lanes, args.cases, writers, trips)
+        for _ in range(args.repeat)
+    ]
+    best = max(runs, key=lambda run: run.completions / run.seconds)
+    rates = " / ".join(f"{run.completions / run.seconds:,.0f}" for run in runs)
+    cpu = min(run.cpu / run.completions for run in runs) * 1e6
+    per = best.round_trips / best.completions
+    what = "statements" if trips.sqlite else "round trips"
+    return (f"{name}: durable completions", f"{best.completions / best.seconds:,.0f} /s",
+            f"runs {rates}; {cpu:,.0f} µs CPU (this process) and {per:.2f} {what} "
+            "per completion")  # fmt: skip
+
+
+def _process_writer(url: str, cases: int, start: Any, out: Any) -> None:
+    """One writer process of :func:`_processes_row`: its own engine and cases."""
+    library = load_library(ROOT / "processes")
+    engine = make_engine(url, pool_size=2)
+    start.wait()
+    run = bench_durable(engine, library.get("refugee_settlement", 1), library.lanes, cases, 1)
+    out.put(run)
+    engine.dispose()
+
+
+def _processes_row(url: str, cases: int, processes: int) -> tuple[str, str, str]:
+    """Durable completions/s of ``processes`` writer processes on one PostgreSQL database:
+    all completions over the slowest process's time (each starts its cases, then completes)."""
+    context = multiprocessing.get_context("spawn")
+    start, out = context.Barrier(processes), context.Queue()
+    workers = [
+        context.Process(target=_process_writer, args=(url, cases // processes, start, out))
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    runs = [out.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    done = sum(run.completions for run in runs)
+    slowest = max(run.seconds for run in runs)
+    return (f"PostgreSQL, {processes} writer processes: durable completions",
+            f"{done / slowest:,.0f} /s",
+            f"{done:,} completions, slowest process {slowest:.2f} s")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=500, help="cases per durable run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measure; best is shown")
+    parser.add_argument("--processes", type=int, default=4,
+                        help="writer processes of the PostgreSQL multi-process run")  # fmt: skip
     parser.add_argument("--pure-only", action="store_true", help="only the pure core (no database)")
     args = parser.parse_args()
     library = load_library(ROOT / "processes")
@@ -210,10 +321,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
         create_schema(engine)
-        best, runs = _best(
-            lambda: bench_durable(engine, version, library.lanes, args.cases, 1), args.repeat
-        )
-        rows.append(("SQLite, 1 writer: durable completions", f"{best:,.0f} /s", f"runs {runs}"))
+        rows.append(_durable_row("SQLite, 1 writer", engine, version, library.lanes, args, 1))
         best, runs = _best(lambda: bench_bulk(engine, version, args.cases * 20), args.repeat)
         rows.append(("SQLite: append_simulated events", f"{best:,.0f} /s", f"runs {runs}"))
         engine.dispose()
@@ -225,12 +333,9 @@ def main() -> None:
             engine = make_engine(url, pool_size=8)
             create_schema(engine)
             for writers in (1, 4):
-                durable = partial(
-                    bench_durable, engine, version, library.lanes, args.cases, writers
-                )
-                best, runs = _best(durable, args.repeat)
-                rows.append((f"PostgreSQL, {writers} writer thread(s): durable completions",
-                             f"{best:,.0f} /s", f"runs {runs}"))  # fmt: skip
+                name = f"PostgreSQL, {writers} writer thread(s)"
+                rows.append(_durable_row(name, engine, version, library.lanes, args, writers))
+            rows.append(_processes_row(url, args.cases, args.processes))
             best, runs = _best(lambda: bench_bulk(engine, version, args.cases * 20), args.repeat)
             rows.append(("PostgreSQL: append_simulated events", f"{best:,.0f} /s", f"runs {runs}"))
             engine.dispose()

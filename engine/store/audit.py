@@ -9,7 +9,12 @@ transaction, so a change and its entry commit together or not at all (a refused 
 none); :func:`record` opens its own write transaction (the web's reads and logins). Appends are
 serialised: SQLite's write transactions are (``BEGIN IMMEDIATE``); on PostgreSQL each append
 first takes ``pg_advisory_xact_lock`` on one constant key, held to the commit, so concurrent
-transactions extend one chain. Detail never holds a case reference, password, token or note.
+transactions extend one chain. A case command on PostgreSQL appends in its single write
+statement instead (:func:`boflyt.engine.store.commands.complete_step` and the others): the
+entry is numbered and hashed after the head this process last saw (:func:`chain_head`), the
+lock is taken in that statement, and a guess that is no longer the head writes nothing and is
+retried, so the lock is held only for one statement and its commit. Detail never holds a case
+reference, password, token or note.
 
 **The event chain**: each event of a *live* case carries ``entry_hash``, the SHA-256 of the
 hash of the case's previous event (64 zeros before the first) and a canonical encoding of the
@@ -31,7 +36,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import Any
@@ -61,10 +68,16 @@ __all__ = [
     "Problem",
     "Tamper",
     "Verification",
+    "appending",
     "case_log",
     "chain_events",
     "chain_existing_events",
+    "chain_head",
+    "chained",
+    "entry_fields",
     "event_hash",
+    "forget_head",
+    "moved_head",
     "record",
     "record_in",
     "verify",
@@ -246,13 +259,77 @@ def record_in(
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_LOCK)))
     last = execute(conn, "audit_last", {}).fetchone()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    texts = {"actor": actor, "org": org, "case_id": case_id, "detail": detail, "address": address}
-    fields: dict[str, Any] = {"seq": seq, "at": utc(now), "action": AuditAction(action).value}
-    fields |= {k: v[: _LIMITS[k]] if v is not None else None for k, v in texts.items()}
-    entry = _record(fields)  # before the SQLite path turns ``at`` into text
-    fields |= {"prev_hash": prev, "entry_hash": _digest(prev, _ENTRY_FIELDS, fields)}
-    execute(conn, "insert_audit", fields)
+    fields = entry_fields(actor=actor, action=action, now=now, org=org, case_id=case_id,
+                          detail=detail, address=address)  # fmt: skip
+    entry = _record(fields | {"seq": seq})  # before the SQLite path turns ``at`` into text
+    execute(conn, "insert_audit", chained(fields, seq, prev))
     return entry
+
+
+def entry_fields(
+    *,
+    actor: str,
+    action: AuditAction,
+    now: dt.datetime,
+    org: str | None = None,
+    case_id: str | None = None,
+    detail: str | None = None,
+    address: str | None = None,
+) -> dict[str, Any]:
+    """An entry's fields but its place in the chain; texts longer than their column are cut."""
+    texts = {"actor": actor, "org": org, "case_id": case_id, "detail": detail, "address": address}
+    fields: dict[str, Any] = {"at": utc(now), "action": AuditAction(action).value}
+    return fields | {k: v[: _LIMITS[k]] if v is not None else None for k, v in texts.items()}
+
+
+def chained(fields: Mapping[str, Any], seq: int, prev: str) -> dict[str, Any]:
+    """The row of entry number ``seq`` with ``fields`` after the entry whose hash is ``prev``."""
+    row = {**fields, "seq": seq, "prev_hash": prev}
+    row["entry_hash"] = _digest(prev, _ENTRY_FIELDS, row)
+    return row
+
+
+_HEADS: dict[str, tuple[int, str]] = {}
+"""The last entry (number and hash) this process appended to or read from each PostgreSQL
+database: the next append's guess of the chain's head, so it need not read it first."""
+
+
+def chain_head(driver: Any, database: str) -> tuple[int, str]:
+    """The chain's head (last number, last hash; 0 and :data:`GENESIS` when empty) as this
+    process last saw it in ``database``, read through the psycopg connection ``driver`` when
+    not known. A guess behind the chain makes the append collide on the entry's number, one
+    beyond it (the log emptied or restored) finds no entry before its own: either way nothing
+    is written; :func:`forget_head`, and append again."""
+    head = _HEADS.get(database)
+    if head is None:
+        last = driver.execute(_PG_LAST).fetchone()
+        head = _HEADS[database] = (last[0], last[1]) if last else (0, GENESIS)
+    return head
+
+
+@contextmanager
+def appending(database: str) -> Iterator[None]:
+    """Hold this process's turn to append to ``database``'s chain: its threads append one at a
+    time (the server's lock makes them wait for each other anyway), so they do not guess the
+    same head and collide; other processes still may, and retry."""
+    with _TURNS.setdefault(database, threading.Lock()):
+        yield
+
+
+_TURNS: dict[str, threading.Lock] = {}
+
+
+def moved_head(database: str, seq: int, entry_hash: str) -> None:
+    """Record that entry ``seq`` with ``entry_hash`` was committed to ``database``."""
+    _HEADS[database] = (seq, entry_hash)
+
+
+def forget_head(database: str) -> None:
+    """Drop the guess of ``database``'s chain head (an append collided with another's)."""
+    _HEADS.pop(database, None)
+
+
+_PG_LAST = "SELECT seq, entry_hash FROM audit_entry ORDER BY seq DESC LIMIT 1"
 
 
 def record(

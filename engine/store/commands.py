@@ -5,7 +5,10 @@ Each command runs in one write transaction (``BEGIN IMMEDIATE`` on SQLite): load
 compare-and-set ``row_version`` (``UPDATE … WHERE id = :id AND row_version = :read``); a
 rowcount other than 1 means someone else changed the case in between, and the command fails
 with :class:`ConflictError` having changed nothing. The new state, work items and events are
-written in that same transaction, so they commit together or not at all.
+written in that same transaction, so they commit together or not at all. On PostgreSQL a
+command is two statements instead, each its own transaction: one read, and one write that does
+all of the above through the compare-and-set's row (:func:`_pg_command`; three round trips with
+the pool's ping).
 
 A case is pinned to the version it started on: the version's canonical JSON is stored in
 ``published_version`` and later commands rebuild it from there, whatever the YAML says now.
@@ -28,8 +31,9 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import NotRequired, TypedDict, Unpack
+from typing import Any, NotRequired, TypedDict, Unpack
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -62,10 +66,17 @@ from boflyt.engine.store.queries import (
 )
 from boflyt.engine.store.queries import inbox as _inbox
 from boflyt.engine.store.statements import (
+    AUDIT_TABLE,
     CASE_TABLE,
     ITEM_TABLE,
+    PG_AUDITED_COMMAND,
+    PG_COMMAND,
+    PG_LOAD,
     compare_and_set,
     last_event,
+    pg_command_params,
+    pg_json,
+    pg_loaded,
     published_flow,
     translate_errors,
     utc,
@@ -77,7 +88,7 @@ from boflyt.engine.store.statements import (
 )
 from boflyt.engine.store.versions import get_version, outside_lanes, publish_version
 from boflyt.models.definition import LaneCatalog, Version
-from boflyt.models.errors import CommandError, ConflictError
+from boflyt.models.errors import CommandError, ConflictError, NotFoundError
 from boflyt.models.vocabulary import AuditAction, ItemStatus, Mode, RunStatus, VersionStatus
 
 __all__ = [
@@ -314,12 +325,17 @@ def _command(
     address: str | None = None,
     due: Mapping[int, dt.datetime] | None = None,
 ) -> CaseState:
-    """Run one command in one write transaction, its audit entry last (on PostgreSQL the audit
-    log's lock is then held only for the commit); ``check_known``: check the organisation against
-    the version's lanes (when no lane catalogue did already). The notices its events cause
+    """Run one command in one write transaction, its audit entry last (on PostgreSQL in one
+    read and one write statement, :func:`_pg_command`, unless outbox notices are subscribed);
+    ``check_known``: check the organisation against the version's lanes (when no lane catalogue
+    did already). The notices its events cause
     (escalations, handoffs; :func:`boflyt.engine.store.outbox.notify_in`, ``due`` giving due
     dates of escalated items) are queued in the same transaction."""
     now = utc(now)
+    if engine.dialect.name == "postgresql" and not outbox.recipients_of(engine):
+        return translate_errors(
+            lambda: _pg_command(engine, case_id, command, now, clock, check_known, address)
+        )
 
     def run() -> CaseState:
         with write_scope(engine) as conn:
@@ -337,10 +353,102 @@ def _command(
             write_events(conn, decision.events, decision.state, mode, simulation_id, hashes)
             if mode is Mode.LIVE and simulation_id is None:
                 outbox.notify_in(conn, decision.events, decision.state, now=now, due=due)
-                _audit(conn, command, decision.state, present, address)
+                audit.record_in(conn, **_audit_fields(command, decision.state, present, address))
             return decision.state
 
     return translate_errors(run)
+
+
+_AUDIT_RETRIES = 100
+"""How often a PostgreSQL command appends again after its audit entry's number was taken."""
+
+
+def _pg_command(
+    engine: Engine,
+    case_id: str,
+    command: BeginStep | CompleteStep | CancelCase | Escalate,
+    now: dt.datetime,
+    clock: Clock,
+    check_known: bool,
+    address: str | None,
+) -> CaseState:
+    """:func:`_command` on PostgreSQL in two statements, each its own transaction (autocommit):
+    read the case (:data:`~boflyt.engine.store.statements.PG_LOAD`), decide, and write it all
+    (:data:`~boflyt.engine.store.statements.PG_AUDITED_COMMAND`), the compare-and-set on
+    ``row_version`` guarding every other row it writes. Used when no outbox notices are queued
+    (:func:`boflyt.engine.store.outbox.notify_in` runs in the transactional path).
+
+    The audit entry is numbered and hashed here after the chain's head this process last saw
+    (:func:`boflyt.engine.store.audit.chain_head`); when another append took that number the
+    statement fails whole (the entry's primary key), and it is written again after the head as
+    it now is. The advisory lock of :func:`~boflyt.engine.store.audit.record_in` is taken in the
+    statement, after the case's row, so appends in open transactions elsewhere stay ordered.
+    """
+    database = engine.url.render_as_string(hide_password=True)
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.autocommit = True
+        try:
+            state, row_version, mode, simulation_id, last, last_hash = _pg_load(driver, case_id)
+            flow = published_flow(conn, state.process, state.version, state.content_hash)
+            _check_org(flow, command, state.case_id, check_known)
+            decision = decide(flow, state, command, now=now)
+            present = utc(clock())
+            bounds.check_time(now, last=last, present=present)
+            hashes = audit.chain_events(decision.events, decision.state, mode, simulation_id,
+                                        last_hash or audit.GENESIS)  # fmt: skip
+            params = pg_command_params(decision.state, row_version, state.items,
+                                       decision.events, mode, simulation_id, hashes)  # fmt: skip
+            if mode is not Mode.LIVE or simulation_id is not None:
+                written = driver.execute(PG_COMMAND, params, prepare=True).fetchone()[0]
+            else:
+                fields = audit.entry_fields(**_audit_fields(command, decision.state, present,
+                                                            address))  # fmt: skip
+                written = _pg_audited(driver, database, params, fields)
+        finally:
+            driver.autocommit = False
+    if written != 1:
+        raise ConflictError(f"case {case_id} was changed by someone else; reload and retry")
+    return decision.state
+
+
+def _pg_load(driver: Any, case_id: str) -> tuple[CaseState, int, Mode, str | None, Any, str | None]:
+    """The case as :data:`~boflyt.engine.store.statements.PG_LOAD` reads it, in one round trip
+    (a module name, so tests can patch it); :class:`NotFoundError` if there is none."""
+    row = driver.execute(PG_LOAD, {"case_id": case_id}, prepare=True).fetchone()
+    if row is None:
+        raise NotFoundError(f"no case {case_id}")
+    return pg_loaded(row)
+
+
+def _pg_audited(driver: Any, database: str, params: dict[str, Any], fields: dict[str, Any]) -> int:
+    """Run the audited command statement, numbering its entry after the chain's head; 1, or 0
+    when the case changed meanwhile."""
+    with audit.appending(database):
+        return _pg_append(driver, database, params, fields)
+
+
+def _pg_append(driver: Any, database: str, params: dict[str, Any], fields: dict[str, Any]) -> int:
+    for _ in range(_AUDIT_RETRIES):
+        seq, prev = audit.chain_head(driver, database)
+        entry = audit.chained(fields, seq + 1, prev)
+        params |= {"audit": json.dumps(pg_json(entry)), "a_seq": seq + 1, "a_prev": prev,
+                   "a_lock": audit.AUDIT_LOCK}  # fmt: skip
+        try:
+            written, follows = driver.execute(PG_AUDITED_COMMAND, params, prepare=True).fetchone()
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.table_name != AUDIT_TABLE.name:
+                raise
+            audit.forget_head(database)  # another append took the number: read the head again
+            continue
+        if not follows:  # the guess was beyond the chain (emptied, restored): nothing written
+            audit.forget_head(database)
+            continue
+        if written == 1:
+            audit.moved_head(database, seq + 1, entry["entry_hash"])
+        return int(written)
+    raise ConflictError("the audit log is busy (other appends kept taking its next number); retry")
 
 
 _ACTIONS = {
@@ -351,13 +459,12 @@ _ACTIONS = {
 }
 
 
-def _audit(
-    conn: Connection,
+def _audit_fields(
     command: BeginStep | CompleteStep | CancelCase | Escalate,
     state: CaseState,
     present: dt.datetime,
     address: str | None,
-) -> None:
+) -> dict[str, Any]:
     """The command's audit entry: who, for which organisation, what (the step and outcome;
     never the note or reason, which are free text); an escalation's actor is ``system``."""
     detail: str | None
@@ -371,8 +478,8 @@ def _audit(
         detail = None if isinstance(command, CancelCase) else command.step
         if isinstance(command, CompleteStep) and command.outcome is not None:
             detail = f"{detail} -> {command.outcome}"
-    audit.record_in(conn, actor=actor, action=_ACTIONS[type(command)], now=present, org=org,
-                    case_id=state.case_id, detail=detail, address=address)  # fmt: skip
+    return {"actor": actor, "action": _ACTIONS[type(command)], "now": present, "org": org,
+            "case_id": state.case_id, "detail": detail, "address": address}  # fmt: skip
 
 
 def _check_org(flow: Flow, command: object, case_id: str, check_known: bool) -> None:

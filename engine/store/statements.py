@@ -48,12 +48,18 @@ __all__ = [
     "ITEM_FIELDS",
     "ITEM_TABLE",
     "LOG_COLUMNS",
+    "PG_AUDITED_COMMAND",
+    "PG_COMMAND",
+    "PG_LOAD",
     "SIMULATION_TABLE",
     "VERSION_TABLE",
     "compare_and_set",
     "execute",
     "last_event",
     "load_case",
+    "pg_command_params",
+    "pg_json",
+    "pg_loaded",
     "published_flow",
     "published_hash",
     "sqlite_text",
@@ -330,3 +336,132 @@ def write_events(
     ]
     if rows:
         execute(conn, "insert_event", rows)
+
+
+# --------------------------------------------------------------------------- PostgreSQL commands
+# A command on PostgreSQL is two statements in autocommit, each one round trip and each prepared
+# on the server once per connection: one read (the case row, its work items as JSON and its
+# last event's time and hash) and one write, a data-modifying CTE that compare-and-sets the case
+# row and inserts or updates everything else only through the row that update returned, so a
+# lost race writes nothing. The statement is its own transaction: a failure anywhere leaves
+# nothing. Rows go in as one array per column (``unnest``), so the text, and the prepared plan,
+# does not depend on how many items or events a command writes.
+
+_ITEM_JSON = ", ".join(f"w.{name}" for name in ITEM_COLUMNS)
+PG_LOAD = f"""SELECT c.id, c.process, c.version, c.content_hash, c.status, c.arrivals,
+c.last_seq, c.started_at, c.finished_at, c.row_version, c.mode, c.simulation_id,
+(SELECT json_agg(json_build_array({_ITEM_JSON}) ORDER BY w.number)
+ FROM work_item w WHERE w.case_id = c.id),
+e.at, e.entry_hash
+FROM case_run c LEFT JOIN event e ON e.case_id = c.id AND e.seq = c.last_seq
+WHERE c.id = %(case_id)s"""
+"""A case's row, work items (JSON arrays in :data:`ITEM_COLUMNS` order) and last event."""
+
+
+_EVENT_ROW = (*LOG_COLUMNS, "entry_hash")
+
+
+def _columns(names: Sequence[str]) -> str:
+    return ", ".join(f"r.{name}" for name in names)
+
+
+_PG_WRITE = f"""WITH {{head}}cas AS (
+  UPDATE case_run SET row_version = row_version + 1, last_seq = %(last_seq)s,
+    arrivals = %(arrivals)s, status = coalesce(%(status)s::varchar, status),
+    finished_at = coalesce(%(finished_at)s::timestamp, finished_at)
+  WHERE id = %(case_id)s AND row_version = %(read)s{{guard}} RETURNING id
+), items AS (
+  INSERT INTO work_item (case_id, {", ".join(ITEM_COLUMNS)})
+  SELECT cas.id, {_columns(ITEM_COLUMNS)}
+  FROM cas, jsonb_populate_recordset(NULL::work_item, %(items)s::jsonb) AS r
+  ON CONFLICT (case_id, number) DO UPDATE
+  SET {", ".join(f"{name} = excluded.{name}" for name in _ITEM_UPDATED)}
+), events AS (
+  INSERT INTO event ({", ".join(_EVENT_ROW)})
+  SELECT {_columns(_EVENT_ROW)}
+  FROM cas, jsonb_populate_recordset(NULL::event, %(events)s::jsonb) AS r
+)"""
+_PG_HEAD = """head AS (
+  SELECT %(a_seq)s::integer = 1 OR EXISTS (SELECT 1 FROM audit_entry
+    WHERE seq = %(a_seq)s::integer - 1 AND entry_hash = %(a_prev)s::varchar) AS ok
+), """
+_PG_AUDIT = f""", chain AS (
+  SELECT pg_advisory_xact_lock(%(a_lock)s) FROM cas
+), audit AS (
+  INSERT INTO audit_entry ({", ".join(AUDIT_COLUMNS)})
+  SELECT {_columns(AUDIT_COLUMNS)}
+  FROM chain, jsonb_populate_record(NULL::audit_entry, %(audit)s::jsonb) AS r
+)"""
+PG_COMMAND = _PG_WRITE.format(head="", guard="") + "\nSELECT count(*), true FROM cas"
+"""A command's whole write; answers (1, true), or (0, true) when someone else changed the case
+first. Its work items, events and audit entry go in as JSON (one parameter each), read into
+rows of their tables by ``jsonb_populate_recordset``: few parameters, so psycopg converts the
+statement once and the server plans it once per connection."""
+PG_AUDITED_COMMAND = (
+    _PG_WRITE.format(head=_PG_HEAD, guard=" AND (SELECT ok FROM head)")
+    + _PG_AUDIT
+    + "\nSELECT (SELECT count(*) FROM cas), (SELECT ok FROM head)"
+)
+"""The same with the command's audit entry, its ``seq`` and hashes computed by the client after
+the chain's head as it last saw it: the advisory lock is taken after the case's row and held to
+the statement's commit. Nothing is written, and the second answer is false, unless entry
+``seq - 1`` exists with hash ``prev_hash`` (a guess of the head that is too far on); a guess
+that is behind collides on the entry's primary key."""
+
+
+def pg_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A row for ``jsonb_populate_record``: datetimes as ISO text, everything else as is."""
+    return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in row.items()}
+
+
+def pg_loaded(row: Sequence[Any]) -> tuple[CaseState, int, Mode, str | None, Any, str | None]:
+    """:data:`PG_LOAD`'s row as (state, row_version, mode, simulation id, last event's time,
+    last event's hash)."""
+    (case, process, version, content_hash, status, arrivals, seq, started, finished,
+     row_version, mode, simulation_id, items, last_at, last_hash) = row  # fmt: skip
+    state = CaseState(
+        case, process, version, content_hash, RunStatus(status),
+        tuple(
+            WorkItem(n, step, ItemStatus(st), _when(ready), _when(begun), _when(done), actor,
+                     org, outcome, None if touch is None else float(touch), bool(escalated))
+            for n, step, st, ready, begun, done, actor, org, outcome, touch, escalated
+            in items or ()
+        ),
+        tuple((join, tuple(sources)) for join, sources in json.loads(arrivals)), seq,
+        started, finished,
+    )  # fmt: skip
+    return state, row_version, Mode(mode), simulation_id, last_at, last_hash
+
+
+def pg_command_params(
+    state: CaseState,
+    row_version: int,
+    old: tuple[WorkItem, ...],
+    events: Sequence[Event],
+    mode: Mode,
+    simulation_id: str | None,
+    hashes: Sequence[str | None] | None,
+) -> dict[str, Any]:
+    """The parameters of :data:`PG_COMMAND` (the audit entry's are added apart)."""
+    closed = state.status is not RunStatus.RUNNING
+    params: dict[str, Any] = {
+        "case_id": state.case_id, "read": row_version, "last_seq": state.seq,
+        "arrivals": json.dumps(state.arrivals), "status": state.status.value if closed else None,
+        "finished_at": state.finished_at if closed else None,
+    }  # fmt: skip
+    items = [
+        pg_json({**item._asdict(), "status": item.status.value})
+        for n, item in enumerate(state.items)
+        if n >= len(old) or item is not old[n]
+    ]
+    extra = {"process": state.process, "version": state.version, "mode": mode.value,
+             "simulation_id": simulation_id}  # fmt: skip
+    listed = list(events)
+    chain = hashes if hashes is not None else [None] * len(listed)
+    rows = [
+        pg_json({**event._asdict(), "kind": event.kind.value, **extra, "entry_hash": entry_hash})
+        for event, entry_hash in zip(listed, chain, strict=True)
+    ]
+    params["items"] = json.dumps(items)
+    params["events"] = json.dumps(rows)
+    return params

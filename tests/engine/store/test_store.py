@@ -136,11 +136,17 @@ def test_staff_completing_the_same_step_at_once_succeed_exactly_once(any_engine,
     assert _row_version(any_engine, state.case_id) == 2
 
 
-def test_a_stale_read_loses_with_a_conflict_and_changes_nothing(pg_engine, key, monkeypatch):
-    """PostgreSQL reads without a lock; on SQLite BEGIN IMMEDIATE queues writers before reading."""
+@pytest.mark.parametrize("subscribed", [False, True], ids=["one-statement", "transaction"])
+def test_a_stale_read_loses_with_a_conflict_and_changes_nothing(
+    pg_engine, key, monkeypatch, subscribed
+):
+    """PostgreSQL reads without a lock; on SQLite BEGIN IMMEDIATE queues writers before reading.
+    Both PostgreSQL paths: the one write statement, and the transaction used while outbox
+    notices are subscribed."""
     any_engine = pg_engine
     state = _start(any_engine, key)
-    real_load = store._load
+    loader = "_load" if subscribed else "_pg_load"
+    real_load = getattr(store, loader)
 
     def load_then_let_someone_else_in(conn, case_id):
         loaded = real_load(conn, case_id)
@@ -148,7 +154,9 @@ def test_a_stale_read_loses_with_a_conflict_and_changes_nothing(pg_engine, key, 
             other.execute(sa.text("UPDATE case_run SET row_version = row_version + 1"))
         return loaded
 
-    monkeypatch.setattr(store, "_load", load_then_let_someone_else_in)
+    monkeypatch.setattr(store, loader, load_then_let_someone_else_in)
+    if subscribed:
+        monkeypatch.setattr(store.outbox, "recipients_of", lambda engine: {"x": object()})
     with pytest.raises(ConflictError, match="changed by someone else; reload and retry"):
         store.complete_step(any_engine, case_id=state.case_id, step="a", actor="ann",
                             org="housing_office", now=MONDAY)  # fmt: skip
@@ -156,16 +164,30 @@ def test_a_stale_read_loses_with_a_conflict_and_changes_nothing(pg_engine, key, 
 
 
 def test_a_failure_between_state_and_events_leaves_nothing_changed(any_engine, key, monkeypatch):
+    """SQLite: the transaction fails after the compare-and-set. PostgreSQL writes a command in
+    one statement: an event that cannot be inserted (its number taken) undoes the case row's
+    update and the work items in that statement."""
     state = _start(any_engine, key)
+    if any_engine.dialect.name == "postgresql":
+        with any_engine.begin() as conn:  # someone wrote the next event number already
+            conn.execute(sa.text(
+                "INSERT INTO event (case_id, seq, kind, at, process, version, mode) "
+                "SELECT id, last_seq + 1, 'note', started_at, process, version, mode "
+                "FROM case_run WHERE id = :id"), {"id": state.case_id})  # fmt: skip
+        failure: tuple[type[Exception], str] = (ConflictError, "collided")
+    else:
+
+        def crash(*args, **kwargs):
+            raise RuntimeError("power cut")
+
+        monkeypatch.setattr(store, "write_events", crash)
+        failure = (RuntimeError, "power cut")
     events_before = _count(any_engine, "SELECT count(*) FROM event")
-
-    def crash(*args, **kwargs):
-        raise RuntimeError("power cut")
-
-    monkeypatch.setattr(store, "write_events", crash)
-    with pytest.raises(RuntimeError, match="power cut"):
+    audit_before = _count(any_engine, "SELECT count(*) FROM audit_entry")
+    with pytest.raises(failure[0], match=failure[1]):
         store.complete_step(any_engine, case_id=state.case_id, step="a", actor="ann",
                             org="housing_office", now=MONDAY)  # fmt: skip
+    assert _count(any_engine, "SELECT count(*) FROM audit_entry") == audit_before
     assert _row_version(any_engine, state.case_id) == 1
     assert store.get_case(any_engine, state.case_id) == state
     assert _count(any_engine, "SELECT count(*) FROM event") == events_before
