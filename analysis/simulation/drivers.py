@@ -258,36 +258,6 @@ class FastDriver:
         flat = [p for pieces in self.pieces for p in pieces] or [(0,) * 7]
         return np.array(flat, dtype=np.int32).reshape(-1, 7)
 
-    def commands(self) -> dict[str, np.ndarray]:
-        """Every command as columns named like :data:`ROW`'s fields (without the begin
-        fields): begins split off their completions, ordered by case and ``order`` (stable:
-        rows of one route keep their order). The packed rows are released (call it once)."""
-        rows = np.frombuffer(self.rows, dtype=ROW)
-        late = np.flatnonzero(rows["begin_order"] >= 0)
-        head_step = np.array([p[0][1] if p else 0 for p in self.pieces], dtype=np.int32)
-        begun = np.asarray(self.begun, dtype=np.int32)
-        extra = {
-            "case": rows["case"][late],
-            "order": rows["begin_order"][late],
-            "template": begun[head_step[rows["template"][late]]],
-            "item": rows["item"][late],
-            "base": np.zeros(len(late), dtype=np.int32),
-            "actor": rows["actor"][late],
-            "minute": rows["begun"][late],
-            "touch": np.full(len(late), -1.0),
-        }
-        del late
-        columns = {name: np.concatenate([rows[name], more]) for name, more in extra.items()}
-        del rows, extra
-        self.rows = bytearray()  # the columns are copies: free the packed rows
-        span = int(columns["order"].max(initial=0)) + 1
-        order = np.argsort(
-            columns["case"].astype(np.int64) * span + columns.pop("order"), kind="stable"
-        )
-        for name in list(columns):  # one column at a time: one extra column in memory
-            columns[name] = columns[name][order]
-        return columns
-
     def packed(self) -> tuple[np.ndarray, ...]:
         """Every event, ordered by case and ``seq``: case, seq, piece (row of
         :meth:`piece_table`), command index; and per command its minute, item, base, actor,
@@ -296,27 +266,69 @@ class FastDriver:
 
     def packed_slices(self, rows: int) -> Iterator[tuple[np.ndarray, ...]]:
         """:meth:`packed` in slices of about ``rows`` events (``0``: one slice), each of whole
-        cases and with its own command indices; only one slice is expanded at a time."""
-        commands = self.commands()
+        cases and with its own command indices. There is no sort of every command: each slice
+        picks its cases' rows from the packed rows and sorts only those, so memory beyond the
+        packed rows is one slice's. The packed rows are released after the last slice."""
         sizes = np.array([len(p) for p in self.pieces], dtype=np.int64)
         first = (np.cumsum(sizes) - sizes).astype(np.int32)
-        cuts = _case_cuts(commands["case"], np.cumsum(sizes[commands["template"]]), rows)
-        for start, end in itertools.pairwise(cuts):
-            part = {name: column[start:end] for name, column in commands.items()}
-            yield _expand(part, sizes, first)
+        packed = np.frombuffer(self.rows, dtype=ROW)
+        case = np.ascontiguousarray(packed["case"])
+        events = sizes[packed["template"]] + (packed["begin_order"] >= 0)
+        per_case = np.bincount(case, weights=events, minlength=len(self.items))
+        cuts = _case_cuts(np.cumsum(per_case.astype(np.int64)), rows)
+        del events, per_case
+        order = max(int(packed["order"].max(initial=0)), int(packed["begin_order"].max(initial=0)))
+        head_step = np.array([p[0][1] if p else 0 for p in self.pieces], dtype=np.int32)
+        begun = np.asarray(self.begun, dtype=np.int32)[head_step]
+        for low, high in itertools.pairwise(cuts):
+            whole = low == 0 and high == len(self.items)
+            picked = packed if whole else packed[np.flatnonzero((case >= low) & (case < high))]
+            commands = _commands(picked, begun, order + 1)
+            del picked
+            yield _expand(commands, sizes, first)
+            del commands
+        del packed, case
+        self.rows = bytearray()
 
 
-def _case_cuts(case: np.ndarray, ends: np.ndarray, rows: int) -> list[int]:
-    """Command indices that cut the commands (sorted by ``case``; ``ends`` the running count of
-    their events) into runs of about ``rows`` events of whole cases (``0``: one run)."""
+def _commands(rows: np.ndarray, begun: np.ndarray, span: int) -> dict[str, np.ndarray]:
+    """Packed rows (of :data:`ROW`) as command columns named like its fields (without the
+    begin fields): begins split off their completions, ordered by case and ``order`` (stable:
+    rows of one route keep their order). ``begun[t]`` is the begin template of the step that
+    heads template ``t``; ``span`` exceeds every ``order``."""
+    late = np.flatnonzero(rows["begin_order"] >= 0)
+    extra = {
+        "case": rows["case"][late],
+        "order": rows["begin_order"][late],
+        "template": begun[rows["template"][late]],
+        "item": rows["item"][late],
+        "base": np.zeros(len(late), dtype=np.int32),
+        "actor": rows["actor"][late],
+        "minute": rows["begun"][late],
+        "touch": np.full(len(late), -1.0),
+    }
+    del late
+    columns = {name: np.concatenate([rows[name], more]) for name, more in extra.items()}
+    del extra
+    key = columns["case"].astype(np.int64) * span + columns.pop("order")
+    order = np.argsort(key, kind="stable")
+    del key
+    for name in list(columns):  # one column at a time: one extra column in memory
+        columns[name] = columns[name][order]
+    return columns
+
+
+def _case_cuts(ends: np.ndarray, rows: int) -> list[int]:
+    """Case numbers that cut the cases (``ends`` the running count of their events) into runs
+    of about ``rows`` events (``0``: one run): a run ends before the case that holds its
+    ``rows``-th event."""
     cuts = [0]
     total = int(ends[-1]) if len(ends) else 0
     for target in range(rows, total, rows) if rows > 0 else ():
-        command = min(int(np.searchsorted(ends, target, side="right")), len(case) - 1)
-        cut = int(np.searchsorted(case, case[command], side="left"))
+        cut = int(np.searchsorted(ends, target, side="right"))
         if cut > cuts[-1]:
             cuts.append(cut)
-    return [*cuts, len(case)]
+    return [*cuts, len(ends)]
 
 
 def _expand(
