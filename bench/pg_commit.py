@@ -104,7 +104,9 @@ def _summary(times: list[float]) -> str:
 
 
 def _wal(conn: psycopg.Connection[Any]) -> tuple[int, int, int]:
-    """The server's WAL records, bytes and syncs so far (``pg_stat_wal``, all databases)."""
+    """The server's WAL records, bytes and syncs so far (``pg_stat_wal``, all databases), this
+    connection's own counts included (a backend reports them at most once a second)."""
+    conn.execute("SELECT pg_stat_force_next_flush()")  # done once this statement has ended
     row = conn.execute("SELECT wal_records, wal_bytes, wal_sync FROM pg_stat_wal").fetchone()
     assert row is not None
     return int(row[0]), int(row[1]), int(row[2])
@@ -400,7 +402,7 @@ def part_concurrency(seconds: float) -> None:
                     with psycopg.connect(dsn, autocommit=True) as conn:
                         before = _wal(conn)[2]
                         runs = _fan_out(_insert_worker, processes, dsn, mode, seconds / ROUNDS)
-                        time.sleep(1.1)  # backends report their WAL counts at most once a second
+                        time.sleep(0.1)  # the workers report their WAL counts as they end
                         syncs = _wal(conn)[2] - before
                     count = counts[(mode, processes)]
                     count[0] += sum(len(r) for r in runs)
@@ -427,7 +429,7 @@ CREATE TABLE p_case_audit (id bigserial PRIMARY KEY, xid xid8 NOT NULL DEFAULT p
   case_id int NOT NULL, case_seq int NOT NULL, at timestamp, actor text, action text,
   detail text, prev_hash text NOT NULL, entry_hash text NOT NULL, UNIQUE (case_id, case_seq));
 CREATE INDEX ON p_case_audit (xid);
-CREATE TABLE p_anchor (seq int PRIMARY KEY, xid_from xid8 NOT NULL, xid_to xid8 NOT NULL,
+CREATE TABLE p_anchor (seq int PRIMARY KEY, upto xid8 NOT NULL, open xid8[] NOT NULL,
   entries int NOT NULL, prev_hash text NOT NULL, anchor_hash text NOT NULL);
 """
 DESIGNS = ("no audit entry", "global chain (lock to commit)", "per-case chains + anchors")
@@ -501,23 +503,35 @@ def _command_worker(
         out.put(_timed(one, seconds))
 
 
+_WINDOW = """SELECT entry_hash FROM p_case_audit
+WHERE (xid >= %(since)s::xid8 OR xid = ANY(%(was_open)s::xid8[]))
+  AND xid < %(upto)s::xid8 AND NOT xid = ANY(%(open)s::xid8[])
+ORDER BY xid, id"""
+"""An anchor's entries: those of transactions that had ended when it was taken (below its
+snapshot's ``xmax``, not among its open ones) and had not when the anchor before it was (at or
+above that one's ``xmax``, or among its open ones). Never held back by a long transaction
+elsewhere, as a window up to the snapshot's ``xmin`` would be."""
+
+
 def anchor(conn: psycopg.Connection[Any]) -> int:
     """Anchor every per-case audit entry whose transaction ended since the last anchor: one
     entry of the global anchor chain, hashing theirs in transaction-id order; the entries."""
     with conn.transaction():  # REPEATABLE READ: one snapshot for the window and its entries
-        last = conn.execute("SELECT seq, xid_to::text, anchor_hash FROM p_anchor "
+        last = conn.execute("SELECT seq, upto::text, open::text[], anchor_hash FROM p_anchor "
                             "ORDER BY seq DESC LIMIT 1").fetchone()  # fmt: skip
-        seq, since, prev = last if last else (0, "0", GENESIS)
-        upto = conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetchone()
-        assert upto is not None
-        hashes = [r[0] for r in conn.execute(
-            "SELECT entry_hash FROM p_case_audit WHERE xid >= %s::xid8 AND xid < %s::xid8 "
-            "ORDER BY xid, id", (str(since), upto[0]))]  # fmt: skip
-        if not hashes:
+        seq, since, was_open, prev = last if last else (0, "0", [], GENESIS)
+        snapshot = conn.execute(
+            "SELECT pg_snapshot_xmax(s)::text, array(SELECT x::text FROM pg_snapshot_xip(s) x) "
+            "FROM pg_current_snapshot() s"
+        ).fetchone()
+        assert snapshot is not None
+        window = {"since": since, "was_open": was_open, "upto": snapshot[0], "open": snapshot[1]}
+        hashes = [r[0] for r in conn.execute(_WINDOW, window)]
+        if not hashes and set(was_open) == set(snapshot[1]):
             return 0
         digest = hashlib.sha256("\n".join((prev, *hashes)).encode()).hexdigest()
-        conn.execute("INSERT INTO p_anchor VALUES (%s, %s::xid8, %s::xid8, %s, %s, %s)",
-                     (seq + 1, str(since), upto[0], len(hashes), prev, digest))  # fmt: skip
+        conn.execute("INSERT INTO p_anchor VALUES (%s, %s::xid8, %s::xid8[], %s, %s, %s)",
+                     (seq + 1, *snapshot, len(hashes), prev, digest))  # fmt: skip
     return len(hashes)
 
 
@@ -551,17 +565,16 @@ def verify_anchored(conn: psycopg.Connection[Any]) -> tuple[int, int, list[str]]
         if case_seq != number or prev_hash != prev or entry_hash != expected:
             problems.append(f"case {case_id} entry {case_seq}: broken")
         prev = entry_hash
-    covered, prev, since = 0, GENESIS, "0"
-    anchors = conn.execute("SELECT seq, xid_from::text, xid_to::text, entries, prev_hash, "
+    covered, prev, since, was_open = 0, GENESIS, "0", list[str]()
+    anchors = conn.execute("SELECT seq, upto::text, open::text[], entries, prev_hash, "
                            "anchor_hash FROM p_anchor ORDER BY seq").fetchall()  # fmt: skip
-    for seq, start, end, entries, prev_hash, anchor_hash in anchors:
-        hashes = [r[0] for r in conn.execute(
-            "SELECT entry_hash FROM p_case_audit WHERE xid >= %s::xid8 AND xid < %s::xid8 "
-            "ORDER BY xid, id", (start, end))]  # fmt: skip
+    for seq, upto, still_open, entries, prev_hash, anchor_hash in anchors:
+        window = {"since": since, "was_open": was_open, "upto": upto, "open": still_open}
+        hashes = [r[0] for r in conn.execute(_WINDOW, window)]
         digest = hashlib.sha256("\n".join((prev, *hashes)).encode()).hexdigest()
-        if start != since or prev_hash != prev or digest != anchor_hash or len(hashes) != entries:
+        if prev_hash != prev or digest != anchor_hash or len(hashes) != entries:
             problems.append(f"anchor {seq}: broken")
-        covered, prev, since = covered + len(hashes), anchor_hash, end
+        covered, prev, since, was_open = covered + len(hashes), anchor_hash, upto, still_open
     if covered != len(rows):
         problems.append(f"{len(rows) - covered} entries in no anchor")
     return len(rows), len(anchors), problems
@@ -623,12 +636,13 @@ def _stop_sealer(dsn: str, sealer: tuple[Any, Any, Any], commits: int) -> str:
         entries, anchors, problems = verify_anchored(conn)
         assert entries == commits, (entries, commits)
         verdict = "whole" if not problems else f"BROKEN: {problems[:3]}"
-        # and it must catch an edit: change one anchored entry's detail
-        conn.execute("UPDATE p_case_audit SET detail = 'edited' WHERE id = (SELECT min(id) "
-                     "FROM p_case_audit)")  # fmt: skip
-        caught = bool(verify_anchored(conn)[2])
-        conn.rollback()
-    verdict += "; an edited entry is caught" if caught else "; AN EDITED ENTRY WAS NOT CAUGHT"
+        # and it must catch an edit, and a deletion, of an anchored entry
+        caught = []
+        for change in ("UPDATE p_case_audit SET detail = 'edited'", "DELETE FROM p_case_audit"):
+            conn.execute(f"{change} WHERE id = (SELECT max(id) FROM p_case_audit)")
+            caught.append(bool(verify_anchored(conn)[2]))
+            conn.rollback()
+    verdict += "; an edit and a deletion are caught" if all(caught) else f"; NOT CAUGHT: {caught}"
     mean = statistics.mean(times) * 1e3 if times else 0.0
     return (f"; last round {anchors} anchors ({mean:.1f} ms each) over {entries:,} entries, "
             f"verify: {verdict}")  # fmt: skip
