@@ -38,6 +38,7 @@ __all__ = [
     "FINISHED",
     "HANDOFF",
     "KINDS",
+    "PACK",
     "READY",
     "STARTED",
     "Completion",
@@ -103,7 +104,7 @@ ROW = np.dtype(
 )
 """One packed command row of :class:`FastDriver`. A completion row also carries its item's
 begin (``begin_order`` ≥ 0 and the minute ``begun``): one row per work item instead of two."""
-_PACK = struct.Struct("<iqiiiiddqd").pack  # the fields of ROW, unpadded
+PACK = struct.Struct("<iqiiiiddqd").pack  # the fields of ROW, unpadded
 
 
 class FastDriver:
@@ -198,19 +199,19 @@ class FastDriver:
         self.items.append(1)
         self.arrivals.append({})
         self.done.append(False)
-        self.rows += _PACK(case, order, self.opening, 0, 0, actor, t, -1.0, -1, 0.0)
+        self.rows += PACK(case, order, self.opening, 0, 0, actor, t, -1.0, -1, 0.0)
         packed = self.after_start
         if packed is None:
             return 0, ()
         if self.pieces[packed[0]]:
-            self.rows += _PACK(case, order, packed[0], 0, 1, -1, t, -1.0, -1, 0.0)
+            self.rows += PACK(case, order, packed[0], 0, 1, -1, t, -1.0, -1, 0.0)
         return self._counted(case, packed, 1, t, order)
 
     def begin(
         self, case: int, item: int, step: int, t: float, actor: int, org: int, order: int
     ) -> None:
         """A begin on its own (its case ended before the item was completed)."""
-        self.rows += _PACK(case, order, self.begun[step], item, 0, actor, t, -1.0, -1, 0.0)
+        self.rows += PACK(case, order, self.begun[step], item, 0, actor, t, -1.0, -1, 0.0)
 
     def complete(self, completion: Completion) -> tuple[int, Sequence[Ready]]:
         """Begin (at ``begun``) and complete a work item; returns ``base`` and the items that
@@ -219,7 +220,7 @@ class FastDriver:
         packed = self.compiled[step * self.width + outcome + 1]
         assert packed is not None, "the simulator completes only steps the flow routes"
         base = self.items[case]
-        self.rows += _PACK(case, order, packed[0], item, base, actor, t, touch, begin_order, begun)
+        self.rows += PACK(case, order, packed[0], item, base, actor, t, touch, begin_order, begun)
         return self._counted(case, packed, base, t, order)
 
     def _counted(
@@ -228,13 +229,13 @@ class FastDriver:
         """Count the route's items (packed at ``base``); follow it past joins when it has any."""
         _, ready, count, finishes, route = packed
         if route is not None:
-            return 0, self._follow(case, route, base, t, order)
+            return 0, self.follow(case, route, base, t, order)
         self.items[case] = base + count
         if finishes:
             self.done[case] = True
         return base, ready
 
-    def _follow(self, case: int, route: Route, base: int, t: float, order: int) -> list[Ready]:
+    def follow(self, case: int, route: Route, base: int, t: float, order: int) -> list[Ready]:
         """Join bookkeeping for a route already packed at ``base``, and a row for each route
         that follows it; the items made ready, numbered absolutely."""
         arrivals = self.arrivals[case]
@@ -251,7 +252,7 @@ class FastDriver:
                 return ready
             route, base = after, self.items[case]
             if after.moves:
-                self.rows += _PACK(case, order, self.plain[after.id], 0, base, -1, t, -1.0, -1, 0.0)
+                self.rows += PACK(case, order, self.plain[after.id], 0, base, -1, t, -1.0, -1, 0.0)
 
     def piece_table(self) -> np.ndarray:
         """Every template's pieces, one row each in template order (``int32``, 7 columns)."""
@@ -272,22 +273,26 @@ class FastDriver:
         sizes = np.array([len(p) for p in self.pieces], dtype=np.int64)
         first = (np.cumsum(sizes) - sizes).astype(np.int32)
         packed = np.frombuffer(self.rows, dtype=ROW)
-        case = np.ascontiguousarray(packed["case"])
+        cases = len(self.items)
         events = sizes[packed["template"]] + (packed["begin_order"] >= 0)
-        per_case = np.bincount(case, weights=events, minlength=len(self.items))
+        per_case = np.bincount(packed["case"], weights=events, minlength=cases)
         cuts = _case_cuts(np.cumsum(per_case.astype(np.int64)), rows)
         del events, per_case
+        # the rows' positions by case (in written order within a case), and where each case's
+        # run of positions starts: a slice of cases is one run of ``by_case``
+        by_case = np.argsort(packed["case"], kind="stable").astype(np.int32)
+        bounds = np.r_[0, np.cumsum(np.bincount(packed["case"], minlength=cases))]
         order = max(int(packed["order"].max(initial=0)), int(packed["begin_order"].max(initial=0)))
         head_step = np.array([p[0][1] if p else 0 for p in self.pieces], dtype=np.int32)
         begun = np.asarray(self.begun, dtype=np.int32)[head_step]
         for low, high in itertools.pairwise(cuts):
-            whole = low == 0 and high == len(self.items)
-            picked = packed if whole else packed[np.flatnonzero((case >= low) & (case < high))]
+            whole = low == 0 and high == cases
+            picked = packed if whole else packed[by_case[bounds[low] : bounds[high]]]
             commands = _commands(picked, begun, order + 1)
             del picked
             yield _expand(commands, sizes, first)
             del commands
-        del packed, case
+        del packed, by_case
         self.rows = bytearray()
 
 

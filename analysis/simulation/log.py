@@ -115,8 +115,9 @@ def _unpack(
     for cases, seq, piece, cmd, minute, item, base, actor, touch in driver.packed_slices(rows):
         rule, offset, who = table[:, 3][piece], table[:, 4][piece], table[:, 5][piece]
         person = (who == 1) | (who == 3)
+        low, high = (int(cases[0]), int(cases[-1]) + 1) if len(cases) else (0, 0)
         columns = {
-            "case_id": _strings(case_ids, cases, text),
+            "case_id": _strings(case_ids[low:high], cases - low, text),
             "seq": pl.Series(seq),
             "at": pl.Series(stamps(minute)[cmd], dtype=pl.Datetime("us")),
             "item": _nullable(

@@ -17,7 +17,7 @@ from itertools import chain, count
 
 import numpy as np
 
-from boflyt.analysis.simulation.drivers import EngineDriver, FastDriver, Ready
+from boflyt.analysis.simulation.drivers import PACK, EngineDriver, FastDriver, Ready
 from boflyt.analysis.simulation.series import Series
 from boflyt.engine.case.decide import Flow
 from boflyt.models.definition import Duration
@@ -197,8 +197,17 @@ class World:
             self.request,
             self.release,
         )
-        queues, free, lane_of, busy = self.queues, self.free, self.lane_of, self.busy
+        queues, free, lane_of = self.queues, self.free, self.lane_of
+        busy_at, busy_by = [s.times.append for s in self.busy], [s.deltas.append for s in self.busy]
+        queued_at = [s.times.append for s in self.waiting]
+        queued_by = [s.deltas.append for s in self.waiting]
         eager = driver.eager_begin
+        # the fast driver's completion inlined (FastDriver.complete): its compiled routes
+        fast = driver if isinstance(driver, FastDriver) else None
+        compiled = fast.compiled if fast is not None else []
+        items = fast.items if fast is not None else []
+        rows = fast.rows if fast is not None else bytearray()
+        width = fast.width if fast is not None else 0
         push(heap, (arrivals[0], counter(), _ARRIVE, 0, 0, 0, 0.0, (), 0.0))
         finished, report, clock = 0, max(cases // 100, 1), 0.0
         while heap:
@@ -207,16 +216,21 @@ class World:
                 if done[case]:
                     continue
                 lane = single[step]
-                if eager or lane == _JOINT or (lane >= 0 and not free[lane]):
+                if eager or lane == _JOINT:
                     request(case, item, step, t)
                     continue
                 # request + begin inlined: no people needed (held stays the waiting entry's
-                # empty tuple), or one who is free
+                # empty tuple), one who is free, or a queue (acquire inlined for one lane)
                 if lane >= 0:
-                    series = busy[lane]
-                    series.times.append(t)
-                    series.deltas.append(1.0)
-                    held = (free[lane].pop(),)
+                    people = free[lane]
+                    if not people:
+                        queues[lane].append(_Request(case, item, step))
+                        queued_at[lane](t)
+                        queued_by[lane](1.0)
+                        continue
+                    busy_at[lane](t)
+                    busy_by[lane](1.0)
+                    held = (people.pop(),)
                 spec, u = touches[step], uniform()
                 touch = spec[1] + u * spec[4] if spec[0] == 1 else _draw(spec, u)
                 push(heap, (t + touch, counter(), _TOUCHED, case, item, step, touch, held, t))
@@ -240,10 +254,23 @@ class World:
                             if u < bound:
                                 outcome = chosen
                                 break
-                    base, ready = complete(
-                        (case, item, step, t, actor, orgs[step], outcome, touch,
-                         begun, number, counter())
-                    )  # fmt: skip
+                    if fast is not None:  # FastDriver.complete; only routed steps complete
+                        packed = compiled[step * width + outcome + 1]
+                        template, ready, made, finishes, route = packed  # type: ignore[misc]
+                        base, order = items[case], counter()
+                        rows += PACK(case, order, template, item, base, actor, t, touch,
+                                      number, begun)  # fmt: skip
+                        if route is None:
+                            items[case] = base + made
+                            if finishes:
+                                done[case] = True
+                        else:
+                            base, ready = 0, fast.follow(case, route, base, t, order)
+                    else:
+                        base, ready = complete(
+                            (case, item, step, t, actor, orgs[step], outcome, touch,
+                             begun, number, counter())
+                        )  # fmt: skip
                 elif not eager:
                     driver.begin(case, item, step, begun, actor, orgs[step], number)
                 for person in held:
@@ -252,9 +279,8 @@ class World:
                         release(lane, person, t)
                     else:
                         free[lane].append(person)
-                        series = busy[lane]
-                        series.times.append(t)
-                        series.deltas.append(-1.0)
+                        busy_at[lane](t)
+                        busy_by[lane](-1.0)
             if done[case] and math.isnan(ended[case]):
                 ended[case] = t
                 finished += 1
@@ -297,14 +323,12 @@ class World:
 
     def begin(self, case: int, item: int, step: int, held: Held, t: float) -> None:
         """Begin the item with the people it holds; it completes after its touch time."""
-        plan = self.plan
         if self.driver.eager_begin:
             actor = held[0] if len(held) == 1 else self.actor(step, held)
-            self.driver.begin(case, item, step, t, actor, plan.org[step], 0)
-        spec, u = plan.touch[step], self.uniform()
+            self.driver.begin(case, item, step, t, actor, self.plan.org[step], 0)
+        spec, u = self.plan.touch[step], self.uniform()
         touch = spec[1] + u * spec[4] if spec[0] == 1 else _draw(spec, u)
-        entry = (t + touch, self.counter(), _TOUCHED, case, item, step, touch, held, t)
-        heappush(self.heap, entry)
+        heappush(self.heap, (t + touch, self.counter(), _TOUCHED, case, item, step, touch, held, t))
 
     def acquire(self, request: _Request, t: float) -> None:
         """Take one person of each staffed lane in order; queue where none is free."""
@@ -341,7 +365,10 @@ class World:
                 continue
             request.held.append(person)
             request.position += 1
-            self.acquire(request, t)
+            if request.position < len(self.plan.staff[request.step]):
+                self.acquire(request, t)
+            else:
+                self.begin(request.case, request.item, request.step, tuple(request.held), t)
             return
         self.free[lane].append(person)
         self.busy[lane].add(t, -1)
