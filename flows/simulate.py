@@ -3,10 +3,13 @@
 Each chunk is an independent replication run by one task (:func:`simulate_part`), which streams
 its event log to Parquet files in the work directory (slices of whole cases, written while the
 log is expanded, so no task holds its chunk's whole table) and returns only the files' paths and
-a few numbers; the store task (with retries) stores the files one at a time in one transaction
-through the core call :func:`boflyt.analysis.simulation.cohort.store_cohort_files` (``COPY`` on
-PostgreSQL), under one simulation id, the run set ``simulated:<number>``
-(:mod:`boflyt.models.runset`). No task gathers the chunks' events: memory per process is one
+a few numbers. On PostgreSQL each chunk task then stores its own files in a transaction of its
+own (:func:`boflyt.analysis.simulation.cohort.store_chunk_files`: the workers ``COPY`` in
+parallel), rows no run set shows yet; the store task (with retries) writes the run row last,
+with any files not yet stored (all of them on SQLite, one writer at a time), through
+:func:`boflyt.analysis.simulation.cohort.store_cohort_files`: the cohort appears as the run set
+``simulated:<number>`` (:mod:`boflyt.models.runset`) at once or not at all, and a failed run's
+stored chunks are deleted. No task gathers the chunks' events: memory per process is one
 chunk's event loop or one file, however many cases the run has.
 The same chunking gives the same log as :func:`boflyt.analysis.simulation.cohort.simulate` with
 ``chunks=``.
@@ -35,24 +38,32 @@ import polars as pl
 from prefect import flow, task
 from prefect.artifacts import acreate_table_artifact
 
-from boflyt.analysis.simulation.cohort import chunk_size, simulate_chunk, store_cohort_files
+from boflyt.analysis.simulation.cohort import (
+    chunk_size,
+    simulate_chunk,
+    store_chunk_files,
+    store_cohort_files,
+)
 from boflyt.analysis.simulation.series import summarise
 from boflyt.engine.definition.load import Library, load_library
 from boflyt.engine.definition.scenario import load_scenario
+from boflyt.engine.store.eventlog import discard_unpublished
 from boflyt.engine.store.queries import describe_run_set
 from boflyt.flows import processes_or_default, work_dir_or_default
-from boflyt.flows.store import open_store
+from boflyt.flows.store import flow_workspace, open_store
 from boflyt.models.definition import Version
 from boflyt.models.runset import RunSet, SimulationOrigin
 from boflyt.models.scenario import Scenario
 
 __all__ = [
+    "discard_parts",
     "peak_rss_mb",
     "publish_summary",
     "remove_chunks",
     "simulate_and_store",
     "simulate_part",
     "simulate_version",
+    "store_own_part",
     "store_parts",
     "summarise_parts",
     "summary_path",
@@ -80,13 +91,17 @@ def simulate_part(
     out_dir: str,
     case_prefix: str,
     processes_dir: str | None = None,
+    simulation_id: str | None = None,
 ) -> dict[str, Any]:
     """Simulate one replication, writing its events as it goes to Parquet files of about
     :data:`~boflyt.analysis.simulation.log.SLICE_ROWS` events (whole cases each) and its lead
     times to one more; return the paths and a few numbers, never the log.
 
     ``events`` is a glob of the event files (``pl.read_parquet`` reads it whole), ``files``
-    lists them for the store; ``peak_rss_mb`` is the peak memory of the process that ran it.
+    lists them; ``peak_rss_mb`` is the peak memory of the process that ran it. With
+    ``simulation_id`` and a PostgreSQL store the task also stores its files, in a transaction
+    of its own that does not make the cohort visible (:func:`store_own_part`); ``stored`` is
+    then the events it stored (else ``None``), and :func:`store_parts` writes only the rest.
     """
     library, chosen, world = _load(processes_dir, process, version, scenario)
     folder = Path(out_dir)
@@ -113,6 +128,7 @@ def simulate_part(
     return {
         "events": str(folder / f"{stem}-events-*.parquet"),
         "files": files,
+        "stored": store_own_part(chosen, files, simulation_id, library),
         "leads": str(leads_path),
         "cases": result.cases,
         "rows": result.streamed,
@@ -120,6 +136,26 @@ def simulate_part(
         "capacity_minutes": result.capacity_minutes,
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def store_own_part(
+    version: Version, files: list[str], simulation_id: str | None, library: Library
+) -> int | None:
+    """Store a chunk's files in the worker that wrote them, when the store is PostgreSQL
+    (:func:`~boflyt.analysis.simulation.cohort.store_chunk_files`: its own ``COPY``
+    transaction, in parallel with the other workers'); return the events stored, or ``None``
+    when it did not (no ``simulation_id``, or SQLite, which has one writer at a time and gets
+    every file from :func:`store_parts` instead)."""
+    workspace = flow_workspace()
+    if simulation_id is None or not workspace.database_url.startswith("postgresql"):
+        return None  # a SQLite store is not even opened: one process creates its schema
+    engine = workspace.open_store()
+    try:
+        return store_chunk_files(
+            engine, version, files, simulation_id=simulation_id, lanes=library.lanes
+        )
+    finally:
+        engine.dispose()
 
 
 def peak_rss_mb() -> float:
@@ -159,17 +195,19 @@ def store_parts(
     origin: str = SimulationOrigin.SIMULATE.value,
     replace: bool = False,
 ) -> dict[str, Any]:
-    """Bulk-insert every chunk's files under one simulation run (one transaction, a file at a
-    time, so memory is bounded by one file: ``COPY`` on PostgreSQL); return the stored
-    run set (:meth:`~boflyt.models.runset.RunSetInfo.as_dict`, with its run number) and
-    ``events``, the number of events written, and ``peak_rss_mb``. With ``replace`` the
-    earlier simulations of this version and ``origin`` go in the same transaction (the demo
-    keeps one per version).
+    """Make the cohort one simulation run: bulk-insert the files the chunk tasks did not store
+    themselves (a file at a time, so memory is bounded by one file: ``COPY`` on PostgreSQL)
+    and the run row, numbered, in one transaction; return the stored run set
+    (:meth:`~boflyt.models.runset.RunSetInfo.as_dict`, with its run number), ``events``, the
+    number of events in it, and ``peak_rss_mb``. With ``replace`` the earlier simulations of
+    this version and ``origin`` go in the same transaction (the demo keeps one per version).
+    The run row commits last: until it does, no run set shows the chunks' rows.
 
     The store comes from the worker (:func:`boflyt.flows.store.open_store`), never a parameter.
     """
     library, chosen, _ = _load(processes_dir, process, version, scenario)
-    files = [path for part in parts for path in part["files"]]
+    files = [path for part in parts if part.get("stored") is None for path in part["files"]]
+    earlier = sum(part.get("stored") or 0 for part in parts)
     engine = open_store()
     try:
         written = store_cohort_files(
@@ -181,7 +219,18 @@ def store_parts(
         )
     finally:
         engine.dispose()
-    return {**stored.as_dict(), "events": written, "peak_rss_mb": peak_rss_mb()}
+    return {**stored.as_dict(), "events": earlier + written, "peak_rss_mb": peak_rss_mb()}
+
+
+@task(name="discard-simulation")
+def discard_parts(simulation_id: str) -> int:
+    """Delete what chunk tasks of a failed run stored (never a run that has its run row);
+    return the events deleted."""
+    engine = open_store()
+    try:
+        return discard_unpublished(engine, simulation_id).events
+    finally:
+        engine.dispose()
 
 
 def summary_path(work_dir: str | None, simulation_id: str) -> Path:
@@ -207,31 +256,32 @@ def simulate_and_store(
     the store on it too (on a Dask cluster, in worker processes: the flow's own process never
     reads an event); return the parts, the summary and the stored run set (:func:`store_parts`).
 
-    Unset folders are the workspace's, resolved here once for every task. The chunk files stay
-    until the caller is done with them (:func:`remove_chunks`).
+    On PostgreSQL each chunk task stores its own files (the workers ``COPY`` in parallel) and
+    the store task writes the run row last; if any task fails, what the chunks stored is
+    deleted (:func:`discard_parts`) before the error is raised. Unset folders are the
+    workspace's, resolved here once for every task. The chunk files stay until the caller is
+    done with them (:func:`remove_chunks`).
     """
     processes_dir = str(processes_or_default(processes_dir))
     work_dir = str(work_dir_or_default(work_dir))
     count = max(1, min(chunks, cases))
     chunk = partial(simulate_part.submit, process, version, scenario, seed=seed,
                     out_dir=str(Path(work_dir) / simulation_id), case_prefix=simulation_id[:8],
-                    processes_dir=processes_dir)  # fmt: skip
+                    processes_dir=processes_dir, simulation_id=simulation_id)  # fmt: skip
     futures = [chunk(cases=chunk_size(cases, count, i), chunk=i) for i in range(count)]
-    parts = [future.result() for future in futures]
-    summary = summarise_parts.submit(parts, str(summary_path(work_dir, simulation_id)))
-    stored = store_parts.submit(
-        simulation_id,
-        process,
-        version,
-        scenario,
-        seed=seed,
-        cases=cases,
-        parts=parts,
-        processes_dir=processes_dir,
-        origin=origin,
-        replace=replace,
-    )
-    return parts, summary.result(), stored.result()
+    try:
+        parts = [future.result() for future in futures]
+        summary = summarise_parts.submit(parts, str(summary_path(work_dir, simulation_id)))
+        stored = store_parts.submit(
+            simulation_id, process, version, scenario, seed=seed, cases=cases, parts=parts,
+            processes_dir=processes_dir, origin=origin, replace=replace,
+        )  # fmt: skip
+        return parts, summary.result(), stored.result()
+    except BaseException:
+        for future in futures:
+            future.wait()  # no chunk still storing while its rows are deleted
+        discard_parts.submit(simulation_id).result()
+        raise
 
 
 @flow(name="simulate-version")

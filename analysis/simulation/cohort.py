@@ -48,7 +48,7 @@ from boflyt.analysis.simulation.result import SimulationResult, build_result, me
 from boflyt.analysis.simulation.world import Plan, World
 from boflyt.engine.calendar import WorkCalendar, norwegian_holidays
 from boflyt.engine.case.decide import compile_flow
-from boflyt.engine.store.eventlog import append_files, append_frame
+from boflyt.engine.store.eventlog import append_case_files, append_files, append_frame
 from boflyt.engine.store.frame import empty_frame
 from boflyt.engine.store.versions import outside_lanes
 from boflyt.models.definition import LaneCatalog, Version
@@ -62,6 +62,7 @@ __all__ = [
     "chunk_size",
     "simulate",
     "simulate_chunk",
+    "store_chunk_files",
     "store_cohort",
     "store_cohort_files",
 ]
@@ -172,7 +173,6 @@ def simulate_chunk(
         del part
     result = _result(world, plan, scenario, version, seed, cases, empty_frame(), calendar)
     return dataclasses.replace(result, streamed=streamed)
-    return _result(world, plan, scenario, version, seed, cases, events, calendar)
 
 
 def store_cohort(
@@ -196,11 +196,7 @@ def store_cohort(
     Python loop over events or cases. ``replace`` drops the earlier simulations of this version
     and ``origin`` in the same transaction (the demo keeps one per version).
     """
-    run = SimulationRun(
-        id=simulation_id, process=version.process, version=version.version, scenario=scenario,
-        seed=seed, cases=cases, created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-        content_hash=version.content_hash, origin=SimulationOrigin(origin).value,
-    )  # fmt: skip
+    run = _run_row(version, simulation_id, scenario, seed, cases, origin)
     flow = compile_flow(version, outside_lanes(version, lanes))
     return append_frame(engine, simulation=run, events=events, flow=flow, replace=replace)
 
@@ -222,13 +218,46 @@ def store_cohort_files(
     ``sink`` of :func:`simulate_chunk` wrote), read and stored one at a time in the one
     transaction (:func:`~boflyt.engine.store.eventlog.append_files`): memory is bounded by the
     largest file, however many cases the cohort has."""
-    run = SimulationRun(
+    run = _run_row(version, simulation_id, scenario, seed, cases, origin)
+    flow = compile_flow(version, outside_lanes(version, lanes))
+    return append_files(engine, simulation=run, paths=paths, flow=flow, replace=replace)
+
+
+def store_chunk_files(
+    engine: Engine,
+    version: Version,
+    paths: Sequence[str | PathLike[str]],
+    *,
+    simulation_id: str,
+    lanes: LaneCatalog | None = None,
+) -> int:
+    """Store part of a cohort — the cases of Parquet files as :func:`store_cohort_files` reads
+    them — in a transaction of its own, not yet visible as a run set; return the events written.
+
+    Several processes can store their parts of one cohort at once (on PostgreSQL each a
+    ``COPY`` of its own); :func:`store_cohort_files` with the remaining files (or none) then
+    writes the run row that makes the cohort ``simulated:<number>``, in its one transaction.
+    A run that stops before that leaves rows no run set shows:
+    :func:`~boflyt.engine.store.eventlog.discard_unpublished` removes them.
+    """
+    run = _run_row(version, simulation_id, "", 0, 0, SimulationOrigin.SIMULATE)
+    flow = compile_flow(version, outside_lanes(version, lanes))
+    return append_case_files(engine, simulation=run, paths=paths, flow=flow)
+
+
+def _run_row(
+    version: Version,
+    simulation_id: str,
+    scenario: str,
+    seed: int,
+    cases: int,
+    origin: SimulationOrigin,
+) -> SimulationRun:
+    return SimulationRun(
         id=simulation_id, process=version.process, version=version.version, scenario=scenario,
         seed=seed, cases=cases, created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
         content_hash=version.content_hash, origin=SimulationOrigin(origin).value,
     )  # fmt: skip
-    flow = compile_flow(version, outside_lanes(version, lanes))
-    return append_files(engine, simulation=run, paths=paths, flow=flow, replace=replace)
 
 
 # --------------------------------------------------------------------------- results

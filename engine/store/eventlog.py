@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from os import PathLike
 from typing import Any
@@ -51,10 +52,12 @@ from boflyt.models.vocabulary import Mode
 __all__ = [
     "COUNTER",
     "DeletedRuns",
+    "append_case_files",
     "append_files",
     "append_frame",
     "append_simulated",
     "delete_run_sets",
+    "discard_unpublished",
     "event_frame",
     "run_set_log",
     "run_set_where",
@@ -194,17 +197,51 @@ def append_files(
     bounded by the largest file, not the cohort. Otherwise as :func:`append_frame`; returns the
     number of events written. A missing or unreadable file fails the whole cohort.
     """
-    columns = list(FRAME_SCHEMA)
-    parts = (
-        _frame_rows(
-            simulation,
-            pl.read_parquet(path, columns=columns).cast(FRAME_SCHEMA),  # type: ignore[arg-type]
-            flow,
-            Mode.SIMULATED,
-        )
-        for path in paths
-    )
+    parts = _file_rows(simulation, paths, flow)
     return _store_parts(engine, simulation, Mode.SIMULATED, replace, parts)
+
+
+def append_case_files(
+    engine: Engine, *, simulation: SimulationRun, paths: Sequence[str | PathLike[str]], flow: Flow
+) -> int:
+    """Bulk-insert part of a simulated cohort — the cases, work items and events of Parquet
+    files as :func:`append_files` reads them — in a transaction of its own, without the run row.
+
+    What makes a cohort visible is its ``simulation_run`` row (every run-set query starts from
+    it), written last by :func:`append_files` (``paths`` then being the files not stored yet,
+    or none): so several processes can each store their own part in parallel, and a run that
+    fails before the run row is written leaves rows no run set shows, removed by
+    :func:`discard_unpublished`. Returns the number of events written.
+    """
+    parts = _file_rows(simulation, paths, flow)
+    return translate_errors(partial(_write_parts, engine, parts))
+
+
+def discard_unpublished(engine: Engine, simulation_id: str) -> DeletedRuns:
+    """Delete the rows :func:`append_case_files` stored for ``simulation_id``, unless its run
+    row was written (a published cohort is deleted by :func:`delete_run_sets` only)."""
+
+    def run() -> DeletedRuns:
+        with write_scope(engine) as conn:
+            published = sa.select(SIMULATION_TABLE.c.id).where(
+                SIMULATION_TABLE.c.id == simulation_id
+            )
+            if conn.execute(published).first() is not None:
+                return DeletedRuns(0, 0, 0)
+            cases, events = _delete(conn, Mode.SIMULATED, simulation_id)
+        return DeletedRuns(1 if cases or events else 0, cases, events)
+
+    return translate_errors(run)
+
+
+def _file_rows(
+    simulation: SimulationRun, paths: Sequence[str | PathLike[str]], flow: Flow
+) -> Iterator[tuple[Rows, Rows, Rows]]:
+    """Each file's case, work-item and event rows, a file read only when it is reached."""
+    columns = list(FRAME_SCHEMA)
+    for path in paths:
+        frame = pl.read_parquet(path, columns=columns).cast(FRAME_SCHEMA)  # type: ignore[arg-type]
+        yield _frame_rows(simulation, frame, flow, Mode.SIMULATED)
 
 
 def _frame_rows(
@@ -279,14 +316,25 @@ def _store_parts(
                 if replace:
                     _delete_earlier(conn, sim)
                 conn.execute(SIMULATION_TABLE.insert().values(**row))
-            written = 0
-            for cases, items, events in parts:
-                _bulk(conn, CASE_TABLE, _CASE_BULK, cases)
-                _bulk(conn, ITEM_TABLE, _ITEM_BULK, items)
-                written += _bulk(conn, EVENT_TABLE, LOG_COLUMNS, events)
-            return written
+            return _bulk_parts(conn, parts)
 
     return translate_errors(run)
+
+
+def _write_parts(engine: Engine, parts: Iterable[tuple[Rows, Rows, Rows]]) -> int:
+    with write_scope(engine) as conn:
+        return _bulk_parts(conn, parts)
+
+
+def _bulk_parts(conn: Connection, parts: Iterable[tuple[Rows, Rows, Rows]]) -> int:
+    """Each part's case, work-item and event rows (events counted), in the caller's
+    transaction."""
+    written = 0
+    for cases, items, events in parts:
+        _bulk(conn, CASE_TABLE, _CASE_BULK, cases)
+        _bulk(conn, ITEM_TABLE, _ITEM_BULK, items)
+        written += _bulk(conn, EVENT_TABLE, LOG_COLUMNS, events)
+    return written
 
 
 def _counted(conn: Connection, more: int) -> int:

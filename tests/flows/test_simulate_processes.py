@@ -12,6 +12,7 @@ from boflyt.engine.definition.load import load_library
 from boflyt.engine.definition.scenario import load_scenario
 from boflyt.engine.store import commands as store
 from boflyt.engine.store.db import make_engine
+from boflyt.engine.store.queries import list_run_sets
 from boflyt.flows.simulate import simulate_version
 
 ROOT = Path(__file__).resolve().parents[2] / "processes"
@@ -19,10 +20,11 @@ pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.slow]
 
 
 def test_chunks_in_worker_processes_store_the_core_log(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_store_url: str
 ) -> None:
+    """On PostgreSQL each worker stores its own chunks; the store task writes the run row."""
     prefect_dask = pytest.importorskip("prefect_dask", reason="prefect-dask is not installed")
-    url = f"sqlite:///{tmp_path / 'store.db'}"
+    url = empty_store_url
     for name in ("BOFLYT_HOME", "BOFLYT_DATABASE_URL_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BOFLYT_DATABASE_URL", url)  # the workers inherit it
@@ -43,4 +45,6 @@ def test_chunks_in_worker_processes_store_the_core_log(
     direct = simulate(library.get("refugee_settlement", 1), world, cases=30, seed=4, chunks=3,
                       lanes=library.lanes, case_prefix=simulation_id[:8])  # fmt: skip
     assert stored.equals(direct.events)
+    runs = list_run_sets(make_engine(url))
+    assert [(info.runs.key, info.cases) for info in runs] == [(simulation_id, 30)]
     assert not list(Path(work, simulation_id).glob("*.parquet"))  # chunk files removed

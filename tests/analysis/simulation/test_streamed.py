@@ -9,11 +9,17 @@ import polars as pl
 import pytest
 from sqlalchemy.engine import Engine
 
-from boflyt.analysis.simulation.cohort import simulate_chunk, store_cohort_files
+from boflyt.analysis.simulation.cohort import (
+    simulate_chunk,
+    store_chunk_files,
+    store_cohort_files,
+)
 from boflyt.engine.case.decide import compile_flow, replay
 from boflyt.engine.definition.load import load_library
 from boflyt.engine.definition.scenario import load_scenario
 from boflyt.engine.store import commands as store
+from boflyt.engine.store.eventlog import discard_unpublished
+from boflyt.engine.store.queries import list_run_sets
 from boflyt.models.errors import StoreError
 
 LIBRARY = load_library(Path(__file__).resolve().parents[3] / "processes")
@@ -91,3 +97,35 @@ def test_a_missing_file_stores_nothing_of_the_cohort(tmp_path: Path, sqlite_engi
             cases=10,
         )
     assert store.event_frame(sqlite_engine, simulation_id="broken").height == 0
+
+
+def test_parts_stored_apart_are_one_run_set_only_once_the_run_row_is_written(
+    tmp_path: Path, any_engine: Engine
+) -> None:
+    kept = simulate_chunk(VERSION, WORLD, cases=30, seed=3, chunk=1, lanes=LIBRARY.lanes)
+    paths, _ = _streamed(tmp_path, 30, 400)
+    part = store_chunk_files(
+        any_engine, VERSION, paths[:2], simulation_id="stored-apart", lanes=LIBRARY.lanes
+    )
+    assert part < kept.events.height
+    assert not [info for info in list_run_sets(any_engine) if info.runs.key == "stored-apart"]
+    rest = store_cohort_files(
+        any_engine, VERSION, paths[2:], simulation_id="stored-apart", scenario=WORLD.name,
+        seed=3, cases=30, lanes=LIBRARY.lanes,
+    )  # fmt: skip
+    assert part + rest == kept.events.height
+    shown = [info.cases for info in list_run_sets(any_engine) if info.runs.key == "stored-apart"]
+    assert shown == [30]
+    assert store.event_frame(any_engine, simulation_id="stored-apart").equals(kept.events)
+    assert discard_unpublished(any_engine, "stored-apart").events == 0  # published: kept
+    assert store.event_frame(any_engine, simulation_id="stored-apart").height == kept.events.height
+
+
+def test_discarding_an_unpublished_run_deletes_its_stored_parts(
+    tmp_path: Path, any_engine: Engine
+) -> None:
+    paths, streamed = _streamed(tmp_path, 20, 300)
+    store_chunk_files(any_engine, VERSION, paths, simulation_id="failed-run", lanes=LIBRARY.lanes)
+    deleted = discard_unpublished(any_engine, "failed-run")
+    assert (deleted.sets, deleted.cases, deleted.events) == (1, 20, streamed)
+    assert store.event_frame(any_engine, simulation_id="failed-run").height == 0
