@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heappushpop
 from itertools import chain, count
 
 import numpy as np
@@ -183,7 +183,7 @@ class World:
         plan, driver, uniform, counter = self.plan, self.driver, self.uniform, self.counter
         arrivals = np.cumsum(self.rng.exponential(1.0 / plan.rate, cases)).tolist()
         self.ended = ended = [math.nan] * cases
-        heap, pop, push, done = self.heap, heappop, heappush, driver.done
+        heap, pop, push, pushpop, done = self.heap, heappop, heappush, heappushpop, driver.done
         waits, touches, choices, orgs, single = (
             plan.wait,
             plan.touch,
@@ -208,102 +208,105 @@ class World:
         items = fast.items if fast is not None else []
         rows = fast.rows if fast is not None else bytearray()
         width = fast.width if fast is not None else 0
-        push(heap, (arrivals[0], counter(), _ARRIVE, 0, 0, 0, 0.0, (), 0.0))
-        finished, report, clock = 0, max(cases // 100, 1), 0.0
-        while heap:
-            t, number, code, case, item, step, touch, held, begun = pop(heap)
+        entry: _Entry = (arrivals[0], counter(), _ARRIVE, 0, 0, 0, 0.0, (), 0.0)
+        finished, report, clock, isnan = 0, max(cases // 100, 1), 0.0, math.isnan
+        while True:
+            t, number, code, case, item, step, touch, held, begun = entry
             if code == _WAITED:
-                if done[case]:
-                    continue
                 lane = single[step]
-                if eager or lane == _JOINT:
+                if done[case]:
+                    pass
+                elif eager or lane == _JOINT:
                     request(case, item, step, t)
-                    continue
-                # request + begin inlined: no people needed (held stays the waiting entry's
-                # empty tuple), one who is free, or a queue (acquire inlined for one lane)
-                if lane >= 0:
-                    people = free[lane]
-                    if not people:
-                        queues[lane].append(_Request(case, item, step))
-                        queued_at[lane](t)
-                        queued_by[lane](1.0)
-                        continue
-                    busy_at[lane](t)
-                    busy_by[lane](1.0)
-                    held = (people.pop(),)
-                spec, u = touches[step], uniform()
-                touch = spec[1] + u * spec[4] if spec[0] == 1 else _draw(spec, u)
-                push(heap, (t + touch, counter(), _TOUCHED, case, item, step, touch, held, t))
-                continue
-            clock, base = t, 0
-            ready: Sequence[Ready] = ()
-            if code == _ARRIVE:
-                self.arrived.append(t)
-                if case + 1 < cases:
-                    push(
-                        heap, (arrivals[case + 1], counter(), _ARRIVE, case + 1, 0, 0, 0.0, (), 0.0)
-                    )
-                base, ready = start(case, t, 0, plan.start_org, counter())
-            else:
-                actor = held[0] if len(held) == 1 else self.actor(step, held)
-                if not done[case]:
-                    outcome, bands = choices[step]
-                    if bands:  # a decision: the outcome whose cumulative band holds u
-                        u = uniform()
-                        for bound, chosen in bands:
-                            if u < bound:
-                                outcome = chosen
-                                break
-                    if fast is not None:  # FastDriver.complete; only routed steps complete
-                        packed = compiled[step * width + outcome + 1]
-                        template, ready, made, finishes, route = packed  # type: ignore[misc]
-                        base, order = items[case], counter()
-                        rows += PACK(case, order, template, item, base, actor, t, touch,
-                                      number, begun)  # fmt: skip
-                        if route is None:
-                            items[case] = base + made
-                            if finishes:
-                                done[case] = True
-                        else:
-                            base, ready = 0, fast.follow(case, route, base, t, order)
-                    else:
-                        base, ready = complete(
-                            (case, item, step, t, actor, orgs[step], outcome, touch,
-                             begun, number, counter())
-                        )  # fmt: skip
-                elif not eager:
-                    driver.begin(case, item, step, begun, actor, orgs[step], number)
-                for person in held:
-                    lane = lane_of[person]
-                    if queues[lane]:
-                        release(lane, person, t)
-                    else:
-                        free[lane].append(person)
+                elif lane >= 0 and not free[lane]:  # acquire inlined for one lane
+                    queues[lane].append(_Request(case, item, step))
+                    queued_at[lane](t)
+                    queued_by[lane](1.0)
+                else:  # request + begin inlined: no people needed (held stays the waiting
+                    # entry's empty tuple) or one who is free
+                    if lane >= 0:
                         busy_at[lane](t)
-                        busy_by[lane](-1.0)
-            if done[case] and math.isnan(ended[case]):
-                ended[case] = t
-                finished += 1
-                if self.progress is not None and finished % report == 0:
-                    self.progress(finished)
-            for offset, target in ready:
-                spec, u = waits[target], uniform()
-                wait = spec[1] + u * spec[4] if spec[0] == 1 else _draw(spec, u)
-                if wait > 0:
-                    entry = (
-                        t + wait,
-                        counter(),
-                        _WAITED,
-                        case,
-                        base + offset,
-                        target,
-                        0.0,
-                        (),
-                        0.0,
+                        busy_by[lane](1.0)
+                        held = (free[lane].pop(),)
+                    spec, u = touches[step], uniform()
+                    touch = spec[1] + u * spec[4] if spec[0] == 1 else _draw(spec, u)
+                    # pushed and the next event popped at once: the same as push(), pop()
+                    entry = pushpop(
+                        heap, (t + touch, counter(), _TOUCHED, case, item, step, touch, held, t)
                     )
-                    push(heap, entry)
+                    continue
+            else:
+                clock, base = t, 0
+                ready: Sequence[Ready] = ()
+                if code == _ARRIVE:
+                    self.arrived.append(t)
+                    if case + 1 < cases:
+                        after = (
+                            arrivals[case + 1],
+                            counter(),
+                            _ARRIVE,
+                            case + 1,
+                            0,
+                            0,
+                            0.0,
+                            (),
+                            0.0,
+                        )
+                        push(heap, after)
+                    base, ready = start(case, t, 0, plan.start_org, counter())
                 else:
-                    request(case, base + offset, target, t)
+                    actor = held[0] if len(held) == 1 else self.actor(step, held)
+                    if not done[case]:
+                        outcome, bands = choices[step]
+                        if bands:  # a decision: the outcome whose cumulative band holds u
+                            u = uniform()
+                            for bound, chosen in bands:
+                                if u < bound:
+                                    outcome = chosen
+                                    break
+                        if fast is not None:  # FastDriver.complete; only routed steps complete
+                            packed = compiled[step * width + outcome + 1]
+                            template, ready, made, finishes, route = packed  # type: ignore[misc]
+                            base, order = items[case], counter()
+                            rows += PACK(case, order, template, item, base, actor, t, touch,
+                                          number, begun)  # fmt: skip
+                            if route is None:
+                                items[case] = base + made
+                                if finishes:
+                                    done[case] = True
+                            else:
+                                base, ready = 0, fast.follow(case, route, base, t, order)
+                        else:
+                            base, ready = complete(
+                                (case, item, step, t, actor, orgs[step], outcome, touch,
+                                 begun, number, counter())
+                            )  # fmt: skip
+                    elif not eager:
+                        driver.begin(case, item, step, begun, actor, orgs[step], number)
+                    for person in held:
+                        lane = lane_of[person]
+                        if queues[lane]:
+                            release(lane, person, t)
+                        else:
+                            free[lane].append(person)
+                            busy_at[lane](t)
+                            busy_by[lane](-1.0)
+                if done[case] and isnan(ended[case]):
+                    ended[case] = t
+                    finished += 1
+                    if self.progress is not None and finished % report == 0:
+                        self.progress(finished)
+                for offset, target in ready:
+                    spec, u = waits[target], uniform()
+                    wait = spec[1] + u * spec[4] if spec[0] == 1 else _draw(spec, u)
+                    if wait > 0:
+                        push(heap, (t + wait, counter(), _WAITED, case, base + offset, target,
+                                    0.0, (), 0.0))  # fmt: skip
+                    else:
+                        request(case, base + offset, target, t)
+            if not heap:
+                break
+            entry = pop(heap)
         self.clock = clock
         if self.progress is not None and finished % report:
             self.progress(finished)
@@ -358,7 +361,9 @@ class World:
         queue = self.queues[lane]
         while queue:
             request = queue.popleft()
-            self.waiting[lane].add(t, -1)
+            waiting = self.waiting[lane]
+            waiting.times.append(t)
+            waiting.deltas.append(-1.0)
             if self.driver.done[request.case]:
                 for who in request.held:
                     self.release(self.lane_of[who], who, t)
