@@ -114,17 +114,22 @@ def scale_out(cases: int, chunks: int) -> None:
 
     work = tempfile.mkdtemp(prefix="boflyt-bench-scale-")
     peaks: dict[int, tuple[str, float]] = {}
+    spent: dict[int, tuple[str, float]] = {}  # last CPU seconds seen: ours, and the server's
     stop = threading.Event()
 
-    def sample() -> None:
+    def sample(database: str) -> None:
         me = psutil.Process()
         while not stop.wait(1.0):
-            for proc in [me, *me.children(recursive=True)]:
+            server = [p for p in psutil.process_iter() if database in " ".join(_cmdline(p))]
+            for proc in [me, *me.children(recursive=True), *server]:
                 try:
                     rss, name = proc.memory_info().rss / 2**20, " ".join(proc.cmdline()[1:3])
+                    times = proc.cpu_times()
                 except psutil.Error:
                     continue
-                if rss > peaks.get(proc.pid, ("", 0.0))[1]:
+                side = "server" if proc in server else "client"
+                spent[proc.pid] = (side, times.user + times.system)
+                if rss > peaks.get(proc.pid, ("", 0.0))[1] and side == "client":
                     peaks[proc.pid] = (name[:60], rss)
 
     runner = DaskTaskRunner(
@@ -133,7 +138,7 @@ def scale_out(cases: int, chunks: int) -> None:
     )  # fmt: skip
     with _store_url(work) as url:
         os.environ["BOFLYT_DATABASE_URL"] = url
-        threading.Thread(target=sample, daemon=True).start()
+        threading.Thread(target=sample, args=(url.rsplit("/", 1)[1],), daemon=True).start()
         start, cpu = time.perf_counter(), time.process_time()
         flow = simulate_version.with_options(task_runner=runner)
         simulation_id = asyncio.run(flow("refugee_settlement", 1, cases=cases, seed=1,
@@ -149,9 +154,19 @@ def scale_out(cases: int, chunks: int) -> None:
     print(f"scale-out: {cases:,} cases in {chunks} chunks on 2 Dask worker processes, stored "
           f"{stored:,} events ({url.split(':')[0]}) in {wall:.1f} s wall "
           f"(driver CPU {time.process_time() - cpu:.1f} s)")  # fmt: skip
+    for side in ("client", "server"):
+        seconds = sum(t for kind, t in spent.values() if kind == side)
+        print(f"  CPU of the {side} processes (sampled each second, last seen): {seconds:,.0f} s")
     for pid, (name, rss) in sorted(peaks.items(), key=lambda kv: -kv[1][1]):
         print(f"  pid {pid}: peak RSS {rss:,.0f} MB  {name}")
     print(f"  this (driver) process: peak RSS {peak_rss_mb():,.0f} MB")
+
+
+def _cmdline(proc) -> list[str]:
+    try:
+        return proc.cmdline()
+    except Exception:  # psutil.Error: gone, or not ours to read
+        return []
 
 
 @contextlib.contextmanager
