@@ -269,7 +269,8 @@ class FastDriver:
         """:meth:`packed` in slices of about ``rows`` events (``0``: one slice), each of whole
         cases and with its own command indices. There is no sort of every command: each slice
         picks its cases' rows from the packed rows and sorts only those, so memory beyond the
-        packed rows is one slice's. The packed rows are released after the last slice."""
+        packed rows is one slice's. The packed rows are released before the last slice is
+        expanded."""
         sizes = np.array([len(p) for p in self.pieces], dtype=np.int64)
         first = (np.cumsum(sizes) - sizes).astype(np.int32)
         packed = np.frombuffer(self.rows, dtype=ROW)
@@ -280,8 +281,10 @@ class FastDriver:
         del events, per_case
         # the rows' positions by case (in written order within a case), and where each case's
         # run of positions starts: a slice of cases is one run of ``by_case``
-        by_case = np.argsort(packed["case"], kind="stable").astype(np.int32)
-        bounds = np.r_[0, np.cumsum(np.bincount(packed["case"], minlength=cases))]
+        by_case = bounds = np.zeros(0, dtype=np.int64)
+        if len(cuts) > 2:
+            by_case = np.argsort(packed["case"], kind="stable").astype(np.int32)
+            bounds = np.r_[0, np.cumsum(np.bincount(packed["case"], minlength=cases))]
         order = max(int(packed["order"].max(initial=0)), int(packed["begin_order"].max(initial=0)))
         head_step = np.array([p[0][1] if p else 0 for p in self.pieces], dtype=np.int32)
         begun = np.asarray(self.begun, dtype=np.int32)[head_step]
@@ -290,10 +293,11 @@ class FastDriver:
             picked = packed if whole else packed[by_case[bounds[low] : bounds[high]]]
             commands = _commands(picked, begun, order + 1)
             del picked
+            if high == cases:  # the last slice's commands are copies: free the packed rows
+                del packed, by_case
+                self.rows = bytearray()
             yield _expand(commands, sizes, first)
             del commands
-        del packed, by_case
-        self.rows = bytearray()
 
 
 def _commands(rows: np.ndarray, begun: np.ndarray, span: int) -> dict[str, np.ndarray]:
