@@ -3,8 +3,9 @@
 * :mod:`~boflyt.analysis.design` and :mod:`~boflyt.analysis.chain` — expected figures from the
   definition alone (absorbing Markov chain: lead time, touch time, handoffs, rework);
 * :mod:`~boflyt.analysis.waste` — LEAN waste and duplicate registrations found in a definition;
-* :mod:`~boflyt.analysis.observed` (with :mod:`~boflyt.analysis.observed_tables`) and
-  :mod:`~boflyt.analysis.outcomes` — measured figures from an event log, vectorised;
+* :mod:`~boflyt.analysis.observed` (with :mod:`~boflyt.analysis.observed_cases` and
+  :mod:`~boflyt.analysis.observed_tables`) and :mod:`~boflyt.analysis.outcomes` — measured
+  figures from an event log, vectorised;
   :mod:`~boflyt.analysis.accuracy` — observed %C&A (from go-backs) and the activity ratio;
 * :mod:`~boflyt.analysis.trends` — the measured figures per calendar month, small groups
   suppressed;
@@ -37,6 +38,7 @@ __all__ = [
     "follows",
     "log_distance",
     "observed",
+    "observed_cases",
     "observed_tables",
     "outcomes",
     "report_data",

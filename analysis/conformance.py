@@ -192,16 +192,16 @@ def conformance(
     if not every_run:
         mine = (pl.col("process") == version.process) & (pl.col("version") == version.version)
         frame = frame.filter(mine)
-    runs = frame.select(
-        "c", pl.col("step").cast(pl.String).alias("to_step"),
-        pl.col("process").cast(pl.String), pl.col("version").cast(pl.Int64),
-    ).collect()  # fmt: skip
     graph = _Graph.of(version)
-    moves, states = _moves(runs, graph)
+    runs, paths = _variants(frame)
+    moves, states = _moves(paths, graph)
     stopped = None if finished is None or not ends else finished.lazy().select("c").unique()
-    cases = _cases(moves.lazy(), states.lazy(), graph, stopped).collect().lazy()
+    per_run = runs.lazy().join(_replayed(moves.lazy(), states.lazy()), on="v")
+    cases = _cases(per_run, graph, stopped).collect().lazy()
+    weights = runs.lazy().group_by("v").agg(pl.len().cast(pl.Int64).alias("w"))
+    weighted = moves.lazy().join(weights, left_on="c", right_on="v")
     case_frame, steps = pl.collect_all(
-        [_named(cases, names, graph), _by_step(moves.lazy(), cases, graph)]
+        [_named(cases, names, graph), _by_step(weighted, cases, graph)]
     )
     failing = case_frame.filter(pl.col("move").is_not_null())
     deviations = failing.select("case_id", "position", "from_step", "to_step")
@@ -210,6 +210,29 @@ def conformance(
         version.process, version.version, total, total - failing.height, deviations,
         case_frame, steps,
     )  # fmt: skip
+
+
+def _variants(frame: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The runs' distinct step sequences, each replayed once for all the runs that took it.
+
+    Runs: c, v (its sequence's number), process and version (of its first step). Paths: c (the
+    sequence's number, ``v``), to_step (text): each sequence's steps in order.
+    """
+    runs = (
+        frame.group_by("c", maintain_order=True)
+        .agg("step", pl.col("process").cast(pl.String).first(), pl.col("version").first())
+        .collect()
+    )
+    distinct = runs.lazy().group_by("step").agg("c").with_row_index("v")
+    numbered, paths = pl.collect_all([
+        distinct.select(pl.col("v").cast(pl.Int64), "c").explode("c"),
+        distinct.select(pl.col("v").cast(pl.Int64).alias("c"), pl.col("step").alias("to_step"))
+        .explode("to_step").with_columns(pl.col("to_step").cast(pl.String)),
+    ])  # fmt: skip
+    runs = runs.select("c", pl.col("process"), pl.col("version").cast(pl.Int64)).join(
+        numbered, on="c", how="left", maintain_order="left"
+    )
+    return runs, paths
 
 
 @dataclass(frozen=True)
@@ -306,18 +329,26 @@ def _moves(runs: pl.DataFrame, graph: _Graph) -> tuple[pl.DataFrame, pl.DataFram
     return moves, states
 
 
-def _cases(
-    moves: pl.LazyFrame, states: pl.LazyFrame, graph: _Graph, ends: pl.LazyFrame | None
-) -> pl.LazyFrame:
-    """One row per run (code c): its counts, fitness and first deviation (codes and text)."""
+def _replayed(moves: pl.LazyFrame, states: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per replayed sequence (v): its counts and its first deviation (row, move,
+    codes and text), and the state it ended in."""
     dev = pl.col("log") | (pl.col("model_moves") > 0)
-    per = moves.group_by("c", maintain_order=True).agg(
-        pl.col("process", "version").first(), pl.col("counted").sum().alias("steps"),
-        pl.col("log").sum().cast(pl.Int64).alias("log_moves"), pl.col("model_moves").sum(),
-        pl.len().alias("n"), pl.col("i").first().alias("i0"),
-        pl.col("i").filter(dev).first().alias("at"), pl.col("log").filter(dev).first(),
-        pl.col("from_code", "to_step").filter(dev).first(),
-    ).join(states, on="c")  # fmt: skip
+    return (
+        moves.group_by("c")
+        .agg(
+            pl.col("counted").sum().alias("steps"),
+            pl.col("log").sum().cast(pl.Int64).alias("log_moves"), pl.col("model_moves").sum(),
+            pl.len().alias("n"), pl.col("i").first().alias("i0"),
+            pl.col("i").filter(dev).first().alias("at"), pl.col("log").filter(dev).first(),
+            pl.col("from_code", "to_step").filter(dev).first(),
+        )
+        .join(states, on="c")
+        .rename({"c": "v"})
+    )  # fmt: skip
+
+
+def _cases(per: pl.LazyFrame, graph: _Graph, ends: pl.LazyFrame | None) -> pl.LazyFrame:
+    """One row per run (code c): its counts, fitness and first deviation (codes and text)."""
     if ends is None:
         per = per.with_columns(
             pl.lit(None, pl.String).alias("end"), pl.lit(0, pl.Int64).alias("end_moves"),
@@ -370,32 +401,34 @@ def _named(cases: pl.LazyFrame, names: pl.LazyFrame, graph: _Graph) -> pl.LazyFr
 
 
 def _by_step(moves: pl.LazyFrame, cases: pl.LazyFrame, graph: _Graph) -> pl.LazyFrame:
-    """The deviations by step (see :attr:`Conformance.steps`)."""
+    """The deviations by step (see :attr:`Conformance.steps`); ``moves`` are the replayed
+    sequences' moves, each weighted (``w``) by the number of runs that took its sequence."""
     to = pl.col("to_step").alias("step")
-    one = pl.lit(1, pl.Int64)
+    one, w = pl.lit(1, pl.Int64), pl.col("w")
     skips = moves.filter(~pl.col("log") & (pl.col("model_moves") > 0)).join(
         graph.skipped.lazy(), left_on=["from_code", "to_code"], right_on=["a", "b"]
     )
     skipped = pl.concat([
-        skips.select("skipped"),
-        cases.filter(pl.col("end_moves") > 0).select(pl.col("end_skipped").alias("skipped")),
-    ]).explode("skipped").select(pl.col("skipped").alias("step"), model_moves=one)  # fmt: skip
+        skips.select("skipped", "w"),
+        cases.filter(pl.col("end_moves") > 0).select(pl.col("end_skipped").alias("skipped"),
+                                                     w=one),
+    ]).explode("skipped").select(pl.col("skipped").alias("step"), model_moves=w)  # fmt: skip
     counts = pl.concat(
         [
-            moves.filter("log").select(to, log_moves=one),
+            moves.filter("log").select(to, log_moves=w),
             skipped,
             cases.filter(pl.col("move").is_not_null()).select(to, first=one),
         ],
         how="diagonal",
     )
     wrong = pl.concat([
-        moves.filter(pl.col("log") | (pl.col("model_moves") > 0)).select(to, "from_code"),
+        moves.filter(pl.col("log") | (pl.col("model_moves") > 0)).select(to, "from_code", "w"),
         cases.filter(pl.col("end_moves") > 0).select(pl.col("end").alias("step"),
-                                                     pl.col("state").alias("from_code")),
+                                                     pl.col("state").alias("from_code"), w=one),
     ])  # fmt: skip
     before = (
         wrong.group_by("step", "from_code")
-        .agg(pl.len().cast(pl.Int64).alias("predecessor_count"))
+        .agg(w.sum().cast(pl.Int64).alias("predecessor_count"))
         .with_columns(_text("from_code", graph).alias("predecessor"))
         .sort(["step", "predecessor_count", "predecessor"], descending=[False, True, False])
         .group_by("step", maintain_order=True).first()

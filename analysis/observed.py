@@ -20,10 +20,11 @@ import polars as pl
 from boflyt.analysis import observed_tables as tables
 from boflyt.analysis.conformance import Conformance, conformance
 from boflyt.analysis.design import Metric
+from boflyt.analysis.observed_cases import case_table, run_starts
 from boflyt.engine.calendar import DEFAULT_CALENDAR, WorkCalendar
 from boflyt.models.definition import Version
 from boflyt.models.events import EVENT_COLUMNS
-from boflyt.models.vocabulary import EventKind, RunStatus
+from boflyt.models.vocabulary import EventKind
 
 __all__ = [
     "CASE_METRICS",
@@ -35,14 +36,11 @@ __all__ = [
     "working_minutes",
 ]
 
-_DONE, _HANDOFF = EventKind.STEP_COMPLETED.value, EventKind.HANDOFF.value
-_BEGIN, _FINISH = EventKind.CASE_STARTED.value, EventKind.CASE_FINISHED.value
-_CANCEL = EventKind.CASE_CANCELLED.value
+_DONE = EventKind.STEP_COMPLETED.value
 _KINDS = pl.Enum([kind.value for kind in EventKind])
 _DAY_US = 86_400_000_000
 _BLOCK = 1 << 16
 _SEQ_SPAN = 1 << 32
-_PAIR_SPAN = 1 << 32
 _VERSION_KEYS = ["process", "version"]
 
 CASE_METRICS: tuple[Metric, ...] = (
@@ -216,126 +214,68 @@ def _typed(events: pl.DataFrame | pl.LazyFrame, text: tuple[str, ...]) -> pl.Dat
     return selected.collect()
 
 
-def _case_codes(case_id: pl.Series) -> pl.Series:
-    """An integer code per case: the run number when each case's events are together (as the
-    store and the importers give them: no hashing of the ids), else a categorical code."""
+@dataclass(frozen=True)
+class _Log:
+    """The prepared log every part of the analysis shares, made once per call.
+
+    ``frame`` holds the columns the analysis reads, each case's events together in their log
+    order, with the case code ``c`` (0, 1, … in that order) and the working minute ``wm`` in
+    place of ``at``; ``kinds`` is each row's kind code (:class:`EventKind`'s order, 255 for
+    a kind it lacks); ``starts`` each case's first row; ``done`` the completed steps in case
+    and ``seq`` order; ``items`` one row per work item
+    (:func:`~boflyt.analysis.observed_tables.item_table`).
+    """
+
+    frame: pl.DataFrame
+    kinds: np.ndarray[Any, Any]
+    starts: np.ndarray[Any, Any]
+    done: pl.DataFrame
+    items: pl.DataFrame
+
+
+def _grouped(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each case's events together, in their log order, and its case code
+    ``c``: 0, 1, … in that order. A log whose cases' events are together already (as the store
+    and the importers give them) is neither moved nor hashed."""
+    case_id = frame["case_id"]
     runs = case_id.rle_id()
-    heads = case_id.filter(runs.diff().fill_null(1) != 0)
-    if heads.n_unique() == heads.len():
-        return runs.alias("c").set_sorted()
-    return case_id.cast(pl.String).cast(pl.Categorical).to_physical().alias("c")
+    heads = case_id.gather(run_starts(runs.to_numpy()))
+    if heads.n_unique() != heads.len():
+        codes = case_id.cast(pl.String).cast(pl.Categorical).to_physical()
+        frame = frame[np.argsort(codes.to_numpy(), kind="stable")]
+        runs = frame["case_id"].rle_id()
+    return frame.with_columns(runs.alias("c").set_sorted())
 
 
-def _prepare(events: pl.DataFrame | pl.LazyFrame, calendar: WorkCalendar) -> pl.DataFrame:
-    """The log's columns that the analysis reads, with its case code ``c`` and working minute
-    ``wm`` in place of ``at``; ``kind`` an enum, ``step`` and ``process`` categoricals.
+def _prepare(events: pl.DataFrame | pl.LazyFrame, calendar: WorkCalendar) -> _Log:
+    """The log's columns that the analysis reads, grouped by case, with ``wm`` in place of
+    ``at``; ``kind`` an enum, ``step`` and ``process`` categoricals.
 
     A lazy log is read as :func:`compact_log` (every text column a categorical); of a frame
     in memory only ``step`` and ``process`` are converted, the other columns shared as they
-    are (no copy): the queries cast the few they need after filtering the rows they concern.
+    are (no copy when its cases' events are together): the queries cast the few they need
+    after choosing the rows they concern.
     """
     lazy = isinstance(events, pl.LazyFrame)
-    frame = _typed(events, _TEXT if lazy else ("step", "process"))
-    return frame.select(
-        _case_codes(frame["case_id"]),
-        working_minutes(frame["at"], calendar),
-        pl.exclude("at"),
-    )
+    frame = _grouped(_typed(events, _TEXT if lazy else ("step", "process")))
+    frame = frame.select("c", working_minutes(frame["at"], calendar), pl.exclude("c", "at"))
+    kinds = frame["kind"].to_physical().fill_null(255).to_numpy()
+    starts = run_starts(frame["c"].to_numpy())
+    return _Log(frame, kinds, starts, _completed(frame), tables.item_table(frame, kinds))
 
 
-def _completed(log: pl.LazyFrame) -> pl.DataFrame:
+def _completed(log: pl.DataFrame) -> pl.DataFrame:
     """:func:`~boflyt.analysis.conformance.completed_paths` of a prepared log, without ``case_id``
     and with categorical text.
 
     Sorted by case and ``seq`` only when the log is not already in that order.
     """
-    done = (
-        log.filter(pl.col("kind") == _DONE)
-        .select(
-            "c", _int("seq"),
-            pl.col("step").fill_null(pl.lit("?", pl.Categorical)), *_VERSION,
-            pl.col("touch_minutes").cast(pl.Float64), _int("transactions"), _cat("org"),
-        )
-        .collect()
-    )  # fmt: skip
+    done = log.lazy().filter(pl.col("kind") == _DONE).select(
+        "c", _int("seq"), pl.col("step").fill_null(pl.lit("?", pl.Categorical)), *_VERSION,
+        pl.col("touch_minutes").cast(pl.Float64), _int("transactions"), _cat("org"),
+    ).collect()  # fmt: skip
     order = done.select(_key("seq", _SEQ_SPAN)).to_series()
     return done if order.is_sorted() else done.sort(order)
-
-
-def _cases(log: pl.LazyFrame, done: pl.LazyFrame, calendar: WorkCalendar) -> pl.LazyFrame:
-    """Per case: identity, status, lead time, touch, handoffs and transactions.
-
-    Only the first and last working minute need every event; the identity comes from each
-    case's first event, the rest from the few rows of the kind it concerns.
-    """
-    kind, wm = pl.col("kind"), pl.col("wm")
-    identity = log.filter(pl.col("c").is_first_distinct()).select(
-        "c", pl.col("case_id").cast(pl.String), pl.col("process").cast(pl.String),
-        _int("version"), pl.col("mode").cast(pl.String),
-    )  # fmt: skip
-    span = log.group_by("c").agg(wm.min().alias("_min"), wm.max().alias("_max"))
-    marks = (
-        log.filter(kind.is_in([_BEGIN, _FINISH, _CANCEL]))
-        .group_by("c")
-        .agg(
-            wm.filter(kind == _BEGIN).min().alias("_begin"),
-            wm.filter(kind != _BEGIN).max().alias("_close"),
-            (kind == _FINISH).any().alias("_finished"),
-            (kind == _CANCEL).any().alias("_cancelled"),
-        )
-    )
-    handed = log.filter(kind == _HANDOFF).group_by("c").agg(pl.len().alias("handoffs"))
-    work = done.group_by("c").agg(
-        pl.col("touch_minutes").sum(), pl.col("transactions").sum().alias("_tx")
-    )
-    status = (
-        pl.when(pl.col("_finished"))
-        .then(pl.lit(RunStatus.FINISHED.value))
-        .when(pl.col("_cancelled"))
-        .then(pl.lit(RunStatus.CANCELLED.value))
-        .otherwise(pl.lit(RunStatus.RUNNING.value))
-    )
-    first = pl.coalesce("_begin", "_min")
-    last = pl.coalesce("_close", "_max")
-    handoffs = pl.col("handoffs").fill_null(0).cast(pl.Int64)
-    return (
-        identity.join(span, on="c", how="left")
-        .join(marks, on="c", how="left")
-        .join(handed, on="c", how="left")
-        .join(work, on="c", how="left")
-        .select(
-            "c", "case_id", *_VERSION_KEYS, "mode", status.alias("status"),
-            ((last - first) / calendar.minutes_per_day).alias("lead_days"),
-            pl.col("touch_minutes").fill_null(0.0), handoffs.alias("handoffs"),
-            (handoffs + pl.col("_tx").fill_null(0)).alias("transactions"),
-        )
-    )  # fmt: skip
-
-
-def _paths(done: pl.LazyFrame) -> pl.LazyFrame:
-    """Per case: rework (distinct steps completed more than once) and the variant string.
-
-    ``done`` holds the completed steps of each case in ``seq`` order. Each variant's string is
-    built once, from the distinct step sequences, not once per case.
-    """
-    pair = pl.col("c").cast(pl.UInt64) * _PAIR_SPAN + pl.col("step").to_physical().cast(pl.UInt64)
-    again = (pl.col("p") == pl.col("p").shift(1)).fill_null(False)
-    rework = (
-        done.select(pair.sort().alias("p"))
-        .filter(again & ~again.shift(1, fill_value=False))
-        .group_by((pl.col("p") // _PAIR_SPAN).cast(pl.UInt32).alias("c"))
-        .agg(pl.len().cast(pl.Int64).alias("rework"))
-    )
-    text = pl.element().cast(pl.String)
-    variants = (
-        done.group_by("c")
-        .agg(pl.col("step"))
-        .group_by("step")
-        .agg("c")
-        .select("c", pl.col("step").list.eval(text).list.join("→").alias("variant"))
-        .explode("c")
-    )
-    return variants.join(rework, on="c", how="left")
 
 
 def per_case(
@@ -363,43 +303,12 @@ def per_case(
     >>> row["lead_days"], row["waiting_days"], row["variant"]
     (1.0, 0.9333333333333333, 'a')
     """
-    log = _prepare(events, calendar).lazy()
-    items, done = tables.item_table(log).lazy(), _completed(log).lazy()
-    return _per_case(log, items, done, calendar).drop("c").collect()
+    return _per_case(_prepare(events, calendar), calendar).drop("c")
 
 
-def _per_case(
-    log: pl.LazyFrame, items: pl.LazyFrame, done: pl.LazyFrame, calendar: WorkCalendar
-) -> pl.LazyFrame:
-    waits = items.group_by("c").agg(
-        (pl.col("wait").sum() / calendar.minutes_per_day).alias("waiting_days")
-    )
-    return (
-        _cases(log, done, calendar)
-        .join(waits, on="c", how="left")
-        .join(_paths(done), on="c", how="left")
-        .with_columns(
-            pl.col("waiting_days").fill_null(0.0),
-            pl.col("rework").fill_null(0),
-            pl.col("variant").fill_null(""),
-        )
-        .select(
-            "c",
-            "case_id",
-            "process",
-            "version",
-            "mode",
-            "status",
-            "lead_days",
-            "touch_minutes",
-            "waiting_days",
-            "handoffs",
-            "transactions",
-            "rework",
-            "variant",
-        )
-        .sort("case_id")
-    )
+def _per_case(log: _Log, calendar: WorkCalendar) -> pl.DataFrame:
+    per_day = calendar.minutes_per_day
+    return case_table(log.frame, log.kinds, log.starts, log.done, log.items, per_day)
 
 
 def complete_columns(events: pl.DataFrame) -> pl.DataFrame:
@@ -434,14 +343,13 @@ def observed_metrics(
     5.0
     """
     per_day = calendar.minutes_per_day
-    log = _prepare(events, calendar).lazy()
-    items, done = tables.item_table(log).lazy(), _completed(log).lazy()
-    cases = _per_case(log, items, done, calendar).collect()
-    lazy = cases.lazy()
+    log = _prepare(events, calendar)
+    cases = _per_case(log, calendar)
+    lazy, items, done = cases.lazy(), log.items.lazy(), log.done.lazy()
     summary, waits, bottlenecks, variants, workload = pl.collect_all(
         [
             tables.summary_table(lazy, [m.key for m in CASE_METRICS]),
-            tables.handoff_wait_table(log, items, per_day),
+            tables.handoff_wait_table(log.frame, log.kinds, log.items, per_day),
             tables.bottleneck_table(items, per_day),
             tables.variant_table(lazy),
             tables.workload_table(done, lazy),

@@ -1,20 +1,23 @@
-"""The per-version tables of the observed analysis, as lazy polars queries.
+"""The per-version tables of the observed analysis, and the work items they are built from.
 
-Each function takes the frames :mod:`boflyt.analysis.observed` prepares: ``log`` (the event log with
-an integer case code ``c``, ``kind`` as an enum and the working minute ``wm``), ``items`` (one
-row per work item, from :func:`item_table`), ``done`` (completed steps in case order) and
-``cases`` (one row per case). Text keys (step, lanes, org, process) travel as categoricals
-inside and come out as text. Call :func:`boflyt.analysis.observed.observed_metrics` rather than
-these
-directly.
+Each function takes the frames :mod:`boflyt.analysis.observed` prepares once per call: ``log``
+(the event log, each case's events together, with its case code ``c`` and the working minute
+``wm``) and ``kinds`` (each row's kind code), ``items`` (one row per work item, from
+:func:`item_table`), ``done`` (completed steps in case order) and ``cases`` (one row per case).
+Rows are matched by sortable integer keys and numpy's binary search; the tables themselves are
+lazy polars queries. Text keys (step, lanes, org, process) travel as categoricals inside and come
+out as text. Call :func:`boflyt.analysis.observed.observed_metrics` rather than these directly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+import numpy as np
 import polars as pl
 
+from boflyt.analysis.observed_cases import kind_code
 from boflyt.models.vocabulary import EventKind, RunStatus
 
 __all__ = [
@@ -26,70 +29,73 @@ __all__ = [
     "workload_table",
 ]
 
-_KIND = pl.col("kind")
-_HANDOFF = EventKind.HANDOFF.value
-_READY, _STARTED = EventKind.STEP_READY.value, EventKind.STEP_STARTED.value
-_DONE = EventKind.STEP_COMPLETED.value
+_Array = np.ndarray[Any, Any]
+_HANDOFF = kind_code(EventKind.HANDOFF)
+_ITEM_KINDS = tuple(
+    kind_code(kind)
+    for kind in (EventKind.STEP_READY, EventKind.STEP_STARTED, EventKind.STEP_COMPLETED)
+)
+"""The kinds of event an item has: ready, started, completed."""
 _ITEM_SPAN = 1 << 20
 _IMPLICIT = "implicit"
 """``detail`` of a step_started the engine adds when an item is completed without a begin: its
 time is the completion's, so the item is treated as having no start event."""
 _VERSION = pl.col("version").cast(pl.Int64)
 _VERSION_KEYS = ["process", "version"]
-_PAIR_SPAN = 1 << 32
 
 
-def item_table(log: pl.LazyFrame) -> pl.DataFrame:
-    """One row per work item: step, first seq, wait minutes and when it was begun.
+def item_table(log: pl.DataFrame, kinds: _Array) -> pl.DataFrame:
+    """One row per work item: c, step, first_seq, process, version, wait minutes and when it
+    was begun (``begun``), in the order of each item's first event.
 
-    Built by joining the ready, started and completed events on ``k`` = case code × 2²⁰ + item
-    number (the engine records each at most once per item); items without a ready event
-    (completed by the engine) come from their completion alone. A log in case order gives
-    sorted keys, which lets polars merge-join instead of building hash tables.
+    The ready, started and completed events of an item share the key ``k`` = case code × 2²⁰ +
+    item number (the engine records each at most once per item): a stable sort of the keys,
+    already in case order, brings each item's events together, and each kind's time is placed
+    in its item's slot. An item is one with a ready event, or (completed by the engine) with a
+    completion alone; its step, seq and version come from the first of those.
     """
-    kind, wm = _KIND, pl.col("wm")
-    item = pl.col("item").is_not_null()
-    key = (pl.col("c").cast(pl.Int64) * _ITEM_SPAN + pl.col("item").cast(pl.Int64)).alias("k")
-    row = (key, "c", "step", pl.col("seq").cast(pl.Int64), "process", _VERSION)
-    explicit = pl.col("detail").is_null() | (pl.col("detail").cast(pl.String) != _IMPLICIT)
-    ready, started, done = (
-        _flag_sorted(frame, "k")
-        for frame in pl.collect_all([
-            log.filter(item & (kind == _READY)).select(*row, wm.alias("ready")),
-            log.filter(item & (kind == _STARTED) & explicit).select(key, wm.alias("started")),
-            log.filter(item & (kind == _DONE)).select(
-                *row, wm.alias("completed"), pl.col("touch_minutes").cast(pl.Float64).alias("touch")
-            ),
-        ])
+    rows = _item_rows(log, kinds)
+    keys = log["c"].to_numpy()[rows].astype(np.int64) * _ITEM_SPAN
+    keys += log["item"].cast(pl.Int64).fill_null(0).to_numpy()[rows]
+    order = np.argsort(keys, kind="stable")
+    rows, keys = rows[order], keys[order]
+    slot = np.cumsum(np.r_[False, keys[1:] != keys[:-1]]) if len(keys) else keys
+    n = int(slot[-1]) + 1 if len(slot) else 0
+    kind = kinds[rows]
+    ready, started, done = (_place(slot, rows, kind == code, n) for code in _ITEM_KINDS)
+    first = np.where(ready >= 0, ready, done)
+    kept = np.flatnonzero(first >= 0)
+    kept = kept[np.argsort(first[kept], kind="stable")]
+    first, ready, started, done = first[kept], ready[kept], started[kept], done[kept]
+    wm = log["wm"].to_numpy()
+    times = [np.where(r >= 0, wm[r], np.nan) for r in (ready, started, done)]
+    touch = log["touch_minutes"].cast(pl.Float64).fill_null(0.0).to_numpy()[done]
+    waited = np.where(started >= 0, times[1] - times[0], times[2] - times[0] - touch)
+    queued = ready >= 0
+    begun = np.where(queued & (started >= 0), times[1], times[2])
+    return log.select("c", "step", pl.col("seq").cast(pl.Int64), "process", _VERSION)[
+        first
+    ].select(
+        "c", "step", pl.col("seq").alias("first_seq"), *_VERSION_KEYS,
+        pl.Series("wait", np.where(queued, np.maximum(waited, 0.0), np.nan)).fill_nan(None),
+        pl.Series("begun", begun).fill_nan(None),
     )  # fmt: skip
-    queued = ready.lazy().join(started.lazy(), on="k", how="left", maintain_order="left")
-    if ready["k"].flags["SORTED_ASC"]:  # a left join in left order keeps the order
-        queued = queued.with_columns(pl.col("k").set_sorted())
-    queued = queued.join(
-        done.lazy().select("k", "completed", "touch"), on="k", how="left", maintain_order="left"
-    )
-    automatic = done.lazy().join(ready.lazy().select("k"), on="k", how="anti")
-    waited = pl.coalesce(
-        pl.col("started") - pl.col("ready"),
-        pl.col("completed") - pl.col("ready") - pl.col("touch").fill_null(0.0),
-    )
-    kept: list[str | pl.Expr] = ["c", "step", pl.col("seq").alias("first_seq"), *_VERSION_KEYS]
-    return pl.concat([
-        queued.select(
-            *kept, waited.clip(lower_bound=0.0).alias("wait"),
-            pl.coalesce("started", "completed").alias("begun"),
-        ),
-        automatic.select(
-            *kept, pl.lit(None, pl.Float64).alias("wait"), pl.col("completed").alias("begun")
-        ),
-    ]).collect()  # fmt: skip
 
 
-def _flag_sorted(frame: pl.DataFrame, column: str) -> pl.DataFrame:
-    """``frame`` with ``column`` flagged as sorted when it is (checked, not assumed)."""
-    if frame[column].is_sorted():
-        return frame.with_columns(pl.col(column).set_sorted())
-    return frame
+def _item_rows(log: pl.DataFrame, kinds: _Array) -> _Array:
+    """The rows of ready, started (not implied at completion) and completed events with an
+    item number."""
+    implicit = log.select((pl.col("detail") == _IMPLICIT).fill_null(False)).to_series()
+    wanted = (kinds == _ITEM_KINDS[0]) | (kinds == _ITEM_KINDS[2])
+    wanted |= (kinds == _ITEM_KINDS[1]) & ~implicit.to_numpy()
+    return np.flatnonzero(wanted & log["item"].is_not_null().to_numpy())
+
+
+def _place(slot: _Array, rows: _Array, chosen: _Array, n: int) -> _Array:
+    """Per item slot, the row of the chosen kind's event, or -1."""
+    placed = np.full(n, -1, dtype=np.int64)
+    placed[slot[chosen]] = rows[chosen]
+    return placed
 
 
 def summary_table(cases: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
@@ -121,32 +127,24 @@ def summary_table(cases: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     return pl.concat(rows).sort(*_VERSION_KEYS, "_o").drop("_o")
 
 
-def handoff_wait_table(log: pl.LazyFrame, items: pl.LazyFrame, per_day: float) -> pl.LazyFrame:
+def handoff_wait_table(
+    log: pl.DataFrame, kinds: _Array, items: pl.DataFrame, per_day: float
+) -> pl.LazyFrame:
     """Working days from each handoff to the start of the next work item of its target step.
 
     The next item is the one of the same case and step with the smallest first ``seq`` after
-    the handoff's: an equi-join on (case, step) — a handful of items each — then the nearest.
-    (Case and step codes are both 32-bit, so ``pair`` packs them into one 64-bit key.)
+    the handoff's (:func:`_next_begun`); a handoff whose next item has not begun is left out.
     """
-    handed = (
-        log.filter(_KIND == _HANDOFF)
-        .with_row_index("h")
-        .select(
-            "h", "c", _cat("to_step").alias("step"), pl.col("seq").cast(pl.Int64),
-            _cat("from_lane"), _cat("to_lane"), "wm", "process", pl.col("version").cast(pl.Int64),
-        )
+    rows = np.flatnonzero(kinds == _HANDOFF)
+    handed = log[rows].select(
+        "c", _cat("to_step").alias("step"), pl.col("seq").cast(pl.Int64), _cat("from_lane"),
+        _cat("to_lane"), "wm", "process", _VERSION,
     )  # fmt: skip
-    pair = pl.col("c").cast(pl.UInt64) * _PAIR_SPAN + pl.col("step").to_physical().cast(pl.UInt64)
-    nearest = (
-        handed.select("h", pair.alias("pair"), "seq")
-        .join(items.select(pair.alias("pair"), "first_seq", "begun"), on="pair", how="inner")
-        .filter(pl.col("first_seq") > pl.col("seq"))
-        .group_by("h")
-        .agg(pl.col("begun").sort_by("first_seq").first())
-    )
+    begun = pl.Series("begun", _next_begun(handed, items)).fill_nan(None)
     days = (pl.col("begun") - pl.col("wm")) / per_day
     return (
-        handed.join(nearest, on="h", how="inner")
+        handed.lazy()
+        .with_columns(begun)
         .filter(pl.col("begun").is_not_null())
         .group_by(*_VERSION_KEYS, "from_lane", "to_lane")
         .agg(
@@ -161,6 +159,45 @@ def handoff_wait_table(log: pl.LazyFrame, items: pl.LazyFrame, per_day: float) -
             descending=[False, False, True, False, False],
         )
     )  # fmt: skip
+
+
+def _next_begun(handed: pl.DataFrame, items: pl.DataFrame) -> _Array:
+    """Per handoff (c, step, seq), when the item of the same case and step with the smallest
+    first seq after its seq was begun; NaN when there is none or it has not begun.
+
+    Items and handoffs get one sortable key each (:func:`_seq_keys`); a binary search of the
+    items' sorted keys finds each handoff's next item.
+    """
+    items = items.filter(pl.col("step").is_not_null())
+    if items.is_empty():
+        return np.full(handed.height, np.nan)
+    steps = [frame["step"].to_physical() for frame in (items, handed)]
+    known = np.sort(pl.concat(steps).unique().drop_nulls().to_numpy())
+    pairs = []
+    for frame, step in zip((items, handed), steps, strict=True):
+        rank = np.searchsorted(known, step.fill_null(0).to_numpy())
+        rank[step.is_null().to_numpy()] = len(known)  # matches no item
+        pairs.append(frame["c"].to_numpy().astype(np.int64) * (len(known) + 1) + rank)
+    seqs = [items["first_seq"].to_numpy(), handed["seq"].to_numpy()]
+    keys, hkeys = _seq_keys(pairs, seqs)
+    order = np.argsort(keys, kind="stable")
+    at = np.searchsorted(keys[order], hkeys, side="right")
+    inside = at < len(keys)
+    at = order[np.where(inside, at, 0)]
+    found = inside & (pairs[0][at] == pairs[1])
+    return np.where(found, items["begun"].to_numpy()[at], np.nan)
+
+
+def _seq_keys(pairs: list[_Array], seqs: list[_Array]) -> list[_Array]:
+    """pair × span + seq for each row: one key that sorts by pair, then seq; the seqs are
+    replaced by their ranks when such keys would not fit in 63 bits."""
+    every = np.concatenate(seqs).astype(np.int64)
+    every -= every.min(initial=0)
+    top = max(int(pair.max(initial=0)) for pair in pairs) + 1
+    if top * (int(every.max(initial=0)) + 2) >= 1 << 62:
+        every = np.unique(every, return_inverse=True)[1]
+    span, cut = int(every.max(initial=0)) + 2, len(seqs[0])
+    return [pairs[0] * span + every[:cut], pairs[1] * span + every[cut:]]
 
 
 def bottleneck_table(items: pl.LazyFrame, per_day: float) -> pl.LazyFrame:

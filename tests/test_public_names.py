@@ -52,7 +52,7 @@ _PINNED = {
     """,
     "boflyt.analysis": """
         accuracy calibration chain compare compare_text conformance design discovery draft follows
-        log_distance observed observed_tables outcomes report_data simulation step_pairs trends
+        log_distance observed observed_cases observed_tables outcomes report_data simulation step_pairs trends
         waste
     """,
     "boflyt.analysis.simulation": """
