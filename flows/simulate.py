@@ -277,7 +277,7 @@ def simulate_and_store(
             processes_dir=processes_dir, origin=origin, replace=replace,
         )  # fmt: skip
         return parts, summary.result(), stored.result()
-    except BaseException:
+    except Exception:
         for future in futures:
             future.wait()  # no chunk still storing while its rows are deleted
         discard_parts.submit(simulation_id).result()
