@@ -20,7 +20,7 @@ import polars as pl
 from boflyt.analysis import observed_tables as tables
 from boflyt.analysis.conformance import Conformance, conformance
 from boflyt.analysis.design import Metric
-from boflyt.analysis.observed_cases import case_table, run_starts
+from boflyt.analysis.observed_cases import case_table, kind_code, run_starts
 from boflyt.engine.calendar import DEFAULT_CALENDAR, WorkCalendar
 from boflyt.models.definition import Version
 from boflyt.models.events import EVENT_COLUMNS
@@ -220,14 +220,14 @@ class _Log:
 
     ``frame`` holds the columns the analysis reads, each case's events together in their log
     order, with the case code ``c`` (0, 1, … in that order) and the working minute ``wm`` in
-    place of ``at``; ``kinds`` is each row's kind code (:class:`EventKind`'s order, 255 for
-    a kind it lacks); ``starts`` each case's first row; ``done`` the completed steps in case
-    and ``seq`` order; ``items`` one row per work item
+    place of ``at``; ``rows`` the rows of each kind of event, by its code (:class:`EventKind`'s
+    order); ``starts`` each case's first row; ``done`` the completed steps in case and ``seq``
+    order; ``items`` one row per work item
     (:func:`~boflyt.analysis.observed_tables.item_table`).
     """
 
     frame: pl.DataFrame
-    kinds: np.ndarray[Any, Any]
+    rows: dict[int, np.ndarray[Any, Any]]
     starts: np.ndarray[Any, Any]
     done: pl.DataFrame
     items: pl.DataFrame
@@ -260,8 +260,9 @@ def _prepare(events: pl.DataFrame | pl.LazyFrame, calendar: WorkCalendar) -> _Lo
     frame = _grouped(_typed(events, _TEXT if lazy else ("step", "process")))
     frame = frame.select("c", working_minutes(frame["at"], calendar), pl.exclude("c", "at"))
     kinds = frame["kind"].to_physical().fill_null(255).to_numpy()
+    rows = {code: np.flatnonzero(kinds == code) for code in range(len(EventKind))}
     starts = run_starts(frame["c"].to_numpy())
-    return _Log(frame, kinds, starts, _completed(frame), tables.item_table(frame, kinds))
+    return _Log(frame, rows, starts, _completed(frame), tables.item_table(frame, rows))
 
 
 def _completed(log: pl.DataFrame) -> pl.DataFrame:
@@ -308,7 +309,7 @@ def per_case(
 
 def _per_case(log: _Log, calendar: WorkCalendar) -> pl.DataFrame:
     per_day = calendar.minutes_per_day
-    return case_table(log.frame, log.kinds, log.starts, log.done, log.items, per_day)
+    return case_table(log.frame, log.rows, log.starts, log.done, log.items, per_day)
 
 
 def complete_columns(events: pl.DataFrame) -> pl.DataFrame:
@@ -349,10 +350,12 @@ def observed_metrics(
     summary, waits, bottlenecks, variants, workload = pl.collect_all(
         [
             tables.summary_table(lazy, [m.key for m in CASE_METRICS]),
-            tables.handoff_wait_table(log.frame, log.kinds, log.items, per_day),
+            tables.handoff_wait_table(
+                log.frame, log.rows[kind_code(EventKind.HANDOFF)], log.items, per_day
+            ),
             tables.bottleneck_table(items, per_day),
             tables.variant_table(lazy),
-            tables.workload_table(done, lazy),
+            tables.workload_table(log.done, cases),
         ]
     )
     names = lazy.select("c", "case_id")

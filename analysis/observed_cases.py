@@ -11,6 +11,7 @@ over the rows it concerns, no join and no hash table per case. Call
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -59,7 +60,7 @@ def by_case(reduce: np.ufunc, codes: _Array, values: _Array, n: int, empty: floa
 
 def case_table(
     log: pl.DataFrame,
-    kinds: _Array,
+    kind_rows: Mapping[int, _Array],
     starts: _Array,
     done: pl.DataFrame,
     items: pl.DataFrame,
@@ -67,10 +68,11 @@ def case_table(
 ) -> pl.DataFrame:
     """One row per case, in case-code order: c, case_id, process, version, mode, status,
     lead_days, touch_minutes, waiting_days, handoffs, transactions, rework, variant (the
-    definitions are :data:`boflyt.analysis.observed.CASE_METRICS`)."""
+    definitions are :data:`boflyt.analysis.observed.CASE_METRICS`); ``kind_rows`` holds the
+    rows of each kind of event, by its code."""
     n = len(starts)
-    first, last, finished, cancelled = _span(log, kinds, starts)
-    handoffs = np.bincount(log["c"].to_numpy()[kinds == _HANDOFF], minlength=n)
+    first, last, finished, cancelled = _span(log, kind_rows, starts)
+    handoffs = np.bincount(log["c"].to_numpy()[kind_rows[_HANDOFF]], minlength=n)
     codes = done["c"].to_numpy()
     touch = by_case(np.add, codes, done["touch_minutes"].fill_null(0.0).to_numpy(), n, 0.0)
     extra = by_case(np.add, codes, done["transactions"].fill_null(0).to_numpy(), n, 0.0)
@@ -88,15 +90,14 @@ def case_table(
         "touch_minutes": touch, "waiting_days": waiting / per_day,
         "handoffs": handoffs.astype(np.int64),
         "transactions": handoffs.astype(np.int64) + extra.astype(np.int64),
-        "rework": _rework(done, n),
     })  # fmt: skip
     return (
         pl.concat([_identity(log, starts), figures], how="horizontal")
         .join(_variants(done), on="c", how="left")
         .select(
             "c", "case_id", "process", "version", "mode", status.alias("status"), "lead_days",
-            "touch_minutes", "waiting_days", "handoffs", "transactions", "rework",
-            pl.col("variant").fill_null(""),
+            "touch_minutes", "waiting_days", "handoffs", "transactions",
+            pl.col("rework").fill_null(0), pl.col("variant").fill_null(""),
         )
         .sort("case_id")
     )  # fmt: skip
@@ -110,51 +111,38 @@ def _identity(log: pl.DataFrame, starts: _Array) -> pl.DataFrame:
     ).select("c", "case_id", "process", "version", "mode")
 
 
-def _span(log: pl.DataFrame, kinds: _Array, starts: _Array) -> tuple[_Array, ...]:
+def _span(log: pl.DataFrame, kind_rows: Mapping[int, _Array], starts: _Array) -> tuple[_Array, ...]:
     """Each case's first and last working minute (case_started, and case_finished or
     case_cancelled, where it has them; else its first and last event), and whether it finished
     or was cancelled."""
     n, codes, wm = len(starts), log["c"].to_numpy(), log["wm"].to_numpy()
-    begin = kinds == _BEGIN
-    close = (kinds == _FINISH) | (kinds == _CANCEL)
+    begin = kind_rows[_BEGIN]
+    close = np.sort(np.concatenate([kind_rows[_FINISH], kind_rows[_CANCEL]]))
     first = by_case(np.minimum, codes[begin], wm[begin], n, np.nan)
     last = by_case(np.maximum, codes[close], wm[close], n, np.nan)
     if n:
         first = np.where(np.isnan(first), np.minimum.reduceat(wm, starts), first)
         last = np.where(np.isnan(last), np.maximum.reduceat(wm, starts), last)
     finished, cancelled = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    finished[codes[kinds == _FINISH]] = True
-    cancelled[codes[kinds == _CANCEL]] = True
+    finished[codes[kind_rows[_FINISH]]] = True
+    cancelled[codes[kind_rows[_CANCEL]]] = True
     return first, last, finished, cancelled
 
 
-def _rework(done: pl.DataFrame, n: int) -> _Array:
-    """Per case: the number of distinct steps it completed more than once.
-
-    Each completed step is a key case × steps + the step's rank among the log's steps; equal
-    keys lie together once sorted (a stable sort of keys already in case order is one pass).
-    """
-    steps = done["step"].to_physical()
-    known = np.sort(steps.unique().drop_nulls().to_numpy())
-    rank = np.searchsorted(known, steps.fill_null(0).to_numpy())
-    rank = np.where(steps.is_null().to_numpy(), len(known), rank)
-    keys = np.sort(done["c"].to_numpy().astype(np.int64) * (len(known) + 1) + rank, kind="stable")
-    heads = run_starts(keys)
-    repeated = heads[np.diff(heads, append=len(keys)) > 1]
-    return np.bincount(keys[repeated] // (len(known) + 1), minlength=n).astype(np.int64)
-
-
 def _variants(done: pl.DataFrame) -> pl.DataFrame:
-    """c, variant: each case's completed steps joined by "→"; each distinct sequence's text is
-    built once, not once per case."""
+    """c, variant, rework: each case's completed steps joined by "→", and the number of
+    distinct steps among them done more than once. Both are computed once per distinct
+    sequence of steps, not once per case."""
     text = pl.element().cast(pl.String)
+    distinct = done.lazy().group_by("c").agg("step").group_by("step").agg("c").with_row_index("v")
+    again = (
+        distinct.select("v", "step").explode("step").group_by("v", "step").len()
+        .filter(pl.col("len") > 1).group_by("v").agg(pl.len().cast(pl.Int64).alias("rework"))
+    )  # fmt: skip
     return (
-        done.lazy()
-        .group_by("c")
-        .agg(pl.col("step"))
-        .group_by("step")
-        .agg("c")
-        .select("c", pl.col("step").list.eval(text).list.join("→").alias("variant"))
+        distinct.select("v", "c", pl.col("step").list.eval(text).list.join("→").alias("variant"))
+        .join(again, on="v", how="left")
+        .select("c", "variant", pl.col("rework").fill_null(0))
         .explode("c")
         .collect()
     )

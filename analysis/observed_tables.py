@@ -2,16 +2,17 @@
 
 Each function takes the frames :mod:`boflyt.analysis.observed` prepares once per call: ``log``
 (the event log, each case's events together, with its case code ``c`` and the working minute
-``wm``) and ``kinds`` (each row's kind code), ``items`` (one row per work item, from
-:func:`item_table`), ``done`` (completed steps in case order) and ``cases`` (one row per case).
-Rows are matched by sortable integer keys and numpy's binary search; the tables themselves are
-lazy polars queries. Text keys (step, lanes, org, process) travel as categoricals inside and come
-out as text. Call :func:`boflyt.analysis.observed.observed_metrics` rather than these directly.
+``wm``), ``kind_rows`` (the rows of each kind, by kind code), ``items`` (one row per work
+item, from :func:`item_table`), ``done`` (completed steps in case order) and ``cases`` (one
+row per case). Rows are matched by sortable integer keys and numpy's binary search; the tables
+themselves are lazy polars queries. Text keys (step, lanes, org, process) travel as categoricals
+inside and come out as text. Call :func:`boflyt.analysis.observed.observed_metrics` rather than
+these directly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,6 @@ __all__ = [
 ]
 
 _Array = np.ndarray[Any, Any]
-_HANDOFF = kind_code(EventKind.HANDOFF)
 _ITEM_KINDS = tuple(
     kind_code(kind)
     for kind in (EventKind.STEP_READY, EventKind.STEP_STARTED, EventKind.STEP_COMPLETED)
@@ -44,58 +44,51 @@ _VERSION = pl.col("version").cast(pl.Int64)
 _VERSION_KEYS = ["process", "version"]
 
 
-def item_table(log: pl.DataFrame, kinds: _Array) -> pl.DataFrame:
+def item_table(log: pl.DataFrame, kind_rows: Mapping[int, _Array]) -> pl.DataFrame:
     """One row per work item: c, step, first_seq, process, version, wait minutes and when it
     was begun (``begun``), in the order of each item's first event.
 
-    The ready, started and completed events of an item share the key ``k`` = case code × 2²⁰ +
-    item number (the engine records each at most once per item): a stable sort of the keys,
-    already in case order, brings each item's events together, and each kind's time is placed
-    in its item's slot. An item is one with a ready event, or (completed by the engine) with a
-    completion alone; its step, seq and version come from the first of those.
+    The ready, started and completed events of an item share the key case code × 2²⁰ + item
+    number (the engine records each at most once per item): a stable sort of the keys brings
+    each item's events together, and each one's row is placed in its item's slot. An item is
+    one with a ready event, or (completed by the engine) with a completion alone; its step, seq
+    and version come from the first of those. ``kind_rows`` holds the rows of each kind.
     """
-    rows = _item_rows(log, kinds)
+    parts = _item_rows(log, kind_rows)
+    rows = np.concatenate(parts)
     keys = log["c"].to_numpy()[rows].astype(np.int64) * _ITEM_SPAN
-    keys += log["item"].cast(pl.Int64).fill_null(0).to_numpy()[rows]
+    keys += log["item"].gather(rows).cast(pl.Int64).to_numpy()
     order = np.argsort(keys, kind="stable")
+    which = np.repeat(np.arange(3), [len(part) for part in parts])[order]
     rows, keys = rows[order], keys[order]
     slot = np.cumsum(np.r_[False, keys[1:] != keys[:-1]]) if len(keys) else keys
-    n = int(slot[-1]) + 1 if len(slot) else 0
-    kind = kinds[rows]
-    ready, started, done = (_place(slot, rows, kind == code, n) for code in _ITEM_KINDS)
-    first = np.where(ready >= 0, ready, done)
+    placed = np.full((int(slot[-1]) + 1 if len(slot) else 0, 3), -1, dtype=np.int64)
+    placed[slot, which] = rows
+    first = np.where(placed[:, 0] >= 0, placed[:, 0], placed[:, 2])
     kept = np.flatnonzero(first >= 0)
     kept = kept[np.argsort(first[kept], kind="stable")]
-    first, ready, started, done = first[kept], ready[kept], started[kept], done[kept]
+    ready, started, done = placed[kept].T
     wm = log["wm"].to_numpy()
     times = [np.where(r >= 0, wm[r], np.nan) for r in (ready, started, done)]
-    touch = log["touch_minutes"].cast(pl.Float64).fill_null(0.0).to_numpy()[done]
+    touch = log["touch_minutes"].gather(done).cast(pl.Float64).fill_null(0.0).to_numpy()
     waited = np.where(started >= 0, times[1] - times[0], times[2] - times[0] - touch)
     queued = ready >= 0
     begun = np.where(queued & (started >= 0), times[1], times[2])
-    return log.select("c", "step", pl.col("seq").cast(pl.Int64), "process", _VERSION)[
-        first
-    ].select(
-        "c", "step", pl.col("seq").alias("first_seq"), *_VERSION_KEYS,
+    return log.select("c", "step", "seq", "process", "version")[first[kept]].select(
+        "c", "step", pl.col("seq").cast(pl.Int64).alias("first_seq"), "process", _VERSION,
         pl.Series("wait", np.where(queued, np.maximum(waited, 0.0), np.nan)).fill_nan(None),
         pl.Series("begun", begun).fill_nan(None),
     )  # fmt: skip
 
 
-def _item_rows(log: pl.DataFrame, kinds: _Array) -> _Array:
-    """The rows of ready, started (not implied at completion) and completed events with an
+def _item_rows(log: pl.DataFrame, kind_rows: Mapping[int, _Array]) -> list[_Array]:
+    """The rows of ready, started (not implied at completion) and completed events that have an
     item number."""
-    implicit = log.select((pl.col("detail") == _IMPLICIT).fill_null(False)).to_series()
-    wanted = (kinds == _ITEM_KINDS[0]) | (kinds == _ITEM_KINDS[2])
-    wanted |= (kinds == _ITEM_KINDS[1]) & ~implicit.to_numpy()
-    return np.flatnonzero(wanted & log["item"].is_not_null().to_numpy())
-
-
-def _place(slot: _Array, rows: _Array, chosen: _Array, n: int) -> _Array:
-    """Per item slot, the row of the chosen kind's event, or -1."""
-    placed = np.full(n, -1, dtype=np.int64)
-    placed[slot[chosen]] = rows[chosen]
-    return placed
+    numbered = log["item"].is_not_null().to_numpy()
+    ready, started, done = (kind_rows[code] for code in _ITEM_KINDS)
+    marked = log.select(pl.col("detail").gather(started) == _IMPLICIT).to_series()
+    implicit = marked.fill_null(False).to_numpy()
+    return [rows[numbered[rows]] for rows in (ready, started[~implicit], done)]
 
 
 def summary_table(cases: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
@@ -128,15 +121,16 @@ def summary_table(cases: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
 
 
 def handoff_wait_table(
-    log: pl.DataFrame, kinds: _Array, items: pl.DataFrame, per_day: float
+    log: pl.DataFrame, rows: _Array, items: pl.DataFrame, per_day: float
 ) -> pl.LazyFrame:
     """Working days from each handoff to the start of the next work item of its target step.
 
     The next item is the one of the same case and step with the smallest first ``seq`` after
     the handoff's (:func:`_next_begun`); a handoff whose next item has not begun is left out.
+    ``rows`` are the log's handoff events.
     """
-    rows = np.flatnonzero(kinds == _HANDOFF)
-    handed = log[rows].select(
+    read = ("c", "to_step", "seq", "from_lane", "to_lane", "wm", "process", "version")
+    handed = log.select(read)[rows].select(
         "c", _cat("to_step").alias("step"), pl.col("seq").cast(pl.Int64), _cat("from_lane"),
         _cat("to_lane"), "wm", "process", _VERSION,
     )  # fmt: skip
@@ -228,14 +222,19 @@ def variant_table(cases: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def workload_table(done: pl.LazyFrame, cases: pl.LazyFrame) -> pl.LazyFrame:
-    """process, version, org, touch minutes per finished case."""
-    finished = cases.filter(pl.col("status") == RunStatus.FINISHED.value)
-    counts = finished.group_by(_VERSION_KEYS).agg(pl.len().alias("_cases"))
+def workload_table(done: pl.DataFrame, cases: pl.DataFrame) -> pl.LazyFrame:
+    """process, version, org, touch minutes per finished case.
+
+    Each completed step's case is looked up by its code (``c``: 0, 1, …), not joined.
+    """
+    is_finished = pl.col("status") == RunStatus.FINISHED.value
+    closed = np.zeros(len(cases), dtype=bool)
+    closed[cases.filter(is_finished)["c"].to_numpy()] = True
+    counts = cases.lazy().filter(is_finished).group_by(_VERSION_KEYS).agg(pl.len().alias("_cases"))
     per_case = (pl.col("_touch") / pl.col("_cases")).alias("touch_minutes_per_case")
     return (
-        done.filter(pl.col("org").is_not_null())
-        .join(finished.select("c"), on="c", how="semi")
+        done.filter(pl.Series(closed[done["c"].to_numpy()]) & pl.col("org").is_not_null())
+        .lazy()
         .group_by(*_VERSION_KEYS, "org")
         .agg(pl.col("touch_minutes").sum().alias("_touch"))
         .with_columns(_text("process", "org"))
