@@ -37,7 +37,8 @@ _UNSTAFFED, _JOINT = -2, -1
 
 _Spec = tuple[int, float, float, float, float]
 """A compiled duration: (dist, low, high, mode, high - low); dist 0 fixed, 1 uniform, 2
-triangular. The event loop inlines the uniform case as ``low + u * span``."""
+triangular. The event loop inlines the fixed and uniform cases as ``low + u * span`` (a fixed
+duration's span is 0)."""
 
 
 def _draw(spec: _Spec, u: float) -> float:
@@ -229,7 +230,7 @@ class World:
                         busy_by[lane](1.0)
                         held = (free[lane].pop(),)
                     spec, u = touches[step], uniform()
-                    touch = spec[1] + u * spec[4] if spec[0] == 1 else _draw(spec, u)
+                    touch = spec[1] + u * spec[4] if spec[0] < 2 else _draw(spec, u)
                     # pushed and the next event popped at once: the same as push(), pop()
                     entry = pushpop(
                         heap, (t + touch, counter(), _TOUCHED, case, item, step, touch, held, t)
@@ -255,7 +256,13 @@ class World:
                         push(heap, after)
                     base, ready = start(case, t, 0, plan.start_org, counter())
                 else:
-                    actor = held[0] if len(held) == 1 else self.actor(step, held)
+                    actor = (
+                        held[0]
+                        if len(held) == 1
+                        else self.actor(step, held)
+                        if held
+                        else orgs[step]
+                    )
                     if not done[case]:
                         outcome, bands = choices[step]
                         if bands:  # a decision: the outcome whose cumulative band holds u
@@ -298,7 +305,7 @@ class World:
                         self.progress(finished)
                 for offset, target in ready:
                     spec, u = waits[target], uniform()
-                    wait = spec[1] + u * spec[4] if spec[0] == 1 else _draw(spec, u)
+                    wait = spec[1] + u * spec[4] if spec[0] < 2 else _draw(spec, u)
                     if wait > 0:
                         push(heap, (t + wait, counter(), _WAITED, case, base + offset, target,
                                     0.0, (), 0.0))  # fmt: skip
@@ -330,7 +337,7 @@ class World:
             actor = held[0] if len(held) == 1 else self.actor(step, held)
             self.driver.begin(case, item, step, t, actor, self.plan.org[step], 0)
         spec, u = self.plan.touch[step], self.uniform()
-        touch = spec[1] + u * spec[4] if spec[0] == 1 else _draw(spec, u)
+        touch = spec[1] + u * spec[4] if spec[0] < 2 else _draw(spec, u)
         heappush(self.heap, (t + touch, self.counter(), _TOUCHED, case, item, step, touch, held, t))
 
     def acquire(self, request: _Request, t: float) -> None:
