@@ -37,6 +37,12 @@ __all__ = [
 ]
 
 _DONE = EventKind.STEP_COMPLETED.value
+_ROW_KINDS = (
+    EventKind.CASE_STARTED, EventKind.STEP_READY, EventKind.STEP_STARTED,
+    EventKind.STEP_COMPLETED, EventKind.HANDOFF, EventKind.CASE_FINISHED,
+    EventKind.CASE_CANCELLED,
+)  # fmt: skip
+"""The kinds of event whose rows the analysis looks up."""
 _KINDS = pl.Enum([kind.value for kind in EventKind])
 _DAY_US = 86_400_000_000
 _BLOCK = 1 << 16
@@ -220,9 +226,9 @@ class _Log:
 
     ``frame`` holds the columns the analysis reads, each case's events together in their log
     order, with the case code ``c`` (0, 1, … in that order) and the working minute ``wm`` in
-    place of ``at``; ``rows`` the rows of each kind of event, by its code (:class:`EventKind`'s
-    order); ``starts`` each case's first row; ``done`` the completed steps in case and ``seq``
-    order; ``items`` one row per work item
+    place of ``at``; ``rows`` the rows of each kind of event in :data:`_ROW_KINDS`, by its
+    code (:class:`EventKind`'s order); ``starts`` each case's first row; ``done`` the completed
+    steps in case and ``seq`` order; ``items`` one row per work item
     (:func:`~boflyt.analysis.observed_tables.item_table`).
     """
 
@@ -260,7 +266,7 @@ def _prepare(events: pl.DataFrame | pl.LazyFrame, calendar: WorkCalendar) -> _Lo
     frame = _grouped(_typed(events, _TEXT if lazy else ("step", "process")))
     frame = frame.select("c", working_minutes(frame["at"], calendar), pl.exclude("c", "at"))
     kinds = frame["kind"].to_physical().fill_null(255).to_numpy()
-    rows = {code: np.flatnonzero(kinds == code) for code in range(len(EventKind))}
+    rows = {kind_code(kind): np.flatnonzero(kinds == kind_code(kind)) for kind in _ROW_KINDS}
     starts = run_starts(frame["c"].to_numpy())
     return _Log(frame, rows, starts, _completed(frame), tables.item_table(frame, rows))
 
