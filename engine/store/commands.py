@@ -51,7 +51,7 @@ from boflyt.engine.case.decide import (
     overdue_items,
 )
 from boflyt.engine.store import audit, outbox
-from boflyt.engine.store.db import read_scope, write_scope
+from boflyt.engine.store.db import SqliteTransaction, read_scope, write_scope
 from boflyt.engine.store.eventlog import append_frame, append_simulated, event_frame
 from boflyt.engine.store.pseudonym import ReferenceKey
 from boflyt.engine.store.queries import (
@@ -72,19 +72,19 @@ from boflyt.engine.store.statements import (
     PG_AUDITED_COMMAND,
     PG_COMMAND,
     PG_LOAD,
-    compare_and_set,
-    last_event,
+    SQLITE_LOAD,
+    SqliteTexts,
     pg_command_params,
     pg_json,
     pg_loaded,
     published_flow,
+    sqlite_loaded,
+    sqlite_write,
+    stored_flow,
     translate_errors,
     utc,
     write_events,
     write_items,
-)
-from boflyt.engine.store.statements import (
-    load_case as _load,  # a module name, so tests can patch it
 )
 from boflyt.engine.store.versions import get_version, outside_lanes, publish_version
 from boflyt.models.definition import LaneCatalog, Version
@@ -325,38 +325,65 @@ def _command(
     address: str | None = None,
     due: Mapping[int, dt.datetime] | None = None,
 ) -> CaseState:
-    """Run one command in one write transaction, its audit entry last (on PostgreSQL in one
-    read and one write statement, :func:`_pg_command`, unless outbox notices are subscribed);
+    """Run one command in one write transaction, its audit entry last (SQLite:
+    :func:`_sqlite_command`; PostgreSQL: one read and one write statement, :func:`_pg_command`);
     ``check_known``: check the organisation against the version's lanes (when no lane catalogue
     did already). The notices its events cause
-    (escalations, handoffs; :func:`boflyt.engine.store.outbox.notify_in`, ``due`` giving due
+    (escalations, handoffs; :func:`boflyt.engine.store.outbox.notices`, ``due`` giving due
     dates of escalated items) are queued in the same transaction."""
     now = utc(now)
-    if engine.dialect.name == "postgresql" and not outbox.recipients_of(engine):
-        return translate_errors(
-            lambda: _pg_command(engine, case_id, command, now, clock, check_known, address)
-        )
+    if engine.dialect.name == "sqlite":
+        return translate_errors(lambda: _sqlite_command(engine, case_id, command, now, clock,
+                                                        check_known, address, due))  # fmt: skip
+    return translate_errors(
+        lambda: _pg_command(engine, case_id, command, now, clock, check_known, address, due)
+    )
 
-    def run() -> CaseState:
-        with write_scope(engine) as conn:
-            state, row_version, mode, simulation_id = _load(conn, case_id)
-            flow = published_flow(conn, state.process, state.version, state.content_hash)
-            _check_org(flow, command, state.case_id, check_known)
-            decision = decide(flow, state, command, now=now)
-            last, last_hash = last_event(conn, case_id, state.seq)
-            present = utc(clock())
-            bounds.check_time(now, last=last, present=present)
-            compare_and_set(conn, decision.state, row_version)
-            write_items(conn, case_id, state.items, decision.state.items)
-            hashes = audit.chain_events(decision.events, decision.state, mode, simulation_id,
-                                        last_hash or audit.GENESIS)  # fmt: skip
-            write_events(conn, decision.events, decision.state, mode, simulation_id, hashes)
-            if mode is Mode.LIVE and simulation_id is None:
-                outbox.notify_in(conn, decision.events, decision.state, now=now, due=due)
-                audit.record_in(conn, **_audit_fields(command, decision.state, present, address))
-            return decision.state
 
-    return translate_errors(run)
+def _sqlite_command(
+    engine: Engine,
+    case_id: str,
+    command: BeginStep | CompleteStep | CancelCase | Escalate,
+    now: dt.datetime,
+    clock: Clock,
+    check_known: bool,
+    address: str | None,
+    due: Mapping[int, dt.datetime] | None,
+) -> CaseState:
+    """:func:`_command` on SQLite: the same transaction, its statements run on the driver's
+    connection (:func:`~boflyt.engine.store.statements.sqlite_write`): one read of the case,
+    its work items, last event and the audit log's head, then the compare-and-set and one
+    insert each of work items, events, notices (when subscribed) and the audit entry."""
+    with SqliteTransaction(engine) as driver:
+        row = driver.execute(SQLITE_LOAD, (case_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no case {case_id}")
+        state, row_version, mode, simulation_id, last, last_hash, head = sqlite_loaded(row)
+        key = (state.process, state.version)
+        flow = stored_flow(engine, *key, state.content_hash,
+                           lambda: driver.execute(_SQLITE_VERSION, key).fetchone())  # fmt: skip
+        _check_org(flow, command, state.case_id, check_known)
+        decision = decide(flow, state, command, now=now)
+        present = utc(clock())
+        bounds.check_time(now, last=last, present=present)
+        texts = SqliteTexts()
+        hashes = audit.chain_events(decision.events, decision.state, mode, simulation_id,
+                                    last_hash or audit.GENESIS, texts)  # fmt: skip
+        sqlite_write(driver, decision.state, row_version, state.items, decision.events, mode,
+                     simulation_id, hashes, texts)  # fmt: skip
+        if mode is Mode.LIVE and simulation_id is None:
+            notices = outbox.notices(engine, decision.events, decision.state, due=due)
+            if notices:
+                outbox.enqueue_sqlite(driver, notices, now=now)
+            fields = audit.entry_fields(**_audit_fields(command, decision.state, present,
+                                                        address))  # fmt: skip
+            audit.append_sqlite(driver, fields, head, texts)
+        return decision.state
+
+
+_SQLITE_VERSION = (
+    "SELECT canonical, outside_lanes FROM published_version WHERE process = ? AND version = ?"
+)
 
 
 _AUDIT_RETRIES = 100
@@ -371,12 +398,13 @@ def _pg_command(
     clock: Clock,
     check_known: bool,
     address: str | None,
+    due: Mapping[int, dt.datetime] | None,
 ) -> CaseState:
     """:func:`_command` on PostgreSQL in two statements, each its own transaction (autocommit):
     read the case (:data:`~boflyt.engine.store.statements.PG_LOAD`), decide, and write it all
-    (:data:`~boflyt.engine.store.statements.PG_AUDITED_COMMAND`), the compare-and-set on
-    ``row_version`` guarding every other row it writes. Used when no outbox notices are queued
-    (:func:`boflyt.engine.store.outbox.notify_in` runs in the transactional path).
+    (:data:`~boflyt.engine.store.statements.PG_AUDITED_COMMAND`: case row, work items, events,
+    outbox notices and audit entry), the compare-and-set on ``row_version`` guarding every
+    other row it writes.
 
     The audit entry is numbered and hashed here after the chain's head this process last saw
     (:func:`boflyt.engine.store.audit.chain_head`); when another append took that number the
@@ -384,13 +412,44 @@ def _pg_command(
     it now is. The advisory lock of :func:`~boflyt.engine.store.audit.record_in` is taken in the
     statement, after the case's row, so appends in open transactions elsewhere stay ordered.
     """
+    try:
+        return _pg_once(engine, case_id, command, now, clock, check_known, address, due)
+    except _Broken:  # the pooled connection had died (a restarted server: all of them)
+        engine.dispose()  # so the pool starts anew; nothing was written: once more
+        return _pg_once(engine, case_id, command, now, clock, check_known, address, due)
+
+
+class _Broken(Exception):
+    """The command's first statement found its connection dead (the server restarted, or
+    dropped it): it read nothing and wrote nothing."""
+
+
+def _pg_once(
+    engine: Engine,
+    case_id: str,
+    command: BeginStep | CompleteStep | CancelCase | Escalate,
+    now: dt.datetime,
+    clock: Clock,
+    check_known: bool,
+    address: str | None,
+    due: Mapping[int, dt.datetime] | None,
+) -> CaseState:
+    """One try of :func:`_pg_command`; :class:`_Broken` when its read found the connection
+    dead (the pool pings only connections idle a while: :data:`.db.PG_PING_IDLE_S`)."""
     database = engine.url.render_as_string(hide_password=True)
     with engine.connect() as conn:
         driver = conn.connection.driver_connection
         assert driver is not None
-        driver.autocommit = True
         try:
-            state, row_version, mode, simulation_id, last, last_hash = _pg_load(driver, case_id)
+            try:
+                driver.autocommit = True
+                loaded = _pg_load(driver, case_id)
+            except psycopg.OperationalError as exc:
+                if not driver.broken:
+                    raise
+                conn.invalidate()
+                raise _Broken from exc
+            state, row_version, mode, simulation_id, last, last_hash = loaded
             flow = published_flow(conn, state.process, state.version, state.content_hash)
             _check_org(flow, command, state.case_id, check_known)
             decision = decide(flow, state, command, now=now)
@@ -398,16 +457,23 @@ def _pg_command(
             bounds.check_time(now, last=last, present=present)
             hashes = audit.chain_events(decision.events, decision.state, mode, simulation_id,
                                         last_hash or audit.GENESIS)  # fmt: skip
+            live = mode is Mode.LIVE and simulation_id is None
+            notices = (
+                outbox.notices(engine, decision.events, decision.state, due=due) if live else []
+            )
+            rows = outbox.notice_rows(notices, now=now)
             params = pg_command_params(decision.state, row_version, state.items,
-                                       decision.events, mode, simulation_id, hashes)  # fmt: skip
-            if mode is not Mode.LIVE or simulation_id is not None:
+                                       decision.events, mode, simulation_id, hashes,
+                                       rows)  # fmt: skip
+            if not live:
                 written = driver.execute(PG_COMMAND, params, prepare=True).fetchone()[0]
             else:
                 fields = audit.entry_fields(**_audit_fields(command, decision.state, present,
                                                             address))  # fmt: skip
                 written = _pg_audited(driver, database, params, fields)
         finally:
-            driver.autocommit = False
+            if not driver.closed:
+                driver.autocommit = False
     if written != 1:
         raise ConflictError(f"case {case_id} was changed by someone else; reload and retry")
     return decision.state

@@ -26,9 +26,11 @@ from __future__ import annotations
 import importlib
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,9 +42,11 @@ from boflyt.models.errors import StoreError
 
 __all__ = [
     "HEAD",
+    "PG_PING_IDLE_S",
     "READ_ONLY",
     "REVISIONS",
     "VERSION_TABLE",
+    "SqliteTransaction",
     "StoreRevision",
     "create_schema",
     "make_engine",
@@ -109,12 +113,41 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
-        return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+        server = sa.create_engine(url, **kwargs)
+        sa.event.listen(server, "checkin", _idle_from)
+        sa.event.listen(server, "checkout", partial(_ping_if_idle, server.dialect))
+        return server
     engine = sa.create_engine(url, **kwargs)
     _create_private(sqlite_path(engine))
     sa.event.listen(engine, "connect", _sqlite_connect)
     sa.event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+PG_PING_IDLE_S = 10.0
+"""A pooled PostgreSQL connection idle longer than this is pinged when checked out (one round
+trip); one used more recently is not (SQLAlchemy's ``pool_pre_ping`` pings every checkout, a
+third of a command's round trips). A connection that broke within that time fails its first
+statement: a case command then runs again once on a new connection
+(:func:`boflyt.engine.store.commands.complete_step`), and SQLAlchemy drops the pool's older
+connections."""
+
+
+def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info["idle_from"] = time.monotonic()
+
+
+def _ping_if_idle(dialect: sa.Dialect, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that waited in the pool longer than :data:`PG_PING_IDLE_S`; a dead
+    one is replaced (the pool retries the checkout on a ``DisconnectionError``)."""
+    idle_from = record.info.get("idle_from")
+    if idle_from is None or time.monotonic() - idle_from < PG_PING_IDLE_S:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except psycopg.Error as exc:
+        raise sa.exc.DisconnectionError(f"a pooled connection died while idle: {exc}") from exc
 
 
 def sqlite_path(engine: Engine) -> Path | None:
@@ -384,6 +417,44 @@ def write_scope(engine: Engine) -> Iterator[Connection]:
     """One write transaction (``BEGIN IMMEDIATE`` on SQLite): commit, or roll back on error."""
     with engine.begin() as connection:
         yield connection
+
+
+class SqliteTransaction:
+    """:func:`write_scope` on the SQLite driver's own connection, for a command's statements run
+    straight on it: ``BEGIN IMMEDIATE``, then ``COMMIT``, or ``ROLLBACK`` on any error (the
+    pool's connection, checked out and back as a :func:`write_scope` would). A class, not a
+    generator: a command pays for its transaction's scope once, not for a generator's frames."""
+
+    __slots__ = ("_driver", "_pooled")
+
+    def __init__(self, engine: Engine) -> None:
+        self._pooled = engine.raw_connection()
+        driver = self._pooled.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        self._driver = driver
+
+    def __enter__(self) -> sqlite3.Connection:
+        try:
+            self._driver.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._pooled.close()
+            raise
+        return self._driver
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        driver = self._driver
+        try:
+            if kind is None:
+                try:
+                    driver.execute("COMMIT")
+                except BaseException:
+                    if driver.in_transaction:
+                        driver.execute("ROLLBACK")
+                    raise
+            elif driver.in_transaction:
+                driver.execute("ROLLBACK")
+        finally:
+            self._pooled.close()
 
 
 @contextmanager

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sqlite3
 import uuid
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
@@ -46,6 +47,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from boflyt.engine.case.state import CaseState
 from boflyt.engine.store.db import read_scope, write_scope
+from boflyt.engine.store.statements import OUTBOX_COLUMNS
 from boflyt.models.events import Event
 from boflyt.models.tables import OutboxRow
 from boflyt.models.vocabulary import EventKind, NoticeKind, OutboxStatus
@@ -58,6 +60,7 @@ __all__ = [
     "backoff",
     "claim",
     "enqueue_in",
+    "enqueue_sqlite",
     "list_outbox",
     "mark_committing",
     "mark_failed",
@@ -65,6 +68,8 @@ __all__ = [
     "mark_sent",
     "mark_uncertain",
     "message_id",
+    "notice_rows",
+    "notices",
     "notify_in",
     "recipients_of",
     "recover",
@@ -182,10 +187,9 @@ def recipients_of(engine: Engine) -> Mapping[str, Recipient]:
     return _subscribed.get(engine, {})
 
 
-def enqueue_in(conn: Connection, notice: Notice, *, now: dt.datetime) -> bool:
-    """Queue ``notice`` in the caller's transaction; False when its dedupe key is queued already."""
+def _values(notice: Notice, now: dt.datetime) -> dict[str, Any]:
     key = notice.dedupe_key
-    values: dict[str, Any] = {
+    return {
         "dedupe_key": key,
         "kind": notice.kind.value,
         "org": notice.org,
@@ -200,9 +204,41 @@ def enqueue_in(conn: Connection, notice: Notice, *, now: dt.datetime) -> bool:
         "next_attempt_at": now,
         "message_id": message_id(key),
     }
+
+
+def enqueue_in(conn: Connection, notice: Notice, *, now: dt.datetime) -> bool:
+    """Queue ``notice`` in the caller's transaction; False when its dedupe key is queued already."""
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(OUTBOX_TABLE).values(**values).on_conflict_do_nothing()
+    statement = insert(OUTBOX_TABLE).values(**_values(notice, now)).on_conflict_do_nothing()
     return bool(conn.execute(statement).rowcount == 1)
+
+
+def notice_rows(notices: Iterable[Notice], *, now: dt.datetime) -> list[dict[str, Any]]:
+    """The outbox rows of ``notices`` queued at ``now``, by :data:`OUTBOX_COLUMNS` (a PostgreSQL
+    command writes them in its one statement)."""
+    return [_values(notice, now) for notice in notices]
+
+
+_SQLITE_ENQUEUE = (
+    f"INSERT INTO outbox ({', '.join(OUTBOX_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(OUTBOX_COLUMNS))}) ON CONFLICT DO NOTHING"
+)
+
+
+def enqueue_sqlite(
+    driver: sqlite3.Connection, notices: Iterable[Notice], *, now: dt.datetime
+) -> int:
+    """:func:`enqueue_in` of each of ``notices`` on the SQLite driver's connection, in its open
+    transaction (a command's own path); how many were queued."""
+    queued = 0
+    for notice in notices:
+        values = _values(notice, now)
+        for name in ("due_at", "created_at", "next_attempt_at"):  # SQLAlchemy's DATETIME text
+            at = values[name]
+            values[name] = None if at is None else at.isoformat(" ", "microseconds")
+        row = [values[name] for name in OUTBOX_COLUMNS]
+        queued += driver.execute(_SQLITE_ENQUEUE, row).rowcount
+    return queued
 
 
 def notify_in(
@@ -220,15 +256,22 @@ def notify_in(
     (:func:`subscribe`). ``due`` gives the due date of escalated or reminded items. Returns how
     many were queued; with nobody subscribed it reads nothing and returns 0.
     """
-    recipients = _subscribed.get(conn.engine)
+    return sum(enqueue_in(conn, n, now=now) for n in notices(conn.engine, events, state, due=due))
+
+
+def notices(
+    engine: Engine,
+    events: Iterable[Event],
+    state: CaseState,
+    *,
+    due: Mapping[int, dt.datetime] | None = None,
+) -> list[Notice]:
+    """The notices :func:`notify_in` queues for ``events``: none when nobody is subscribed."""
+    recipients = _subscribed.get(engine)
     if not recipients:
-        return 0
-    queued = 0
-    for event in events:
-        notice = _notice(event, state, recipients, due or {})
-        if notice is not None and enqueue_in(conn, notice, now=now):
-            queued += 1
-    return queued
+        return []
+    found = (_notice(event, state, recipients, due or {}) for event in events)
+    return [notice for notice in found if notice is not None]
 
 
 _KINDS = {

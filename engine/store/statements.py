@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -48,11 +49,15 @@ __all__ = [
     "ITEM_FIELDS",
     "ITEM_TABLE",
     "LOG_COLUMNS",
+    "OUTBOX_COLUMNS",
     "PG_AUDITED_COMMAND",
     "PG_COMMAND",
     "PG_LOAD",
     "SIMULATION_TABLE",
+    "SQLITE_AUDIT",
+    "SQLITE_LOAD",
     "VERSION_TABLE",
+    "SqliteTexts",
     "compare_and_set",
     "execute",
     "last_event",
@@ -62,7 +67,10 @@ __all__ = [
     "pg_loaded",
     "published_flow",
     "published_hash",
+    "sqlite_loaded",
     "sqlite_text",
+    "sqlite_write",
+    "stored_flow",
     "translate_errors",
     "utc",
     "write_events",
@@ -78,7 +86,7 @@ VERSION_TABLE: sa.Table = PublishedVersion.__table__  # type: ignore[attr-define
 SIMULATION_TABLE: sa.Table = SimulationRun.__table__  # type: ignore[attr-defined]
 AUDIT_TABLE: sa.Table = AuditEntry.__table__  # type: ignore[attr-defined]
 ITEM_FIELDS = ("started_at", "done_at", "actor", "org", "outcome", "touch_minutes", "escalated")
-_FLOWS: dict[tuple[sa.URL, str, int, str], Flow] = {}
+_FLOWS: dict[tuple[str, str, int, str], Flow] = {}
 """Compiled flows by (engine, process, version, content hash)."""
 
 
@@ -116,19 +124,37 @@ def published_hash(conn: Connection, process: str, number: int) -> str | None:
 
 def published_flow(conn: Connection, process: str, number: int, content_hash: str) -> Flow:
     """The compiled flow of the stored version (cached per engine); the YAML is not read."""
-    key = (conn.engine.url, process, number, content_hash)
+    key = {"p": process, "n": number}
+    return stored_flow(conn.engine, process, number, content_hash,
+                       lambda: conn.execute(_STORED, key).one_or_none())  # fmt: skip
+
+
+_STORED = sa.select(VERSION_TABLE.c.canonical, VERSION_TABLE.c.outside_lanes).where(
+    VERSION_TABLE.c.process == sa.bindparam("p"), VERSION_TABLE.c.version == sa.bindparam("n")
+)
+_URLS: weakref.WeakKeyDictionary[sa.Engine, str] = weakref.WeakKeyDictionary()
+"""Each engine's URL as text: the flow cache's key (hashing a URL renders it every time)."""
+
+
+def stored_flow(
+    engine: sa.Engine, process: str, number: int, content_hash: str,
+    read: Callable[[], Sequence[Any] | None],
+) -> Flow:  # fmt: skip
+    """:func:`published_flow` with the version's row (canonical JSON, outside lanes) read by
+    ``read`` when the flow is not cached yet."""
+    url = _URLS.get(engine)
+    if url is None:
+        url = _URLS[engine] = engine.url.render_as_string(hide_password=False)
+    key = (url, process, number, content_hash)
     flow = _FLOWS.get(key)
     if flow is None:
-        query = sa.select(VERSION_TABLE.c.canonical, VERSION_TABLE.c.outside_lanes).where(
-            VERSION_TABLE.c.process == process, VERSION_TABLE.c.version == number
-        )
-        row = conn.execute(query).one_or_none()
+        row = read()
         if row is None:
             raise NotFoundError(f"{process}@v{number} is not published in this store")
-        version = Version.model_validate_json(row.canonical)
+        version = Version.model_validate_json(row[0])
         if version.content_hash != content_hash:
             raise StoreError(f"{process}@v{number}: stored content does not match {content_hash}")
-        outside = frozenset(filter(None, row.outside_lanes.split(",")))
+        outside = frozenset(filter(None, row[1].split(",")))
         flow = _FLOWS[key] = compile_flow(version, outside)
     return flow
 
@@ -338,6 +364,159 @@ def write_events(
         execute(conn, "insert_event", rows)
 
 
+# --------------------------------------------------------------------------- SQLite commands
+# A command on SQLite runs on the driver's connection inside BEGIN IMMEDIATE
+# (:func:`boflyt.engine.store.db.sqlite_writing`): one read (the case row, its work items as
+# JSON, its last event's time and hash and the audit log's last entry), then the compare-and-set
+# and one insert each of work items, events and audit entry, each statement written once here
+# with positional parameters and kept prepared by the driver's statement cache.
+
+
+def _insert(table: str, columns: Sequence[str], rows: int = 1) -> str:
+    values = ", ".join([f"({', '.join('?' * len(columns))})"] * rows)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"
+
+
+_SQLITE_ITEMS = ", ".join(f"w.{name}" for name in ITEM_COLUMNS)
+SQLITE_LOAD = f"""SELECT c.id, c.process, c.version, c.content_hash, c.status, c.arrivals,
+c.last_seq, c.started_at, c.finished_at, c.row_version, c.mode, c.simulation_id,
+(SELECT json_group_array(json_array({_SQLITE_ITEMS})) FROM work_item w WHERE w.case_id = c.id),
+e.at, e.entry_hash, a.seq, a.entry_hash
+FROM case_run c LEFT JOIN event e ON e.case_id = c.id AND e.seq = c.last_seq
+LEFT JOIN (SELECT seq, entry_hash FROM audit_entry ORDER BY seq DESC LIMIT 1) a ON 1
+WHERE c.id = ?"""
+"""A case's row, work items (JSON arrays in :data:`ITEM_COLUMNS` order), last event's time and
+hash, and the audit log's last number and hash (NULL when empty)."""
+_SQLITE_CAS = (
+    "UPDATE case_run SET row_version = row_version + 1, last_seq = ?, arrivals = ? "
+    "WHERE id = ? AND row_version = ?"
+)  # the case stays running: leave the indexed status column alone
+_SQLITE_CAS_CLOSE = (
+    "UPDATE case_run SET row_version = row_version + 1, last_seq = ?, arrivals = ?, "
+    "status = ?, finished_at = ? WHERE id = ? AND row_version = ?"
+)
+_UPSERT_SET = " ON CONFLICT (case_id, number) DO UPDATE SET " + ", ".join(
+    f"{name} = excluded.{name}" for name in _ITEM_UPDATED
+)
+_EVENT_ROW = (*LOG_COLUMNS, "entry_hash")
+OUTBOX_COLUMNS = (
+    "dedupe_key", "kind", "org", "case_id", "process", "version", "step", "due_at", "created_at",
+    "status", "attempts", "next_attempt_at", "message_id",
+)  # fmt: skip
+"""The columns a notice is queued with (the rest start empty)."""
+SQLITE_AUDIT = _insert("audit_entry", AUDIT_COLUMNS)
+"""The audit entry's insert: parameters in :data:`AUDIT_COLUMNS` order."""
+_SQLITE_ROWS: dict[tuple[str, int], str] = {}
+"""The insert (upsert) of ``n`` work items or events in one statement, by table and ``n``."""
+
+
+def _rows_sql(table: str, rows: int) -> str:
+    sql = _SQLITE_ROWS.get((table, rows))
+    if sql is None:
+        if table == "event":
+            sql = _insert(table, _EVENT_ROW, rows)
+        else:
+            sql = _insert(table, ("case_id", *ITEM_COLUMNS), rows) + _UPSERT_SET
+        _SQLITE_ROWS[table, rows] = sql
+    return sql
+
+
+def sqlite_loaded(
+    row: Sequence[Any],
+) -> tuple[CaseState, int, Mode, str | None, Any, str | None, tuple[int, str] | None]:
+    """:data:`SQLITE_LOAD`'s row as (state, row_version, mode, simulation id, last event's time,
+    last event's hash, the audit log's last number and hash or None)."""
+    (case, process, version, content_hash, status, arrivals, seq, started, finished,
+     row_version, mode, simulation_id, items, last_at, last_hash, a_seq, a_hash) = row  # fmt: skip
+    when = _Times()
+    state = CaseState(
+        case, process, version, content_hash, _RUN_STATUS[status],
+        tuple(
+            WorkItem(n, step, _ITEM_STATUS[st], when[ready], when[begun], when[done], actor,
+                     org, outcome, None if touch is None else float(touch), bool(escalated))
+            for n, step, st, ready, begun, done, actor, org, outcome, touch, escalated
+            in sorted(json.loads(items))
+        ),
+        tuple((join, tuple(sources)) for join, sources in json.loads(arrivals)), seq,
+        when[started], when[finished],
+    )  # fmt: skip
+    head = None if a_seq is None else (a_seq, a_hash)
+    return state, row_version, _MODE[mode], simulation_id, when[last_at], last_hash, head
+
+
+class _Times(dict[Any, Any]):
+    """One case's stored times read as datetimes, each text parsed once (a step's completion
+    time is the next step's ready time, stored twice)."""
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, text: str) -> dt.datetime:
+        found = self[text] = dt.datetime.fromisoformat(text)
+        return found
+
+
+_RUN_STATUS = {member.value: member for member in RunStatus}
+_ITEM_STATUS = {member.value: member for member in ItemStatus}
+_MODE = {member.value: member for member in Mode}
+"""Each vocabulary's members by stored text (a look-up here costs a tenth of ``Mode(text)``)."""
+
+
+class SqliteTexts(dict[dt.datetime | None, str | None]):
+    """:func:`sqlite_text` of one command's times, each formatted once (its rows repeat the
+    command's time; formatting a datetime costs 20-50 times a dictionary look-up)."""
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, value: dt.datetime) -> str | None:
+        found = self[value] = sqlite_text(value)
+        return found
+
+
+def sqlite_write(
+    driver: sqlite3.Connection,
+    state: CaseState,
+    row_version: int,
+    old: tuple[WorkItem, ...],
+    events: Sequence[Event],
+    mode: Mode,
+    simulation_id: str | None,
+    hashes: Sequence[str | None] | None,
+    text: SqliteTexts,
+) -> None:
+    """Write a command's case row (compare-and-set), changed work items and events in the open
+    transaction of ``driver`` (``text``: the command's times as text); :class:`ConflictError`
+    when the case changed since it was read."""
+    arrivals = json.dumps(state.arrivals)
+    if state.status is RunStatus.RUNNING:
+        cursor = driver.execute(_SQLITE_CAS, (state.seq, arrivals, state.case_id, row_version))
+    else:  # commands only run on running cases: this one closed it
+        cursor = driver.execute(_SQLITE_CAS_CLOSE, (
+            state.seq, arrivals, str(state.status), text[state.finished_at],
+            state.case_id, row_version))  # fmt: skip
+    if cursor.rowcount != 1:
+        raise ConflictError(f"case {state.case_id} was changed by someone else; reload and retry")
+    case_id, n_old = state.case_id, len(old)
+    items = [
+        v
+        for n, i in enumerate(state.items)
+        if n >= n_old or i is not old[n]
+        for v in (case_id, i[0], i[1], str(i[2]), text[i[3]], text[i[4]], text[i[5]], *i[6:])
+    ]  # fmt: skip
+    if items:
+        driver.execute(_rows_sql("work_item", len(items) // (len(ITEM_COLUMNS) + 1)), items)
+    if events:
+        chain = hashes if hashes is not None else [None] * len(events)
+        extra = (state.process, state.version, str(mode), simulation_id)
+        values = [  # str() of a vocabulary's member is its text (StrEnum): 5x .value's speed
+            v
+            for e, entry_hash in zip(events, chain, strict=True)
+            for v in (*e[:2], str(e[2]), text[e[3]], *e[4:], *extra, entry_hash)
+        ]
+        driver.execute(_rows_sql("event", len(events)), values)
+
+
 # --------------------------------------------------------------------------- PostgreSQL commands
 # A command on PostgreSQL is two statements in autocommit, each one round trip and each prepared
 # on the server once per connection: one read (the case row, its work items as JSON and its
@@ -356,9 +535,6 @@ e.at, e.entry_hash
 FROM case_run c LEFT JOIN event e ON e.case_id = c.id AND e.seq = c.last_seq
 WHERE c.id = %(case_id)s"""
 """A case's row, work items (JSON arrays in :data:`ITEM_COLUMNS` order) and last event."""
-
-
-_EVENT_ROW = (*LOG_COLUMNS, "entry_hash")
 
 
 def _columns(names: Sequence[str]) -> str:
@@ -380,6 +556,11 @@ _PG_WRITE = f"""WITH {{head}}cas AS (
   INSERT INTO event ({", ".join(_EVENT_ROW)})
   SELECT {_columns(_EVENT_ROW)}
   FROM cas, jsonb_populate_recordset(NULL::event, %(events)s::jsonb) AS r
+), notices AS (
+  INSERT INTO outbox ({", ".join(OUTBOX_COLUMNS)})
+  SELECT {_columns(OUTBOX_COLUMNS)}
+  FROM cas, jsonb_populate_recordset(NULL::outbox, %(notices)s::jsonb) AS r
+  ON CONFLICT DO NOTHING
 )"""
 _PG_HEAD = """head AS (
   SELECT %(a_seq)s::integer = 1 OR EXISTS (SELECT 1 FROM audit_entry
@@ -441,8 +622,10 @@ def pg_command_params(
     mode: Mode,
     simulation_id: str | None,
     hashes: Sequence[str | None] | None,
+    notices: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The parameters of :data:`PG_COMMAND` (the audit entry's are added apart)."""
+    """The parameters of :data:`PG_COMMAND` (the audit entry's are added apart); ``notices``
+    are outbox rows (:func:`boflyt.engine.store.outbox.notice_rows`) queued with the events."""
     closed = state.status is not RunStatus.RUNNING
     params: dict[str, Any] = {
         "case_id": state.case_id, "read": row_version, "last_seq": state.seq,
@@ -464,4 +647,5 @@ def pg_command_params(
     ]
     params["items"] = json.dumps(items)
     params["events"] = json.dumps(rows)
+    params["notices"] = json.dumps([pg_json(notice) for notice in notices])
     return params

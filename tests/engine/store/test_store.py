@@ -136,16 +136,15 @@ def test_staff_completing_the_same_step_at_once_succeed_exactly_once(any_engine,
     assert _row_version(any_engine, state.case_id) == 2
 
 
-@pytest.mark.parametrize("subscribed", [False, True], ids=["one-statement", "transaction"])
+@pytest.mark.parametrize("subscribed", [False, True], ids=["no-notices", "notices-subscribed"])
 def test_a_stale_read_loses_with_a_conflict_and_changes_nothing(
     pg_engine, key, monkeypatch, subscribed
 ):
     """PostgreSQL reads without a lock; on SQLite BEGIN IMMEDIATE queues writers before reading.
-    Both PostgreSQL paths: the one write statement, and the transaction used while outbox
-    notices are subscribed."""
+    The one write statement writes nothing, with outbox notices subscribed or not."""
     any_engine = pg_engine
     state = _start(any_engine, key)
-    loader = "_load" if subscribed else "_pg_load"
+    loader = "_pg_load"
     real_load = getattr(store, loader)
 
     def load_then_let_someone_else_in(conn, case_id):
@@ -156,15 +155,33 @@ def test_a_stale_read_loses_with_a_conflict_and_changes_nothing(
 
     monkeypatch.setattr(store, loader, load_then_let_someone_else_in)
     if subscribed:
-        monkeypatch.setattr(store.outbox, "recipients_of", lambda engine: {"x": object()})
+        recipients = {"nav": store.outbox.Recipient("x@nav.invalid", handoffs=True)}
+        monkeypatch.setitem(store.outbox._subscribed, any_engine, recipients)
     with pytest.raises(ConflictError, match="changed by someone else; reload and retry"):
         store.complete_step(any_engine, case_id=state.case_id, step="a", actor="ann",
                             org="housing_office", now=MONDAY)  # fmt: skip
     assert store.get_case(any_engine, state.case_id) == state
 
 
+def test_a_command_runs_again_once_when_its_pooled_connections_died(pg_engine, key):
+    """The pool pings only connections idle a while: a command whose read finds its connection
+    dead (here every pooled one, as after a server restart) runs once more on a new one."""
+    state = _start(pg_engine, key)
+    admin = sa.create_engine(pg_engine.url, poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        killed = conn.execute(sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()  # fmt: skip
+    admin.dispose()
+    assert killed >= 1
+    moved = store.complete_step(pg_engine, case_id=state.case_id, step="a", actor="ann",
+                                org="housing_office", now=MONDAY)  # fmt: skip
+    assert moved.seq > state.seq and store.get_case(pg_engine, state.case_id) == moved
+
+
 def test_a_failure_between_state_and_events_leaves_nothing_changed(any_engine, key, monkeypatch):
-    """SQLite: the transaction fails after the compare-and-set. PostgreSQL writes a command in
+    """SQLite: the transaction fails after the compare-and-set, work items and events were
+    written (at the audit entry). PostgreSQL writes a command in
     one statement: an event that cannot be inserted (its number taken) undoes the case row's
     update and the work items in that statement."""
     state = _start(any_engine, key)
@@ -180,7 +197,7 @@ def test_a_failure_between_state_and_events_leaves_nothing_changed(any_engine, k
         def crash(*args, **kwargs):
             raise RuntimeError("power cut")
 
-        monkeypatch.setattr(store, "write_events", crash)
+        monkeypatch.setattr(store.audit, "append_sqlite", crash)  # after the rows, before commit
         failure = (RuntimeError, "power cut")
     events_before = _count(any_engine, "SELECT count(*) FROM event")
     audit_before = _count(any_engine, "SELECT count(*) FROM audit_entry")
