@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 
 from boflyt.engine.case.commands import BeginStep as BeginStep
 from boflyt.engine.case.commands import CancelCase as CancelCase
@@ -67,6 +68,7 @@ _RUNNING, _DECISION = RunStatus.RUNNING, StepKind.DECISION
 # member from its class costs about ten times a global's lookup, and decide() is the hot path
 # of every simulation.
 _new = tuple.__new__  # builds a named tuple from its values in field order, in one C call
+_STEP_OF = itemgetter(WorkItem._fields.index("step"))  # a work item's step, read in C
 
 
 def decide(
@@ -94,7 +96,7 @@ def decide(
         raise CommandError(f"{type(command).__name__} needs a case; start one first")
     if state.status is not _RUNNING:
         raise CommandError(f"case {state.case_id} is {state.status.value}; it takes no commands")
-    draft = Draft(flow, state, state.case_id, state.started_at)
+    draft = Draft(flow, state)
     if isinstance(command, CompleteStep):
         _complete(draft, command, now)
     elif isinstance(command, BeginStep):
@@ -129,11 +131,24 @@ def _start(draft: Draft, command: StartCase, now: dt.datetime) -> None:
 
 
 def _open_item(draft: Draft, step_id: str, verb: str) -> WorkItem:
-    """The first open work item of ``step_id``; :class:`CommandError` listing the open ones."""
-    for item in draft.items:
-        if item.step == step_id and item.status in _OPEN:
-            return item
-    ready = sorted({i.step for i in draft.items if i.status in _OPEN})
+    """The first open work item of ``step_id``; :class:`CommandError` listing the open ones.
+
+    The items' steps are searched by ``list.index`` (in C): a case's items grow with every step
+    it passes, and a loop in Python over them cost more than the rest of a completion.
+    """
+    items = draft.items
+    steps = list(map(_STEP_OF, items))
+    start = 0
+    try:
+        while True:
+            found = steps.index(step_id, start)
+            item = items[found]
+            if item.status in _OPEN:
+                return item
+            start = found + 1
+    except ValueError:  # no (further) item of the step; suppress() would cost two calls more
+        pass
+    ready = sorted({i.step for i in items if i.status in _OPEN})
     raise CommandError(
         f"cannot {verb} step '{step_id}' of case {draft.case_id}: it is not open; "
         f"open steps: {', '.join(ready) or 'none'}"
@@ -166,15 +181,14 @@ def _complete(draft: Draft, command: CompleteStep, now: dt.datetime) -> None:
     step = _allowed_step(draft, command.step, command.org, "complete")
     if command.outcome is not None or step.kind is _DECISION:
         _check_outcome(draft, step, command.outcome)
-    if command.touch_minutes is not None and command.touch_minutes < 0:
-        raise CommandError(f"touch minutes must be 0 or more, not {command.touch_minutes:g}")
+    touch = command.touch_minutes
+    if touch is not None and touch < 0:
+        raise CommandError(f"touch minutes must be 0 or more, not {touch:g}")
     item = _open_item(draft, step.id, "complete")
+    number, actor, org = item.number, command.actor, command.org
     if item.status is _ITEM_READY:  # completing a ready item implies beginning it
-        draft.begun(now, step, item.number, command.actor, command.org, "implicit")
-    draft.completed(
-        now, step, item.number, command.actor, command.org, command.outcome,
-        command.touch_minutes, command.note,
-    )  # fmt: skip
+        draft.begun_to_complete(now, step, number, actor, org)
+    draft.completed(now, step, number, actor, org, command.outcome, touch, command.note)
     _follow(draft, draft.flow.routes.get((step.id, command.outcome)), now)
 
 
@@ -263,7 +277,7 @@ def replay(
                 )
             target = flows.pop(0)
             moved = apply_migration(draft.state(), draft.flow, target, event)
-            draft = Draft(target, moved, event.case_id, moved.started_at)
+            draft = Draft(target, moved)
             continue
         draft.apply(event)
     if draft is None:

@@ -21,6 +21,7 @@ __all__ = ["Draft"]
 _OPEN = OPEN_STATUSES
 
 
+_EPOCH = dt.datetime(1970, 1, 1)
 _new = tuple.__new__  # builds a named tuple from its values in field order, in one C call
 _READY, _STARTED, _DONE = ItemStatus.READY, ItemStatus.STARTED, ItemStatus.DONE
 _ITEM_CANCELLED, _CASE_FINISHED = ItemStatus.CANCELLED, EventKind.CASE_FINISHED
@@ -32,31 +33,44 @@ _RUNNING, _FINISHED, _CANCELLED = RunStatus.RUNNING, RunStatus.FINISHED, RunStat
 
 
 class Draft:
-    """A mutable working copy of a case state; every change goes through :meth:`apply`."""
+    """A mutable working copy of a case state, changed by the events emitted into it.
+
+    :meth:`emit` applies each event through :meth:`apply`, as :func:`replay` does. The hot
+    emitters (:meth:`ready`, :meth:`begun`, :meth:`completed`, :meth:`handoff`) build their event
+    positionally and make the same change from the values at hand, without reading the event
+    back (each read of a named tuple's field calls a descriptor); the tests replay every decided
+    log and compare the states.
+    """
 
     __slots__ = (
         "arrivals", "case_id", "events", "finished_at", "flow", "items", "joined", "seq",
         "started_at", "status",
     )  # fmt: skip
 
-    def __init__(self, flow: Flow, state: CaseState | None, case_id: str, at: dt.datetime):
+    def __init__(
+        self,
+        flow: Flow,
+        state: CaseState | None,
+        case_id: str = "",
+        at: dt.datetime = _EPOCH,
+    ):
+        """A draft of ``state``, or of a new case ``case_id`` started ``at`` when it is None."""
         self.flow = flow
-        self.case_id = case_id
         self.events: list[Event] = []
         if state is None:
+            self.case_id = case_id
             self.items: list[WorkItem] = []
             self.arrivals: dict[str, frozenset[str]] = {}
             self.joined: tuple[tuple[str, tuple[str, ...]], ...] | None = ()
             self.seq, self.status, self.started_at = 0, _RUNNING, at
             self.finished_at: dt.datetime | None = None
-        else:
-            self.items = list(state.items)
-            self.arrivals = (
-                {join: frozenset(src) for join, src in state.arrivals} if state.arrivals else {}
-            )
-            self.joined = state.arrivals  # as long as no branch arrives, the state keeps them
-            self.seq, self.status, self.started_at = state.seq, state.status, state.started_at
-            self.finished_at = state.finished_at
+            return
+        # One unpacking, not ten field reads: each read of a named tuple's field by name calls
+        # a descriptor. ``joined`` keeps the state's arrivals as long as no branch arrives.
+        (self.case_id, _, _, _, self.status, items, self.joined, self.seq, self.started_at,
+         self.finished_at) = state  # fmt: skip
+        self.items = list(items)
+        self.arrivals = {join: frozenset(src) for join, src in self.joined} if self.joined else {}
 
     def emit(
         self,
@@ -79,9 +93,8 @@ class Draft:
     ) -> None:
         """Make the next event of the case (fields as in :class:`Event`) and apply it.
 
-        The hot paths of every command have their own emitters (:meth:`ready`, :meth:`begun`,
-        :meth:`completed`, :meth:`handoff`): each builds its event positionally and calls its
-        applier directly, the same applier :meth:`apply` looks up.
+        The hot paths have their own emitters (:meth:`ready`, :meth:`begun`, :meth:`completed`,
+        :meth:`handoff`).
         """
         seq = self.seq = self.seq + 1
         event = _new(
@@ -96,14 +109,16 @@ class Draft:
 
     def ready(self, at: dt.datetime, step: FlowStep) -> None:
         """Emit ``step_ready``: the next work item, of ``step``, becomes ready."""
+        items = self.items
+        number, step_id = len(items) + 1, step.id
         seq = self.seq = self.seq + 1
-        event = _new(
-            Event,
-            (self.case_id, seq, _STEP_READY, at, step.id, len(self.items) + 1, step.lane, None,
-             None, None, None, None, None, None, None, None, None, None)
+        self.events.append(
+            _new(Event, (self.case_id, seq, _STEP_READY, at, step_id, number, step.lane, None,
+                         None, None, None, None, None, None, None, None, None, None))
         )  # fmt: skip
-        self._apply_ready(event)
-        self.events.append(event)
+        items.append(
+            _new(WorkItem, (number, step_id, _READY, at, None, None, None, None, None, None, False))
+        )
 
     def begun(
         self,
@@ -116,13 +131,27 @@ class Draft:
     ) -> None:
         """Emit ``step_started``: work item ``number`` of ``step`` is begun by ``actor``."""
         seq = self.seq = self.seq + 1
-        event = _new(
-            Event,
-            (self.case_id, seq, _STEP_STARTED, at, step.id, number, step.lane, actor, org, None,
-             None, None, None, None, None, None, None, detail)
+        self.events.append(
+            _new(Event, (self.case_id, seq, _STEP_STARTED, at, step.id, number, step.lane, actor,
+                         org, None, None, None, None, None, None, None, None, detail))
         )  # fmt: skip
-        self._apply_started(event)
-        self.events.append(event)
+        item = self.items[number - 1]
+        self.items[number - 1] = _new(
+            WorkItem,
+            (number, item.step, _STARTED, item.ready_at, at, None, actor, org, None, None,
+             item.escalated)
+        )  # fmt: skip
+
+    def begun_to_complete(
+        self, at: dt.datetime, step: FlowStep, number: int, actor: str, org: str
+    ) -> None:
+        """Emit the ``step_started`` that completing a ready item implies; :meth:`completed`
+        follows at once and rewrites the item whole, so the started item is not built."""
+        seq = self.seq = self.seq + 1
+        self.events.append(
+            _new(Event, (self.case_id, seq, _STEP_STARTED, at, step.id, number, step.lane, actor,
+                         org, None, None, None, None, None, None, None, None, "implicit"))
+        )  # fmt: skip
 
     def completed(
         self,
@@ -136,20 +165,31 @@ class Draft:
         detail: str | None = None,
     ) -> None:
         """Emit ``step_completed`` of work item ``number`` (a new one: an automatic step)."""
+        items, step_id = self.items, step.id
         seq = self.seq = self.seq + 1
-        event = _new(
-            Event,
-            (self.case_id, seq, _STEP_COMPLETED, at, step.id, number, step.lane, actor, org,
-             outcome, touch_minutes, step.extra_transactions, None, None, None, None, None,
-             detail)
+        self.events.append(
+            _new(Event, (self.case_id, seq, _STEP_COMPLETED, at, step_id, number, step.lane, actor,
+                         org, outcome, touch_minutes, step.extra_transactions, None, None, None,
+                         None, None, detail))
         )  # fmt: skip
-        self._apply_completed(event)
-        self.events.append(event)
+        if number > len(items):  # an automatic step: ready, started and done at once
+            items.append(
+                _new(WorkItem, (number, step_id, _DONE, at, at, at, actor, org, None, None, False))
+            )
+        else:
+            item = items[number - 1]
+            items[number - 1] = _new(
+                WorkItem,
+                (number, step_id, _DONE, item.ready_at, item.started_at or at, at, actor, org,
+                 outcome, touch_minutes, item.escalated)
+            )  # fmt: skip
+        if step_id in self.flow.arriving:
+            self._arrive(step_id, outcome)
 
     def handoff(self, at: dt.datetime, source: FlowStep, target: FlowStep) -> None:
         """Record the case moving from ``source`` to ``target`` in another lane.
 
-        A handoff changes nothing but ``seq``, so it skips :meth:`apply` (which does the same).
+        A handoff changes nothing but ``seq``.
         """
         seq = self.seq = self.seq + 1
         self.events.append(
@@ -159,7 +199,7 @@ class Draft:
         )  # fmt: skip
 
     def apply(self, e: Event) -> None:
-        """Change the draft as ``e`` says (``replay`` calls this; ``emit`` does the same)."""
+        """Change the draft as ``e`` says (``replay`` and :meth:`emit` call this)."""
         self.seq = e.seq
         applier = _APPLIERS.get(e.kind)
         if applier is not None:
@@ -201,13 +241,16 @@ class Draft:
                 (number, step, _DONE, item.ready_at, item.started_at or at, at, e.actor, e.org,
                  e.outcome, e.touch_minutes, item.escalated)
             )  # fmt: skip
-        flow = self.flow
-        if flow.join_inputs:  # the branch reaches its joins; a completed join starts afresh
-            route = flow.routes.get((step, e.outcome))
-            reaches = route.reaches if route else ()
-            if reaches or step in self.arrivals:  # else arrive() would change nothing
-                arrive(self.arrivals, step, reaches)
-                self.joined = None
+        if step in self.flow.arriving:
+            self._arrive(step, e.outcome)
+
+    def _arrive(self, step: str, outcome: str | None) -> None:
+        """The completed ``step`` reaches its joins; a completed join starts afresh."""
+        route = self.flow.routes.get((step, outcome))
+        reaches = route.reaches if route else ()
+        if reaches or step in self.arrivals:  # else arrive() would change nothing
+            arrive(self.arrivals, step, reaches)
+            self.joined = None
 
     def _close(self, e: Event) -> None:
         self.status = _FINISHED if e.kind is _CASE_FINISHED else _CANCELLED

@@ -62,6 +62,9 @@ class Flow:
     """``version.version``, copied for the same reason."""
     key: str
     """``version.key`` (``process@vN``), for messages and the ``case_started`` event."""
+    arriving: frozenset[str] = frozenset()
+    """The joins and the steps whose completion reaches one: only their completions change
+    which branches have arrived at a join (the others skip the route lookup that says so)."""
 
     def step(self, step_id: str) -> FlowStep:
         """The compiled step; :class:`NotFoundError` naming the known steps otherwise."""
@@ -129,7 +132,8 @@ def _compile(version: Version, content_hash: str, outside: frozenset[str]) -> Fl
     start = next((s.id for s in version.steps if s.kind is StepKind.START), "")
     joins = {k: frozenset(v) for k, v in inputs.items() if steps[k].kind is StepKind.JOIN}
     routes, every = compile_routes(version.key, steps, targets, joins)
+    arriving = frozenset(joins).union(r.step for r in routes.values() if r.reaches)
     return Flow(
         version, content_hash, start, steps, targets, joins, outside, routes, every,
-        version.process, version.version, version.key,
+        version.process, version.version, version.key, arriving,
     )  # fmt: skip
