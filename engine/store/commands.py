@@ -5,10 +5,11 @@ Each command runs in one write transaction (``BEGIN IMMEDIATE`` on SQLite): load
 compare-and-set ``row_version`` (``UPDATE … WHERE id = :id AND row_version = :read``); a
 rowcount other than 1 means someone else changed the case in between, and the command fails
 with :class:`ConflictError` having changed nothing. The new state, work items and events are
-written in that same transaction, so they commit together or not at all. On PostgreSQL a
-command is two statements instead, each its own transaction: one read, and one write that does
-all of the above through the compare-and-set's row (:func:`_pg_command`; three round trips with
-the pool's ping).
+written in that same transaction, so they commit together or not at all. On SQLite the
+transaction runs on the driver's own connection, 7 statements (:func:`_sqlite_command`). On
+PostgreSQL a command is two statements instead, each its own transaction: one read, and one
+write that does all of the above through the compare-and-set's row (:func:`_pg_command`; two
+round trips: the pool pings only connections idle a while).
 
 A case is pinned to the version it started on: the version's canonical JSON is stored in
 ``published_version`` and later commands rebuild it from there, whatever the YAML says now.

@@ -6,9 +6,11 @@ writes and the analysis frame). Each statement is written once, as a SQLAlchemy 
 PostgreSQL runs it through SQLAlchemy; on SQLite it is compiled once to plain SQL with named
 parameters and handed straight to the driver inside the same ``BEGIN IMMEDIATE`` transaction
 (no compilation, caching or result processing per call: 1.5-1.8x the durable completions per
-second of the same statements run through SQLAlchemy, measured side by side). Datetimes are
-naive UTC; on SQLite they are written as the same text SQLAlchemy writes, so both paths read
-each other's rows.
+second of the same statements run through SQLAlchemy, measured side by side). A case command's
+own statements are written here as SQL, once: SQLite's (:func:`sqlite_write`, positional
+parameters on the driver's connection) and PostgreSQL's (:data:`PG_LOAD`, :data:`PG_COMMAND`).
+Datetimes are naive UTC; on SQLite they are written as the same text SQLAlchemy writes, so both
+paths read each other's rows.
 """
 
 from __future__ import annotations
