@@ -52,8 +52,8 @@ _PINNED = {
     """,
     "boflyt.analysis": """
         accuracy calibration chain compare compare_text conformance design discovery draft follows
-        log_distance observed observed_cases observed_tables outcomes report_data simulation step_pairs trends
-        waste
+        log_distance observed observed_cases observed_tables outcomes report_data simulation
+        step_pairs trends waste
     """,
     "boflyt.analysis.simulation": """
         SLICE_ROWS Series SimulationResult build_result calendar_of chunk_size daily_levels
