@@ -305,7 +305,7 @@ def test_a_sigkill_during_a_batch_leaves_each_case_moved_or_untouched(sqlite_eng
             direction = 2 if direction == 1 else 1
     assert killed >= 10 and halfway >= 5, (killed, halfway)
     assert audit.verify(sqlite_engine).intact
-    assert time.monotonic() - started < 60 * max(batch, 1.0)
+    assert time.monotonic() - started < 120 * max(batch, 2.0)  # a hang, not a slow machine
     assert {store.get_case(sqlite_engine, c).status for (c,) in _sql(
         sqlite_engine, "SELECT id FROM case_run")} == {RunStatus.RUNNING}  # fmt: skip
 
