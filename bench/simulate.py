@@ -27,6 +27,7 @@ task's own. 1,000,000 cases are about 72 M events: the store's ``COPY`` is most 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import resource
@@ -39,7 +40,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="boflyt-bench-prefect-"))
+if "PREFECT_HOME" not in os.environ:  # a folder of its own, removed when the bench ends
+    os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="boflyt-bench-prefect-")
+    atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

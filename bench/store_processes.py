@@ -13,8 +13,10 @@ Run: ``.venv/bin/python bench/store_processes.py [--complete N] [--first-start M
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -43,6 +45,7 @@ OPEN = "from boflyt.workspace import Workspace; Workspace.current().open_store()
 
 def _env(**extra: str) -> dict[str, str]:
     home = tempfile.mkdtemp(prefix="boflyt-bench-prefect-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)  # gone when the bench ends
     return os.environ | {"PREFECT_HOME": home, "COLUMNS": "200", **extra}
 
 

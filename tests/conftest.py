@@ -1,12 +1,19 @@
-"""Shared test set-up. Prefect state goes to a temporary PREFECT_HOME, never ~/.prefect."""
+"""Shared test set-up. Prefect state goes to a temporary PREFECT_HOME, never ~/.prefect, and
+the folder made for it is removed when the session ends."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
-_prefect_home = tempfile.mkdtemp(prefix="boflyt-prefect-home-")
-os.environ.setdefault("PREFECT_HOME", _prefect_home)
+import pytest
+
+_made_home = (
+    None if "PREFECT_HOME" in os.environ else tempfile.mkdtemp(prefix="boflyt-prefect-home-")
+)
+if _made_home is not None:
+    os.environ["PREFECT_HOME"] = _made_home
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
@@ -16,3 +23,9 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.smtp",
 ]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the PREFECT_HOME this session made (the temporary API's database, its logs)."""
+    if _made_home is not None:
+        shutil.rmtree(_made_home, ignore_errors=True)
