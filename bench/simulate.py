@@ -163,6 +163,7 @@ def scale_out(cases: int, chunks: int) -> None:
     for pid, (name, rss) in sorted(peaks.items(), key=lambda kv: -kv[1][1]):
         print(f"  pid {pid}: peak RSS {rss:,.0f} MB  {name}")
     print(f"  this (driver) process: peak RSS {peak_rss_mb():,.0f} MB")
+    shutil.rmtree(work, ignore_errors=True)  # the chunks' Parquet files
 
 
 def _cmdline(proc) -> list[str]:
